@@ -1,0 +1,176 @@
+"""Shared fixtures: a fresh database per test session (SQLite or PostgreSQL), an app per test."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from flask_migrate import upgrade
+
+import webapp.models.accounts as accounts
+from webapp import create_app
+from webapp.demo import DemoOptions, build_demo
+from webapp.extensions import db
+
+# The same argon2id code path with cheap parameters: hashing is not what the suite tests.
+accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+accounts._DUMMY_HASH = accounts._hasher.hash("not-a-password")
+
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+
+
+def _server_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgres") else None
+
+
+def _pg(url: str) -> sa.Engine:
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1) if "+psycopg" not in url else url
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database of our own for this test session; PostgreSQL when DATABASE_URL names one."""
+    server = _server_url()
+    if server is None:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    name = f"rounds_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg(server)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield sa.make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("instance")
+
+
+def make_test_app(database_url, instance_dir, **overrides):
+    """An app on the session's database with test settings."""
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(instance_dir),
+        "BLOB_DIR": str(instance_dir / "blobs"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "DEMO_MODE": True,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def _migrated(database_url, instance_dir):
+    """Run the real migrations once, so every test runs on the migrated schema."""
+    app = make_test_app(database_url, instance_dir)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return True
+
+
+def _empty_all_tables():
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(_migrated, database_url, instance_dir):
+    """A fresh app on an empty, migrated database."""
+    app = make_test_app(database_url, instance_dir)
+    # No app context stays pushed while the test runs: each request must get its own
+    # (a shared one would carry g, the logged-in user and the session across requests).
+    yield app
+    with app.app_context():
+        db.session.rollback()
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class Seed:
+    """The small demo the tests run on, by id: two estates and the demo users."""
+
+    estate_ids: list[int]
+    user_ids: dict[str, int]
+
+
+@pytest.fixture
+def seed(app):
+    """Two small demo estates with the demo users of API.md."""
+    with app.app_context():
+        result = build_demo(db.session, DemoOptions(estates=2, units_per_estate=24))
+        db.session.commit()
+        return Seed(
+            estate_ids=[e.id for e in result.estates],
+            user_ids={u.username: u.id for u in result.users},
+        )
+
+
+def csrf_token_from(html: str) -> str:
+    """Pull the CSRF token out of a rendered page."""
+    match = CSRF_RE.search(html)
+    assert match, "page has no csrf_token field"
+    return match.group(1) or match.group(2)
+
+
+class AuthActions:
+    """Log in and out through the real form, CSRF token included."""
+
+    PASSWORDS = {
+        "patrol": "patrol-demo",
+        "supervisor": "supervisor-demo",
+        "engineer": "engineer-demo",
+        "desk": "desk-demo",
+        "admin": "admin-demo",
+        "patrol2": "patrol2-demo",
+    }
+
+    def __init__(self, client):
+        self._client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        return csrf_token_from(self._client.get(path).get_data(as_text=True))
+
+    def login(self, username: str = "patrol", password: str | None = None):
+        password = self.PASSWORDS.get(username, "") if password is None else password
+        return self._client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": self.csrf()},
+        )
+
+    def logout(self):
+        return self._client.post("/logout", data={"csrf_token": self.csrf("/")})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

@@ -1,0 +1,100 @@
+"""The flask commands of API.md: demo-data and create-user."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+
+from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
+from webapp.extensions import db
+from webapp.models import ROLES, Estate, User
+
+MIN_PASSWORD = 8
+
+
+def resolve_estate(ref: str) -> Estate:
+    """Find an estate by id or by exact name, or fail with a clear message."""
+    ref = ref.strip()
+    estate = None
+    if ref.isdigit():
+        estate = db.session.get(Estate, int(ref))
+    if estate is None:
+        estate = db.session.scalar(sa.select(Estate).where(Estate.name == ref))
+    if estate is None:
+        names = ", ".join(
+            f"{e.id} {e.name}" for e in db.session.scalars(sa.select(Estate).order_by(Estate.id))
+        )
+        raise click.BadParameter(
+            f"no estate {ref!r}; known estates: {names or 'none'}", param_hint="--estate"
+        )
+    return estate
+
+
+@click.command("demo-data")
+@click.option("--estates", type=click.IntRange(1, 6), default=2, show_default=True)
+@click.option("--units-per-estate", type=click.IntRange(1, 20000), default=200, show_default=True)
+@click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True)
+@click.option("--reset", is_flag=True, help="Delete everything first.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
+def demo_data(estates, units_per_estate, days, reset, if_empty):
+    """Fill the database with a believable demo."""
+    if database_has_data(db.session):
+        if if_empty:
+            click.echo("Database already holds data; demo not loaded.")
+            return
+        if not reset:
+            raise click.ClickException(
+                "the database already holds data; pass --reset to delete it and load the demo"
+            )
+        wipe(db.session)
+    options = DemoOptions(estates=estates, units_per_estate=units_per_estate, days=days)
+    result = build_demo(db.session, options)
+    db.session.commit()
+    counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
+    click.echo(f"Demo loaded: {counts}.")
+    click.echo("Demo logins (username / password):")
+    for username, password, role, _display, _estates in DEMO_USERS:
+        click.echo(f"  {username:<11} {password:<16} {role}")
+
+
+@click.command("create-user")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--estate", "estates", multiple=True, help="Estate id or name; repeatable.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for twice when not given.",
+)
+def create_user(name, role, estates, password):
+    """Create a user with a role and estates."""
+    name = name.strip()
+    if not name or len(name) > 64 or any(c.isspace() for c in name):
+        raise click.BadParameter(
+            "a username is 1 to 64 characters with no spaces", param_hint="NAME"
+        )
+    if db.session.scalar(sa.select(User.id).where(User.username == name)) is not None:
+        raise click.ClickException(f"user {name!r} already exists")
+    if len(password) < MIN_PASSWORD:
+        raise click.BadParameter(
+            f"a password has at least {MIN_PASSWORD} characters", param_hint="password"
+        )
+    chosen = [resolve_estate(ref) for ref in estates]
+    if not chosen and role != "admin":
+        raise click.BadParameter("give at least one --estate for this role", param_hint="--estate")
+    user = User(username=name, role=role)
+    user.set_password(password)
+    user.estates = chosen
+    db.session.add(user)
+    db.session.commit()
+    where = ", ".join(e.name for e in chosen) or "no estate yet"
+    click.echo(f"Created {role} {name!r} ({where}).")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(demo_data)
+    app.cli.add_command(create_user)

@@ -1,0 +1,95 @@
+"""Settings read from the environment, as ../shared/API.md lists them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable deployment."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance: Path) -> str:
+    """Return the development secret, generating it once into instance/."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create with 0600 so a shared machine does not leak session signing.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_env(env: os._Environ | dict | None = None, instance: Path | None = None) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = os.environ if env is None else env
+    instance = Path(env.get("ROUNDS_INSTANCE") or instance or DEFAULT_INSTANCE)
+    rounds_env = (env.get("ROUNDS_ENV") or "development").strip().lower()
+    if rounds_env not in {"development", "production", "testing"}:
+        raise ConfigError(
+            f"ROUNDS_ENV must be development, production or testing, not {rounds_env!r}"
+        )
+    production = rounds_env == "production"
+
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError(
+                "ROUNDS_ENV=production needs SECRET_KEY: set it to a long random string "
+                '(python -c "import secrets; print(secrets.token_hex(32))")'
+            )
+        secret = _dev_secret_key(instance)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'rounds.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+    public_base_url = (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    secure_cookies = _flag(env.get("SECURE_COOKIES"), public_base_url.startswith("https://"))
+    if production and not secure_cookies:
+        secure_cookies = True
+
+    redis_url = env.get("REDIS_URL") or None
+    return {
+        "ROUNDS_ENV": rounds_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PUBLIC_BASE_URL": public_base_url,
+        "REDIS_URL": redis_url,
+        "DEMO_MODE": False if production else _flag(env.get("DEMO_MODE"), True),
+        "INSTANCE_PATH": str(instance),
+        "BLOB_DIR": env.get("BLOB_DIR") or str(instance / "blobs"),
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "rounds_session",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "5 per minute",
+        "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
+        "WTF_CSRF_TIME_LIMIT": 3600,
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "JSON_SORT_KEYS": False,
+    }

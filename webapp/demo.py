@@ -1,0 +1,243 @@
+"""A believable demo: two estates with buildings, units, signs, keys, users and history.
+
+Later features add their history here, built through the same code paths real use takes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.extensions import db
+from webapp.labels.codes import mint
+from webapp.models import Building, Estate, Key, Sign, Unit, User
+from webapp.vocab import OWNER_KEY_KINDS
+
+ESTATE_NAMES = ["翠湖花園", "港灣豪庭", "松柏山莊", "雲景新城", "金禾苑", "錦繡華庭"]
+
+DEMO_USERS = [
+    # username, password, role, display name, estates (indexes)
+    ("patrol", "patrol-demo", "patroller", "陳志明", [0]),
+    ("supervisor", "supervisor-demo", "supervisor", "林淑芬", [0]),
+    ("engineer", "engineer-demo", "engineering", "黃建國", [0]),
+    ("desk", "desk-demo", "frontdesk", "張美玲", [0]),
+    ("admin", "admin-demo", "admin", "系統管理員", [0]),
+    ("patrol2", "patrol2-demo", "patroller", "吳家豪", [1]),
+]
+
+PUBLIC_FACILITIES = ["游泳池", "運動場", "中心廣場", "兒童遊樂場"]
+EQUIPMENT_ROOMS = ["配電房", "水泵房", "消防控制室", "電梯機房", "發電機房", "監控室"]
+BORROWERS = [
+    ("陳師傅", "contractor"),
+    ("李先生", "owner"),
+    ("王小姐", "tenant"),
+    ("劉師傅", "contractor"),
+]
+
+
+@dataclass
+class DemoOptions:
+    """How big a demo to build."""
+
+    estates: int = 2
+    units_per_estate: int = 200
+    days: int = 30
+    seed: int = 20261127
+
+
+@dataclass
+class DemoResult:
+    """What was built, for the command to report."""
+
+    estates: list[Estate] = field(default_factory=list)
+    users: list[User] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def database_has_data(session: Session) -> bool:
+    """Tell whether anything the demo would create is already there."""
+    return (
+        session.scalar(sa.select(Estate.id).limit(1)) is not None
+        or session.scalar(sa.select(User.id).limit(1)) is not None
+    )
+
+
+def wipe(session: Session) -> None:
+    """Delete every row of every table, children first (used by --reset)."""
+    for table in reversed(db.metadata.sorted_tables):
+        session.execute(table.delete())
+    session.flush()
+
+
+def _layout(units: int) -> list[tuple[int, int, int]]:
+    """Buildings as (entrances, floors, rooms per floor per entrance) covering ``units``."""
+    per_building = 48
+    buildings = max(1, math.ceil(units / per_building))
+    plan, left = [], units
+    for _ in range(buildings):
+        n = min(per_building, left)
+        entrances = 2 if n >= 8 else 1
+        rooms = 2
+        floors = max(1, math.ceil(n / (entrances * rooms)))
+        plan.append((entrances, floors, rooms, n))
+        left -= n
+    return plan
+
+
+def build_estate(session: Session, index: int, options: DemoOptions, rng: random.Random) -> Estate:
+    """Create one estate with its buildings, units, signs and keys (and their codes)."""
+    name = ESTATE_NAMES[index] if index < len(ESTATE_NAMES) else f"示範小區{index + 1}"
+    estate = Estate(name=name, timezone="Asia/Taipei")
+    session.add(estate)
+    session.flush()
+
+    units: list[Unit] = []
+    buildings: list[Building] = []
+    for b_index, (entrances, floors, rooms, n) in enumerate(_layout(options.units_per_estate), 1):
+        building = Building(estate=estate, name=f"{b_index}棟", sort_key=b_index, floors=floors)
+        session.add(building)
+        buildings.append(building)
+        made = 0
+        for floor in range(1, floors + 1):
+            for entrance in range(1, entrances + 1):
+                for room in range(1, rooms + 1):
+                    if made >= n:
+                        break
+                    roll = rng.random()
+                    status = (
+                        "vacant" if roll < 0.09 else "renovating" if roll < 0.15 else "occupied"
+                    )
+                    units.append(
+                        Unit(
+                            estate_id=estate.id,
+                            building=building,
+                            entrance=str(entrance),
+                            floor=floor,
+                            room=f"{floor}{room:02d}",
+                            status=status,
+                        )
+                    )
+                    made += 1
+    session.add_all(units)
+    session.flush()
+
+    signs = _signs(estate, buildings)
+    session.add_all(signs)
+    keys = _keys(estate, buildings, units, rng)
+    session.add_all(keys)
+    session.flush()
+
+    for unit in units:
+        mint(session, "unit", unit)
+    for sign in signs:
+        mint(session, "sign", sign)
+    for key in keys:
+        mint(session, "key", key)
+    session.flush()
+    return estate
+
+
+def _signs(estate: Estate, buildings: list[Building]) -> list[Sign]:
+    signs: list[Sign] = []
+
+    def add(category, location, building=None, floor=None, description=""):
+        signs.append(
+            Sign(
+                estate_id=estate.id,
+                category=category,
+                location=location,
+                building_id=building.id if building else None,
+                floor=floor,
+                description=description,
+            )
+        )
+
+    for b in buildings:
+        add("building_number", f"{b.name}正門外牆", b)
+        for floor in range(1, b.floors + 1, 3):
+            add("floor", f"{b.name}{floor}樓電梯廳", b, floor)
+        add("door_number", f"{b.name}1樓大堂", b, 1)
+        add("entrance_exit", f"{b.name}1單元入口", b, 1)
+        add("elevator", f"{b.name}1樓電梯口", b, 1)
+        add("mailbox", f"{b.name}大堂信報箱", b, 1)
+        add("safety", f"{b.name}消防通道", b, 1, "安全出口指示")
+    for place in PUBLIC_FACILITIES:
+        add("public_facility", place)
+    add("office_area", "管理處服務中心")
+    add("emergency", "中心廣場應急集合點")
+    add("emergency", "地下車庫應急疏散圖")
+    add("road", "東門車道")
+    add("road", "地下車庫入口限速")
+    add("temporary", "3號路段施工圍擋", description="路面維修期間")
+    return signs
+
+
+def _keys(estate: Estate, buildings: list[Building], units: list[Unit], rng) -> list[Key]:
+    keys: list[Key] = []
+    held = [u for u in units if u.status in ("vacant", "renovating")]
+    for unit in held:
+        for kind in OWNER_KEY_KINDS:
+            keys.append(Key(estate_id=estate.id, key_class="owner", kind=kind, unit_id=unit.id))
+    for unit in [u for u in units if u.status == "occupied"][:8]:
+        for kind in OWNER_KEY_KINDS:
+            keys.append(
+                Key(
+                    estate_id=estate.id,
+                    key_class="owner",
+                    kind=kind,
+                    unit_id=unit.id,
+                    status="issued",
+                    holder_name="業主",
+                    holder_type="owner",
+                )
+            )
+    for b in buildings:
+        for floor, name in ((1, "消防通道門"), (b.floors, "天台門"), (1, "大堂窗")):
+            keys.append(
+                Key(
+                    estate_id=estate.id,
+                    key_class="public_area",
+                    building_id=b.id,
+                    floor=floor,
+                    name=name,
+                )
+            )
+    for room in EQUIPMENT_ROOMS:
+        keys.append(Key(estate_id=estate.id, key_class="equipment_room", equipment_room=room))
+    # Some keys are out: lent to contractors of renovating units and the like.
+    lendable = [k for k in keys if k.status == "in"]
+    for key in rng.sample(lendable, k=min(len(lendable), max(2, len(lendable) // 25))):
+        name, kind = rng.choice(BORROWERS)
+        key.status, key.holder_name, key.holder_type = "out", name, kind
+    return keys
+
+
+def build_users(session: Session, estates: list[Estate]) -> list[User]:
+    """Create the demo users of API.md (the second estate's patroller only if there is one)."""
+    users = []
+    for username, password, role, display, estate_indexes in DEMO_USERS:
+        user = User(username=username, role=role, display_name=display)
+        user.set_password(password)
+        user.estates = [estates[min(i, len(estates) - 1)] for i in estate_indexes]
+        session.add(user)
+        users.append(user)
+    session.flush()
+    return users
+
+
+def build_demo(session: Session, options: DemoOptions) -> DemoResult:
+    """Build the whole demo into the session (the caller commits)."""
+    rng = random.Random(options.seed)
+    result = DemoResult()
+    for index in range(options.estates):
+        result.estates.append(build_estate(session, index, options, rng))
+    result.users = build_users(session, result.estates)
+    for model in (Estate, Building, Unit, Sign, Key, User):
+        result.counts[model.__tablename__] = session.scalar(
+            sa.select(sa.func.count()).select_from(model)
+        )
+    return result

@@ -1,0 +1,70 @@
+"""Errors answered as JSON under /api and as pages in the app's own look elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from webapp.access import wants_json
+
+log = logging.getLogger(__name__)
+
+
+def api_error(status: int, error: str, message: str, fields: dict | None = None):
+    """Build an API error response in the shape API.md fixes."""
+    body = {"error": error, "message": message}
+    if fields:
+        body["fields"] = fields
+    return jsonify(body), status
+
+
+def _message(exc: HTTPException) -> str:
+    messages = {
+        400: _("The request could not be understood."),
+        401: _("Please log in."),
+        403: _("You do not have permission to do this."),
+        404: _("Nothing here. It may have been moved, or belong to another estate."),
+        405: _("This action is not allowed here."),
+        413: _("That upload is too large."),
+        415: _("That type of file is not accepted."),
+        422: _("Some of what was sent is not valid."),
+        429: _("Too many attempts. Please wait a minute and try again."),
+        500: _("Something went wrong on our side. It has been logged."),
+        503: _("The service is unavailable just now. Please try again shortly."),
+    }
+    return messages.get(exc.code or 500, exc.description or "")
+
+
+def handle_http(exc: HTTPException):
+    """Render an HTTP error in the format the caller wants."""
+    code = exc.code or 500
+    if isinstance(exc, CSRFError):
+        message = _("This form has expired. Please reload the page and try again.")
+        error = "csrf"
+    else:
+        message = _message(exc)
+        error = (exc.name or "error").lower().replace(" ", "_")
+    if wants_json():
+        response, status = api_error(code, error, message)
+    else:
+        response = render_template("errors/error.html", code=code, message=message)
+        status = code
+    if code == 401 and wants_json():
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response, status
+
+
+def handle_unexpected(exc: Exception):
+    """Log an unexpected exception and answer a plain 500, never a traceback."""
+    log.exception("unhandled error", exc_info=exc)
+    return handle_http(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,114 @@
+"""People and their phones: users with a role and estates, devices holding API tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp import vocab
+from webapp.extensions import db
+from webapp.models.registry import Estate, _enum
+from webapp.models.types import UTCDateTime, utcnow
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+
+ROLES = tuple(vocab.ROLES)
+
+user_estate = sa.Table(
+    "user_estate",
+    db.Model.metadata,
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("estate_id", sa.ForeignKey("estate.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: one role, one or more estates."""
+
+    __tablename__ = "user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(_enum(ROLES, "role"))
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    estates: Mapped[list[Estate]] = relationship(secondary=user_estate, order_by=Estate.id)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        """Hash and store a new password (argon2id)."""
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether the password matches, upgrading the hash if its parameters aged."""
+        try:
+            _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if _hasher.check_needs_rehash(self.password_hash):
+            self.set_password(password)
+        return True
+
+    @property
+    def estate_ids(self) -> list[int]:
+        """Ids of the estates this user may see."""
+        return [e.id for e in self.estates if e.active]
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+def burn_password_check(password: str) -> None:
+    """Spend the time of a real check, so an unknown username is not told apart by timing."""
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)
+
+
+def hash_token(token: str) -> str:
+    """Hash an API token for storage; tokens are random, so SHA-256 suffices."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Device(db.Model):
+    """A phone or integration holding an API token; the token itself is never stored."""
+
+    __tablename__ = "device"
+    id: Mapped[str] = mapped_column(
+        sa.String(36), primary_key=True, default=lambda: str(uuid.uuid4())
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_count: Mapped[int] = mapped_column(default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[Device, str]:
+        """Create a device for the user; returns it with its one-time plaintext token."""
+        token = secrets.token_urlsafe(32)
+        return cls(user=user, name=name, token_hash=hash_token(token)), token

@@ -1,0 +1,38 @@
+"""The one estate-scoping helper: every query of estate data goes through here."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models import Estate
+
+
+def visible_estate_ids(user=None) -> list[int]:
+    """Ids of the estates the user (default: the current one) may see."""
+    user = user or current_user
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return user.estate_ids
+
+
+def _estate_column(model):
+    return model.id if model is Estate else model.estate_id
+
+
+def scoped(model, user=None) -> sa.Select:
+    """A SELECT of ``model`` limited to the user's estates."""
+    return sa.select(model).where(_estate_column(model).in_(visible_estate_ids(user)))
+
+
+def get_scoped(model, ident, user=None):
+    """Load one object of the user's estates, or answer 404 (never 403: no existence leak)."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    estate_id = obj.id if model is Estate else obj.estate_id
+    if estate_id not in visible_estate_ids(user):
+        abort(404)
+    return obj

@@ -1,0 +1,84 @@
+"""Controlled vocabularies with their zh-Hant and en names.
+
+Labels and printed forms always use the Chinese name; screens pick by locale
+(see ``webapp.i18n.term``). Keeping both names here, rather than in the message
+catalogue, lets the label printer use Chinese whatever the reader's language.
+"""
+
+from __future__ import annotations
+
+ROLES = {
+    "patroller": ("管理員", "Patroller"),
+    "supervisor": ("主管", "Supervisor"),
+    "engineering": ("工程部", "Engineering"),
+    "frontdesk": ("前臺", "Front desk"),
+    "admin": ("系統管理員", "Administrator"),
+}
+
+UNIT_STATUSES = {
+    "occupied": ("已入住", "Occupied"),
+    "vacant": ("空置", "Vacant"),
+    "renovating": ("裝修中", "Under renovation"),
+}
+
+SIGN_CATEGORIES = {
+    "building_number": ("樓棟號", "Building number"),
+    "floor": ("樓層", "Floor"),
+    "door_number": ("門牌號", "Door number"),
+    "entrance_exit": ("進出入口", "Entrances and exits"),
+    "elevator": ("電梯", "Elevator"),
+    "mailbox": ("信報箱", "Mailbox"),
+    "public_facility": ("公共設施", "Public facilities"),
+    "office_area": ("辦公區域", "Office area"),
+    "emergency": ("緊急狀態", "Emergency status"),
+    "safety": ("安全", "Safety"),
+    "road": ("道路", "Road"),
+    "temporary": ("臨時標識", "Temporary sign"),
+}
+
+KEY_CLASSES = {
+    "owner": ("業主鑰匙", "Owner key"),
+    "public_area": ("公共區域門窗鑰匙", "Public-area door and window key"),
+    "equipment_room": ("設施設備房鑰匙", "Equipment-room key"),
+}
+
+OWNER_KEY_KINDS = {
+    "security_door": ("防盜鐵門", "Security door"),
+    "unit_entrance_door": ("單元門", "Unit-entrance door"),
+    "interior_door": ("室內門", "Interior door"),
+    "intercom_door": ("電子對講門", "Intercom door"),
+    "mailbox": ("信報箱", "Mailbox"),
+}
+
+KEY_STATUSES = {
+    "in": ("在櫃", "In the cabinet"),
+    "out": ("借出", "Lent out"),
+    "issued": ("已交業主", "Issued to owner"),
+    "disputed": ("有爭議", "Disputed"),
+}
+
+ITEM_KINDS = {
+    "unit": ("房屋", "Unit"),
+    "key": ("鑰匙", "Key"),
+    "sign": ("標識", "Sign"),
+}
+
+VOCABULARIES = {
+    "role": ROLES,
+    "unit_status": UNIT_STATUSES,
+    "sign_category": SIGN_CATEGORIES,
+    "key_class": KEY_CLASSES,
+    "owner_key_kind": OWNER_KEY_KINDS,
+    "key_status": KEY_STATUSES,
+    "item_kind": ITEM_KINDS,
+}
+
+
+def zh(vocabulary: str, value: str) -> str:
+    """Return the Chinese name of a value, or the value itself if unknown."""
+    return VOCABULARIES[vocabulary].get(value, (value, value))[0]
+
+
+def en(vocabulary: str, value: str) -> str:
+    """Return the English name of a value, or the value itself if unknown."""
+    return VOCABULARIES[vocabulary].get(value, (value, value))[1]
