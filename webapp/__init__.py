@@ -50,14 +50,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _register_blueprints(app: Flask) -> None:
-    from webapp.auth.views import bp as auth_bp
-    from webapp.health.views import bp as health_bp
-    from webapp.home.views import bp as home_bp
-    from webapp.i18n import bp as i18n_bp
+# One line per area; each module holds a Blueprint called ``bp``.
+BLUEPRINTS = [
+    "webapp.auth.views",
+    "webapp.health.views",
+    "webapp.home.views",
+    "webapp.i18n",
+]
 
-    for bp in (auth_bp, health_bp, home_bp, i18n_bp):
-        app.register_blueprint(bp)
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for module in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(module).bp)
 
 
 def _register_template_helpers(app: Flask) -> None:
