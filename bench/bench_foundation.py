@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import Row, best_of, bench_app
+from bench.common import Row, bench_app, best_of
 from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
 
