@@ -209,7 +209,8 @@ def _keys(estate: Estate, buildings: list[Building], units: list[Unit], rng) -> 
     for room in EQUIPMENT_ROOMS:
         keys.append(Key(estate_id=estate.id, key_class="equipment_room", equipment_room=room))
     # Some keys are out: lent to contractors of renovating units and the like.
-    lendable = [k for k in keys if k.status == "in"]
+    # status is still None here (the column default applies at insert): not issued = in.
+    lendable = [k for k in keys if k.status != "issued"]
     for key in rng.sample(lendable, k=min(len(lendable), max(2, len(lendable) // 25))):
         name, kind = rng.choice(BORROWERS)
         key.status, key.holder_name, key.holder_type = "out", name, kind

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask.cli import with_appcontext
 
 from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
 from webapp.extensions import db
@@ -37,6 +38,7 @@ def resolve_estate(ref: str) -> Estate:
 @click.option("--days", type=click.IntRange(0, 3650), default=30, show_default=True)
 @click.option("--reset", is_flag=True, help="Delete everything first.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
+@with_appcontext
 def demo_data(estates, units_per_estate, days, reset, if_empty):
     """Fill the database with a believable demo."""
     if database_has_data(db.session):
@@ -69,6 +71,7 @@ def demo_data(estates, units_per_estate, days, reset, if_empty):
     confirmation_prompt=True,
     help="Asked for twice when not given.",
 )
+@with_appcontext
 def create_user(name, role, estates, password):
     """Create a user with a role and estates."""
     name = name.strip()

@@ -1,0 +1,124 @@
+"""The flask commands of API.md: demo-data and create-user, with clear errors on bad input."""
+
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Estate, Key, Sign, Unit, User
+from webapp.vocab import KEY_CLASSES, SIGN_CATEGORIES
+
+
+def _count(app, model, *where):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def test_demo_data_builds_a_believable_demo(app):
+    """Does demo-data build two estates with every sign category, key class and demo user?"""
+    result = app.test_cli_runner().invoke(args=["demo-data", "--units-per-estate", "60"])
+    assert result.exit_code == 0, result.output
+    assert "patrol2" in result.output
+    assert _count(app, Estate) == 2
+    assert _count(app, Unit) == 120
+    assert _count(app, Unit, Unit.status == "vacant") > 0
+    assert _count(app, Unit, Unit.status == "renovating") > 0
+    with app.app_context():
+        categories = set(db.session.scalars(sa.select(Sign.category).distinct()))
+        classes = set(db.session.scalars(sa.select(Key.key_class).distinct()))
+        names = [e.name for e in db.session.scalars(sa.select(Estate))]
+        users = {u.username: u for u in db.session.scalars(sa.select(User))}
+        assert categories == set(SIGN_CATEGORIES)
+        assert classes == set(KEY_CLASSES)
+        assert all(any("\u4e00" <= ch <= "\u9fff" for ch in n) for n in names)
+        assert {"patrol", "supervisor", "engineer", "desk", "admin", "patrol2"} <= set(users)
+        assert [e.name for e in users["patrol2"].estates] == [names[1]]
+        assert users["patrol"].check_password("patrol-demo")
+    assert _count(app, Key, Key.status == "out") > 0
+
+
+def test_demo_data_refuses_a_database_with_data(app, seed):
+    """Does demo-data refuse to touch existing data unless --reset is given?"""
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code != 0
+    assert "--reset" in result.output
+    assert "Traceback" not in result.output
+    assert _count(app, Unit) == 48
+
+    result = runner.invoke(args=["demo-data", "--reset", "--estates", "1", "--units-per-estate", "10"])
+    assert result.exit_code == 0, result.output
+    assert _count(app, Estate) == 1
+    assert _count(app, Unit) == 10
+
+
+def test_demo_data_if_empty_leaves_data_alone(app, seed):
+    """Does `make run`'s --if-empty succeed without changing an existing database?"""
+    result = app.test_cli_runner().invoke(args=["demo-data", "--if-empty"])
+    assert result.exit_code == 0
+    assert _count(app, Unit) == 48
+
+
+def test_demo_data_bad_numbers_are_clear_errors(app):
+    """Are out-of-range or non-numeric options refused with a message, not a traceback?"""
+    runner = app.test_cli_runner()
+    for args in (["--estates", "0"], ["--units-per-estate", "-5"], ["--days", "many"]):
+        result = runner.invoke(args=["demo-data", *args])
+        assert result.exit_code == 2, args
+        assert "Invalid value" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert _count(app, Estate) == 0
+
+
+def test_create_user_asks_for_the_password_twice(app, seed):
+    """Does create-user prompt twice and create a user who can log in?"""
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "lin", "--role", "supervisor", "--estate", "翠湖花園"],
+        input="s3cret-pass\ns3cret-pass\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Password:" in result.output and "Repeat for confirmation:" in result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "lin"))
+        assert user.role == "supervisor"
+        assert [e.name for e in user.estates] == ["翠湖花園"]
+        assert user.check_password("s3cret-pass")
+
+
+def test_create_user_accepts_an_estate_id(app, seed):
+    """Can --estate name an estate by id, repeatedly?"""
+    ids = [str(i) for i in seed.estate_ids]
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "wu", "--role", "patroller", "--estate", ids[0], "--estate", ids[1]],
+        input="long-enough\nlong-enough\n",
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "wu"))
+        assert sorted(e.id for e in user.estates) == sorted(seed.estate_ids)
+
+
+def test_create_user_bad_input_is_refused_clearly(app, seed):
+    """Mismatched passwords, short password, unknown estate/role, duplicate name: clear errors?"""
+    runner = app.test_cli_runner()
+    cases = [
+        (["create-user", "a1", "--role", "patroller", "--estate", "1"], "one\ntwo\none\none\n",
+         None),
+        (["create-user", "a2", "--role", "patroller", "--estate", "1"], "short\nshort\n",
+         "at least 8"),
+        (["create-user", "a3", "--role", "patroller", "--estate", "無此小區"], "long-enough\nlong-enough\n",
+         "no estate"),
+        (["create-user", "a4", "--role", "janitor", "--estate", "1"], "", "Invalid value"),
+        (["create-user", "patrol", "--role", "patroller", "--estate", "1"], "long-enough\nlong-enough\n",
+         "already exists"),
+        (["create-user", "a5", "--role", "patroller"], "long-enough\nlong-enough\n", "--estate"),
+    ]
+    for args, stdin, message in cases:
+        result = runner.invoke(args=args, input=stdin)
+        if message is None:  # mismatched then matching: click asks again, then succeeds
+            assert "do not match" in result.output
+            continue
+        assert result.exit_code != 0, args
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    with app.app_context():
+        names = set(db.session.scalars(sa.select(User.username)))
+    assert not {"a2", "a3", "a4", "a5"} & names

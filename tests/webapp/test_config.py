@@ -1,0 +1,63 @@
+"""Settings from the environment, as API.md lists them."""
+
+import pytest
+
+from webapp.config import ConfigError, from_env
+
+
+def test_defaults_to_sqlite_under_instance_with_a_generated_secret(tmp_path):
+    """With nothing set: SQLite under instance/, a secret generated once and kept?"""
+    config = from_env({}, instance=tmp_path)
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'rounds.db'}"
+    secret = (tmp_path / "secret_key").read_text()
+    assert config["SECRET_KEY"] == secret and len(secret) >= 32
+    assert from_env({}, instance=tmp_path)["SECRET_KEY"] == secret
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert config["DEMO_MODE"] is True
+    assert config["SESSION_COOKIE_SECURE"] is False  # plain-http development only
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path):
+    """Does ROUNDS_ENV=production without SECRET_KEY refuse, naming the fix?"""
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        from_env({"ROUNDS_ENV": "production"}, instance=tmp_path)
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_turns_demo_off_and_cookies_secure(tmp_path):
+    """In production: demo mode off whatever is asked, cookies Secure?"""
+    config = from_env(
+        {"ROUNDS_ENV": "production", "SECRET_KEY": "x" * 40, "DEMO_MODE": "1"}, instance=tmp_path
+    )
+    assert config["DEMO_MODE"] is False
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+
+
+def test_postgres_urls_use_psycopg3(tmp_path):
+    """Is a plain postgresql:// or postgres:// URL run on psycopg 3?"""
+    for given in ("postgres://u@h/db", "postgresql://u@h/db"):
+        config = from_env({"DATABASE_URL": given, "SECRET_KEY": "k"}, instance=tmp_path)
+        assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_https_base_url_makes_cookies_secure(tmp_path):
+    """Behind TLS, are cookies Secure without another setting?"""
+    config = from_env(
+        {"PUBLIC_BASE_URL": "https://rounds.example/", "SECRET_KEY": "k"}, instance=tmp_path
+    )
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["PUBLIC_BASE_URL"] == "https://rounds.example"
+
+
+def test_redis_url_backs_the_rate_limiter(tmp_path):
+    """With REDIS_URL set, does the limiter keep its counts in Redis?"""
+    config = from_env({"REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": "k"}, instance=tmp_path)
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert from_env({"SECRET_KEY": "k"}, instance=tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_unknown_environment_name_is_refused(tmp_path):
+    """Is a typo in ROUNDS_ENV caught rather than silently treated as development?"""
+    with pytest.raises(ConfigError, match="ROUNDS_ENV"):
+        from_env({"ROUNDS_ENV": "prod"}, instance=tmp_path)
