@@ -52,7 +52,9 @@ def test_https_base_url_makes_cookies_secure(tmp_path):
 
 def test_redis_url_backs_the_rate_limiter(tmp_path):
     """With REDIS_URL set, does the limiter keep its counts in Redis?"""
-    config = from_env({"REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": "k"}, instance=tmp_path)
+    config = from_env(
+        {"REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": "k"}, instance=tmp_path
+    )
     assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
     assert from_env({"SECRET_KEY": "k"}, instance=tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
 

@@ -51,7 +51,9 @@ def test_pages_are_zh_hant_first_with_the_right_lang(client, seed):
 
 def test_english_reader_gets_english(client, seed):
     """Does a browser that prefers English get the English page, tagged lang=en?"""
-    page = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    page = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(
+        as_text=True
+    )
     assert '<html lang="en">' in page
     assert "Log in to Rounds" in page
 

@@ -50,8 +50,13 @@ def test_audit_events_are_append_only(app, seed):
     """Can an audit row be changed or deleted through the ORM? (It must not.)"""
     with app.app_context():
         unit = db.session.scalar(sa.select(Unit).limit(1))
-        event = record(db.session, "unit.status", unit, before={"status": "occupied"},
-                       after={"status": "vacant"})
+        event = record(
+            db.session,
+            "unit.status",
+            unit,
+            before={"status": "occupied"},
+            after={"status": "vacant"},
+        )
         db.session.commit()
         event.action = "tampered"
         with pytest.raises(AppendOnlyError):

@@ -130,3 +130,31 @@ def test_session_cookie_flags(client, auth, seed):
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if "rounds_session" in h)
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_login_limit_is_kept_in_redis_when_configured(database_url, instance_dir, _migrated):
+    """With REDIS_URL set, is the sixth failed try refused using Redis (shared by all workers)?"""
+    import uuid
+
+    import redis
+
+    from tests.conftest import make_test_app
+
+    prefix = f"rounds-test-{uuid.uuid4().hex}"
+    url = "redis://127.0.0.1:6379/0"
+    app = make_test_app(
+        database_url, instance_dir, RATELIMIT_STORAGE_URI=url, RATELIMIT_KEY_PREFIX=prefix
+    )
+    client = app.test_client()
+    from tests.conftest import AuthActions
+
+    auth = AuthActions(client)
+    try:
+        for _ in range(5):
+            assert auth.login("nobody", "wrong-password").status_code == 401
+        assert auth.login("nobody", "wrong-password").status_code == 429
+        assert any(redis.Redis.from_url(url).scan_iter(f"*{prefix}*"))
+    finally:
+        r = redis.Redis.from_url(url)
+        for key in r.scan_iter(f"*{prefix}*"):
+            r.delete(key)

@@ -44,7 +44,9 @@ def test_demo_data_refuses_a_database_with_data(app, seed):
     assert "Traceback" not in result.output
     assert _count(app, Unit) == 48
 
-    result = runner.invoke(args=["demo-data", "--reset", "--estates", "1", "--units-per-estate", "10"])
+    result = runner.invoke(
+        args=["demo-data", "--reset", "--estates", "1", "--units-per-estate", "10"]
+    )
     assert result.exit_code == 0, result.output
     assert _count(app, Estate) == 1
     assert _count(app, Unit) == 10
@@ -100,15 +102,27 @@ def test_create_user_bad_input_is_refused_clearly(app, seed):
     """Mismatched passwords, short password, unknown estate/role, duplicate name: clear errors?"""
     runner = app.test_cli_runner()
     cases = [
-        (["create-user", "a1", "--role", "patroller", "--estate", "1"], "one\ntwo\none\none\n",
-         None),
-        (["create-user", "a2", "--role", "patroller", "--estate", "1"], "short\nshort\n",
-         "at least 8"),
-        (["create-user", "a3", "--role", "patroller", "--estate", "無此小區"], "long-enough\nlong-enough\n",
-         "no estate"),
+        (
+            ["create-user", "a1", "--role", "patroller", "--estate", "1"],
+            "one\ntwo\none\none\n",
+            None,
+        ),
+        (
+            ["create-user", "a2", "--role", "patroller", "--estate", "1"],
+            "short\nshort\n",
+            "at least 8",
+        ),
+        (
+            ["create-user", "a3", "--role", "patroller", "--estate", "無此小區"],
+            "long-enough\nlong-enough\n",
+            "no estate",
+        ),
         (["create-user", "a4", "--role", "janitor", "--estate", "1"], "", "Invalid value"),
-        (["create-user", "patrol", "--role", "patroller", "--estate", "1"], "long-enough\nlong-enough\n",
-         "already exists"),
+        (
+            ["create-user", "patrol", "--role", "patroller", "--estate", "1"],
+            "long-enough\nlong-enough\n",
+            "already exists",
+        ),
         (["create-user", "a5", "--role", "patroller"], "long-enough\nlong-enough\n", "--estate"),
     ]
     for args, stdin, message in cases:

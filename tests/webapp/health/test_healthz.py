@@ -1,6 +1,5 @@
 """The health check that load balancers and monitors call."""
 
-
 from tests.conftest import make_test_app
 
 

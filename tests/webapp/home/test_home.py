@@ -1,0 +1,50 @@
+"""Home, by role: each user lands on their role's screen and sees only their estates."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("username", "title"),
+    [
+        ("patrol", "巡查"),
+        ("supervisor", "審閱總覽"),
+        ("engineer", "審批與派工"),
+        ("desk", "鑰匙前臺"),
+        ("admin", "登記冊"),
+    ],
+)
+def test_home_is_the_roles_screen(client, auth, seed, username, title):
+    """Does each role's home carry its own title?"""
+    auth.login(username)
+    page = client.get("/").get_data(as_text=True)
+    assert f'<h1 class="page-title">{title}</h1>' in page
+
+
+def test_home_shows_only_the_users_estates(client, auth, seed):
+    """Does a user of the second estate see its counts and nothing of the first?"""
+    auth.login("patrol2")
+    page = client.get("/").get_data(as_text=True)
+    assert "港灣豪庭" in page
+    assert "翠湖花園" not in page
+
+
+def test_home_counts_are_the_estates_own(client, auth, seed):
+    """Are the unit counts those of the estate (24 units in the test seed)?"""
+    auth.login("supervisor")
+    page = client.get("/").get_data(as_text=True)
+    assert "<dt>房屋</dt><dd>24</dd>" in page
+
+
+def test_user_text_is_escaped(app, client, auth, seed):
+    """Is a user's display name escaped where it is shown?"""
+    from webapp.extensions import db
+    from webapp.models import User
+
+    with app.app_context():
+        user = db.session.get(User, seed.user_ids["patrol"])
+        user.display_name = "<script>alert(1)</script>"
+        db.session.commit()
+    auth.login("patrol")
+    page = client.get("/").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
