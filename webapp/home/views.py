@@ -55,7 +55,7 @@ def estate_summaries() -> list[dict]:
             "units": units[e.id],
             "unit_total": sum(units[e.id].values()),
             "signs": signs.get(e.id, 0),
-            "keys": keys[e.id],
+            "key_counts": keys[e.id],
             "key_total": sum(keys[e.id].values()),
         }
         for e in estates

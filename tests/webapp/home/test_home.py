@@ -1,5 +1,7 @@
 """Home, by role: each user lands on their role's screen and sees only their estates."""
 
+import re
+
 import pytest
 
 
@@ -33,6 +35,7 @@ def test_home_counts_are_the_estates_own(client, auth, seed):
     auth.login("supervisor")
     page = client.get("/").get_data(as_text=True)
     assert "<dt>房屋</dt><dd>24</dd>" in page
+    assert re.search(r"<dt>借出</dt><dd>\d+</dd>", page)
 
 
 def test_user_text_is_escaped(app, client, auth, seed):
