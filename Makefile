@@ -54,7 +54,8 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(ASSETS_STAMP): $(NODE_STAMP) scripts/build-static.mjs $(wildcard static/js/*.js static/sw/*.js)
+# The service worker precaches every CSS, JS, icon and wasm file: rebuild when any changes.
+$(ASSETS_STAMP): $(NODE_STAMP) scripts/build-static.mjs $(wildcard static/js/*.js static/sw/*.js static/css/*.css static/icons/*)
 	npm run --silent build
 	@touch $@
 

@@ -56,6 +56,8 @@ BLUEPRINTS = [
     "webapp.health.views",
     "webapp.home.views",
     "webapp.i18n",
+    "webapp.api.views",
+    "webapp.pwa.views",
 ]
 
 

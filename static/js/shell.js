@@ -1,0 +1,142 @@
+// The patrol shell (/app, /scan): what the phone holds, manual code entry with type-ahead,
+// and the scanner, which is loaded only when it is opened.
+import { config, t } from "./_config.js";
+import { isLongCode, normalize, SHORT_MAX, shortCodeValid } from "./codes.js";
+import { findByShortCode, hasItemSource, stats, suggest } from "./items.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Open an item's page; the time is kept so the bench can measure code-to-item. */
+export function openItem(code, method) {
+  try {
+    sessionStorage.setItem("rounds.openedAt", String(Date.now()));
+    sessionStorage.setItem("rounds.openedBy", method);
+  } catch {
+    // Private modes may refuse storage; opening the item matters more.
+  }
+  location.assign(config().itemPath + encodeURIComponent(code));
+}
+
+async function showStatus() {
+  const box = $("shell-status");
+  if (!box) return;
+  const s = await stats().catch(() => null);
+  const held = box.querySelector("[data-held]");
+  const empty = box.querySelector("[data-empty]");
+  if (!s) {
+    empty.hidden = false;
+    held.hidden = true;
+    return;
+  }
+  empty.hidden = true;
+  held.hidden = false;
+  held.querySelector("[data-count]").textContent = String(s.items);
+  held.querySelector("[data-synced]").textContent = s.lastSyncedAt
+    ? new Date(s.lastSyncedAt).toLocaleString()
+    : t("never");
+}
+
+function showOnline() {
+  const badge = $("shell-network");
+  if (!badge) return;
+  badge.textContent = navigator.onLine ? t("online") : t("offline");
+  badge.className = `badge ${navigator.onLine ? "badge-ok" : "badge-warn"}`;
+}
+
+function manualEntry() {
+  const form = $("manual-form");
+  if (!form) return;
+  const input = $("manual-code");
+  const error = $("manual-error");
+  const list = $("manual-suggestions");
+  const empty = $("manual-empty");
+  const say = (message) => {
+    error.textContent = message;
+    error.hidden = !message;
+    input.setAttribute("aria-invalid", message ? "true" : "false");
+  };
+
+  let typed = 0;
+  input.addEventListener("input", async () => {
+    say("");
+    const mine = ++typed;
+    const prefix = normalize(input.value);
+    empty.hidden = hasItemSource() || !prefix;
+    const items = hasItemSource() ? await suggest(prefix).catch(() => []) : [];
+    if (mine !== typed) return; // a later keystroke has already answered
+    list.replaceChildren(
+      ...items.map((item) => {
+        const li = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "suggestion";
+        const label = document.createElement("span");
+        label.textContent = item.label;
+        const code = document.createElement("code");
+        code.textContent = item.short_code;
+        button.append(label, code);
+        button.addEventListener("click", () => openItem(item.code, "manual"));
+        li.append(button);
+        return li;
+      }),
+    );
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = normalize(input.value);
+    if (!code) return say(t("enterCode"));
+    if (isLongCode(code)) return openItem(code, "manual");
+    if (code.length > SHORT_MAX || !shortCodeValid(code)) return say(t("badCheck"));
+    const item = await findByShortCode(code).catch(() => null);
+    if (item) return openItem(item.code, "manual");
+    return say(t("unknownShort").replace("{code}", code));
+  });
+}
+
+async function openScanner() {
+  const section = $("scanner");
+  const home = $("shell-home");
+  section.hidden = false;
+  if (home) home.hidden = true;
+  const { startScanner } = await import("./scanner.js");
+  await startScanner(section, {
+    baseUrl: config().baseUrl,
+    onCode: (code, method) => openItem(code, method),
+    onManual: () => {
+      $("manual-code")?.focus();
+    },
+  });
+}
+
+async function closeScanner() {
+  const { stopScanner } = await import("./scanner.js");
+  stopScanner();
+  $("scanner").hidden = true;
+  const home = $("shell-home");
+  if (home) home.hidden = false;
+}
+
+function init() {
+  showOnline();
+  window.addEventListener("online", showOnline);
+  window.addEventListener("offline", showOnline);
+  showStatus();
+  document.addEventListener("rounds:items-source", showStatus);
+  manualEntry();
+  for (const b of document.querySelectorAll("[data-scan-open]")) {
+    b.addEventListener("click", (e) => {
+      e.preventDefault();
+      openScanner();
+    });
+  }
+  for (const b of document.querySelectorAll("[data-scan-close]")) {
+    b.addEventListener("click", (e) => {
+      e.preventDefault();
+      closeScanner();
+    });
+  }
+  if (document.body.dataset.autoscan === "1") openScanner();
+}
+
+init();

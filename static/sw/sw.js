@@ -1,0 +1,36 @@
+// The Rounds service worker, served at /sw.js (root scope).
+// Precaches the app shell, CSS, JS, icons and the scanner's wasm; pages and API answers are
+// never cached, and a navigation that cannot reach the server gets the offline shell.
+import { clientsClaim } from "workbox-core";
+import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from "workbox-precaching";
+import { NavigationRoute, registerRoute, setCatchHandler } from "workbox-routing";
+import { NetworkOnly } from "workbox-strategies";
+
+// The server replaces this string with the shell pages and their revisions (see webapp/pwa).
+const PAGES = "__ROUNDS_PAGES__";
+const SHELL_URL = "/app";
+
+precacheAndRoute([...self.__WB_MANIFEST, ...(Array.isArray(PAGES) ? PAGES : [])]);
+cleanupOutdatedCaches();
+clientsClaim();
+
+// A new version waits until the page says "reload" (the banner), so a form in progress
+// is never torn away from under the user.
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+// API calls and htmx fragments always go to the network, never to a cache.
+registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith("/api/"), new NetworkOnly());
+registerRoute(({ request }) => request.headers.has("HX-Request"), new NetworkOnly());
+
+// Pages come from the server; in a basement with no signal the shell opens instead.
+registerRoute(new NavigationRoute(new NetworkOnly({ networkTimeoutSeconds: 8 })));
+
+setCatchHandler(async ({ request }) => {
+  if (request.mode === "navigate") {
+    const shell = await matchPrecache(SHELL_URL);
+    if (shell) return shell;
+  }
+  return Response.error();
+});
