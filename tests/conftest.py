@@ -58,8 +58,22 @@ def instance_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("instance")
 
 
+_made_apps: list = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_made_apps():
+    """Close the pooled connections of every app a test made, so none is left open."""
+    yield
+    while _made_apps:
+        made = _made_apps.pop()
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def make_test_app(database_url, instance_dir, **overrides):
-    """An app on the session's database with test settings."""
+    """An app on the session's database with test settings (its engine is disposed after the test)."""
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -73,7 +87,9 @@ def make_test_app(database_url, instance_dir, **overrides):
         "REMEMBER_COOKIE_SECURE": False,
     }
     config.update(overrides)
-    return create_app(config)
+    made = create_app(config)
+    _made_apps.append(made)
+    return made
 
 
 @pytest.fixture(scope="session")
