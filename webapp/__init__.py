@@ -57,6 +57,8 @@ BLUEPRINTS = [
     "webapp.home.views",
     "webapp.i18n",
     "webapp.api.views",
+    "webapp.devices.views",
+    "webapp.quarantine.views",
     "webapp.pwa.views",
 ]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 18:14:23.596776
+Create Date: 2026-11-27 18:23:18.741267
 
 """
 from alembic import op
@@ -27,6 +27,26 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_estate')),
     sa.UniqueConstraint('name', name=op.f('uq_estate_name'))
+    )
+    op.create_table('sync_change',
+    sa.Column('type', sa.String(length=16), nullable=False),
+    sa.Column('obj_id', sa.String(length=36), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('deleted', sa.Boolean(), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('type', 'obj_id', name=op.f('pk_sync_change'))
+    )
+    with op.batch_alter_table('sync_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_change_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index('ix_sync_change_estate_seq', ['estate_id', 'seq', 'type', 'obj_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_change_seq'), ['seq'], unique=False)
+
+    op.create_table('sync_counter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('horizon', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_counter'))
     )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -117,6 +137,41 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_label_code_estate_id'), ['estate_id'], unique=False)
         batch_op.create_index('uq_label_code_active_item', ['item_type', 'item_id'], unique=True, sqlite_where=sa.text('active'), postgresql_where=sa.text('active'))
 
+    op.create_table('photo_blob',
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('stored_sha256', sa.String(length=64), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('gps_lat', sa.Double(), nullable=True),
+    sa.Column('gps_lon', sa.Double(), nullable=True),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_photo_blob_uploaded_by_id_user')),
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_photo_blob'))
+    )
+    op.create_table('photo_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('record_type', sa.String(length=16), nullable=False),
+    sa.Column('record_id', sa.String(length=36), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_photo_link_estate_id_estate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_photo_link')),
+    sa.UniqueConstraint('sha256', 'record_type', 'record_id', name=op.f('uq_photo_link_sha256'))
+    )
+    with op.batch_alter_table('photo_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_photo_link_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_photo_link_record_id'), ['record_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_photo_link_sha256'), ['sha256'], unique=False)
+
+    op.create_table('photo_uploader',
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_uploader_user_id_user')),
+    sa.PrimaryKeyConstraint('sha256', 'user_id', name=op.f('pk_photo_uploader'))
+    )
     op.create_table('user_estate',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('estate_id', sa.Integer(), nullable=False),
@@ -124,6 +179,67 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_estate_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'estate_id', name=op.f('pk_user_estate'))
     )
+    op.create_table('check_record',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('item_type', sa.String(length=16), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('result', sa.String(length=16), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('round_id', sa.String(length=64), nullable=True),
+    sa.Column('geo_lat', sa.Double(), nullable=True),
+    sa.Column('geo_lon', sa.Double(), nullable=True),
+    sa.Column('geo_accuracy_m', sa.Double(), nullable=True),
+    sa.Column('op_id', sa.String(length=36), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=36), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('clock_skewed', sa.Boolean(), nullable=False),
+    sa.Column('retired_code', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_check_record_device_id_device')),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_check_record_estate_id_estate')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_check_record_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_check_record')),
+    sa.UniqueConstraint('op_id', name=op.f('uq_check_record_op_id'))
+    )
+    with op.batch_alter_table('check_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_check_record_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index('ix_check_record_item', ['item_type', 'item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_check_record_occurred_at'), ['occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_check_record_user_id'), ['user_id'], unique=False)
+
+    op.create_table('finding',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('item_type', sa.String(length=16), nullable=True),
+    sa.Column('item_id', sa.Integer(), nullable=True),
+    sa.Column('location', sa.String(length=200), nullable=True),
+    sa.Column('severity', sa.String(length=16), nullable=False),
+    sa.Column('category', sa.String(length=64), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('op_id', sa.String(length=36), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=36), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('clock_skewed', sa.Boolean(), nullable=False),
+    sa.Column('retired_code', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_finding_device_id_device')),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_finding_estate_id_estate')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_finding_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding')),
+    sa.UniqueConstraint('op_id', name=op.f('uq_finding_op_id'))
+    )
+    with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_finding_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_finding_occurred_at'), ['occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_finding_user_id'), ['user_id'], unique=False)
+
     op.create_table('sign',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('estate_id', sa.Integer(), nullable=False),
@@ -142,6 +258,55 @@ def upgrade():
     with op.batch_alter_table('sign', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sign_building_id'), ['building_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sign_estate_id'), ['estate_id'], unique=False)
+
+    op.create_table('sync_op',
+    sa.Column('op_id', sa.String(length=36), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('type', sa.String(length=32), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=36), nullable=True),
+    sa.Column('estate_id', sa.Integer(), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('clock_skewed', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_sync_op_device_id_device')),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_sync_op_estate_id_estate')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_sync_op_user_id_user')),
+    sa.PrimaryKeyConstraint('op_id', name=op.f('pk_sync_op'))
+    )
+    with op.batch_alter_table('sync_op', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_op_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_op_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_op_received_at'), ['received_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_op_user_id'), ['user_id'], unique=False)
+
+    op.create_table('sync_quarantine',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('op_id', sa.String(length=200), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('type', sa.String(length=64), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=36), nullable=True),
+    sa.Column('estate_id', sa.Integer(), nullable=True),
+    sa.Column('error', sa.String(length=64), nullable=False),
+    sa.Column('message', sa.String(length=500), nullable=False),
+    sa.Column('raw', sa.JSON(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_sync_quarantine_device_id_device')),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_sync_quarantine_estate_id_estate')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_sync_quarantine_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_quarantine')),
+    sa.UniqueConstraint('op_id', 'content_hash', name=op.f('uq_sync_quarantine_op_id'))
+    )
+    with op.batch_alter_table('sync_quarantine', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_quarantine_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_quarantine_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_quarantine_received_at'), ['received_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_quarantine_user_id'), ['user_id'], unique=False)
 
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -191,11 +356,60 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_key_estate_id'), ['estate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_key_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('key_baseline',
+    sa.Column('key_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('holder_name', sa.String(length=120), nullable=True),
+    sa.Column('holder_type', sa.String(length=20), nullable=True),
+    sa.Column('taken_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['key_id'], ['key.id'], name=op.f('fk_key_baseline_key_id_key')),
+    sa.PrimaryKeyConstraint('key_id', name=op.f('pk_key_baseline'))
+    )
+    op.create_table('key_event',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('key_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=8), nullable=False),
+    sa.Column('borrower_name', sa.String(length=120), nullable=True),
+    sa.Column('borrower_type', sa.String(length=20), nullable=True),
+    sa.Column('purpose', sa.String(length=200), nullable=True),
+    sa.Column('due_back', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('conflict', sa.Boolean(), nullable=False),
+    sa.Column('inconsistent', sa.Boolean(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('op_id', sa.String(length=36), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.String(length=36), nullable=True),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('clock_skewed', sa.Boolean(), nullable=False),
+    sa.Column('retired_code', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_key_event_device_id_device')),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_key_event_estate_id_estate')),
+    sa.ForeignKeyConstraint(['key_id'], ['key.id'], name=op.f('fk_key_event_key_id_key')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_key_event_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_key_event')),
+    sa.UniqueConstraint('op_id', name=op.f('uq_key_event_op_id'))
+    )
+    with op.batch_alter_table('key_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_key_event_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_event_key_id'), ['key_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_event_occurred_at'), ['occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_event_user_id'), ['user_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('key_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_key_event_user_id'))
+        batch_op.drop_index(batch_op.f('ix_key_event_occurred_at'))
+        batch_op.drop_index(batch_op.f('ix_key_event_key_id'))
+        batch_op.drop_index(batch_op.f('ix_key_event_estate_id'))
+
+    op.drop_table('key_event')
+    op.drop_table('key_baseline')
     with op.batch_alter_table('key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_key_unit_id'))
         batch_op.drop_index(batch_op.f('ix_key_estate_id'))
@@ -207,12 +421,47 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_unit_building_id'))
 
     op.drop_table('unit')
+    with op.batch_alter_table('sync_quarantine', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_quarantine_user_id'))
+        batch_op.drop_index(batch_op.f('ix_sync_quarantine_received_at'))
+        batch_op.drop_index(batch_op.f('ix_sync_quarantine_estate_id'))
+        batch_op.drop_index(batch_op.f('ix_sync_quarantine_device_id'))
+
+    op.drop_table('sync_quarantine')
+    with op.batch_alter_table('sync_op', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_op_user_id'))
+        batch_op.drop_index(batch_op.f('ix_sync_op_received_at'))
+        batch_op.drop_index(batch_op.f('ix_sync_op_estate_id'))
+        batch_op.drop_index(batch_op.f('ix_sync_op_device_id'))
+
+    op.drop_table('sync_op')
     with op.batch_alter_table('sign', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_estate_id'))
         batch_op.drop_index(batch_op.f('ix_sign_building_id'))
 
     op.drop_table('sign')
+    with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_finding_user_id'))
+        batch_op.drop_index(batch_op.f('ix_finding_occurred_at'))
+        batch_op.drop_index(batch_op.f('ix_finding_estate_id'))
+
+    op.drop_table('finding')
+    with op.batch_alter_table('check_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_check_record_user_id'))
+        batch_op.drop_index(batch_op.f('ix_check_record_occurred_at'))
+        batch_op.drop_index('ix_check_record_item')
+        batch_op.drop_index(batch_op.f('ix_check_record_estate_id'))
+
+    op.drop_table('check_record')
     op.drop_table('user_estate')
+    op.drop_table('photo_uploader')
+    with op.batch_alter_table('photo_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_photo_link_sha256'))
+        batch_op.drop_index(batch_op.f('ix_photo_link_record_id'))
+        batch_op.drop_index(batch_op.f('ix_photo_link_estate_id'))
+
+    op.drop_table('photo_link')
+    op.drop_table('photo_blob')
     with op.batch_alter_table('label_code', schema=None) as batch_op:
         batch_op.drop_index('uq_label_code_active_item', sqlite_where=sa.text('active'), postgresql_where=sa.text('active'))
         batch_op.drop_index(batch_op.f('ix_label_code_estate_id'))
@@ -234,5 +483,12 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('user')
+    op.drop_table('sync_counter')
+    with op.batch_alter_table('sync_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_change_seq'))
+        batch_op.drop_index('ix_sync_change_estate_seq')
+        batch_op.drop_index(batch_op.f('ix_sync_change_estate_id'))
+
+    op.drop_table('sync_change')
     op.drop_table('estate')
     # ### end Alembic commands ###

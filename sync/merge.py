@@ -1,0 +1,471 @@
+"""Push: store each op exactly once, in its own savepoint, and answer one result per op.
+
+Idempotency: an op is known by its ``op_id`` (the primary key of ``sync_op``) and the hash of
+its content (``type``, ``occurred_at`` as an instant, ``payload``). The op row is inserted in
+the same savepoint as the records it makes, so an op is either wholly stored or not at all;
+a concurrent push of the same op waits on the primary key and then reads it as a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sync import custody
+from sync.schemas import PAYLOAD_SCHEMAS, Op, OpSchema
+from webapp.labels.codes import normalize
+from webapp.models import Key, LabelCode
+from webapp.models.sync import (
+    Check,
+    Finding,
+    KeyBaseline,
+    KeyEvent,
+    PhotoBlob,
+    PhotoLink,
+    QuarantinedOp,
+    SyncOp,
+)
+
+SKEW_LIMIT = timedelta(minutes=5)
+
+
+@dataclass
+class Actor:
+    """Who pushes: the user, the estates they see, and the phone."""
+
+    user_id: int
+    estate_ids: list[int]
+    device_id: str | None = None
+
+
+class Rejected(Exception):
+    """An op that cannot be applied to the records (it goes to the quarantine)."""
+
+    def __init__(self, error: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.error, self.message, self.fields = error, message, fields or {}
+
+
+@dataclass
+class _Context:
+    session: Session
+    actor: Actor
+    now: datetime
+    codes: dict[str, Any] = field(default_factory=dict)
+    blobs: set[str] = field(default_factory=set)
+
+
+def content_hash(op_type: Any, occurred_at: Any, payload: Any) -> str:
+    """The hash that tells a replay (same content) from a reused op_id (other content)."""
+    if isinstance(occurred_at, datetime):
+        occurred_at = occurred_at.astimezone(UTC).isoformat()
+    doc = {"type": op_type, "occurred_at": occurred_at, "payload": payload}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse(raw: Any) -> Op:
+    """Validate one op's envelope and payload; raises Rejected."""
+    if not isinstance(raw, dict):
+        raise Rejected("validation", "An op must be an object.")
+    try:
+        envelope = OpSchema().load(raw)
+    except ValidationError as exc:
+        raise Rejected("validation", "The op envelope is not valid.", _fields(exc)) from exc
+    schema = PAYLOAD_SCHEMAS.get(envelope["type"])
+    if schema is None:
+        raise Rejected("unknown_type", f"Unknown op type {envelope['type']!r}.")
+    try:
+        payload = schema().load(envelope["payload"])
+    except ValidationError as exc:
+        raise Rejected("validation", "The op payload is not valid.", _fields(exc)) from exc
+    return Op(
+        op_id=envelope["op_id"],
+        type=envelope["type"],
+        occurred_at=envelope["occurred_at"].astimezone(UTC),
+        payload=payload,
+        raw_payload=envelope["payload"],
+        content_hash=content_hash(envelope["type"], envelope["occurred_at"], envelope["payload"]),
+    )
+
+
+def _fields(exc: ValidationError) -> dict:
+    messages = exc.messages
+    return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
+def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[dict]:
+    """Merge a batch of ops; one result per op, in order. The caller commits."""
+    parsed: list[Op | Rejected] = []
+    for raw in raw_ops:
+        try:
+            parsed.append(parse(raw))
+        except Rejected as exc:
+            parsed.append(exc)
+    ops = [p for p in parsed if isinstance(p, Op)]
+    ctx = _Context(session, actor, now)
+    known = _known_ops(session, [op.op_id for op in ops])
+    ctx.codes = _resolve_codes(session, [op.payload.get("code") for op in ops])
+    ctx.blobs = _held_blobs(session, [s for op in ops for s in op.payload.get("photos", [])])
+
+    results = []
+    for raw, item in zip(raw_ops, parsed, strict=True):
+        if isinstance(item, Rejected):
+            results.append(_quarantine(ctx, raw, item))
+            continue
+        results.append(_push_one(ctx, raw, item, known.get(item.op_id)))
+    return results
+
+
+def _known_ops(session: Session, op_ids: list[str]) -> dict[str, tuple[str, int]]:
+    if not op_ids:
+        return {}
+    rows = session.execute(
+        sa.select(SyncOp.op_id, SyncOp.content_hash, SyncOp.user_id).where(
+            SyncOp.op_id.in_(set(op_ids))
+        )
+    )
+    return {op_id: (h, user_id) for op_id, h, user_id in rows}
+
+
+def _resolve_codes(session: Session, codes: list[str | None]) -> dict[str, Any]:
+    wanted = {normalize(c) for c in codes if c}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(
+            LabelCode.code,
+            LabelCode.item_type,
+            LabelCode.item_id,
+            LabelCode.estate_id,
+            LabelCode.active,
+        ).where(LabelCode.code.in_(wanted))
+    )
+    return {row.code: row for row in rows}
+
+
+def _held_blobs(session: Session, shas: list[str]) -> set[str]:
+    if not shas:
+        return set()
+    return set(session.scalars(sa.select(PhotoBlob.sha256).where(PhotoBlob.sha256.in_(set(shas)))))
+
+
+def _answer_known(ctx: _Context, op: Op, known: tuple[str, int]) -> dict | None:
+    stored_hash, user_id = known
+    if stored_hash == op.content_hash and user_id == ctx.actor.user_id:
+        result = {"op_id": op.op_id, "status": "duplicate"}
+        missing = [s for s in op.payload.get("photos", []) if s not in ctx.blobs]
+        if missing:
+            result["data"] = {"missing_blobs": missing}
+        return result
+    return None
+
+
+def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -> dict:
+    if known is not None:
+        answer = _answer_known(ctx, op, known)
+        if answer is not None:
+            return answer
+        return _quarantine(
+            ctx, raw, Rejected("op_id_reused", "This op_id was used before with other content.")
+        )
+    session = ctx.session
+    try:
+        with session.begin_nested():
+            status, data, estate_id = HANDLERS[op.type](ctx, op)
+            session.execute(
+                sa.insert(SyncOp).values(
+                    op_id=op.op_id,
+                    content_hash=op.content_hash,
+                    type=op.type,
+                    user_id=ctx.actor.user_id,
+                    device_id=ctx.actor.device_id,
+                    estate_id=estate_id,
+                    occurred_at=op.occurred_at,
+                    received_at=ctx.now,
+                    clock_skewed=_skewed(op, ctx.now),
+                    status=status,
+                    flags=op.flags,
+                    payload=op.raw_payload,
+                )
+            )
+            session.flush()
+    except Rejected as exc:
+        return _quarantine(ctx, raw, exc)
+    except IntegrityError:
+        # Another push stored this op_id (or this record id) first: read what is there now.
+        again = _known_ops(session, [op.op_id]).get(op.op_id)
+        if again is not None:
+            answer = _answer_known(ctx, op, again)
+            if answer is not None:
+                return answer
+            return _quarantine(
+                ctx,
+                raw,
+                Rejected("op_id_reused", "This op_id was used before with other content."),
+            )
+        return _quarantine(ctx, raw, Rejected("id_reused", "This record id belongs to another op."))
+    result: dict[str, Any] = {"op_id": op.op_id, "status": status}
+    if data:
+        result["data"] = data
+    return result
+
+
+def _skewed(op: Op, now: datetime) -> bool:
+    return abs(now - op.occurred_at) > SKEW_LIMIT
+
+
+def _quarantine(ctx: _Context, raw: Any, exc: Rejected) -> dict:
+    """Keep a rejected op as sent (once per op_id and content) and answer ``rejected``."""
+    op_id = raw.get("op_id") if isinstance(raw, dict) else None
+    op_id_text = str(op_id)[:200] if op_id is not None else ""
+    digest = (
+        content_hash(raw.get("type"), raw.get("occurred_at"), raw.get("payload"))
+        if isinstance(raw, dict)
+        else content_hash(None, None, raw)
+    )
+    session = ctx.session
+    exists = session.scalar(
+        sa.select(QuarantinedOp.id).where(
+            QuarantinedOp.op_id == op_id_text, QuarantinedOp.content_hash == digest
+        )
+    )
+    if exists is None:
+        try:
+            with session.begin_nested():
+                session.execute(
+                    sa.insert(QuarantinedOp).values(
+                        op_id=op_id_text,
+                        content_hash=digest,
+                        type=str(raw.get("type"))[:64] if isinstance(raw, dict) else None,
+                        user_id=ctx.actor.user_id,
+                        device_id=ctx.actor.device_id,
+                        estate_id=_estate_hint(ctx, raw),
+                        error=exc.error,
+                        message=exc.message[:500],
+                        raw=_jsonable(raw),
+                        received_at=ctx.now,
+                    )
+                )
+        except IntegrityError:
+            pass  # a concurrent push quarantined the same op
+    result = {"op_id": op_id_text, "status": "rejected", "error": exc.error, "message": exc.message}
+    if exc.fields:
+        result["data"] = {"fields": exc.fields}
+    return result
+
+
+def _jsonable(raw: Any) -> Any:
+    return json.loads(json.dumps(raw, default=str))
+
+
+def _estate_hint(ctx: _Context, raw: Any) -> int | None:
+    """The estate a rejected op was about, when the user may see it (for the review list)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("payload"), dict):
+        return None
+    payload = raw["payload"]
+    code = payload.get("code")
+    if isinstance(code, str):
+        row = ctx.codes.get(normalize(code))
+        if row is not None and row.estate_id in ctx.actor.estate_ids:
+            return row.estate_id
+    estate_id = payload.get("estate_id")
+    if isinstance(estate_id, int) and estate_id in ctx.actor.estate_ids:
+        return estate_id
+    return None
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def _item_for(ctx: _Context, op: Op, code: str, kinds: tuple[str, ...]):
+    row = ctx.codes.get(normalize(code))
+    if row is None or row.estate_id not in ctx.actor.estate_ids:
+        # One answer for unknown and not-yours: no existence leak across estates.
+        raise Rejected("unknown_code", "No item of your estates has this code.")
+    if row.item_type not in kinds:
+        raise Rejected("wrong_item", f"This code names a {row.item_type}, not a {kinds[0]}.")
+    if not row.active:
+        op.flags.append("retired_code")
+    return row
+
+
+def _base(ctx: _Context, op: Op) -> dict:
+    return {
+        "op_id": op.op_id,
+        "user_id": ctx.actor.user_id,
+        "device_id": ctx.actor.device_id,
+        "occurred_at": op.occurred_at,
+        "received_at": ctx.now,
+        "clock_skewed": _skewed(op, ctx.now),
+        "retired_code": "retired_code" in op.flags,
+    }
+
+
+def _data(ctx: _Context, op: Op, extra: dict | None = None) -> dict:
+    data = dict(extra or {})
+    missing = [s for s in op.payload.get("photos", []) if s not in ctx.blobs]
+    if missing:
+        data["missing_blobs"] = missing
+    flags = list(op.flags) + (["clock_skew"] if _skewed(op, ctx.now) else [])
+    if flags:
+        data["flags"] = flags
+    return data
+
+
+def _link_photos(ctx: _Context, op: Op, record_type: str, estate_id: int) -> None:
+    shas = list(dict.fromkeys(op.payload.get("photos", [])))
+    if shas:
+        ctx.session.execute(
+            sa.insert(PhotoLink),
+            [
+                {
+                    "sha256": s,
+                    "record_type": record_type,
+                    "record_id": op.payload["id"],
+                    "estate_id": estate_id,
+                }
+                for s in shas
+            ],
+        )
+
+
+def _check_record(ctx: _Context, op: Op):
+    p = op.payload
+    row = _item_for(ctx, op, p["code"], ("unit", "key", "sign"))
+    geo = p.get("geo") or {}
+    ctx.session.execute(
+        sa.insert(Check).values(
+            id=p["id"],
+            estate_id=row.estate_id,
+            item_type=row.item_type,
+            item_id=row.item_id,
+            code=row.code,
+            method=p["method"],
+            result=p["result"],
+            answers=p.get("answers") or {},
+            note=p.get("note"),
+            round_id=p.get("round_id"),
+            geo_lat=geo.get("lat"),
+            geo_lon=geo.get("lon"),
+            geo_accuracy_m=geo.get("accuracy_m"),
+            **_base(ctx, op),
+        )
+    )
+    _link_photos(ctx, op, "check", row.estate_id)
+    return "applied", _data(ctx, op), row.estate_id
+
+
+def _finding_create(ctx: _Context, op: Op):
+    p = op.payload
+    item_type = item_id = None
+    if p.get("code"):
+        row = _item_for(ctx, op, p["code"], ("unit", "key", "sign"))
+        estate_id, item_type, item_id = row.estate_id, row.item_type, row.item_id
+    else:
+        estate_id = p["estate_id"]
+        if estate_id not in ctx.actor.estate_ids:
+            raise Rejected("unknown_estate", "You have no estate with this id.")
+    ctx.session.execute(
+        sa.insert(Finding).values(
+            id=p["id"],
+            estate_id=estate_id,
+            item_type=item_type,
+            item_id=item_id,
+            location=p.get("location"),
+            severity=p["severity"],
+            category=p["category"],
+            note=p["note"],
+            status="open",
+            **_base(ctx, op),
+        )
+    )
+    _link_photos(ctx, op, "finding", estate_id)
+    return "applied", _data(ctx, op), estate_id
+
+
+def _key_event(ctx: _Context, op: Op):
+    p = op.payload
+    row = _item_for(ctx, op, p["code"], ("key",))
+    session = ctx.session
+    # Lock the key: concurrent events on one key are judged one after another.
+    key = session.scalars(
+        sa.select(Key)
+        .where(Key.id == row.item_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    baseline = session.get(KeyBaseline, key.id)
+    if baseline is None:
+        baseline = KeyBaseline(
+            key_id=key.id,
+            status=key.status,
+            holder_name=key.holder_name,
+            holder_type=key.holder_type,
+            taken_at=ctx.now,
+        )
+        session.add(baseline)
+    history = list(session.scalars(sa.select(KeyEvent).where(KeyEvent.key_id == key.id)))
+    start = (baseline.status, baseline.holder_name, baseline.holder_type)
+    before = custody.walk(start, [_as_event(e) for e in history])
+    action = "lend" if op.type == "key.lend" else "return"
+    event = KeyEvent(
+        id=p["id"],
+        estate_id=key.estate_id,
+        key_id=key.id,
+        action=action,
+        borrower_name=p.get("borrower_name"),
+        borrower_type=p.get("borrower_type"),
+        purpose=p.get("purpose"),
+        due_back=p["due_back"].astimezone(UTC) if p.get("due_back") else None,
+        seq=max((e.seq for e in history), default=0) + 1,
+        **_base(ctx, op),
+    )
+    after = custody.walk(start, [_as_event(e) for e in history] + [_as_event(event)])
+    conflict = len(after.inconsistent) > len(before.inconsistent)
+    event.conflict = conflict
+    for e in [*history, event]:
+        flag = e.id in after.inconsistent
+        if e.inconsistent != flag:
+            e.inconsistent = flag
+    session.add(event)
+    if (key.status, key.holder_name, key.holder_type) != (
+        after.status,
+        after.holder_name,
+        after.holder_type,
+    ):
+        key.status, key.holder_name, key.holder_type = (
+            after.status,
+            after.holder_name,
+            after.holder_type,
+        )
+    session.flush()
+    data = _data(ctx, op, {"key": {"status": key.status, "holder": key.holder}})
+    return ("conflict" if conflict else "applied"), data, key.estate_id
+
+
+def _as_event(e: KeyEvent) -> custody.Event:
+    return custody.Event(
+        id=e.id,
+        action=e.action,
+        occurred_at=e.occurred_at,
+        seq=e.seq,
+        borrower_name=e.borrower_name,
+        borrower_type=e.borrower_type,
+    )
+
+
+HANDLERS = {
+    "check.record": _check_record,
+    "finding.create": _finding_create,
+    "key.lend": _key_event,
+    "key.return": _key_event,
+}

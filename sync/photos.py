@@ -1,0 +1,194 @@
+"""Photos: content-addressed, checked with Pillow, re-encoded without EXIF location.
+
+The phone names a photo by the sha256 of the bytes it took. The server re-hashes what
+arrives, reads only the header first (a pixel flood is refused before any decoding),
+decodes, applies the EXIF orientation, and writes a fresh file with no metadata at all.
+The GPS position, when the camera wrote one, is kept as proof in a database field that
+only supervisors are shown, never in the stored file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from webapp.models.sync import PhotoBlob, PhotoLink, PhotoUploader
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40 MP phone photo; beyond that, a flood
+MAX_SIDE = 12_000
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+ACCEPTED_TYPES = set(FORMATS.values())
+
+
+class PhotoError(Exception):
+    """An upload the server refuses; ``status`` is the HTTP answer it deserves."""
+
+    def __init__(self, status: int, error: str, message: str):
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+@dataclass
+class Stored:
+    blob: PhotoBlob
+    created: bool
+
+
+def blob_path(blob_dir: str | Path, sha256: str) -> Path:
+    """Where a photo's stored file lives."""
+    return Path(blob_dir) / sha256[:2] / sha256[2:4] / sha256
+
+
+def _gps(exif) -> tuple[float, float] | None:
+    try:
+        gps = exif.get_ifd(0x8825)
+    except Exception:  # noqa: BLE001 - a broken EXIF block is no reason to refuse a photo
+        return None
+    if not gps:
+        return None
+
+    def degrees(values, ref):
+        d, m, s = (float(v) for v in values)
+        value = d + m / 60 + s / 3600
+        return -value if ref in ("S", "W") else value
+
+    try:
+        lat = degrees(gps[2], gps.get(1))
+        lon = degrees(gps[4], gps.get(3))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def clean(data: bytes) -> tuple[bytes, str, int, int, tuple[float, float] | None]:
+    """Check and re-encode an image: (bytes, content type, width, height, gps)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format
+                if fmt not in FORMATS:
+                    raise PhotoError(415, "unsupported_media_type", "Not a JPEG, PNG or WebP.")
+                width, height = img.size
+                # Header only so far: refuse a flood before a single pixel is decoded.
+                if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+                    raise PhotoError(413, "too_many_pixels", "The image has too many pixels.")
+                gps = _gps(img.getexif())
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                out = io.BytesIO()
+                if fmt == "JPEG":
+                    if img.mode not in ("RGB", "L"):
+                        img = img.convert("RGB")
+                    img.save(out, "JPEG", quality=85, optimize=True)
+                elif fmt == "PNG":
+                    if img.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
+                        img = img.convert("RGBA")
+                    img.save(out, "PNG", optimize=False)
+                else:
+                    if img.mode not in ("RGB", "RGBA"):
+                        img = img.convert("RGBA")
+                    img.save(out, "WEBP", quality=85)
+                return out.getvalue(), FORMATS[fmt], img.width, img.height, gps
+        except PhotoError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise PhotoError(413, "too_many_pixels", "The image has too many pixels.") from exc
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise PhotoError(415, "unsupported_media_type", "Not a readable image.") from exc
+
+
+def store(
+    session: Session,
+    blob_dir: str | Path,
+    sha256: str,
+    data: bytes,
+    content_type: str | None,
+    user_id: int,
+    now: datetime,
+) -> Stored:
+    """Check, clean and keep an uploaded photo; idempotent on its sha256."""
+    if len(data) > MAX_BYTES:
+        raise PhotoError(413, "too_large", "A photo may be at most 10 MB.")
+    base_type = (content_type or "").split(";")[0].strip().lower()
+    if base_type not in ACCEPTED_TYPES:
+        raise PhotoError(415, "unsupported_media_type", "Send image/jpeg, image/png or image/webp.")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise PhotoError(400, "hash_mismatch", "The body does not hash to the sha256 in the URL.")
+    existing = session.get(PhotoBlob, sha256)
+    if existing is not None and blob_path(blob_dir, sha256).exists():
+        _add_uploader(session, sha256, user_id)
+        return Stored(existing, False)
+    cleaned, stored_type, width, height, gps = clean(data)
+    if stored_type != base_type:
+        raise PhotoError(415, "unsupported_media_type", "The content type does not match.")
+    path = blob_path(blob_dir, sha256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: a reader never sees half a file, a crash leaves no torn one.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".up-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(cleaned)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    if existing is not None:
+        _add_uploader(session, sha256, user_id)
+        return Stored(existing, False)
+    blob = PhotoBlob(
+        sha256=sha256,
+        stored_sha256=hashlib.sha256(cleaned).hexdigest(),
+        content_type=stored_type,
+        size=len(cleaned),
+        width=width,
+        height=height,
+        gps_lat=gps[0] if gps else None,
+        gps_lon=gps[1] if gps else None,
+        uploaded_by_id=user_id,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(blob)
+    except IntegrityError:
+        blob = session.get(PhotoBlob, sha256)
+        _add_uploader(session, sha256, user_id)
+        return Stored(blob, False)
+    _add_uploader(session, sha256, user_id)
+    return Stored(blob, True)
+
+
+def _add_uploader(session: Session, sha256: str, user_id: int) -> None:
+    if session.get(PhotoUploader, (sha256, user_id)) is None:
+        try:
+            with session.begin_nested():
+                session.add(PhotoUploader(sha256=sha256, user_id=user_id))
+        except IntegrityError:
+            pass
+
+
+def visible(session: Session, sha256: str, user_id: int, estate_ids: list[int]) -> bool:
+    """Tell whether a user may see a photo: they uploaded it, or it is on their estates."""
+    if session.get(PhotoUploader, (sha256, user_id)) is not None:
+        return True
+    if not estate_ids:
+        return False
+    linked = session.scalar(
+        sa.select(PhotoLink.id)
+        .where(PhotoLink.sha256 == sha256, PhotoLink.estate_id.in_(estate_ids))
+        .limit(1)
+    )
+    return linked is not None

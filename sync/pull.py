@@ -1,0 +1,298 @@
+"""Pull: a snapshot of what the user's estates hold, then what changed since a cursor.
+
+The cursor is opaque to the phone: a signed record of where the reader stands in the feed
+(``seq``, ``type``, ``obj_id``), the estates it was issued for, and unfinished side jobs
+(tombstones for an estate the user lost, a back-fill for an estate the user gained).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from sync import feed
+from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
+from webapp.models.sync import SyncChange
+
+CURSOR_VERSION = 1
+
+
+class CursorExpired(Exception):
+    """The cursor is unknown, tampered with, or older than the tombstones kept."""
+
+
+@dataclass
+class Position:
+    seq: int = 0
+    type: str = ""
+    obj_id: str = ""
+
+    def key(self):
+        return [self.seq, self.type, self.obj_id]
+
+
+@dataclass
+class Job:
+    """A side job: ``tomb`` (all of a lost estate as deleted) or ``fill`` (a gained estate)."""
+
+    estate_id: int
+    mode: str
+    pos: Position
+    upto: int
+
+
+@dataclass
+class CursorState:
+    pos: Position = field(default_factory=Position)
+    estates: list[int] = field(default_factory=list)
+    snap: int = 0  # a snapshot skips tombstones at or below this seq
+    jobs: list[Job] = field(default_factory=list)
+
+
+@dataclass
+class PullResult:
+    changes: list[dict]
+    cursor: str
+    has_more: bool
+
+
+def _sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()[:24]
+
+
+def encode_cursor(state: CursorState, secret: str) -> str:
+    """Serialize and sign a cursor."""
+    doc = {
+        "v": CURSOR_VERSION,
+        "p": state.pos.key(),
+        "e": state.estates,
+        "n": state.snap,
+        "j": [[j.estate_id, j.mode, j.pos.key(), j.upto] for j in state.jobs],
+    }
+    body = base64.urlsafe_b64encode(json.dumps(doc, separators=(",", ":")).encode()).rstrip(b"=")
+    return body.decode() + "." + _sign(secret, body)
+
+
+def decode_cursor(text: str, secret: str) -> CursorState:
+    """Parse a cursor, refusing anything this server did not sign."""
+    try:
+        body, sig = text.rsplit(".", 1)
+        if not hmac.compare_digest(_sign(secret, body.encode()), sig):
+            raise CursorExpired
+        doc = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if doc["v"] != CURSOR_VERSION:
+            raise CursorExpired
+        return CursorState(
+            pos=Position(*doc["p"]),
+            estates=[int(e) for e in doc["e"]],
+            snap=int(doc["n"]),
+            jobs=[Job(int(e), m, Position(*p), int(u)) for e, m, p, u in doc["j"]],
+        )
+    except CursorExpired:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CursorExpired from exc
+
+
+def _after(pos: Position):
+    return sa.tuple_(SyncChange.seq, SyncChange.type, SyncChange.obj_id) > sa.tuple_(
+        sa.literal(pos.seq), sa.literal(pos.type), sa.literal(pos.obj_id)
+    )
+
+
+_ORDER = (SyncChange.seq, SyncChange.type, SyncChange.obj_id)
+_COLS = (SyncChange.seq, SyncChange.type, SyncChange.obj_id, SyncChange.deleted)
+
+
+def pull(
+    session: Session,
+    estate_ids: list[int],
+    cursor: str | None,
+    limit: int,
+    now: datetime,
+    secret: str,
+) -> PullResult:
+    """One page of changes for a user who sees ``estate_ids``."""
+    current = sorted(set(estate_ids))
+    top, horizon = feed.head(session)
+    if cursor is None:
+        if current and feed.ensure_tracked(session, current):
+            top, horizon = feed.head(session)
+        state = CursorState(estates=current, snap=top)
+    else:
+        state = decode_cursor(cursor, secret)
+        oldest = max(state.pos.seq, state.snap)
+        if oldest < horizon:
+            raise CursorExpired
+        _reconcile(state, current)
+
+    rows: list[tuple] = []  # (seq, type, obj_id, deleted)
+    while state.jobs and len(rows) < limit:
+        job = state.jobs[0]
+        query = sa.select(*_COLS).where(SyncChange.estate_id == job.estate_id, _after(job.pos))
+        if job.mode == "fill":
+            query = query.where(SyncChange.seq <= job.upto, ~SyncChange.deleted)
+        found = session.execute(query.order_by(*_ORDER).limit(limit - len(rows) + 1)).all()
+        take = found[: limit - len(rows)]
+        for seq, kind, obj_id, deleted in take:
+            rows.append((seq, kind, obj_id, True if job.mode == "tomb" else deleted))
+        if take:
+            job.pos = Position(*take[-1][:3])
+        if len(found) <= len(take):
+            state.jobs.pop(0)
+        else:
+            break
+
+    has_more = bool(state.jobs)
+    if len(rows) < limit and current:
+        query = sa.select(*_COLS).where(SyncChange.estate_id.in_(current), _after(state.pos))
+        if state.snap:
+            query = query.where(sa.or_(~SyncChange.deleted, SyncChange.seq > state.snap))
+        found = session.execute(query.order_by(*_ORDER).limit(limit - len(rows) + 1)).all()
+        take = found[: limit - len(rows)]
+        rows.extend(take)
+        if take:
+            state.pos = Position(*take[-1][:3])
+        has_more = has_more or len(found) > len(take)
+    elif len(rows) >= limit:
+        has_more = True
+
+    changes = _materialize(session, rows)
+    return PullResult(changes=changes, cursor=encode_cursor(state, secret), has_more=has_more)
+
+
+def _reconcile(state: CursorState, current: list[int]) -> None:
+    """Queue tombstones for estates lost and a back-fill for estates gained since the cursor."""
+    before, now_set = set(state.estates), set(current)
+    lost, gained = before - now_set, now_set - before
+    state.jobs = [
+        j
+        for j in state.jobs
+        if not (j.mode == "fill" and j.estate_id in lost)
+        and not (j.mode == "tomb" and j.estate_id in gained)
+    ]
+    for estate_id in sorted(lost):
+        state.jobs.append(Job(estate_id, "tomb", Position(), 0))
+    for estate_id in sorted(gained):
+        state.jobs.append(Job(estate_id, "fill", Position(), state.pos.seq))
+    state.estates = current
+
+
+def _materialize(session: Session, rows: list[tuple]) -> list[dict]:
+    wanted: dict[str, list[int]] = {}
+    for _seq, kind, obj_id, deleted in rows:
+        if not deleted and obj_id.isdigit():
+            wanted.setdefault(kind, []).append(int(obj_id))
+    data: dict[tuple[str, str], dict | None] = {}
+    for kind, ids in wanted.items():
+        for obj_id, item in LOADERS[kind](session, ids).items():
+            data[(kind, str(obj_id))] = item
+    changes = []
+    for seq, kind, obj_id, deleted in rows:
+        item = None if deleted else data.get((kind, obj_id))
+        changes.append(
+            {
+                "type": kind,
+                "id": obj_id,
+                "version": int(seq),
+                "deleted": item is None,
+                "data": item,
+            }
+        )
+    return changes
+
+
+def _codes(session: Session, kind: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    rows = session.execute(
+        sa.select(LabelCode.item_id, LabelCode.code, LabelCode.short_code).where(
+            LabelCode.item_type == kind, LabelCode.active, LabelCode.item_id.in_(ids)
+        )
+    )
+    return {item_id: (code, short) for item_id, code, short in rows}
+
+
+def _load_estates(session, ids):
+    out = {}
+    for e in session.scalars(sa.select(Estate).where(Estate.id.in_(ids))):
+        if e.active:
+            out[e.id] = {"name": e.name, "timezone": e.timezone}
+    return out
+
+
+def _load_buildings(session, ids):
+    out = {}
+    for b in session.scalars(sa.select(Building).where(Building.id.in_(ids))):
+        if b.active:
+            out[b.id] = {
+                "estate_id": b.estate_id,
+                "name": b.name,
+                "sort_key": b.sort_key,
+                "floors": b.floors,
+            }
+    return out
+
+
+def _item(obj, codes) -> dict:
+    code, short = codes.get(obj.id, (None, None))
+    return {"estate_id": obj.estate_id, "code": code, "short_code": short, "label": obj.label}
+
+
+def _load_units(session, ids):
+    codes = _codes(session, "unit", ids)
+    out = {}
+    query = sa.select(Unit).options(joinedload(Unit.building)).where(Unit.id.in_(ids))
+    for u in session.scalars(query):
+        if u.active:
+            out[u.id] = _item(u, codes) | {
+                "building_id": u.building_id,
+                "entrance": u.entrance,
+                "floor": u.floor,
+                "room": u.room,
+                "status": u.status,
+            }
+    return out
+
+
+def _load_keys(session, ids):
+    codes = _codes(session, "key", ids)
+    out = {}
+    query = (
+        sa.select(Key)
+        .options(joinedload(Key.unit).joinedload(Unit.building), joinedload(Key.building))
+        .where(Key.id.in_(ids))
+    )
+    for k in session.scalars(query).unique():
+        if k.active:
+            out[k.id] = _item(k, codes) | {
+                "key_class": k.key_class,
+                "kind": k.kind,
+                "unit_id": k.unit_id,
+                "status": k.status,
+                "holder": k.holder,
+            }
+    return out
+
+
+def _load_signs(session, ids):
+    codes = _codes(session, "sign", ids)
+    out = {}
+    for s in session.scalars(sa.select(Sign).where(Sign.id.in_(ids))):
+        if s.active:
+            out[s.id] = _item(s, codes) | {"category": s.category, "location": s.location}
+    return out
+
+
+LOADERS = {
+    "estate": _load_estates,
+    "building": _load_buildings,
+    "unit": _load_units,
+    "key": _load_keys,
+    "sign": _load_signs,
+}

@@ -1,0 +1,241 @@
+"""The wire format of /api/sync: marshmallow 4 schemas, ``unknown = RAISE`` everywhere."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+)
+
+MAX_OPS = 500
+SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lowercase hex sha256.")
+
+
+class Strict(Schema):
+    """A schema that refuses fields it does not know."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An ISO-8601 timestamp that must carry its offset (a phone's local time is ambiguous)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+
+def _uuid_string(value: str) -> None:
+    try:
+        uuid.UUID(str(value))
+    except ValueError as exc:
+        raise ValidationError("Not a UUID.") from exc
+
+
+class UUIDString(fields.String):
+    """A UUID kept as its canonical lowercase string."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        _uuid_string(text)
+        return str(uuid.UUID(text))
+
+
+# ---------------------------------------------------------------- requests
+
+
+class PushRequestSchema(Strict):
+    """The push envelope: ops are validated one by one, so one bad op cannot sink the rest."""
+
+    device_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    pending = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    ops = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_OPS),
+    )
+
+
+class OpSchema(Strict):
+    """One op's envelope."""
+
+    op_id = UUIDString(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    occurred_at = AwareDateTime(required=True)
+    payload = fields.Dict(required=True)
+
+
+class GeoSchema(Strict):
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+
+def _photos():
+    return fields.List(
+        fields.String(validate=SHA256), load_default=list, validate=validate.Length(max=20)
+    )
+
+
+class CheckRecordSchema(Strict):
+    """``check.record``: a check of a unit, key or sign."""
+
+    id = UUIDString(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    method = fields.String(required=True, validate=validate.OneOf(["scan", "manual"]))
+    result = fields.String(required=True, validate=validate.OneOf(["ok", "issue", "no_access"]))
+    answers = fields.Dict(load_default=dict)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    photos = _photos()
+    round_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    geo = fields.Nested(lambda: GeoSchema(), load_default=None, allow_none=True)
+
+
+class FindingCreateSchema(Strict):
+    """``finding.create``: a reported item, on a coded item or at a place of an estate."""
+
+    id = UUIDString(required=True)
+    code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    estate_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    severity = fields.String(
+        required=True, validate=validate.OneOf(["low", "medium", "high", "critical"])
+    )
+    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    note = fields.String(required=True, validate=validate.Length(max=4000))
+    photos = _photos()
+
+    @post_load
+    def _where(self, data, **_kwargs):
+        if not data.get("code") and not (data.get("estate_id") and data.get("location")):
+            raise ValidationError(
+                "Give either code, or estate_id with location.", field_name="code"
+            )
+        return data
+
+
+class KeyLendSchema(Strict):
+    """``key.lend``: a key handed to a borrower."""
+
+    id = UUIDString(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    borrower_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    borrower_type = fields.String(
+        required=True, validate=validate.OneOf(["owner", "tenant", "contractor", "staff"])
+    )
+    purpose = fields.String(required=True, validate=validate.Length(max=200))
+    due_back = AwareDateTime(load_default=None, allow_none=True)
+
+
+class KeyReturnSchema(Strict):
+    """``key.return``: a key back in the cabinet."""
+
+    id = UUIDString(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
+    "check.record": CheckRecordSchema,
+    "finding.create": FindingCreateSchema,
+    "key.lend": KeyLendSchema,
+    "key.return": KeyReturnSchema,
+}
+
+
+@dataclass
+class Op:
+    """One op, validated: its envelope, its payload and the hash that makes it idempotent."""
+
+    op_id: str
+    type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    raw_payload: dict[str, Any]
+    content_hash: str
+    flags: list[str] = field(default_factory=list)
+
+
+class PullQuerySchema(Strict):
+    """The pull query string."""
+
+    cursor = fields.String(load_default=None, validate=validate.Length(max=2000))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=1000))
+
+
+# ---------------------------------------------------------------- responses (for OpenAPI)
+
+
+class OpResultSchema(Schema):
+    op_id = fields.String(required=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(["applied", "duplicate", "conflict", "rejected"])
+    )
+    error = fields.String()
+    message = fields.String()
+    data = fields.Dict()
+
+
+class PushResponseSchema(Schema):
+    results = fields.List(fields.Nested(OpResultSchema), required=True)
+    server_time = fields.DateTime(required=True)
+
+
+class ChangeSchema(Schema):
+    type = fields.String(required=True)
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    deleted = fields.Boolean(required=True)
+    data = fields.Dict(allow_none=True)
+
+
+class PullResponseSchema(Schema):
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    cursor = fields.String(required=True)
+    has_more = fields.Boolean(required=True)
+    server_time = fields.DateTime(required=True)
+
+
+class DeviceAuthRequestSchema(Strict):
+    """``POST /api/auth/device``: credentials (or none, from a logged-in page) and a name."""
+
+    username = fields.String(validate=validate.Length(min=1, max=64))
+    password = fields.String(validate=validate.Length(min=1, max=1024))
+    device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+    @validates("password")
+    def _not_blank(self, value, data_key):
+        if not value.strip():
+            raise ValidationError("Required.")
+
+
+class UserSchema(Schema):
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class EstateRefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class DeviceAuthResponseSchema(Schema):
+    device_id = fields.String(required=True)
+    token = fields.String(required=True)
+    user = fields.Nested(UserSchema, required=True)
+    estates = fields.List(fields.Nested(EstateRefSchema), required=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(data_key="fields")

@@ -1,0 +1,56 @@
+"""Bearer tokens for /api: checked before access.enforce() so CSRF is skipped for them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask, abort, g, request
+from flask_login import current_user
+
+from webapp.extensions import db, login_manager
+from webapp.models import Device, hash_token, utcnow
+
+DEVICE_AUTH_PATH = "/api/auth/device"
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(401)
+    return token.strip()
+
+
+def authenticate_bearer() -> None:
+    """Before every /api request: a Bearer token, when sent, decides who is calling."""
+    if not request.path.startswith("/api/"):
+        return
+    token = _bearer_token()
+    if token is None:
+        if request.path == DEVICE_AUTH_PATH and request.method == "POST":
+            _mark_credentials_login()
+        return
+    device = db.session.scalar(sa.select(Device).where(Device.token_hash == hash_token(token)))
+    if device is None or device.revoked_at is not None or not device.user.active:
+        abort(401)
+    g.bearer_device = device
+    # Flask-Login reads the request's user from here; no session cookie is written.
+    login_manager._update_request_context_with_user(device.user)
+    now = utcnow()
+    if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
+        device.last_seen_at = now
+
+
+def _mark_credentials_login() -> None:
+    # A phone trading its password for a token sends no cookie and has no CSRF token. Only a
+    # request carrying a password skips CSRF here; one that rides on the session cookie
+    # (the installed app right after the login form) must bring the CSRF token.
+    body = request.get_json(silent=True)
+    if isinstance(body, dict) and "password" in body and not current_user.is_authenticated:
+        g.bearer_device = "credentials"
+
+
+def init_app(app: Flask) -> None:
+    """Run the bearer check first, ahead of access.enforce()."""
+    app.before_request_funcs.setdefault(None, []).insert(0, authenticate_bearer)

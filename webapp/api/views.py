@@ -1,0 +1,251 @@
+"""HTTP glue for the sync protocol: parse, call sync/, commit, answer JSON as API.md says."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, g, jsonify, request, send_file
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
+
+import sync.feed  # noqa: F401 - installs the change-feed listeners
+from sync import merge, photos
+from sync.pull import CursorExpired, pull
+from sync.schemas import DeviceAuthRequestSchema, PullQuerySchema, PushRequestSchema
+from webapp.access import public, roles
+from webapp.api import auth as api_auth
+from webapp.auth.views import authenticate
+from webapp.errors import api_error
+from webapp.extensions import db, limiter
+from webapp.models import Device, utcnow
+from webapp.scoping import visible_estate_ids
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+bp.record_once(lambda state: api_auth.init_app(state.app))
+
+MAX_PUSH_BYTES = 5 * 1024 * 1024
+SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 201
+
+
+def _username_key() -> str:
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return "login-user:" + (name if isinstance(name, str) else "").strip().lower()
+
+
+def _json_body(max_bytes: int | None = None):
+    """The request's JSON object, or an API error response to return."""
+    length = request.content_length
+    if max_bytes is not None and length is not None and length > max_bytes:
+        return None, api_error(413, "payload_too_large", _("That upload is too large."))
+    data = request.get_data(cache=True)
+    if max_bytes is not None and len(data) > max_bytes:
+        return None, api_error(413, "payload_too_large", _("That upload is too large."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None, api_error(400, "bad_request", _("Send a JSON object."))
+    return body, None
+
+
+def _invalid(exc: ValidationError):
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return api_error(422, "validation", _("Some of what was sent is not valid."), messages)
+
+
+def _estates_payload(user) -> list[dict]:
+    return [{"id": e.id, "name": e.name} for e in user.estates if e.active]
+
+
+@bp.post("/auth/device")
+@public
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_username_key)
+def device_login():
+    """Issue a device token for credentials, or for the page's logged-in session."""
+    body, error = _json_body()
+    if error:
+        return error
+    try:
+        data = DeviceAuthRequestSchema().load(body)
+    except ValidationError as exc:
+        return _invalid(exc)
+    if "password" in data or "username" in data:
+        user = authenticate(data.get("username", ""), data.get("password", ""))
+        if user is None:
+            return api_error(401, "invalid_credentials", _("Wrong username or password."))
+    elif current_user.is_authenticated and not isinstance(g.get("bearer_device"), Device):
+        user = current_user._get_current_object()
+    else:
+        return api_error(401, "invalid_credentials", _("Wrong username or password."))
+    device, token = Device.issue(user, data["device_name"])
+    db.session.add(device)
+    db.session.commit()
+    return jsonify(
+        {
+            "device_id": device.id,
+            "token": token,
+            "user": {"username": user.username, "role": user.role},
+            "estates": _estates_payload(user),
+        }
+    ), 201
+
+
+@bp.delete("/auth/device")
+@roles()
+def device_logout():
+    """Revoke the caller's own token."""
+    device = g.get("bearer_device")
+    if not isinstance(device, Device):
+        return api_error(400, "no_device", _("Only a device token can be revoked this way."))
+    device.revoked_at = utcnow()
+    device.revoked_by_id = device.user_id
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/sync/pull")
+@roles()
+def sync_pull():
+    """One page of what changed in the caller's estates since the cursor."""
+    try:
+        query = PullQuerySchema().load(request.args.to_dict())
+    except ValidationError as exc:
+        return _invalid(exc)
+    now = utcnow()
+    try:
+        result = pull(
+            db.session,
+            visible_estate_ids(),
+            query["cursor"],
+            query["limit"],
+            now,
+            current_app.config["SECRET_KEY"],
+        )
+    except CursorExpired:
+        db.session.rollback()
+        return api_error(
+            410, "cursor_expired", _("This sync position is too old. Pull a fresh snapshot.")
+        )
+    device = g.get("bearer_device")
+    if isinstance(device, Device):
+        device.last_sync_at = now
+    db.session.commit()
+    return jsonify(
+        {
+            "changes": result.changes,
+            "cursor": result.cursor,
+            "has_more": result.has_more,
+            "server_time": now.isoformat(),
+        }
+    )
+
+
+@bp.post("/sync/push")
+@roles()
+def sync_push():
+    """Merge a batch of ops; one result per op, in order."""
+    body, error = _json_body(MAX_PUSH_BYTES)
+    if error:
+        return error
+    try:
+        data = PushRequestSchema().load(body)
+    except ValidationError as exc:
+        return _invalid(exc)
+    device = g.get("bearer_device")
+    device_id = device.id if isinstance(device, Device) else None
+    if device_id is None:
+        # From the app's own pages: the device must be one of the caller's own.
+        own = db.session.get(Device, data["device_id"])
+        if own is None or own.user_id != current_user.id or own.revoked_at is not None:
+            return api_error(403, "wrong_device", _("This device is not yours."))
+        device = own
+    elif data["device_id"] != device_id:
+        return api_error(403, "wrong_device", _("device_id is not the device of this token."))
+    now = utcnow()
+    actor = merge.Actor(
+        user_id=current_user.id, estate_ids=visible_estate_ids(), device_id=device.id
+    )
+    results = merge.push(db.session, actor, data["ops"], now)
+    device.last_sync_at = now
+    if data.get("pending") is not None:
+        device.pending_count = min(data["pending"], 2**31 - 1)
+    db.session.commit()
+    return jsonify({"results": results, "server_time": now.isoformat()})
+
+
+def _blob_visible(sha256: str) -> bool:
+    return SHA_RE.match(sha256) is not None and photos.visible(
+        db.session, sha256, current_user.id, visible_estate_ids()
+    )
+
+
+@bp.route("/blobs/<sha256>", methods=["GET", "HEAD"])
+@roles(scope={"sha256": "plain"})
+def blob_get(sha256: str):
+    """Send a photo the caller may see (never as anything but an image)."""
+    from webapp.models.sync import PhotoBlob
+
+    blob = db.session.get(PhotoBlob, sha256) if _blob_visible(sha256) else None
+    path = photos.blob_path(current_app.config["BLOB_DIR"], sha256)
+    if blob is None or not path.exists():
+        return api_error(404, "not_found", _("No such photo."))
+    response = send_file(path, mimetype=blob.content_type, conditional=True, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@bp.put("/blobs/<sha256>")
+@roles(scope={"sha256": "plain"})
+def blob_put(sha256: str):
+    """Receive a photo, named by the sha256 of its bytes."""
+    if not SHA_RE.match(sha256):
+        return api_error(400, "bad_hash", _("The address must be a lowercase hex sha256."))
+    length = request.content_length
+    if length is not None and length > photos.MAX_BYTES:
+        return api_error(413, "too_large", _("That upload is too large."))
+    data = request.get_data()
+    try:
+        stored = photos.store(
+            db.session,
+            current_app.config["BLOB_DIR"],
+            sha256,
+            data,
+            request.mimetype,
+            current_user.id,
+            utcnow(),
+        )
+    except photos.PhotoError as exc:
+        db.session.rollback()
+        return api_error(exc.status, exc.error, exc.message)
+    db.session.commit()
+    return jsonify({"sha256": sha256, "size": stored.blob.size}), (201 if stored.created else 200)
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    """The OpenAPI document of every /api route."""
+    from webapp.api.openapi import spec
+
+    return jsonify(spec(current_app))
+
+
+@bp.errorhandler(OperationalError)
+def _busy(exc):
+    # A database that is busy or gone is not the caller's fault: 503, so phones retry.
+    db.session.rollback()
+    current_app.logger.warning("database unavailable: %s", exc)
+    return api_error(503, "unavailable", _("The service is unavailable just now."))

@@ -1,0 +1,1 @@
+"""The quarantine page: rejected ops, kept as sent, for supervisors to review."""
