@@ -1,0 +1,127 @@
+"""What the browser tests and bench/bench_pwa.py share: Chromium, a live server, label video."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+from werkzeug.serving import make_server
+
+# STACK.md: Debian's Chromium, launched headless with these flags.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    "The browser tests need Debian's Chromium: apt-get install -y chromium "
+    "(as root; `make test` does it when run as root)."
+)
+
+
+def chromium_path() -> str | None:
+    """Where Chromium is, if it is installed."""
+    return shutil.which("chromium")
+
+
+def fake_camera_flags(video: Path) -> list[str]:
+    """Flags that feed getUserMedia from a .y4m file and accept the camera prompt."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video.resolve()}",
+    ]
+
+
+def write_y4m(png: bytes, path: Path, size: tuple[int, int] = (640, 480), frames: int = 4) -> Path:
+    """Write a .y4m video that shows a picture (a printed label) filling most of the frame.
+
+    A .y4m is a text header and raw YUV 4:2:0 frames; Chromium loops it as a camera.
+    """
+    width, height = size
+    picture = Image.open(io.BytesIO(png)).convert("L")
+    picture.thumbnail((int(width * 0.9), int(height * 0.9)), Image.Resampling.LANCZOS)
+    frame = Image.new("L", size, 235)  # a slightly grey desk under the label
+    frame.paste(picture, ((width - picture.width) // 2, (height - picture.height) // 2))
+    ycbcr = frame.convert("RGB").convert("YCbCr")
+    y, cb, cr = ycbcr.split()
+    half = (width // 2, height // 2)
+    body = (
+        y.tobytes()
+        + cb.resize(half, Image.Resampling.BILINEAR).tobytes()
+        + cr.resize(half, Image.Resampling.BILINEAR).tobytes()
+    )
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + (b"FRAME\n" + body) * frames)
+    return path
+
+
+def label_png(code, base_url: str) -> bytes:
+    """One label as the app prints it (webapp/labels), for a fake camera or a photo."""
+    try:
+        from webapp.labels.printing import render_label_png
+    except ImportError:  # before the label printer existed: the same URL in a bare QR
+        return qr_png(f"{base_url.rstrip('/')}/q/{code.code}")
+    return render_label_png(code, base_url=base_url)
+
+
+def qr_png(text: str, box: int = 8) -> bytes:
+    """A plain QR code of any text: what a foreign label looks like."""
+    import qrcode
+
+    image = qrcode.make(text, box_size=box, border=4)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+@dataclass
+class LiveServer:
+    """The app served on a free 127.0.0.1 port from a thread."""
+
+    app: object
+    url: str = ""
+    _server: object = None
+    _thread: threading.Thread | None = None
+    facts: dict = field(default_factory=dict)
+
+    def start(self) -> LiveServer:
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        # The app's QR codes must carry this server's address to be recognised as ours.
+        self.app.config["PUBLIC_BASE_URL"] = self.url
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def in_ci() -> bool:
+    """Whether this run is CI, where a missing browser is a failure, not a skip."""
+    return bool(os.environ.get("CI"))
+
+
+def screenshot_dir() -> Path | None:
+    """Where to save screenshots for a person to look at (ROUNDS_SCREENSHOTS), if anywhere."""
+    target = os.environ.get("ROUNDS_SCREENSHOTS")
+    if not target:
+        return None
+    path = Path(target)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
