@@ -75,7 +75,7 @@ function feedback(root, code) {
   const ok = root.querySelector("[data-scan-ok]");
   ok.querySelector("[data-scan-code]").textContent = code;
   ok.hidden = false;
-  root.classList.add("scanner-success");
+  root.classList.add("is-success");
 }
 
 function warnForeign(root, text) {
@@ -97,7 +97,7 @@ export async function startScanner(root, { baseUrl, onCode, onManual }) {
   root.querySelector("[data-scan-ok]").hidden = true;
   root.querySelector("[data-scan-foreign]").hidden = true;
   root.querySelector("[data-scan-denied]").hidden = true;
-  root.classList.remove("scanner-success", "scanner-denied");
+  root.classList.remove("is-success", "is-denied");
   // Audio may only start from a tap; the tap that opened the scanner unlocks it.
   try {
     audio ??= new AudioContext();
@@ -190,7 +190,7 @@ function cameraUnavailable(root, error, onManual) {
   const box = root.querySelector("[data-scan-denied]");
   box.querySelector("[data-denied-reason]").textContent = denied ? t("cameraDenied") : t("cameraMissing");
   box.hidden = false;
-  root.classList.add("scanner-denied");
+  root.classList.add("is-denied");
   status(root, "");
   if (onManual) onManual();
 }
