@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, g, jsonify, request, send_file
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -199,7 +199,9 @@ def blob_get(sha256: str):
     path = photos.blob_path(current_app.config["BLOB_DIR"], sha256)
     if blob is None or not path.exists():
         return api_error(404, "not_found", _("No such photo."))
-    response = send_file(path, mimetype=blob.content_type, conditional=True, max_age=0)
+    # Read whole (photos are small once re-encoded): no file handle outlives the request.
+    response = Response(path.read_bytes(), mimetype=blob.content_type)
+    response.set_etag(blob.stored_sha256)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Content-Disposition"] = "inline"

@@ -1,0 +1,135 @@
+"""Photos: content-addressed, re-encoded without GPS, refused when not a safe image, scoped."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from sync.photos import blob_path
+from tests.sync.conftest import check_op, codes_of
+from webapp.extensions import db
+from webapp.models.sync import PhotoBlob
+
+
+def jpeg_with_gps(size=(64, 48)) -> bytes:
+    img = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    gps = {1: "N", 2: (25.0, 2.0, 3.0), 3: "E", 4: (121.0, 33.0, 0.0)}
+    exif[0x8825] = gps
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def png_bytes(size=(32, 32)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, (0, 128, 0, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+def png_bomb(width=60000, height=60000) -> bytes:
+    """A PNG header claiming billions of pixels with a tiny body (a pixel flood)."""
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def put(phone, data, content_type="image/jpeg", name=None):
+    return phone.client.put(
+        f"/api/blobs/{name or sha(data)}",
+        data=data,
+        headers=phone.headers | {"Content-Type": content_type},
+    )
+
+
+def test_a_photo_is_stored_without_gps_and_gps_kept_as_proof(app, phone, seed):
+    """Is a JPEG with EXIF GPS stored re-encoded with no GPS, the position kept in a field?"""
+    data = jpeg_with_gps()
+    assert b"GPS" not in data or True
+    response = put(phone, data)
+    assert response.status_code == 201
+    assert put(phone, data).status_code == 200
+    with app.app_context():
+        blob = db.session.get(PhotoBlob, sha(data))
+        assert blob.gps_lat == pytest.approx(25.034, abs=1e-3)
+        assert blob.gps_lon == pytest.approx(121.55, abs=1e-3)
+        stored = blob_path(app.config["BLOB_DIR"], sha(data)).read_bytes()
+    with Image.open(io.BytesIO(stored)) as img:
+        assert img.format == "JPEG" and img.size == (64, 48)
+        assert not img.getexif().get_ifd(0x8825) and 0x8825 not in img.getexif()
+    assert b"PhoneMaker" not in stored and b"Exif" not in stored
+    got = phone.client.get(f"/api/blobs/{sha(data)}", headers=phone.headers)
+    assert got.status_code == 200 and got.mimetype == "image/jpeg"
+    assert got.headers["X-Content-Type-Options"] == "nosniff"
+    assert got.data == stored
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"<html><script>alert(1)</script></html>", "image/jpeg", 415),
+        (b"<html><script>alert(1)</script></html>", "text/html", 415),
+        (png_bytes(), "image/jpeg", 415),
+        (png_bomb(), "image/png", 413),
+        (png_bomb(20000, 20000), "image/png", 413),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 100, "image/jpeg", 415),
+        (b"GIF89a" + b"\0" * 40, "image/gif", 415),
+        (b"", "image/png", 415),
+    ],
+)
+def test_the_photo_corpus_never_gets_a_5xx(app, phone, seed, body, content_type, status):
+    """Is every bad upload (bomb, wrong type, junk) refused with its 4xx, nothing stored?"""
+    response = put(phone, body, content_type)
+    assert response.status_code == status, response.get_json()
+    with app.app_context():
+        assert db.session.get(PhotoBlob, sha(body)) is None
+
+
+def test_hash_mismatch_and_bad_address(phone, seed):
+    """Is a body not matching its sha256 refused 400, and a non-hex address 400?"""
+    assert put(phone, png_bytes(), "image/png", name="0" * 64).status_code == 400
+    assert put(phone, png_bytes(), "image/png", name="XYZ").status_code == 400
+
+
+def test_too_large_is_413(phone, seed):
+    """Is a photo over 10 MB refused with 413?"""
+    data = b"\xff" * (10 * 1024 * 1024 + 1)
+    assert put(phone, data).status_code == 413
+
+
+def test_photos_are_visible_to_their_estate_only(app, phone, make_phone, seed):
+    """Does a photo linked to a check show to its estate's users and 404 to another estate's?"""
+    data = png_bytes()
+    code = codes_of(app, seed.estate_ids[0], "unit", 1)[0]
+    op = check_op(code, photos=[sha(data)])
+    result = phone.push([op]).get_json()["results"][0]
+    assert result["status"] == "applied" and result["data"]["missing_blobs"] == [sha(data)]
+    assert put(phone, data, "image/png").status_code == 201
+    colleague, outsider = make_phone("supervisor"), make_phone("patrol2")
+    url = f"/api/blobs/{sha(data)}"
+    assert phone.client.head(url, headers=colleague.headers).status_code == 200
+    assert phone.client.get(url, headers=colleague.headers).mimetype == "image/png"
+    assert phone.client.get(url, headers=outsider.headers).status_code == 404
+    assert phone.client.head(url, headers=outsider.headers).status_code == 404
+    assert phone.client.head("/api/blobs/" + "a" * 64, headers=phone.headers).status_code == 404
+    # A replay now finds the photo held: nothing left to upload.
+    assert "data" not in phone.push([op]).get_json()["results"][0]
