@@ -8,7 +8,7 @@ from webapp.extensions import db
 from webapp.models import Device
 
 
-def _login(client, username="patrol", password="patrol-demo", name="手機"):
+def _login(client, username="patrol", password="patrol-demo", name="手機"):  # noqa: S107
     return client.post(
         "/api/auth/device",
         json={"username": username, "password": password, "device_name": name},
