@@ -56,6 +56,8 @@ BLUEPRINTS = [
     "webapp.health.views",
     "webapp.home.views",
     "webapp.i18n",
+    "webapp.registry.views",
+    "webapp.admin.views",
     "webapp.api.views",
     "webapp.devices.views",
     "webapp.quarantine.views",

@@ -1,0 +1,1 @@
+"""Administration: users (role, estates, deactivation) and estate settings."""

@@ -1,0 +1,108 @@
+"""Forms for users and estate settings."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp import vocab
+from webapp.extensions import db
+from webapp.i18n import term
+from webapp.models import Estate, User
+from webapp.registry.forms import RegistryForm
+from webapp.registry.naming import clean
+
+MIN_PASSWORD = 10
+
+
+@cache
+def timezones() -> list[str]:
+    """Every IANA timezone name this machine knows, sorted."""
+    return sorted(zoneinfo.available_timezones())
+
+
+class CheckboxList(SelectMultipleField):
+    """Estates as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(RegistryForm):
+    """Create or edit a user: name, role, estates and (on create, or to reset) a password."""
+
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=2, max=64),
+            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore.")),
+        ],
+    )
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), validators=[DataRequired()])
+    estates = CheckboxList(_l("Estates"), coerce=int)
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
+
+    def __init__(self, estates: list[Estate], user: User | None = None, **kwargs):
+        super().__init__(obj=user, **kwargs)
+        self.user = user
+        self.role.choices = [(r, term("role", r)) for r in vocab.ROLES]
+        self.estates.choices = [(e.id, e.name) for e in estates]
+        visible = {e.id for e in estates}
+        if user is not None and not self.is_submitted():
+            self.estates.data = [e.id for e in user.estates if e.id in visible]
+        if user is not None:
+            self.username.render_kw = {"readonly": True}
+
+    def validate_username(self, field):
+        field.data = (field.data or "").strip()
+        if self.user is not None:
+            field.data = self.user.username  # usernames do not change
+            return
+        if db.session.scalar(sa.select(User.id).where(User.username == field.data)):
+            raise ValidationError(_l("This username is taken."))
+
+    def validate_estates(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one estate."))
+
+    def validate_password(self, field):
+        if self.user is None and not field.data:
+            raise ValidationError(_l("Set a password for the new user."))
+        if field.data and len(field.data) < MIN_PASSWORD:
+            raise ValidationError(_l("At least %(n)d characters.", n=MIN_PASSWORD))
+
+
+class EstateForm(RegistryForm):
+    """An estate's settings: its name and timezone."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    timezone = StringField(_l("Timezone"), validators=[DataRequired(), Length(max=64)])
+
+    def __init__(self, estate: Estate | None = None, **kwargs):
+        super().__init__(obj=estate, **kwargs)
+        self.estate = estate
+        if estate is None and not self.is_submitted():
+            self.timezone.data = "Asia/Taipei"
+
+    def validate_name(self, field):
+        field.data = clean(field.data)
+        clash = db.session.scalar(
+            sa.select(Estate.id).where(
+                Estate.name == field.data, Estate.id != (self.estate.id if self.estate else -1)
+            )
+        )
+        if clash is not None:
+            raise ValidationError(_l("Another estate already has this name."))
+
+    def validate_timezone(self, field):
+        field.data = (field.data or "").strip()
+        if field.data not in timezones():
+            raise ValidationError(_l("Not a known timezone. Use a name such as Asia/Taipei."))

@@ -1,0 +1,248 @@
+"""Admin screens: users (create, role, estates, deactivate) and estate settings.
+
+An admin manages the users and estates they can see: a user is visible when they share an
+estate with the admin, and estates the admin cannot see are left as they are on every save.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from webapp.access import roles
+from webapp.admin.forms import EstateForm, UserForm, timezones
+from webapp.extensions import db
+from webapp.models import Estate, User, user_estate
+from webapp.models.audit import record
+from webapp.registry.render import page_or_fragment, wants_fragment
+from webapp.scoping import get_scoped, scoped, visible_estate_ids
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def visible_users() -> sa.Select:
+    """Users who share at least one estate with the current admin."""
+    shared = sa.select(user_estate.c.user_id).where(
+        user_estate.c.estate_id.in_(visible_estate_ids())
+    )
+    return sa.select(User).where(User.id.in_(shared))
+
+
+def get_user(user_id: int) -> User:
+    """A user the admin may manage, or 404."""
+    user = db.session.scalar(visible_users().where(User.id == user_id))
+    if user is None:
+        abort(404)
+    return user
+
+
+def _estates() -> list[Estate]:
+    return list(db.session.scalars(scoped(Estate).order_by(Estate.id)))
+
+
+def _snapshot(user: User) -> dict:
+    return {
+        "role": user.role,
+        "display_name": user.display_name,
+        "estates": sorted(e.id for e in user.estates),
+        "active": user.active,
+    }
+
+
+def _audit(action: str, user: User, before: dict | None, after: dict) -> None:
+    changed = [k for k in after if before is None or before.get(k) != after[k]]
+    if before is not None and not changed:
+        return
+    record(
+        db.session,
+        action,
+        user,
+        actor=current_user,
+        before={k: before[k] for k in changed} if before else None,
+        after={k: after[k] for k in changed},
+    )
+
+
+def _apply(form: UserForm, user: User, estates: list[Estate]) -> None:
+    user.display_name = (form.display_name.data or "").strip()
+    user.role = form.role.data
+    visible = {e.id: e for e in estates}
+    hidden = [e for e in user.estates if e.id not in visible]
+    user.estates = hidden + [visible[i] for i in form.estates.data if i in visible]
+    if form.password.data:
+        user.set_password(form.password.data)
+
+
+def _users_context(form=None, open_new=False) -> dict:
+    q = (request.args.get("q") or "").strip()[:64]
+    role = request.args.get("role", "")
+    query = visible_users().order_by(User.active.desc(), User.role, User.username)
+    if q:
+        query = query.where(
+            sa.or_(
+                User.username.icontains(q, autoescape=True),
+                User.display_name.icontains(q, autoescape=True),
+            )
+        )
+    if role:
+        query = query.where(User.role == role)
+    estates = _estates()
+    return {
+        "users": list(db.session.scalars(query)),
+        "estates": estates,
+        "visible": {e.id for e in estates},
+        "form": form if form is not None else UserForm(estates, formdata=MultiDict()),
+        "open": open_new,
+        "q": q,
+        "role": role,
+    }
+
+
+@bp.get("/users")
+@roles("admin")
+def users():
+    """List the users of the admin's estates, with a form to add one."""
+    return page_or_fragment("admin/users.html", "admin/_user_list.html", **_users_context())
+
+
+@bp.post("/users")
+@roles("admin")
+def user_create():
+    """Create a user with a role, estates and a first password."""
+    estates = _estates()
+    form = UserForm(estates)
+    if not form.validate():
+        if wants_fragment():
+            return render_template("admin/_user_new.html", form=form, open=True), 422
+        return render_template("admin/users.html", **_users_context(form, True)), 422
+    user = User(username=form.username.data)
+    _apply(form, user, estates)
+    db.session.add(user)
+    db.session.flush()
+    _audit("user.create", user, None, _snapshot(user))
+    db.session.commit()
+    flash(_("Created user %(name)s.", name=user.username), "success")
+    return redirect(url_for("admin.users"), code=303)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles("admin", scope={"user_id": "user"})
+def user_edit(user_id: int):
+    """Change a user's name, role, estates or password."""
+    user = get_user(user_id)
+    estates = _estates()
+    form = UserForm(estates, user)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            if user.id == current_user.id and form.role.data != user.role:
+                form.role.errors.append(_("You cannot change your own role."))
+            else:
+                before = _snapshot(user)
+                _apply(form, user, estates)
+                _audit("user.update", user, before, _snapshot(user))
+                if form.password.data:
+                    record(db.session, "user.password", user, actor=current_user)
+                db.session.commit()
+                flash(_("Saved %(name)s.", name=user.username), "success")
+                return redirect(url_for("admin.users"), code=303)
+        status = 422
+    return page_or_fragment(
+        "admin/user_edit.html", "admin/_user_form.html", status=status, form=form, user=user
+    )
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles("admin", scope={"user_id": "user"})
+def user_active(user_id: int):
+    """Deactivate a user (they can no longer log in) or reactivate them."""
+    user = get_user(user_id)
+    active = request.form.get("active") == "1"
+    if user.id == current_user.id and not active:
+        flash(_("You cannot deactivate yourself."), "error")
+        return redirect(url_for("admin.users"), code=303)
+    if user.active != active:
+        before = _snapshot(user)
+        user.active = active
+        _audit("user.reactivate" if active else "user.deactivate", user, before, _snapshot(user))
+        db.session.commit()
+    message = _("Reactivated %(name)s.") if active else _("Deactivated %(name)s.")
+    flash(message % {"name": user.username}, "success")
+    return redirect(url_for("admin.users"), code=303)
+
+
+# Estates -------------------------------------------------------------------------------------
+
+
+@bp.get("/estates")
+@roles("admin")
+def estates():
+    """List the admin's estates with their settings, and a form to add one."""
+    return render_template(
+        "admin/estates.html", estates=_estates(), form=EstateForm(formdata=MultiDict())
+    )
+
+
+@bp.post("/estates")
+@roles("admin")
+def estate_create():
+    """Add an estate; the admin who adds it can see it."""
+    form = EstateForm()
+    if not form.validate():
+        return render_template(
+            "admin/estates.html", estates=_estates(), form=form, open=True, zones=timezones()
+        ), 422
+    estate = Estate(name=form.name.data, timezone=form.timezone.data)
+    db.session.add(estate)
+    current_user.estates.append(estate)
+    db.session.flush()
+    record(
+        db.session,
+        "estate.create",
+        estate,
+        actor=current_user,
+        estate_id=estate.id,
+        after={"name": estate.name, "timezone": estate.timezone},
+    )
+    db.session.commit()
+    flash(_("Added estate %(name)s.", name=estate.name), "success")
+    return redirect(url_for("admin.estates"), code=303)
+
+
+@bp.route("/estates/<int:estate_id>/edit", methods=["GET", "POST"])
+@roles("admin", scope={"estate_id": "estate"})
+def estate_edit(estate_id: int):
+    """Change an estate's name or timezone (validated against the IANA database)."""
+    estate = get_scoped(Estate, estate_id)
+    form = EstateForm(estate)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            before = {"name": estate.name, "timezone": estate.timezone}
+            estate.name, estate.timezone = form.name.data, form.timezone.data
+            after = {"name": estate.name, "timezone": estate.timezone}
+            if before != after:
+                record(
+                    db.session,
+                    "estate.update",
+                    estate,
+                    actor=current_user,
+                    estate_id=estate.id,
+                    before=before,
+                    after=after,
+                )
+            db.session.commit()
+            flash(_("Saved %(name)s.", name=estate.name), "success")
+            return redirect(url_for("admin.estates"), code=303)
+        status = 422
+    return page_or_fragment(
+        "admin/estate_edit.html",
+        "admin/_estate_form.html",
+        status=status,
+        form=form,
+        estate=estate,
+        zones=timezones(),
+    )

@@ -1,0 +1,1 @@
+"""The estate registry on the desktop: buildings, units, signs and keys; import and export."""

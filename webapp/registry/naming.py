@@ -1,0 +1,71 @@
+"""How managers write building, entrance, floor and room, read into the registry's own form.
+
+A spreadsheet says "3", "3棟" or " 3棟 "; a form says "2單元" or "2"; both name the same thing.
+The registry stores buildings as written on labels ("3棟"), entrances and rooms bare ("2", "1502").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from webapp import vocab
+
+_SPACES = re.compile(r"\s+")
+
+
+def clean(text) -> str:
+    """Text as typed, with full-width characters folded and spaces collapsed."""
+    if text is None:
+        return ""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    folded = unicodedata.normalize("NFKC", str(text))
+    return _SPACES.sub(" ", folded).strip()
+
+
+def _strip_suffix(text: str, *suffixes: str) -> str:
+    for suffix in suffixes:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)].strip()
+    return text
+
+
+def building_name(text) -> str:
+    """'3' or '3棟' -> '3棟'; other names ('會所') are kept as written."""
+    name = clean(text)
+    if name.isdigit():
+        return f"{int(name)}棟"
+    return name
+
+
+def entrance(text) -> str:
+    """'2單元' or '2' -> '2'."""
+    return _strip_suffix(clean(text), "單元", "单元")
+
+
+def room(text) -> str:
+    """'1502室' or '1502' -> '1502'."""
+    return _strip_suffix(clean(text), "室", "號", "号")
+
+
+def floor(text) -> int | None:
+    """'15樓', '15', 15.0 or 'B1' -> 15 / -1; None when it is not a floor."""
+    value = _strip_suffix(clean(text), "樓", "楼", "F", "f", "層", "层")
+    if re.fullmatch(r"[Bb]\d{1,2}", value):
+        return -int(value[1:])
+    if re.fullmatch(r"-?\d{1,3}", value):
+        return int(value)
+    return None
+
+
+def vocab_value(vocabulary: str, text) -> str | None:
+    """A vocabulary value from its code, Chinese name or English name (any case)."""
+    wanted = clean(text)
+    if not wanted:
+        return None
+    lowered = wanted.lower()
+    for value, (zh_name, en_name) in vocab.VOCABULARIES[vocabulary].items():
+        if wanted == zh_name or lowered in (value.lower(), en_name.lower()):
+            return value
+    return None

@@ -1,0 +1,635 @@
+"""Registry screens: estates, buildings, units, signs and keys; inline edits; import and export.
+
+Who may do what: supervisors and admins edit, import and export; engineering and the front
+desk may look at the lists (equipment-room keys, the key cabinet) but change nothing;
+patrollers work from the phone and do not see these screens.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from webapp import vocab
+from webapp.access import roles
+from webapp.extensions import db
+from webapp.models import AuditEvent, Building, Estate, Key, Sign, Unit, User
+from webapp.registry import changes, exporter, importer, queries
+from webapp.registry.forms import BuildingForm, KeyForm, SignForm, UnitForm
+from webapp.registry.render import page_or_fragment, wants_fragment
+from webapp.scoping import get_scoped, scoped
+
+bp = Blueprint("registry", __name__, url_prefix="/registry")
+
+VIEWERS = ("supervisor", "admin", "engineering", "frontdesk")
+EDITORS = ("supervisor", "admin")
+CHANGED = "registry-changed"
+
+PLURALS = {"building": "buildings", "unit": "units", "sign": "signs", "key": "keys"}
+TITLES = {
+    "building": _l("Buildings"),
+    "unit": _l("Units"),
+    "sign": _l("Signs"),
+    "key": _l("Keys"),
+}
+MODELS = {"building": Building, "unit": Unit, "sign": Sign, "key": Key}
+LIST_QUERIES = {"unit": queries.units, "sign": queries.signs, "key": queries.keys}
+
+
+def can_edit() -> bool:
+    """Whether the current user may change the registry."""
+    return current_user.role in EDITORS
+
+
+@bp.app_context_processor
+def _registry_helpers():
+    return {
+        "registry_can_edit": can_edit,
+        "vocab_values": lambda name: list(vocab.VOCABULARIES[name]),
+        "change_text": _change_text,
+    }
+
+
+def _estate(estate_id: int) -> Estate:
+    return get_scoped(Estate, estate_id)
+
+
+def _form(kind: str, estate_id: int, obj=None, formdata=None):
+    extra = {} if formdata is None else {"formdata": formdata}
+    if kind == "building":
+        return BuildingForm(estate_id, obj, **extra)
+    buildings = queries.buildings(estate_id)
+    form_class = {"unit": UnitForm, "sign": SignForm, "key": KeyForm}[kind]
+    return form_class(estate_id, buildings, obj, **extra)
+
+
+def _blank_form(kind: str, estate_id: int):
+    # An empty form for the "add" panel, not filled from whatever this request posted.
+    from werkzeug.datastructures import MultiDict
+
+    return _form(kind, estate_id, formdata=MultiDict())
+
+
+# Estates and buildings ---------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles(*VIEWERS)
+def index():
+    """List the estates the user may see; one estate opens directly."""
+    estates = list(db.session.scalars(scoped(Estate).order_by(Estate.id)))
+    if len(estates) == 1:
+        return redirect(url_for("registry.estate", estate_id=estates[0].id))
+    return render_template("registry/index.html", estates=estates)
+
+
+def _estate_context(estate: Estate, form=None) -> dict:
+    return {
+        "estate": estate,
+        "buildings": queries.buildings(estate.id),
+        "counts": queries.building_counts(estate.id),
+        "totals": {
+            "signs": db.session.scalar(
+                scoped(Sign)
+                .with_only_columns(sa.func.count())
+                .where(Sign.estate_id == estate.id, Sign.active)
+            ),
+            "keys": db.session.scalar(
+                scoped(Key)
+                .with_only_columns(sa.func.count())
+                .where(Key.estate_id == estate.id, Key.active)
+            ),
+        },
+        "form": form if form is not None else _blank_form("building", estate.id),
+        "tab": "buildings",
+    }
+
+
+@bp.get("/estates/<int:estate_id>")
+@roles(*VIEWERS, scope={"estate_id": "estate"})
+def estate(estate_id: int):
+    """Show an estate: its buildings with unit counts, and links to its lists."""
+    return render_template("registry/estate.html", **_estate_context(_estate(estate_id)))
+
+
+# Lists ---------------------------------------------------------------------------------------
+
+
+def _list_context(kind: str, estate: Estate, filters: queries.Filters, form=None) -> dict:
+    page = queries.paginate(LIST_QUERIES[kind](estate.id, filters), filters.page)
+    return {
+        "kind": kind,
+        "estate": estate,
+        "filters": filters,
+        "page": page,
+        "codes": queries.short_codes(kind, [item.id for item in page.items]),
+        "buildings": queries.buildings(estate.id),
+        "floors": queries.floors(estate.id),
+        "form": form if form is not None else _blank_form(kind, estate.id),
+        "tab": PLURALS[kind],
+        "title": TITLES[kind],
+    }
+
+
+def _list(kind: str, estate_id: int):
+    estate = _estate(estate_id)
+    filters = queries.Filters.from_args(request.args)
+    context = _list_context(kind, estate, filters)
+    return page_or_fragment(
+        f"registry/{PLURALS[kind]}.html", f"registry/_{kind}_results.html", **context
+    )
+
+
+def _create(kind: str, estate_id: int):
+    estate = _estate(estate_id)
+    form = _form(kind, estate.id)
+    if not form.validate():
+        if wants_fragment():
+            return render_template(
+                f"registry/_{kind}_new.html", estate=estate, form=form, open=True
+            ), 422
+        if kind == "building":
+            context = _estate_context(estate, form=form)
+            return render_template("registry/estate.html", open=True, **context), 422
+        context = _list_context(kind, estate, queries.Filters(), form=form)
+        return render_template(f"registry/{PLURALS[kind]}.html", open=True, **context), 422
+    obj = changes.create(db.session, kind, estate.id, form, current_user)
+    db.session.commit()
+    message = _("Added %(label)s.", label=_label(kind, obj))
+    if wants_fragment():
+        return page_or_fragment(
+            f"registry/{PLURALS[kind]}.html",
+            f"registry/_{kind}_new.html",
+            trigger=CHANGED,
+            estate=estate,
+            form=_blank_form(kind, estate.id),
+            open=True,
+            added=message,
+        )
+    flash(message, "success")
+    target = "registry.estate" if kind == "building" else f"registry.{PLURALS[kind]}"
+    return redirect(url_for(target, estate_id=estate.id), code=303)
+
+
+def _label(kind: str, obj) -> str:
+    return obj.name if kind == "building" else obj.label
+
+
+def _export(kind: str, estate_id: int, fmt: str):
+    estate = _estate(estate_id)
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = queries.Filters.from_args(request.args)
+    items = list(db.session.scalars(LIST_QUERIES[kind](estate.id, filters)).unique())
+    codes = {}
+    ids = [item.id for item in items]
+    for start in range(0, len(ids), 900):
+        codes.update(queries.short_codes(kind, ids[start : start + 900]))
+    rows = [exporter.ROW_MAKERS[PLURALS[kind]](item, codes.get(item.id, "")) for item in items]
+    plural = PLURALS[kind]
+    if fmt == "csv":
+        data, mime = exporter.to_csv(plural, rows), exporter.CSV_MIME
+    else:
+        data, mime = exporter.to_xlsx(plural, rows), exporter.XLSX_MIME
+    name = f"{estate.name}-{exporter.SHEET_TITLES[plural]}-{time.strftime('%Y%m%d')}.{fmt}"
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+# One item ----------------------------------------------------------------------------------
+
+
+def _row_context(kind: str, obj, **extra) -> dict:
+    codes = {} if kind == "building" else queries.short_codes(kind, [obj.id])
+    context = {
+        "kind": kind,
+        "item": obj,
+        "estate": db.session.get(Estate, obj.estate_id),
+        "codes": codes,
+    }
+    if kind == "building":
+        context["counts"] = queries.building_counts(obj.estate_id)
+    context.update(extra)
+    return context
+
+
+def _history(kind: str, obj) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            scoped(AuditEvent)
+            .where(AuditEvent.object_type == obj.__tablename__, AuditEvent.object_id == str(obj.id))
+            .options(sa.orm.joinedload(AuditEvent.actor))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(50)
+        )
+    )
+
+
+def _item(kind: str, item_id: int):
+    obj = get_scoped(MODELS[kind], item_id)
+    if kind == "building" and not wants_fragment():
+        return redirect(url_for("registry.units", estate_id=obj.estate_id, building=obj.id))
+    if wants_fragment():
+        return render_template(f"registry/_{kind}_row.html", **_row_context(kind, obj))
+    keys = []
+    if kind == "unit":
+        keys = list(db.session.scalars(scoped(Key).where(Key.unit_id == obj.id).order_by(Key.id)))
+    return render_template(
+        "registry/item.html", history=_history(kind, obj), keys=keys, **_row_context(kind, obj)
+    )
+
+
+def _edit(kind: str, item_id: int):
+    obj = get_scoped(MODELS[kind], item_id)
+    form = _form(kind, obj.estate_id, obj)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            changed = changes.update(db.session, kind, obj, form, current_user)
+            db.session.commit()
+            if wants_fragment():
+                return page_or_fragment(
+                    "registry/item.html",
+                    f"registry/_{kind}_row.html",
+                    trigger=CHANGED if changed else None,
+                    **_row_context(kind, obj, saved=changed),
+                )
+            flash(_("Saved %(label)s.", label=_label(kind, obj)), "success")
+            return redirect(_back(kind, obj), code=303)
+        status = 422
+    return page_or_fragment(
+        "registry/item_edit.html",
+        f"registry/_{kind}_edit_row.html",
+        status=status,
+        form=form,
+        **_row_context(kind, obj),
+    )
+
+
+def _back(kind: str, obj) -> str:
+    if kind == "building":
+        return url_for("registry.estate", estate_id=obj.estate_id)
+    return url_for(f"registry.{kind}", **{f"{kind}_id": obj.id})
+
+
+def _active(kind: str, item_id: int):
+    obj = get_scoped(MODELS[kind], item_id)
+    active = request.form.get("active") == "1"
+    changed = changes.set_active(db.session, kind, obj, active, current_user)
+    db.session.commit()
+    if wants_fragment():
+        return page_or_fragment(
+            "registry/item.html",
+            f"registry/_{kind}_row.html",
+            trigger=CHANGED if changed else None,
+            **_row_context(kind, obj, saved=changed),
+        )
+    message = _("Reactivated %(label)s.") if active else _("Deactivated %(label)s.")
+    flash(message % {"label": _label(kind, obj)}, "success")
+    return redirect(_back(kind, obj), code=303)
+
+
+@bp.post("/units/<int:unit_id>/status")
+@roles(*EDITORS, scope={"unit_id": "unit"})
+def unit_status(unit_id: int):
+    """Change a unit's status: occupied, vacant or under renovation (audited)."""
+    unit = get_scoped(Unit, unit_id)
+    status = request.form.get("status", "")
+    if status not in vocab.UNIT_STATUSES:
+        abort(422)
+    changed = changes.set_status(db.session, unit, status, current_user)
+    db.session.commit()
+    if wants_fragment():
+        return page_or_fragment(
+            "registry/item.html",
+            "registry/_unit_row.html",
+            trigger=CHANGED if changed else None,
+            **_row_context("unit", unit, saved=changed),
+        )
+    flash(_("Saved %(label)s.", label=unit.label), "success")
+    return redirect(request.form.get("next") or _back("unit", unit), code=303)
+
+
+def _register(kind: str) -> None:
+    """Add the routes of one kind of item, each with its access declaration."""
+    plural, arg = PLURALS[kind], f"{kind}_id"
+    title = kind
+
+    def rule(path, endpoint, view, methods, who, scope, doc):
+        view.__name__ = endpoint
+        view.__doc__ = doc
+        view = roles(*who, scope=scope)(view)
+        bp.add_url_rule(path, endpoint, view, methods=methods)
+
+    by_estate = {"estate_id": "estate"}
+    by_item = {arg: kind}
+    rule(
+        f"/{plural}/<int:{arg}>",
+        kind,
+        lambda **kw: _item(kind, kw[arg]),
+        ["GET"],
+        VIEWERS,
+        by_item,
+        f"Show one {title}: its page, or its table row for htmx.",
+    )
+    rule(
+        f"/{plural}/<int:{arg}>/edit",
+        f"{kind}_edit",
+        lambda **kw: _edit(kind, kw[arg]),
+        ["GET", "POST"],
+        EDITORS,
+        by_item,
+        f"Edit one {title} inline, with errors beside each field.",
+    )
+    rule(
+        f"/{plural}/<int:{arg}>/active",
+        f"{kind}_active",
+        lambda **kw: _active(kind, kw[arg]),
+        ["POST"],
+        EDITORS,
+        by_item,
+        f"Deactivate or reactivate one {title} (never delete).",
+    )
+    if kind == "building":
+        rule(
+            "/estates/<int:estate_id>/buildings",
+            "building_create",
+            lambda estate_id: _create("building", estate_id),
+            ["POST"],
+            EDITORS,
+            by_estate,
+            "Add a building to an estate.",
+        )
+        return
+    rule(
+        f"/estates/<int:estate_id>/{plural}",
+        plural,
+        lambda estate_id: _list(kind, estate_id),
+        ["GET"],
+        VIEWERS,
+        by_estate,
+        f"List an estate's {plural}: search as you type, filters, pages.",
+    )
+    rule(
+        f"/estates/<int:estate_id>/{plural}",
+        f"{kind}_create",
+        lambda estate_id: _create(kind, estate_id),
+        ["POST"],
+        EDITORS,
+        by_estate,
+        f"Add a {title} to an estate.",
+    )
+    rule(
+        f"/estates/<int:estate_id>/{plural}/export.<fmt>",
+        f"{plural}_export",
+        lambda estate_id, fmt: _export(kind, estate_id, fmt),
+        ["GET"],
+        EDITORS,
+        {**by_estate, "fmt": "plain"},
+        f"Download the {plural} list, filters applied, as CSV or XLSX.",
+    )
+
+
+for _kind in PLURALS:
+    _register(_kind)
+
+
+# Import --------------------------------------------------------------------------------------
+
+IMPORT_SESSION_KEY = "registry_imports"
+IMPORT_KINDS = {"units": "unit", "signs": "sign", "keys": "key"}
+
+
+def _import_dir() -> Path:
+    path = Path(current_app.instance_path) / "registry-imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sweep(directory: Path, max_age: float = 24 * 3600) -> None:
+    cutoff = time.time() - max_age
+    for old in directory.glob("*.upload"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+
+
+def _import_kind(kind: str) -> str:
+    if kind not in IMPORT_KINDS:
+        abort(404)
+    return kind
+
+
+def _import_page(estate: Estate, kind: str, status: int = 200, **context):
+    return (
+        render_template(
+            "registry/import.html",
+            estate=estate,
+            kind=kind,
+            columns=importer.COLUMNS[kind],
+            tab="import",
+            max_mb=importer.MAX_BYTES >> 20,
+            max_rows=importer.MAX_ROWS,
+            **context,
+        ),
+        status,
+    )
+
+
+@bp.get("/estates/<int:estate_id>/import/<kind>")
+@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain"})
+def import_form(estate_id: int, kind: str):
+    """Show the upload form of one kind of import, with its template and rules."""
+    estate = _estate(estate_id)
+    return _import_page(estate, _import_kind(kind))
+
+
+@bp.post("/estates/<int:estate_id>/import/<kind>")
+@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain"})
+def import_preview(estate_id: int, kind: str):
+    """Check an uploaded file and preview it; nothing is written yet."""
+    estate = _estate(estate_id)
+    kind = _import_kind(kind)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_page(estate, kind, 422, problem=_("Choose a file to upload."))
+    data = upload.stream.read(importer.MAX_BYTES + 1)
+    filename = Path(upload.filename).name[:200]
+    try:
+        plan = importer.plan_file(db.session, estate, kind, filename, data)
+    except importer.ImportRejected as exc:
+        return _import_page(estate, kind, 422, problem=str(exc.message), filename=filename)
+    token = None
+    if plan.ok and (plan.count("new") or plan.count("update")):
+        directory = _import_dir()
+        _sweep(directory)
+        token = secrets.token_urlsafe(16)
+        (directory / f"{token}.upload").write_bytes(data)
+        pending = session.get(IMPORT_SESSION_KEY, {})
+        pending = dict(list(pending.items())[-4:])
+        pending[token] = {"estate_id": estate.id, "kind": kind, "filename": filename}
+        session[IMPORT_SESSION_KEY] = pending
+    status = 200 if plan.ok else 422
+    return _import_page(estate, kind, status, plan=plan, filename=filename, token=token)
+
+
+@bp.post("/estates/<int:estate_id>/import/<kind>/commit")
+@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain"})
+def import_commit(estate_id: int, kind: str):
+    """Write a previewed file: checked again, then all of it in one transaction."""
+    estate = _estate(estate_id)
+    kind = _import_kind(kind)
+    token = request.form.get("token", "")
+    pending = session.get(IMPORT_SESSION_KEY, {})
+    entry = pending.get(token)
+    path = _import_dir() / f"{token}.upload"
+    if (
+        entry is None
+        or entry["estate_id"] != estate.id
+        or entry["kind"] != kind
+        or not token.replace("-", "").replace("_", "").isalnum()
+        or not path.exists()
+    ):
+        flash(_("That preview has expired. Please upload the file again."), "error")
+        return redirect(url_for("registry.import_form", estate_id=estate.id, kind=kind), code=303)
+    data = path.read_bytes()
+    filename = entry["filename"]
+    try:
+        plan = importer.plan_file(db.session, estate, kind, filename, data)
+    except importer.ImportRejected as exc:
+        return _import_page(estate, kind, 422, problem=str(exc.message), filename=filename)
+    if not plan.ok:
+        return _import_page(estate, kind, 422, plan=plan, filename=filename)
+    try:
+        counts = importer.apply(db.session, estate, plan, current_user, filename)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    path.unlink(missing_ok=True)
+    pending.pop(token, None)
+    session[IMPORT_SESSION_KEY] = pending
+    flash(
+        _(
+            "Imported %(file)s: %(created)d added, %(updated)d updated, %(unchanged)d unchanged.",
+            file=filename,
+            **{k: counts[k] for k in ("created", "updated", "unchanged")},
+        ),
+        "success",
+    )
+    return redirect(url_for(f"registry.{kind}", estate_id=estate.id), code=303)
+
+
+@bp.get("/estates/<int:estate_id>/import/<kind>/template.<fmt>")
+@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain", "fmt": "plain"})
+def import_template(estate_id: int, kind: str, fmt: str):
+    """Download an empty import template with the zh-Hant headers."""
+    _estate(estate_id)
+    kind = _import_kind(kind)
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    if fmt == "csv":
+        data, mime = exporter.template_csv(kind), exporter.CSV_MIME
+    else:
+        data, mime = exporter.template_xlsx(kind), exporter.XLSX_MIME
+    name = f"匯入範本-{exporter.SHEET_TITLES[kind]}.{fmt}"
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+@bp.app_template_filter("actor_name")
+def _actor_name(user: User | None) -> str:
+    return user.name if user is not None else _("System")
+
+
+ACTIONS = {
+    "create": _l("Added"),
+    "update": _l("Edited"),
+    "status": _l("Status changed"),
+    "deactivate": _l("Deactivated"),
+    "reactivate": _l("Reactivated"),
+    "import": _l("Imported"),
+}
+FIELD_NAMES = {
+    "name": _l("Name"),
+    "floors": _l("Floors"),
+    "sort_key": _l("Order"),
+    "building_id": _l("Building"),
+    "entrance": _l("Entrance"),
+    "floor": _l("Floor"),
+    "room": _l("Room"),
+    "status": _l("Status"),
+    "category": _l("Category"),
+    "location": _l("Location"),
+    "description": _l("Notes"),
+    "key_class": _l("Key class"),
+    "kind": _l("Kind"),
+    "unit_id": _l("Unit"),
+    "equipment_room": _l("Equipment room"),
+    "copies": _l("Copies"),
+    "active": _l("Active"),
+}
+VALUE_VOCAB = {
+    "status": "unit_status",
+    "category": "sign_category",
+    "key_class": "key_class",
+    "kind": "owner_key_kind",
+}
+
+
+@bp.app_template_filter("audit_action")
+def _audit_action(action: str) -> str:
+    return str(ACTIONS.get(action.rsplit(".", 1)[-1], action))
+
+
+def _show(name: str, value) -> str:
+    from webapp.i18n import term
+
+    if value is None or value == "":
+        return "—"
+    if name in VALUE_VOCAB:
+        return term(VALUE_VOCAB[name], value)
+    if name == "building_id":
+        building = db.session.get(Building, value)
+        return building.name if building else str(value)
+    if name == "unit_id":
+        unit = db.session.get(Unit, value)
+        return unit.label if unit else str(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+def _change_text(name: str, change: tuple) -> str:
+    """'Field: before → after' for one change of an import preview."""
+    return f"{FIELD_NAMES.get(name, name)}: {_show(name, change[0])} → {_show(name, change[1])}"
+
+
+@bp.app_template_filter("audit_changes")
+def _audit_changes(event: AuditEvent) -> list[str]:
+    """Each changed field of an audit event as 'Field: before → after'."""
+    before, after = event.before or {}, event.after or {}
+    out = []
+    for name, value in after.items():
+        label = FIELD_NAMES.get(name, name)
+        if name in before:
+            out.append(f"{label}: {_show(name, before[name])} → {_show(name, value)}")
+        else:
+            out.append(f"{label}: {_show(name, value)}")
+    return out
