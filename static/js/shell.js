@@ -118,6 +118,9 @@ async function closeScanner() {
 }
 
 function init() {
+  // The service worker answers any page it cannot fetch with this shell: say so.
+  const own = ["/app", "/scan"];
+  if (!own.includes(location.pathname)) $("shell-fallback").hidden = false;
   showOnline();
   window.addEventListener("online", showOnline);
   window.addEventListener("offline", showOnline);

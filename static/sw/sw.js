@@ -24,8 +24,9 @@ self.addEventListener("message", (event) => {
 registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.startsWith("/api/"), new NetworkOnly());
 registerRoute(({ request }) => request.headers.has("HX-Request"), new NetworkOnly());
 
-// Pages come from the server; in a basement with no signal the shell opens instead.
-registerRoute(new NavigationRoute(new NetworkOnly({ networkTimeoutSeconds: 8 })));
+// Pages come from the server; in a basement with no signal (or a signal that answers nothing
+// for 10 s) the shell opens instead. Pages are never cached: they belong to one user.
+registerRoute(new NavigationRoute(new NetworkOnly({ networkTimeoutSeconds: 10 })));
 
 setCatchHandler(async ({ request }) => {
   if (request.mode === "navigate") {

@@ -53,10 +53,12 @@ def test_with_every_request_aborted_a_reload_renders_the_shell(page, context):
     page.reload()
     assert page.locator("#shell-home h1").is_visible()
     assert page.locator("#shell-network").inner_text() == "離線"
+    assert page.locator("#shell-fallback").is_hidden()
     assert page.locator("[data-empty]").is_visible()  # the phone store is empty: said so
     # A page that was never cached falls back to the shell, not the browser's error page.
     page.goto("/")
     assert page.locator("#shell-home h1").is_visible()
+    assert "沒有網路" in page.locator("#shell-fallback").inner_text()
     page.goto("/scan")
     assert page.locator("#scanner").is_visible()
 
