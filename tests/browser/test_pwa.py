@@ -245,3 +245,39 @@ def test_shell_and_scanner_fit_a_phone(page, context, live_server):
         )
         assert small == [], f"{path}: targets under 48px: {small}"
     assert re.search(r"巡查", page.title())
+
+
+CANVAS_CAMERA = """
+navigator.mediaDevices.getUserMedia = async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 640;
+  canvas.height = 480;
+  const g = canvas.getContext("2d");
+  setInterval(() => { g.fillStyle = "#556"; g.fillRect(0, 0, 640, 480); }, 100);
+  return canvas.captureStream(10);
+};
+"""
+TORCH = """
+window.__torch = [];
+const caps = MediaStreamTrack.prototype.getCapabilities;
+MediaStreamTrack.prototype.getCapabilities = function () {
+  return { ...(caps ? caps.call(this) : {}), torch: true };
+};
+MediaStreamTrack.prototype.applyConstraints = async function (c) { window.__torch.push(c); };
+"""
+
+
+@pytest.mark.parametrize("has_torch", [False, True], ids=["no-torch", "torch"])
+def test_the_light_button_shows_only_for_a_camera_with_a_torch(page, context, has_torch):
+    """Is the light offered only when the camera says it has one, and does it switch it?"""
+    context.add_init_script(CANVAS_CAMERA + (TORCH if has_torch else ""))
+    page.goto("/scan")
+    page.wait_for_function("() => document.getElementById('scanner').dataset.scanning === '1'")
+    torch = page.locator("[data-scan-torch]")
+    if not has_torch:
+        assert torch.is_hidden()
+        return
+    torch.click()
+    page.wait_for_function("() => window.__torch.length === 1")
+    assert page.evaluate("window.__torch") == [{"advanced": [{"torch": True}]}]
+    assert torch.get_attribute("aria-pressed") == "true"
