@@ -56,6 +56,8 @@ BLUEPRINTS = [
     "webapp.health.views",
     "webapp.home.views",
     "webapp.i18n",
+    "webapp.labels.views",
+    "webapp.items.views",
     "webapp.registry.views",
     "webapp.admin.views",
     "webapp.api.views",

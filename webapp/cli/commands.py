@@ -101,3 +101,4 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(demo_data)
     app.cli.add_command(create_user)
+    app.cli.add_command(__import__("webapp.labels.cli", fromlist=["labels"]).labels)

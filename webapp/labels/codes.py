@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp.models import ITEM_MODELS, LabelCode, utcnow
+from webapp.models.audit import record
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -75,6 +76,125 @@ def mint(session: Session, item_type: str, item) -> LabelCode:
     )
     session.add(code)
     return code
+
+
+def _taken_short_codes(session: Session, estate_id: int) -> set[str]:
+    return set(
+        session.scalars(sa.select(LabelCode.short_code).where(LabelCode.estate_id == estate_id))
+    )
+
+
+def mint_many(session: Session, item_type: str, items) -> list[LabelCode]:
+    """Create and add active codes for many items: one query per estate, not per code."""
+    if item_type not in ITEM_MODELS:
+        raise ValueError(f"unknown item type {item_type!r}")
+    taken: dict[int, set[str]] = {}
+    now = utcnow()
+    codes = []
+    for item in items:
+        shorts = taken.get(item.estate_id)
+        if shorts is None:
+            shorts = taken[item.estate_id] = _taken_short_codes(session, item.estate_id)
+        while True:
+            body = random_code(SHORT_BODY_LENGTH)
+            short = body + check_character(body)
+            if short not in shorts:
+                shorts.add(short)
+                break
+        codes.append(
+            LabelCode(
+                estate_id=item.estate_id,
+                item_type=item_type,
+                item_id=item.id,
+                code=random_code(),
+                short_code=short,
+                active=True,
+                created_at=now,
+            )
+        )
+    session.add_all(codes)
+    return codes
+
+
+def active_codes(session: Session, item_type: str, item_ids) -> dict[int, LabelCode]:
+    """The active codes of these items, by item id (a query per 500 items)."""
+    ids = list(item_ids)
+    found: dict[int, LabelCode] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for code in session.scalars(
+            sa.select(LabelCode).where(
+                LabelCode.item_type == item_type,
+                LabelCode.item_id.in_(chunk),
+                LabelCode.active,
+            )
+        ):
+            found[code.item_id] = code
+    return found
+
+
+def ensure_codes(session: Session, item_type: str, items) -> dict[int, LabelCode]:
+    """Every item's active code, by item id, minting in bulk for those that have none."""
+    items = list(items)
+    found = active_codes(session, item_type, [item.id for item in items])
+    missing = [item for item in items if item.id not in found]
+    for code in mint_many(session, item_type, missing):
+        found[code.item_id] = code
+    return found
+
+
+def find_code(session: Session, text: str) -> LabelCode | None:
+    """The code (active or retired) that ``text`` names, read case-insensitively."""
+    code = normalize(text)
+    if not code or len(code) > 32 or any(c not in _VALUE for c in code):
+        return None
+    return session.scalar(sa.select(LabelCode).where(LabelCode.code == code))
+
+
+def find_short_code(session: Session, estate_ids, text: str) -> LabelCode | None:
+    """The code whose short code is ``text`` in one of these estates, if exactly one."""
+    short = normalize(text)
+    if not short_code_valid(short):
+        return None
+    found = session.scalars(
+        sa.select(LabelCode).where(
+            LabelCode.short_code == short, LabelCode.estate_id.in_(list(estate_ids))
+        )
+    ).all()
+    return found[0] if len(found) == 1 else None
+
+
+def current_code(session: Session, code: LabelCode) -> LabelCode:
+    """Follow ``replaced_by`` from a retired code to the item's code in use now."""
+    seen = set()
+    while not code.active and code.replaced_by_id and code.id not in seen:
+        seen.add(code.id)
+        code = session.get(LabelCode, code.replaced_by_id)
+    return code
+
+
+def retire_and_replace(session: Session, old: LabelCode, reason: str, *, actor=None) -> LabelCode:
+    """Retire an active code (when, why, by what) and mint its item a new one."""
+    if not old.active:
+        raise ValueError(f"code {old.code} is already retired")
+    item = old.item(session)
+    old.active = False
+    old.retired_at = utcnow()
+    old.retired_reason = (reason or "reprinted")[:200]
+    # The one-active-code-per-item index must see the old one retired before the new one.
+    session.flush()
+    new = mint(session, old.item_type, item)
+    session.flush()
+    old.replaced_by_id = new.id
+    record(
+        session,
+        "label.reprint",
+        old,
+        actor=actor,
+        before={"code": old.code, "short_code": old.short_code},
+        after={"code": new.code, "short_code": new.short_code, "reason": old.retired_reason},
+    )
+    return new
 
 
 def active_code(session: Session, item_type: str, item_id: int) -> LabelCode | None:

@@ -1,0 +1,1 @@
+"""The item page a scanned label opens: a unit, key or sign, and its history."""
