@@ -121,7 +121,11 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
         if isinstance(item, Rejected):
             results.append(_quarantine(ctx, raw, item))
             continue
-        results.append(_push_one(ctx, raw, item, known.get(item.op_id)))
+        result = _push_one(ctx, raw, item, known.get(item.op_id))
+        if result["status"] in ("applied", "conflict"):
+            # The same op twice in one batch: the second is a duplicate of the first.
+            known[item.op_id] = (item.content_hash, actor.user_id)
+        results.append(result)
     return results
 
 
