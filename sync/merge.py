@@ -35,6 +35,14 @@ from webapp.models.sync import (
 )
 
 SKEW_LIMIT = timedelta(minutes=5)
+# Plain Core inserts on the tables, one compiled statement each: the hot path of push.
+_OP_INSERT = sa.insert(SyncOp.__table__)
+_CHECK_INSERT = sa.insert(Check.__table__)
+_FINDING_INSERT = sa.insert(Finding.__table__)
+_PHOTO_INSERT = sa.insert(PhotoLink.__table__)
+# Schemas hold no per-load state: one instance each, not one per op.
+_OP_SCHEMA = OpSchema()
+_PAYLOADS = {name: schema() for name, schema in PAYLOAD_SCHEMAS.items()}
 
 
 @dataclass
@@ -77,14 +85,14 @@ def parse(raw: Any) -> Op:
     if not isinstance(raw, dict):
         raise Rejected("validation", "An op must be an object.")
     try:
-        envelope = OpSchema().load(raw)
+        envelope = _OP_SCHEMA.load(raw)
     except ValidationError as exc:
         raise Rejected("validation", "The op envelope is not valid.", _fields(exc)) from exc
-    schema = PAYLOAD_SCHEMAS.get(envelope["type"])
+    schema = _PAYLOADS.get(envelope["type"])
     if schema is None:
         raise Rejected("unknown_type", f"Unknown op type {envelope['type']!r}.")
     try:
-        payload = schema().load(envelope["payload"])
+        payload = schema.load(envelope["payload"])
     except ValidationError as exc:
         raise Rejected("validation", "The op payload is not valid.", _fields(exc)) from exc
     return Op(
@@ -116,17 +124,87 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
     ctx.codes = _resolve_codes(session, [op.payload.get("code") for op in ops])
     ctx.blobs = _held_blobs(session, [s for op in ops for s in op.payload.get("photos", [])])
 
-    results = []
-    for raw, item in zip(raw_ops, parsed, strict=True):
+    results: list[dict | None] = [None] * len(raw_ops)
+    slow: list[int] = []
+    fast: list[tuple[int, Op, _Prepared]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(parsed):
         if isinstance(item, Rejected):
-            results.append(_quarantine(ctx, raw, item))
-            continue
-        result = _push_one(ctx, raw, item, known.get(item.op_id))
+            results[index] = _quarantine(ctx, raw_ops[index], item)
+        elif item.type in PREPARERS and item.op_id not in known and item.op_id not in seen:
+            seen.add(item.op_id)
+            try:
+                fast.append((index, item, PREPARERS[item.type](ctx, item)))
+            except Rejected as exc:
+                results[index] = _quarantine(ctx, raw_ops[index], exc)
+        else:
+            seen.add(item.op_id)
+            slow.append(index)
+    if fast and _apply_together(ctx, fast):
+        for index, op, prepared in fast:
+            results[index] = _answer(op, prepared)
+            known[op.op_id] = (op.content_hash, actor.user_id)
+    else:
+        slow.extend(index for index, _op, _prepared in fast)
+    for index in sorted(slow):
+        item = parsed[index]
+        result = _push_one(ctx, raw_ops[index], item, known.get(item.op_id))
         if result["status"] in ("applied", "conflict"):
             # The same op twice in one batch: the second is a duplicate of the first.
             known[item.op_id] = (item.content_hash, actor.user_id)
-        results.append(result)
-    return results
+        results[index] = result
+    return results  # type: ignore[return-value]
+
+
+@dataclass
+class _Prepared:
+    """What an op will write, computed before any write: status, answer, rows per table."""
+
+    status: str
+    data: dict
+    estate_id: int | None
+    rows: list[tuple[Any, dict]]
+
+
+def _op_row(ctx: _Context, op: Op, prepared: _Prepared) -> dict:
+    return {
+        "op_id": op.op_id,
+        "content_hash": op.content_hash,
+        "type": op.type,
+        "user_id": ctx.actor.user_id,
+        "device_id": ctx.actor.device_id,
+        "estate_id": prepared.estate_id,
+        "occurred_at": op.occurred_at,
+        "received_at": ctx.now,
+        "clock_skewed": _skewed(op, ctx.now),
+        "status": prepared.status,
+        "flags": op.flags,
+        "payload": op.raw_payload,
+    }
+
+
+def _apply_together(ctx: _Context, fast: list[tuple[int, Op, _Prepared]]) -> bool:
+    """Write a run of independent new ops in one savepoint; False (nothing written) if any
+    of them collides, so that each is then retried in its own savepoint."""
+    by_statement: dict[Any, list[dict]] = {_OP_INSERT: []}
+    for _index, op, prepared in fast:
+        by_statement[_OP_INSERT].append(_op_row(ctx, op, prepared))
+        for statement, params in prepared.rows:
+            by_statement.setdefault(statement, []).append(params)
+    try:
+        with ctx.session.begin_nested():
+            for statement, params in by_statement.items():
+                ctx.session.execute(statement, params)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _answer(op: Op, prepared: _Prepared) -> dict:
+    result: dict[str, Any] = {"op_id": op.op_id, "status": prepared.status}
+    if prepared.data:
+        result["data"] = prepared.data
+    return result
 
 
 def _known_ops(session: Session, op_ids: list[str]) -> dict[str, tuple[str, int]]:
@@ -184,24 +262,13 @@ def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -
     session = ctx.session
     try:
         with session.begin_nested():
-            status, data, estate_id = HANDLERS[op.type](ctx, op)
-            session.execute(
-                sa.insert(SyncOp).values(
-                    op_id=op.op_id,
-                    content_hash=op.content_hash,
-                    type=op.type,
-                    user_id=ctx.actor.user_id,
-                    device_id=ctx.actor.device_id,
-                    estate_id=estate_id,
-                    occurred_at=op.occurred_at,
-                    received_at=ctx.now,
-                    clock_skewed=_skewed(op, ctx.now),
-                    status=status,
-                    flags=op.flags,
-                    payload=op.raw_payload,
-                )
-            )
-            session.flush()
+            prepare = PREPARERS.get(op.type, _key_event)
+            prepared = prepare(ctx, op)
+            session.execute(_OP_INSERT, _op_row(ctx, op, prepared))
+            for statement, params in prepared.rows:
+                session.execute(statement, params)
+            if session.new or session.dirty:
+                session.flush()
     except Rejected as exc:
         return _quarantine(ctx, raw, exc)
     except IntegrityError:
@@ -217,10 +284,7 @@ def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -
                 Rejected("op_id_reused", "This op_id was used before with other content."),
             )
         return _quarantine(ctx, raw, Rejected("id_reused", "This record id belongs to another op."))
-    result: dict[str, Any] = {"op_id": op.op_id, "status": status}
-    if data:
-        result["data"] = data
-    return result
+    return _answer(op, prepared)
 
 
 def _skewed(op: Op, now: datetime) -> bool:
@@ -297,7 +361,7 @@ def _item_for(ctx: _Context, op: Op, code: str, kinds: tuple[str, ...]):
         raise Rejected("unknown_code", "No item of your estates has this code.")
     if row.item_type not in kinds:
         raise Rejected("wrong_item", f"This code names a {row.item_type}, not a {kinds[0]}.")
-    if not row.active:
+    if not row.active and "retired_code" not in op.flags:
         op.flags.append("retired_code")
     return row
 
@@ -325,47 +389,48 @@ def _data(ctx: _Context, op: Op, extra: dict | None = None) -> dict:
     return data
 
 
-def _link_photos(ctx: _Context, op: Op, record_type: str, estate_id: int) -> None:
-    shas = list(dict.fromkeys(op.payload.get("photos", [])))
-    if shas:
-        ctx.session.execute(
-            sa.insert(PhotoLink),
-            [
-                {
-                    "sha256": s,
-                    "record_type": record_type,
-                    "record_id": op.payload["id"],
-                    "estate_id": estate_id,
-                }
-                for s in shas
-            ],
+def _photo_rows(op: Op, record_type: str, estate_id: int) -> list[tuple[Any, dict]]:
+    return [
+        (
+            _PHOTO_INSERT,
+            {
+                "sha256": s,
+                "record_type": record_type,
+                "record_id": op.payload["id"],
+                "estate_id": estate_id,
+            },
         )
+        for s in dict.fromkeys(op.payload.get("photos", []))
+    ]
 
 
 def _check_record(ctx: _Context, op: Op):
     p = op.payload
     row = _item_for(ctx, op, p["code"], ("unit", "key", "sign"))
     geo = p.get("geo") or {}
-    ctx.session.execute(
-        sa.insert(Check).values(
-            id=p["id"],
-            estate_id=row.estate_id,
-            item_type=row.item_type,
-            item_id=row.item_id,
-            code=row.code,
-            method=p["method"],
-            result=p["result"],
-            answers=p.get("answers") or {},
-            note=p.get("note"),
-            round_id=p.get("round_id"),
-            geo_lat=geo.get("lat"),
-            geo_lon=geo.get("lon"),
-            geo_accuracy_m=geo.get("accuracy_m"),
-            **_base(ctx, op),
+    rows = [
+        (
+            _CHECK_INSERT,
+            {
+                "id": p["id"],
+                "estate_id": row.estate_id,
+                "item_type": row.item_type,
+                "item_id": row.item_id,
+                "code": row.code,
+                "method": p["method"],
+                "result": p["result"],
+                "answers": p.get("answers") or {},
+                "note": p.get("note"),
+                "round_id": p.get("round_id"),
+                "geo_lat": geo.get("lat"),
+                "geo_lon": geo.get("lon"),
+                "geo_accuracy_m": geo.get("accuracy_m"),
+                **_base(ctx, op),
+            },
         )
-    )
-    _link_photos(ctx, op, "check", row.estate_id)
-    return "applied", _data(ctx, op), row.estate_id
+    ]
+    rows += _photo_rows(op, "check", row.estate_id)
+    return _Prepared("applied", _data(ctx, op), row.estate_id, rows)
 
 
 def _finding_create(ctx: _Context, op: Op):
@@ -378,22 +443,25 @@ def _finding_create(ctx: _Context, op: Op):
         estate_id = p["estate_id"]
         if estate_id not in ctx.actor.estate_ids:
             raise Rejected("unknown_estate", "You have no estate with this id.")
-    ctx.session.execute(
-        sa.insert(Finding).values(
-            id=p["id"],
-            estate_id=estate_id,
-            item_type=item_type,
-            item_id=item_id,
-            location=p.get("location"),
-            severity=p["severity"],
-            category=p["category"],
-            note=p["note"],
-            status="open",
-            **_base(ctx, op),
+    rows = [
+        (
+            _FINDING_INSERT,
+            {
+                "id": p["id"],
+                "estate_id": estate_id,
+                "item_type": item_type,
+                "item_id": item_id,
+                "location": p.get("location"),
+                "severity": p["severity"],
+                "category": p["category"],
+                "note": p["note"],
+                "status": "open",
+                **_base(ctx, op),
+            },
         )
-    )
-    _link_photos(ctx, op, "finding", estate_id)
-    return "applied", _data(ctx, op), estate_id
+    ]
+    rows += _photo_rows(op, "finding", estate_id)
+    return _Prepared("applied", _data(ctx, op), estate_id, rows)
 
 
 def _key_event(ctx: _Context, op: Op):
@@ -453,7 +521,7 @@ def _key_event(ctx: _Context, op: Op):
         )
     session.flush()
     data = _data(ctx, op, {"key": {"status": key.status, "holder": key.holder}})
-    return ("conflict" if conflict else "applied"), data, key.estate_id
+    return _Prepared("conflict" if conflict else "applied", data, key.estate_id, [])
 
 
 def _as_event(e: KeyEvent) -> custody.Event:
@@ -467,9 +535,8 @@ def _as_event(e: KeyEvent) -> custody.Event:
     )
 
 
-HANDLERS = {
+# Ops that depend on nothing but their own payload: these may be written together.
+PREPARERS = {
     "check.record": _check_record,
     "finding.create": _finding_create,
-    "key.lend": _key_event,
-    "key.return": _key_event,
 }

@@ -1,0 +1,262 @@
+"""Sync rows: push throughput against a raw bulk insert of the same rows; a full pull of a
+large estate (time and gzip size)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from bench.common import Row, bench_app
+from webapp.extensions import db
+from webapp.labels.codes import ALPHABET, check_character, random_code
+from webapp.models import Building, Device, Estate, Key, LabelCode, Sign, Unit, User
+
+T0 = datetime(2026, 11, 20, 9, tzinfo=UTC)
+
+
+def _user_with_device(estates) -> tuple[User, str, str]:
+    user = User(username=f"bench-{uuid.uuid4().hex[:6]}", role="patroller")
+    user.set_password("bench-password")
+    user.estates = list(estates)
+    db.session.add(user)
+    device, token = Device.issue(user, "bench phone")
+    db.session.add(device)
+    db.session.commit()
+    return user, device.id, token
+
+
+def _estate(units: int, keys: int, signs: int) -> Estate:
+    """A large estate written with bulk inserts (the registry's own paths are not measured)."""
+    estate = Estate(name=f"大型小區{uuid.uuid4().hex[:4]}", timezone="Asia/Taipei")
+    db.session.add(estate)
+    db.session.flush()
+    buildings = [
+        Building(estate_id=estate.id, name=f"{i}棟", sort_key=i, floors=25)
+        for i in range(1, units // 200 + 2)
+    ]
+    db.session.add_all(buildings)
+    db.session.flush()
+    unit_rows = []
+    for n in range(units):
+        b = buildings[n // 200]
+        floor = (n % 200) // 8 + 1
+        unit_rows.append(
+            {
+                "estate_id": estate.id,
+                "building_id": b.id,
+                "entrance": str(n % 2 + 1),
+                "floor": floor,
+                "room": f"{floor}{n % 8:02d}",
+                "status": "occupied",
+            }
+        )
+    db.session.execute(sa.insert(Unit), unit_rows)
+    unit_ids = list(db.session.scalars(sa.select(Unit.id).where(Unit.estate_id == estate.id)))
+    kinds = ["security_door", "unit_entrance", "interior", "intercom", "mailbox"]
+    from webapp.vocab import OWNER_KEY_KINDS
+
+    kinds = list(OWNER_KEY_KINDS)
+    key_rows = [
+        {
+            "estate_id": estate.id,
+            "key_class": "owner",
+            "kind": kinds[n % len(kinds)],
+            "unit_id": unit_ids[n // 2 % len(unit_ids)],
+            "status": "in",
+        }
+        for n in range(keys)
+    ]
+    db.session.execute(sa.insert(Key), key_rows)
+    sign_rows = [
+        {
+            "estate_id": estate.id,
+            "category": "floor",
+            "location": f"{n}號電梯廳",
+            "building_id": buildings[n % len(buildings)].id,
+            "floor": n % 25 + 1,
+            "description": "",
+        }
+        for n in range(signs)
+    ]
+    db.session.execute(sa.insert(Sign), sign_rows)
+    codes = []
+    seen = set()
+    for kind, model in (("unit", Unit), ("key", Key), ("sign", Sign)):
+        for item_id in db.session.scalars(sa.select(model.id).where(model.estate_id == estate.id)):
+            while True:
+                body = random_code(7)
+                short = body + check_character(body)
+                if short not in seen:
+                    seen.add(short)
+                    break
+            codes.append(
+                {
+                    "estate_id": estate.id,
+                    "item_type": kind,
+                    "item_id": item_id,
+                    "code": random_code(),
+                    "short_code": short,
+                    "active": True,
+                    "created_at": T0,
+                }
+            )
+    db.session.execute(sa.insert(LabelCode), codes)
+    db.session.commit()
+    assert ALPHABET
+    return estate
+
+
+def _check_ops(codes: list[str], n: int) -> list[dict]:
+    return [
+        {
+            "op_id": str(uuid.uuid4()),
+            "type": "check.record",
+            "occurred_at": (T0 + timedelta(seconds=i)).isoformat(),
+            "payload": {
+                "id": str(uuid.uuid4()),
+                "code": codes[i % len(codes)],
+                "method": "scan",
+                "result": "ok",
+                "answers": {},
+                "photos": [],
+            },
+        }
+        for i in range(n)
+    ]
+
+
+def _raw_insert(user_id: int, device_id: str, estate_id: int, ops: list[dict], unit_id: int):
+    """The same rows push writes, as one bulk insert: the floor push is measured against."""
+    from sync.merge import content_hash
+    from webapp.models.sync import Check, SyncOp
+
+    now = datetime.now(UTC)
+    op_rows, check_rows = [], []
+    for op in ops:
+        at = datetime.fromisoformat(op["occurred_at"])
+        op_rows.append(
+            {
+                "op_id": op["op_id"],
+                "content_hash": content_hash(op["type"], at, op["payload"]),
+                "type": op["type"],
+                "user_id": user_id,
+                "device_id": device_id,
+                "estate_id": estate_id,
+                "occurred_at": at,
+                "received_at": now,
+                "clock_skewed": False,
+                "status": "applied",
+                "flags": [],
+                "payload": op["payload"],
+            }
+        )
+        p = op["payload"]
+        check_rows.append(
+            {
+                "id": p["id"],
+                "op_id": op["op_id"],
+                "user_id": user_id,
+                "device_id": device_id,
+                "occurred_at": at,
+                "received_at": now,
+                "clock_skewed": False,
+                "retired_code": False,
+                "estate_id": estate_id,
+                "item_type": "unit",
+                "item_id": unit_id,
+                "code": p["code"],
+                "method": "scan",
+                "result": "ok",
+                "answers": {},
+            }
+        )
+    db.session.execute(sa.insert(SyncOp), op_rows)
+    db.session.execute(sa.insert(Check), check_rows)
+    db.session.commit()
+
+
+def rows() -> list[Row]:
+    out = []
+    with bench_app() as app:
+        estate = _estate(units=10_000, keys=20_000, signs=2_000)
+        user, device_id, token = _user_with_device([estate])
+        codes = list(
+            db.session.scalars(
+                sa.select(LabelCode.code).where(LabelCode.item_type == "unit").limit(500)
+            )
+        )
+        unit_id = db.session.scalar(sa.select(Unit.id).limit(1))
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+
+        # Push: 5,000 ops in batches of 500, through the HTTP endpoint.
+        ops = _check_ops(codes, 5_000)
+        started = time.perf_counter()
+        for i in range(0, len(ops), 500):
+            response = client.post(
+                "/api/sync/push",
+                headers=headers,
+                json={"device_id": device_id, "ops": ops[i : i + 500]},
+            )
+            assert response.status_code == 200
+        push_s = time.perf_counter() - started
+        raw_ops = _check_ops(codes, 5_000)
+        started = time.perf_counter()
+        for i in range(0, len(raw_ops), 500):
+            _raw_insert(user.id, device_id, estate.id, raw_ops[i : i + 500], unit_id)
+        raw_s = time.perf_counter() - started
+        push_rate, raw_rate = len(ops) / push_s, len(raw_ops) / raw_s
+        out.append(
+            Row(
+                "push, 5,000 ops in batches of 500",
+                push_rate,
+                "ops/s",
+                "raw bulk insert of the same rows",
+                raw_rate,
+                target=">= 2,000 ops/s",
+                met=push_rate >= 2000,
+            )
+        )
+
+        # Pull: the full snapshot of 10,000 units, 20,000 keys, 2,000 signs.
+        client.get("/api/sync/pull?limit=1", headers=headers)  # first touch tracks the rows
+        started = time.perf_counter()
+        cursor, total, raw_bytes, gz_bytes = None, 0, 0, 0
+        while True:
+            query = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
+            response = client.get("/api/sync/pull", query_string=query, headers=headers)
+            body = response.get_data()
+            raw_bytes += len(body)
+            gz_bytes += len(gzip.compress(body, 6))
+            doc = json.loads(body)
+            total += len(doc["changes"])
+            cursor = doc["cursor"]
+            if not doc["has_more"]:
+                break
+        pull_s = time.perf_counter() - started
+        out.append(
+            Row(
+                f"full pull, {total:,} objects (10k units, 20k keys, 2k signs)",
+                pull_s,
+                "s",
+                target="<= 2 s",
+                met=pull_s <= 2,
+            )
+        )
+        out.append(
+            Row(
+                "full pull size, gzip",
+                gz_bytes / 1e6,
+                "MB",
+                "uncompressed",
+                raw_bytes / 1e6,
+                target="<= 3 MB",
+                met=gz_bytes <= 3e6,
+            )
+        )
+    return out
