@@ -16,11 +16,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import qrcode
 from PIL import Image, ImageDraw, PdfParser
 from qrcode.constants import ERROR_CORRECT_Q
 
-from webapp.labels import fonts
+from webapp.labels import fonts, qr
 
 DPI = 300
 A4_MM = (210.0, 297.0)
@@ -137,28 +136,17 @@ def group_short_code(short: str) -> str:
 # --- the QR code ----------------------------------------------------------------------
 
 
-def qr_matrix(data: str) -> list[list[bool]]:
-    """The modules of a (full, never Micro) QR code for ``data``, without quiet zone."""
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0)
-    qr.add_data(data, optimize=0)
-    qr.make(fit=True)
-    return qr.get_matrix()
+def qr_matrix(data: str) -> qr.Matrix:
+    """The (full, never Micro) QR symbol for ``data``, exactly as qrcode makes it."""
+    return qr.make(data, ERROR_CORRECTION)
 
 
-def draw_matrix(draw: ImageDraw.ImageDraw, matrix: list[list[bool]], x: int, y: int, px: int):
+def draw_matrix(draw: ImageDraw.ImageDraw, matrix: qr.Matrix, x: int, y: int, px: int) -> None:
     """Draw dark modules as one rectangle per horizontal run, straight onto the page."""
     rectangle = draw.rectangle
-    for r, row in enumerate(matrix):
-        top, bottom = y + r * px, y + r * px + px - 1
-        c, n = 0, len(row)
-        while c < n:
-            if row[c]:
-                start = c
-                while c < n and row[c]:
-                    c += 1
-                rectangle((x + start * px, top, x + c * px - 1, bottom), fill=BLACK)
-            else:
-                c += 1
+    for r, start, end in matrix.dark_runs():
+        top = y + r * px
+        rectangle((x + start * px, top, x + end * px - 1, top + px - 1), fill=BLACK)
 
 
 # --- text ---------------------------------------------------------------------------------
@@ -318,7 +306,7 @@ class QrBox:
 def draw_label(draw: ImageDraw.ImageDraw, label: LabelData, template: Template, ox: int, oy: int):
     """Draw one label with its top-left corner at (ox, oy); return where its QR box is."""
     matrix = qr_matrix(label.url)
-    n = len(matrix)
+    n = matrix.size
     px = module_px_for(template, n)
     if template.layout == "poster":
         return _draw_poster(draw, label, template, ox, oy, matrix, px)
@@ -371,7 +359,7 @@ def _draw_poster(draw, label: LabelData, template: Template, ox, oy, matrix, px)
         label.text, inner, round(max(template.text_sizes) * 1.15 * 3), template.text_sizes, 3
     )
     y = _draw_lines(draw, lines, ox + pad, y, size, "bold", inner)
-    n = len(matrix)
+    n = matrix.size
     box_size = (n + 2 * QUIET_MODULES) * px
     box = QrBox(ox + (w - box_size) // 2, y + template.small_size // 2, px, n)
     quiet = QUIET_MODULES * px
@@ -531,7 +519,7 @@ def write_pdf(
     fonts.check()
     pages = plan_pages(labels, template, skip)
     # Draw the first label before opening the file: a bad URL or template fails cleanly.
-    module_px_for(template, len(qr_matrix(labels[0].url)))
+    module_px_for(template, qr_matrix(labels[0].url).size)
     if isinstance(out, (str, os.PathLike)):
         with open(out, "wb") as fp:
             return _write(fp, pages, template, workers, progress)
