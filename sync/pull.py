@@ -13,9 +13,10 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from sync import feed
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
@@ -239,18 +240,46 @@ def _load_buildings(session, ids):
     return out
 
 
-def _item(obj, codes) -> dict:
+def _item(obj, label: str, codes) -> dict:
     code, short = codes.get(obj.id, (None, None))
-    return {"estate_id": obj.estate_id, "code": code, "short_code": short, "label": obj.label}
+    return {"estate_id": obj.estate_id, "code": code, "short_code": short, "label": label}
+
+
+def _label(model, ns: SimpleNamespace, session, ident) -> str:
+    """The registry's own label property, run on a plain row (no ORM load per object)."""
+    try:
+        return model.label.fget(ns)
+    except AttributeError:  # the registry's label needs more than the row: load the object
+        return session.get(model, ident).label
+
+
+_BUILDING_NAMES = sa.select(Building.id, Building.name)
+
+
+def _building_names(session, ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(session.execute(_BUILDING_NAMES.where(Building.id.in_(ids))).all())
+
+
+def _unit_rows(session, ids) -> dict[int, SimpleNamespace]:
+    rows = [
+        SimpleNamespace(**r._mapping)
+        for r in session.execute(sa.select(Unit.__table__).where(Unit.id.in_(ids)))
+    ]
+    names = _building_names(session, [r.building_id for r in rows])
+    for r in rows:
+        r.building = SimpleNamespace(id=r.building_id, name=names.get(r.building_id, ""))
+    return {r.id: r for r in rows}
 
 
 def _load_units(session, ids):
     codes = _codes(session, "unit", ids)
     out = {}
-    query = sa.select(Unit).options(joinedload(Unit.building)).where(Unit.id.in_(ids))
-    for u in session.scalars(query):
+    for u in _unit_rows(session, ids).values():
         if u.active:
-            out[u.id] = _item(u, codes) | {
+            out[u.id] = _item(u, _label(Unit, u, session, u.id), codes) | {
                 "building_id": u.building_id,
                 "entrance": u.entrance,
                 "floor": u.floor,
@@ -262,30 +291,46 @@ def _load_units(session, ids):
 
 def _load_keys(session, ids):
     codes = _codes(session, "key", ids)
+    rows = [
+        SimpleNamespace(**r._mapping)
+        for r in session.execute(sa.select(Key.__table__).where(Key.id.in_(ids)))
+    ]
+    units = _unit_rows(session, list({r.unit_id for r in rows if r.unit_id is not None}))
+    for u in units.values():
+        u.label = _label(Unit, u, session, u.id)
+    names = _building_names(session, [r.building_id for r in rows])
     out = {}
-    query = (
-        sa.select(Key)
-        .options(joinedload(Key.unit).joinedload(Unit.building), joinedload(Key.building))
-        .where(Key.id.in_(ids))
-    )
-    for k in session.scalars(query).unique():
-        if k.active:
-            out[k.id] = _item(k, codes) | {
-                "key_class": k.key_class,
-                "kind": k.kind,
-                "unit_id": k.unit_id,
-                "status": k.status,
-                "holder": k.holder,
-            }
+    for k in rows:
+        if not k.active:
+            continue
+        k.unit = units.get(k.unit_id)
+        k.building = SimpleNamespace(id=k.building_id, name=names.get(k.building_id, ""))
+        holder = None if k.holder_name is None else {"name": k.holder_name, "type": k.holder_type}
+        out[k.id] = _item(k, _label(Key, k, session, k.id), codes) | {
+            "key_class": k.key_class,
+            "kind": k.kind,
+            "unit_id": k.unit_id,
+            "status": k.status,
+            "holder": holder,
+        }
     return out
 
 
 def _load_signs(session, ids):
     codes = _codes(session, "sign", ids)
+    rows = [
+        SimpleNamespace(**r._mapping)
+        for r in session.execute(sa.select(Sign.__table__).where(Sign.id.in_(ids)))
+    ]
+    names = _building_names(session, [r.building_id for r in rows])
     out = {}
-    for s in session.scalars(sa.select(Sign).where(Sign.id.in_(ids))):
+    for s in rows:
         if s.active:
-            out[s.id] = _item(s, codes) | {"category": s.category, "location": s.location}
+            s.building = SimpleNamespace(id=s.building_id, name=names.get(s.building_id, ""))
+            out[s.id] = _item(s, _label(Sign, s, session, s.id), codes) | {
+                "category": s.category,
+                "location": s.location,
+            }
     return out
 
 

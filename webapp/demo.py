@@ -237,8 +237,120 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     for index in range(options.estates):
         result.estates.append(build_estate(session, index, options, rng))
     result.users = build_users(session, result.estates)
+    result.counts.update(push_history(session, result, options.days, rng))
     for model in (Estate, Building, Unit, Sign, Key, User):
         result.counts[model.__tablename__] = session.scalar(
             sa.select(sa.func.count()).select_from(model)
         )
     return result
+
+
+def push_history(session: Session, result: DemoResult, days: int, rng: random.Random) -> dict:
+    """Record ``days`` of patrol history as real ops pushed through the sync merge."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from sync.merge import Actor, push
+    from webapp.models import Device, LabelCode
+
+    if days <= 0:
+        return {}
+    now = datetime.now(UTC).replace(microsecond=0)
+    counts = {"history_ops": 0}
+    by_name = {u.username: u for u in result.users}
+    for estate, username in zip(result.estates, ("patrol", "patrol2"), strict=False):
+        user = by_name[username]
+        device, _token = Device.issue(user, "示範手機")
+        session.add(device)
+        session.flush()
+        codes = session.execute(
+            sa.select(LabelCode.code, LabelCode.item_type, LabelCode.item_id).where(
+                LabelCode.estate_id == estate.id, LabelCode.active
+            )
+        ).all()
+        units = [c for c, t, _ in codes if t == "unit"]
+        signs = [c for c, t, _ in codes if t == "sign"]
+        keys_in = session.scalars(
+            sa.select(LabelCode.code)
+            .join(Key, Key.id == LabelCode.item_id)
+            .where(
+                LabelCode.estate_id == estate.id,
+                LabelCode.item_type == "key",
+                LabelCode.active,
+                Key.status == "in",
+            )
+        ).all()
+        ops: list[dict] = []
+
+        def op(kind: str, at: datetime, payload: dict, ops: list = ops) -> None:
+            payload = {"id": str(uuid.UUID(int=rng.getrandbits(128)))} | payload
+            ops.append(
+                {
+                    "op_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "type": kind,
+                    "occurred_at": at.isoformat(),
+                    "payload": payload,
+                }
+            )
+
+        for day in range(days, 0, -1):
+            morning = (now - timedelta(days=day)).replace(hour=1, minute=30, second=0)
+            for i, code in enumerate(rng.sample(signs, k=min(len(signs), 6))):
+                result_ = "issue" if rng.random() < 0.08 else "ok"
+                op(
+                    "check.record",
+                    morning + timedelta(minutes=3 * i),
+                    {
+                        "code": code,
+                        "method": "scan",
+                        "result": result_,
+                        "answers": {},
+                        "photos": [],
+                    },
+                )
+            for i, code in enumerate(rng.sample(units, k=min(len(units), 3))):
+                op(
+                    "check.record",
+                    morning + timedelta(hours=2, minutes=5 * i),
+                    {
+                        "code": code,
+                        "method": "scan",
+                        "result": "no_access" if rng.random() < 0.1 else "ok",
+                        "answers": {},
+                        "photos": [],
+                    },
+                )
+            if rng.random() < 0.3 and units:
+                op(
+                    "finding.create",
+                    morning + timedelta(hours=3),
+                    {
+                        "code": rng.choice(units),
+                        "severity": rng.choice(["low", "medium", "high"]),
+                        "category": rng.choice(["漏水", "照明故障", "門窗損壞", "雜物堆放"]),
+                        "note": "巡查發現，已拍照記錄",
+                        "photos": [],
+                    },
+                )
+            if keys_in and rng.random() < 0.5:
+                code = rng.choice(keys_in)
+                name, kind = rng.choice(BORROWERS)
+                out_at = morning + timedelta(hours=1)
+                op(
+                    "key.lend",
+                    out_at,
+                    {
+                        "code": code,
+                        "borrower_name": name,
+                        "borrower_type": kind,
+                        "purpose": "裝修進場",
+                    },
+                )
+                if day > 1 or rng.random() < 0.5:
+                    op("key.return", out_at + timedelta(hours=rng.randint(1, 8)), {"code": code})
+        actor = Actor(user_id=user.id, estate_ids=[estate.id], device_id=device.id)
+        for start in range(0, len(ops), 500):
+            push(session, actor, ops[start : start + 500], now)
+        device.last_sync_at = now
+        counts["history_ops"] += len(ops)
+    return counts

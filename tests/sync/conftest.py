@@ -75,8 +75,12 @@ def codes_of(app, estate_id: int, item_type: str, n: int = 5, **filters) -> list
             LabelCode.estate_id == estate_id, LabelCode.item_type == item_type, LabelCode.active
         )
         if item_type == "key" and filters.get("status"):
+            from webapp.models.sync import KeyEvent
+
+            # Keys the demo history has not touched: their custody starts clean.
             query = query.join(Key, Key.id == LabelCode.item_id).where(
-                Key.status == filters["status"]
+                Key.status == filters["status"],
+                ~sa.exists().where(KeyEvent.key_id == Key.id),
             )
         if item_type == "unit" and filters.get("status"):
             query = query.join(Unit, Unit.id == LabelCode.item_id).where(

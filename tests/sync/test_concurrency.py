@@ -64,9 +64,10 @@ def test_1000_ops_sent_three_times_and_50_concurrent_pushes_store_exactly_1000(a
             assert {r["status"] for r in results} == {expected}
     with app.app_context():
         ids = {op["payload"]["id"] for op in ops}
-        stored = db.session.scalars(sa.select(Check.id)).all()
+        stored = db.session.scalars(sa.select(Check.id).where(Check.device_id == device_id)).all()
         assert len(stored) == 1000 and set(stored) == ids
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncOp)) == 1000
+        count = sa.select(sa.func.count()).select_from(SyncOp)
+        assert db.session.scalar(count.where(SyncOp.device_id == device_id)) == 1000
 
 
 def test_50_threads_lending_one_key_give_one_applied_and_49_conflicts(app, seed):
