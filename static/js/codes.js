@@ -36,7 +36,7 @@ export function shortCodeValid(short) {
     short.length >= 2 &&
     short.length <= SHORT_MAX &&
     inAlphabet(short) &&
-    checkCharacter(short.slice(0, -1)) === short.at(-1)
+    checkCharacter(short.slice(0, -1)) === short[short.length - 1]
   );
 }
 

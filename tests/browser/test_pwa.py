@@ -281,3 +281,16 @@ def test_the_light_button_shows_only_for_a_camera_with_a_torch(page, context, ha
     page.wait_for_function("() => window.__torch.length === 1")
     assert page.evaluate("window.__torch") == [{"advanced": [{"torch": True}]}]
     assert torch.get_attribute("aria-pressed") == "true"
+
+
+@pytest.mark.parametrize("username", ["patrol", "supervisor", "engineer", "desk", "admin"])
+def test_home_and_item_pages_run_under_the_csp(page, live_server, printed_label, username):
+    """Do the login page, each role's home and an item page load with no CSP violation?"""
+    label, _video, _png = printed_label
+    log_in(page, username)
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"/q/{label.code}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("link[rel=manifest]").count() == 1
+    # The page fixture fails the test on any violation it saw.
