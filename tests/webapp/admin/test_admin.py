@@ -1,0 +1,172 @@
+"""Admin: users (create, role and estates, deactivate) and estate settings (name, timezone)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import AuditEvent, Estate, User
+
+
+@pytest.fixture
+def admin(client, auth, seed):
+    auth.login("admin")
+    return client
+
+
+def user_named(username) -> User:
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def test_an_admin_creates_a_user_who_can_then_log_in(app, admin, auth, seed):
+    """Does a new user get the role and estates chosen, and can they log in?"""
+    token = auth.csrf("/")
+    response = admin.post(
+        "/admin/users",
+        data={
+            "username": "night-guard",
+            "display_name": "夜班管理員",
+            "role": "patroller",
+            "estates": [seed.estate_ids[0]],
+            "password": "a-long-password",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 303
+    assert "night-guard" in admin.get("/admin/users").get_data(as_text=True)
+    with app.app_context():
+        user = user_named("night-guard")
+        assert (user.role, user.estate_ids) == ("patroller", [seed.estate_ids[0]])
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.create"))
+        assert event.actor_id == seed.user_ids["admin"] and "password" not in event.after
+    auth.logout()
+    assert auth.login("night-guard", "a-long-password").status_code == 303
+
+
+def test_a_bad_new_user_is_refused_with_each_problem_beside_its_field(app, admin, auth, seed):
+    """Are a taken username, a short password and no estate each reported, and nothing saved?"""
+    response = admin.post(
+        "/admin/users",
+        data={
+            "username": "patrol",
+            "role": "patroller",
+            "password": "short",
+            "csrf_token": auth.csrf("/"),
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "此帳號已被使用" in page
+    assert "至少 10 個字元" in page
+    assert "請至少選擇一個小區" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 6
+
+
+def test_editing_keeps_estates_the_admin_cannot_see(app, admin, auth, seed):
+    """Does changing a user's role and estates leave alone the estates the admin cannot see?"""
+    with app.app_context():
+        user = user_named("patrol")
+        user.estates.append(db.session.get(Estate, seed.estate_ids[1]))
+        db.session.commit()
+        user_id = user.id
+    response = admin.post(
+        f"/admin/users/{user_id}/edit",
+        data={
+            "username": "ignored",
+            "display_name": "陳主管",
+            "role": "supervisor",
+            "estates": [seed.estate_ids[0]],
+            "password": "",
+            "csrf_token": auth.csrf("/"),
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user.username == "patrol", "usernames do not change"
+        assert user.role == "supervisor" and user.display_name == "陳主管"
+        assert sorted(user.estate_ids) == sorted(seed.estate_ids)
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.update"))
+        assert event.before["role"] == "patroller" and event.after["role"] == "supervisor"
+
+
+def test_a_deactivated_user_cannot_log_in_and_admins_cannot_lock_themselves_out(
+    app, admin, auth, client, seed
+):
+    """Is a deactivated user refused at login, and is an admin stopped from deactivating
+    themselves or changing their own role?"""
+    token = auth.csrf("/")
+    desk = seed.user_ids["desk"]
+    assert (
+        admin.post(
+            f"/admin/users/{desk}/active", data={"active": "0", "csrf_token": token}
+        ).status_code
+        == 303
+    )
+    me = seed.user_ids["admin"]
+    admin.post(f"/admin/users/{me}/active", data={"active": "0", "csrf_token": token})
+    own_role = admin.post(
+        f"/admin/users/{me}/edit",
+        data={"role": "patroller", "estates": [seed.estate_ids[0]], "csrf_token": token},
+    )
+    assert own_role.status_code == 422
+    with app.app_context():
+        assert db.session.get(User, desk).active is False
+        assert db.session.get(User, me).active is True
+        assert db.session.get(User, me).role == "admin"
+    auth.logout()
+    assert auth.login("desk").status_code == 401
+
+
+def test_estate_timezone_is_checked_against_the_iana_database(app, admin, auth, seed):
+    """Is an unknown timezone refused beside its field, and a real one saved and audited?"""
+    estate = seed.estate_ids[0]
+    token = auth.csrf("/")
+    bad = admin.post(
+        f"/admin/estates/{estate}/edit",
+        data={"name": "翠湖花園", "timezone": "Asia/Atlantis", "csrf_token": token},
+    )
+    assert bad.status_code == 422
+    assert 'id="estate-timezone-error"' in bad.get_data(as_text=True)
+    good = admin.post(
+        f"/admin/estates/{estate}/edit",
+        data={"name": "翠湖花園二期", "timezone": "Asia/Hong_Kong", "csrf_token": token},
+    )
+    assert good.status_code == 303
+    taken = admin.post(
+        f"/admin/estates/{estate}/edit",
+        data={"name": "港灣豪庭", "timezone": "Asia/Taipei", "csrf_token": token},
+    )
+    assert taken.status_code == 422
+    with app.app_context():
+        saved = db.session.get(Estate, estate)
+        assert (saved.name, saved.timezone) == ("翠湖花園二期", "Asia/Hong_Kong")
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "estate.update"))
+        assert event.after == {"name": "翠湖花園二期", "timezone": "Asia/Hong_Kong"}
+
+
+def test_a_new_estate_is_visible_to_the_admin_who_added_it(app, admin, auth, seed):
+    """Does an admin who adds an estate see it straight away in the registry?"""
+    response = admin.post(
+        "/admin/estates",
+        data={"name": "新城一期", "timezone": "Asia/Taipei", "csrf_token": auth.csrf("/")},
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        estate_id = db.session.scalar(sa.select(Estate.id).where(Estate.name == "新城一期"))
+    assert admin.get(f"/registry/estates/{estate_id}").status_code == 200
+
+
+def test_only_admins_reach_the_admin_screens_and_only_their_estates_users(app, client, auth, seed):
+    """Are supervisors refused (403), and is another estate's user hidden (404) from an admin?"""
+    auth.login("supervisor")
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/admin/estates").status_code == 403
+    auth.logout()
+    auth.login("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "patrol2" not in page and "supervisor" in page
+    assert client.get(f"/admin/users/{seed.user_ids['patrol2']}/edit").status_code == 404
+    assert client.get(f"/admin/estates/{seed.estate_ids[1]}/edit").status_code == 404
