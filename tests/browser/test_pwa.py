@@ -294,3 +294,32 @@ def test_home_and_item_pages_run_under_the_csp(page, live_server, printed_label,
     page.wait_for_load_state("networkidle")
     assert page.locator("link[rel=manifest]").count() == 1
     # The page fixture fails the test on any violation it saw.
+
+
+def test_the_phone_checks_short_codes_exactly_as_the_server_does(page):
+    """Do codes.js and webapp/labels/codes.py agree on check characters and normalising?"""
+    import random
+
+    from webapp.labels import codes
+
+    rng = random.Random(6)
+    bodies = [
+        "".join(rng.choice(codes.ALPHABET) for _ in range(rng.randint(1, 7))) for _ in range(300)
+    ]
+    typed = ["7k3-m9qx", " ilou 0 ", "abc def", "O1LI-uv"]
+    page.goto("/app")
+    got = page.evaluate(
+        """async ([bodies, typed]) => {
+            const c = await import("/static/build/codes.js");
+            return {
+              checks: bodies.map((b) => c.checkCharacter(b)),
+              normal: typed.map((t) => c.normalize(t)),
+              valid: bodies.map((b) => c.shortCodeValid(b + c.checkCharacter(b))),
+            };
+        }""",
+        [bodies, typed],
+    )
+    assert got["checks"] == [codes.check_character(b) for b in bodies]
+    assert got["normal"] == [codes.normalize(t) for t in typed]
+    expected_valid = [codes.short_code_valid(b + codes.check_character(b)) for b in bodies]
+    assert got["valid"] == expected_valid
