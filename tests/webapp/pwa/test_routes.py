@@ -1,0 +1,79 @@
+"""The installable app's routes and headers, without a browser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from webapp.pwa import csp
+
+BUILT = Path(__file__).resolve().parents[3] / "static" / "build" / "sw.js"
+
+
+def test_manifest_meets_the_install_criteria(client):
+    """Does the manifest name the app, its start, scope, display, colours and icons?"""
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 200
+    assert response.mimetype == "application/manifest+json"
+    body = json.loads(response.get_data(as_text=True))
+    assert body["name"] and body["short_name"]
+    assert (body["start_url"], body["scope"], body["display"]) == ("/app", "/", "standalone")
+    assert body["lang"] == "zh-Hant"
+    assert body["theme_color"] and body["background_color"]
+    sizes = {(i["sizes"], i["purpose"]) for i in body["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in body["icons"]:
+        served = client.get(icon["src"])
+        assert served.status_code == 200 and served.mimetype == "image/png"
+        served.close()
+
+
+@pytest.mark.skipif(not BUILT.exists(), reason="static/build/sw.js is built by `make build`")
+def test_service_worker_is_served_at_the_root_scope_uncached(app, client):
+    """Is /sw.js JavaScript for scope /, never cached, with the shell pages and a revision?"""
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert "no-cache" in response.headers["Cache-Control"]
+    source = response.get_data(as_text=True)
+    assert "__ROUNDS_PAGES__" not in source
+    assert '"url": "/app"' in source and '"url": "/scan"' in source
+    app.config["PWA_REVISION"] = "next"
+    assert client.get("/sw.js").get_data(as_text=True) != source
+
+
+def test_shell_pages_are_public_and_carry_no_user(client, auth, seed):
+    """Are /app and /scan served without login, the same whoever asks (they are precached)?"""
+    anonymous = client.get("/app")
+    assert anonymous.status_code == 200
+    assert client.get("/scan").status_code == 200
+    auth.login("patrol")
+    page = client.get("/app").get_data(as_text=True)
+    assert "patrol" not in page.replace("patrol-", "")  # no user name baked into the shell
+    assert "csrf_token" not in page
+
+
+def test_every_response_carries_the_csp_and_pages_vary_on_htmx(client, seed, auth):
+    """Do pages get the CSP (no inline script, wasm allowed) and Vary: HX-Request?"""
+    auth.login("patrol")
+    for path in ("/", "/app", "/login", "/manifest.webmanifest"):
+        response = client.get(path, follow_redirects=True)
+        assert response.headers["Content-Security-Policy"] == csp.POLICY
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "HX-Request" in client.get("/").headers["Vary"]
+    assert "'unsafe-inline'" not in csp.POLICY and "'unsafe-eval'" not in csp.POLICY
+    assert "script-src 'self' 'wasm-unsafe-eval'" in csp.POLICY
+
+
+def test_patrollers_get_the_scan_link_and_every_page_the_manifest(client, auth, seed):
+    """Does a patroller's menu link to the scanner, and does every page link the manifest?"""
+    auth.login("patrol")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/scan"' in home
+    assert 'rel="manifest"' in home and 'rel="apple-touch-icon"' in home
+    auth.logout()
+    auth.login("supervisor")
+    assert 'href="/scan"' not in client.get("/").get_data(as_text=True)
