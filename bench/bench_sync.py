@@ -194,26 +194,35 @@ def rows() -> list[Row]:
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
 
-        # Push: 5,000 ops in batches of 500, through the HTTP endpoint.
-        ops = _check_ops(codes, 5_000)
-        started = time.perf_counter()
-        for i in range(0, len(ops), 500):
-            response = client.post(
-                "/api/sync/push",
-                headers=headers,
-                json={"device_id": device_id, "ops": ops[i : i + 500]},
-            )
-            assert response.status_code == 200
-        push_s = time.perf_counter() - started
-        raw_ops = _check_ops(codes, 5_000)
-        started = time.perf_counter()
-        for i in range(0, len(raw_ops), 500):
-            _raw_insert(user.id, device_id, estate.id, raw_ops[i : i + 500], unit_id)
-        raw_s = time.perf_counter() - started
-        push_rate, raw_rate = len(ops) / push_s, len(raw_ops) / raw_s
+        # Push: rounds of 5 batches of 500 ops through the HTTP endpoint; the host is shared,
+        # so each side reports its least disturbed round (as best_of does).
+        user_id, estate_id = user.id, estate.id
+        db.session.close()
+
+        def push_round():
+            ops = _check_ops(codes, 2_500)
+            started = time.perf_counter()
+            for i in range(0, len(ops), 500):
+                response = client.post(
+                    "/api/sync/push",
+                    headers=headers,
+                    json={"device_id": device_id, "ops": ops[i : i + 500]},
+                )
+                assert response.status_code == 200
+            return len(ops) / (time.perf_counter() - started)
+
+        def raw_round():
+            ops = _check_ops(codes, 2_500)
+            started = time.perf_counter()
+            for i in range(0, len(ops), 500):
+                _raw_insert(user_id, device_id, estate_id, ops[i : i + 500], unit_id)
+            return len(ops) / (time.perf_counter() - started)
+
+        push_rate = max(push_round() for _ in range(3))
+        raw_rate = max(raw_round() for _ in range(3))
         out.append(
             Row(
-                "push, 5,000 ops in batches of 500",
+                "push, batches of 500 (best of 3 rounds of 2,500)",
                 push_rate,
                 "ops/s",
                 "raw bulk insert of the same rows",
@@ -225,20 +234,24 @@ def rows() -> list[Row]:
 
         # Pull: the full snapshot of 10,000 units, 20,000 keys, 2,000 signs.
         client.get("/api/sync/pull?limit=1", headers=headers)  # first touch tracks the rows
-        started = time.perf_counter()
-        cursor, total, raw_bytes, gz_bytes = None, 0, 0, 0
-        while True:
-            query = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
-            response = client.get("/api/sync/pull", query_string=query, headers=headers)
-            body = response.get_data()
-            raw_bytes += len(body)
-            gz_bytes += len(gzip.compress(body, 6))
-            doc = json.loads(body)
-            total += len(doc["changes"])
-            cursor = doc["cursor"]
-            if not doc["has_more"]:
-                break
-        pull_s = time.perf_counter() - started
+
+        def full_pull():
+            started = time.perf_counter()
+            cursor, total, raw_bytes, gz_bytes = None, 0, 0, 0
+            while True:
+                query = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
+                response = client.get("/api/sync/pull", query_string=query, headers=headers)
+                body = response.get_data()
+                raw_bytes += len(body)
+                gz_bytes += len(gzip.compress(body, 6))
+                doc = json.loads(body)
+                total += len(doc["changes"])
+                cursor = doc["cursor"]
+                if not doc["has_more"]:
+                    break
+            return time.perf_counter() - started, total, raw_bytes, gz_bytes
+
+        pull_s, total, raw_bytes, gz_bytes = min(full_pull() for _ in range(2))
         out.append(
             Row(
                 f"full pull, {total:,} objects (10k units, 20k keys, 2k signs)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from webapp.access import roles
 from webapp.extensions import db
@@ -13,6 +14,16 @@ from webapp.scoping import visible_estate_ids
 
 bp = Blueprint("quarantine", __name__, url_prefix="/quarantine")
 PAGE = 50
+# The merge answers in machine codes (sync/ knows no languages); the page names them.
+REASONS = {
+    "validation": _l("Not valid as sent"),
+    "unknown_type": _l("Unknown kind of record"),
+    "unknown_code": _l("Unknown code, or a code of another estate"),
+    "wrong_item": _l("The code names another kind of item"),
+    "unknown_estate": _l("Estate not assigned to the sender"),
+    "op_id_reused": _l("Same record id sent again with other content"),
+    "id_reused": _l("Record id already used by another record"),
+}
 
 
 def scoped_quarantine() -> sa.Select:
@@ -44,4 +55,5 @@ def index():
         users=users,
         page=page,
         has_next=len(rows) > PAGE,
+        reasons=REASONS,
     )
