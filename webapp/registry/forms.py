@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
@@ -23,11 +24,24 @@ from webapp.registry import naming
 from webapp.scoping import scoped
 
 
+class _CatalogTranslations:
+    """WTForms' own messages through our catalogue (its bundled "zh" is Simplified Chinese)."""
+
+    def gettext(self, string):
+        return get_translations().gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ngettext(singular, plural, n)
+
+
 class RegistryForm(FlaskForm):
     """Base form: CSRF is checked once for every request by ``webapp.access.enforce``."""
 
     class Meta:
         csrf = False
+
+        def get_translations(self, form):
+            return _CatalogTranslations()
 
 
 def _choices(vocabulary: str, blank: str | None = None) -> list[tuple[str, str]]:
