@@ -136,3 +136,20 @@ def test_a_lend_answers_with_the_keys_new_custody(app, phone, seed):
         "status": "out",
         "holder": {"name": "陳師傅", "type": "contractor"},
     }
+
+
+def test_the_same_new_op_twice_in_one_batch_is_stored_once(app, phone, seed):
+    """Is a new op sent twice within one push applied once and answered duplicate the second
+    time?"""
+    code = codes_of(app, seed.estate_ids[0], "unit", 1)[0]
+    op = check_op(code)
+    lend = lend_op(codes_of(app, seed.estate_ids[0], "key", 1, status="in")[0])
+    assert _statuses(phone.push([op, lend, op, lend])) == [
+        "applied",
+        "applied",
+        "duplicate",
+        "duplicate",
+    ]
+    with app.app_context():
+        count = sa.select(sa.func.count()).select_from(SyncOp)
+        assert db.session.scalar(count.where(SyncOp.op_id.in_([op["op_id"], lend["op_id"]]))) == 2

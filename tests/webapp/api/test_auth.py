@@ -116,3 +116,22 @@ def test_only_supervisors_and_admins_see_the_quarantine(app, client, auth, phone
     auth.logout()
     auth.login("patrol")
     assert client.get("/quarantine/").status_code == 403
+
+
+def test_the_quarantine_shows_nothing_of_another_estate(app, client, auth, make_phone, seed):
+    """Does a supervisor of one estate not see ops rejected for another estate's people?"""
+    from webapp.models import Estate, User
+
+    other = make_phone("patrol2")
+    other.push([{"op_id": "from-the-other-estate", "type": "check.record"}])
+    with app.app_context():
+        boss = User(username="boss2", role="supervisor")
+        boss.set_password("boss2-pass")
+        boss.estates = [db.session.get(Estate, seed.estate_ids[1])]
+        db.session.add(boss)
+        db.session.commit()
+    auth.login("supervisor")
+    assert "from-the-other-estate" not in client.get("/quarantine/").get_data(as_text=True)
+    auth.logout()
+    auth.login("boss2", "boss2-pass")
+    assert "from-the-other-estate" in client.get("/quarantine/").get_data(as_text=True)
