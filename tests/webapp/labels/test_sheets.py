@@ -181,3 +181,19 @@ def test_long_text_wraps_inside_the_column():
     font = fonts.font(size, "bold")
     assert len(lines) <= 3 and all(font.getlength(line) <= 400 for line in lines)
     assert "".join(lines).replace(" ", "") == "12棟-3單元-28樓-2803室電子對講門"
+
+
+def test_render_label_png_gives_one_readable_label(app, seed):
+    """Does render_label_png (the PWA's fake-camera source) give a PNG of one readable label?"""
+    with app.app_context():
+        code = db.session.scalars(sa.select(LabelCode).where(LabelCode.item_type == "unit")).first()
+        png = printing.render_label_png(code)
+        url = f"{BASE}/q/{code.code}"
+        key = db.session.scalars(sa.select(LabelCode).where(LabelCode.item_type == "key")).first()
+        key_png = printing.render_label_png(key, "sign-large")
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and round(image.info["dpi"][0]) == 300
+    template = sheets.TEMPLATES["address-24"]
+    assert image.size == (template.size_px[0] + 80, template.size_px[1] + 80)
+    assert read_qr_texts(image.convert("L")) == [url]
+    assert read_qr_texts(Image.open(io.BytesIO(key_png)).convert("L")) == [f"{BASE}/q/{key.code}"]
