@@ -44,8 +44,9 @@ def test_service_worker_controls_the_page_and_precaches_the_shell(page, live_ser
     assert not any(p.startswith("/api/") for p in cached)
 
 
-def test_with_every_request_aborted_a_reload_renders_the_shell(page, context):
-    """With no network at all, do a reload and a visit to another page open the shell?"""
+def test_with_every_request_aborted_a_reload_renders_the_shell(page, context, printed_label):
+    """With no network at all, do the shell and the scanner (wasm included) still work?"""
+    label, _video, _png = printed_label
     page.goto("/app")
     wait_for_control(page)
     context.route("**/*", lambda route: route.abort())
@@ -59,8 +60,12 @@ def test_with_every_request_aborted_a_reload_renders_the_shell(page, context):
     page.goto("/")
     assert page.locator("#shell-home h1").is_visible()
     assert "沒有網路" in page.locator("#shell-fallback").inner_text()
+    # The scanner and its decoder come from the precache: a label is still read, and its
+    # item page (which needs the server) falls back to the shell, saying so.
     page.goto("/scan")
     assert page.locator("#scanner").is_visible()
+    page.wait_for_url(f"**/q/{label.code}", timeout=30_000)
+    assert "沒有網路" in page.locator("#shell-fallback").inner_text()
 
 
 def test_fake_camera_decodes_a_printed_label_to_its_item(page, live_server, printed_label):
