@@ -201,7 +201,7 @@ def rows() -> list[Row]:
 
         def push_round():
             ops = _check_ops(codes, 2_500)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for i in range(0, len(ops), 500):
                 response = client.post(
                     "/api/sync/push",
@@ -209,17 +209,19 @@ def rows() -> list[Row]:
                     json={"device_id": device_id, "ops": ops[i : i + 500]},
                 )
                 assert response.status_code == 200
-            return len(ops) / (time.perf_counter() - started)
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            return len(ops) / wall, len(ops) / cpu
 
         def raw_round():
             ops = _check_ops(codes, 2_500)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for i in range(0, len(ops), 500):
                 _raw_insert(user_id, device_id, estate_id, ops[i : i + 500], unit_id)
-            return len(ops) / (time.perf_counter() - started)
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            return len(ops) / wall, len(ops) / cpu
 
-        push_rate = max(push_round() for _ in range(3))
-        raw_rate = max(raw_round() for _ in range(3))
+        push_rate, push_cpu_rate = max(push_round() for _ in range(3))
+        raw_rate, raw_cpu_rate = max(raw_round() for _ in range(3))
         out.append(
             Row(
                 "push, batches of 500 (best of 3 rounds of 2,500)",
@@ -231,12 +233,24 @@ def rows() -> list[Row]:
                 met=push_rate >= 2000,
             )
         )
+        # The host is shared with other suites: the same rounds in this process's CPU time.
+        out.append(
+            Row(
+                "push, same rounds, per CPU-second of this process",
+                push_cpu_rate,
+                "ops/s",
+                "raw bulk insert, per CPU-second",
+                raw_cpu_rate,
+                target=">= 2,000 ops/s",
+                met=push_cpu_rate >= 2000,
+            )
+        )
 
         # Pull: the full snapshot of 10,000 units, 20,000 keys, 2,000 signs.
         client.get("/api/sync/pull?limit=1", headers=headers)  # first touch tracks the rows
 
         def full_pull():
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             cursor, total, raw_bytes, gz_bytes = None, 0, 0, 0
             while True:
                 query = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
@@ -249,9 +263,10 @@ def rows() -> list[Row]:
                 cursor = doc["cursor"]
                 if not doc["has_more"]:
                     break
-            return time.perf_counter() - started, total, raw_bytes, gz_bytes
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            return wall, cpu, total, raw_bytes, gz_bytes
 
-        pull_s, total, raw_bytes, gz_bytes = min(full_pull() for _ in range(2))
+        pull_s, pull_cpu, total, raw_bytes, gz_bytes = min(full_pull() for _ in range(2))
         out.append(
             Row(
                 f"full pull, {total:,} objects (10k units, 20k keys, 2k signs)",
@@ -259,6 +274,15 @@ def rows() -> list[Row]:
                 "s",
                 target="<= 2 s",
                 met=pull_s <= 2,
+            )
+        )
+        out.append(
+            Row(
+                "full pull, same, CPU time of this process",
+                pull_cpu,
+                "s",
+                target="<= 2 s",
+                met=pull_cpu <= 2,
             )
         )
         out.append(

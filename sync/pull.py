@@ -140,7 +140,9 @@ def pull(
         query = sa.select(*_COLS).where(SyncChange.estate_id == job.estate_id, _after(job.pos))
         if job.mode == "fill":
             query = query.where(SyncChange.seq <= job.upto, ~SyncChange.deleted)
-        found = session.execute(query.order_by(*_ORDER).limit(limit - len(rows) + 1)).all()
+        found = (
+            session.connection().execute(query.order_by(*_ORDER).limit(limit - len(rows) + 1)).all()
+        )
         take = found[: limit - len(rows)]
         for seq, kind, obj_id, deleted in take:
             rows.append((seq, kind, obj_id, True if job.mode == "tomb" else deleted))
@@ -156,7 +158,9 @@ def pull(
         query = sa.select(*_COLS).where(SyncChange.estate_id.in_(current), _after(state.pos))
         if state.snap:
             query = query.where(sa.or_(~SyncChange.deleted, SyncChange.seq > state.snap))
-        found = session.execute(query.order_by(*_ORDER).limit(limit - len(rows) + 1)).all()
+        found = (
+            session.connection().execute(query.order_by(*_ORDER).limit(limit - len(rows) + 1)).all()
+        )
         take = found[: limit - len(rows)]
         rows.extend(take)
         if take:
@@ -211,7 +215,7 @@ def _materialize(session: Session, rows: list[tuple]) -> list[dict]:
 
 
 def _codes(session: Session, kind: str, ids: list[int]) -> dict[int, tuple[str, str]]:
-    rows = session.execute(
+    rows = session.connection().execute(
         sa.select(LabelCode.item_id, LabelCode.code, LabelCode.short_code).where(
             LabelCode.item_type == kind, LabelCode.active, LabelCode.item_id.in_(ids)
         )
@@ -260,14 +264,56 @@ def _building_names(session, ids) -> dict[int, str]:
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}
-    return dict(session.execute(_BUILDING_NAMES.where(Building.id.in_(ids))).all())
+    conn = session.connection()
+    return dict(conn.execute(_BUILDING_NAMES.where(Building.id.in_(ids))).all())
+
+
+def _rows(session, columns, where) -> list[SimpleNamespace]:
+    """Plain rows through the session's connection (no ORM loading machinery)."""
+    result = session.connection().execute(sa.select(*columns).where(where))
+    keys = list(result.keys())
+    return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in result.all()]
+
+
+_UNIT_COLS = [
+    Unit.__table__.c[n]
+    for n in ("id", "estate_id", "building_id", "entrance", "floor", "room", "status", "active")
+]
+_KEY_COLS = [
+    Key.__table__.c[n]
+    for n in (
+        "id",
+        "estate_id",
+        "key_class",
+        "kind",
+        "unit_id",
+        "building_id",
+        "floor",
+        "equipment_room",
+        "name",
+        "status",
+        "holder_name",
+        "holder_type",
+        "active",
+    )
+]
+_SIGN_COLS = [
+    Sign.__table__.c[n]
+    for n in (
+        "id",
+        "estate_id",
+        "category",
+        "location",
+        "building_id",
+        "floor",
+        "description",
+        "active",
+    )
+]
 
 
 def _unit_rows(session, ids) -> dict[int, SimpleNamespace]:
-    rows = [
-        SimpleNamespace(**r._mapping)
-        for r in session.execute(sa.select(Unit.__table__).where(Unit.id.in_(ids)))
-    ]
+    rows = _rows(session, _UNIT_COLS, Unit.id.in_(ids))
     names = _building_names(session, [r.building_id for r in rows])
     for r in rows:
         r.building = SimpleNamespace(id=r.building_id, name=names.get(r.building_id, ""))
@@ -291,10 +337,7 @@ def _load_units(session, ids):
 
 def _load_keys(session, ids):
     codes = _codes(session, "key", ids)
-    rows = [
-        SimpleNamespace(**r._mapping)
-        for r in session.execute(sa.select(Key.__table__).where(Key.id.in_(ids)))
-    ]
+    rows = _rows(session, _KEY_COLS, Key.id.in_(ids))
     units = _unit_rows(session, list({r.unit_id for r in rows if r.unit_id is not None}))
     for u in units.values():
         u.label = _label(Unit, u, session, u.id)
@@ -318,10 +361,7 @@ def _load_keys(session, ids):
 
 def _load_signs(session, ids):
     codes = _codes(session, "sign", ids)
-    rows = [
-        SimpleNamespace(**r._mapping)
-        for r in session.execute(sa.select(Sign.__table__).where(Sign.id.in_(ids)))
-    ]
+    rows = _rows(session, _SIGN_COLS, Sign.id.in_(ids))
     names = _building_names(session, [r.building_id for r in rows])
     out = {}
     for s in rows:

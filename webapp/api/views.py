@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -140,14 +141,15 @@ def sync_pull():
     if isinstance(device, Device):
         device.last_sync_at = now
     db.session.commit()
-    return jsonify(
-        {
-            "changes": result.changes,
-            "cursor": result.cursor,
-            "has_more": result.has_more,
-            "server_time": now.isoformat(),
-        }
-    )
+    doc = {
+        "changes": result.changes,
+        "cursor": result.cursor,
+        "has_more": result.has_more,
+        "server_time": now.isoformat(),
+    }
+    # Unsorted, compact, UTF-8: a full pull is tens of thousands of objects with CJK labels.
+    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, mimetype="application/json")
 
 
 @bp.post("/sync/push")
