@@ -47,17 +47,38 @@ def short_code_valid(short: str) -> bool:
     )
 
 
+_TAKEN = "rounds.label_short_codes_taken"
+
+
+def _taken_short_codes(session: Session, estate_id: int) -> set[str]:
+    """The estate's short codes, read once per transaction and kept up to date by minting."""
+    cache = session.info.setdefault(_TAKEN, {})
+    if estate_id not in cache:
+        cache[estate_id] = set(
+            session.scalars(sa.select(LabelCode.short_code).where(LabelCode.estate_id == estate_id))
+        )
+    return cache[estate_id]
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_taken(session: Session) -> None:
+    # The next transaction reads afresh: others may have minted in between.
+    session.info.pop(_TAKEN, None)
+
+
 def new_short_code(session: Session, estate_id: int) -> str:
-    """A short code not yet used in the estate (active or retired)."""
+    """A short code not yet used in the estate (active or retired).
+
+    The estate's codes are read once per transaction, not once per code; a code minted
+    meanwhile by another transaction is still refused by the unique constraint.
+    """
+    taken = _taken_short_codes(session, estate_id)
     while True:
         body = random_code(SHORT_BODY_LENGTH)
         short = body + check_character(body)
-        taken = session.scalar(
-            sa.select(LabelCode.id).where(
-                LabelCode.estate_id == estate_id, LabelCode.short_code == short
-            )
-        )
-        if taken is None:
+        if short not in taken:
+            taken.add(short)
             return short
 
 
@@ -78,29 +99,14 @@ def mint(session: Session, item_type: str, item) -> LabelCode:
     return code
 
 
-def _taken_short_codes(session: Session, estate_id: int) -> set[str]:
-    return set(
-        session.scalars(sa.select(LabelCode.short_code).where(LabelCode.estate_id == estate_id))
-    )
-
-
 def mint_many(session: Session, item_type: str, items) -> list[LabelCode]:
     """Create and add active codes for many items: one query per estate, not per code."""
     if item_type not in ITEM_MODELS:
         raise ValueError(f"unknown item type {item_type!r}")
-    taken: dict[int, set[str]] = {}
     now = utcnow()
     codes = []
     for item in items:
-        shorts = taken.get(item.estate_id)
-        if shorts is None:
-            shorts = taken[item.estate_id] = _taken_short_codes(session, item.estate_id)
-        while True:
-            body = random_code(SHORT_BODY_LENGTH)
-            short = body + check_character(body)
-            if short not in shorts:
-                shorts.add(short)
-                break
+        short = new_short_code(session, item.estate_id)
         codes.append(
             LabelCode(
                 estate_id=item.estate_id,

@@ -86,3 +86,24 @@ def test_find_code_reads_case_insensitively_and_refuses_junk(app, seed):
         assert codes.find_code(db.session, "not a code!") is None
         assert codes.find_code(db.session, "Z" * 16) is None
         assert codes.find_code(db.session, "") is None
+
+
+def test_minting_one_by_one_reads_the_estates_codes_once_per_transaction(app, seed):
+    """Does mint() query the taken short codes once per estate and transaction, not per code?"""
+    with app.app_context():
+        units = db.session.scalars(sa.select(Unit).order_by(Unit.id)).all()
+        db.session.execute(sa.delete(LabelCode))
+        seen, listener = _count_queries()
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            for unit in units:
+                codes.mint(db.session, "unit", unit)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+        assert len(selects) == 2
+        db.session.commit()
+        # A new transaction reads afresh (another may have minted in between).
+        assert codes._TAKEN not in db.session.info
+        shorts = db.session.scalars(sa.select(LabelCode.short_code)).all()
+        assert len(shorts) == len(units) and all(codes.short_code_valid(s) for s in shorts)
