@@ -283,13 +283,18 @@ def keys(estate_id: int, f: Filters) -> sa.Select:
             options.append(code)
         query = query.where(sa.or_(*options))
     order = sa.case({value: i for i, value in enumerate(vocab.KEY_CLASSES)}, value=Key.key_class)
+    kind_order = sa.case(
+        {value: i for i, value in enumerate(vocab.OWNER_KEY_KINDS)}, value=Key.kind, else_=99
+    )
     return query.order_by(
         order,
         sa.func.coalesce(unit_building.sort_key, Building.sort_key),
+        sa.func.coalesce(unit_building.name, Building.name),
+        *_natural(sa.func.coalesce(Unit.entrance, "")),
         sa.func.coalesce(Unit.floor, Key.floor),
         *_natural(sa.func.coalesce(Unit.room, "")),
         Key.equipment_room,
-        Key.kind,
+        kind_order,
         Key.name,
         Key.id,
     )

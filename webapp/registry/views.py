@@ -108,12 +108,12 @@ def _estate_context(estate: Estate, form=None) -> dict:
         "buildings": queries.buildings(estate.id),
         "counts": queries.building_counts(estate.id),
         "totals": {
-            "signs": db.session.scalar(
+            "sign_total": db.session.scalar(
                 scoped(Sign)
                 .with_only_columns(sa.func.count())
                 .where(Sign.estate_id == estate.id, Sign.active)
             ),
-            "keys": db.session.scalar(
+            "key_total": db.session.scalar(
                 scoped(Key)
                 .with_only_columns(sa.func.count())
                 .where(Key.estate_id == estate.id, Key.active)
