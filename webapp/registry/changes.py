@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Key, Sign, Unit
 from webapp.models.audit import record
 from webapp.registry import naming
-from webapp.registry.minting import ensure_codes
 
 FIELDS = {
     "building": ("name", "floors", "sort_key"),

@@ -25,10 +25,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from webapp import vocab
+from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Estate, Key, Sign, Unit
 from webapp.models.audit import record
 from webapp.registry import naming
-from webapp.registry.minting import ensure_codes
 from webapp.scoping import scoped
 
 MAX_BYTES = 2 * 1024 * 1024

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from tests.webapp.registry.conftest import total
 from webapp.extensions import db
+from webapp.labels.codes import ensure_codes
 from webapp.models import Building, LabelCode, Unit
-from webapp.registry.minting import ensure_codes
 
 HX = {"HX-Request": "true"}
 
