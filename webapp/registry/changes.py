@@ -6,6 +6,8 @@ the session; callers commit.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from webapp.labels.codes import ensure_codes
@@ -118,6 +120,22 @@ def set_status(session: Session, unit: Unit, status: str, actor) -> bool:
     )
     unit.status = status
     return True
+
+
+def deactivation_blocker(session: Session, kind: str, obj) -> str | None:
+    """Why an item may not be deactivated now, if it may not: a building with active units,
+    or a key that is out of the cabinet (the key register must be able to close its loan)."""
+    if kind == "building":
+        active_units = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Unit)
+            .where(Unit.building_id == obj.id, Unit.active)
+        )
+        if active_units:
+            return _("Deactivate its %(n)d active units first.", n=active_units)
+    if kind == "key" and obj.status in ("out", "disputed"):
+        return _("This key is out of the cabinet; it can be deactivated once it is back.")
+    return None
 
 
 def set_active(session: Session, kind: str, obj, active: bool, actor) -> bool:

@@ -28,6 +28,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from webapp import vocab
 from webapp.access import roles
@@ -84,8 +85,6 @@ def _form(kind: str, estate_id: int, obj=None, formdata=None):
 
 def _blank_form(kind: str, estate_id: int):
     # An empty form for the "add" panel, not filled from whatever this request posted.
-    from werkzeug.datastructures import MultiDict
-
     return _form(kind, estate_id, formdata=MultiDict())
 
 
@@ -293,6 +292,19 @@ def _back(kind: str, obj) -> str:
 def _active(kind: str, item_id: int):
     obj = get_scoped(MODELS[kind], item_id)
     active = request.form.get("active") == "1"
+    blocked = None if active else changes.deactivation_blocker(db.session, kind, obj)
+    if blocked:
+        if wants_fragment():
+            form = _form(kind, obj.estate_id, obj, formdata=MultiDict())
+            return page_or_fragment(
+                "registry/item_edit.html",
+                f"registry/_{kind}_edit_row.html",
+                status=422,
+                form=form,
+                **_row_context(kind, obj, blocked=blocked),
+            )
+        flash(blocked, "error")
+        return redirect(_back(kind, obj), code=303)
     changed = changes.set_active(db.session, kind, obj, active, current_user)
     db.session.commit()
     if wants_fragment():

@@ -280,3 +280,30 @@ def test_signs_keys_and_buildings_are_edited_the_same_way(app, supervisor, seed,
         )
         assert db.session.get(Building, building_id).name == "21棟"
         assert len(audit_events("key.update")) == 1 and len(audit_events("sign.update")) == 1
+
+
+def test_a_building_with_units_or_a_lent_key_cannot_be_deactivated(app, supervisor, seed, token):
+    """Is deactivation refused, saying why, for a building that still has active units and for
+    a key that is out of the cabinet?"""
+    estate = seed.estate_ids[0]
+    with app.app_context():
+        building_id = db.session.scalar(sa.select(Building.id).where(Building.estate_id == estate))
+        key_id = db.session.scalar(
+            sa.select(Key.id).where(Key.estate_id == estate, Key.status == "out")
+        )
+    refused = supervisor.post(
+        f"/registry/buildings/{building_id}/active",
+        data={"active": "0", "csrf_token": token},
+        headers=HX,
+    )
+    assert refused.status_code == 422
+    assert f'id="building-{building_id}-blocked"' in refused.get_data(as_text=True)
+    lent = supervisor.post(
+        f"/registry/keys/{key_id}/active", data={"active": "0", "csrf_token": token}
+    )
+    assert lent.status_code == 303
+    assert "歸還後才能停用" in supervisor.get(lent.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Building, building_id).active is True
+        assert db.session.get(Key, key_id).active is True
+        assert audit_events("building.deactivate") == [] and audit_events("key.deactivate") == []
