@@ -26,10 +26,12 @@ def authenticate_bearer() -> None:
     """Before every /api request: a Bearer token, when sent, decides who is calling."""
     if not request.path.startswith("/api/"):
         return
+    if request.path == DEVICE_AUTH_PATH and request.method == "POST" and _carries_password():
+        # Logging in again with a password: a stale or revoked token sent along is moot.
+        _mark_credentials_login()
+        return
     token = _bearer_token()
     if token is None:
-        if request.path == DEVICE_AUTH_PATH and request.method == "POST":
-            _mark_credentials_login()
         return
     device = db.session.scalar(sa.select(Device).where(Device.token_hash == hash_token(token)))
     if device is None or device.revoked_at is not None or not device.user.active:
@@ -42,12 +44,16 @@ def authenticate_bearer() -> None:
         device.last_seen_at = now
 
 
+def _carries_password() -> bool:
+    body = request.get_json(silent=True)
+    return isinstance(body, dict) and "password" in body
+
+
 def _mark_credentials_login() -> None:
     # A phone trading its password for a token sends no cookie and has no CSRF token. Only a
     # request carrying a password skips CSRF here; one that rides on the session cookie
     # (the installed app right after the login form) must bring the CSRF token.
-    body = request.get_json(silent=True)
-    if isinstance(body, dict) and "password" in body and not current_user.is_authenticated:
+    if not current_user.is_authenticated:
         g.bearer_device = "credentials"
 
 

@@ -138,7 +138,10 @@ def sync_pull():
             410, "cursor_expired", _("This sync position is too old. Pull a fresh snapshot.")
         )
     device = g.get("bearer_device")
-    if isinstance(device, Device):
+    stale = isinstance(device, Device) and (
+        device.last_sync_at is None or (now - device.last_sync_at).total_seconds() > 60
+    )
+    if stale:  # not on every page: a pull is a read, it should rarely write
         device.last_sync_at = now
     db.session.commit()
     doc = {

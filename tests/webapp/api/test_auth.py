@@ -135,3 +135,16 @@ def test_the_quarantine_shows_nothing_of_another_estate(app, client, auth, make_
     auth.logout()
     auth.login("boss2", "boss2-pass")
     assert "from-the-other-estate" in client.get("/quarantine/").get_data(as_text=True)
+
+
+def test_logging_in_again_with_a_revoked_token_still_sent_works(client, seed):
+    """Can a phone whose token was revoked log in again even if it still sends the old one?"""
+    token = _login(client).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.delete("/api/auth/device", headers=headers).status_code == 204
+    response = client.post(
+        "/api/auth/device",
+        json={"username": "patrol", "password": "patrol-demo", "device_name": "再登入"},
+        headers=headers,
+    )
+    assert response.status_code == 201
