@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -52,10 +53,35 @@ def _json_body(max_bytes: int | None = None):
     data = request.get_data(cache=True)
     if max_bytes is not None and len(data) > max_bytes:
         return None, api_error(413, "payload_too_large", _("That upload is too large."))
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the decoder goes
+        body = None
     if not isinstance(body, dict):
         return None, api_error(400, "bad_request", _("Send a JSON object."))
+    if not storable(body):
+        return None, api_error(
+            400,
+            "bad_request",
+            _("Send text without NUL characters, and finite numbers."),
+        )
     return body, None
+
+
+def storable(value, depth: int = 0) -> bool:
+    """Tell whether JSON can be stored on both databases (PostgreSQL refuses NUL in text,
+    and NaN or Infinity in JSON): such input is answered 400, never a database error."""
+    if depth > 64:
+        return False
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(storable(k, depth + 1) and storable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(storable(v, depth + 1) for v in value)
+    return True
 
 
 def _invalid(exc: ValidationError):

@@ -83,3 +83,24 @@ def test_weird_ops_are_rejected_not_crashed(phone, seed):
     assert response.status_code in (200, 422)
     if response.status_code == 200:
         assert [r["status"] for r in response.get_json()["results"]] == ["rejected"] * len(weird)
+
+
+def test_input_no_database_can_store_is_400_not_a_crash(client, phone, seed):
+    """Are NUL characters, NaN and absurd nesting answered 400 on every database?"""
+    headers = phone.headers | {"Content-Type": "application/json"}
+    op = check_op("X", note="a\x00b")
+    assert phone.push([op]).status_code == 400
+    nan = '{"device_id": "%s", "ops": [{"op_id": "x", "payload": {"answers": {"a": NaN}}}]}'
+    response = client.post("/api/sync/push", data=nan % phone.device_id, headers=headers)
+    assert response.status_code == 400
+    deep = "[" * 200_000 + "]" * 200_000
+    assert client.post("/api/sync/push", data=deep, headers=headers).status_code == 400
+    response = client.post(
+        "/api/auth/device",
+        json={"username": "pa\x00trol", "password": "x", "device_name": "d"},
+    )
+    assert response.status_code == 400
+    response = client.post(
+        "/api/auth/device", data=deep, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 401)
