@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image, ImageDraw, PdfParser
@@ -235,7 +236,7 @@ def fit_text(text: str, width: int, height: int, sizes: Iterable[int], max_lines
     size, lines = 0, [text]
     for size in sizes:
         font = fonts.font(size, "bold")
-        if math.ceil(size * 1.15) * 1 > height:
+        if size * 1.15 > height:
             continue
         for tokens in (pieces, atoms):
             lines = _wrap(tokens, font, width)
@@ -521,8 +522,13 @@ def write_pdf(
     # Draw the first label before opening the file: a bad URL or template fails cleanly.
     module_px_for(template, qr_matrix(labels[0].url).size)
     if isinstance(out, (str, os.PathLike)):
-        with open(out, "wb") as fp:
-            return _write(fp, pages, template, workers, progress)
+        try:
+            with open(out, "wb") as fp:
+                return _write(fp, pages, template, workers, progress)
+        except BaseException:
+            # Never leave half a PDF that looks like a finished one.
+            Path(out).unlink(missing_ok=True)
+            raise
     return _write(out, pages, template, workers, progress)
 
 
