@@ -97,38 +97,43 @@ def test_sigkill_during_a_10000_op_sync_loses_nothing_and_doubles_nothing(
     ops = [check_op(codes[i % len(codes)], T0, result="ok") for i in range(10_000)]
     server = Server(database_url, tmp_path)
     server.start()
-    stop = threading.Event()
-    kills = []
+    kills: list[float] = []
+    timer: threading.Timer | None = None
 
-    def killer():
-        while not stop.is_set() and len(kills) < 8:
-            if stop.wait(rng.uniform(0.8, 2.5)):
-                break
-            server.kill()
-            kills.append(time.monotonic())
-            server.start()
+    def kill_and_restart():
+        server.kill()
+        kills.append(time.monotonic())
+        server.start()
 
-    thread = threading.Thread(target=killer)
-    thread.start()
+    # Kill points are fixed batches, so the test kills the same number of times however
+    # fast the host is; the delay lands the kill inside (or just after) that request.
+    kill_at = {1, 4, 7, 10, 13, 16}
     acked: dict[str, str] = {}
+    retries = 0
     deadline = time.monotonic() + 150
     try:
-        for start in range(0, len(ops), 500):
+        for number, start in enumerate(range(0, len(ops), 500)):
             batch = ops[start : start + 500]
+            if number in kill_at:
+                if timer is not None:
+                    timer.join()
+                timer = threading.Timer(rng.uniform(0.02, 0.3), kill_and_restart)
+                timer.start()
             while True:
                 assert time.monotonic() < deadline, "sync did not finish in time"
                 body = _post(server.port, token, {"device_id": device_id, "ops": batch})
                 if body is not None:
                     break
+                retries += 1
                 time.sleep(0.2)
             for op, result in zip(batch, body["results"], strict=True):
                 assert result["status"] in ("applied", "duplicate"), result
                 acked[op["op_id"]] = result["status"]
     finally:
-        stop.set()
-        thread.join()
+        if timer is not None:
+            timer.join()
         server.kill()
-    assert len(kills) >= 3, "the server was not killed often enough to mean anything"
+    assert len(kills) == len(kill_at) and retries >= 1  # the client really saw the server die
     assert len(acked) == 10_000
     with app.app_context():
         ids = [op["op_id"] for op in ops]
