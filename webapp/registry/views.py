@@ -532,6 +532,11 @@ def import_commit(estate_id: int, kind: str):
     try:
         counts = importer.apply(db.session, estate, plan, current_user, filename)
         db.session.commit()
+    except sa.exc.IntegrityError:
+        # Someone added the same items between this check and the write: nothing was written.
+        db.session.rollback()
+        message = _("The registry changed while importing; nothing was written. Check again.")
+        return _import_page(estate, kind, 409, problem=message, filename=filename)
     except Exception:
         db.session.rollback()
         raise

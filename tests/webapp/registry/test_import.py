@@ -18,7 +18,7 @@ from tests.webapp.registry.conftest import (
     xlsx,
 )
 from webapp.extensions import db
-from webapp.models import Building, Key, LabelCode, Sign, Unit
+from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
 from webapp.registry import importer
 
 ERROR_ROW_RE = re.compile(
@@ -287,3 +287,33 @@ def test_templates_have_the_zh_hant_headers_and_import_back(app, supervisor, see
     assert (
         supervisor.get(f"/registry/estates/{estate}/import/units/template.pdf").status_code == 404
     )
+
+
+def test_a_clash_at_write_time_writes_nothing_and_says_so(
+    app, supervisor, seed, token, monkeypatch
+):
+    """If another writer adds one of the file's units between the commit's check and its write,
+    is the whole import rolled back with a clear message (not a 500)?"""
+    estate = seed.estate_ids[0]
+    data = xlsx(UNIT_HEADERS, unit_rows(10))
+    preview = upload(supervisor, estate, "units", data, "u.xlsx", token)
+    with app.app_context():
+        stale = importer.plan_file(
+            db.session, db.session.get(Estate, estate), "units", "u.xlsx", data
+        )
+        building = Building(estate_id=estate, name="11棟", floors=5)
+        db.session.add(building)
+        db.session.flush()
+        db.session.add(
+            Unit(estate_id=estate, building_id=building.id, entrance="1", floor=1, room="101")
+        )
+        db.session.commit()
+        before = count(Unit, estate_id=estate)
+    # The commit's own check sees the registry as it was before the other writer.
+    monkeypatch.setitem(importer.PLANNERS, "units", lambda session, estate, sheet: stale)
+    response = commit(supervisor, estate, "units", preview, token)
+    assert response.status_code == 409
+    assert "未寫入任何資料" in response.get_data(as_text=True)
+    with app.app_context():
+        assert count(Unit, estate_id=estate) == before
+        assert audit_events("registry.import") == []
