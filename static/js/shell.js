@@ -117,10 +117,46 @@ async function closeScanner() {
   if (home) home.hidden = false;
 }
 
+/**
+ * The service worker answers /q/<code> with this shell when there is no network: show the
+ * item from the phone store (and record on it). False when the phone does not know it.
+ */
+async function showItemFromStore() {
+  const match = location.pathname.match(/^\/q\/([^/]+)\/?$/);
+  if (!match) return false;
+  const view = $("item-view");
+  let shown = false;
+  try {
+    const { showOffline } = await import("./record.js");
+    shown = await showOffline(view, normalize(decodeURIComponent(match[1])));
+  } catch {
+    shown = false;
+  }
+  if (!shown) {
+    $("shell-not-on-phone").hidden = false;
+    return false;
+  }
+  for (const id of ["shell-home", "manual", "scanner", "shell-fallback"]) $(id).hidden = true;
+  view.hidden = false;
+  try {
+    const at = Number(sessionStorage.getItem("rounds.openedAt") || 0);
+    if (at) document.documentElement.dataset.itemShownMs = String(Date.now() - at);
+    sessionStorage.removeItem("rounds.openedAt");
+  } catch {
+    // no sessionStorage: nothing to measure
+  }
+  document.documentElement.dataset.itemShown = "1";
+  return true;
+}
+
 function init() {
-  // The service worker answers any page it cannot fetch with this shell: say so.
+  // The service worker answers any page it cannot fetch with this shell: say so, unless the
+  // page was an item the phone holds.
   const own = ["/app", "/scan"];
-  if (!own.includes(location.pathname)) $("shell-fallback").hidden = false;
+  if (!own.includes(location.pathname)) {
+    $("shell-fallback").hidden = false;
+    showItemFromStore();
+  }
   showOnline();
   window.addEventListener("online", showOnline);
   window.addEventListener("offline", showOnline);

@@ -5,6 +5,7 @@ import { clientsClaim } from "workbox-core";
 import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute, setCatchHandler } from "workbox-routing";
 import { NetworkOnly } from "workbox-strategies";
+import { sync } from "../js/sync.js";
 
 // The server replaces this string with the shell pages and their revisions (see webapp/pwa).
 const PAGES = "__ROUNDS_PAGES__";
@@ -27,6 +28,21 @@ registerRoute(({ request }) => request.headers.has("HX-Request"), new NetworkOnl
 // Pages come from the server; in a basement with no signal (or a signal that answers nothing
 // for 10 s) the shell opens instead. Pages are never cached: they belong to one user.
 registerRoute(new NavigationRoute(new NetworkOnly({ networkTimeoutSeconds: 10 })));
+
+// Background Sync (Chromium): the outbox drains even when no page of the app is open.
+// Safari has none; the pages drain on load, `online`, visibility, after saves and every 30 s.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "rounds-outbox") return;
+  event.waitUntil(
+    sync().then(async (result) => {
+      for (const client of await self.clients.matchAll({ type: "window" })) {
+        client.postMessage({ type: "rounds-synced" });
+      }
+      // A failure makes the browser try again later with its own back-off.
+      if (result && !result.ok && result.reason === "network") throw new Error("offline");
+    }),
+  );
+});
 
 setCatchHandler(async ({ request }) => {
   if (request.mode === "navigate") {

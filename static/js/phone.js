@@ -1,0 +1,82 @@
+// On every page: the phone store and sync. A logged-in page gets the device token (from its
+// session, once), the first pull runs to completion, and from then on the outbox drains on
+// load, on `online`, when the app becomes visible, after each save and every 30 s (plus
+// Background Sync in the service worker where the browser has it).
+import { config } from "./_config.js";
+import { phone } from "./_phone.js";
+import { hasItemSource, registerItemSource } from "./items.js";
+import { mountIndicator } from "./status.js";
+import * as store from "./store.js";
+import { obtainToken, onStatus, publish, sync } from "./sync.js";
+
+const EVERY_MS = 30_000;
+// Who needs the phone store without asking: patrollers, and anyone opening an item's page.
+const PHONE_ROLES = new Set(["patroller"]);
+
+function csrfToken() {
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+  } catch {
+    return "";
+  }
+}
+
+function itemArticle() {
+  return location.pathname.startsWith("/q/") ? document.querySelector("article.item-page:not(.offline-item)") : null;
+}
+
+async function offerItems() {
+  // Only a store that holds items is offered: until then the shell says the phone is empty.
+  if (hasItemSource()) return;
+  const s = await store.itemSource.stats();
+  if (s.items > 0 && !hasItemSource()) registerItemSource(store.itemSource);
+}
+
+async function ensureToken() {
+  const user = phone().user;
+  if (!config().loggedIn || !user) return;
+  const m = await store.getMetas(["token", "user", "auth"]);
+  if (m.token && m.user?.username === user.username && m.auth !== "needed") return;
+  const entries = await store.outboxEntries();
+  const wanted = PHONE_ROLES.has(user.role) || itemArticle() || m.token || m.auth || entries.length;
+  if (!wanted) return;
+  await obtainToken(csrfToken());
+  if (navigator.storage?.persist) navigator.storage.persist().catch(() => {});
+}
+
+function triggers() {
+  const go = () => sync().catch(() => {});
+  window.addEventListener("online", go);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") go();
+  });
+  setInterval(() => {
+    if (document.visibilityState === "visible") go();
+  }, EVERY_MS);
+  // The worker synced on Background Sync: the page just redraws (status messages arrive).
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data?.type === "rounds-synced") publish().catch(() => {});
+  });
+}
+
+async function boot() {
+  mountIndicator();
+  onStatus((message) => {
+    if (message.type === "status" && message.items > 0) offerItems().catch(() => {});
+  });
+  await offerItems().catch(() => {});
+  const article = itemArticle();
+  if (article) {
+    const code = decodeURIComponent(location.pathname.slice(3)).toUpperCase();
+    import("./record.js").then((m) => m.mountOnline(article, code)).catch(() => {});
+  }
+  try {
+    await ensureToken();
+  } catch {
+    // offline, or the session ended: the indicator says what it can, sync retries later
+  }
+  triggers();
+  await sync().catch(() => {});
+}
+
+boot().catch(() => {});

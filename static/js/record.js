@@ -1,0 +1,326 @@
+// Recording on an item, with or without a network: a check (ok / issue / no access) or a
+// finding (severity, category), a note and photos. Saved to the outbox first, always; the
+// sync engine sends it. Also: the item's history on this phone, and the offline item view.
+import { fmtTime, h, pairName, phone, pt, term } from "./_phone.js";
+import { nowWithOffset, preparePhoto, uuid } from "./_photo.js";
+import * as store from "./store.js";
+import { sync } from "./sync.js";
+
+const RECENT_MS = 2 * 60 * 1000;
+
+/** How the item was reached: "manual" when the code was typed just now, else "scan". */
+function method() {
+  try {
+    const by = sessionStorage.getItem("rounds.openedBy");
+    const at = Number(sessionStorage.getItem("rounds.openedAt") || 0);
+    if (by === "manual" && Date.now() - at < RECENT_MS) return "manual";
+  } catch {
+    // no sessionStorage: a label opened the page
+  }
+  return "scan";
+}
+
+function radios(name, options, cls) {
+  return h(
+    "div",
+    { class: `record-choices ${cls}` },
+    options.map(([value, label]) =>
+      h("label", { class: `record-choice choice-${value}` }, h("input", { type: "radio", name, value }), h("span", {}, label)),
+    ),
+  );
+}
+
+function requestBackgroundSync() {
+  navigator.serviceWorker?.ready
+    .then((reg) => reg.sync && reg.sync.register("rounds-outbox"))
+    .catch(() => {});
+}
+
+/** The record form for one item; onSaved runs after the op is safely in the outbox. */
+export function recorder(item, onSaved) {
+  const cfg = phone();
+  const how = method(); // read now: the shell clears its timing mark once the item shows
+  const photos = [];
+  let kind = "check";
+  const thumbs = h("ul", { class: "record-thumbs" });
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const saved = h("p", { class: "record-saved", role: "status", hidden: true }, pt("saved"));
+  const busy = h("p", { class: "muted small", hidden: true }, pt("resizing"));
+  const fileInput = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, "data-record-photo": true });
+  const note = h("textarea", { name: "note", rows: "3", maxlength: "4000", placeholder: pt("notePlaceholder"), id: "record-note" });
+  const category = h(
+    "select",
+    { name: "category", id: "record-category" },
+    h("option", { value: "" }, pt("choose")),
+    cfg.categories.map(([v, label]) => h("option", { value: v }, label)),
+  );
+  const checkPart = h("fieldset", { class: "record-part", "data-part": "check" }, h("legend", {}, pt("result")), radios("result", cfg.results, "record-results"));
+  const findingPart = h(
+    "fieldset",
+    { class: "record-part", "data-part": "finding", hidden: true },
+    h("legend", {}, pt("severity")),
+    radios("severity", cfg.severities, "record-severities"),
+    h("div", { class: "field" }, h("label", { for: "record-category" }, pt("category")), category),
+  );
+  const tabs = h(
+    "div",
+    { class: "record-tabs", role: "group" },
+    ["check", "finding"].map((k) =>
+      h("button", { type: "button", class: "btn record-tab", "data-kind": k, "aria-pressed": String(k === kind), onclick: () => setKind(k) }, pt(k)),
+    ),
+  );
+  const form = h(
+    "form",
+    { class: "record-form", novalidate: true, "data-kind": kind },
+    tabs,
+    checkPart,
+    findingPart,
+    h("div", { class: "field" }, h("label", { for: "record-note" }, pt("note")), note),
+    h(
+      "div",
+      { class: "record-photos" },
+      h("label", { class: "btn record-camera" }, photoIcon(), pt("addPhoto"), fileInput),
+      busy,
+      thumbs,
+    ),
+    error,
+    h("button", { type: "submit", class: "btn btn-primary btn-block btn-tall record-save" }, pt("save")),
+  );
+  const section = h("section", { class: "card record", id: "record", "aria-labelledby": "record-title" }, h("h2", { id: "record-title" }, pt("record")), form, saved);
+
+  function setKind(next) {
+    kind = next;
+    form.dataset.kind = kind;
+    for (const b of tabs.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));
+    checkPart.hidden = kind !== "check";
+    findingPart.hidden = kind !== "finding";
+    error.hidden = true;
+  }
+
+  function drawThumbs() {
+    thumbs.replaceChildren(
+      ...photos.map((p, i) => {
+        const url = URL.createObjectURL(new Blob([p.data], { type: p.mime }));
+        const img = h("img", { src: url, alt: "", width: "72", height: "72" });
+        img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
+        return h(
+          "li",
+          {},
+          img,
+          h("button", { type: "button", class: "record-thumb-remove", "aria-label": pt("removePhoto"), onclick: () => { photos.splice(i, 1); drawThumbs(); } }, "×"),
+        );
+      }),
+    );
+  }
+
+  fileInput.addEventListener("change", async () => {
+    const files = [...(fileInput.files || [])];
+    fileInput.value = "";
+    busy.hidden = false;
+    for (const file of files) {
+      try {
+        const photo = await preparePhoto(file);
+        if (!photos.some((p) => p.sha256 === photo.sha256)) photos.push(photo);
+      } catch {
+        error.textContent = pt("photoFailed");
+        error.hidden = false;
+      }
+    }
+    busy.hidden = true;
+    drawThumbs();
+    form.dataset.photos = String(photos.length);
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const data = new FormData(form);
+    const text = String(data.get("note") || "").trim();
+    const shas = photos.map((p) => p.sha256);
+    let type;
+    let payload;
+    if (kind === "check") {
+      const result = data.get("result");
+      if (!result) return fail(pt("chooseResult"));
+      type = "check.record";
+      payload = { id: uuid(), code: item.code, method: how, result, answers: {}, photos: shas };
+      if (text) payload.note = text;
+    } else {
+      const severity = data.get("severity");
+      const cat = data.get("category");
+      if (!severity || !cat) return fail(pt("chooseFinding"));
+      type = "finding.create";
+      payload = { id: uuid(), code: item.code, severity, category: cat, note: text, photos: shas };
+    }
+    const m = await store.getMetas(["user"]);
+    const entry = {
+      op_id: uuid(),
+      type,
+      occurred_at: nowWithOffset(),
+      payload,
+      code: item.code,
+      item: { label: item.label, type: item.type },
+      username: m.user?.username || cfg.user?.username || "",
+      created_at: Date.now(),
+      state: "pending",
+    };
+    await store.saveOp(entry, photos.splice(0));
+    form.reset();
+    setKind(kind);
+    drawThumbs();
+    form.dataset.photos = "0";
+    saved.hidden = false;
+    section.dataset.saved = String(Number(section.dataset.saved || 0) + 1);
+    if (onSaved) onSaved(entry);
+    requestBackgroundSync();
+    sync().catch(() => {});
+  });
+
+  function fail(message) {
+    error.textContent = message;
+    error.hidden = false;
+  }
+
+  return section;
+}
+
+function photoIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "22");
+  svg.setAttribute("height", "22");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z");
+  svg.append(path);
+  return svg;
+}
+
+// ---------------------------------------------------------------- history on this phone
+
+function titleOf(entry) {
+  const p = entry.payload;
+  if (entry.type === "check.record") return pt("checkTitle", { result: pairName("results", p.result) });
+  if (entry.type === "finding.create") {
+    return pt("findingTitle", { severity: pairName("severities", p.severity), category: pairName("categories", p.category) });
+  }
+  return entry.type;
+}
+
+function badgeOf(entry) {
+  if (entry.state === "pending") return h("span", { class: "badge badge-warn" }, pt("pendingBadge"));
+  if (entry.state === "rejected") return h("span", { class: "badge badge-danger" }, pt("refusedBadge"));
+  if (entry.state === "conflict") return h("span", { class: "badge badge-info" }, pt("conflictBadge"));
+  return h("span", { class: "badge badge-ok" }, pt("syncedBadge"));
+}
+
+/** This item's entries on the phone, newest first: pending ones marked. */
+export async function historyList(code) {
+  const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
+  const entries = [...outbox, ...journal].sort((a, b) => b.created_at - a.created_at).slice(0, 30);
+  if (!entries.length) return h("p", { class: "empty" }, pt("historyEmpty"));
+  return h(
+    "ol",
+    { class: "history-list phone-history-list" },
+    entries.map((e) => {
+      const n = (e.payload.photos || []).length;
+      return h(
+        "li",
+        { class: `phone-entry is-${e.state}`, "data-op": e.op_id, "data-state": e.state },
+        h("time", { datetime: e.occurred_at }, fmtTime(e.created_at)),
+        h("span", { class: "phone-entry-title" }, titleOf(e)),
+        " ",
+        badgeOf(e),
+        e.payload.note ? h("span", { class: "muted phone-entry-note" }, `— ${e.payload.note}`) : null,
+        n ? h("span", { class: "muted small" }, ` · ${pt("photosN", { n })}`) : null,
+      );
+    }),
+  );
+}
+
+export function historySection(code) {
+  const section = h("section", { class: "card phone-history", id: "phone-history", "aria-labelledby": "phone-history-title" }, h("h2", { id: "phone-history-title" }, pt("onThisPhone")));
+  const body = h("div", {});
+  section.append(body);
+  const refresh = async () => body.replaceChildren(await historyList(code));
+  refresh();
+  section.refresh = refresh;
+  return section;
+}
+
+// ---------------------------------------------------------------- on the server's item page
+
+/** Add the recorder and this phone's entries to the server-rendered /q/<code> page. */
+export function mountOnline(article, code) {
+  const title = article.querySelector(".item-head .page-title");
+  const kind = (article.className.match(/item-(unit|key|sign)/) || [])[1] || "unit";
+  const item = { code, label: title ? title.textContent.trim() : code, type: kind };
+  const history = historySection(code);
+  const rec = recorder(item, () => history.refresh());
+  const facts = article.querySelector(".item-facts");
+  (facts || article.querySelector(".item-head")).after(rec, history);
+  return { refresh: history.refresh };
+}
+
+// ---------------------------------------------------------------- offline, in the shell
+
+function dl(rows) {
+  return h(
+    "dl",
+    { class: "item-dl" },
+    rows.filter(([, v]) => v !== null && v !== undefined && v !== "").flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+  );
+}
+
+async function facts(item) {
+  const d = item.data || {};
+  if (item.type === "unit") {
+    const building = d.building_id ? await store.objectOf("building", d.building_id) : null;
+    const badge = { occupied: "badge-ok", vacant: "badge-info", renovating: "badge-warn" }[d.status] || "badge-info";
+    return dl([
+      [pt("status"), h("span", { class: `badge ${badge}` }, term("unit_status", d.status))],
+      [pt("building"), building?.name],
+      [pt("floor"), d.floor != null ? `${d.floor}樓` : null],
+      [pt("room"), d.room != null ? `${d.room}室` : null],
+    ]);
+  }
+  if (item.type === "key") {
+    const badge = { in: "badge-ok", out: "badge-warn", issued: "badge-info", disputed: "badge-danger" }[d.status] || "badge-info";
+    const holder = d.holder ? `${d.holder.name} (${phone().holderTypes[d.holder.type] || d.holder.type})` : "—";
+    return dl([
+      [pt("status"), h("span", { class: `badge ${badge}` }, term("key_status", d.status))],
+      [pt("holder"), holder],
+    ]);
+  }
+  return dl([
+    [pt("status"), term("sign_category", d.category)],
+    [pt("location"), d.location],
+  ]);
+}
+
+/** Render an item from the store into the shell; false when the phone does not know it. */
+export async function showOffline(container, code) {
+  const item = await store.itemByCode(code);
+  if (!item) return false;
+  const estate = item.data.estate_id ? await store.objectOf("estate", item.data.estate_id) : null;
+  const short = item.short_code ? `${item.short_code.slice(0, 4)}-${item.short_code.slice(4)}` : "";
+  const history = historySection(item.code);
+  container.replaceChildren(
+    h("p", { class: "flash item-offline", role: "status" }, pt("offlineItem")),
+    h(
+      "header",
+      { class: "item-head" },
+      h("p", { class: "item-kind" }, h("span", { class: "badge badge-info" }, term("item_kind", item.type)), " ", h("span", { class: "muted" }, estate?.name || "")),
+      h("h1", { class: "page-title", id: "item-title" }, item.label),
+      short ? h("p", { class: "item-code muted small" }, `${pt("label")} `, h("code", {}, short)) : null,
+    ),
+    h("section", { class: "card item-facts" }, await facts(item)),
+    recorder(item, () => history.refresh()),
+    history,
+    h("a", { class: "btn btn-block btn-tall", href: phone().scanUrl }, pt("scanNext")),
+  );
+  document.title = `${item.label} · ${document.title.split(" · ").pop()}`;
+  return true;
+}

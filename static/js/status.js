@@ -1,0 +1,251 @@
+// The sync indicator in the header (pending count, last sync, last problem, progress), the
+// banners that must not be missed (a refused entry until it is marked seen; a login needed),
+// "export unsynced to a file", and the logout guard.
+import { fmtTime, h, pairName, phone, pt } from "./_phone.js";
+import * as store from "./store.js";
+import { onStatus, publish, revokeToken, status, sync } from "./sync.js";
+
+let chip = null;
+let panel = null;
+let banners = null;
+let last = null;
+let progress = null;
+
+function errorText(error) {
+  if (!error) return "";
+  if (error.code === "network") return pt("errNetwork");
+  if (error.code === "auth") return pt("errAuth");
+  if (error.code === "photo_refused") return pt("errPhoto");
+  return pt("errServer", { status: error.status || error.code });
+}
+
+function loginHref() {
+  const next = location.pathname.startsWith("/q/") || location.pathname === "/" ? location.pathname : "/";
+  return `${phone().loginUrl}?next=${encodeURIComponent(next)}`;
+}
+
+function entryWhat(entry) {
+  const p = entry.payload;
+  if (entry.type === "check.record") return `${pt("check")} (${pairName("results", p.result)})`;
+  if (entry.type === "finding.create") return `${pt("finding")} (${pairName("categories", p.category)})`;
+  return entry.type;
+}
+
+function drawChip(s) {
+  const state = s.authNeeded ? "auth" : s.rejected.length ? "refused" : s.syncing ? "syncing" : s.pending ? "pending" : s.lastError ? "error" : "ok";
+  chip.dataset.state = state;
+  chip.dataset.pending = String(s.pending);
+  const main = s.pending ? pt("toSync", { n: s.pending }) : s.syncing ? pt("syncing") : pt("allSynced");
+  chip.querySelector("[data-chip-main]").textContent = main;
+  chip.querySelector("[data-chip-sub]").textContent = progress || fmtTime(s.lastSyncAt);
+}
+
+function drawPanel(s) {
+  const rows = [
+    [pt("waiting"), String(s.pending)],
+    [pt("lastSync"), fmtTime(s.lastSyncAt)],
+    [pt("itemsHeld"), String(s.items)],
+  ];
+  if (s.lastError) rows.push([pt("lastProblem"), `${errorText(s.lastError)} (${fmtTime(s.lastError.at)})`]);
+  const body = [
+    h("dl", { class: "sync-facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    progress ? h("p", { class: "sync-progress", "data-sync-progress": true }, progress) : null,
+    s.waitingForOthers ? h("p", { class: "muted small" }, pt("othersWaiting", { n: s.waitingForOthers })) : null,
+    h(
+      "div",
+      { class: "sync-actions" },
+      h("button", { type: "button", class: "btn btn-primary", "data-sync-now": true, onclick: () => sync() }, pt("syncNow")),
+      h("button", { type: "button", class: "btn", "data-export": true, onclick: exportUnsynced }, pt("exportUnsynced")),
+    ),
+  ];
+  panel.querySelector("[data-panel-body]").replaceChildren(...body.filter(Boolean));
+}
+
+function drawBanners(s) {
+  const out = [];
+  if (s.authNeeded) {
+    out.push(
+      h(
+        "div",
+        { class: "sync-banner sync-banner-auth", role: "alert", "data-login-needed": true },
+        h("p", {}, pt("errAuth"), s.pending ? ` (${pt("toSync", { n: s.pending })})` : ""),
+        phone().user ? null : h("a", { class: "btn btn-primary", href: loginHref() }, pt("logIn")),
+      ),
+    );
+  }
+  for (const entry of s.rejected) {
+    const r = entry.result || {};
+    out.push(
+      h(
+        "div",
+        { class: "sync-banner sync-banner-refused", role: "alert", "data-refused": entry.op_id },
+        h("p", {}, h("strong", {}, pt("refusedTitle"))),
+        h("p", {}, pt("refusedBody", { what: entryWhat(entry), item: entry.item?.label || entry.code, message: r.message || r.error || "" })),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn",
+            "data-ack": entry.op_id,
+            onclick: async () => {
+              await store.acknowledge(entry.op_id, Date.now());
+              await publish();
+            },
+          },
+          pt("seen"),
+        ),
+      ),
+    );
+  }
+  banners.replaceChildren(...out);
+  banners.hidden = out.length === 0;
+}
+
+function draw(s) {
+  last = s;
+  const inUse = s.hasToken || s.pending || s.rejected.length || s.authNeeded || s.user;
+  chip.hidden = !inUse;
+  document.documentElement.dataset.syncPending = String(s.pending);
+  document.documentElement.dataset.syncState = s.syncing ? "syncing" : "idle";
+  if (!inUse) {
+    banners.hidden = true;
+    return;
+  }
+  drawChip(s);
+  drawPanel(s);
+  drawBanners(s);
+}
+
+async function refresh() {
+  try {
+    draw(await status());
+  } catch {
+    // IndexedDB unavailable (private mode): nothing to show
+  }
+}
+
+/** Download every entry not yet final on the server, photos included, as one JSON file. */
+export async function exportUnsynced() {
+  const entries = await store.outboxEntries();
+  const photos = {};
+  for (const e of entries) {
+    for (const sha of e.payload.photos || []) {
+      const p = await store.getPhoto(sha);
+      if (p && !photos[sha]) {
+        let bin = "";
+        const bytes = new Uint8Array(p.data);
+        for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+        photos[sha] = { mime: p.mime, base64: btoa(bin) };
+      }
+    }
+  }
+  const m = await store.getMetas(["user", "device_id"]);
+  const doc = {
+    format: "rounds-unsynced/1",
+    exported_at: new Date().toISOString(),
+    user: m.user?.username || null,
+    device_id: m.device_id || null,
+    ops: entries.map((e) => ({ op_id: e.op_id, type: e.type, occurred_at: e.occurred_at, payload: e.payload, state: e.state, result: e.result || null })),
+    photos,
+  };
+  const blob = new Blob([JSON.stringify(doc, null, 1)], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:T]/g, "");
+  const a = h("a", { href: url, download: `rounds-unsynced-${stamp}.json`, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return doc;
+}
+
+function guardLogout() {
+  for (const form of document.querySelectorAll("form.logout")) {
+    form.addEventListener("submit", async (event) => {
+      if (form.dataset.cleared === "1") return;
+      event.preventDefault();
+      const s = await status().catch(() => null);
+      if (s && (s.pending || s.rejected.length)) {
+        const message = s.pending ? pt("logoutBlocked", { n: s.pending }) : pt("logoutRefusedAck");
+        showLogoutRefusal(message);
+        sync().catch(() => {});
+        return;
+      }
+      await revokeToken().catch(() => {});
+      await store.forgetAll().catch(() => {});
+      form.dataset.cleared = "1";
+      form.submit();
+    });
+  }
+}
+
+function showLogoutRefusal(message) {
+  let box = document.getElementById("logout-refused");
+  if (!box) {
+    box = h("div", { class: "sync-banner sync-banner-logout", id: "logout-refused", role: "alert" });
+    banners.before(box);
+  }
+  box.replaceChildren(
+    h("p", {}, message),
+    h(
+      "div",
+      { class: "sync-actions" },
+      h("button", { type: "button", class: "btn btn-primary", onclick: () => sync() }, pt("syncNow")),
+      h("button", { type: "button", class: "btn", onclick: exportUnsynced }, pt("exportUnsynced")),
+      h("button", { type: "button", class: "btn", onclick: () => box.remove() }, pt("close")),
+    ),
+  );
+  box.scrollIntoView({ block: "nearest" });
+}
+
+/** Put the indicator in the header and keep it current. */
+export function mountIndicator() {
+  const bar = document.querySelector(".topbar");
+  if (!bar) return;
+  chip = h(
+    "button",
+    { type: "button", class: "sync-chip", id: "sync-chip", hidden: true, "aria-expanded": "false", "aria-controls": "sync-panel", title: pt("sync") },
+    h("span", { class: "sync-dot", "aria-hidden": "true" }),
+    h("span", { class: "sync-chip-text" }, h("span", { "data-chip-main": true }), h("span", { class: "sync-chip-sub", "data-chip-sub": true })),
+  );
+  panel = h(
+    "div",
+    { class: "sync-panel", id: "sync-panel", hidden: true, role: "dialog", "aria-label": pt("sync") },
+    h("div", { class: "sync-panel-head" }, h("strong", {}, pt("sync")), h("button", { type: "button", class: "btn", onclick: () => toggle(false) }, pt("close"))),
+    h("div", { "data-panel-body": true }),
+  );
+  banners = h("div", { class: "sync-banners", id: "sync-banners", hidden: true });
+  const end = bar.querySelector(".topbar-end, #shell-network");
+  if (end && end.classList.contains("topbar-end")) end.prepend(chip);
+  else if (end) end.before(chip);
+  else bar.append(chip);
+  bar.after(panel);
+  const main = document.querySelector("main");
+  if (main) main.prepend(banners);
+  else panel.after(banners);
+  chip.addEventListener("click", () => toggle(panel.hidden));
+  guardLogout();
+  onStatus((message) => {
+    if (message.type === "status") {
+      if (!message.syncing) progress = null;
+      draw(message);
+    } else if (message.type === "progress") {
+      progress =
+        message.phase === "pull"
+          ? message.snapshot
+            ? `${pt("firstPull")} ${pt("receiving", { n: message.received.toLocaleString() })}`
+            : pt("receiving", { n: message.received.toLocaleString() })
+          : pt("sending", { done: message.done, total: message.total });
+      if (last) draw({ ...last, syncing: true });
+    } else if (message.type === "syncing" && last) {
+      draw({ ...last, syncing: true });
+    }
+  });
+  refresh();
+}
+
+function toggle(open) {
+  panel.hidden = !open;
+  chip.setAttribute("aria-expanded", String(open));
+  if (open) refresh();
+}

@@ -1,0 +1,284 @@
+// The phone's offline store (IndexedDB through idb): reference data pulled from the server,
+// the outbox of ops not yet final on the server, their photos (ArrayBuffer + MIME, never Blob:
+// Safari loses Blobs in IndexedDB), this phone's own synced entries, and meta (cursor, device,
+// token). No DOM here: the service worker imports it too.
+import { openDB } from "idb";
+
+const NAME = "rounds";
+const VERSION = 1;
+export const ITEM_TYPES = ["unit", "key", "sign"];
+
+let dbPromise = null;
+
+function open() {
+  dbPromise ??= openDB(NAME, VERSION, {
+    upgrade(db) {
+      const objects = db.createObjectStore("objects", { keyPath: "key" });
+      objects.createIndex("code", "code");
+      objects.createIndex("short_code", "short_code");
+      objects.createIndex("type", "type");
+      objects.createIndex("estate_id", "estate_id");
+      objects.createIndex("gen", "gen");
+      const outbox = db.createObjectStore("outbox", { keyPath: "op_id" });
+      outbox.createIndex("code", "code");
+      outbox.createIndex("created_at", "created_at");
+      db.createObjectStore("photos", { keyPath: "sha256" });
+      const journal = db.createObjectStore("journal", { keyPath: "op_id" });
+      journal.createIndex("code", "code");
+      journal.createIndex("synced_at", "synced_at");
+      db.createObjectStore("meta");
+    },
+    blocking() {
+      // Another tab (or a test) wants a newer version or to delete the store: let it.
+      dbPromise?.then((db) => db.close());
+      dbPromise = null;
+    },
+    terminated() {
+      dbPromise = null;
+    },
+  }).catch((error) => {
+    dbPromise = null;
+    throw error;
+  });
+  return dbPromise;
+}
+
+function lostConnection(error) {
+  const text = String(error && (error.message || error));
+  return (
+    (error && (error.name === "InvalidStateError" || error.name === "UnknownError")) ||
+    /Connection to Indexed Database server lost|database connection is closing/i.test(text)
+  );
+}
+
+/** Run fn(db), reopening once if iOS dropped the IndexedDB connection under us. */
+export async function withDB(fn) {
+  try {
+    return await fn(await open());
+  } catch (error) {
+    if (!lostConnection(error)) throw error;
+    dbPromise = null;
+    return fn(await open());
+  }
+}
+
+// ---------------------------------------------------------------- meta
+
+export const getMeta = (key) => withDB((db) => db.get("meta", key));
+export const setMeta = (key, value) => withDB((db) => db.put("meta", value, key));
+
+export async function getMetas(keys) {
+  return withDB(async (db) => {
+    const tx = db.transaction("meta");
+    const values = await Promise.all(keys.map((k) => tx.store.get(k)));
+    return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+  });
+}
+
+export async function setMetas(values) {
+  return withDB(async (db) => {
+    const tx = db.transaction("meta", "readwrite");
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) tx.store.delete(k);
+      else tx.store.put(v, k);
+    }
+    await tx.done;
+  });
+}
+
+// ---------------------------------------------------------------- reference data
+
+function row(change, gen) {
+  const data = change.data || {};
+  const row = {
+    key: `${change.type}:${change.id}`,
+    type: change.type,
+    id: change.id,
+    version: change.version,
+    gen,
+    estate_id: change.type === "estate" ? Number(change.id) : data.estate_id ?? null,
+    data,
+  };
+  if (ITEM_TYPES.includes(change.type) && data.code) {
+    row.code = data.code;
+    row.short_code = data.short_code || "";
+    row.label = data.label || "";
+  }
+  return row;
+}
+
+/** Apply one pulled page and remember where to continue, in one transaction. */
+export async function applyPage(changes, metaValues, gen) {
+  return withDB(async (db) => {
+    const tx = db.transaction(["objects", "meta"], "readwrite");
+    const objects = tx.objectStore("objects");
+    for (const change of changes) {
+      if (change.deleted) objects.delete(`${change.type}:${change.id}`);
+      else objects.put(row(change, gen));
+    }
+    const meta = tx.objectStore("meta");
+    for (const [k, v] of Object.entries(metaValues)) meta.put(v, k);
+    await tx.done;
+  });
+}
+
+/** After a fresh snapshot: forget what it no longer contains (older generations). */
+export async function dropOlderThan(gen) {
+  return withDB(async (db) => {
+    const tx = db.transaction("objects", "readwrite");
+    let cursor = await tx.store.index("gen").openCursor(IDBKeyRange.upperBound(gen, true));
+    let dropped = 0;
+    while (cursor) {
+      cursor.delete();
+      dropped++;
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return dropped;
+  });
+}
+
+export const clearReference = () => withDB((db) => db.clear("objects"));
+
+function asItem(r) {
+  return r && { code: r.code, short_code: r.short_code, label: r.label, type: r.type, id: r.id, data: r.data };
+}
+
+/** The unit, key or sign whose active code this is (null when the phone does not know it). */
+export async function itemByCode(code) {
+  const r = await withDB((db) => db.getFromIndex("objects", "code", code));
+  return r && ITEM_TYPES.includes(r.type) ? asItem(r) : null;
+}
+
+export async function objectOf(type, id) {
+  const r = await withDB((db) => db.get("objects", `${type}:${id}`));
+  return r ? r.data : null;
+}
+
+/** The ItemSource of items.js: what typing a code looks up. */
+export const itemSource = {
+  async byShortCode(short) {
+    const rows = await withDB((db) => db.getAllFromIndex("objects", "short_code", short));
+    return asItem(rows.find((r) => ITEM_TYPES.includes(r.type))) || null;
+  },
+  async search(prefix, limit = 6) {
+    const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);
+    const rows = await withDB((db) => db.getAllFromIndex("objects", "short_code", range, limit));
+    return rows.filter((r) => ITEM_TYPES.includes(r.type)).map(asItem);
+  },
+  async stats() {
+    return withDB(async (db) => {
+      const tx = db.transaction(["objects", "meta"]);
+      const index = tx.objectStore("objects").index("type");
+      let items = 0;
+      for (const type of ITEM_TYPES) items += await index.count(type);
+      const lastSyncedAt = await tx.objectStore("meta").get("last_sync_at");
+      return { items, lastSyncedAt: lastSyncedAt || null };
+    });
+  },
+};
+
+// ---------------------------------------------------------------- outbox and photos
+
+/** Keep an op and its photos, together or not at all. */
+export async function saveOp(entry, photos = []) {
+  return withDB(async (db) => {
+    const tx = db.transaction(["outbox", "photos"], "readwrite");
+    for (const photo of photos) tx.objectStore("photos").put(photo);
+    tx.objectStore("outbox").put(entry);
+    await tx.done;
+  });
+}
+
+export async function outboxEntries() {
+  return withDB((db) => db.getAllFromIndex("outbox", "created_at"));
+}
+
+export async function outboxFor(code) {
+  return withDB((db) => db.getAllFromIndex("outbox", "code", code));
+}
+
+export async function journalFor(code) {
+  return withDB((db) => db.getAllFromIndex("journal", "code", code));
+}
+
+export const getPhoto = (sha) => withDB((db) => db.get("photos", sha));
+export const putPhoto = (photo) => withDB((db) => db.put("photos", photo));
+
+/** An op the server answered with a final status other than rejected: it leaves the outbox. */
+export async function settle(opId, result, now) {
+  return withDB(async (db) => {
+    const tx = db.transaction(["outbox", "journal"], "readwrite");
+    const entry = await tx.objectStore("outbox").get(opId);
+    if (entry) {
+      tx.objectStore("outbox").delete(opId);
+      tx.objectStore("journal").put({ ...entry, state: result.status, result, synced_at: now });
+    }
+    await tx.done;
+  });
+}
+
+/** A rejected op stays, marked, until the user has seen it. */
+export async function markRejected(opId, result) {
+  return withDB(async (db) => {
+    const tx = db.transaction("outbox", "readwrite");
+    const entry = await tx.store.get(opId);
+    if (entry) tx.store.put({ ...entry, state: "rejected", result });
+    await tx.done;
+  });
+}
+
+/** The user has seen a rejected op: it moves to the journal, still listed as rejected. */
+export async function acknowledge(opId, now) {
+  return withDB(async (db) => {
+    const tx = db.transaction(["outbox", "journal"], "readwrite");
+    const entry = await tx.objectStore("outbox").get(opId);
+    if (entry && entry.state === "rejected") {
+      tx.objectStore("outbox").delete(opId);
+      tx.objectStore("journal").put({ ...entry, acknowledged_at: now, synced_at: now });
+    }
+    await tx.done;
+  });
+}
+
+/** Photos uploaded and named by no entry left in the outbox are dropped (the server has them). */
+export async function prunePhotos() {
+  return withDB(async (db) => {
+    const tx = db.transaction(["outbox", "photos"], "readwrite");
+    const needed = new Set();
+    for (const e of await tx.objectStore("outbox").getAll()) {
+      for (const sha of e.payload.photos || []) needed.add(sha);
+    }
+    let cursor = await tx.objectStore("photos").openCursor();
+    while (cursor) {
+      if (cursor.value.uploaded && !needed.has(cursor.key)) cursor.delete();
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+  });
+}
+
+/** Keep the journal short: the newest `keep` entries. */
+export async function pruneJournal(keep = 500) {
+  return withDB(async (db) => {
+    const tx = db.transaction("journal", "readwrite");
+    const total = await tx.store.count();
+    let extra = total - keep;
+    let cursor = extra > 0 ? await tx.store.index("synced_at").openCursor() : null;
+    while (cursor && extra > 0) {
+      cursor.delete();
+      extra--;
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+  });
+}
+
+/** Forget the signed-in user's data (logout with nothing left unsynced). */
+export async function forgetAll() {
+  return withDB(async (db) => {
+    const tx = db.transaction(["objects", "journal", "photos", "meta"], "readwrite");
+    for (const name of ["objects", "journal", "photos", "meta"]) tx.objectStore(name).clear();
+    await tx.done;
+  });
+}

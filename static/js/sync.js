@@ -1,0 +1,346 @@
+// The sync engine: push the outbox (photos first), then pull what changed. No DOM, so the
+// service worker runs it too on Background Sync. An op leaves the outbox only on a final
+// answer; a 401 keeps every entry and asks for a login; a 410 pulls a fresh snapshot.
+import * as store from "./store.js";
+
+const CHANNEL = "rounds-sync";
+const PAGE = 1000;
+const BATCH = 100;
+const TIMEOUT_MS = 45_000;
+const FINAL = new Set(["applied", "duplicate", "conflict"]);
+
+export class AuthNeeded extends Error {}
+export class ServerError extends Error {
+  constructor(status, code) {
+    super(`${status} ${code || ""}`);
+    this.status = status;
+    this.code = code || "server";
+  }
+}
+class NetworkError extends Error {}
+
+// ---------------------------------------------------------------- status broadcast
+
+const listeners = new Set();
+let channel = null;
+try {
+  channel = new BroadcastChannel(CHANNEL);
+  channel.onmessage = (event) => emitLocal(event.data);
+} catch {
+  channel = null;
+}
+
+/** Listen to status and progress messages, from this page, other tabs and the worker. */
+export function onStatus(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function emitLocal(message) {
+  for (const fn of listeners) {
+    try {
+      fn(message);
+    } catch {
+      // a broken listener must not stop the others
+    }
+  }
+}
+
+function emit(message) {
+  emitLocal(message);
+  try {
+    channel?.postMessage(message);
+  } catch {
+    // nobody else listens
+  }
+}
+
+let syncing = false;
+
+/** What the indicator shows: counts, last sync, last problem, whether a login is needed. */
+export async function status() {
+  const [entries, m, stats] = await Promise.all([
+    store.outboxEntries(),
+    store.getMetas(["user", "token", "auth", "last_sync_at", "last_error", "snapshotting"]),
+    store.itemSource.stats(),
+  ]);
+  const user = m.user?.username;
+  const pending = entries.filter((e) => e.state !== "rejected");
+  return {
+    type: "status",
+    pending: pending.length,
+    waitingForOthers: pending.filter((e) => user && e.username !== user).length,
+    rejected: entries.filter((e) => e.state === "rejected"),
+    user: m.user || null,
+    hasToken: Boolean(m.token),
+    authNeeded: m.auth === "needed",
+    lastSyncAt: m.last_sync_at || null,
+    lastError: m.last_error || null,
+    firstPull: Boolean(m.snapshotting),
+    items: stats.items,
+    syncing,
+  };
+}
+
+export async function publish() {
+  const s = await status();
+  emit(s);
+  return s;
+}
+
+// ---------------------------------------------------------------- HTTP
+
+async function api(path, { method = "GET", body, headers = {}, token } = {}) {
+  const controller = typeof AbortController === "function" ? new AbortController() : null;
+  const timer = controller && setTimeout(() => controller.abort(), TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      body,
+      credentials: "omit",
+      cache: "no-store",
+      headers: { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      signal: controller?.signal,
+    });
+  } catch (error) {
+    throw new NetworkError(String(error));
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  if (response.status === 401) throw new AuthNeeded("401");
+  return response;
+}
+
+async function errorOf(response) {
+  try {
+    const body = await response.json();
+    return new ServerError(response.status, body.error);
+  } catch {
+    return new ServerError(response.status, "server");
+  }
+}
+
+function deviceName() {
+  const ua = navigator.userAgent || "";
+  const os = /iPhone|iPad/.test(ua) ? "iOS" : /Android/.test(ua) ? "Android" : navigator.platform || "web";
+  const browser = /CriOS|Chrome/.test(ua) ? "Chrome" : /Safari/.test(ua) ? "Safari" : /Firefox/.test(ua) ? "Firefox" : "browser";
+  return `巡查 Rounds · ${os} ${browser}`.slice(0, 120);
+}
+
+/**
+ * Trade the page's logged-in session (cookie + CSRF token) for a device token. A different
+ * user than before: the reference data is forgotten (their estates may differ); the outbox
+ * is kept, each entry still naming who recorded it.
+ */
+export async function obtainToken(csrfToken) {
+  let response;
+  try {
+    response = await fetch("/api/auth/device", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+      body: JSON.stringify({ device_name: deviceName() }),
+    });
+  } catch (error) {
+    throw new NetworkError(String(error));
+  }
+  if (response.status === 401) throw new AuthNeeded("401");
+  if (!response.ok) throw await errorOf(response);
+  const body = await response.json();
+  const before = await store.getMetas(["user"]);
+  if (before.user && before.user.username !== body.user.username) {
+    await store.clearReference();
+    await store.setMetas({ cursor: undefined, snapshotting: undefined, last_sync_at: undefined });
+  }
+  await store.setMetas({
+    token: body.token,
+    device_id: body.device_id,
+    user: body.user,
+    estates: body.estates,
+    auth: undefined,
+    last_error: undefined,
+  });
+  await publish();
+  return body;
+}
+
+/** Revoke this phone's token on the server (best effort) before a logout. */
+export async function revokeToken() {
+  const m = await store.getMetas(["token"]);
+  if (!m.token) return;
+  try {
+    await api("/api/auth/device", { method: "DELETE", token: m.token });
+  } catch {
+    // offline or already revoked: the token is forgotten here either way
+  }
+}
+
+// ---------------------------------------------------------------- push
+
+async function uploadPhotos(ctx) {
+  const keys = await store.withDB((db) => db.getAllKeys("photos"));
+  for (const sha of keys) {
+    const photo = await store.getPhoto(sha);
+    if (!photo || photo.uploaded) continue;
+    const response = await api(`/api/blobs/${sha}`, {
+      method: "PUT",
+      body: photo.data,
+      headers: { "Content-Type": photo.mime },
+      token: ctx.token,
+    });
+    if (response.status === 200 || response.status === 201) {
+      await store.putPhoto({ ...photo, uploaded: true });
+    } else if ([400, 413, 415].includes(response.status)) {
+      // The server will never take this file: stop offering it, say so once.
+      const error = await errorOf(response);
+      await store.putPhoto({ ...photo, uploaded: true, refused: error.code });
+      await store.setMetas({ last_error: { code: "photo_refused", status: response.status, at: Date.now() } });
+    } else {
+      throw await errorOf(response);
+    }
+  }
+}
+
+async function pushOutbox(ctx) {
+  const entries = (await store.outboxEntries()).filter(
+    (e) => e.state !== "rejected" && e.username === ctx.user.username,
+  );
+  await uploadPhotos(ctx);
+  if (!entries.length) return 0;
+  let sent = 0;
+  for (let i = 0; i < entries.length; i += BATCH) {
+    const batch = entries.slice(i, i + BATCH);
+    const response = await api("/api/sync/push", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      token: ctx.token,
+      body: JSON.stringify({
+        device_id: ctx.device_id,
+        pending: entries.length - i,
+        ops: batch.map((e) => ({ op_id: e.op_id, type: e.type, occurred_at: e.occurred_at, payload: e.payload })),
+      }),
+    });
+    if (response.status === 403) throw new AuthNeeded("403");
+    if (!response.ok) throw await errorOf(response);
+    const body = await response.json();
+    const now = Date.now();
+    for (const result of body.results || []) {
+      if (result.status === "rejected") {
+        await store.markRejected(result.op_id, result);
+      } else if (FINAL.has(result.status)) {
+        for (const sha of result.data?.missing_blobs || []) {
+          const photo = await store.getPhoto(sha);
+          if (photo && !photo.refused) await store.putPhoto({ ...photo, uploaded: false });
+        }
+        await store.settle(result.op_id, result, now);
+        sent++;
+      }
+      // Any other answer: the entry stays and goes again next time (same op_id).
+    }
+    emit({ type: "progress", phase: "push", done: Math.min(i + BATCH, entries.length), total: entries.length });
+  }
+  // Photos the server said it lacks go up now, while we are online.
+  await uploadPhotos(ctx);
+  await store.prunePhotos();
+  await store.pruneJournal();
+  return sent;
+}
+
+// ---------------------------------------------------------------- pull
+
+async function pullChanges(ctx) {
+  let m = await store.getMetas(["cursor", "gen", "snapshotting"]);
+  let gen = m.gen || 0;
+  let cursor = m.cursor || null;
+  let snapshotting = Boolean(m.snapshotting);
+  let expired = 0;
+  if (!cursor && !snapshotting) {
+    gen += 1;
+    snapshotting = true;
+    await store.setMetas({ gen, snapshotting: true });
+  }
+  let received = 0;
+  for (;;) {
+    const query = `limit=${PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const response = await api(`/api/sync/pull?${query}`, { token: ctx.token });
+    if (response.status === 410) {
+      // The server no longer honours our position: a fresh snapshot, the outbox untouched.
+      if (++expired > 2) throw await errorOf(response);
+      gen += 1;
+      cursor = null;
+      snapshotting = true;
+      received = 0;
+      await store.setMetas({ gen, snapshotting: true, cursor: undefined });
+      continue;
+    }
+    if (!response.ok) throw await errorOf(response);
+    const body = await response.json();
+    received += body.changes.length;
+    const values = { cursor: body.cursor };
+    if (!body.has_more) values.last_pull_at = Date.now();
+    await store.applyPage(body.changes, values, gen);
+    cursor = body.cursor;
+    emit({ type: "progress", phase: "pull", received, snapshot: snapshotting, more: body.has_more });
+    if (!body.has_more) break;
+  }
+  if (snapshotting) {
+    await store.dropOlderThan(gen);
+    await store.setMetas({ snapshotting: undefined });
+  }
+  return received;
+}
+
+// ---------------------------------------------------------------- one sync
+
+async function runOnce() {
+  const m = await store.getMetas(["token", "device_id", "user", "auth"]);
+  if (!m.token || m.auth === "needed") return { ok: false, reason: m.auth === "needed" ? "auth" : "no-token" };
+  const ctx = { token: m.token, device_id: m.device_id, user: m.user };
+  syncing = true;
+  emit({ type: "syncing" });
+  try {
+    const sent = await pushOutbox(ctx);
+    const received = await pullChanges(ctx);
+    await store.setMetas({ last_sync_at: Date.now(), last_error: undefined });
+    return { ok: true, sent, received };
+  } catch (error) {
+    const at = Date.now();
+    if (error instanceof AuthNeeded) {
+      // Every entry stays; the token is useless now. A login brings a new one.
+      await store.setMetas({ auth: "needed", token: undefined, last_error: { code: "auth", at } });
+      return { ok: false, reason: "auth" };
+    }
+    const code = error instanceof ServerError ? error.code : error instanceof NetworkError ? "network" : "client";
+    await store.setMetas({ last_error: { code, status: error.status || null, at, detail: String(error).slice(0, 200) } });
+    return { ok: false, reason: code };
+  } finally {
+    syncing = false;
+  }
+}
+
+let running = null;
+let again = false;
+
+/** Sync now (push, then pull). Calls while one runs make it go round once more. */
+export function sync() {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = (async () => {
+    let result;
+    try {
+      do {
+        again = false;
+        const locks = globalThis.navigator?.locks;
+        result = locks ? await locks.request("rounds-sync", runOnce) : await runOnce();
+      } while (again);
+    } finally {
+      running = null;
+      await publish().catch(() => {});
+    }
+    return result;
+  })();
+  return running;
+}

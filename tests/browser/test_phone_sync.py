@@ -1,0 +1,341 @@
+"""The phone half of sync in real Chromium: offline store, outbox, recording, indicator, logout."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from sync import photos as blob_files
+from tests.browser import support
+from tests.browser.conftest import log_in, wait_for_control
+from webapp.extensions import db
+from webapp.models import Device, LabelCode, Unit, utcnow
+from webapp.models.sync import Check, PhotoBlob, PhotoLink
+
+pytestmark = pytest.mark.browser
+
+STATUS = "async () => (await import('/static/build/sync.js')).status()"
+READY = """async () => {
+  const s = await (await import('/static/build/sync.js')).status();
+  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
+}"""
+OUTBOX = "async () => (await import('/static/build/store.js')).outboxEntries()"
+
+
+def _units(app, count: int, skip: int = 0) -> list[dict]:
+    """Units of the first estate with their active codes."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Unit, LabelCode)
+            .join(
+                LabelCode,
+                sa.and_(
+                    LabelCode.item_type == "unit", LabelCode.item_id == Unit.id, LabelCode.active
+                ),
+            )
+            .where(Unit.estate_id == sa.select(sa.func.min(Unit.estate_id)).scalar_subquery())
+            .order_by(Unit.id)
+            .offset(skip)
+            .limit(count)
+        ).all()
+        return [{"code": c.code, "short": c.short_code, "label": u.label} for u, c in rows]
+
+
+@pytest.fixture(scope="module")
+def camera_photo(tmp_path_factory) -> str:
+    """A 2400 x 1800 JPEG, as a phone camera would hand over (bigger than what is kept)."""
+    rng = random.Random(7)
+    image = Image.new("RGB", (2400, 1800), (90, 120, 130))
+    pixels = image.load()
+    for _ in range(4000):
+        x, y = rng.randrange(2400), rng.randrange(1800)
+        pixels[x, y] = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    path = tmp_path_factory.mktemp("photos") / "camera.jpg"
+    path.write_bytes(out.getvalue())
+    return str(path)
+
+
+def _until(page, script: str, timeout_s: float = 30, arg=None):
+    """Poll an async page script until it answers truthy (wait_for_function awaits no promise)."""
+    for _ in range(int(timeout_s * 10)):
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {script}")
+
+
+def _watch(page) -> list[str]:
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    return problems
+
+
+def _launch(browser, live_server, profile, video=None):
+    flags = support.CHROMIUM_FLAGS + (support.fake_camera_flags(video) if video else [])
+    ctx = browser.browser_type.launch_persistent_context(
+        str(profile),
+        executable_path=support.chromium_path(),
+        args=flags,
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        permissions=["camera"],
+        locale="zh-TW",
+    )
+    ctx.set_default_timeout(20_000)
+    return ctx
+
+
+def _offline(ctx) -> None:
+    ctx.set_offline(True)
+    ctx.route("**/*", lambda route: route.abort())
+
+
+def _online(ctx) -> None:
+    ctx.unroute("**/*")
+    ctx.set_offline(False)
+
+
+def _log_in_and_pull(page, username: str = "patrol") -> None:
+    log_in(page, username)
+    _until(page, READY)
+    page.goto("/app")
+    wait_for_control(page)
+
+
+def _record_check(page, photo: str | None, result: str = "ok", note: str = "") -> None:
+    view = page.locator("#item-view")
+    view.wait_for(state="visible")
+    saved_before = int(page.locator("#record").get_attribute("data-saved") or 0)
+    page.locator(f"#record .choice-{result}").click()
+    if note:
+        page.fill("#record-note", note)
+    if photo:
+        page.set_input_files("[data-record-photo]", photo)
+        page.wait_for_function(
+            "() => document.querySelector('.record-form').dataset.photos === '1'"
+        )
+    page.click(".record-save")
+    page.wait_for_function(
+        "n => Number(document.getElementById('record').dataset.saved || 0) > n",
+        arg=saved_before,
+    )
+
+
+def _open_by_short_code(page, unit) -> None:
+    page.goto("/app")
+    page.fill("#manual-code", unit["short"])
+    page.click("#manual-form button[type=submit]")
+    page.wait_for_url(f"**/q/{unit['code']}")
+
+
+def test_twenty_checks_offline_across_reload_and_restart_all_reach_the_server(
+    browser, live_server, printed_label, camera_photo, tmp_path
+):
+    """Do 20 checks with photos, made with no network across a reload and a browser restart,
+    all reach the server with their photos once the network is back, leaving the outbox empty?"""
+    label, video, _png = printed_label
+    app = live_server.app
+    units = [u for u in _units(app, 21) if u["code"] != label.code][:19]
+    profile = tmp_path / "profile"
+    ctx = _launch(browser, live_server, profile, video)
+    page = ctx.new_page()
+    problems = _watch(page)
+    _log_in_and_pull(page)
+    assert page.evaluate(STATUS)["items"] >= 24
+    _offline(ctx)
+
+    # 1: the camera reads the printed label; the item opens from the store.
+    page.goto("/scan")
+    page.wait_for_url(f"**/q/{label.code}", timeout=30_000)
+    page.locator("#item-view").wait_for(state="visible")
+    assert label.unit_label in page.locator("#item-title").inner_text()
+    _record_check(page, camera_photo, note="掃描後檢查")
+
+    for i, unit in enumerate(units, start=1):
+        if i == 8:
+            page.reload()  # a reload with no network: everything still there
+            assert page.evaluate(STATUS)["pending"] == 8
+        if i == 14:  # the browser is closed and opened again, still with no network
+            ctx.close()
+            ctx = _launch(browser, live_server, profile)
+            _offline(ctx)
+            page = ctx.new_page()
+            problems += _watch(page)
+        if i % 2:
+            _open_by_short_code(page, unit)
+        else:
+            page.goto(f"/q/{unit['code']}")
+        assert unit["label"] in page.locator("#item-title").inner_text()
+        _record_check(page, camera_photo, result="issue" if i % 5 == 0 else "ok")
+        # The item's history on the phone marks the entry as waiting.
+        assert page.locator("#phone-history .phone-entry.is-pending").count() >= 1
+
+    entries = page.evaluate(OUTBOX)
+    assert len(entries) == 20
+    assert page.locator("#sync-chip").get_attribute("data-pending") == "20"
+    op_ids = {e["op_id"]: e["payload"]["photos"] for e in entries}
+    assert all(len(shas) == 1 for shas in op_ids.values())
+
+    _online(ctx)
+    page.goto("/app")
+    _until(
+        page, "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
+    )
+    assert page.evaluate(OUTBOX) == []
+    ctx.close()
+    assert problems == []
+
+    with app.app_context():
+        checks = db.session.scalars(sa.select(Check).where(Check.op_id.in_(op_ids))).all()
+        assert len(checks) == 20
+        assert {c.method for c in checks} == {"scan", "manual"}
+        for check in checks:
+            (sha,) = op_ids[check.op_id]
+            link = db.session.scalar(
+                sa.select(PhotoLink).where(PhotoLink.record_id == check.id, PhotoLink.sha256 == sha)
+            )
+            assert link is not None
+            blob = db.session.get(PhotoBlob, sha)
+            assert blob is not None and max(blob.width, blob.height) == 1600
+            assert blob_files.blob_path(app.config["BLOB_DIR"], sha).exists()
+
+
+def test_a_revoked_token_keeps_the_entries_asks_for_a_login_then_syncs(page, context, live_server):
+    """With the token revoked while offline: do the entries survive, is a login asked for,
+    and do they reach the server after it?"""
+    app = live_server.app
+    units = _units(app, 2, skip=21)
+    _log_in_and_pull(page)
+    device_id = page.evaluate(
+        "async () => (await import('/static/build/store.js')).getMeta('device_id')"
+    )
+    _offline(context)
+    for unit in units:
+        page.goto(f"/q/{unit['code']}")
+        _record_check(page, None, note="token revoked")
+    with app.app_context():
+        device = db.session.get(Device, device_id)
+        device.revoked_at = utcnow()
+        db.session.commit()
+    context.clear_cookies()  # the session is gone too: only a login helps
+
+    _online(context)
+    page.goto("/app")
+    banner = page.locator("[data-login-needed]")
+    banner.wait_for(state="visible")
+    assert page.evaluate(STATUS)["pending"] == 2
+    assert page.locator("#sync-chip").get_attribute("data-state") == "auth"
+    banner.locator("a").click()
+    page.wait_for_url("**/login**")
+    page.fill("input[name=username]", "patrol")
+    page.fill("input[name=password]", "patrol-demo")
+    page.click("form:has(input[name=password]) button[type=submit]")
+    _until(
+        page,
+        "async () => { const s = await (await import('/static/build/sync.js')).status();"
+        " return s.pending === 0 && !s.authNeeded; }",
+    )
+    with app.app_context():
+        notes = db.session.scalars(
+            sa.select(Check).where(Check.note == "token revoked", Check.device_id != device_id)
+        ).all()
+        assert len(notes) == 2
+
+
+FAKE_ITEM = """async ({code, short}) => {
+  const store = await import('/static/build/store.js');
+  const gen = await store.getMeta('gen');
+  await store.applyPage([{type: 'unit', id: '990001', version: 1, deleted: false,
+    data: {estate_id: null, code, short_code: short, label: '測試棟-9單元-9樓-999室',
+           status: 'occupied'}}], {}, gen);
+}"""
+
+
+def test_a_refused_entry_stays_on_screen_until_marked_seen_and_blocks_logout(page, context):
+    """Is an op the server rejects shown to the user, kept across reloads until acknowledged,
+    and does logout refuse while it (or anything unsynced) is there?"""
+    _log_in_and_pull(page)
+    # An item the phone believes in but the server does not know: its check is rejected.
+    page.evaluate(FAKE_ITEM, {"code": "Z" * 26, "short": "ZZZZZZZ0"})
+    _offline(context)
+    page.goto(f"/q/{'Z' * 26}")
+    _record_check(page, None, result="issue", note="refused on purpose")
+
+    # Logout refuses while the entry is unsynced.
+    _online(context)
+    page.goto("/")
+    page.wait_for_selector("[data-refused]", timeout=30_000)
+    refused = page.locator("[data-refused]")
+    assert "測試棟-9單元-9樓-999室" in refused.inner_text()
+    page.click("form.logout button")
+    page.locator("#logout-refused").wait_for(state="visible")
+    assert not page.url.endswith("/login")
+
+    page.reload()
+    page.locator("[data-refused]").wait_for(state="visible")
+    page.goto("/app")  # the shell shows it as well
+    page.locator("[data-refused]").wait_for(state="visible")
+    page.click("[data-refused] [data-ack]")
+    page.locator("[data-refused]").wait_for(state="detached")
+    page.reload()
+    _until(page, READY)
+    assert page.locator("[data-refused]").count() == 0
+    assert page.evaluate(OUTBOX) == []
+
+    # Nothing unsynced: logout goes through and the phone forgets the user's data.
+    page.goto("/")
+    page.click("form.logout button")
+    page.wait_for_url("**/login")
+    assert (
+        page.evaluate("async () => (await import('/static/build/store.js')).getMeta('token')")
+        is None
+    )
+
+
+def test_an_expired_cursor_pulls_a_fresh_snapshot_and_keeps_the_outbox(page):
+    """When the server answers 410 cursor_expired, does the phone pull a fresh snapshot,
+    drop what the snapshot no longer holds, and keep every outbox entry?"""
+    _log_in_and_pull(page)
+    result = page.evaluate(
+        """async () => {
+          const store = await import('/static/build/store.js');
+          const sync = await import('/static/build/sync.js');
+          const gen = await store.getMeta('gen');
+          await store.applyPage([{type: 'unit', id: '990002', version: 1, deleted: false,
+            data: {estate_id: 1, code: 'STALESTALESTALE0', short_code: 'STALE00',
+                   label: 'gone'}}], {}, gen);
+          await store.saveOp({op_id: '00000000-0000-4000-8000-000000000001',
+            type: 'check.record', occurred_at: '2026-11-27T10:00:00+08:00',
+            payload: {id: '00000000-0000-4000-8000-000000000002', code: 'X', method: 'scan',
+                      result: 'ok', answers: {}, photos: []},
+            code: 'X', item: {label: 'x'}, username: 'someone-else', created_at: Date.now(),
+            state: 'pending'});
+          await store.setMeta('cursor', 'not-a-cursor.0000');
+          const before = await store.getMeta('gen');
+          const out = await sync.sync();
+          return {out, before, after: await store.getMeta('gen'),
+                  stale: await store.itemByCode('STALESTALESTALE0'),
+                  outbox: (await store.outboxEntries()).length,
+                  status: await sync.status()};
+        }"""
+    )
+    assert result["out"]["ok"] is True
+    assert result["after"] == result["before"] + 1
+    assert result["stale"] is None
+    assert result["outbox"] == 1
+    assert result["status"]["items"] >= 24
+    assert result["status"]["waitingForOthers"] == 1
