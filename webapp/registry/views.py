@@ -268,7 +268,6 @@ def _edit(kind: str, item_id: int):
                 return page_or_fragment(
                     "registry/item.html",
                     f"registry/_{kind}_row.html",
-                    trigger=CHANGED if changed else None,
                     **_row_context(kind, obj, saved=changed),
                 )
             flash(_("Saved %(label)s.", label=_label(kind, obj)), "success")
@@ -281,6 +280,10 @@ def _edit(kind: str, item_id: int):
         form=form,
         **_row_context(kind, obj),
     )
+
+
+# An edited row swaps itself in place and keeps its highlight; only an added item makes the
+# list reload (HX-Trigger registry-changed), so a row never vanishes under the cursor.
 
 
 def _back(kind: str, obj) -> str:
@@ -311,7 +314,6 @@ def _active(kind: str, item_id: int):
         return page_or_fragment(
             "registry/item.html",
             f"registry/_{kind}_row.html",
-            trigger=CHANGED if changed else None,
             **_row_context(kind, obj, saved=changed),
         )
     message = _("Reactivated %(label)s.") if active else _("Deactivated %(label)s.")
@@ -333,7 +335,6 @@ def unit_status(unit_id: int):
         return page_or_fragment(
             "registry/item.html",
             "registry/_unit_row.html",
-            trigger=CHANGED if changed else None,
             **_row_context("unit", unit, saved=changed),
         )
     flash(_("Saved %(label)s.", label=unit.label), "success")
