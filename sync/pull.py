@@ -214,12 +214,15 @@ def _materialize(session: Session, rows: list[tuple]) -> list[dict]:
     return changes
 
 
+# Built once with an expanding parameter: a page's thousand ids are bound, not re-coerced.
+_IDS = sa.bindparam("ids", expanding=True)
+_CODES = sa.select(LabelCode.item_id, LabelCode.code, LabelCode.short_code).where(
+    LabelCode.item_type == sa.bindparam("kind"), LabelCode.active, LabelCode.item_id.in_(_IDS)
+)
+
+
 def _codes(session: Session, kind: str, ids: list[int]) -> dict[int, tuple[str, str]]:
-    rows = session.connection().execute(
-        sa.select(LabelCode.item_id, LabelCode.code, LabelCode.short_code).where(
-            LabelCode.item_type == kind, LabelCode.active, LabelCode.item_id.in_(ids)
-        )
-    )
+    rows = session.connection().execute(_CODES, {"kind": kind, "ids": list(ids)}).all()
     return {item_id: (code, short) for item_id, code, short in rows}
 
 
@@ -257,7 +260,7 @@ def _label(model, ns: SimpleNamespace, session, ident) -> str:
         return session.get(model, ident).label
 
 
-_BUILDING_NAMES = sa.select(Building.id, Building.name)
+_BUILDING_NAMES = sa.select(Building.id, Building.name).where(Building.id.in_(_IDS))
 
 
 def _building_names(session, ids) -> dict[int, str]:
@@ -265,12 +268,12 @@ def _building_names(session, ids) -> dict[int, str]:
     if not ids:
         return {}
     conn = session.connection()
-    return dict(conn.execute(_BUILDING_NAMES.where(Building.id.in_(ids))).all())
+    return dict(conn.execute(_BUILDING_NAMES, {"ids": list(ids)}).all())
 
 
-def _rows(session, columns, where) -> list[SimpleNamespace]:
+def _rows(session, statement, ids) -> list[SimpleNamespace]:
     """Plain rows through the session's connection (no ORM loading machinery)."""
-    result = session.connection().execute(sa.select(*columns).where(where))
+    result = session.connection().execute(statement, {"ids": list(ids)})
     keys = list(result.keys())
     return [SimpleNamespace(**dict(zip(keys, r, strict=True))) for r in result.all()]
 
@@ -310,10 +313,13 @@ _SIGN_COLS = [
         "active",
     )
 ]
+_UNITS = sa.select(*_UNIT_COLS).where(Unit.id.in_(_IDS))
+_KEYS = sa.select(*_KEY_COLS).where(Key.id.in_(_IDS))
+_SIGNS = sa.select(*_SIGN_COLS).where(Sign.id.in_(_IDS))
 
 
 def _unit_rows(session, ids) -> dict[int, SimpleNamespace]:
-    rows = _rows(session, _UNIT_COLS, Unit.id.in_(ids))
+    rows = _rows(session, _UNITS, ids)
     names = _building_names(session, [r.building_id for r in rows])
     for r in rows:
         r.building = SimpleNamespace(id=r.building_id, name=names.get(r.building_id, ""))
@@ -337,7 +343,7 @@ def _load_units(session, ids):
 
 def _load_keys(session, ids):
     codes = _codes(session, "key", ids)
-    rows = _rows(session, _KEY_COLS, Key.id.in_(ids))
+    rows = _rows(session, _KEYS, ids)
     units = _unit_rows(session, list({r.unit_id for r in rows if r.unit_id is not None}))
     for u in units.values():
         u.label = _label(Unit, u, session, u.id)
@@ -361,7 +367,7 @@ def _load_keys(session, ids):
 
 def _load_signs(session, ids):
     codes = _codes(session, "sign", ids)
-    rows = _rows(session, _SIGN_COLS, Sign.id.in_(ids))
+    rows = _rows(session, _SIGNS, ids)
     names = _building_names(session, [r.building_id for r in rows])
     out = {}
     for s in rows:
