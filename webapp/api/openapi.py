@@ -31,6 +31,18 @@ def _json(schema: str) -> dict:
     return {"application/json": {"schema": schema}}
 
 
+# Other areas add their /api routes here (at import of their views module), so the one
+# document describes every route: document("/api/reports/coverage", {"get": {...}}).
+EXTRA_PATHS: dict[str, dict] = {}
+EXTRA_SCHEMAS: dict[str, type] = {}
+
+
+def document(path: str, operations: dict, schemas: dict[str, type] | None = None) -> None:
+    """Add an /api route of another area to the OpenAPI document."""
+    EXTRA_PATHS[path] = operations
+    EXTRA_SCHEMAS.update(schemas or {})
+
+
 SHA_PARAM = {
     "name": "sha256",
     "in": "path",
@@ -163,6 +175,10 @@ def build() -> dict:
             },
         },
     )
+    for name, schema in EXTRA_SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
+    for path, operations in sorted(EXTRA_PATHS.items()):
+        spec.path(path=path, operations=operations)
     spec.path(
         path="/api/openapi.json",
         operations={
