@@ -50,7 +50,14 @@ def rows() -> list[Row]:
         bare = time.perf_counter() - started
 
         pool_s, n = _sheet(estate, out, WORKERS)
+        cpu_started = time.process_time()
         serial_s, _ = _sheet(estate, out, 1)
+        # CPU seconds do not grow when other work shares the cores, unlike wall time.
+        serial_cpu = time.process_time() - cpu_started
+        cpu_started = time.process_time()
+        for url in urls:
+            qrcode.make(url)
+        bare_cpu = time.process_time() - cpu_started
         size_mb = os.path.getsize(out) / 1e6
         _ = app
 
@@ -83,6 +90,15 @@ def rows() -> list[Row]:
             "bare qrcode.make() image",
             per_bare * 1000,
             target="informational: one core's cost",
+        ),
+        Row(
+            f"{n:,} unit labels to PDF (1 process): labels per CPU-second",
+            n / serial_cpu,
+            "labels/s",
+            "bare qrcode.make() images per CPU-second",
+            N / bare_cpu,
+            target=">= 100 per core (200/s on 2 cores)",
+            met=n / serial_cpu >= 100,
         ),
         Row(f"{n:,} unit labels: PDF size", size_mb, "MB", target="< 5 MB", met=size_mb < 5),
     ]
