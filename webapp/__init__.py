@@ -64,6 +64,7 @@ BLUEPRINTS = [
     "webapp.devices.views",
     "webapp.quarantine.views",
     "webapp.pwa.views",
+    "webapp.review.views",
 ]
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 18:23:18.741267
+Create Date: 2026-11-27 19:09:09.765196
 
 """
 from alembic import op
@@ -209,6 +209,7 @@ def upgrade():
     with op.batch_alter_table('check_record', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_check_record_estate_id'), ['estate_id'], unique=False)
         batch_op.create_index('ix_check_record_item', ['item_type', 'item_id'], unique=False)
+        batch_op.create_index('ix_check_record_item_time', ['item_type', 'item_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_check_record_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_check_record_user_id'), ['user_id'], unique=False)
 
@@ -237,6 +238,8 @@ def upgrade():
     )
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_finding_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index('ix_finding_estate_status_time', ['estate_id', 'status', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_finding_item', ['item_type', 'item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_user_id'), ['user_id'], unique=False)
 
@@ -328,6 +331,43 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_unit_building_id'), ['building_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_unit_estate_id'), ['estate_id'], unique=False)
 
+    op.create_table('finding_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('finding_id', sa.String(length=36), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('from_status', sa.String(length=16), nullable=True),
+    sa.Column('to_status', sa.String(length=16), nullable=True),
+    sa.Column('department', sa.String(length=32), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_finding_event_actor_id_user')),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_finding_event_estate_id_estate')),
+    sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], name=op.f('fk_finding_event_finding_id_finding')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_finding_event'))
+    )
+    with op.batch_alter_table('finding_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_finding_event_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_finding_event_finding_id'), ['finding_id'], unique=False)
+
+    op.create_table('finding_state',
+    sa.Column('finding_id', sa.String(length=36), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('department', sa.String(length=32), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_finding_state_estate_id_estate')),
+    sa.ForeignKeyConstraint(['finding_id'], ['finding.id'], name=op.f('fk_finding_state_finding_id_finding')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user.id'], name=op.f('fk_finding_state_updated_by_id_user')),
+    sa.PrimaryKeyConstraint('finding_id', name=op.f('pk_finding_state'))
+    )
+    with op.batch_alter_table('finding_state', schema=None) as batch_op:
+        batch_op.create_index('ix_finding_state_estate_department', ['estate_id', 'department'], unique=False)
+        batch_op.create_index('ix_finding_state_estate_due', ['estate_id', 'due_at'], unique=False)
+
     op.create_table('key',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('estate_id', sa.Integer(), nullable=False),
@@ -416,6 +456,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_key_building_id'))
 
     op.drop_table('key')
+    with op.batch_alter_table('finding_state', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_state_estate_due')
+        batch_op.drop_index('ix_finding_state_estate_department')
+
+    op.drop_table('finding_state')
+    with op.batch_alter_table('finding_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_finding_event_finding_id'))
+        batch_op.drop_index(batch_op.f('ix_finding_event_estate_id'))
+
+    op.drop_table('finding_event')
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_unit_estate_id'))
         batch_op.drop_index(batch_op.f('ix_unit_building_id'))
@@ -443,12 +493,15 @@ def downgrade():
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_finding_user_id'))
         batch_op.drop_index(batch_op.f('ix_finding_occurred_at'))
+        batch_op.drop_index('ix_finding_item')
+        batch_op.drop_index('ix_finding_estate_status_time')
         batch_op.drop_index(batch_op.f('ix_finding_estate_id'))
 
     op.drop_table('finding')
     with op.batch_alter_table('check_record', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_check_record_user_id'))
         batch_op.drop_index(batch_op.f('ix_check_record_occurred_at'))
+        batch_op.drop_index('ix_check_record_item_time')
         batch_op.drop_index('ix_check_record_item')
         batch_op.drop_index(batch_op.f('ix_check_record_estate_id'))
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from webapp.access import ALL_ROLES, Access
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, user_estate
+from webapp.models.sync import Finding
 
 # How to find, in a given estate, a value for each kind of URL argument a route may scope.
 # A route whose argument names a kind missing here fails test_every_route_declares_access.
@@ -19,6 +20,9 @@ SAMPLES = {
     "key": lambda e: db.session.scalar(sa.select(Key.id).where(Key.estate_id == e)),
     "code": lambda e: db.session.scalar(
         sa.select(LabelCode.code).where(LabelCode.estate_id == e, LabelCode.active)
+    ),
+    "finding": lambda e: db.session.scalar(
+        sa.select(Finding.id).where(Finding.estate_id == e).order_by(Finding.id)
     ),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(

@@ -66,4 +66,8 @@ def estate_summaries() -> list[dict]:
 @roles()
 def index():
     """Show the home screen of the current user's role."""
+    if current_user.role in ("supervisor", "engineering"):
+        from webapp.review.views import home_for
+
+        return home_for(current_user)
     return render_template(HOME_TEMPLATES[current_user.role], summaries=estate_summaries())

@@ -1,0 +1,52 @@
+"""The review pages render for the roles that use them, with the seed's demo history."""
+
+from __future__ import annotations
+
+
+def test_supervisor_home_is_the_dashboard(client, auth, seed, finding):
+    """Does a supervisor land on the review dashboard with its sections?"""
+    auth.login("supervisor")
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="review-dashboard"' in html
+    assert 'hx-trigger="every 30s"' in html
+    assert "未結報事" in html and "逾期報事" in html  # zh-Hant first
+    assert 'id="dash-rounds"' in html and 'id="dash-vacant"' in html and 'id="dash-devices"' in html
+
+
+def test_dashboard_panel_alone_for_htmx(client, auth, seed, finding):
+    """Does an htmx poll get the panel fragment alone, varying on HX-Request?"""
+    auth.login("supervisor")
+    response = client.get("/review/dashboard", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="review-dashboard"')
+    assert "<html" not in html
+    assert "HX-Request" in response.headers.get("Vary", "")
+
+
+def test_findings_list_and_fragment(client, auth, seed, finding):
+    """Does the list show the new finding, and an htmx filter get the table alone?"""
+    auth.login("supervisor")
+    page = client.get("/review/findings").get_data(as_text=True)
+    assert f"/review/findings/{finding}" in page
+    fragment = client.get("/review/findings?severity=high", headers={"HX-Request": "true"})
+    html = fragment.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="findings-table"')
+    assert f"/review/findings/{finding}" in html
+
+
+def test_finding_page(client, auth, seed, finding):
+    """Does a finding's page show its moves to a supervisor?"""
+    auth.login("supervisor")
+    response = client.get(f"/review/findings/{finding}")
+    assert response.status_code == 200
+    assert 'name="to" value="dispatched"' in response.get_data(as_text=True)
+
+
+def test_patroller_and_desk_are_refused(client, auth, seed, finding):
+    """Are the review pages closed to patrollers and the front desk?"""
+    for user in ("patrol", "desk"):
+        auth.login(user)
+        assert client.get("/review/findings").status_code == 403
+        assert client.get(f"/review/findings/{finding}").status_code == 403
+        auth.logout()

@@ -1,0 +1,435 @@
+"""The review queries: the findings list with its filters, and the dashboard's counts.
+
+Each starts from ``webapp.scoping`` so nothing of another estate is read; docs/review.md
+explains the indexes they lean on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+from flask import abort
+
+from webapp.extensions import db
+from webapp.models import Building, Device, Estate, Key, Unit, User, user_estate
+from webapp.models.review import (
+    DEPARTMENTS,
+    OPEN_STATUSES,
+    SEVERITIES,
+    STATUSES,
+    FindingState,
+)
+from webapp.models.sync import Check, Finding, KeyEvent, QuarantinedOp
+from webapp.models.types import utcnow
+from webapp.scoping import scoped, visible_estate_ids
+
+PAGE = 50
+
+# Indexes the review reads need on tables the sync area owns (declared here, created by the
+# one initial migration): the list filters by estate and status, newest first, and the
+# dashboard and timelines read an item's checks newest first.
+sa.Index("ix_finding_estate_status_time", Finding.estate_id, Finding.status, Finding.occurred_at)
+sa.Index("ix_finding_item", Finding.item_type, Finding.item_id)
+sa.Index("ix_check_record_item_time", Check.item_type, Check.item_id, Check.occurred_at)
+
+
+@dataclass
+class Filters:
+    """The findings list's filters, as read from the query string (bad values are ignored)."""
+
+    estate: int | None = None
+    status: str = "active"  # active (not closed) | all | one of STATUSES
+    severity: str = ""
+    department: str = ""  # "" | "none" | one of DEPARTMENTS
+    category: str = ""
+    overdue: bool = False
+    q: str = ""
+    page: int = 1
+    errors: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        f = cls()
+        estate = args.get("estate", type=int)
+        if estate is not None:
+            if estate not in visible_estate_ids():
+                abort(404)
+            f.estate = estate
+        status = args.get("status", "active")
+        f.status = status if status in ("active", "all", *STATUSES) else "active"
+        severity = args.get("severity", "")
+        f.severity = severity if severity in SEVERITIES else ""
+        department = args.get("department", "")
+        f.department = department if department in ("none", *DEPARTMENTS) else ""
+        f.category = args.get("category", "").strip()[:64]
+        f.overdue = args.get("overdue") in ("1", "on", "true")
+        f.q = args.get("q", "").strip()[:100]
+        f.page = max(1, args.get("page", 1, type=int) or 1)
+        return f
+
+    def args(self, **override) -> dict:
+        """The filters as query arguments (for links, exports and the next page)."""
+        out = {
+            "estate": self.estate,
+            "status": self.status if self.status != "active" else None,
+            "severity": self.severity or None,
+            "department": self.department or None,
+            "category": self.category or None,
+            "overdue": "1" if self.overdue else None,
+            "q": self.q or None,
+            "page": self.page if self.page > 1 else None,
+        }
+        out.update(override)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def findings_query(filters: Filters, user, now: datetime | None = None) -> sa.Select:
+    """Findings of the user's estates matching the filters, newest first, with desk state."""
+    now = now or utcnow()
+    query = (
+        scoped(Finding, user)
+        .add_columns(FindingState.department, FindingState.due_at)
+        .outerjoin(FindingState, FindingState.finding_id == Finding.id)
+    )
+    if user.role == "engineering":
+        query = query.where(FindingState.department == "engineering")
+    if filters.estate is not None:
+        query = query.where(Finding.estate_id == filters.estate)
+    if filters.status == "active":
+        query = query.where(Finding.status.in_(OPEN_STATUSES))
+    elif filters.status != "all":
+        query = query.where(Finding.status == filters.status)
+    if filters.severity:
+        query = query.where(Finding.severity == filters.severity)
+    if filters.department == "none":
+        query = query.where(FindingState.department.is_(None))
+    elif filters.department:
+        query = query.where(FindingState.department == filters.department)
+    if filters.category:
+        query = query.where(Finding.category == filters.category)
+    if filters.overdue:
+        query = query.where(FindingState.due_at < now, Finding.status.in_(OPEN_STATUSES))
+    if filters.q:
+        like = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            sa.or_(
+                Finding.note.ilike(like, escape="\\"),
+                Finding.location.ilike(like, escape="\\"),
+                Finding.category.ilike(like, escape="\\"),
+            )
+        )
+    return query.order_by(Finding.occurred_at.desc(), Finding.id.desc())
+
+
+@dataclass
+class Row:
+    """One line of the findings list, as the screen and the exports show it."""
+
+    finding: Finding
+    department: str | None
+    due_at: datetime | None
+    place: str
+    estate: str
+    overdue: bool
+
+
+def rows_for(results, now: datetime | None = None) -> list[Row]:
+    """Attach each finding's place label and estate name (a few batched reads)."""
+    now = now or utcnow()
+    results = list(results)
+    findings = [r[0] for r in results]
+    labels = item_labels([(f.item_type, f.item_id) for f in findings if f.item_type])
+    estates = dict(db.session.execute(sa.select(Estate.id, Estate.name)).all())
+    out = []
+    for finding, department, due_at in results:
+        place = labels.get((finding.item_type, finding.item_id)) or finding.location or ""
+        out.append(
+            Row(
+                finding=finding,
+                department=department,
+                due_at=due_at,
+                place=place,
+                estate=estates.get(finding.estate_id, ""),
+                overdue=bool(due_at and due_at < now and finding.status in OPEN_STATUSES),
+            )
+        )
+    return out
+
+
+def item_labels(pairs) -> dict[tuple[str, int], str]:
+    """Display labels of units, keys and signs, read in one query per kind."""
+    from webapp.models import Sign
+
+    wanted: dict[str, set[int]] = {}
+    for kind, ident in pairs:
+        wanted.setdefault(kind, set()).add(ident)
+    out: dict[tuple[str, int], str] = {}
+    models = {"unit": Unit, "key": Key, "sign": Sign}
+    for kind, ids in wanted.items():
+        model = models.get(kind)
+        if model is None:
+            continue
+        for obj in db.session.scalars(sa.select(model).where(model.id.in_(ids))):
+            out[(kind, obj.id)] = obj.label
+    return out
+
+
+def page_of(filters: Filters, user) -> tuple[list[Row], bool, int]:
+    """One page of the list: its rows, whether there is a next page, and the total."""
+    query = findings_query(filters, user)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
+    results = db.session.execute(query.offset((filters.page - 1) * PAGE).limit(PAGE + 1)).all()
+    return rows_for(results[:PAGE]), len(results) > PAGE, int(total or 0)
+
+
+def categories(user) -> list[str]:
+    return list(
+        db.session.scalars(
+            scoped(Finding, user)
+            .with_only_columns(Finding.category)
+            .distinct()
+            .order_by(Finding.category)
+        )
+    )
+
+
+# ---- the dashboard -------------------------------------------------------------------------
+
+AGE_BUCKETS = (("0-1", 0, 1), ("1-7", 1, 7), ("7-30", 7, 30), ("30+", 30, None))
+
+
+@dataclass
+class Dashboard:
+    estate_ids: list[int]
+    by_severity: dict[str, int]
+    by_age: dict[str, int]
+    by_department: dict[str, int]
+    open_total: int
+    overdue: list[Row]
+    overdue_total: int
+    vacant_days: int
+    vacant_unvisited: list[tuple[Unit, datetime | None]]
+    vacant_unvisited_total: int
+    renovating: list[tuple[Unit, datetime | None]]
+    renovating_total: int
+    keys: dict[str, int]
+    keys_overdue: int
+    devices: list[tuple[Device, User]]
+    quarantine: int
+    by_category: list[tuple[str, int]]
+    by_building: list[tuple[str, int]]
+    per_day: list[tuple[datetime, int]]
+
+
+def _last_check():
+    """A correlated subquery: the newest check of the outer unit."""
+    return (
+        sa.select(sa.func.max(Check.occurred_at))
+        .where(Check.item_type == "unit", Check.item_id == Unit.id)
+        .scalar_subquery()
+    )
+
+
+def dashboard(user, estate: int | None = None, vacant_days: int = 7, now=None) -> Dashboard:
+    """Everything the supervisor's dashboard shows, for one estate or all the user's."""
+    now = now or utcnow()
+    ids = visible_estate_ids(user)
+    if estate is not None:
+        if estate not in ids:
+            abort(404)
+        ids = [estate]
+    s = db.session
+    open_where = (Finding.estate_id.in_(ids), Finding.status.in_(OPEN_STATUSES))
+
+    by_severity = dict.fromkeys(SEVERITIES, 0)
+    for sev, n in s.execute(
+        sa.select(Finding.severity, sa.func.count()).where(*open_where).group_by(Finding.severity)
+    ):
+        by_severity[sev] = by_severity.get(sev, 0) + n
+    open_total = sum(by_severity.values())
+
+    age_cases = sa.case(
+        *[
+            (
+                sa.and_(
+                    Finding.occurred_at <= now - timedelta(days=lo),
+                    *([Finding.occurred_at > now - timedelta(days=hi)] if hi else []),
+                ),
+                name,
+            )
+            for name, lo, hi in AGE_BUCKETS
+        ],
+        else_="0-1",
+    )
+    by_age = {name: 0 for name, _lo, _hi in AGE_BUCKETS}
+    for bucket, n in s.execute(
+        sa.select(age_cases, sa.func.count()).where(*open_where).group_by(age_cases)
+    ):
+        by_age[bucket] += n
+
+    by_department = {"none": 0, **dict.fromkeys(DEPARTMENTS, 0)}
+    for dept, n in s.execute(
+        sa.select(FindingState.department, sa.func.count())
+        .select_from(Finding)
+        .outerjoin(FindingState, FindingState.finding_id == Finding.id)
+        .where(*open_where)
+        .group_by(FindingState.department)
+    ):
+        by_department[dept or "none"] += n
+
+    overdue_q = (
+        sa.select(Finding, FindingState.department, FindingState.due_at)
+        .join(FindingState, FindingState.finding_id == Finding.id)
+        .where(FindingState.estate_id.in_(ids), FindingState.due_at < now, *open_where)
+    )
+    overdue_total = s.scalar(sa.select(sa.func.count()).select_from(overdue_q.subquery())) or 0
+    overdue = rows_for(s.execute(overdue_q.order_by(FindingState.due_at).limit(8)).all(), now)
+
+    last = _last_check().label("last_check")
+    since = now - timedelta(days=vacant_days)
+    vacant_base = sa.select(Unit, last).where(
+        Unit.estate_id.in_(ids), Unit.active, Unit.status == "vacant"
+    )
+    vacant_sub = vacant_base.subquery()
+    stale = sa.or_(vacant_sub.c.last_check.is_(None), vacant_sub.c.last_check < since)
+    vacant_unvisited_total = (
+        s.scalar(sa.select(sa.func.count()).select_from(vacant_sub).where(stale)) or 0
+    )
+    vacant_unvisited = s.execute(
+        vacant_base.where(sa.or_(last.is_(None), last < since))
+        .order_by(last.asc().nulls_first(), Unit.id)
+        .limit(10)
+    ).all()
+
+    renovating_q = sa.select(Unit, last).where(
+        Unit.estate_id.in_(ids), Unit.active, Unit.status == "renovating"
+    )
+    renovating_total = (
+        s.scalar(
+            sa.select(sa.func.count()).where(
+                Unit.estate_id.in_(ids), Unit.active, Unit.status == "renovating"
+            )
+        )
+        or 0
+    )
+    renovating = s.execute(renovating_q.order_by(last.asc().nulls_first(), Unit.id).limit(10)).all()
+
+    keys = {"out": 0, "disputed": 0}
+    for status, n in s.execute(
+        sa.select(Key.status, sa.func.count())
+        .where(Key.estate_id.in_(ids), Key.active, Key.status.in_(("out", "disputed")))
+        .group_by(Key.status)
+    ):
+        keys[status] = n
+    lend = sa.orm.aliased(KeyEvent)
+    latest_lend = (
+        sa.select(sa.func.max(lend.occurred_at))
+        .where(lend.key_id == Key.id, lend.action == "lend")
+        .correlate(Key)
+        .scalar_subquery()
+    )
+    keys_overdue = (
+        s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Key)
+            .join(KeyEvent, sa.and_(KeyEvent.key_id == Key.id, KeyEvent.occurred_at == latest_lend))
+            .where(
+                Key.estate_id.in_(ids),
+                Key.active,
+                Key.status == "out",
+                KeyEvent.action == "lend",
+                KeyEvent.due_back < now,
+            )
+        )
+        or 0
+    )
+
+    people = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(ids))
+    devices = s.execute(
+        sa.select(Device, User)
+        .join(User, User.id == Device.user_id)
+        .where(
+            Device.user_id.in_(people),
+            Device.revoked_at.is_(None),
+            sa.or_(
+                Device.pending_count > 0,
+                Device.last_sync_at.is_(None),
+                Device.last_sync_at < now - timedelta(hours=24),
+            ),
+        )
+        .order_by(Device.pending_count.desc(), Device.last_sync_at.asc().nulls_first())
+        .limit(10)
+    ).all()
+
+    quarantine = (
+        s.scalar(
+            sa.select(sa.func.count())
+            .select_from(QuarantinedOp)
+            .where(
+                QuarantinedOp.reviewed_at.is_(None),
+                sa.or_(
+                    QuarantinedOp.estate_id.in_(ids),
+                    sa.and_(QuarantinedOp.estate_id.is_(None), QuarantinedOp.user_id.in_(people)),
+                ),
+            )
+        )
+        or 0
+    )
+
+    window = now - timedelta(days=30)
+    recent = (Finding.estate_id.in_(ids), Finding.occurred_at >= window)
+    by_category = [
+        (c, n)
+        for c, n in s.execute(
+            sa.select(Finding.category, sa.func.count())
+            .where(*recent)
+            .group_by(Finding.category)
+            .order_by(sa.func.count().desc(), Finding.category)
+            .limit(8)
+        )
+    ]
+    by_building = [
+        (name, n)
+        for name, n in s.execute(
+            sa.select(Building.name, sa.func.count())
+            .select_from(Finding)
+            .join(Unit, sa.and_(Finding.item_type == "unit", Unit.id == Finding.item_id))
+            .join(Building, Building.id == Unit.building_id)
+            .where(*recent)
+            .group_by(Building.id, Building.name)
+            .order_by(sa.func.count().desc(), Building.name)
+            .limit(8)
+        )
+    ]
+    counts: dict = {}
+    for (at,) in s.execute(sa.select(Finding.occurred_at).where(*recent)):
+        counts[at.date()] = counts.get(at.date(), 0) + 1
+    days = [(now - timedelta(days=29 - i)).date() for i in range(30)]
+    per_day = [(d, counts.get(d, 0)) for d in days]
+
+    return Dashboard(
+        estate_ids=ids,
+        by_severity=by_severity,
+        by_age=by_age,
+        by_department=by_department,
+        open_total=open_total,
+        overdue=overdue,
+        overdue_total=overdue_total,
+        vacant_days=vacant_days,
+        vacant_unvisited=vacant_unvisited,
+        vacant_unvisited_total=vacant_unvisited_total,
+        renovating=renovating,
+        renovating_total=renovating_total,
+        keys=keys,
+        keys_overdue=keys_overdue,
+        devices=devices,
+        quarantine=quarantine,
+        by_category=by_category,
+        by_building=by_building,
+        per_day=per_day,
+    )

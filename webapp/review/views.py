@@ -1,0 +1,324 @@
+"""Supervisor review: the dashboard, the findings list and its exports, a finding's page.
+
+Who may do what: supervisors see and act on every finding of their estates; engineering sees
+and marks fixed what is dispatched to engineering (its home lists those jobs); admins read
+and export but do not act; patrollers and the front desk work from their own screens.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import datetime
+from datetime import time as dtime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user
+
+import webapp.review.timeline  # noqa: F401  (registers the item-timeline provider)
+from webapp.access import roles
+from webapp.extensions import db
+from webapp.models import Estate
+from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
+from webapp.models.sync import Finding, PhotoLink
+from webapp.models.types import utcnow
+from webapp.registry.render import page_or_fragment, wants_fragment
+from webapp.review import export, queries, workflow
+from webapp.review.names import names
+from webapp.scoping import get_scoped, scoped
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+VIEWERS = workflow.VIEW_ROLES
+
+
+@bp.app_context_processor
+def _review_names():
+    return names()
+
+
+def _estates():
+    return db.session.scalars(scoped(Estate).where(Estate.active).order_by(Estate.id)).all()
+
+
+def home_for(user):
+    """The home screen for supervisors (the dashboard) and engineering (its jobs)."""
+    if user.role == "engineering":
+        return engineering_home()
+    return dashboard_page()
+
+
+def _dashboard_context():
+    estate = request.args.get("estate", type=int)
+    days = min(max(request.args.get("days", 7, type=int) or 7, 1), 365)
+    return {
+        "board": queries.dashboard(current_user, estate, days),
+        "estate": estate,
+        "estates": _estates(),
+        "days": days,
+        "now": utcnow(),
+    }
+
+
+def dashboard_page():
+    """Show the dashboard (page, or its panel for htmx polling)."""
+    context = _dashboard_context()
+    if not wants_fragment():
+        from webapp.home.views import estate_summaries
+
+        context["summaries"] = estate_summaries()
+    return page_or_fragment("review/dashboard.html", "review/_dashboard.html", **context)
+
+
+@bp.get("/dashboard")
+@roles("supervisor", "admin")
+def dashboard():
+    """Show the review dashboard, or its panel alone for htmx (polled to stay fresh)."""
+    return dashboard_page()
+
+
+def engineering_home():
+    """Show engineering the jobs dispatched to it that are not yet fixed, oldest due first."""
+    filters = queries.Filters.from_args(request.args)
+    filters.status = request.args.get("status", "dispatched")
+    if filters.status not in ("active", "all", *STATUSES):
+        filters.status = "dispatched"
+    rows, has_next, total = queries.page_of(filters, current_user)
+    from webapp.home.views import estate_summaries
+
+    return render_template(
+        "home/engineering.html",
+        rows=rows,
+        has_next=has_next,
+        total=total,
+        filters=filters,
+        summaries=estate_summaries(),
+    )
+
+
+@bp.get("/findings")
+@roles(*VIEWERS)
+def findings():
+    """List the findings of the user's estates with filters and pages (table alone for htmx)."""
+    filters = queries.Filters.from_args(request.args)
+    rows, has_next, total = queries.page_of(filters, current_user)
+    return page_or_fragment(
+        "review/findings.html",
+        "review/_findings_table.html",
+        rows=rows,
+        has_next=has_next,
+        total=total,
+        filters=filters,
+        estates=_estates(),
+        categories=queries.categories(current_user),
+        severities=SEVERITIES,
+        statuses=STATUSES,
+        departments=DEPARTMENTS,
+        can_bulk=current_user.role == "supervisor",
+    )
+
+
+@bp.get("/findings.<any(csv, xlsx):fmt>")
+@roles(*VIEWERS, scope={"fmt": "plain"})
+def findings_export(fmt: str):
+    """Download every finding the list's filters select (all pages) as CSV or XLSX."""
+    filters = queries.Filters.from_args(request.args)
+    results = db.session.execute(queries.findings_query(filters, current_user)).all()
+    rows = queries.rows_for(results)
+    tz = get_timezone()
+    if fmt == "csv":
+        data, mime = export.to_csv(rows, tz), export.CSV_MIME
+    else:
+        data, mime = export.to_xlsx(rows, tz), export.XLSX_MIME
+    name = f"findings-{time.strftime('%Y%m%d')}.{fmt}"
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+def _finding(finding_id: str) -> Finding:
+    finding = get_scoped(Finding, finding_id)
+    if not workflow.can_view(current_user, db.session, finding):
+        abort(404)
+    return finding
+
+
+def _detail_context(finding: Finding, errors: dict | None = None) -> dict:
+    state = db.session.get(workflow.FindingState, finding.id)
+    events = db.session.scalars(
+        sa.select(FindingEvent)
+        .where(FindingEvent.finding_id == finding.id)
+        .order_by(FindingEvent.at, FindingEvent.id)
+    ).all()
+    row = queries.rows_for(
+        [(finding, state.department if state else None, state.due_at if state else None)]
+    )[0]
+    return {
+        "finding": finding,
+        "row": row,
+        "state": state,
+        "events": events,
+        "moves": workflow.allowed_moves(current_user, db.session, finding),
+        "can_comment": workflow.can_comment(current_user, db.session, finding),
+        "can_set_due": current_user.role == "supervisor",
+        "departments": DEPARTMENTS,
+        "before_photos": _photos("finding", [finding.id]),
+        "after_photos": _after_photos(finding, state),
+        "errors": errors or {},
+    }
+
+
+def _photos(record_type: str, ids: list[str]) -> list[str]:
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(PhotoLink.sha256)
+            .where(PhotoLink.record_type == record_type, PhotoLink.record_id.in_(ids))
+            .order_by(PhotoLink.id)
+        )
+    )
+
+
+def _after_photos(finding: Finding, state) -> list[str]:
+    """Photos of checks of the same item made after the finding was marked fixed."""
+    from webapp.models.sync import Check
+
+    if not finding.item_type:
+        return []
+    fixed_at = db.session.scalar(
+        sa.select(sa.func.min(FindingEvent.at)).where(
+            FindingEvent.finding_id == finding.id, FindingEvent.to_status == "fixed"
+        )
+    )
+    if fixed_at is None:
+        return []
+    checks = db.session.scalars(
+        sa.select(Check.id).where(
+            Check.item_type == finding.item_type,
+            Check.item_id == finding.item_id,
+            Check.occurred_at >= fixed_at,
+        )
+    ).all()
+    return _photos("check", list(checks))
+
+
+@bp.get("/findings/<finding_id>")
+@roles(*VIEWERS, scope={"finding_id": "finding"})
+def finding(finding_id: str):
+    """Show one finding: what was seen, its photos, its trail, and the moves open to the user."""
+    finding = _finding(finding_id)
+    return render_template("review/finding.html", **_detail_context(finding))
+
+
+def _parse_due(text: str | None):
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise workflow.WorkflowError("due", _("Give the due date as YYYY-MM-DD.")) from None
+    # Due at the end of that day in the reader's zone.
+    return datetime.combine(day, dtime(23, 59), tzinfo=get_timezone())
+
+
+def _back(finding: Finding):
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target, code=303)
+    return redirect(url_for("review.finding", finding_id=finding.id), code=303)
+
+
+def _refuse(finding: Finding, error: workflow.WorkflowError):
+    db.session.rollback()
+    finding = _finding(finding.id)
+    return render_template(
+        "review/finding.html", **_detail_context(finding, {error.field: str(error.message)})
+    ), 422
+
+
+@bp.post("/findings/<finding_id>/move")
+@roles("supervisor", "engineering", scope={"finding_id": "finding"})
+def move(finding_id: str):
+    """Move a finding along its workflow (dispatch, fixed, re-inspected, closed, reopened)."""
+    finding = _finding(finding_id)
+    try:
+        due_at = _parse_due(request.form.get("due"))
+        workflow.move(
+            db.session,
+            current_user,
+            finding,
+            request.form.get("to", ""),
+            department=request.form.get("department") or None,
+            due_at=due_at,
+            note=request.form.get("note", "")[:4000],
+        )
+    except workflow.WorkflowError as error:
+        return _refuse(finding, error)
+    db.session.commit()
+    flash(_("Finding moved to “%(status)s”.", status=names()["status_names"][finding.status]), "ok")
+    return _back(finding)
+
+
+@bp.post("/findings/<finding_id>/comments")
+@roles("supervisor", "engineering", scope={"finding_id": "finding"})
+def add_comment(finding_id: str):
+    """Add a comment to a finding's trail."""
+    finding = _finding(finding_id)
+    try:
+        workflow.comment(db.session, current_user, finding, request.form.get("body", ""))
+    except workflow.WorkflowError as error:
+        return _refuse(finding, error)
+    db.session.commit()
+    return _back(finding)
+
+
+@bp.post("/findings/<finding_id>/due")
+@roles("supervisor", scope={"finding_id": "finding"})
+def set_due(finding_id: str):
+    """Set or clear a finding's due date."""
+    finding = _finding(finding_id)
+    try:
+        workflow.set_due(db.session, current_user, finding, _parse_due(request.form.get("due")))
+    except workflow.WorkflowError as error:
+        return _refuse(finding, error)
+    db.session.commit()
+    return _back(finding)
+
+
+@bp.post("/findings/bulk")
+@roles("supervisor")
+def bulk():
+    """Apply one move to the findings ticked in the list; each is checked and audited alone."""
+    ids = request.form.getlist("ids")[:500]
+    to = request.form.get("to", "")
+    department = request.form.get("department") or None
+    found = db.session.scalars(scoped(Finding).where(Finding.id.in_(ids))).all() if ids else []
+    moved = skipped = 0
+    try:
+        due_at = _parse_due(request.form.get("due"))
+    except workflow.WorkflowError:
+        due_at = None
+    for finding in found:
+        try:
+            with db.session.begin_nested():
+                workflow.move(
+                    db.session, current_user, finding, to, department=department, due_at=due_at
+                )
+            moved += 1
+        except workflow.WorkflowError:
+            skipped += 1
+    skipped += len(set(ids)) - len(found)
+    db.session.commit()
+    if moved:
+        flash(_("%(n)d findings moved.", n=moved), "ok")
+    if skipped:
+        flash(
+            _("%(n)d findings could not make that move and were left as they were.", n=skipped),
+            "warn",
+        )
+    target = request.form.get("next", "")
+    if not (target.startswith("/") and not target.startswith("//")):
+        target = url_for("review.findings")
+    return redirect(target, code=303)
