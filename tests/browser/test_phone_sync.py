@@ -11,7 +11,7 @@ from PIL import Image
 
 from sync import photos as blob_files
 from tests.browser import support
-from tests.browser.conftest import log_in, wait_for_control
+from tests.browser.conftest import log_in
 from webapp.extensions import db
 from webapp.models import Device, LabelCode, Unit, utcnow
 from webapp.models.sync import Check, PhotoBlob, PhotoLink
@@ -110,10 +110,14 @@ def _online(ctx) -> None:
 
 
 def _log_in_and_pull(page, username: str = "patrol") -> None:
+    page.goto("/app")  # the service worker installs while we log in
     log_in(page, username)
     _until(page, READY)
     page.goto("/app")
-    wait_for_control(page)
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
 
 
 def _record_check(page, photo: str | None, result: str = "ok", note: str = "") -> None:
@@ -182,11 +186,11 @@ def test_twenty_checks_offline_across_reload_and_restart_all_reach_the_server(
         assert unit["label"] in page.locator("#item-title").inner_text()
         _record_check(page, camera_photo, result="issue" if i % 5 == 0 else "ok")
         # The item's history on the phone marks the entry as waiting.
-        assert page.locator("#phone-history .phone-entry.is-pending").count() >= 1
+        page.locator("#phone-history .phone-entry.is-pending").first.wait_for()
 
     entries = page.evaluate(OUTBOX)
     assert len(entries) == 20
-    assert page.locator("#sync-chip").get_attribute("data-pending") == "20"
+    page.wait_for_selector("#sync-chip[data-pending='20']")
     op_ids = {e["op_id"]: e["payload"]["photos"] for e in entries}
     assert all(len(shas) == 1 for shas in op_ids.values())
 
@@ -293,6 +297,7 @@ def test_a_refused_entry_stays_on_screen_until_marked_seen_and_blocks_logout(pag
     page.locator("[data-refused]").wait_for(state="detached")
     page.reload()
     _until(page, READY)
+    page.wait_for_selector("#sync-chip[data-state='ok']")
     assert page.locator("[data-refused]").count() == 0
     assert page.evaluate(OUTBOX) == []
 
@@ -339,3 +344,78 @@ def test_an_expired_cursor_pulls_a_fresh_snapshot_and_keeps_the_outbox(page):
     assert result["outbox"] == 1
     assert result["status"]["items"] >= 24
     assert result["status"]["waitingForOthers"] == 1
+
+
+def test_recording_online_and_offline_on_a_phone_screen(page, context, live_server, camera_photo):
+    """On the server's item page, does a finding go straight to the server; offline, does the
+    item page show pending entries, and do the record form, the indicator and its panel fit
+    390 x 844 with thumb-sized targets? (ROUNDS_SCREENSHOTS saves the screens to look at.)"""
+    app = live_server.app
+    online_unit, offline_unit = _units(app, 2, skip=3)
+    shots = support.screenshot_dir()
+    _log_in_and_pull(page)
+
+    # Online: the server's item page carries the recorder and this phone's entries.
+    page.goto(f"/q/{online_unit['code']}")
+    page.locator("#record").wait_for(state="visible")
+    page.click("#record [data-kind=finding]")
+    page.locator("#record .choice-high").click()
+    page.select_option("#record-category", "leak")
+    page.fill("#record-note", "天花板滲水，已通知工程部")
+    page.set_input_files("[data-record-photo]", camera_photo)
+    page.wait_for_function("() => document.querySelector('.record-form').dataset.photos === '1'")
+    page.click(".record-save")
+    _until(
+        page, "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
+    )
+    page.reload()
+    page.locator("#phone-history .phone-entry.is-applied").wait_for()
+    if shots:
+        page.screenshot(path=str(shots / "phone-online-item-390x844.png"), full_page=True)
+    with app.app_context():
+        from webapp.models.sync import Finding
+
+        finding = db.session.scalar(
+            sa.select(Finding).where(Finding.note == "天花板滲水，已通知工程部")
+        )
+        assert finding is not None and finding.category == "leak" and finding.severity == "high"
+
+    # Offline: two checks wait on the phone; the item page marks them.
+    _offline(context)
+    page.goto(f"/q/{offline_unit['code']}")
+    _record_check(page, camera_photo, result="issue", note="門口有雜物堆放")
+    _record_check(page, None, result="no_access", note="住戶不在家")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#phone-history .phone-entry.is-pending').length === 2"
+    )
+    page.wait_for_selector("#sync-chip[data-pending='2']")
+    page.evaluate("window.scrollTo(0, 0)")
+    if shots:
+        page.screenshot(path=str(shots / "phone-item-pending-390x844.png"), full_page=True)
+    # The record form, a finding with a photo being prepared.
+    page.click("#record [data-kind=finding]")
+    page.locator("#record .choice-medium").click()
+    page.select_option("#record-category", "signage")
+    page.fill("#record-note", "樓層標識脫落")
+    page.set_input_files("[data-record-photo]", camera_photo)
+    page.wait_for_function("() => document.querySelector('.record-form').dataset.photos === '1'")
+    if shots:
+        page.locator("#record").screenshot(path=str(shots / "phone-record-form-390x844.png"))
+    # The indicator's panel.
+    page.click("#sync-chip")
+    page.locator("#sync-panel").wait_for(state="visible")
+    assert "2" in page.locator("#sync-panel").inner_text()
+    page.evaluate("window.scrollTo(0, 0)")
+    if shots:
+        page.screenshot(path=str(shots / "phone-sync-panel-390x844.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    targets = "#record button, #record .btn, #record .record-choice, #sync-panel .btn, #sync-chip"
+    small = page.evaluate(
+        """(sel) => [...document.querySelectorAll(sel)]
+            .filter((el) => el.offsetParent !== null)
+            .map((el) => [el.textContent.trim(), el.getBoundingClientRect().height])
+            .filter(([, h]) => h < 40)""",
+        targets,
+    )
+    assert small == []
+    _online(context)
