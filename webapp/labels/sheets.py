@@ -92,7 +92,7 @@ TEMPLATES: dict[str, Template] = {
     "address-24": Template(
         "address-24", 70, 37, 3, 8, 0, 0.5, "side", module_px=8, min_module_px=6,
         pad_px=22, text_pad_px=46, code_size=48, small_size=28,
-        text_sizes=(58, 52, 48, 44, 40, 36, 32),
+        text_sizes=(66, 60, 54, 48, 44, 40, 36, 32),
     ),
     # 52.5 x 29.7 mm, 4 x 10 = 40 per A4: small enough for a key tag.
     "key-tag": Template(
