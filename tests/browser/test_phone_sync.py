@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import random
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -360,7 +363,7 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
     page.locator("#record").wait_for(state="visible")
     page.click("#record [data-kind=finding]")
     page.locator("#record .choice-high").click()
-    page.select_option("#record-category", "leak")
+    page.select_option("#record-category", "漏水")
     page.fill("#record-note", "天花板滲水，已通知工程部")
     page.set_input_files("[data-record-photo]", camera_photo)
     page.wait_for_function("() => document.querySelector('.record-form').dataset.photos === '1'")
@@ -378,7 +381,7 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
         finding = db.session.scalar(
             sa.select(Finding).where(Finding.note == "天花板滲水，已通知工程部")
         )
-        assert finding is not None and finding.category == "leak" and finding.severity == "high"
+        assert finding is not None and finding.category == "漏水" and finding.severity == "high"
 
     # Offline: two checks wait on the phone; the item page marks them.
     _offline(context)
@@ -395,7 +398,7 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
     # The record form, a finding with a photo being prepared.
     page.click("#record [data-kind=finding]")
     page.locator("#record .choice-medium").click()
-    page.select_option("#record-category", "signage")
+    page.select_option("#record-category", "標識問題")
     page.fill("#record-note", "樓層標識脫落")
     page.set_input_files("[data-record-photo]", camera_photo)
     page.wait_for_function("() => document.querySelector('.record-form').dataset.photos === '1'")
@@ -409,6 +412,17 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
     if shots:
         page.screenshot(path=str(shots / "phone-sync-panel-390x844.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The last resort: everything unsynced, photos included, as one JSON file.
+    with page.expect_download() as download:
+        page.click("#sync-panel [data-export]")
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported["format"] == "rounds-unsynced/1"
+    assert sorted(op["payload"]["note"] for op in exported["ops"]) == [
+        "住戶不在家",
+        "門口有雜物堆放",
+    ]
+    (photo,) = exported["photos"].values()
+    assert photo["mime"] == "image/jpeg" and base64.b64decode(photo["base64"])[:2] == b"\xff\xd8"
     targets = "#record button, #record .btn, #record .record-choice, #sync-panel .btn, #sync-chip"
     small = page.evaluate(
         """(sel) => [...document.querySelectorAll(sel)]
