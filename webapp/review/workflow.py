@@ -24,7 +24,7 @@ from webapp.models.types import utcnow
 # status -> the statuses it may move to
 MOVES: dict[str, tuple[str, ...]] = {
     "open": ("dispatched", "closed"),
-    "dispatched": ("dispatched", "fixed", "closed"),
+    "dispatched": ("fixed", "dispatched", "closed"),
     "fixed": ("reinspected", "reopened"),
     "reinspected": ("closed", "reopened"),
     "closed": ("reopened",),

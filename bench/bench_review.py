@@ -1,0 +1,269 @@
+"""Review rows: p50/p95 server time of the dashboard, the findings list and a unit's timeline.
+
+The estates and their registry come from ``build_demo`` (5 x 2,000 units by default); a year of
+patrol history is then written straight into the tables in bulk at company density — every
+unit under renovation checked daily, vacant units every third day, every sign twice a day,
+~15 findings a day per estate walked through the workflow — because pushing that through the
+sync merge would take the bench far longer than the queries it measures. Sizes can be set
+with REVIEW_BENCH_ESTATES / _UNITS / _DAYS. Times are measured through the test client, so they
+are the server's time without the network.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import time
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import g
+
+from bench.common import Row, bench_app
+from webapp.demo import DemoOptions, build_demo
+from webapp.extensions import db
+
+ESTATES = int(os.environ.get("REVIEW_BENCH_ESTATES", 5))
+UNITS = int(os.environ.get("REVIEW_BENCH_UNITS", 2000))
+DAYS = int(os.environ.get("REVIEW_BENCH_DAYS", 365))
+CATEGORIES = ["漏水", "照明故障", "門窗損壞", "雜物堆放", "電梯故障", "牆面剝落", "排水堵塞"]
+
+
+def _history(days: int, seed: int = 7) -> dict[str, int]:
+    """Write ``days`` of checks, findings and workflow steps for every estate, in bulk."""
+    from webapp.models import Sign, Unit, User
+    from webapp.models.review import DEPARTMENTS, FindingEvent, FindingState
+    from webapp.models.sync import Check, Finding
+    from webapp.models.types import utcnow
+
+    rng = random.Random(seed)
+    s = db.session
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    patrols = list(s.scalars(sa.select(User.id).where(User.role == "patroller")))
+    boss = s.scalar(sa.select(User.id).where(User.role == "supervisor"))
+    units = s.execute(sa.select(Unit.id, Unit.estate_id, Unit.status)).all()
+    signs = s.execute(sa.select(Sign.id, Sign.estate_id)).all()
+    counts = {"checks": 0, "findings": 0, "steps": 0}
+    check_rows, finding_rows, state_rows, step_rows = [], [], [], []
+
+    def flush():
+        for table, batch in (
+            (Check.__table__, check_rows),
+            (Finding.__table__, finding_rows),
+            (FindingState.__table__, state_rows),
+            (FindingEvent.__table__, step_rows),
+        ):
+            if batch:
+                s.execute(sa.insert(table), batch)
+                batch.clear()
+
+    def check(at, estate_id, kind, item_id):
+        check_rows.append(
+            {
+                "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "op_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "user_id": rng.choice(patrols),
+                "occurred_at": at,
+                "received_at": at,
+                "clock_skewed": False,
+                "retired_code": False,
+                "estate_id": estate_id,
+                "item_type": kind,
+                "item_id": item_id,
+                "code": "",
+                "method": "scan",
+                "result": "ok" if rng.random() < 0.95 else "issue",
+                "answers": {},
+            }
+        )
+
+    estates = sorted({e for _u, e, _s in units})
+    for day in range(days, 0, -1):
+        base = now - timedelta(days=day)
+        for uid, eid, status in units:
+            if status == "renovating" or (status == "vacant" and (uid + day) % 3 == 0):
+                check(base + timedelta(hours=9, minutes=rng.randint(0, 180)), eid, "unit", uid)
+        for sid, eid in signs:
+            check(base + timedelta(hours=8, minutes=rng.randint(0, 90)), eid, "sign", sid)
+            check(base + timedelta(hours=15, minutes=rng.randint(0, 90)), eid, "sign", sid)
+        for eid in estates:
+            estate_units = [u for u in units if u[1] == eid]
+            for _ in range(rng.randint(10, 20)):
+                uid = rng.choice(estate_units)[0]
+                fid = str(uuid.UUID(int=rng.getrandbits(128)))
+                at = base + timedelta(hours=rng.randint(8, 18))
+                age = day
+                status = "open"
+                if age > 1 and rng.random() < 0.9:
+                    status = rng.choice(["dispatched", "fixed", "closed", "closed", "closed"])
+                    if age < 14:
+                        status = rng.choice(["dispatched", "fixed", "reinspected"])
+                finding_rows.append(
+                    {
+                        "id": fid,
+                        "op_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                        "user_id": rng.choice(patrols),
+                        "occurred_at": at,
+                        "received_at": at,
+                        "clock_skewed": False,
+                        "retired_code": False,
+                        "estate_id": eid,
+                        "item_type": "unit",
+                        "item_id": uid,
+                        "severity": rng.choice(["low", "medium", "medium", "high", "critical"]),
+                        "category": rng.choice(CATEGORIES),
+                        "note": "巡查發現，已拍照記錄",
+                        "status": status,
+                    }
+                )
+                if status != "open":
+                    dept = rng.choice(DEPARTMENTS)
+                    due = at + timedelta(days=rng.choice([2, 3, 7, 14]))
+                    state_rows.append(
+                        {
+                            "finding_id": fid,
+                            "estate_id": eid,
+                            "department": dept,
+                            "due_at": due,
+                            "updated_at": at,
+                        }
+                    )
+                    path = {"dispatched": ["dispatched"], "fixed": ["dispatched", "fixed"]}.get(
+                        status, ["dispatched", "fixed", "reinspected", "closed"]
+                    )
+                    if status == "reinspected":
+                        path = path[:3]
+                    prev = "open"
+                    for i, step in enumerate(path):
+                        step_rows.append(
+                            {
+                                "finding_id": fid,
+                                "estate_id": eid,
+                                "at": at + timedelta(hours=2 + 24 * i),
+                                "actor_id": boss,
+                                "kind": "transition",
+                                "from_status": prev,
+                                "to_status": step,
+                                "department": dept if step == "dispatched" else None,
+                                "body": "",
+                            }
+                        )
+                        prev = step
+        counts["checks"] += len(check_rows)
+        counts["findings"] += len(finding_rows)
+        counts["steps"] += len(step_rows)
+        flush()
+        if day % 30 == 0:
+            s.commit()
+    s.commit()
+    return counts
+
+
+def _login(client, username="supervisor"):
+    from tests.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    client.post(
+        "/login",
+        data={"username": username, "password": f"{username}-demo", "csrf_token": token},
+    )
+    g.pop("csrf_token", None)
+
+
+def _times(client, url: str, n: int, headers=None) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of ``n`` requests (SQLite runs in this process, so CPU time holds
+    the queries too, and is what a busy shared host disturbs least)."""
+    client.get(url, headers=headers)  # warm
+    wall, cpu = [], []
+    for _ in range(n):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        response = client.get(url, headers=headers)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        assert response.status_code == 200, (url, response.status_code)
+    return wall, cpu
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+def rows() -> list[Row]:
+    from webapp.models import LabelCode, Unit
+    from webapp.models.sync import Check
+
+    out = []
+    size = f"{ESTATES} x {UNITS:,} x {DAYS} d"
+    with bench_app() as app:
+        started = time.perf_counter()
+        build_demo(db.session, DemoOptions(estates=ESTATES, units_per_estate=UNITS, days=0))
+        db.session.commit()
+        registry_s = time.perf_counter() - started
+        started = time.perf_counter()
+        counts = _history(DAYS)
+        history_s = time.perf_counter() - started
+        # Fresh statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) would keep.
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+        busiest = db.session.execute(
+            sa.select(Check.item_id, sa.func.count())
+            .where(Check.item_type == "unit")
+            .group_by(Check.item_id)
+            .order_by(sa.func.count().desc())
+            .limit(1)
+        ).first()
+        code = db.session.scalar(
+            sa.select(LabelCode.code).where(
+                LabelCode.item_type == "unit", LabelCode.item_id == busiest[0], LabelCode.active
+            )
+        )
+        assert db.session.get(Unit, busiest[0]) is not None
+        client = app.test_client()
+        _login(client)
+        n = 40
+        hx = {"HX-Request": "true"}
+        cases = [
+            ("dashboard, the supervisor's estate", "/", None),
+            ("dashboard panel (htmx poll)", "/review/dashboard", hx),
+            ("findings list, page 1 (not closed)", "/review/findings", None),
+            ("findings list, all, page 40", "/review/findings?status=all&page=40", hx),
+            ("findings list, high + overdue", "/review/findings?severity=high&overdue=1", hx),
+            (f"unit timeline, busiest unit ({busiest[1]} checks)", f"/q/{code}", None),
+        ]
+        for name, url, headers in cases:
+            wall, cpu = _times(client, url, n, headers)
+            for label, times in (("", wall), (" CPU", cpu)):
+                p95 = _pct(times, 0.95)
+                out.append(
+                    Row(f"{name}{label} p50 [{size}]", statistics.median(times) * 1000, "ms")
+                )
+                out.append(
+                    Row(
+                        f"{name}{label} p95 [{size}]",
+                        p95 * 1000,
+                        "ms",
+                        target="<= 200 ms",
+                        met=p95 <= 0.2,
+                    )
+                )
+        csv_times, _cpu = _times(client, "/review/findings.csv?status=all", 3)
+        out.append(
+            Row(
+                f"findings CSV export, all {counts['findings']:,} [{size}]",
+                statistics.median(csv_times) * 1000,
+                "ms",
+            )
+        )
+        out.append(Row(f"build registry (demo, {ESTATES} x {UNITS:,} units)", registry_s, "s"))
+        out.append(
+            Row(
+                f"write {counts['checks']:,} checks, {counts['findings']:,} findings, "
+                f"{counts['steps']:,} steps ({DAYS} d)",
+                history_s,
+                "s",
+            )
+        )
+    return out
