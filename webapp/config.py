@@ -83,6 +83,9 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        # Set on every app: Flask-Limiter keeps "enabled" on its one shared instance, so an
+        # app that turned it off would otherwise leave it off for the next app made.
+        "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "5 per minute",
