@@ -433,3 +433,80 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
     )
     assert small == []
     _online(context)
+
+
+def test_background_sync_drains_the_outbox_with_no_page_open(page, context, live_server):
+    """With no page of the app open, does the service worker's Background Sync send the
+    outbox (Chromium; the event is fired through DevTools as the browser would)?"""
+    app = live_server.app
+    (unit,) = _units(app, 1, skip=5)
+    _log_in_and_pull(page)
+    _offline(context)
+    page.goto(f"/q/{unit['code']}")
+    _record_check(page, None, note="background sync")
+    blank = context.new_page()
+    page.close()  # no page of the app is left to drain the outbox
+    page = blank
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    _online(context)
+    for _ in range(50):
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    registration = next(r for r in registrations if r["scopeURL"].startswith(live_server.url))
+    found = None
+    with app.app_context():
+        # Fired as the browser does, again after a failure (the worker may still see no network
+        # for a moment after it returns; a failed sync event asks for a retry).
+        for _ in range(20):
+            cdp.send(
+                "ServiceWorker.dispatchSyncEvent",
+                {
+                    "origin": live_server.url,
+                    "registrationId": registration["registrationId"],
+                    "tag": "rounds-outbox",
+                    "lastChance": False,
+                },
+            )
+            for _ in range(10):
+                db.session.rollback()
+                found = db.session.scalar(sa.select(Check).where(Check.note == "background sync"))
+                if found is not None:
+                    break
+                page.wait_for_timeout(100)
+            if found is not None:
+                break
+    assert found is not None
+
+
+def test_the_store_reopens_when_the_indexeddb_connection_is_lost(page):
+    """When iOS drops the IndexedDB connection mid-use, does the store reopen and carry on?"""
+    _log_in_and_pull(page)
+    answer = page.evaluate(
+        """async () => {
+          const store = await import('/static/build/store.js');
+          const real = IDBDatabase.prototype.transaction;
+          let thrown = 0;
+          IDBDatabase.prototype.transaction = function (...args) {
+            if (thrown++ === 0) {
+              throw new DOMException(
+                'Connection to Indexed Database server lost. Refresh the page to try again',
+                'UnknownError');
+            }
+            return real.apply(this, args);
+          };
+          try {
+            return {device: await store.getMeta('device_id'), thrown};
+          } finally {
+            IDBDatabase.prototype.transaction = real;
+          }
+        }"""
+    )
+    assert answer["thrown"] >= 2  # it failed once, and was opened and tried again
+    assert answer["device"]
