@@ -321,6 +321,24 @@ async function runOnce() {
 
 let running = null;
 let again = false;
+const LOCK_WAIT_MS = 20_000;
+
+/**
+ * One sync at a time across tabs and the worker (Web Locks). A holder that never lets go (a
+ * frozen tab) must not stop the outbox: after a while we go without the lock — ops are
+ * idempotent, the worst case is a `duplicate` answer.
+ */
+async function underLock(fn) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return fn();
+  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(LOCK_WAIT_MS) : undefined;
+  try {
+    return await locks.request("rounds-sync", signal ? { signal } : {}, fn);
+  } catch (error) {
+    if (error && (error.name === "AbortError" || error.name === "TimeoutError")) return fn();
+    throw error;
+  }
+}
 
 /** Sync now (push, then pull). Calls while one runs make it go round once more. */
 export function sync() {
@@ -333,8 +351,7 @@ export function sync() {
     try {
       do {
         again = false;
-        const locks = globalThis.navigator?.locks;
-        result = locks ? await locks.request("rounds-sync", runOnce) : await runOnce();
+        result = await underLock(runOnce);
       } while (again);
     } finally {
       running = null;
