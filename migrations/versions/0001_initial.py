@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 19:09:09.765196
+Create Date: 2026-11-27 19:39:28.452180
 
 """
 from alembic import op
@@ -172,6 +172,25 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_uploader_user_id_user')),
     sa.PrimaryKeyConstraint('sha256', 'user_id', name=op.f('pk_photo_uploader'))
     )
+    op.create_table('round_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('signage', 'renovation', 'vacant', 'custom', name='round_kind', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('slots', sa.JSON(), nullable=False),
+    sa.Column('period_days', sa.Integer(), nullable=False),
+    sa.Column('anchor', sa.Date(), nullable=False),
+    sa.Column('items', sa.JSON(), nullable=False),
+    sa.Column('checklist_version', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_round_template_estate_id_estate')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round_template'))
+    )
+    with op.batch_alter_table('round_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_round_template_estate_id'), ['estate_id'], unique=False)
+
     op.create_table('user_estate',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('estate_id', sa.Integer(), nullable=False),
@@ -242,6 +261,41 @@ def upgrade():
         batch_op.create_index('ix_finding_item', ['item_type', 'item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_user_id'), ['user_id'], unique=False)
+
+    op.create_table('round_checklist',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('items', sa.JSON(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_round_checklist_created_by_id_user')),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_round_checklist_estate_id_estate')),
+    sa.ForeignKeyConstraint(['template_id'], ['round_template.id'], name=op.f('fk_round_checklist_template_id_round_template')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round_checklist')),
+    sa.UniqueConstraint('template_id', 'version', name=op.f('uq_round_checklist_template_id'))
+    )
+    with op.batch_alter_table('round_checklist', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_round_checklist_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_round_checklist_template_id'), ['template_id'], unique=False)
+
+    op.create_table('round_window',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('end', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('checkpoints', sa.JSON(), nullable=False),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_round_window_estate_id_estate')),
+    sa.ForeignKeyConstraint(['template_id'], ['round_template.id'], name=op.f('fk_round_window_template_id_round_template')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_round_window')),
+    sa.UniqueConstraint('template_id', 'start', name=op.f('uq_round_window_template_id'))
+    )
+    with op.batch_alter_table('round_window', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_round_window_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_round_window_template_id'), ['template_id'], unique=False)
 
     op.create_table('sign',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -490,6 +544,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sign_building_id'))
 
     op.drop_table('sign')
+    with op.batch_alter_table('round_window', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_round_window_template_id'))
+        batch_op.drop_index(batch_op.f('ix_round_window_estate_id'))
+
+    op.drop_table('round_window')
+    with op.batch_alter_table('round_checklist', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_round_checklist_template_id'))
+        batch_op.drop_index(batch_op.f('ix_round_checklist_estate_id'))
+
+    op.drop_table('round_checklist')
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_finding_user_id'))
         batch_op.drop_index(batch_op.f('ix_finding_occurred_at'))
@@ -507,6 +571,10 @@ def downgrade():
 
     op.drop_table('check_record')
     op.drop_table('user_estate')
+    with op.batch_alter_table('round_template', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_round_template_estate_id'))
+
+    op.drop_table('round_template')
     op.drop_table('photo_uploader')
     with op.batch_alter_table('photo_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_photo_link_sha256'))

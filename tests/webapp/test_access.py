@@ -24,6 +24,7 @@ SAMPLES = {
     "finding": lambda e: db.session.scalar(
         sa.select(Finding.id).where(Finding.estate_id == e).order_by(Finding.id)
     ),
+    "round": lambda e: _round_of(e),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(
         sa.select(User.id)
@@ -33,6 +34,21 @@ SAMPLES = {
         .order_by(User.id)
     ),
 }
+
+
+def _round_of(estate_id):
+    from webapp.models import Estate
+    from webapp.rounds.service import ensure_defaults
+
+    ensure_defaults(db.session, db.session.get(Estate, estate_id))
+    db.session.commit()
+    from webapp.models.rounds import RoundTemplate
+
+    return db.session.scalar(
+        sa.select(RoundTemplate.id).where(RoundTemplate.estate_id == estate_id).order_by(RoundTemplate.id)
+    )
+
+
 # Arguments that name no estate object (a file name, a language, a page number).
 PLAIN = "plain"
 

@@ -1,0 +1,147 @@
+"""The supervisor's rounds pages: the coverage grid, round editing, checklist versions."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tests.webapp.rounds.conftest import add_check
+from webapp.extensions import db
+from webapp.models.rounds import ChecklistVersion, RoundTemplate
+
+
+def _signage_id(app, estate_id):
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(RoundTemplate.id).where(
+                RoundTemplate.estate_id == estate_id, RoundTemplate.kind == "signage"
+            )
+        )
+
+
+def test_grid_shows_statuses_by_building(app, client, auth, seed, rounds):
+    """Does the grid show each checkpoint's status per window, grouped by building?"""
+    from datetime import datetime
+
+    with app.app_context():
+        add_check(rounds[0], datetime.fromisoformat("2025-06-03T09:00:00+08:00"))
+        db.session.commit()
+    auth.login("supervisor")
+    html = client.get(f"/rounds/coverage?estate={seed.estate_ids[0]}&date=2025-06-03").get_data(
+        as_text=True
+    )
+    assert "cov-cell cov-done" in html and "cov-cell cov-missed" in html
+    assert "08:00–12:00" in html and "14:00–18:00" in html
+    assert "cov-group" in html
+    week = client.get(f"/rounds/coverage?estate={seed.estate_ids[0]}&date=2025-06-03&view=week")
+    assert week.status_code == 200
+    assert week.get_data(as_text=True).count('class="cov-day"') >= 14
+
+
+def test_patroller_cannot_open_the_grid(client, auth, seed, rounds):
+    """Is the coverage grid for supervisors only?"""
+    auth.login("patrol")
+    assert client.get("/rounds/coverage").status_code == 403
+
+
+def test_edit_windows_and_reject_bad_times(app, client, auth, seed, rounds):
+    """Can a supervisor change a round's windows, and is a bad time refused with 422?"""
+    tid = _signage_id(app, seed.estate_ids[0])
+    auth.login("supervisor")
+    url = f"/rounds/{tid}"
+    bad = client.post(
+        url,
+        data={
+            "csrf_token": auth.csrf(url),
+            "name": "標識檢查",
+            "start": ["25:00"],
+            "end": ["12:00"],
+            "period_days": "1",
+            "active": "on",
+        },
+    )
+    assert bad.status_code == 422
+    ok = client.post(
+        url,
+        data={
+            "csrf_token": auth.csrf(url),
+            "name": "標識檢查",
+            "start": ["07:30", "22:00"],
+            "end": ["11:30", "02:00"],
+            "period_days": "1",
+            "active": "on",
+        },
+    )
+    assert ok.status_code == 302
+    with app.app_context():
+        slots = db.session.get(RoundTemplate, tid).slots
+    assert slots == [{"start": "07:30", "end": "11:30"}, {"start": "22:00", "end": "02:00"}]
+    body = client.get(
+        f"/api/reports/coverage?estate={seed.estate_ids[0]}&date=2099-01-01"
+    ).get_json()
+    night = [w for w in body["windows"] if w["round"] == tid][1]
+    assert (night["start"], night["end"]) == (
+        "2099-01-01T22:00:00+08:00",
+        "2099-01-02T02:00:00+08:00",
+    )
+
+
+def test_checklist_save_makes_a_new_version(app, client, auth, seed, rounds):
+    """Does saving a checklist add a version and keep the old one readable?"""
+    tid = _signage_id(app, seed.estate_ids[0])
+    auth.login("supervisor")
+    url = f"/rounds/{tid}"
+    response = client.post(
+        f"{url}/checklist",
+        data={
+            "csrf_token": auth.csrf(url),
+            "key": ["state", ""],
+            "zh": ["標識狀態", "是否牢固"],
+            "en": ["Sign state", "Firmly fixed"],
+            "type": ["choice", "yesno"],
+            "critical": ["1"],
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        versions = db.session.scalars(
+            sa.select(ChecklistVersion)
+            .where(ChecklistVersion.template_id == tid)
+            .order_by(ChecklistVersion.version)
+        ).all()
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[1].items[0]["choices"] == versions[0].items[0]["choices"]
+        assert versions[1].items[1] == {
+            "key": "q2",
+            "type": "yesno",
+            "zh": "是否牢固",
+            "en": "Firmly fixed",
+            "critical": True,
+        }
+        assert db.session.get(RoundTemplate, tid).checklist_version == 2
+
+
+def test_renovation_defaults_mark_the_three_major_violations_critical(app, rounds, seed):
+    """Are the three major renovation violations critical in the default checklist?"""
+    with app.app_context():
+        v = db.session.scalar(
+            sa.select(ChecklistVersion)
+            .join(RoundTemplate, RoundTemplate.id == ChecklistVersion.template_id)
+            .where(
+                RoundTemplate.kind == "renovation", RoundTemplate.estate_id == seed.estate_ids[0]
+            )
+        )
+        critical = {i["key"] for i in v.items if i.get("critical")}
+    assert critical == {"load_bearing", "facade", "waterproof"}
+
+
+def test_other_estate_round_is_404(app, client, auth, seed, rounds):
+    """Is another estate's round 404 for GET and POST?"""
+    tid = _signage_id(app, seed.estate_ids[1])
+    auth.login("supervisor")
+    assert client.get(f"/rounds/{tid}").status_code == 404
+    assert (
+        client.post(
+            f"/rounds/{tid}/checklist", data={"csrf_token": auth.csrf("/rounds/")}
+        ).status_code
+        == 404
+    )

@@ -1,0 +1,1 @@
+"""Patrol rounds: templates, windows, checklists and coverage."""

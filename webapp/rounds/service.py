@@ -1,0 +1,323 @@
+"""Rounds against the database: default templates, windows opened from the registry, and
+coverage per window (the rules themselves are in ``rules.py``).
+
+Callers pass an estate they have already scoped; nothing here widens what a user sees.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp import vocab
+from webapp.models import Building, Estate, LabelCode, Sign, Unit
+from webapp.models.rounds import ChecklistVersion, RoundTemplate, RoundWindow
+from webapp.models.sync import Check
+from webapp.rounds import defaults, rules
+
+
+def ensure_defaults(session: Session, estate: Estate) -> list[RoundTemplate]:
+    """Give an estate the default rounds of DOMAIN.md if it has none yet (caller commits)."""
+    have = session.scalars(
+        sa.select(RoundTemplate)
+        .where(RoundTemplate.estate_id == estate.id)
+        .order_by(RoundTemplate.id)
+    ).all()
+    if have:
+        return list(have)
+    made = []
+    for kind, name, slots, period in defaults.ROUNDS:
+        template = RoundTemplate(
+            estate_id=estate.id,
+            kind=kind,
+            name=name,
+            slots=slots,
+            period_days=period,
+            anchor=defaults.ANCHOR,
+            items=[],
+            checklist_version=1,
+        )
+        session.add(template)
+        session.flush()
+        session.add(
+            ChecklistVersion(
+                template_id=template.id,
+                estate_id=estate.id,
+                version=1,
+                items=defaults.CHECKLISTS[kind],
+            )
+        )
+        made.append(template)
+    session.flush()
+    return made
+
+
+def checklist(session: Session, template: RoundTemplate, version: int | None = None):
+    """A version of a template's checklist (default: the current one)."""
+    return session.scalar(
+        sa.select(ChecklistVersion).where(
+            ChecklistVersion.template_id == template.id,
+            ChecklistVersion.version == (version or template.checklist_version),
+        )
+    )
+
+
+def save_checklist(session: Session, template: RoundTemplate, items: list[dict], user_id=None):
+    """Add a new checklist version; older versions stay for answers made on them."""
+    version = (
+        session.scalar(
+            sa.select(sa.func.max(ChecklistVersion.version)).where(
+                ChecklistVersion.template_id == template.id
+            )
+        )
+        or 0
+    ) + 1
+    session.add(
+        ChecklistVersion(
+            template_id=template.id,
+            estate_id=template.estate_id,
+            version=version,
+            items=items,
+            created_by_id=user_id,
+        )
+    )
+    template.checklist_version = version  # touches the template: phones pull it again
+    session.flush()
+    return version
+
+
+@dataclass
+class Point:
+    """A checkpoint as the grid shows it."""
+
+    item_type: str
+    item_id: int
+    code: str = ""
+    label: str = ""
+    building: str = ""
+    building_sort: int = 1 << 30
+    floor: int | None = None
+    status: str = rules.PENDING
+
+
+def checkpoints_now(session: Session, template: RoundTemplate) -> list[list]:
+    """The registry's checkpoints for a round as it stands now, in building and floor order."""
+    order_b = sa.func.coalesce(Building.sort_key, 1 << 30)
+    if template.kind == "signage":
+        rows = session.execute(
+            sa.select(Sign.id)
+            .outerjoin(Building, Building.id == Sign.building_id)
+            .where(Sign.estate_id == template.estate_id, Sign.active)
+            .order_by(order_b, sa.func.coalesce(Sign.floor, -1), Sign.id)
+        ).scalars()
+        return [["sign", i] for i in rows]
+    if template.kind in ("renovation", "vacant"):
+        status = "renovating" if template.kind == "renovation" else "vacant"
+        rows = session.execute(
+            sa.select(Unit.id)
+            .join(Building, Building.id == Unit.building_id)
+            .where(Unit.estate_id == template.estate_id, Unit.active, Unit.status == status)
+            .order_by(order_b, Unit.entrance, Unit.floor, Unit.room)
+        ).scalars()
+        return [["unit", i] for i in rows]
+    return [list(x) for x in template.items]
+
+
+@dataclass
+class WindowCoverage:
+    template: RoundTemplate
+    start: datetime
+    end: datetime
+    points: list[Point] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for p in self.points if p.status == status)
+
+
+def _windows(session, template, day, tz, now, cache) -> list[tuple[rules.Window, datetime, list]]:
+    schedule = rules.Schedule.from_template(template)
+    out = []
+    for window in rules.windows_starting(schedule, day, tz):
+        following = rules.next_start(schedule, window, tz)
+        row = session.scalar(
+            sa.select(RoundWindow).where(
+                RoundWindow.template_id == template.id, RoundWindow.start == window.start
+            )
+        )
+        if row is not None:
+            points = row.checkpoints
+        else:
+            if template.id not in cache:
+                cache[template.id] = checkpoints_now(session, template)
+            points = cache[template.id]
+            if window.start <= now:  # the window has opened: fix its checkpoints
+                session.add(
+                    RoundWindow(
+                        template_id=template.id,
+                        estate_id=template.estate_id,
+                        start=window.start,
+                        end=window.end,
+                        checkpoints=points,
+                    )
+                )
+        out.append((window, following, points))
+    return out
+
+
+_EFFECTIVE = sa.case((Check.clock_skewed, Check.received_at), else_=Check.occurred_at)
+
+
+def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, list[rules.Seen]]:
+    rows = session.execute(
+        sa.select(Check.item_type, Check.item_id, _EFFECTIVE, Check.result).where(
+            Check.estate_id == estate_id,
+            sa.or_(
+                sa.and_(~Check.clock_skewed, Check.occurred_at >= lo, Check.occurred_at < hi),
+                sa.and_(Check.clock_skewed, Check.received_at >= lo, Check.received_at < hi),
+            ),
+        )
+    ).all()
+    out: dict[tuple, list[rules.Seen]] = defaultdict(list)
+    for item_type, item_id, at, result in rows:
+        out[(item_type, item_id)].append(rules.Seen(at, result))
+    return out
+
+
+def _describe(session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
+    out: dict[tuple, Point] = {}
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for t, i in refs:
+        by_type[t].append(i)
+    names = {
+        bid: (name, sort)
+        for bid, name, sort in session.execute(
+            sa.select(Building.id, Building.name, Building.sort_key).where(
+                Building.estate_id == estate_id
+            )
+        ).all()
+    }
+    if by_type.get("sign"):
+        for sid, cat, loc, bid, floor in session.execute(
+            sa.select(Sign.id, Sign.category, Sign.location, Sign.building_id, Sign.floor).where(
+                Sign.estate_id == estate_id
+            )
+        ).all():
+            b = names.get(bid, ("", 1 << 30))
+            out[("sign", sid)] = Point(
+                "sign", sid, "", f"{vocab.zh('sign_category', cat)}·{loc}", b[0], b[1], floor
+            )
+    if by_type.get("unit"):
+        for uid, bid, entrance, floor, room in session.execute(
+            sa.select(Unit.id, Unit.building_id, Unit.entrance, Unit.floor, Unit.room).where(
+                Unit.estate_id == estate_id
+            )
+        ).all():
+            b = names.get(bid, ("", 1 << 30))
+            out[("unit", uid)] = Point(
+                "unit", uid, "", f"{b[0]}-{entrance}單元-{floor}樓-{room}室", b[0], b[1], floor
+            )
+    for t, i, code in session.execute(
+        sa.select(LabelCode.item_type, LabelCode.item_id, LabelCode.code).where(
+            LabelCode.estate_id == estate_id, LabelCode.active
+        )
+    ).all():
+        if (t, i) in out:
+            out[(t, i)].code = code
+    return out
+
+
+def coverage(session: Session, estate: Estate, day: date, now: datetime) -> list[WindowCoverage]:
+    """Every window of the estate's active rounds that starts on ``day`` (estate time)."""
+    return coverage_days(session, estate, [day], now)[day]
+
+
+def coverage_days(
+    session: Session, estate: Estate, days: list[date], now: datetime
+) -> dict[date, list[WindowCoverage]]:
+    """Coverage of several days at once: one read of the checks for the whole span."""
+    tz = estate.timezone
+    templates = session.scalars(
+        sa.select(RoundTemplate)
+        .where(RoundTemplate.estate_id == estate.id, RoundTemplate.active)
+        .order_by(RoundTemplate.id)
+    ).all()
+    cache: dict = {}
+    planned: list[tuple[date, RoundTemplate, rules.Window, datetime, list]] = []
+    for day in days:
+        for template in templates:
+            for window, following, points in _windows(session, template, day, tz, now, cache):
+                planned.append((day, template, window, following, points))
+    session.flush()
+    result: dict[date, list[WindowCoverage]] = {d: [] for d in days}
+    if not planned:
+        return result
+    lo = min(p[2].start for p in planned)
+    hi = max(max(p[3], p[2].end) for p in planned)
+    seen = _seen(session, estate.id, lo, hi)
+    refs = {tuple(x) for p in planned for x in p[4]}
+    described = _describe(session, estate.id, refs)
+    zone = ZoneInfo(tz)
+    for day, template, window, following, points in planned:
+        cov = WindowCoverage(template, window.start.astimezone(zone), window.end.astimezone(zone))
+        for t, i in points:
+            base = described.get((t, i)) or Point(t, i)
+            cov.points.append(
+                Point(
+                    t,
+                    i,
+                    base.code,
+                    base.label,
+                    base.building,
+                    base.building_sort,
+                    base.floor,
+                    rules.status(window, following, seen.get((t, i), ()), now),
+                )
+            )
+        result[day].append(cov)
+    return result
+
+
+def as_api(estate: Estate, day: date, windows: list[WindowCoverage]) -> dict:
+    """The coverage report exactly as API.md shapes it."""
+    return {
+        "estate": estate.id,
+        "date": day.isoformat(),
+        "windows": [
+            {
+                "round": w.template.id,
+                "name": w.template.name,
+                "kind": w.template.kind,
+                "start": w.start.isoformat(),
+                "end": w.end.isoformat(),
+                "expected": len(w.points),
+                "done": w.count(rules.DONE),
+                "late": w.count(rules.LATE),
+                "missed": w.count(rules.MISSED),
+                "no_access": w.count(rules.NO_ACCESS),
+                "checkpoints": [
+                    {"code": p.code, "label": p.label, "status": p.status} for p in w.points
+                ],
+            }
+            for w in windows
+        ],
+    }
+
+
+def trend(session: Session, estate: Estate, last: date, days: int, now: datetime) -> list[dict]:
+    """Per day: expected and each status's count over all windows that start that day."""
+    span = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    by_day = coverage_days(session, estate, span, now)
+    out = []
+    for day in span:
+        row = {"date": day.isoformat(), "expected": 0} | {s: 0 for s in rules.STATUSES}
+        for w in by_day[day]:
+            row["expected"] += len(w.points)
+            for s in rules.STATUSES:
+                row[s] += w.count(s)
+        out.append(row)
+    return out

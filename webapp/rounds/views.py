@@ -1,0 +1,334 @@
+"""Rounds pages and the coverage report: the supervisor's grid, template and checklist editing,
+and ``GET /api/reports/coverage`` (API.md)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp.access import roles
+from webapp.api.openapi import document
+from webapp.errors import api_error
+from webapp.extensions import db
+from webapp.models import Estate, utcnow
+from webapp.models.audit import record
+from webapp.models.rounds import ROUND_KINDS, ChecklistVersion, RoundTemplate
+from webapp.rounds import rules, service
+from webapp.scoping import get_scoped, scoped, visible_estate_ids
+
+bp = Blueprint("rounds", __name__)
+
+ITEM_TYPES = ("yesno", "choice", "number", "text", "photo")
+
+
+def kind_names() -> dict[str, str]:
+    return {
+        "signage": _("Signage check"),
+        "renovation": _("Renovation patrol"),
+        "vacant": _("Vacant-unit patrol"),
+        "custom": _("Custom round"),
+    }
+
+
+def _estate_arg(api: bool):
+    """The ``estate`` query argument as a scoped estate (404 if not the user's)."""
+    raw = request.args.get("estate", "")
+    if not raw.isdigit():
+        ids = visible_estate_ids()
+        if api or not ids:
+            abort(404)
+        raw = str(min(ids))
+    return get_scoped(Estate, int(raw))
+
+
+def _today(estate: Estate) -> date:
+    return utcnow().astimezone(ZoneInfo(estate.timezone)).date()
+
+
+@bp.get("/api/reports/coverage")
+@roles()
+def api_coverage():
+    """Coverage of the windows that start on a date (estate time), per checkpoint."""
+    estate = _estate_arg(api=True)  # scoped object first: another estate's is 404
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return api_error(
+            422, "validation", _("Give the date as YYYY-MM-DD."), {"date": ["YYYY-MM-DD"]}
+        )
+    windows = service.coverage(db.session, estate, day, utcnow())
+    body = service.as_api(estate, day, windows)
+    db.session.commit()  # windows that opened were fixed from the registry
+    return body
+
+
+document(
+    "/api/reports/coverage",
+    {
+        "get": {
+            "summary": "Coverage per round window and checkpoint for one estate day",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "estate", "in": "query", "required": True, "schema": {"type": "integer"}},
+                {
+                    "name": "date",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "format": "date"},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "windows starting that day, each with its checkpoints' status",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "estate": {"type": "integer"},
+                                    "date": {"type": "string", "format": "date"},
+                                    "windows": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "round": {"type": "integer"},
+                                                "name": {"type": "string"},
+                                                "kind": {
+                                                    "type": "string",
+                                                    "enum": list(ROUND_KINDS),
+                                                },
+                                                "start": {"type": "string", "format": "date-time"},
+                                                "end": {"type": "string", "format": "date-time"},
+                                                "expected": {"type": "integer"},
+                                                "done": {"type": "integer"},
+                                                "late": {"type": "integer"},
+                                                "missed": {"type": "integer"},
+                                                "no_access": {"type": "integer"},
+                                                "checkpoints": {
+                                                    "type": "array",
+                                                    "items": {
+                                                        "type": "object",
+                                                        "properties": {
+                                                            "code": {"type": "string"},
+                                                            "label": {"type": "string"},
+                                                            "status": {
+                                                                "type": "string",
+                                                                "enum": list(rules.STATUSES),
+                                                            },
+                                                        },
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "404": {"description": "not an estate of yours"},
+                "422": {"description": "a bad date"},
+            },
+        }
+    },
+)
+
+
+def _grid(days_cov: dict) -> list[dict]:
+    """One section per round: its windows as columns, checkpoints grouped by building and floor."""
+    sections: OrderedDict = OrderedDict()
+    for day, windows in days_cov.items():
+        for w in windows:
+            sec = sections.setdefault(
+                w.template.id, {"template": w.template, "columns": [], "rows": OrderedDict()}
+            )
+            col = len(sec["columns"])
+            sec["columns"].append({"day": day, "window": w})
+            for p in w.points:
+                row = sec["rows"].setdefault((p.item_type, p.item_id), {"point": p, "cells": {}})
+                row["cells"][col] = p.status
+    out = []
+    for sec in sections.values():
+        ordered = sorted(
+            sec["rows"].values(),
+            key=lambda r: (
+                r["point"].building_sort,
+                r["point"].building,
+                r["point"].floor if r["point"].floor is not None else -1,
+                r["point"].label,
+            ),
+        )
+        groups: list[dict] = []
+        for r in ordered:
+            key = (r["point"].building, r["point"].floor)
+            if not groups or groups[-1]["key"] != key:
+                groups.append({"key": key, "building": key[0], "floor": key[1], "rows": []})
+            groups[-1]["rows"].append(r)
+        columns = sec["columns"]
+        for c in columns:
+            w = c["window"]
+            c["done"] = w.count(rules.DONE)
+            c["expected"] = len(w.points)
+        out.append({"template": sec["template"], "columns": columns, "groups": groups})
+    return out
+
+
+@bp.get("/rounds/coverage")
+@roles("supervisor", "admin")
+def coverage_page():
+    """The supervisor's coverage grid: checkpoints by building and floor against windows."""
+    estate = _estate_arg(api=False)
+    service.ensure_defaults(db.session, estate)
+    try:
+        day = date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else None
+    except ValueError:
+        day = None
+    day = day or _today(estate)
+    week = request.args.get("view") == "week"
+    span = [day - timedelta(days=n) for n in range(6, -1, -1)] if week else [day]
+    days_cov = service.coverage_days(db.session, estate, span, utcnow())
+    sections = _grid(days_cov)
+    totals = {s: sum(w.count(s) for ws in days_cov.values() for w in ws) for s in rules.STATUSES}
+    expected = sum(len(w.points) for ws in days_cov.values() for w in ws)
+    db.session.commit()
+    estates = db.session.scalars(scoped(Estate).order_by(Estate.id)).all()
+    return render_template(
+        "rounds/coverage.html",
+        estate=estate,
+        estates=estates,
+        day=day,
+        week=week,
+        sections=sections,
+        statuses=rules.STATUSES,
+        kind_names=kind_names(),
+        totals=totals,
+        expected=expected,
+        prev_day=day - timedelta(days=7 if week else 1),
+        next_day=day + timedelta(days=7 if week else 1),
+    )
+
+
+@bp.get("/rounds/")
+@roles("supervisor", "admin")
+def templates_page():
+    """The estate's rounds, their windows and checklists."""
+    estate = _estate_arg(api=False)
+    templates = service.ensure_defaults(db.session, estate)
+    db.session.commit()
+    estates = db.session.scalars(scoped(Estate).order_by(Estate.id)).all()
+    return render_template(
+        "rounds/templates.html",
+        estate=estate,
+        estates=estates,
+        templates=templates,
+        kind_names=kind_names(),
+    )
+
+
+def _parse_slots(form) -> tuple[list[dict], str | None]:
+    slots = []
+    for start, end in zip(form.getlist("start"), form.getlist("end"), strict=False):
+        if not start.strip() and not end.strip():
+            continue
+        if rules.parse_hm(start) is None or rules.parse_hm(end) is None:
+            return [], _("Give each window's times as HH:MM.")
+        slots.append({"start": start.strip(), "end": end.strip()})
+    if not slots:
+        return [], _("A round needs at least one window.")
+    return slots, None
+
+
+@bp.route("/rounds/<int:template_id>", methods=["GET", "POST"])
+@roles("supervisor", "admin", scope={"template_id": "round"})
+def template_page(template_id: int):
+    """Edit a round: name, windows, how often, active; and its checklist (a new version)."""
+    template = get_scoped(RoundTemplate, template_id)
+    error = None
+    if request.method == "POST":
+        before = {"name": template.name, "slots": template.slots, "period": template.period_days}
+        name = request.form.get("name", "").strip()[:120]
+        slots, error = _parse_slots(request.form)
+        period = request.form.get("period_days", "1")
+        if not name:
+            error = _("Give the round a name.")
+        elif not period.isdigit() or not 1 <= int(period) <= 60:
+            error = _("Repeat every 1 to 60 days.")
+        if error is None:
+            if template.period_days > 1 and len(slots) == 1 and template.slots:
+                slots[0]["days"] = template.slots[0].get("days", 0)
+            template.name = name
+            template.slots = slots
+            template.period_days = int(period)
+            template.active = request.form.get("active") == "on"
+            record(
+                db.session,
+                "round.update",
+                template,
+                actor=current_user,
+                before=before,
+                after={"name": name, "slots": slots, "period": int(period)},
+            )
+            db.session.commit()
+            flash(_("Round saved."), "ok")
+            return redirect(url_for("rounds.template_page", template_id=template.id))
+    current = service.checklist(db.session, template)
+    versions = db.session.scalars(
+        sa.select(ChecklistVersion.version)
+        .where(ChecklistVersion.template_id == template.id)
+        .order_by(ChecklistVersion.version.desc())
+    ).all()
+    return render_template(
+        "rounds/template.html",
+        template=template,
+        checklist=current,
+        versions=versions,
+        item_types=ITEM_TYPES,
+        kind_names=kind_names(),
+        error=error,
+    ), (422 if error else 200)
+
+
+@bp.post("/rounds/<int:template_id>/checklist")
+@roles("supervisor", "admin", scope={"template_id": "round"})
+def checklist_save(template_id: int):
+    """Save the checklist as a new version (answers on older versions stay readable)."""
+    template = get_scoped(RoundTemplate, template_id)
+    items = []
+    form = request.form
+    for n, (zh, en, kind) in enumerate(
+        zip(form.getlist("zh"), form.getlist("en"), form.getlist("type"), strict=False)
+    ):
+        if not zh.strip() and not en.strip():
+            continue
+        if kind not in ITEM_TYPES:
+            abort(422)
+        item = {
+            "key": form.getlist("key")[n] if n < len(form.getlist("key")) else "",
+            "type": kind,
+            "zh": zh.strip()[:120],
+            "en": en.strip()[:120],
+        }
+        item["key"] = item["key"].strip()[:40] or f"q{n + 1}"
+        if str(n) in form.getlist("critical"):
+            item["critical"] = True
+        if str(n) in form.getlist("required"):
+            item["required"] = True
+        old = service.checklist(db.session, template)
+        for o in old.items if old else []:
+            if o.get("key") == item["key"] and o.get("choices") and kind == "choice":
+                item["choices"] = o["choices"]
+                if o.get("ok"):
+                    item["ok"] = o["ok"]
+        items.append(item)
+    version = service.save_checklist(db.session, template, items, current_user.id)
+    record(db.session, "round.checklist", template, actor=current_user, after={"version": version})
+    db.session.commit()
+    flash(_("Checklist saved as version %(v)s.", v=version), "ok")
+    return redirect(url_for("rounds.template_page", template_id=template.id))
