@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import custody
+from sync import chain, custody
 from sync.schemas import PAYLOAD_SCHEMAS, Op, OpSchema
 from webapp.labels.codes import normalize
 from webapp.models import Key, LabelCode
@@ -35,6 +35,9 @@ from webapp.models.sync import (
 )
 
 SKEW_LIMIT = timedelta(minutes=5)
+# An op made offline may sync days later: only a device time further back than this is a
+# clock fault (a time in the future beyond SKEW_LIMIT always is).
+OFFLINE_LIMIT = timedelta(days=7)
 # Plain Core inserts on the tables, one compiled statement each: the hot path of push.
 _OP_INSERT = sa.insert(SyncOp.__table__)
 _CHECK_INSERT = sa.insert(Check.__table__)
@@ -288,7 +291,8 @@ def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -
 
 
 def _skewed(op: Op, now: datetime) -> bool:
-    return abs(now - op.occurred_at) > SKEW_LIMIT
+    """A clock ahead of the server, or further behind than an offline phone plausibly is."""
+    return op.occurred_at - now > SKEW_LIMIT or now - op.occurred_at > OFFLINE_LIMIT
 
 
 def _quarantine(ctx: _Context, raw: Any, exc: Rejected) -> dict:
@@ -508,6 +512,10 @@ def _key_event(ctx: _Context, op: Op):
         flag = e.id in after.inconsistent
         if e.inconsistent != flag:
             e.inconsistent = flag
+    event.unapproved = False
+    event.prev_hash = baseline.head_hash or chain.GENESIS
+    event.hash = chain.seal(event)
+    baseline.head_hash, baseline.head_seq = event.hash, event.seq
     session.add(event)
     if (key.status, key.holder_name, key.holder_type) != (
         after.status,

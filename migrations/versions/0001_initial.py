@@ -456,6 +456,8 @@ def upgrade():
     sa.Column('holder_name', sa.String(length=120), nullable=True),
     sa.Column('holder_type', sa.String(length=20), nullable=True),
     sa.Column('taken_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('head_hash', sa.String(length=64), nullable=True),
+    sa.Column('head_seq', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['key_id'], ['key.id'], name=op.f('fk_key_baseline_key_id_key')),
     sa.PrimaryKeyConstraint('key_id', name=op.f('pk_key_baseline'))
     )
@@ -471,6 +473,9 @@ def upgrade():
     sa.Column('conflict', sa.Boolean(), nullable=False),
     sa.Column('inconsistent', sa.Boolean(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('unapproved', sa.Boolean(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('op_id', sa.String(length=36), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('device_id', sa.String(length=36), nullable=True),

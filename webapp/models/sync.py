@@ -116,6 +116,11 @@ class KeyEvent(_Observed, db.Model):
     # Inconsistent in the history as it stands now (recomputed on every new event).
     inconsistent: Mapped[bool] = mapped_column(default=False)
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # arrival order, breaks ties
+    # An equipment-room key lent without engineering's approval before it (stored, flagged).
+    unapproved: Mapped[bool] = mapped_column(default=False)
+    # Tamper evidence (sync/chain.py): the hash of this key's event before, and this one's.
+    prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    hash: Mapped[str] = mapped_column(sa.String(64), default="")
 
 
 class KeyBaseline(db.Model):
@@ -127,6 +132,9 @@ class KeyBaseline(db.Model):
     holder_name: Mapped[str | None] = mapped_column(sa.String(120))
     holder_type: Mapped[str | None] = mapped_column(sa.String(20))
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The head of the key's event chain: the newest event's hash and seq.
+    head_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    head_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class PhotoBlob(db.Model):
