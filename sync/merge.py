@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import custody
+from sync import chain, custody
 from sync.schemas import PAYLOAD_SCHEMAS, Op, OpSchema
 from webapp.labels.codes import normalize
 from webapp.models import Key, LabelCode
@@ -512,6 +512,10 @@ def _key_event(ctx: _Context, op: Op):
         flag = e.id in after.inconsistent
         if e.inconsistent != flag:
             e.inconsistent = flag
+    event.unapproved = False
+    event.prev_hash = baseline.head_hash or chain.GENESIS
+    event.hash = chain.seal(event)
+    baseline.head_hash, baseline.head_seq = event.hash, event.seq
     session.add(event)
     if (key.status, key.holder_name, key.holder_type) != (
         after.status,
