@@ -322,6 +322,7 @@ def test_an_expired_cursor_pulls_a_fresh_snapshot_and_keeps_the_outbox(page):
         """async () => {
           const store = await import('/static/build/store.js');
           const sync = await import('/static/build/sync.js');
+          await sync.sync();  // let the page's own sync on load finish first
           const gen = await store.getMeta('gen');
           await store.applyPage([{type: 'unit', id: '990002', version: 1, deleted: false,
             data: {estate_id: 1, code: 'STALESTALESTALE0', short_code: 'STALE00',
@@ -491,6 +492,7 @@ def test_the_store_reopens_when_the_indexeddb_connection_is_lost(page):
     answer = page.evaluate(
         """async () => {
           const store = await import('/static/build/store.js');
+          await (await import('/static/build/sync.js')).sync();  // the page's own sync first
           const real = IDBDatabase.prototype.transaction;
           let thrown = 0;
           IDBDatabase.prototype.transaction = function (...args) {
