@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from webapp.items.history import HistoryEntry, provider
+from webapp.items.history import PROVIDERS, HistoryEntry, provider
 from webapp.models import AuditEvent, Key, User
 from webapp.models.review import FindingEvent, FindingState
 from webapp.models.sync import Check, Finding, KeyEvent
@@ -74,7 +74,9 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
             .scalars()
             .all()
         )
-    key_ids = [item.id] if item_type == "key" else []
+    # A key's own custody events are the keys area's to show once it registers its provider.
+    keys_area = any(fn.__module__ == "webapp.keys.history" for fn in PROVIDERS)
+    key_ids = [item.id] if item_type == "key" and not keys_area else []
     if item_type == "unit":
         key_ids = list(session.scalars(sa.select(Key.id).where(Key.unit_id == item.id)))
     loans = []

@@ -13,7 +13,17 @@ from datetime import datetime
 from datetime import time as dtime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -60,6 +70,8 @@ def _dashboard_context():
         "estates": _estates(),
         "days": days,
         "now": utcnow(),
+        # Round coverage is the rounds area's; link to it once that area is installed.
+        "has_rounds": "rounds.coverage_page" in current_app.view_functions,
     }
 
 

@@ -63,9 +63,10 @@ def test_counts_match_the_findings_and_units(app, seed):
 
 
 def test_rounds_section_shows_no_numbers(client, auth, seed):
-    """Does the coverage section say rounds come later, rather than show made-up numbers?"""
+    """Does the coverage section point to the rounds' coverage page, rather than show numbers?"""
     auth.login("supervisor")
     html = client.get("/").get_data(as_text=True)
     section = html.split('id="dash-rounds"', 1)[1].split("</section>", 1)[0]
     assert "巡查路線" in section
+    assert "/rounds/coverage?estate=" in section
     assert "%" not in section
