@@ -359,6 +359,12 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
     shots = support.screenshot_dir()
     _log_in_and_pull(page)
 
+    page.goto("/")
+    page.wait_for_selector("#sync-chip[data-state='ok']")
+    if shots:
+        page.screenshot(path=str(shots / "phone-home-header-390x844.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
     # Online: the server's item page carries the recorder and this phone's entries.
     page.goto(f"/q/{online_unit['code']}")
     page.locator("#record").wait_for(state="visible")
