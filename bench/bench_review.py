@@ -28,6 +28,7 @@ from webapp.extensions import db
 ESTATES = int(os.environ.get("REVIEW_BENCH_ESTATES", 5))
 UNITS = int(os.environ.get("REVIEW_BENCH_UNITS", 2000))
 DAYS = int(os.environ.get("REVIEW_BENCH_DAYS", 365))
+REGIONAL = "regional supervisor"
 CATEGORIES = ["漏水", "照明故障", "門窗損壞", "雜物堆放", "電梯故障", "牆面剝落", "排水堵塞"]
 
 
@@ -221,8 +222,17 @@ def rows() -> list[Row]:
             )
         )
         assert db.session.get(Unit, busiest[0]) is not None
+        from webapp.models import Estate, User
+
+        boss = User(username="boss", role="supervisor", display_name="區域經理")
+        boss.set_password("boss-demo")
+        boss.estates = list(db.session.scalars(sa.select(Estate)))
+        db.session.add(boss)
+        db.session.commit()
         client = app.test_client()
         _login(client)
+        boss_client = app.test_client()
+        _login(boss_client, "boss")
         n = 40
         hx = {"HX-Request": "true"}
         cases = [
@@ -233,8 +243,17 @@ def rows() -> list[Row]:
             ("findings list, high + overdue", "/review/findings?severity=high&overdue=1", hx),
             (f"unit timeline, busiest unit ({busiest[1]} checks)", f"/q/{code}", None),
         ]
+        cases += [
+            (f"{REGIONAL}: dashboard, all {ESTATES} estates", "/", None),
+            (f"{REGIONAL}: findings list, all {ESTATES} estates", "/review/findings", hx),
+        ]
         for name, url, headers in cases:
-            wall, cpu = _times(client, url, n, headers)
+            who = (
+                boss_client
+                if "regional" in name or "all " in name and "estates" in name
+                else client
+            )
+            wall, cpu = _times(who, url, n, headers)
             for label, times in (("", wall), (" CPU", cpu)):
                 p95 = _pct(times, 0.95)
                 out.append(

@@ -287,7 +287,15 @@ def dashboard(user, estate: int | None = None, vacant_days: int = 7, now=None) -
         .join(FindingState, FindingState.finding_id == Finding.id)
         .where(FindingState.estate_id.in_(ids), FindingState.due_at < now, *open_where)
     )
-    overdue_total = s.scalar(sa.select(sa.func.count()).select_from(overdue_q.subquery())) or 0
+    overdue_total = (
+        s.scalar(
+            sa.select(sa.func.count())
+            .select_from(FindingState)
+            .join(Finding, Finding.id == FindingState.finding_id)
+            .where(FindingState.estate_id.in_(ids), FindingState.due_at < now, *open_where)
+        )
+        or 0
+    )
     overdue = rows_for(s.execute(overdue_q.order_by(FindingState.due_at).limit(8)).all(), now)
 
     last = _last_check().label("last_check")
