@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from webapp.extensions import db
 from webapp.labels.codes import mint
 from webapp.models import Building, Estate, Key, Sign, Unit, User
+from webapp.rounds.demo import push_round_history
 from webapp.vocab import OWNER_KEY_KINDS
 
 ESTATE_NAMES = ["翠湖花園", "港灣豪庭", "松柏山莊", "雲景新城", "金禾苑", "錦繡華庭"]
@@ -238,6 +239,7 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
         result.estates.append(build_estate(session, index, options, rng))
     result.users = build_users(session, result.estates)
     result.counts.update(push_history(session, result, options.days, rng))
+    result.counts.update(push_round_history(session, result, options.days, rng))
     for model in (Estate, Building, Unit, Sign, Key, User):
         result.counts[model.__tablename__] = session.scalar(
             sa.select(sa.func.count()).select_from(model)
