@@ -36,6 +36,8 @@ SEALED = (
     "retired_code",
     "conflict",
     "unapproved",
+    "id_checked",
+    "settled_status",
     "seq",
     "prev_hash",
 )

@@ -4,7 +4,9 @@ A walk starts from the key's baseline (its status before its first synced event)
 counts the events that do not fit: a second lend with no return between, a return while
 the key is in, a lend of a key issued to its owner. Any such event makes the key
 ``disputed``, its holder the latest lend by device time; when a later-arriving event makes
-the history consistent the dispute clears by itself.
+the history consistent the dispute clears by itself. An ``issue`` hands an owner key to its
+owner (status ``issued``); a ``settle`` is a supervisor's resolution of a dispute: the events
+before it stay, and custody starts again from the state the supervisor decided.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Event:
     seq: int  # arrival order: breaks ties between equal device times
     borrower_name: str | None = None
     borrower_type: str | None = None
+    settled_status: str | None = None  # "settle": the state a supervisor decided
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,17 @@ def walk(baseline: tuple[str, str | None, str | None], events: list[Event]) -> C
             if status in ("out", "issued"):
                 bad.add(event.id)
             status, name, kind = "out", event.borrower_name, event.borrower_type
+        elif event.action == "issue":  # an owner key handed to its owner at move-in
+            if status in ("out", "issued"):
+                bad.add(event.id)
+            status, name, kind = "issued", event.borrower_name, "owner"
+        elif event.action == "settle":  # a supervisor resolved a dispute: start again from here
+            bad.clear()
+            latest_lend = None
+            status = event.settled_status or "in"
+            name, kind = (
+                (None, None) if status == "in" else (event.borrower_name, event.borrower_type)
+            )
         else:
             if status == "in":
                 bad.add(event.id)

@@ -265,7 +265,7 @@ def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -
     session = ctx.session
     try:
         with session.begin_nested():
-            prepare = PREPARERS.get(op.type, _key_event)
+            prepare = PREPARERS.get(op.type) or SLOW_PREPARERS.get(op.type, _key_event)
             prepared = prepare(ctx, op)
             session.execute(_OP_INSERT, _op_row(ctx, op, prepared))
             for statement, params in prepared.rows:
@@ -468,14 +468,60 @@ def _finding_create(ctx: _Context, op: Op):
     return _Prepared("applied", _data(ctx, op), estate_id, rows)
 
 
+_ACTIONS = {"key.lend": "lend", "key.return": "return", "key.issue": "issue"}
+APPROVERS = ("engineering", "supervisor", "admin")
+
+
 def _key_event(ctx: _Context, op: Op):
     p = op.payload
     row = _item_for(ctx, op, p["code"], ("key",))
-    session = ctx.session
+    action = _ACTIONS[op.type]
+    fields = {
+        "id": p["id"],
+        "action": action,
+        "borrower_name": p.get("borrower_name"),
+        "borrower_type": p.get("borrower_type"),
+        "purpose": p.get("purpose"),
+        "due_back": p["due_back"].astimezone(UTC) if p.get("due_back") else None,
+        "id_checked": p.get("id_checked"),
+        **_base(ctx, op),
+    }
+    if action == "issue":
+        fields["borrower_name"], fields["borrower_type"] = p["owner_name"], "owner"
+    key, event, conflict = append_key_event(ctx.session, row.item_id, fields, ctx.now)
+    if action == "issue" and key.key_class != "owner":
+        raise Rejected("wrong_item", "Only owner keys are issued to owners.")
+    rows = []
+    if p.get("signature"):
+        rows.append(
+            (
+                _PHOTO_INSERT,
+                {
+                    "sha256": p["signature"],
+                    "record_type": "key_event",
+                    "record_id": p["id"],
+                    "estate_id": key.estate_id,
+                },
+            )
+        )
+        op.payload.setdefault("photos", [p["signature"]])
+    flags = ["unapproved"] if event.unapproved else []
+    data = _data(ctx, op, {"key": {"status": key.status, "holder": key.holder}})
+    if flags:
+        data["flags"] = data.get("flags", []) + flags
+    return _Prepared("conflict" if conflict else "applied", data, key.estate_id, rows)
+
+
+def append_key_event(session: Session, key_id: int, fields: dict, now: datetime):
+    """Append one event to a key's history under the key's row lock: judge custody again,
+    apply the equipment-room approval rule, link the event into the key's hash chain.
+    Returns ``(key, event, conflict)``."""
+    from webapp.models.keys import APPROVAL_WINDOW_HOURS, KeyApproval
+
     # Lock the key: concurrent events on one key are judged one after another.
     key = session.scalars(
         sa.select(Key)
-        .where(Key.id == row.item_id)
+        .where(Key.id == key_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
@@ -486,25 +532,37 @@ def _key_event(ctx: _Context, op: Op):
             status=key.status,
             holder_name=key.holder_name,
             holder_type=key.holder_type,
-            taken_at=ctx.now,
+            taken_at=now,
+            head_seq=0,
         )
         session.add(baseline)
     history = list(session.scalars(sa.select(KeyEvent).where(KeyEvent.key_id == key.id)))
     start = (baseline.status, baseline.holder_name, baseline.holder_type)
     before = custody.walk(start, [_as_event(e) for e in history])
-    action = "lend" if op.type == "key.lend" else "return"
     event = KeyEvent(
-        id=p["id"],
         estate_id=key.estate_id,
         key_id=key.id,
-        action=action,
-        borrower_name=p.get("borrower_name"),
-        borrower_type=p.get("borrower_type"),
-        purpose=p.get("purpose"),
-        due_back=p["due_back"].astimezone(UTC) if p.get("due_back") else None,
         seq=max((e.seq for e in history), default=0) + 1,
-        **_base(ctx, op),
+        **fields,
     )
+    event.unapproved = False
+    if event.action == "lend" and key.key_class == "equipment_room":
+        # Engineering approves before the handover: an unused approval given before the lend.
+        approval = session.scalars(
+            sa.select(KeyApproval)
+            .where(
+                KeyApproval.key_id == key.id,
+                KeyApproval.used_by_event_id.is_(None),
+                KeyApproval.occurred_at <= event.occurred_at,
+                KeyApproval.occurred_at
+                >= event.occurred_at - timedelta(hours=APPROVAL_WINDOW_HOURS),
+            )
+            .order_by(KeyApproval.occurred_at.desc())
+        ).first()
+        if approval is None:
+            event.unapproved = True
+        else:
+            approval.used_by_event_id = event.id
     after = custody.walk(start, [_as_event(e) for e in history] + [_as_event(event)])
     conflict = len(after.inconsistent) > len(before.inconsistent)
     event.conflict = conflict
@@ -512,7 +570,6 @@ def _key_event(ctx: _Context, op: Op):
         flag = e.id in after.inconsistent
         if e.inconsistent != flag:
             e.inconsistent = flag
-    event.unapproved = False
     event.prev_hash = baseline.head_hash or chain.GENESIS
     event.hash = chain.seal(event)
     baseline.head_hash, baseline.head_seq = event.hash, event.seq
@@ -528,8 +585,35 @@ def _key_event(ctx: _Context, op: Op):
             after.holder_type,
         )
     session.flush()
-    data = _data(ctx, op, {"key": {"status": key.status, "holder": key.holder}})
-    return _Prepared("conflict" if conflict else "applied", data, key.estate_id, [])
+    return key, event, conflict
+
+
+def _key_approve(ctx: _Context, op: Op):
+    from webapp.models import User
+    from webapp.models.keys import KeyApproval
+
+    p = op.payload
+    row = _item_for(ctx, op, p["code"], ("key",))
+    user = ctx.session.get(User, ctx.actor.user_id)
+    if user is None or user.role not in APPROVERS:
+        raise Rejected("forbidden", "Only engineering or a supervisor approves a key.")
+    key = ctx.session.get(Key, row.item_id)
+    if key.key_class != "equipment_room":
+        raise Rejected("wrong_item", "Only equipment-room keys need an approval.")
+    ctx.session.add(
+        KeyApproval(
+            id=p["id"],
+            op_id=op.op_id,
+            estate_id=key.estate_id,
+            key_id=key.id,
+            user_id=user.id,
+            borrower_name=p.get("borrower_name"),
+            note=p.get("note") or "",
+            occurred_at=op.occurred_at.astimezone(UTC),
+            received_at=ctx.now,
+        )
+    )
+    return _Prepared("applied", _data(ctx, op), key.estate_id, [])
 
 
 def _as_event(e: KeyEvent) -> custody.Event:
@@ -540,6 +624,7 @@ def _as_event(e: KeyEvent) -> custody.Event:
         seq=e.seq,
         borrower_name=e.borrower_name,
         borrower_type=e.borrower_type,
+        settled_status=e.settled_status,
     )
 
 
@@ -548,3 +633,6 @@ PREPARERS = {
     "check.record": _check_record,
     "finding.create": _finding_create,
 }
+
+# Ops that read and write shared state (a key's history): one savepoint each.
+SLOW_PREPARERS = {"key.approve": _key_approve}

@@ -135,6 +135,27 @@ class KeyLendSchema(Strict):
     )
     purpose = fields.String(required=True, validate=validate.Length(max=200))
     due_back = AwareDateTime(load_default=None, allow_none=True)
+    id_checked = fields.Boolean(load_default=None, allow_none=True)
+
+
+class KeyIssueSchema(Strict):
+    """``key.issue``: an owner key handed to its owner at move-in (status ``issued``)."""
+
+    id = UUIDString(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    owner_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    signature = fields.String(load_default=None, allow_none=True, validate=SHA256)
+
+
+class KeyApproveSchema(Strict):
+    """``key.approve``: engineering approves an equipment-room key's next lend."""
+
+    id = UUIDString(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    borrower_name = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=120)
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=200))
 
 
 class KeyReturnSchema(Strict):
@@ -149,6 +170,8 @@ PAYLOAD_SCHEMAS: dict[str, type[Schema]] = {
     "finding.create": FindingCreateSchema,
     "key.lend": KeyLendSchema,
     "key.return": KeyReturnSchema,
+    "key.issue": KeyIssueSchema,
+    "key.approve": KeyApproveSchema,
 }
 
 

@@ -106,7 +106,7 @@ class KeyEvent(_Observed, db.Model):
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
     key_id: Mapped[int] = mapped_column(sa.ForeignKey("key.id"), index=True)
-    action: Mapped[str] = mapped_column(sa.String(8))  # lend | return
+    action: Mapped[str] = mapped_column(sa.String(8))  # lend | return | issue | settle
     borrower_name: Mapped[str | None] = mapped_column(sa.String(120))
     borrower_type: Mapped[str | None] = mapped_column(sa.String(20))
     purpose: Mapped[str | None] = mapped_column(sa.String(200))
@@ -118,6 +118,8 @@ class KeyEvent(_Observed, db.Model):
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # arrival order, breaks ties
     # An equipment-room key lent without engineering's approval before it (stored, flagged).
     unapproved: Mapped[bool] = mapped_column(default=False)
+    id_checked: Mapped[bool | None] = mapped_column()  # key.lend: the borrower's ID was seen
+    settled_status: Mapped[str | None] = mapped_column(sa.String(16))  # settle: decided state
     # Tamper evidence (sync/chain.py): the hash of this key's event before, and this one's.
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
