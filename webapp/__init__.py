@@ -65,6 +65,7 @@ BLUEPRINTS = [
     "webapp.quarantine.views",
     "webapp.pwa.views",
     "webapp.review.views",
+    "webapp.keys.views",
     "webapp.rounds.views",
 ]
 

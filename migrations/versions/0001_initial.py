@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 19:39:28.452180
+Create Date: 2026-11-27 19:54:42.101622
 
 """
 from alembic import op
@@ -114,6 +114,24 @@ def upgrade():
     )
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_device_user_id'), ['user_id'], unique=False)
+
+    op.create_table('key_handover',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('outgoing_user_id', sa.Integer(), nullable=False),
+    sa.Column('outgoing_name', sa.String(length=120), nullable=False),
+    sa.Column('incoming_name', sa.String(length=120), nullable=False),
+    sa.Column('scanned', sa.JSON(), nullable=False),
+    sa.Column('missing', sa.JSON(), nullable=False),
+    sa.Column('unexpected', sa.JSON(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_key_handover_estate_id_estate')),
+    sa.ForeignKeyConstraint(['outgoing_user_id'], ['user.id'], name=op.f('fk_key_handover_outgoing_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_key_handover'))
+    )
+    with op.batch_alter_table('key_handover', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_key_handover_estate_id'), ['estate_id'], unique=False)
 
     op.create_table('label_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -450,6 +468,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_key_estate_id'), ['estate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_key_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('key_approval',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('op_id', sa.String(length=36), nullable=True),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('key_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('borrower_name', sa.String(length=120), nullable=True),
+    sa.Column('note', sa.String(length=200), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('used_by_event_id', sa.String(length=36), nullable=True),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_key_approval_estate_id_estate')),
+    sa.ForeignKeyConstraint(['key_id'], ['key.id'], name=op.f('fk_key_approval_key_id_key')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_key_approval_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_key_approval')),
+    sa.UniqueConstraint('op_id', name=op.f('uq_key_approval_op_id'))
+    )
+    with op.batch_alter_table('key_approval', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_key_approval_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_approval_key_id'), ['key_id'], unique=False)
+
     op.create_table('key_baseline',
     sa.Column('key_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -474,6 +513,8 @@ def upgrade():
     sa.Column('inconsistent', sa.Boolean(), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('unapproved', sa.Boolean(), nullable=False),
+    sa.Column('id_checked', sa.Boolean(), nullable=True),
+    sa.Column('settled_status', sa.String(length=16), nullable=True),
     sa.Column('prev_hash', sa.String(length=64), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('op_id', sa.String(length=36), nullable=False),
@@ -496,11 +537,35 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_key_event_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_key_event_user_id'), ['user_id'], unique=False)
 
+    op.create_table('key_resolution',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('key_id', sa.Integer(), nullable=False),
+    sa.Column('settle_event_id', sa.String(length=36), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('holder_name', sa.String(length=120), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_key_resolution_estate_id_estate')),
+    sa.ForeignKeyConstraint(['key_id'], ['key.id'], name=op.f('fk_key_resolution_key_id_key')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_key_resolution_user_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_key_resolution'))
+    )
+    with op.batch_alter_table('key_resolution', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_key_resolution_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_key_resolution_key_id'), ['key_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('key_resolution', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_key_resolution_key_id'))
+        batch_op.drop_index(batch_op.f('ix_key_resolution_estate_id'))
+
+    op.drop_table('key_resolution')
     with op.batch_alter_table('key_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_key_event_user_id'))
         batch_op.drop_index(batch_op.f('ix_key_event_occurred_at'))
@@ -509,6 +574,11 @@ def downgrade():
 
     op.drop_table('key_event')
     op.drop_table('key_baseline')
+    with op.batch_alter_table('key_approval', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_key_approval_key_id'))
+        batch_op.drop_index(batch_op.f('ix_key_approval_estate_id'))
+
+    op.drop_table('key_approval')
     with op.batch_alter_table('key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_key_unit_id'))
         batch_op.drop_index(batch_op.f('ix_key_estate_id'))
@@ -593,6 +663,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_label_code_estate_id'))
 
     op.drop_table('label_code')
+    with op.batch_alter_table('key_handover', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_key_handover_estate_id'))
+
+    op.drop_table('key_handover')
     with op.batch_alter_table('device', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_device_user_id'))
 

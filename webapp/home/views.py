@@ -70,4 +70,10 @@ def index():
         from webapp.review.views import home_for
 
         return home_for(current_user)
+    if current_user.role == "frontdesk":
+        from webapp.keys.views import desk_context
+
+        return render_template(
+            HOME_TEMPLATES["frontdesk"], summaries=estate_summaries(), key_desk=desk_context()
+        )
     return render_template(HOME_TEMPLATES[current_user.role], summaries=estate_summaries())

@@ -1,3 +1,58 @@
-"""Key register fixtures: the sync helpers reused (phones, op builders)."""
+"""Key register fixtures: the sync helpers reused (phones, op builders), keys by class."""
 
-from tests.sync.conftest import make_phone, phone  # noqa: F401
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from tests.sync.conftest import T0, make_phone, phone  # noqa: F401
+from webapp.extensions import db
+from webapp.models import Key, LabelCode
+from webapp.models.sync import KeyEvent
+
+
+def key_codes(app, estate_id: int, key_class: str, n: int = 1) -> list[str]:
+    """Active codes of untouched keys (in the cabinet, no events) of a class."""
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                sa.select(LabelCode.code)
+                .join(Key, Key.id == LabelCode.item_id)
+                .where(
+                    LabelCode.item_type == "key",
+                    LabelCode.active,
+                    LabelCode.estate_id == estate_id,
+                    Key.key_class == key_class,
+                    Key.status == "in",
+                    ~sa.exists().where(KeyEvent.key_id == Key.id),
+                )
+                .order_by(LabelCode.id)
+                .limit(n)
+            )
+        )
+
+
+def key_of(app, code: str) -> Key:
+    with app.app_context():
+        item = db.session.scalar(sa.select(LabelCode.item_id).where(LabelCode.code == code))
+        key = db.session.get(Key, item)
+        db.session.expunge(key)
+        return key
+
+
+def op(kind: str, at: datetime = T0, **payload) -> dict:
+    payload.setdefault("id", str(uuid.uuid4()))
+    return {
+        "op_id": str(uuid.uuid4()),
+        "type": kind,
+        "occurred_at": at.isoformat(),
+        "payload": payload,
+    }
+
+
+def push_one(device, body) -> dict:
+    response = device.push([body])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["results"][0]

@@ -1,0 +1,154 @@
+"""The register's rules through the sync merge: equipment-room approvals, owner issue, and a
+supervisor's resolution of a dispute."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tests.sync.conftest import T0, lend_op, minutes, return_op
+from tests.webapp.keys.conftest import key_codes, key_of, op, push_one
+from webapp.extensions import db
+from webapp.models.keys import KeyApproval
+from webapp.models.sync import KeyEvent
+
+
+def _events(app, code):
+    key = key_of(app, code)
+    with app.app_context():
+        return [
+            (e.action, e.unapproved, e.inconsistent)
+            for e in db.session.scalars(
+                sa.select(KeyEvent).where(KeyEvent.key_id == key.id).order_by(KeyEvent.seq)
+            )
+        ]
+
+
+def test_an_equipment_room_lend_without_approval_is_stored_and_flagged(app, make_phone, seed):
+    """Is an offline lend of an equipment-room key with no approval stored, flagged unapproved?"""
+    desk = make_phone("desk", "desk")
+    (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
+    result = push_one(desk, lend_op(code, T0, name="陳師傅"))
+    assert result["status"] == "applied"
+    assert "unapproved" in result["data"]["flags"]
+    assert key_of(app, code).status == "out"
+    assert _events(app, code) == [("lend", True, False)]
+
+
+def test_an_approval_before_the_lend_lets_it_out_once(app, make_phone, seed):
+    """Does engineering's approval (given before, device time) clear one lend, and only one?"""
+    engineer, desk = make_phone("engineer", "eng"), make_phone("desk", "desk")
+    (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
+    assert (
+        push_one(engineer, op("key.approve", T0, code=code, note="水泵檢修"))["status"] == "applied"
+    )
+    first = push_one(desk, lend_op(code, T0 + minutes(5)))
+    assert "unapproved" not in first.get("data", {}).get("flags", [])
+    push_one(desk, return_op(code, T0 + minutes(60)))
+    second = push_one(desk, lend_op(code, T0 + minutes(90)))
+    assert "unapproved" in second["data"]["flags"]
+    assert _events(app, code) == [
+        ("lend", False, False),
+        ("return", False, False),
+        ("lend", True, False),
+    ]
+    with app.app_context():
+        used = db.session.scalars(sa.select(KeyApproval.used_by_event_id)).all()
+        assert len(used) == 1 and used[0] is not None
+
+
+def test_an_approval_after_the_lend_does_not_count(app, make_phone, seed):
+    """Is a lend flagged when the only approval was given after it (approval comes first)?"""
+    engineer, desk = make_phone("engineer", "eng"), make_phone("desk", "desk")
+    (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
+    push_one(engineer, op("key.approve", T0 + minutes(10), code=code))
+    assert "unapproved" in push_one(desk, lend_op(code, T0))["data"]["flags"]
+
+
+def test_only_engineering_or_supervisors_approve(app, make_phone, seed):
+    """Is an approval from a patroller refused (quarantined), not stored?"""
+    patrol = make_phone("patrol", "p")
+    (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
+    result = push_one(patrol, op("key.approve", T0, code=code))
+    assert result["status"] == "rejected"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyApproval)) == 0
+
+
+def test_the_approval_rule_holds_online_at_the_desk(app, client, auth, seed):
+    """Does the desk's online lend of an unapproved equipment-room key get refused with a reason?"""
+    (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
+    auth.login("desk")
+    response = client.post(
+        "/keys/lend",
+        data={
+            "csrf_token": auth.csrf("/keys/"),
+            "code": code,
+            "borrower_name": "陳師傅",
+            "borrower_type": "contractor",
+            "purpose": "檢修",
+        },
+    )
+    assert response.status_code == 422
+    assert key_of(app, code).status == "in"
+
+
+def test_an_owner_key_is_issued_at_move_in(app, make_phone, seed):
+    """Does key.issue mark an owner key issued to its owner, and a later lend conflict?"""
+    desk = make_phone("desk", "desk")
+    (code,) = key_codes(app, seed.estate_ids[0], "owner")
+    result = push_one(desk, op("key.issue", T0, code=code, owner_name="李大文"))
+    assert result["status"] == "applied"
+    key = key_of(app, code)
+    assert (key.status, key.holder_name, key.holder_type) == ("issued", "李大文", "owner")
+    assert push_one(desk, lend_op(code, T0 + minutes(5)))["status"] == "conflict"
+    assert key_of(app, code).status == "disputed"
+
+
+def test_only_owner_keys_are_issued(app, make_phone, seed):
+    """Is issuing an equipment-room key to an owner refused and nothing stored?"""
+    desk = make_phone("desk", "desk")
+    (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
+    assert (
+        push_one(desk, op("key.issue", T0, code=code, owner_name="李大文"))["status"] == "rejected"
+    )
+    assert _events(app, code) == []
+    assert key_of(app, code).status == "in"
+
+
+def test_a_supervisor_resolves_a_dispute_and_both_events_stay(app, client, auth, make_phone, seed):
+    """Does resolving keep both conflicting events, settle the key, and keep the chain whole?"""
+    one, two = make_phone("patrol", "one"), make_phone("desk", "two")
+    (code,) = key_codes(app, seed.estate_ids[0], "public_area")
+    push_one(one, lend_op(code, T0, name="甲"))
+    push_one(two, lend_op(code, T0 + minutes(10), name="乙"))
+    key = key_of(app, code)
+    assert key.status == "disputed"
+    auth.login("supervisor")
+    token = auth.csrf("/keys/disputes")
+    refused = client.post(f"/keys/{key.id}/resolve", data={"csrf_token": token, "status": "in"})
+    assert refused.status_code == 303 and key_of(app, code).status == "disputed"
+    response = client.post(
+        f"/keys/{key.id}/resolve",
+        data={"csrf_token": token, "status": "in", "note": "兩把都已歸還，監控確認"},
+    )
+    assert response.status_code == 303
+    assert key_of(app, code).status == "in"
+    assert [a for a, _u, _i in _events(app, code)] == ["lend", "lend", "settle"]
+    assert push_one(one, lend_op(code, T0 + minutes(600), name="丙"))["status"] == "applied"
+    assert app.test_cli_runner().invoke(args=["keys", "verify-chain"]).exit_code == 0
+
+
+def test_the_desk_may_not_resolve(app, client, auth, make_phone, seed):
+    """Is a front-desk user refused the resolve action (supervisors resolve)?"""
+    one, two = make_phone("patrol", "one"), make_phone("desk", "two")
+    (code,) = key_codes(app, seed.estate_ids[0], "public_area")
+    push_one(one, lend_op(code, T0))
+    push_one(two, lend_op(code, T0 + minutes(1)))
+    auth.login("desk")
+    token = auth.csrf("/keys/disputes")
+    response = client.post(
+        f"/keys/{key_of(app, code).id}/resolve",
+        data={"csrf_token": token, "status": "in", "note": "x"},
+    )
+    assert response.status_code == 403
+    assert key_of(app, code).status == "disputed"

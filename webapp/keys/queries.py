@@ -1,0 +1,154 @@
+"""The register: each key's current custody and its latest event, from the event log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, selectinload
+
+from webapp.extensions import db
+from webapp.models import Key
+from webapp.models.sync import KeyEvent
+from webapp.models.types import utcnow
+from webapp.scoping import scoped, visible_estate_ids
+from webapp.vocab import KEY_CLASSES, KEY_STATUSES
+
+PAGE = 100
+
+
+@dataclass
+class Filters:
+    estate: int | None = None
+    status: str = ""  # in | out | issued | disputed | overdue | unapproved | ""
+    key_class: str = ""
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        status = args.get("status", "")
+        if status not in ("", "overdue", "unapproved", *KEY_STATUSES):
+            status = ""
+        key_class = args.get("key_class", "")
+        if key_class not in KEY_CLASSES:
+            key_class = ""
+        return cls(
+            estate=args.get("estate", type=int),
+            status=status,
+            key_class=key_class,
+            q=(args.get("q") or "").strip()[:60],
+            page=max(args.get("page", 1, type=int) or 1, 1),
+        )
+
+    def args(self, **changes) -> dict:
+        values = {
+            "estate": self.estate or "",
+            "status": self.status,
+            "key_class": self.key_class,
+            "q": self.q,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+
+@dataclass
+class Row:
+    key: Key
+    last: KeyEvent | None
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.key.status == "out"
+            and self.last is not None
+            and self.last.action == "lend"
+            and self.last.due_back is not None
+            and self.last.due_back < self.now
+        )
+
+    @property
+    def unapproved(self) -> bool:
+        return self.key.status == "out" and self.last is not None and self.last.unapproved
+
+
+def register_query(filters: Filters, user) -> sa.Select:
+    """Keys of the user's estates with their latest event, filtered."""
+    latest = (
+        sa.select(KeyEvent.key_id, sa.func.max(KeyEvent.seq).label("seq"))
+        .where(KeyEvent.estate_id.in_(visible_estate_ids(user)))
+        .group_by(KeyEvent.key_id)
+        .subquery()
+    )
+    last = aliased(KeyEvent)
+    query = (
+        scoped(Key, user)
+        .add_columns(last)
+        .where(Key.active)
+        .outerjoin(latest, latest.c.key_id == Key.id)
+        .outerjoin(last, sa.and_(last.key_id == latest.c.key_id, last.seq == latest.c.seq))
+        .options(selectinload(Key.unit), selectinload(Key.building))
+    )
+    if filters.estate:
+        query = query.where(Key.estate_id == filters.estate)
+    if filters.key_class:
+        query = query.where(Key.key_class == filters.key_class)
+    if filters.status == "overdue":
+        query = query.where(Key.status == "out", last.action == "lend", last.due_back < utcnow())
+    elif filters.status == "unapproved":
+        query = query.where(Key.status == "out", last.unapproved)
+    elif filters.status:
+        query = query.where(Key.status == filters.status)
+    if filters.q:
+        like = f"%{filters.q}%"
+        query = query.where(
+            sa.or_(
+                Key.holder_name.ilike(like),
+                Key.name.ilike(like),
+                Key.equipment_room.ilike(like),
+                last.purpose.ilike(like),
+            )
+        )
+    # Overdue and disputed first, then the latest movement.
+    return query.order_by(
+        (Key.status == "disputed").desc(),
+        sa.and_(Key.status == "out", last.due_back < utcnow()).desc(),
+        last.occurred_at.desc().nulls_last(),
+        Key.id,
+    )
+
+
+def page_of(filters: Filters, user) -> tuple[list[Row], bool, int]:
+    query = register_query(filters, user)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    results = db.session.execute(query.limit(PAGE + 1).offset((filters.page - 1) * PAGE)).all()
+    now = utcnow()
+    rows = [Row(key, last, now) for key, last in results[:PAGE]]
+    return rows, len(results) > PAGE, total or 0
+
+
+def all_rows(filters: Filters, user) -> list[Row]:
+    now = utcnow()
+    return [Row(k, e, now) for k, e in db.session.execute(register_query(filters, user)).all()]
+
+
+def counts(user, estate: int | None = None) -> dict[str, int]:
+    """How many keys are out, overdue, disputed, unapproved (for the desk's summary)."""
+    out = {}
+    for status in ("out", "overdue", "disputed", "unapproved", "issued"):
+        out[status] = db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                register_query(Filters(estate=estate, status=status), user).subquery()
+            )
+        )
+    return out
+
+
+def history(key: Key) -> list[KeyEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(KeyEvent).where(KeyEvent.key_id == key.id).order_by(KeyEvent.seq.desc())
+        )
+    )

@@ -1,0 +1,493 @@
+"""The key register 《房屋鑰匙管理記錄表》 for the front desk and supervisors: each key's custody
+from the event log, filters, CSV/XLSX exports, overdue keys, and the disputed-keys queue."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user
+
+import webapp.keys.history  # noqa: F401  (registers the item-history provider)
+import webapp.models.keys  # noqa: F401  (the register's tables)
+from webapp.access import roles
+from webapp.extensions import db
+from webapp.keys import export, queries
+from webapp.models import Estate, Key
+from webapp.models.audit import record
+from webapp.models.keys import KeyResolution
+from webapp.models.types import utcnow
+from webapp.registry.render import page_or_fragment
+from webapp.scoping import get_scoped, scoped
+
+bp = Blueprint("keys", __name__, url_prefix="/keys")
+
+VIEWERS = ("frontdesk", "supervisor", "admin")
+RESOLVERS = ("supervisor",)
+
+
+def _estates():
+    return db.session.scalars(scoped(Estate).where(Estate.active).order_by(Estate.id)).all()
+
+
+@bp.get("/")
+@roles(*VIEWERS)
+def register():
+    """Show the register: every key's custody, overdue and disputed first (table alone for htmx)."""
+    filters = queries.Filters.from_args(request.args)
+    rows, has_next, total = queries.page_of(filters, current_user)
+    return page_or_fragment(
+        "keys/register.html",
+        "keys/_register_table.html",
+        rows=rows,
+        has_next=has_next,
+        total=total,
+        filters=filters,
+        estates=_estates(),
+        counts=queries.counts(current_user, filters.estate),
+    )
+
+
+@bp.get("/register.<any(csv, xlsx):fmt>")
+@roles(*VIEWERS, scope={"fmt": "plain"})
+def register_export(fmt: str):
+    """Download every key the register's filters select (all pages) as CSV or XLSX."""
+    filters = queries.Filters.from_args(request.args)
+    rows = queries.all_rows(filters, current_user)
+    tz = get_timezone()
+    if fmt == "csv":
+        data, mime = export.to_csv(rows, tz), export.CSV_MIME
+    else:
+        data, mime = export.to_xlsx(rows, tz), export.XLSX_MIME
+    name = f"key-register-{time.strftime('%Y%m%d')}.{fmt}"
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+@bp.get("/disputes")
+@roles(*VIEWERS)
+def disputes():
+    """List disputed keys with every event of each, the ones that do not fit marked."""
+    keys = db.session.scalars(
+        scoped(Key).where(Key.status == "disputed").order_by(Key.estate_id, Key.id)
+    ).all()
+    return render_template(
+        "keys/disputes.html",
+        items=[(k, queries.history(k)) for k in keys],
+        can_resolve=current_user.role in RESOLVERS,
+        resolutions=_recent_resolutions(),
+    )
+
+
+def _recent_resolutions():
+    return db.session.scalars(
+        scoped(KeyResolution).order_by(KeyResolution.created_at.desc()).limit(20)
+    ).all()
+
+
+@bp.post("/<int:key_id>/resolve")
+@roles(*RESOLVERS, scope={"key_id": "key"})
+def resolve(key_id: int):
+    """Resolve a disputed key with a note: a settle event joins its history; both (all) original
+    events stay as they are."""
+    key = get_scoped(Key, key_id)
+    if key.status != "disputed":
+        abort(409)
+    status = request.form.get("status", "")
+    note = (request.form.get("note") or "").strip()
+    holder = (request.form.get("holder_name") or "").strip()[:120] or None
+    errors = []
+    if status not in ("in", "out", "issued"):
+        errors.append(_("Choose where the key is now."))
+    if not note:
+        errors.append(_("Write a note: what was found, and who confirmed it."))
+    if status in ("out", "issued") and not holder:
+        errors.append(_("Name who holds the key."))
+    if errors:
+        for e in errors:
+            flash(e, "error")
+        return redirect(url_for("keys.disputes")), 303
+    from sync.merge import append_key_event
+
+    now = utcnow()
+    before = {"status": key.status, "holder": key.holder_name}
+    event_id = str(uuid.uuid4())
+    append_key_event(
+        db.session,
+        key.id,
+        {
+            "id": event_id,
+            "op_id": str(uuid.uuid4()),
+            "action": "settle",
+            "settled_status": status,
+            "borrower_name": holder if status != "in" else None,
+            "borrower_type": ("owner" if status == "issued" else "staff") if holder else None,
+            "purpose": note[:200],
+            "user_id": current_user.id,
+            "device_id": None,
+            "occurred_at": now,
+            "received_at": now,
+            "clock_skewed": False,
+            "retired_code": False,
+        },
+        now,
+    )
+    db.session.add(
+        KeyResolution(
+            estate_id=key.estate_id,
+            key_id=key.id,
+            settle_event_id=event_id,
+            status=status,
+            holder_name=holder,
+            note=note,
+            user_id=current_user.id,
+        )
+    )
+    record(
+        db.session,
+        "key.resolve",
+        key,
+        actor=current_user,
+        before=before,
+        after={"status": key.status, "holder": key.holder_name, "note": note},
+        estate_id=key.estate_id,
+    )
+    db.session.commit()
+    flash(_("Dispute resolved: %(key)s", key=key.label), "ok")
+    return redirect(url_for("keys.disputes")), 303
+
+
+def desk_context() -> dict:
+    """What the front desk's home shows: counts and the overdue keys."""
+    filters = queries.Filters(status="overdue")
+    rows, _more, _total = queries.page_of(filters, current_user)
+    return {"key_counts": queries.counts(current_user), "overdue_rows": rows[:10]}
+
+
+@bp.app_template_filter("keytime")
+def _keytime(value) -> str:
+    """A timestamp in the user's timezone, minutes precision."""
+    return value.astimezone(get_timezone()).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@bp.app_context_processor
+def _key_names():
+    return {
+        "key_borrower_types": {
+            "owner": _("Owner"),
+            "tenant": _("Tenant"),
+            "contractor": _("Contractor"),
+            "staff": _("Staff"),
+        },
+        "key_actions": {
+            "lend": _("Lend"),
+            "return": _("Return"),
+            "issue": _("Issued to owner"),
+            "settle": _("Resolution"),
+        },
+    }
+
+
+def _handover_estate():
+    estates = _estates()
+    if not estates:
+        abort(404)
+    wanted = request.values.get("estate", type=int)
+    if wanted is None:
+        return estates[0], estates
+    return get_scoped(Estate, wanted), estates
+
+
+def _estate_keys(estate_id: int) -> list[Key]:
+    from sqlalchemy.orm import selectinload
+
+    return db.session.scalars(
+        scoped(Key)
+        .where(Key.estate_id == estate_id, Key.active)
+        .options(selectinload(Key.unit), selectinload(Key.building))
+        .order_by(Key.key_class, Key.id)
+    ).all()
+
+
+def _handover_page(estate, estates, keys, status=200, result=None):
+    from webapp.models.keys import Handover
+
+    log = db.session.scalars(
+        scoped(Handover)
+        .where(Handover.estate_id == estate.id)
+        .order_by(Handover.created_at.desc())
+        .limit(20)
+    ).all()
+    by_id = {k.id: k for k in keys}
+    return (
+        render_template(
+            "keys/handover.html",
+            estate=estate,
+            estates=estates,
+            cabinet=[k for k in keys if k.status == "in"],
+            away=[k for k in keys if k.status != "in"],
+            log=log,
+            by_id=by_id,
+            result=result,
+        ),
+        status,
+    )
+
+
+@bp.get("/handover")
+@roles("frontdesk", "supervisor")
+def handover():
+    """The stocktake and shift handover form, and the handover log 《前臺交接日志》."""
+    estate, estates = _handover_estate()
+    return _handover_page(estate, estates, _estate_keys(estate.id))
+
+
+@bp.post("/handover")
+@roles("frontdesk", "supervisor")
+def handover_submit():
+    """Compare what was scanned or ticked with the register; both shifts sign; log it."""
+    from webapp.keys.stocktake import compare
+    from webapp.labels.codes import normalize
+    from webapp.models import LabelCode, User
+    from webapp.models.keys import Handover
+
+    estate, estates = _handover_estate()
+    keys = _estate_keys(estate.id)
+    statuses = {k.id: k.status for k in keys}
+    scanned = {int(v) for v in request.form.getlist("key") if v.isdigit() and int(v) in statuses}
+    unknown = []
+    for raw in (request.form.get("codes") or "").replace(",", "\n").split():
+        code = normalize(raw)
+        item = db.session.execute(
+            scoped(LabelCode).where(LabelCode.code == code, LabelCode.item_type == "key")
+        ).scalar_one_or_none()
+        if item is not None and item.item_id in statuses:
+            scanned.add(item.item_id)
+        else:
+            unknown.append(raw[:40])
+    username = (request.form.get("incoming_username") or "").strip()
+    password = request.form.get("incoming_password") or ""
+    incoming = db.session.scalar(sa_select_user(User, username))
+    errors = []
+    if (
+        incoming is None
+        or incoming.id == current_user.id
+        or not incoming.active
+        or estate.id not in incoming.estate_ids
+        or incoming.role not in ("frontdesk", "supervisor")
+        or not incoming.check_password(password)
+    ):
+        errors.append(_("The incoming shift must sign with their own username and password."))
+    if errors:
+        for e in errors:
+            flash(e, "error")
+        return _handover_page(estate, estates, keys, status=422)
+    diff = compare(statuses, scanned, unknown)
+    entry = Handover(
+        estate_id=estate.id,
+        outgoing_user_id=current_user.id,
+        outgoing_name=current_user.display_name or current_user.username,
+        incoming_name=incoming.display_name or incoming.username,
+        scanned=sorted(scanned),
+        missing=diff.missing,
+        unexpected=diff.unexpected,
+        note=(request.form.get("note") or "").strip()[:2000]
+        + (
+            "\n" + _("Unknown codes: %(codes)s", codes=", ".join(diff.unknown))
+            if diff.unknown
+            else ""
+        ),
+    )
+    db.session.add(entry)
+    db.session.flush()
+    record(
+        db.session,
+        "key.handover",
+        entry,
+        actor=current_user,
+        after={"missing": diff.missing, "unexpected": diff.unexpected, "incoming": incoming.id},
+        estate_id=estate.id,
+    )
+    db.session.commit()
+    flash(_("Handover logged."), "ok")
+    return redirect(url_for("keys.handover", estate=estate.id)), 303
+
+
+def sa_select_user(user_model, username: str):
+    import sqlalchemy as sa
+
+    return sa.select(user_model).where(user_model.username == username)
+
+
+# ---------------------------------------------------------------- the desk, online
+# The desk's lends, returns, issues and approvals are ops pushed through the same merge as
+# the phones' (one rule for both); online, an unapproved equipment-room lend is refused.
+
+DESK_ROLES = ("frontdesk", "supervisor")
+APPROVER_ROLES = ("engineering", "supervisor")
+
+
+def _push_desk(op_type: str, payload: dict) -> dict:
+    from datetime import datetime
+
+    from sync.merge import Actor, push
+
+    now = utcnow()
+    actor = Actor(user_id=current_user.id, estate_ids=current_user.estate_ids, device_id=None)
+    body = {
+        "op_id": str(uuid.uuid4()),
+        "type": op_type,
+        "occurred_at": datetime.now(now.tzinfo).isoformat(),
+        "payload": {"id": str(uuid.uuid4()), **payload},
+    }
+    (result,) = push(db.session, actor, [body], now)
+    db.session.commit()
+    return result
+
+
+def _desk_key(code: str) -> Key | None:
+    from webapp.labels.codes import normalize
+    from webapp.models import LabelCode
+
+    row = db.session.execute(
+        scoped(LabelCode).where(
+            LabelCode.code == normalize(code or ""), LabelCode.item_type == "key"
+        )
+    ).scalar_one_or_none()
+    return db.session.get(Key, row.item_id) if row is not None else None
+
+
+def _has_approval(key: Key) -> bool:
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from webapp.models.keys import APPROVAL_WINDOW_HOURS, KeyApproval
+
+    now = utcnow()
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(KeyApproval)
+            .where(
+                KeyApproval.key_id == key.id,
+                KeyApproval.used_by_event_id.is_(None),
+                KeyApproval.occurred_at <= now,
+                KeyApproval.occurred_at >= now - timedelta(hours=APPROVAL_WINDOW_HOURS),
+            )
+        )
+        > 0
+    )
+
+
+def _desk_page(status=200, **context):
+    return render_template("keys/desk.html", **context), status
+
+
+@bp.get("/desk")
+@roles(*DESK_ROLES, *APPROVER_ROLES)
+def desk():
+    """The desk's lend, return, issue and approval forms (a key tag's code is typed or scanned)."""
+    return _desk_page(
+        can_lend=current_user.role in DESK_ROLES, can_approve=current_user.role in APPROVER_ROLES
+    )
+
+
+def _answer(result: dict, ok_message: str):
+    if result["status"] == "rejected":
+        flash(result.get("message") or _("Not recorded."), "error")
+        return redirect(url_for("keys.desk")), 303
+    if result["status"] == "conflict":
+        flash(
+            _("Recorded, but it does not fit the key's history: the key is now disputed."), "error"
+        )
+    else:
+        flash(ok_message, "ok")
+    return redirect(url_for("keys.desk")), 303
+
+
+@bp.post("/lend")
+@roles(*DESK_ROLES)
+def lend():
+    """Lend a key at the desk; an equipment-room key needs engineering's approval first."""
+    form = request.form
+    key = _desk_key(form.get("code", ""))
+    errors = {}
+    if key is None:
+        errors["code"] = _("No key of your estates has this code.")
+    elif key.key_class == "equipment_room" and not _has_approval(key):
+        errors["code"] = _("This equipment-room key needs engineering's approval before it leaves.")
+    name = (form.get("borrower_name") or "").strip()
+    kind = form.get("borrower_type", "")
+    if not name:
+        errors["borrower_name"] = _("Name the borrower.")
+    if kind not in ("owner", "tenant", "contractor", "staff"):
+        errors["borrower_type"] = _("Choose the borrower type.")
+    due = None
+    if form.get("due_back"):
+        from datetime import datetime
+
+        try:
+            due = datetime.fromisoformat(form["due_back"]).replace(tzinfo=get_timezone())
+        except ValueError:
+            errors["due_back"] = _("Not a date and time.")
+    if errors:
+        return _desk_page(
+            422,
+            errors=errors,
+            form=form,
+            can_lend=True,
+            can_approve=current_user.role in APPROVER_ROLES,
+        )
+    payload = {
+        "code": form["code"],
+        "borrower_name": name[:120],
+        "borrower_type": kind,
+        "purpose": (form.get("purpose") or "").strip()[:200],
+        "id_checked": form.get("id_checked") == "1",
+    }
+    if due is not None:
+        payload["due_back"] = due.isoformat()
+    return _answer(_push_desk("key.lend", payload), _("Lent: %(key)s", key=key.label))
+
+
+@bp.post("/return")
+@roles(*DESK_ROLES)
+def give_back():
+    """Record a key back in the cabinet."""
+    key = _desk_key(request.form.get("code", ""))
+    if key is None:
+        return _desk_page(
+            422,
+            errors={"return_code": _("No key of your estates has this code.")},
+            form=request.form,
+            can_lend=True,
+            can_approve=current_user.role in APPROVER_ROLES,
+        )
+    return _answer(
+        _push_desk("key.return", {"code": request.form["code"]}),
+        _("Returned: %(key)s", key=key.label),
+    )
+
+
+@bp.post("/approve")
+@roles(*APPROVER_ROLES)
+def approve():
+    """Engineering approves an equipment-room key's next lend (good for 12 hours)."""
+    form = request.form
+    key = _desk_key(form.get("code", ""))
+    if key is None or key.key_class != "equipment_room":
+        return _desk_page(
+            422,
+            errors={"approve_code": _("Not an equipment-room key of your estates.")},
+            form=form,
+            can_lend=current_user.role in DESK_ROLES,
+            can_approve=True,
+        )
+    payload = {"code": form["code"], "note": (form.get("note") or "").strip()[:200]}
+    if form.get("borrower_name"):
+        payload["borrower_name"] = form["borrower_name"].strip()[:120]
+    return _answer(_push_desk("key.approve", payload), _("Approved: %(key)s", key=key.label))

@@ -1,0 +1,64 @@
+"""The key register's own records: engineering approvals, dispute resolutions, handovers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, utcnow
+
+# How long an engineering approval stays good for the key's next lend.
+APPROVAL_WINDOW_HOURS = 12
+
+
+class KeyApproval(db.Model):
+    """Engineering's approval for an equipment-room key to leave (``key.approve``)."""
+
+    __tablename__ = "key_approval"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    op_id: Mapped[str | None] = mapped_column(sa.String(36), unique=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    key_id: Mapped[int] = mapped_column(sa.ForeignKey("key.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    borrower_name: Mapped[str | None] = mapped_column(sa.String(120))
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The lend this approval let out (one approval, one lend).
+    used_by_event_id: Mapped[str | None] = mapped_column(sa.String(36))
+
+
+class KeyResolution(db.Model):
+    """A supervisor's resolution of a disputed key, with a note; the events stay as they are."""
+
+    __tablename__ = "key_resolution"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    key_id: Mapped[int] = mapped_column(sa.ForeignKey("key.id"), index=True)
+    settle_event_id: Mapped[str] = mapped_column(sa.String(36))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    holder_name: Mapped[str | None] = mapped_column(sa.String(120))
+    note: Mapped[str] = mapped_column(sa.Text)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Handover(db.Model):
+    """A stocktake at a shift handover 《前臺交接日志》: what was scanned, the differences, both
+    shifts' signatures."""
+
+    __tablename__ = "key_handover"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    outgoing_user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    outgoing_name: Mapped[str] = mapped_column(sa.String(120))
+    incoming_name: Mapped[str] = mapped_column(sa.String(120))
+    scanned: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # key ids
+    missing: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # expected, not scanned
+    unexpected: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # scanned, recorded out
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
