@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
+from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import SyncChange, SyncCounter
 from webapp.models.types import utcnow
 
@@ -30,6 +31,7 @@ TYPES: dict[type, str] = {
     Unit: "unit",
     Key: "key",
     Sign: "sign",
+    RoundTemplate: "round",  # rounds and their checklists (webapp/rounds/pulled.py)
 }
 MODELS = {name: model for model, name in TYPES.items()}
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sync import feed
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
 from webapp.models.sync import SyncChange
+from webapp.rounds.pulled import load_rounds
 
 CURSOR_VERSION = 1
 
@@ -386,4 +387,5 @@ LOADERS = {
     "unit": _load_units,
     "key": _load_keys,
     "sign": _load_signs,
+    "round": load_rounds,
 }
