@@ -73,6 +73,8 @@ def build() -> dict:
         ("FindingCreatePayload", schemas.FindingCreateSchema),
         ("KeyLendPayload", schemas.KeyLendSchema),
         ("KeyReturnPayload", schemas.KeyReturnSchema),
+        ("KeyIssuePayload", schemas.KeyIssueSchema),
+        ("KeyApprovePayload", schemas.KeyApproveSchema),
     ]:
         spec.components.schema(name, schema=schema)
     secured = [{"bearer": []}]
@@ -126,7 +128,8 @@ def build() -> dict:
             "post": {
                 "summary": "Push 1 to 500 ops; one result per op, in order",
                 "description": "Statuses: applied, duplicate, conflict, rejected. Op types: "
-                "check.record, finding.create, key.lend, key.return (payload schemas below).",
+                "check.record, finding.create, key.lend, key.return, key.issue, key.approve "
+                "(payload schemas below).",
                 "security": secured,
                 "requestBody": {"required": True, "content": _json("PushRequest")},
                 "responses": {
