@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
+from webapp.keys.demo import push_key_history
 from webapp.labels.codes import mint
 from webapp.models import Building, Estate, Key, Sign, Unit, User
 from webapp.rounds.demo import push_round_history
@@ -240,6 +241,7 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     result.users = build_users(session, result.estates)
     result.counts.update(push_history(session, result, options.days, rng))
     result.counts.update(push_round_history(session, result, options.days, rng))
+    result.counts.update(push_key_history(session, result, options.days, rng))
     for model in (Estate, Building, Unit, Sign, Key, User):
         result.counts[model.__tablename__] = session.scalar(
             sa.select(sa.func.count()).select_from(model)
