@@ -113,14 +113,16 @@ def _online(ctx) -> None:
 
 
 def _log_in_and_pull(page, username: str = "patrol") -> None:
-    page.goto("/app")  # the service worker installs while we log in
-    log_in(page, username)
-    _until(page, READY)
+    # The service worker first (navigating away while it installs has left it uninstalled
+    # now and then on this live server), then the login, the token and the first pull.
     page.goto("/app")
     page.wait_for_function(
         "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
         timeout=45_000,
     )
+    log_in(page, username)
+    _until(page, READY)
+    page.goto("/app")
 
 
 def _record_check(page, photo: str | None, result: str = "ok", note: str = "") -> None:
