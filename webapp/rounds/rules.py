@@ -140,8 +140,9 @@ def visits(scans: Sequence[Scan]) -> list[Scan]:
 
 
 def too_fast(scans: Sequence[Scan], seconds: float = FAST_SECONDS) -> list[tuple[Scan, Scan]]:
-    """Consecutive visits to different checkpoints closer than ``seconds``: for the supervisor."""
-    seq = visits(scans)
+    """Consecutive scans of different checkpoints closer than ``seconds`` (measured from the
+    last scan of the one before): for the supervisor."""
+    seq = sorted(scans, key=lambda s: s.at)
     return [
         (a, b)
         for a, b in zip(seq, seq[1:], strict=False)

@@ -321,3 +321,48 @@ def trend(session: Session, estate: Estate, last: date, days: int, now: datetime
                 row[s] += w.count(s)
         out.append(row)
     return out
+
+
+def fast_sequences(session: Session, estate: Estate, lo: datetime, hi: datetime) -> list[dict]:
+    """Checks by one person in an implausibly fast run, for the supervisor (rules.too_fast)."""
+    from webapp.models import User
+
+    rows = session.execute(
+        sa.select(Check.user_id, Check.item_type, Check.item_id, Check.occurred_at, Check.method)
+        .where(Check.estate_id == estate.id, Check.occurred_at >= lo, Check.occurred_at < hi)
+        .order_by(Check.user_id, Check.occurred_at)
+    ).all()
+    by_user: dict[int, list[rules.Scan]] = defaultdict(list)
+    for user_id, t, i, at, method in rows:
+        by_user[user_id].append(rules.Scan(f"{t}:{i}", at, method))
+    found = []
+    for user_id, scans in by_user.items():
+        for a, b in rules.too_fast(scans):
+            found.append(
+                {"user_id": user_id, "a": a, "b": b, "seconds": (b.at - a.at).total_seconds()}
+            )
+    if not found:
+        return []
+    names = dict(
+        session.execute(
+            sa.select(User.id, User.display_name).where(User.id.in_({f["user_id"] for f in found}))
+        ).all()
+    )
+    refs = {tuple(s.checkpoint.split(":")) for f in found for s in (f["a"], f["b"])}
+    described = _describe(session, estate.id, {(t, int(i)) for t, i in refs})
+    zone = ZoneInfo(estate.timezone)
+    return [
+        {
+            "who": names.get(f["user_id"], ""),
+            "at": f["a"].at.astimezone(zone),
+            "seconds": int(f["seconds"]),
+            "from": described.get(_ref(f["a"].checkpoint), Point("", 0)).label,
+            "to": described.get(_ref(f["b"].checkpoint), Point("", 0)).label,
+        }
+        for f in found
+    ]
+
+
+def _ref(checkpoint: str) -> tuple:
+    t, i = checkpoint.split(":")
+    return (t, int(i))

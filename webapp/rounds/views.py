@@ -4,7 +4,7 @@ and ``GET /api/reports/coverage`` (API.md)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -195,6 +195,9 @@ def coverage_page():
     span = [day - timedelta(days=n) for n in range(6, -1, -1)] if week else [day]
     days_cov = service.coverage_days(db.session, estate, span, utcnow())
     sections = _grid(days_cov)
+    zone = ZoneInfo(estate.timezone)
+    lo = datetime.combine(span[0], time(0), zone)
+    fast = service.fast_sequences(db.session, estate, lo, lo + timedelta(days=len(span)))
     totals = {s: sum(w.count(s) for ws in days_cov.values() for w in ws) for s in rules.STATUSES}
     expected = sum(len(w.points) for ws in days_cov.values() for w in ws)
     db.session.commit()
@@ -208,6 +211,7 @@ def coverage_page():
         sections=sections,
         statuses=rules.STATUSES,
         kind_names=kind_names(),
+        fast=fast,
         totals=totals,
         expected=expected,
         prev_day=day - timedelta(days=7 if week else 1),

@@ -145,3 +145,23 @@ def test_other_estate_round_is_404(app, client, auth, seed, rounds):
         ).status_code
         == 404
     )
+
+
+def test_fast_sequence_is_flagged_on_the_grid(app, client, auth, seed, rounds):
+    """Are two signs checked three seconds apart by one person flagged on the grid, while a
+    repeat scan of one sign within a minute is not?"""
+    from datetime import datetime, timedelta
+
+    t0 = datetime.fromisoformat("2025-06-03T09:00:00+08:00")
+    with app.app_context():
+        add_check(rounds[0], t0)
+        add_check(rounds[0], t0 + timedelta(seconds=20))  # same sign: one visit
+        db.session.commit()
+    auth.login("supervisor")
+    url = f"/rounds/coverage?estate={seed.estate_ids[0]}&date=2025-06-03"
+    assert "rounds-fast" not in client.get(url).get_data(as_text=True)
+    with app.app_context():
+        add_check(rounds[1], t0 + timedelta(seconds=23))
+        db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    assert "rounds-fast" in html and "3 秒" in html

@@ -162,6 +162,7 @@ T0 = at("09:00")
         ([("A", 0), ("B", 3), ("C", 6)], ["A", "B", "C"], 2),  # three signs in six seconds
         ([("A", 0), ("B", 40), ("C", 80)], ["A", "B", "C"], 0),
         ([("A", 0), ("A", 5), ("B", 50)], ["A", "B"], 0),
+        ([("A", 0), ("A", 40), ("B", 43)], ["A", "B"], 1),  # left A at 40 s, at B 3 s later
     ],
 )
 def test_visits_and_fast_sequences(scans, expected_visits, expected_fast):
