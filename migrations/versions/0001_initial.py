@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 19:54:42.101622
+Create Date: 2026-11-27 20:10:02.365062
 
 """
 from alembic import op
@@ -245,6 +245,8 @@ def upgrade():
     )
     with op.batch_alter_table('check_record', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_check_record_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index('ix_check_record_estate_skewed_received', ['estate_id', 'received_at'], unique=False, sqlite_where=sa.text('clock_skewed'), postgresql_where=sa.text('clock_skewed'))
+        batch_op.create_index('ix_check_record_estate_time', ['estate_id', 'occurred_at'], unique=False)
         batch_op.create_index('ix_check_record_item', ['item_type', 'item_id'], unique=False)
         batch_op.create_index('ix_check_record_item_time', ['item_type', 'item_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_check_record_occurred_at'), ['occurred_at'], unique=False)
@@ -642,6 +644,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_check_record_occurred_at'))
         batch_op.drop_index('ix_check_record_item_time')
         batch_op.drop_index('ix_check_record_item')
+        batch_op.drop_index('ix_check_record_estate_time')
+        batch_op.drop_index('ix_check_record_estate_skewed_received', sqlite_where=sa.text('clock_skewed'), postgresql_where=sa.text('clock_skewed'))
         batch_op.drop_index(batch_op.f('ix_check_record_estate_id'))
 
     op.drop_table('check_record')

@@ -144,11 +144,15 @@ def _windows(session, template, day, tz, now, cache) -> list[tuple[rules.Window,
     out = []
     for window in rules.windows_starting(schedule, day, tz):
         following = rules.next_start(schedule, window, tz)
-        row = session.scalar(
-            sa.select(RoundWindow).where(
-                RoundWindow.template_id == template.id, RoundWindow.start == window.start
+        key = (template.id, window.start)
+        if "opened" in cache:
+            row = cache["opened"].get(key)
+        else:
+            row = session.scalar(
+                sa.select(RoundWindow).where(
+                    RoundWindow.template_id == template.id, RoundWindow.start == window.start
+                )
             )
-        )
         if row is not None:
             points = row.checkpoints
         else:
@@ -169,22 +173,24 @@ def _windows(session, template, day, tz, now, cache) -> list[tuple[rules.Window,
     return out
 
 
-_EFFECTIVE = sa.case((Check.clock_skewed, Check.received_at), else_=Check.occurred_at)
-
-
 def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, list[rules.Seen]]:
-    rows = session.execute(
-        sa.select(Check.item_type, Check.item_id, _EFFECTIVE, Check.result).where(
-            Check.estate_id == estate_id,
-            sa.or_(
-                sa.and_(~Check.clock_skewed, Check.occurred_at >= lo, Check.occurred_at < hi),
-                sa.and_(Check.clock_skewed, Check.received_at >= lo, Check.received_at < hi),
-            ),
-        )
-    ).all()
+    cols = (Check.item_type, Check.item_id, Check.occurred_at, Check.result)
+    on_time = sa.select(*cols).where(
+        Check.estate_id == estate_id,
+        Check.occurred_at >= lo,
+        Check.occurred_at < hi,
+        ~Check.clock_skewed,
+    )
+    flagged = sa.select(Check.item_type, Check.item_id, Check.received_at, Check.result).where(
+        Check.estate_id == estate_id,
+        Check.clock_skewed,
+        Check.received_at >= lo,
+        Check.received_at < hi,
+    )
     out: dict[tuple, list[rules.Seen]] = defaultdict(list)
-    for item_type, item_id, at, result in rows:
-        out[(item_type, item_id)].append(rules.Seen(at, result))
+    for query in (on_time, flagged):
+        for item_type, item_id, at, result in session.execute(query):
+            out[(item_type, item_id)].append(rules.Seen(at, result))
     return out
 
 
@@ -247,6 +253,20 @@ def coverage_days(
         .order_by(RoundTemplate.id)
     ).all()
     cache: dict = {}
+    if templates and days:
+        zone = ZoneInfo(tz)
+        lo = datetime.combine(min(days), datetime.min.time(), zone) - timedelta(days=1)
+        hi = datetime.combine(max(days), datetime.min.time(), zone) + timedelta(days=2)
+        cache["opened"] = {
+            (w.template_id, w.start): w
+            for w in session.scalars(
+                sa.select(RoundWindow).where(
+                    RoundWindow.estate_id == estate.id,
+                    RoundWindow.start >= lo,
+                    RoundWindow.start < hi,
+                )
+            )
+        }
     planned: list[tuple[date, RoundTemplate, rules.Window, datetime, list]] = []
     for day in days:
         for template in templates:
