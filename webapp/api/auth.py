@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Flask, abort, g, request
-from flask_login import current_user
+from flask import Flask, abort, g, request, session
+from flask_login import current_user, logout_user
 
 from webapp.extensions import db, login_manager
 from webapp.models import Device, hash_token, utcnow
@@ -60,6 +60,40 @@ def _mark_credentials_login() -> None:
         g.bearer_device = "credentials"
 
 
+SESSION_DEVICES = "device_ids"
+
+
+def bind_session_to(device: Device) -> None:
+    """Remember that this browser session minted the device's token (see end_revoked_sessions)."""
+    session[SESSION_DEVICES] = [*session.get(SESSION_DEVICES, []), device.id][-20:]
+
+
+def end_revoked_sessions() -> None:
+    """Log out a browser session whose device was revoked.
+
+    The installed app trades its logged-in session for a token; without this, a revoked
+    phone could ask for a fresh token with the very session it still holds.
+    """
+    ids = session.get(SESSION_DEVICES)
+    if not ids:
+        return
+    revoked = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Device)
+        .where(
+            Device.id.in_(ids),
+            Device.revoked_at.is_not(None),
+            Device.revoked_by_id.is_not(None),
+            Device.revoked_by_id != Device.user_id,
+        )
+    )
+    if revoked:
+        logout_user()
+        session.clear()
+
+
 def init_app(app: Flask) -> None:
-    """Run the bearer check first, ahead of access.enforce()."""
-    app.before_request_funcs.setdefault(None, []).insert(0, authenticate_bearer)
+    """Run the revoked-session and bearer checks first, ahead of access.enforce()."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, authenticate_bearer)
+    hooks.insert(0, end_revoked_sessions)

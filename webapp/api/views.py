@@ -117,6 +117,8 @@ def device_login():
     device, token = Device.issue(user, data["device_name"])
     db.session.add(device)
     db.session.commit()
+    if "password" not in data:
+        api_auth.bind_session_to(device)
     return jsonify(
         {
             "device_id": device.id,
