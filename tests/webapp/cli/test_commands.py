@@ -33,6 +33,10 @@ def test_demo_data_builds_a_believable_demo(app):
         assert [e.name for e in users["patrol2"].estates] == [names[1]]
         assert users["patrol"].check_password("patrol-demo")
     assert _count(app, Key, Key.status == "out") > 0
+    from webapp.models.sync import Finding
+
+    assert _count(app, Finding) > 0
+    assert _count(app, Finding, Finding.status != "open") > 0  # the desk has worked some
 
 
 def test_demo_data_refuses_a_database_with_data(app, seed):

@@ -23,6 +23,7 @@ def test_counts_match_the_findings_and_units(app, seed):
         fids = [make_finding(estate, severity=s) for s in ("low", "critical", "critical")]
         make_finding(seed.estate_ids[1], severity="critical")  # not the supervisor's
         f = db.session.get(Finding, fids[1])
+        before = queries.dashboard(sup, vacant_days=7)
         workflow.move(
             db.session,
             sup,
@@ -41,8 +42,10 @@ def test_counts_match_the_findings_and_units(app, seed):
         for severity, n in open_rows:
             assert board.by_severity[severity] == n
         assert board.open_total == sum(n for _s, n in open_rows)
-        assert board.by_department["security"] == 1
-        assert board.overdue_total == 1 and board.overdue[0].finding.id == fids[1]
+        # The demo history has worked some findings already: compare with just before the move.
+        assert board.by_department["security"] == before.by_department.get("security", 0) + 1
+        assert board.overdue_total == before.overdue_total + 1
+        assert fids[1] in {o.finding.id for o in board.overdue}
         since = utcnow() - timedelta(days=7)
         expected = 0
         for unit in db.session.scalars(
