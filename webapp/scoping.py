@@ -10,6 +10,9 @@ from webapp.extensions import db
 from webapp.models import Estate
 
 
+MAX_INTEGER_ID = 2**31 - 1
+
+
 def visible_estate_ids(user=None) -> list[int]:
     """Ids of the estates the user (default: the current one) may see."""
     user = user or current_user
@@ -29,6 +32,10 @@ def scoped(model, user=None) -> sa.Select:
 
 def get_scoped(model, ident, user=None):
     """Load one object of the user's estates, or answer 404 (never 403: no existence leak)."""
+    # Integer keys are 32-bit on PostgreSQL and 64-bit on SQLite: a larger number names
+    # nothing, and asking the database would raise instead of finding nothing.
+    if isinstance(ident, int) and not 0 < ident <= MAX_INTEGER_ID:
+        abort(404)
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)

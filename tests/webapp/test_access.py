@@ -45,7 +45,9 @@ def _round_of(estate_id):
     from webapp.models.rounds import RoundTemplate
 
     return db.session.scalar(
-        sa.select(RoundTemplate.id).where(RoundTemplate.estate_id == estate_id).order_by(RoundTemplate.id)
+        sa.select(RoundTemplate.id)
+        .where(RoundTemplate.estate_id == estate_id)
+        .order_by(RoundTemplate.id)
     )
 
 
@@ -145,4 +147,37 @@ def test_a_user_of_one_estate_gets_404_for_every_object_of_another(
             checked += 1
         auth.logout()
     # /q/<code> (labels) and the registry routes name objects: the walk must have checked some.
+    assert checked > 0
+
+
+def test_ids_beyond_the_databases_integer_range_are_404(app, client, auth, seed):
+    """Does a huge or odd id get 404 on every object route, never a database error (500)?"""
+    auth.login("supervisor")
+    token = auth.csrf("/")
+    checked = 0
+    for rule, spec, kinds in _scoped_rules(app):
+        int_args = [
+            a
+            for a in rule.arguments
+            if rule._converters[a].__class__.__name__ == "IntegerConverter"
+        ]
+        if not int_args or "supervisor" not in spec.roles:
+            continue
+        with app.app_context():
+            values = {
+                arg: (SAMPLES[kind](seed.estate_ids[0]) if kind != PLAIN else "1")
+                for arg, kind in kinds.items()
+            }
+        for arg in int_args:
+            for huge in (2**31, 2**63, 10**30):
+                with app.test_request_context():
+                    from flask import url_for
+
+                    url = url_for(rule.endpoint, **{**values, arg: huge})
+                response = client.get(url, headers={"X-CSRFToken": token})
+                assert response.status_code in (404, 405), f"GET {url}: {response.status_code}"
+                checked += 1
+    for query in ("estate=99999999999999999999&date=2026-11-27", "estate=²&date=2026-11-27"):
+        response = client.get(f"/api/reports/coverage?{query}")
+        assert response.status_code == 404, query
     assert checked > 0

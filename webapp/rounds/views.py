@@ -39,7 +39,7 @@ def kind_names() -> dict[str, str]:
 def _estate_arg(api: bool):
     """The ``estate`` query argument as a scoped estate (404 if not the user's)."""
     raw = request.args.get("estate", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         ids = visible_estate_ids()
         if api or not ids:
             abort(404)
