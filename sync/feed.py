@@ -11,7 +11,7 @@ pages moves ahead of the reader's position.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
 from webapp.models.rounds import RoundTemplate
-from webapp.models.sync import SyncChange, SyncCounter
+from webapp.models.sync import Check, Finding, SyncChange, SyncCounter
 from webapp.models.types import utcnow
 
 PENDING = "sync_feed_pending"
@@ -32,8 +32,12 @@ TYPES: dict[type, str] = {
     Key: "key",
     Sign: "sign",
     RoundTemplate: "round",  # rounds and their checklists (webapp/rounds/pulled.py)
+    Finding: "finding",  # merge inserts them around the ORM: it touches the feed itself
+    Check: "check",  # pulled only within CHECK_RETENTION (older ones arrive as nothing)
 }
 MODELS = {name: model for model, name in TYPES.items()}
+# Phones get the checks of the last 30 days (an item's recent history), never older ones.
+CHECK_RETENTION = timedelta(days=30)
 
 
 def _insert(session: Session, model):
@@ -176,7 +180,9 @@ def ensure_tracked(session: Session, estate_ids: list[int]) -> int:
                 SyncChange.type == kind, SyncChange.obj_id == sa.cast(model.id, sa.String)
             ),
         )
-        if model is not Estate:
+        if model is Check:
+            missing = missing.where(Check.occurred_at >= utcnow() - CHECK_RETENTION)
+        if model is not Estate and hasattr(model, "active"):
             missing = missing.add_columns(model.active)
         for row in session.execute(missing):
             active = row[2] if len(row) > 2 else True

@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import chain, custody
+from sync import chain, custody, feed
 from sync.schemas import PAYLOAD_SCHEMAS, Op, OpSchema
 from webapp.labels.codes import normalize
 from webapp.models import Key, LabelCode
@@ -145,6 +145,7 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
             slow.append(index)
     if fast and _apply_together(ctx, fast):
         for index, op, prepared in fast:
+            _touch_feed(ctx, op, prepared)
             results[index] = _answer(op, prepared)
             known[op.op_id] = (op.content_hash, actor.user_id)
     else:
@@ -287,7 +288,20 @@ def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -
                 Rejected("op_id_reused", "This op_id was used before with other content."),
             )
         return _quarantine(ctx, raw, Rejected("id_reused", "This record id belongs to another op."))
+    _touch_feed(ctx, op, prepared)
     return _answer(op, prepared)
+
+
+# Records that phones pull back (sync/pull.py LOADERS), by the op that makes them.
+_FEED_TYPES = {"check.record": "check", "finding.create": "finding"}
+
+
+def _touch_feed(ctx: _Context, op: Op, prepared: _Prepared) -> None:
+    """Put a record the merge inserted around the ORM in the change feed (written at commit,
+    under the one feed sequence number, so the cursor's commit order holds)."""
+    kind = _FEED_TYPES.get(op.type)
+    if kind is not None and prepared.estate_id is not None:
+        feed.touch(ctx.session, kind, op.payload["id"], prepared.estate_id)
 
 
 def _skewed(op: Op, now: datetime) -> bool:

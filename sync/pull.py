@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from sync import feed
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
-from webapp.models.sync import SyncChange
+from webapp.models.review import FindingState
+from webapp.models.sync import Check, Finding, PhotoLink, SyncChange
+from webapp.models.types import utcnow
 from webapp.rounds.pulled import load_rounds
 
 CURSOR_VERSION = 1
@@ -109,6 +111,12 @@ def _after(pos: Position):
     )
 
 
+def _recent(now: datetime):
+    """Skip feed rows of checks written before the retention window: their device time is
+    older still, so the loader would leave them out anyway (pages stay full)."""
+    return sa.or_(SyncChange.type != "check", SyncChange.changed_at >= now - feed.CHECK_RETENTION)
+
+
 _ORDER = (SyncChange.seq, SyncChange.type, SyncChange.obj_id)
 _COLS = (SyncChange.seq, SyncChange.type, SyncChange.obj_id, SyncChange.deleted)
 
@@ -138,7 +146,9 @@ def pull(
     rows: list[tuple] = []  # (seq, type, obj_id, deleted)
     while state.jobs and len(rows) < limit:
         job = state.jobs[0]
-        query = sa.select(*_COLS).where(SyncChange.estate_id == job.estate_id, _after(job.pos))
+        query = sa.select(*_COLS).where(
+            SyncChange.estate_id == job.estate_id, _after(job.pos), _recent(now)
+        )
         if job.mode == "fill":
             query = query.where(SyncChange.seq <= job.upto, ~SyncChange.deleted)
         found = (
@@ -156,7 +166,9 @@ def pull(
 
     has_more = bool(state.jobs)
     if len(rows) < limit and current:
-        query = sa.select(*_COLS).where(SyncChange.estate_id.in_(current), _after(state.pos))
+        query = sa.select(*_COLS).where(
+            SyncChange.estate_id.in_(current), _after(state.pos), _recent(now)
+        )
         if state.snap:
             query = query.where(sa.or_(~SyncChange.deleted, SyncChange.seq > state.snap))
         found = (
@@ -192,9 +204,11 @@ def _reconcile(state: CursorState, current: list[int]) -> None:
 
 
 def _materialize(session: Session, rows: list[tuple]) -> list[dict]:
-    wanted: dict[str, list[int]] = {}
+    wanted: dict[str, list] = {}
     for _seq, kind, obj_id, deleted in rows:
-        if not deleted and obj_id.isdigit():
+        if not deleted and kind in STRING_IDS:  # phone-made records: uuid ids
+            wanted.setdefault(kind, []).append(obj_id)
+        elif not deleted and obj_id.isdigit():
             wanted.setdefault(kind, []).append(int(obj_id))
     data: dict[tuple[str, str], dict | None] = {}
     for kind, ids in wanted.items():
@@ -203,6 +217,8 @@ def _materialize(session: Session, rows: list[tuple]) -> list[dict]:
     changes = []
     for seq, kind, obj_id, deleted in rows:
         item = None if deleted else data.get((kind, obj_id))
+        if item is None and not deleted and kind == "check":
+            continue  # past the retention window (checks are never deleted): nothing, no tomb
         changes.append(
             {
                 "type": kind,
@@ -381,6 +397,95 @@ def _load_signs(session, ids):
     return out
 
 
+# Phone-made records (findings, checks) are known by the uuid the phone gave them.
+STRING_IDS = frozenset({"finding", "check"})
+
+
+def _photos(session, record_type: str, ids) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    rows = session.execute(
+        sa.select(PhotoLink.record_id, PhotoLink.sha256)
+        .where(PhotoLink.record_type == record_type, PhotoLink.record_id.in_(list(ids)))
+        .order_by(PhotoLink.record_id, PhotoLink.id)
+    )
+    for record_id, sha in rows:
+        out.setdefault(record_id, []).append(sha)
+    return out
+
+
+def _active_codes(session, items) -> dict[tuple[str, int], str]:
+    """The active label code of each ``(item_type, item_id)``."""
+    out = {}
+    by_kind: dict[str, list[int]] = {}
+    for kind, item_id in items:
+        if kind and item_id is not None:
+            by_kind.setdefault(kind, []).append(item_id)
+    for kind, ids in by_kind.items():
+        for item_id, (code, _short) in _codes(session, kind, ids).items():
+            out[(kind, item_id)] = code
+    return out
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _load_findings(session, ids):
+    """Findings with their workflow status, department and due date (webapp/review)."""
+    rows = list(session.scalars(sa.select(Finding).where(Finding.id.in_(list(ids)))))
+    states = {
+        s.finding_id: s
+        for s in session.scalars(
+            sa.select(FindingState).where(FindingState.finding_id.in_([r.id for r in rows]))
+        )
+    }
+    photos = _photos(session, "finding", ids)
+    codes = _active_codes(session, [(r.item_type, r.item_id) for r in rows])
+    out = {}
+    for f in rows:
+        state = states.get(f.id)
+        out[f.id] = {
+            "estate_id": f.estate_id,
+            "status": f.status,
+            "department": state.department if state else None,
+            "due_at": _iso(state.due_at) if state else None,
+            "severity": f.severity,
+            "category": f.category,
+            "note": f.note,
+            "code": codes.get((f.item_type, f.item_id)),
+            "item_type": f.item_type,
+            "item_id": f.item_id,
+            "location": f.location,
+            "occurred_at": _iso(f.occurred_at),
+            "photos": photos.get(f.id, []),
+        }
+    return out
+
+
+def _load_checks(session, ids):
+    """Checks of the last ``feed.CHECK_RETENTION`` (by device time); older ones are left out."""
+    since = utcnow() - feed.CHECK_RETENTION
+    rows = list(
+        session.scalars(sa.select(Check).where(Check.id.in_(list(ids)), Check.occurred_at >= since))
+    )
+    photos = _photos(session, "check", [r.id for r in rows]) if rows else {}
+    return {
+        c.id: {
+            "estate_id": c.estate_id,
+            "code": c.code,
+            "item_type": c.item_type,
+            "item_id": c.item_id,
+            "result": c.result,
+            "note": c.note,
+            "method": c.method,
+            "occurred_at": _iso(c.occurred_at),
+            "round_id": c.round_id,
+            "photos": photos.get(c.id, []),
+        }
+        for c in rows
+    }
+
+
 LOADERS = {
     "estate": _load_estates,
     "building": _load_buildings,
@@ -388,4 +493,6 @@ LOADERS = {
     "key": _load_keys,
     "sign": _load_signs,
     "round": load_rounds,
+    "finding": _load_findings,
+    "check": _load_checks,
 }

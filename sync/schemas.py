@@ -214,7 +214,13 @@ class PushResponseSchema(Schema):
 
 
 class ChangeSchema(Schema):
-    type = fields.String(required=True)
+    type = fields.String(
+        required=True,
+        metadata={
+            "description": "estate, building, unit, key, sign, round, finding, or check "
+            "(checks of the last 30 days only; older ones are not sent, not even as deleted)"
+        },
+    )
     id = fields.String(required=True)
     version = fields.Integer(required=True)
     deleted = fields.Boolean(required=True)
