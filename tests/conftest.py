@@ -73,7 +73,7 @@ def _dispose_made_apps():
 
 
 def make_test_app(database_url, instance_dir, **overrides):
-    """An app on the session's database with test settings (its engine is disposed after the test)."""
+    """An app on the session's database with test settings (engine disposed after the test)."""
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,

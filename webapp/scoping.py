@@ -9,7 +9,6 @@ from flask_login import current_user
 from webapp.extensions import db
 from webapp.models import Estate
 
-
 MAX_INTEGER_ID = 2**31 - 1
 
 

@@ -9,8 +9,8 @@ from flask.cli import with_appcontext
 
 from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
 from webapp.extensions import db
-from webapp.review.demo import advance_findings
 from webapp.models import ROLES, Estate, User
+from webapp.review.demo import advance_findings
 
 MIN_PASSWORD = 8
 

@@ -28,9 +28,7 @@ def test_revoked_device_cannot_mint_a_new_token_with_its_session(app, client, au
     )
     assert revoked.status_code in (302, 303)
 
-    bearer = client.get(
-        "/api/sync/pull", headers={"Authorization": f"Bearer {minted['token']}"}
-    )
+    bearer = client.get("/api/sync/pull", headers={"Authorization": f"Bearer {minted['token']}"})
     assert bearer.status_code == 401
     # The session that minted the revoked token is over: no page, no new token.
     assert client.get("/").status_code == 302
@@ -50,9 +48,7 @@ def test_own_logout_revocation_leaves_the_session_to_the_logout_form(app, client
     assert auth.logout().status_code == 303
 
 
-def test_a_session_that_minted_nothing_is_unaffected_by_other_revocations(
-    app, client, auth, seed
-):
+def test_a_session_that_minted_nothing_is_unaffected_by_other_revocations(app, client, auth, seed):
     """Does revoking one phone leave the same user's other sessions alone?"""
     phone = app.test_client()
     from tests.conftest import AuthActions
