@@ -453,6 +453,9 @@ def test_background_sync_drains_the_outbox_with_no_page_open(page, context, live
     _offline(context)
     page.goto(f"/q/{unit['code']}")
     _record_check(page, None, note="background sync")
+    # Let the page's own (offline, failing) attempt after the save end before closing it, so
+    # no half-finished sync of that page is what the worker waits behind.
+    _until(page, "async () => !(await (await import('/static/build/sync.js')).status()).syncing")
     blank = context.new_page()
     page.close()  # no page of the app is left to drain the outbox
     page = blank
@@ -473,7 +476,8 @@ def test_background_sync_drains_the_outbox_with_no_page_open(page, context, live
     with app.app_context():
         # Fired as the browser does, again after a failure (the worker may still see no network
         # for a moment after it returns; a failed sync event asks for a retry).
-        for _ in range(20):
+        # Up to a minute: past the 20 s the sync engine waits for a lock another context holds.
+        for _ in range(40):
             cdp.send(
                 "ServiceWorker.dispatchSyncEvent",
                 {
@@ -483,7 +487,7 @@ def test_background_sync_drains_the_outbox_with_no_page_open(page, context, live
                     "lastChance": False,
                 },
             )
-            for _ in range(10):
+            for _ in range(15):
                 db.session.rollback()
                 found = db.session.scalar(sa.select(Check).where(Check.note == "background sync"))
                 if found is not None:
