@@ -15,7 +15,9 @@ from webapp.pwa import csp
 
 bp = Blueprint("pwa", __name__)
 
-SHELL_PAGES = ("pwa.app_shell", "pwa.scan")
+# Pages the service worker precaches: they open with no network, so they must not depend on
+# who is logged in (their scripts read the user and the data from the phone's store).
+SHELL_PAGES = ("pwa.app_shell", "pwa.scan", "pwa.rounds_shell", "pwa.keys_shell")
 PAGES_PLACEHOLDER = '"__ROUNDS_PAGES__"'
 THEME_COLOUR = "#0e4a5a"
 BACKGROUND_COLOUR = "#f3f6f7"
@@ -28,7 +30,7 @@ def _install_headers(state) -> None:
 
 @bp.app_context_processor
 def _pwa_helpers():
-    return {"pwa_config": pwa_config}
+    return {"pwa_config": pwa_config, "shell_pages": SHELL_PAGES}
 
 
 def pwa_config() -> dict:
@@ -156,3 +158,17 @@ def app_shell():
 def scan():
     """Open the scanner straight away."""
     return render_template("pwa/shell.html", autoscan=True)
+
+
+@bp.get("/app/rounds")
+@public
+def rounds_shell():
+    """Today's rounds on the phone, walked from the store with or without a network."""
+    return render_template("pwa/rounds.html")
+
+
+@bp.get("/app/keys")
+@public
+def keys_shell():
+    """Lend, return, issue and stocktake keys on the phone, with or without a network."""
+    return render_template("pwa/keys.html")
