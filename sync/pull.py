@@ -393,6 +393,8 @@ def _load_signs(session, ids):
             out[s.id] = _item(s, _label(Sign, s, session, s.id), codes) | {
                 "category": s.category,
                 "location": s.location,
+                "building_id": s.building_id,  # rounds: building and floor order
+                "floor": s.floor,
             }
     return out
 
@@ -480,6 +482,7 @@ def _load_checks(session, ids):
             "method": c.method,
             "occurred_at": _iso(c.occurred_at),
             "round_id": c.round_id,
+            "answers": c.answers or {},  # rounds: the next visit's checklist starts from these
             "photos": photos.get(c.id, []),
         }
         for c in rows
