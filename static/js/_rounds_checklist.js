@@ -1,0 +1,270 @@
+// The checklist of one checkpoint on the phone: prefilled from the last visit, a no-access
+// outcome for units, photos through _photo.js, and what a failed item makes (a finding).
+import { h } from "./_phone.js";
+import { preparePhoto } from "./_photo.js";
+import { rs, textOf } from "./_rounds_ui.js";
+
+// A failed item's finding category (the review screens' zh categories), by round and item.
+const CATEGORY = { signage: "標識問題", renovation: "裝修違規" };
+const VACANT_CATEGORY = {
+  shut: "門窗損壞",
+  utilities_off: "安全隱患",
+  no_leaks: "漏水",
+  no_damage: "設施損壞",
+  no_pests: "蟲害",
+  no_intrusion: "安全隱患",
+};
+
+/** The finding severity a failed item creates (webapp/rounds/defaults.py severity_of). */
+export function severityOf(item) {
+  if (item.critical) return "critical";
+  return item.severity || "medium";
+}
+
+export function categoryOf(kind, item) {
+  if (item.category) return item.category;
+  if (kind === "vacant") return VACANT_CATEGORY[item.key] || "其他";
+  return CATEGORY[kind] || "其他";
+}
+
+/** Whether an answer fails its item: "no" to a yes/no, a choice outside the item's "ok". */
+export function failed(item, value) {
+  if (value === undefined || value === null || value === "") return false;
+  if (item.type === "yesno") return value === "no";
+  if (item.type === "choice") return Array.isArray(item.ok) && item.ok.length > 0 && !item.ok.includes(value);
+  return false;
+}
+
+function choicesOf(item) {
+  if (item.type === "yesno") {
+    return [
+      ["yes", rs("yes"), "ok"],
+      ["no", rs("no"), "bad"],
+      ["na", rs("na"), "na"],
+    ];
+  }
+  return (item.choices || []).map((c) => {
+    const good = !Array.isArray(item.ok) || !item.ok.length || item.ok.includes(c.value);
+    return [c.value, textOf(c), good ? "ok" : "bad"];
+  });
+}
+
+/**
+ * The form. `ctx`: {round, point, version, items, prefill, kind}. `onSave(result)` gets
+ * {result, answers, note, photos, failures: [{item, value}], reason}.
+ */
+export function checklistForm(ctx, onSave) {
+  const { items, prefill } = ctx;
+  const answers = {};
+  const photos = {}; // item key -> [photo]
+  let outcome = "checked";
+  const error = h("p", { class: "field-error rp-error", role: "alert", hidden: true });
+  const busy = h("p", { class: "muted small", hidden: true }, rs("preparingPhoto"));
+  const parts = [];
+
+  if (prefill) {
+    for (const item of items) {
+      const v = prefill.answers[item.key];
+      if (v === undefined || v === null || v === "") continue;
+      if (item.type === "yesno" || item.type === "choice" || item.type === "number") answers[item.key] = v;
+    }
+  }
+
+  const fieldsets = items.map((item, index) => {
+    const id = `rp-q-${index}`;
+    const legend = h(
+      "legend",
+      { id: `${id}-label` },
+      h("span", { class: "rp-q-text" }, textOf(item)),
+      item.critical ? h("span", { class: "badge badge-danger rp-q-flag" }, rs("critical")) : null,
+      item.required ? h("span", { class: "rp-q-req", "aria-label": rs("required") }, " *") : null,
+    );
+    const warn = h("p", { class: "rp-q-warn", role: "status", hidden: true });
+    const box = h("fieldset", { class: `rp-q rp-q-${item.type}`, "data-key": item.key, "data-type": item.type }, legend);
+    const showWarn = () => {
+      const bad = failed(item, answers[item.key]);
+      box.classList.toggle("is-failed", bad);
+      warn.hidden = !bad;
+      warn.textContent = bad ? rs(severityOf(item) === "critical" ? "willCritical" : "willFinding") : "";
+    };
+    if (item.type === "yesno" || item.type === "choice") {
+      const opts = choicesOf(item);
+      const grid = h("div", { class: `rp-opts rp-opts-${Math.min(opts.length, 3)}` });
+      for (const [value, label, tone] of opts) {
+        const input = h("input", { type: "radio", name: `q-${item.key}`, value, "aria-describedby": `${id}-label` });
+        if (answers[item.key] === value) input.checked = true;
+        input.addEventListener("change", () => {
+          answers[item.key] = value;
+          showWarn();
+        });
+        grid.append(h("label", { class: `rp-opt tone-${tone}`, "data-value": value }, input, h("span", {}, label)));
+      }
+      box.append(grid, warn);
+      box.sync = () => {
+        for (const input of grid.querySelectorAll("input")) input.checked = input.value === answers[item.key];
+        showWarn();
+      };
+      showWarn();
+    } else if (item.type === "number") {
+      const input = h("input", { type: "number", inputmode: "numeric", min: "0", step: "1", id, name: `q-${item.key}`, "aria-labelledby": `${id}-label` });
+      if (answers[item.key] !== undefined) input.value = String(answers[item.key]);
+      input.addEventListener("input", () => {
+        if (input.value === "") delete answers[item.key];
+        else answers[item.key] = Number(input.value);
+      });
+      box.append(input);
+    } else if (item.type === "text") {
+      const input = h("textarea", { rows: "2", maxlength: "1000", id, name: `q-${item.key}`, "aria-labelledby": `${id}-label` });
+      input.addEventListener("input", () => {
+        const v = input.value.trim();
+        if (v) answers[item.key] = v;
+        else delete answers[item.key];
+      });
+      box.append(input);
+    } else if (item.type === "photo") {
+      photos[item.key] = [];
+      const thumbs = h("ul", { class: "record-thumbs" });
+      const file = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, "data-rp-photo": item.key });
+      const draw = () => {
+        box.dataset.photos = String(photos[item.key].length);
+        thumbs.replaceChildren(
+          ...photos[item.key].map((p, i) => {
+            const url = URL.createObjectURL(new Blob([p.data], { type: p.mime }));
+            const img = h("img", { src: url, alt: "", width: "72", height: "72" });
+            img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
+            const remove = () => {
+              photos[item.key].splice(i, 1);
+              draw();
+            };
+            return h("li", {}, img, h("button", { type: "button", class: "record-thumb-remove", "aria-label": rs("removePhoto"), onclick: remove }, "×"));
+          }),
+        );
+      };
+      file.addEventListener("change", async () => {
+        const files = [...(file.files || [])];
+        file.value = "";
+        busy.hidden = false;
+        for (const f of files) {
+          try {
+            const p = await preparePhoto(f);
+            if (!photos[item.key].some((x) => x.sha256 === p.sha256)) photos[item.key].push(p);
+          } catch {
+            fail(rs("photoFailed"));
+          }
+        }
+        busy.hidden = true;
+        draw();
+      });
+      box.append(h("label", { class: "btn btn-block rp-camera" }, cameraIcon(), rs("takePhoto"), file), thumbs);
+      draw();
+    }
+    parts.push([item, box]);
+    return box;
+  });
+
+  const allGood = h(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-block rp-allgood",
+      onclick: () => {
+        for (const [item, box] of parts) {
+          if (item.type === "yesno") answers[item.key] = "yes";
+          else if (item.type === "choice") {
+            const good = (item.choices || []).find((c) => !Array.isArray(item.ok) || !item.ok.length || item.ok.includes(c.value));
+            if (good) answers[item.key] = good.value;
+          }
+          box.sync?.();
+        }
+      },
+    },
+    rs("allInOrder"),
+  );
+
+  const note = h("textarea", { id: "rp-note", name: "note", rows: "3", maxlength: "4000", placeholder: rs("notePlaceholder") });
+  const checklistPart = h("div", { class: "rp-questions" }, items.some((i) => i.type === "yesno" || i.type === "choice") ? allGood : null, fieldsets);
+
+  let outcomePart = null;
+  if (ctx.point.type === "unit") {
+    const opts = [
+      ["checked", rs("outcomeChecked")],
+      ["nobody_home", rs("outcomeNobody")],
+      ["refused", rs("outcomeRefused")],
+    ];
+    outcomePart = h(
+      "fieldset",
+      { class: "rp-outcome" },
+      h("legend", {}, rs("outcome")),
+      h(
+        "div",
+        { class: "rp-opts rp-opts-3" },
+        opts.map(([value, label]) => {
+          const input = h("input", { type: "radio", name: "outcome", value });
+          if (value === outcome) input.checked = true;
+          input.addEventListener("change", () => {
+            outcome = value;
+            checklistPart.hidden = outcome !== "checked";
+            form.dataset.outcome = outcome;
+          });
+          return h("label", { class: `rp-opt tone-${value === "checked" ? "ok" : "na"}`, "data-value": value }, input, h("span", {}, label));
+        }),
+      ),
+    );
+  }
+
+  const form = h(
+    "form",
+    { class: "rp-form", novalidate: true, "data-outcome": outcome },
+    outcomePart,
+    checklistPart,
+    h("div", { class: "field rp-note" }, h("label", { for: "rp-note" }, rs("note")), note),
+    busy,
+    error,
+    h("button", { type: "submit", class: "btn btn-primary btn-block btn-huge rp-save" }, rs("saveCheck")),
+  );
+
+  function fail(message) {
+    error.textContent = message;
+    error.hidden = !message;
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    fail("");
+    const text = note.value.trim();
+    if (outcome !== "checked") {
+      onSave({ result: "no_access", answers: { _reason: outcome }, note: text, photos: [], failures: [], reason: outcome });
+      return;
+    }
+    const missing = items.filter((i) => i.required && (i.type === "photo" ? !photos[i.key]?.length : answers[i.key] === undefined));
+    if (missing.length) {
+      fail(rs("answerRequired", { item: textOf(missing[0]) }));
+      form.querySelector(`[data-key="${CSS.escape(missing[0].key)}"]`)?.scrollIntoView({ block: "center" });
+      return;
+    }
+    const failures = items.filter((i) => failed(i, answers[i.key])).map((i) => ({ item: i, value: answers[i.key] }));
+    const out = { ...answers };
+    const allPhotos = [];
+    for (const [key, list] of Object.entries(photos)) {
+      if (list.length) out[key] = list.map((p) => p.sha256);
+      for (const p of list) if (!allPhotos.some((x) => x.sha256 === p.sha256)) allPhotos.push(p);
+    }
+    onSave({ result: failures.length ? "issue" : "ok", answers: out, note: text, photos: allPhotos, failures, reason: null });
+  });
+
+  return form;
+}
+
+function cameraIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "24");
+  svg.setAttribute("height", "24");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z");
+  svg.append(path);
+  return svg;
+}
