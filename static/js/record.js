@@ -4,7 +4,7 @@
 import { fmtTime, h, pairName, phone, pt, term } from "./_phone.js";
 import { nowWithOffset, preparePhoto, uuid } from "./_photo.js";
 import * as store from "./store.js";
-import { sync } from "./sync.js";
+import { onStatus, sync } from "./sync.js";
 
 const RECENT_MS = 2 * 60 * 1000;
 
@@ -198,7 +198,30 @@ function photoIcon() {
   return svg;
 }
 
-// ---------------------------------------------------------------- history on this phone
+// ---------------------------------------------------------------- the item's history
+
+// Words of the pulled history (templates/pwa/_phone.html, block "phone-history-config").
+let historyWords = null;
+function hw() {
+  if (historyWords) return historyWords;
+  const node = typeof document !== "undefined" ? document.getElementById("phone-history-config") : null;
+  try {
+    historyWords = node ? JSON.parse(node.textContent) : {};
+  } catch {
+    historyWords = {};
+  }
+  historyWords.s ??= {};
+  historyWords.statuses ??= {};
+  historyWords.departments ??= {};
+  return historyWords;
+}
+function ht(key, values = {}) {
+  const text = hw().s[key] || key;
+  return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+}
+
+const STATUS_BADGE = { open: "badge-warn", dispatched: "badge-info", fixed: "badge-ok", reinspected: "badge-ok", closed: "", reopened: "badge-danger" };
+const OWN_OPEN = new Set(["pending", "rejected"]);
 
 function titleOf(entry) {
   const p = entry.payload;
@@ -216,37 +239,140 @@ function badgeOf(entry) {
   return h("span", { class: "badge badge-ok" }, pt("syncedBadge"));
 }
 
-/** This item's entries on the phone, newest first: pending ones marked. */
-export async function historyList(code) {
-  const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
-  const entries = [...outbox, ...journal].sort((a, b) => b.created_at - a.created_at).slice(0, 30);
-  if (!entries.length) return h("p", { class: "empty" }, pt("historyEmpty"));
+/** A pulled record in the shape of an own entry (type, payload) so one renderer serves both. */
+function fromRecord(r) {
+  const d = r.data;
+  const finding = r.type === "finding";
+  return {
+    op_id: d.op_id || `${r.type}:${r.id}`,
+    type: finding ? "finding.create" : "check.record",
+    payload: finding
+      ? { id: r.id, severity: d.severity, category: d.category, note: d.note, photos: d.photos || [] }
+      : { id: r.id, result: d.result, note: d.note, photos: d.photos || [] },
+    at: r.at,
+    by: d.by || "",
+    status: finding ? d.status : null,
+    department: finding ? d.department : null,
+    due_at: finding ? d.due_at : null,
+  };
+}
+
+function ownTime(e) {
+  return Date.parse(e.occurred_at) || e.created_at || 0;
+}
+
+/**
+ * The item's recent history: pulled checks (last 30 days) and findings (status as the server
+ * last said), and this phone's own entries — one row per record, the phone's pending or
+ * refused state shown over the pulled copy. Newest first.
+ */
+export async function historyEntries(code, itemKey = null, { pulled = true, now = Date.now(), limit = 40 } = {}) {
+  const [outbox, journal, records] = await Promise.all([
+    store.outboxFor(code),
+    store.journalFor(code),
+    pulled ? store.recordsFor(code, itemKey, now) : [],
+  ]);
+  const own = new Map();
+  for (const e of [...journal, ...outbox]) own.set(e.op_id, e); // the outbox wins: it is newer
+  const ownByRecord = new Map([...own.values()].map((e) => [e.payload?.id, e]));
+  const rows = [];
+  const used = new Set();
+  for (const r of records) {
+    const row = fromRecord(r);
+    const mine = own.get(row.op_id) || ownByRecord.get(r.id);
+    if (mine) used.add(mine.op_id);
+    if (mine && OWN_OPEN.has(mine.state)) {
+      rows.push({ ...mine, at: ownTime(mine), mine: true });
+    } else {
+      rows.push({ ...row, state: mine ? mine.state : "server", mine: Boolean(mine) });
+    }
+  }
+  const cutoff = now - store.CHECK_RETENTION_MS;
+  for (const e of own.values()) {
+    if (used.has(e.op_id)) continue;
+    const at = ownTime(e);
+    // A settled check past the window goes as the server's copy does; pending ones never hide.
+    if (pulled && !OWN_OPEN.has(e.state) && e.type === "check.record" && at < cutoff) continue;
+    rows.push({ ...e, at, mine: true });
+  }
+  return rows.sort((a, b) => b.at - a.at).slice(0, limit);
+}
+
+function statusBadge(row) {
+  if (row.mine && row.state !== "server" && row.state !== "applied" && row.state !== "duplicate") return badgeOf(row);
+  if (row.status) return h("span", { class: `badge ${STATUS_BADGE[row.status] ?? "badge-info"} finding-status`, "data-status": row.status }, hw().statuses[row.status] || row.status);
+  return row.mine ? badgeOf(row) : null;
+}
+
+function entryItem(e) {
+  const n = (e.payload.photos || []).length;
+  const who = e.mine ? ht("byThisPhone") : e.by ? ht("byName", { name: e.by }) : "";
+  const dept = e.department ? hw().departments[e.department] || e.department : "";
+  const due = e.due_at ? ht("dueOn", { date: fmtTime(Date.parse(e.due_at)) }) : "";
+  const meta = [who, dept, due, n ? pt("photosN", { n }) : ""].filter(Boolean).join(" · ");
+  const kind = e.type === "finding.create" ? "finding" : "check";
   return h(
-    "ol",
-    { class: "history-list phone-history-list" },
-    entries.map((e) => {
-      const n = (e.payload.photos || []).length;
-      return h(
-        "li",
-        { class: `phone-entry is-${e.state}`, "data-op": e.op_id, "data-state": e.state },
-        h("time", { datetime: e.occurred_at }, fmtTime(e.created_at)),
-        h("span", { class: "phone-entry-title" }, titleOf(e)),
-        " ",
-        badgeOf(e),
-        e.payload.note ? h("span", { class: "muted phone-entry-note" }, `— ${e.payload.note}`) : null,
-        n ? h("span", { class: "muted small" }, ` · ${pt("photosN", { n })}`) : null,
-      );
-    }),
+    "li",
+    {
+      class: `phone-entry is-${e.state} entry-${kind}${e.mine ? " is-mine" : ""}`,
+      "data-op": e.op_id,
+      "data-record": e.payload.id || null,
+      "data-state": e.state,
+      "data-kind": kind,
+    },
+    h(
+      "div",
+      { class: "phone-entry-head" },
+      h("time", { datetime: e.occurred_at || new Date(e.at).toISOString() }, fmtTime(e.at)),
+      h("span", { class: "phone-entry-title" }, titleOf(e)),
+      statusBadge(e),
+    ),
+    e.payload.note ? h("p", { class: "phone-entry-note" }, e.payload.note) : null,
+    meta ? h("p", { class: "muted small phone-entry-meta" }, meta) : null,
   );
 }
 
-export function historySection(code) {
-  const section = h("section", { class: "card phone-history", id: "phone-history", "aria-labelledby": "phone-history-title" }, h("h2", { id: "phone-history-title" }, pt("onThisPhone")));
+/** This item's entries, newest first: with `pulled`, everyone's recent ones from the store. */
+export async function historyList(code, { itemKey = null, pulled = false } = {}) {
+  const entries = await historyEntries(code, itemKey, { pulled });
+  if (!entries.length) return h("p", { class: "empty" }, pulled ? ht("historyEmpty") : pt("historyEmpty"));
+  return h("ol", { class: "history-list phone-history-list" }, entries.map(entryItem));
+}
+
+/**
+ * The item's history section. Online (on the server's page, which lists everyone's) it holds
+ * this phone's entries; offline (`pulled`) the item's recent history from the store too.
+ * It redraws after each sync: own entries settle, findings move on.
+ */
+export function historySection(code, { itemKey = null, pulled = false } = {}) {
+  const title = pulled ? ht("title") : pt("onThisPhone");
+  const section = h(
+    "section",
+    { class: `card phone-history${pulled ? " item-recent" : ""}`, id: "phone-history", "aria-labelledby": "phone-history-title" },
+    h("h2", { id: "phone-history-title" }, title),
+  );
+  const note = pulled ? h("p", { class: "muted small phone-history-note" }, ht("note")) : null;
   const body = h("div", {});
+  if (note) section.append(note);
   section.append(body);
-  const refresh = async () => body.replaceChildren(await historyList(code));
+  let queued = null;
+  const refresh = async () => {
+    body.replaceChildren(await historyList(code, { itemKey, pulled }));
+    section.dataset.drawn = String(Number(section.dataset.drawn || 0) + 1);
+  };
   refresh();
   section.refresh = refresh;
+  let shown = false;
+  const stop = onStatus((message) => {
+    if (!section.isConnected) {
+      if (shown) stop(); // the page moved on: listen no more
+      return;
+    }
+    shown = true;
+    if (message.type !== "status" && message.type !== "pulled") return;
+    clearTimeout(queued);
+    queued = setTimeout(() => refresh().catch(() => {}), 50);
+  });
   return section;
 }
 
@@ -306,7 +432,7 @@ export async function showOffline(container, code) {
   if (!item) return false;
   const estate = item.data.estate_id ? await store.objectOf("estate", item.data.estate_id) : null;
   const short = item.short_code ? `${item.short_code.slice(0, 4)}-${item.short_code.slice(4)}` : "";
-  const history = historySection(item.code);
+  const history = historySection(item.code, { itemKey: `${item.type}:${item.id}`, pulled: true });
   container.replaceChildren(
     h("p", { class: "flash item-offline", role: "status" }, pt("offlineItem")),
     h(

@@ -5,28 +5,48 @@
 import { openDB } from "idb";
 
 const NAME = "rounds";
-const VERSION = 1;
+const VERSION = 2;
 export const ITEM_TYPES = ["unit", "key", "sign"];
+/** Pulled records of an item's history (phone-made on any phone of the estate). */
+export const RECORD_TYPES = ["check", "finding"];
+/** The server sends checks of the last 30 days; older copies are hidden, then dropped. */
+export const CHECK_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 let dbPromise = null;
 
 function open() {
   dbPromise ??= openDB(NAME, VERSION, {
-    upgrade(db) {
-      const objects = db.createObjectStore("objects", { keyPath: "key" });
-      objects.createIndex("code", "code");
-      objects.createIndex("short_code", "short_code");
-      objects.createIndex("type", "type");
-      objects.createIndex("estate_id", "estate_id");
-      objects.createIndex("gen", "gen");
-      const outbox = db.createObjectStore("outbox", { keyPath: "op_id" });
-      outbox.createIndex("code", "code");
-      outbox.createIndex("created_at", "created_at");
-      db.createObjectStore("photos", { keyPath: "sha256" });
-      const journal = db.createObjectStore("journal", { keyPath: "op_id" });
-      journal.createIndex("code", "code");
-      journal.createIndex("synced_at", "synced_at");
-      db.createObjectStore("meta");
+    async upgrade(db, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        const objects = db.createObjectStore("objects", { keyPath: "key" });
+        objects.createIndex("code", "code");
+        objects.createIndex("short_code", "short_code");
+        objects.createIndex("type", "type");
+        objects.createIndex("estate_id", "estate_id");
+        objects.createIndex("gen", "gen");
+        const outbox = db.createObjectStore("outbox", { keyPath: "op_id" });
+        outbox.createIndex("code", "code");
+        outbox.createIndex("created_at", "created_at");
+        db.createObjectStore("photos", { keyPath: "sha256" });
+        const journal = db.createObjectStore("journal", { keyPath: "op_id" });
+        journal.createIndex("code", "code");
+        journal.createIndex("synced_at", "synced_at");
+        db.createObjectStore("meta");
+      }
+      if (oldVersion < 2) {
+        // Checks and findings: found by the item they are about (its code, and type:id).
+        const objects = tx.objectStore("objects");
+        objects.createIndex("item_code", "item_code");
+        objects.createIndex("item_key", "item_key");
+        objects.createIndex("check_at", "check_at");
+        for (const type of RECORD_TYPES) {
+          let cursor = await objects.index("type").openCursor(type);
+          while (cursor) {
+            cursor.update(recordFields(cursor.value));
+            cursor = await cursor.continue();
+          }
+        }
+      }
     },
     blocking() {
       // Another tab (or a test) wants a newer version or to delete the store: let it.
@@ -88,6 +108,16 @@ export async function setMetas(values) {
 
 // ---------------------------------------------------------------- reference data
 
+/** What finds a pulled check or finding: its item's code and type:id, and when it happened. */
+function recordFields(r) {
+  const d = r.data || {};
+  if (d.code) r.item_code = d.code;
+  if (d.item_type && d.item_id != null) r.item_key = `${d.item_type}:${d.item_id}`;
+  r.at = Date.parse(d.occurred_at) || 0;
+  if (r.type === "check") r.check_at = r.at; // pruned by this index once past the window
+  return r;
+}
+
 function row(change, gen) {
   const data = change.data || {};
   const row = {
@@ -104,6 +134,7 @@ function row(change, gen) {
     row.short_code = data.short_code || "";
     row.label = data.label || "";
   }
+  if (RECORD_TYPES.includes(change.type)) recordFields(row);
   return row;
 }
 
@@ -177,6 +208,48 @@ export const itemSource = {
     });
   },
 };
+
+// ---------------------------------------------------------------- pulled history of an item
+
+/**
+ * The pulled checks and findings of an item, by its code and (when known) its type and id —
+ * a finding carries the item's active code, a check the code as scanned. Newest first; checks
+ * past the 30-day window are left out (the server sends no tombstone when they age out).
+ */
+export async function recordsFor(code, itemKey = null, now = Date.now()) {
+  return withDB(async (db) => {
+    const tx = db.transaction("objects");
+    const [byCode, byKey] = await Promise.all([
+      code ? tx.store.index("item_code").getAll(code) : [],
+      itemKey ? tx.store.index("item_key").getAll(itemKey) : [],
+    ]);
+    const seen = new Set();
+    const out = [];
+    for (const r of [...byCode, ...byKey]) {
+      if (seen.has(r.key) || !RECORD_TYPES.includes(r.type)) continue;
+      seen.add(r.key);
+      if (r.type === "check" && r.at < now - CHECK_RETENTION_MS) continue;
+      out.push({ type: r.type, id: r.id, version: r.version, at: r.at, data: r.data });
+    }
+    return out.sort((a, b) => b.at - a.at);
+  });
+}
+
+/** Drop pulled checks older than the window (the server will never say they are gone). */
+export async function pruneRecords(now = Date.now()) {
+  return withDB(async (db) => {
+    const tx = db.transaction("objects", "readwrite");
+    let cursor = await tx.store.index("check_at").openCursor(IDBKeyRange.upperBound(now - CHECK_RETENTION_MS, true));
+    let dropped = 0;
+    while (cursor) {
+      cursor.delete();
+      dropped++;
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return dropped;
+  });
+}
 
 // ---------------------------------------------------------------- outbox and photos
 

@@ -288,6 +288,10 @@ async function pullChanges(ctx) {
     await store.dropOlderThan(gen);
     await store.setMetas({ snapshotting: undefined });
   }
+  // Checks that aged out of the server's 30-day window arrive as nothing: drop them here.
+  await store.pruneRecords();
+  // Open item pages redraw their history (a finding's status may have moved).
+  if (received) emit({ type: "pulled", received });
   return received;
 }
 

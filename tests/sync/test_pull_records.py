@@ -57,6 +57,8 @@ def test_a_pushed_finding_is_in_the_snapshot_and_the_next_incremental_pull(app, 
     assert data["code"] == code and data["item_type"] == "unit" and data["item_id"]
     assert data["estate_id"] == seed.estate_ids[0] and data["photos"] == ["a" * 64]
     assert data["department"] is None and data["due_at"] is None and data["occurred_at"]
+    # The op that made it (phones dedupe their own entries on it) and who recorded it.
+    assert data["op_id"] == op["op_id"] and data["by"]
 
     snapshot, _ = _drain(phone)
     [again] = _of(snapshot, "finding", fid)
@@ -111,6 +113,7 @@ def test_a_pushed_check_reaches_phones(app, phone, make_phone, seed):
     assert data["code"] == code and data["item_type"] == "sign" and data["item_id"]
     assert data["result"] == "issue" and data["note"] == "燈不亮" and data["method"] == "scan"
     assert data["round_id"] == "r-1" and data["photos"] == ["b" * 64]
+    assert data["op_id"] == op["op_id"] and data["by"]
     assert data["estate_id"] == seed.estate_ids[0] and data["occurred_at"].startswith(
         at.isoformat()[:19]
     )
