@@ -195,6 +195,7 @@ export function checklistForm(ctx, onSave) {
       "fieldset",
       { class: "rp-outcome" },
       h("legend", {}, rs("outcome")),
+      h("p", { class: "muted small rp-outcome-hint" }, rs("outcomeHint")),
       h(
         "div",
         { class: "rp-opts rp-opts-3" },
@@ -233,7 +234,8 @@ export function checklistForm(ctx, onSave) {
     fail("");
     const text = note.value.trim();
     if (outcome !== "checked") {
-      onSave({ result: "no_access", answers: { _reason: outcome }, note: text, photos: [], failures: [], reason: outcome });
+      // As the demo's history names it: answers.no_access = "nobody" | "refused".
+      onSave({ result: "no_access", answers: { no_access: outcome === "refused" ? "refused" : "nobody" }, note: text, photos: [], failures: [], reason: outcome });
       return;
     }
     const missing = items.filter((i) => i.required && (i.type === "photo" ? !photos[i.key]?.length : answers[i.key] === undefined));
