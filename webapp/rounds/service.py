@@ -6,6 +6,7 @@ Callers pass an estate they have already scoped; nothing here widens what a user
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -194,6 +195,27 @@ def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, li
     return out
 
 
+def _by_time(seen: dict[tuple, list[rules.Seen]]) -> dict[tuple, tuple[list, list]]:
+    """Each checkpoint's checks sorted by time, with their times alone for bisecting."""
+    out = {}
+    for key, checks in seen.items():
+        checks.sort(key=lambda s: s.at)
+        out[key] = ([s.at for s in checks], checks)
+    return out
+
+
+def _around(seen, key, window: rules.Window, following: datetime) -> list[rules.Seen]:
+    """The checks a window's status can depend on: from its start to its close or the next
+    window's start, whichever is later (``rules.status`` looks no further)."""
+    found = seen.get(key)
+    if not found:
+        return []
+    times, checks = found
+    lo = bisect_left(times, window.start)
+    hi = bisect_left(times, max(window.end, following), lo)
+    return checks[lo:hi]
+
+
 def _describe(session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
     out: dict[tuple, Point] = {}
     by_type: dict[str, list[int]] = defaultdict(list)
@@ -278,7 +300,7 @@ def coverage_days(
         return result
     lo = min(p[2].start for p in planned)
     hi = max(max(p[3], p[2].end) for p in planned)
-    seen = _seen(session, estate.id, lo, hi)
+    seen = _by_time(_seen(session, estate.id, lo, hi))
     refs = {tuple(x) for p in planned for x in p[4]}
     described = _describe(session, estate.id, refs)
     zone = ZoneInfo(tz)
@@ -295,7 +317,7 @@ def coverage_days(
                     base.building,
                     base.building_sort,
                     base.floor,
-                    rules.status(window, following, seen.get((t, i), ()), now),
+                    rules.status(window, following, _around(seen, (t, i), window, following), now),
                 )
             )
         result[day].append(cov)
