@@ -1,12 +1,41 @@
-"""Key events on a key's ``/q/`` page: lends, returns, issues and resolutions."""
+"""Key events on a key's ``/q/`` page: lends, returns, issues and resolutions; the owner's
+signature drawn on the phone at issue (a photo linked to the issue event)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import url_for
 from sqlalchemy.orm import Session
 
 from webapp.items.history import HistoryEntry, provider
-from webapp.models.sync import KeyEvent
+from webapp.models.sync import KeyEvent, PhotoLink
+
+
+def signatures(session: Session, event_ids: list[str]) -> dict[str, str]:
+    """The drawn signature (a photo's sha256) of each of these issue events that has one."""
+    ids = [i for i in event_ids if i]
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(PhotoLink.record_id, PhotoLink.sha256).where(
+            PhotoLink.record_type == "key_event", PhotoLink.record_id.in_(ids)
+        )
+    ).all()
+    return dict(rows)
+
+
+def latest_signature(session: Session, key_id: int) -> tuple[KeyEvent, str] | None:
+    """The newest issue event of a key and its signature, if it was signed."""
+    event = session.scalar(
+        sa.select(KeyEvent)
+        .where(KeyEvent.key_id == key_id, KeyEvent.action == "issue")
+        .order_by(KeyEvent.seq.desc())
+        .limit(1)
+    )
+    if event is None:
+        return None
+    sha = signatures(session, [event.id]).get(event.id)
+    return (event, sha) if sha else None
 
 
 @provider
@@ -22,15 +51,25 @@ def key_events(session: Session, item_type: str, item) -> list[HistoryEntry]:
         "issue": _("Issued to owner %(name)s"),
         "settle": _("Dispute resolved"),
     }
+    events = list(
+        session.scalars(
+            sa.select(KeyEvent).where(KeyEvent.key_id == item.id).order_by(KeyEvent.seq)
+        )
+    )
+    signed = signatures(session, [e.id for e in events if e.action == "issue"])
     entries = []
-    for e in session.scalars(
-        sa.select(KeyEvent).where(KeyEvent.key_id == item.id).order_by(KeyEvent.seq)
-    ):
+    for e in events:
         title = titles.get(e.action, e.action) % {"name": e.borrower_name or ""}
         notes = [e.purpose or ""]
         if e.conflict or e.inconsistent:
             notes.append(_("conflict"))
         if e.unapproved:
             notes.append(_("not approved by engineering"))
-        entries.append(HistoryEntry(e.occurred_at, "key", title, " · ".join(n for n in notes if n)))
+        url = None
+        if e.id in signed:
+            notes.append(_("signed by the owner"))
+            url = url_for("api.blob_get", sha256=signed[e.id])
+        entries.append(
+            HistoryEntry(e.occurred_at, "key", title, " · ".join(n for n in notes if n), url)
+        )
     return entries

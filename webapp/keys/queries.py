@@ -74,25 +74,32 @@ class Row:
         return self.key.status == "out" and self.last is not None and self.last.unapproved
 
 
-def register_query(filters: Filters, user) -> sa.Select:
-    """Keys of the user's estates with their latest event, filtered."""
+def _joined(user, estate: int | None = None):
+    """Active keys of the user's estates joined with their latest event (one grouped pass)."""
     latest = (
         sa.select(KeyEvent.key_id, sa.func.max(KeyEvent.seq).label("seq"))
         .where(KeyEvent.estate_id.in_(visible_estate_ids(user)))
         .group_by(KeyEvent.key_id)
-        .subquery()
     )
+    if estate:
+        latest = latest.where(KeyEvent.estate_id == estate)
+    latest = latest.subquery()
     last = aliased(KeyEvent)
     query = (
         scoped(Key, user)
-        .add_columns(last)
         .where(Key.active)
         .outerjoin(latest, latest.c.key_id == Key.id)
         .outerjoin(last, sa.and_(last.key_id == latest.c.key_id, last.seq == latest.c.seq))
-        .options(selectinload(Key.unit), selectinload(Key.building))
     )
-    if filters.estate:
-        query = query.where(Key.estate_id == filters.estate)
+    if estate:
+        query = query.where(Key.estate_id == estate)
+    return query, last
+
+
+def register_query(filters: Filters, user) -> sa.Select:
+    """Keys of the user's estates with their latest event, filtered."""
+    query, last = _joined(user, filters.estate)
+    query = query.add_columns(last).options(selectinload(Key.unit), selectinload(Key.building))
     if filters.key_class:
         query = query.where(Key.key_class == filters.key_class)
     if filters.status == "overdue":
@@ -135,15 +142,42 @@ def all_rows(filters: Filters, user) -> list[Row]:
 
 
 def counts(user, estate: int | None = None) -> dict[str, int]:
-    """How many keys are out, overdue, disputed, unapproved (for the desk's summary)."""
-    out = {}
-    for status in ("out", "overdue", "disputed", "unapproved", "issued"):
-        out[status] = db.session.scalar(
-            sa.select(sa.func.count()).select_from(
-                register_query(Filters(estate=estate, status=status), user).subquery()
-            )
+    """How many keys are out, overdue, disputed, unapproved, issued: one query, one pass."""
+    query, last = _joined(user, estate)
+    now = utcnow()
+    out = Key.status == "out"
+    conditions = {
+        "out": out,
+        "overdue": sa.and_(out, last.action == "lend", last.due_back < now),
+        "disputed": Key.status == "disputed",
+        "unapproved": sa.and_(out, last.unapproved),
+        "issued": Key.status == "issued",
+    }
+    sums = [sa.func.sum(sa.case((c, 1), else_=0)).label(n) for n, c in conditions.items()]
+    row = db.session.execute(query.with_only_columns(*sums, maintain_column_froms=True)).one()
+    return {name: int(getattr(row, name) or 0) for name in conditions}
+
+
+def recent_events(user, estate: int | None = None, limit: int = 12) -> list[tuple[KeyEvent, Key]]:
+    """The register's latest movements (lends, returns, issues, resolutions), newest first."""
+    query = (
+        sa.select(KeyEvent)
+        .where(KeyEvent.estate_id.in_(visible_estate_ids(user)))
+        .order_by(KeyEvent.occurred_at.desc(), KeyEvent.seq.desc())
+        .limit(limit)
+    )
+    if estate:
+        query = query.where(KeyEvent.estate_id == estate)
+    events = list(db.session.scalars(query))
+    keys = {
+        k.id: k
+        for k in db.session.scalars(
+            sa.select(Key)
+            .where(Key.id.in_({e.key_id for e in events}))
+            .options(selectinload(Key.unit), selectinload(Key.building))
         )
-    return out
+    }
+    return [(e, keys[e.key_id]) for e in events if e.key_id in keys]
 
 
 def history(key: Key) -> list[KeyEvent]:

@@ -38,8 +38,14 @@ def _estates():
 @roles(*VIEWERS)
 def register():
     """Show the register: every key's custody, overdue and disputed first (table alone for htmx)."""
+    from webapp.keys.history import signatures
+
     filters = queries.Filters.from_args(request.args)
     rows, has_next, total = queries.page_of(filters, current_user)
+    issued = [r.last.id for r in rows if r.last is not None and r.last.action == "issue"]
+    from webapp.registry.render import wants_fragment
+
+    fragment = wants_fragment()
     return page_or_fragment(
         "keys/register.html",
         "keys/_register_table.html",
@@ -47,8 +53,13 @@ def register():
         has_next=has_next,
         total=total,
         filters=filters,
-        estates=_estates(),
-        counts=queries.counts(current_user, filters.estate),
+        signed=signatures(db.session, issued),
+        estates=[] if fragment else _estates(),
+        counts={} if fragment else queries.counts(current_user, filters.estate),
+        # The latest movements, under the unfiltered register (a filter narrows to its rows).
+        recent=[]
+        if fragment or filters.status or filters.q or filters.key_class
+        else queries.recent_events(current_user, filters.estate),
     )
 
 
@@ -83,9 +94,21 @@ def disputes():
 
 
 def _recent_resolutions():
-    return db.session.scalars(
+    """The latest resolutions, each with its key (for the key's label)."""
+    from sqlalchemy.orm import selectinload
+
+    resolutions = db.session.scalars(
         scoped(KeyResolution).order_by(KeyResolution.created_at.desc()).limit(20)
     ).all()
+    keys = {
+        k.id: k
+        for k in db.session.scalars(
+            scoped(Key)
+            .where(Key.id.in_({r.key_id for r in resolutions}))
+            .options(selectinload(Key.unit), selectinload(Key.building))
+        )
+    }
+    return [(r, keys.get(r.key_id)) for r in resolutions]
 
 
 @bp.post("/<int:key_id>/resolve")
@@ -167,6 +190,20 @@ def desk_context() -> dict:
     return {"key_counts": queries.counts(current_user), "overdue_rows": rows[:10]}
 
 
+@bp.app_template_global("key_signature")
+def _key_signature(key) -> dict | None:
+    """The owner's signature drawn at the key's latest issue, for the key's page."""
+    from webapp.keys.history import latest_signature
+
+    if key is None or key.key_class != "owner":
+        return None
+    found = latest_signature(db.session, key.id)
+    if found is None:
+        return None
+    event, sha = found
+    return {"sha256": sha, "name": event.borrower_name, "at": event.occurred_at}
+
+
 @bp.app_template_filter("keytime")
 def _keytime(value) -> str:
     """A timestamp in the user's timezone, minutes precision."""
@@ -232,9 +269,17 @@ def _handover_page(estate, estates, keys, status=200, result=None):
             log=log,
             by_id=by_id,
             result=result,
+            prefill=_prefill_codes(),
         ),
         status,
     )
+
+
+def _prefill_codes() -> str:
+    """Codes a phone's stocktake sends along (``?codes=A,B``), one per line in the form."""
+    raw = request.args.get("codes") or ""
+    codes = [c.strip()[:40] for c in raw.replace(",", "\n").split() if c.strip()]
+    return "\n".join(codes[:500])
 
 
 @bp.get("/handover")

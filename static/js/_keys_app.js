@@ -1,0 +1,707 @@
+// The key screens on the phone (/app/keys), all from the phone's store, with or without a
+// network: lend and return by scanning key tags, owner keys issued at move-in with the
+// owner's drawn signature, and the front desk's stocktake of the cabinet. Every entry goes to
+// the outbox first (key.lend / key.return / key.issue); the sync engine sends it.
+import { fmtTime, h, phone, term } from "./_phone.js";
+import { closeScanner, manualEntry, openScanner } from "./_keys_scan.js";
+import { signaturePad } from "./_keys_sign.js";
+import {
+  allKeys,
+  compare,
+  estates,
+  keepStocktake,
+  keptStocktakes,
+  keyEntries,
+  keysConfig,
+  kt,
+  recorder,
+  saveKeyOps,
+} from "./_keys_state.js";
+import { nowWithOffset, uuid } from "./_photo.js";
+import { onStatus } from "./sync.js";
+
+const MODES = ["home", "lend", "return", "issue", "stocktake"];
+const SHOWN = 12; // longer difference lists fold the rest away
+const BADGE = { in: "badge-ok", out: "badge-warn", issued: "badge-info", disputed: "badge-danger" };
+
+const state = {
+  mode: "home",
+  keys: new Map(),
+  baskets: { lend: [], return: [], issue: [] },
+  stock: { estate: null, scanned: [], unknown: [], result: null },
+  view: null, // the mode's live parts: {refresh()}
+};
+
+const $ = (id) => document.getElementById(id);
+
+// ---------------------------------------------------------------- small parts
+
+function statusBadge(key) {
+  return h("span", { class: `badge ${BADGE[key.status] || "badge-info"}`, "data-status": key.status }, term("key_status", key.status));
+}
+
+function holderText(holder) {
+  if (!holder) return "";
+  const type = phone().holderTypes[holder.type] || holder.type || "";
+  return type ? `${holder.name} (${type})` : holder.name;
+}
+
+function dueText(iso) {
+  if (!iso) return "";
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? "" : kt("due", { time: fmtTime(t) });
+}
+
+function entryTitle(entry) {
+  const p = entry.payload;
+  if (entry.type === "key.lend") return kt("lendTo", { name: p.borrower_name });
+  if (entry.type === "key.return") return kt("returned");
+  if (entry.type === "key.issue") return kt("issuedTo", { name: p.owner_name });
+  return entry.type;
+}
+
+function entryBadges(entry) {
+  if (entry.state === "pending") return [h("span", { class: "badge badge-warn" }, kt("pending"))];
+  if (entry.state === "rejected") return [h("span", { class: "badge badge-danger" }, kt("refused"))];
+  const out = [];
+  const flags = entry.result?.data?.flags || [];
+  if (entry.result?.status === "conflict" || entry.state === "conflict") out.push(h("span", { class: "badge badge-danger" }, kt("conflict")));
+  if (flags.includes("unapproved")) out.push(h("span", { class: "badge badge-warn" }, kt("unapproved")));
+  if (!out.length) out.push(h("span", { class: "badge badge-ok" }, kt("synced")));
+  return out;
+}
+
+function entryItem(entry) {
+  const due = entry.type === "key.lend" ? dueText(entry.payload.due_back) : "";
+  return h(
+    "li",
+    { class: `keys-entry is-${entry.state}`, "data-op": entry.op_id, "data-type": entry.type, "data-state": entry.state },
+    h("div", { class: "keys-entry-main" }, h("strong", {}, entry.item?.label || entry.code), h("span", {}, entryTitle(entry))),
+    h("div", { class: "keys-entry-meta" }, h("time", { datetime: entry.occurred_at }, fmtTime(entry.created_at)), due ? h("span", { class: "muted" }, due) : null, ...entryBadges(entry)),
+  );
+}
+
+function scanButton(text, onClick) {
+  const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("width", "28");
+  icon.setAttribute("height", "28");
+  icon.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", "M3 3h6v2H5v4H3V3zm12 0h6v6h-2V5h-4V3zM3 15h2v4h4v2H3v-6zm16 0h2v6h-6v-2h4v-4zM7 7h4v4H7V7zm6 0h4v4h-4V7zm-6 6h4v4H7v-4zm8 0h2v2h-2v-2zm-2 2h2v2h-2v-2z");
+  icon.append(path);
+  return h("button", { type: "button", class: "btn btn-primary btn-block btn-huge", "data-keys-scan": true, onclick: onClick }, icon, text);
+}
+
+function said() {
+  return h("p", { class: "keys-said", role: "status", "aria-live": "polite", hidden: true });
+}
+
+function say(node, answer) {
+  node.textContent = answer.text;
+  node.dataset.tone = answer.ok ? "ok" : "warn";
+  node.hidden = !answer.text;
+}
+
+function errorLine() {
+  return h("p", { class: "field-error", role: "alert", hidden: true });
+}
+
+function fail(node, text) {
+  node.textContent = text;
+  node.hidden = false;
+  node.scrollIntoView({ block: "center", behavior: "smooth" });
+}
+
+async function refreshKeys() {
+  state.keys = await allKeys();
+  return state.keys;
+}
+
+// ---------------------------------------------------------------- baskets (lend, return, issue)
+
+/** What to tell about a key in a basket: its state, and a warning when the action does not fit. */
+function warningsFor(mode, key) {
+  const out = [];
+  if (mode === "lend" && key.key_class === "equipment_room") out.push(["warn keys-approval", kt("needsApproval")]);
+  if (mode === "lend" || mode === "issue") {
+    if (key.status === "out") out.push(["danger", kt("alreadyOut", { holder: holderText(key.holder) })]);
+    if (key.status === "issued") out.push(["danger", kt("alreadyIssued")]);
+  }
+  if (mode === "return" && key.status === "in") out.push(["warn", kt("alreadyIn")]);
+  if (key.status === "disputed") out.push(["danger", kt("disputed")]);
+  return out;
+}
+
+function basketList(mode, onChange) {
+  const list = h("ul", { class: "keys-basket", "data-basket": mode });
+  const empty = h("p", { class: "keys-basket-empty muted" }, kt("basketEmpty"));
+  const title = h("h2", { "data-basket-count": true });
+  const card = h("section", { class: "card keys-basket-card" }, title, empty, list);
+  const draw = () => {
+    const codes = state.baskets[mode];
+    title.textContent = kt("keysN", { n: codes.length });
+    empty.hidden = codes.length > 0;
+    list.replaceChildren(
+      ...codes.map((code) => {
+        const key = state.keys.get(code);
+        if (!key) return null;
+        const notes = warningsFor(mode, key);
+        return h(
+          "li",
+          { class: "keys-basket-item", "data-code": code, "data-class": key.key_class },
+          h(
+            "div",
+            { class: "keys-basket-main" },
+            h("strong", { class: "keys-basket-label" }, key.label),
+            h("span", { class: "keys-basket-state" }, statusBadge(key), key.holder && key.status !== "in" ? ` ${holderText(key.holder)}` : "", key.pending.length ? h("span", { class: "badge badge-warn" }, kt("pending")) : null),
+            notes.map(([tone, text]) => h("p", { class: `keys-note keys-note-${tone}` }, text)),
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "keys-remove",
+              "aria-label": `${kt("remove")} ${key.label}`,
+              onclick: () => {
+                state.baskets[mode] = state.baskets[mode].filter((c) => c !== code);
+                draw();
+                onChange();
+              },
+            },
+            "×",
+          ),
+        );
+      }),
+    );
+    onChange();
+  };
+  return { element: card, draw };
+}
+
+/** Add a read key to a mode's basket; the answer says what happened. */
+function addTo(mode, key, allow) {
+  const refusal = allow ? allow(key) : null;
+  if (refusal) return { ok: false, text: refusal };
+  const basket = state.baskets[mode];
+  if (basket.includes(key.code)) return { ok: true, text: kt("already", { label: key.label }) };
+  state.keys.set(key.code, key);
+  basket.push(key.code);
+  return { ok: true, text: kt("added", { label: key.label }) };
+}
+
+function scanPart(mode, { title, allow, onAdded }) {
+  const note = said();
+  const onKey = (key) => {
+    const answer = addTo(mode, key, allow);
+    onAdded();
+    return answer;
+  };
+  const button = scanButton(title, () =>
+    openScanner({
+      title,
+      onKey,
+      count: () => state.baskets[mode].length,
+      onDone: () => onAdded(),
+    }),
+  );
+  const manual = manualEntry(onKey, (answer) => {
+    say(note, answer);
+    onAdded();
+  });
+  return h("div", { class: "keys-scan-part" }, button, manual, note);
+}
+
+function modeHead(mode, lead) {
+  return h("header", { class: "keys-mode-head" }, h("h1", { class: "page-title" }, keysConfig().modes[mode] || mode), lead ? h("p", { class: "muted keys-lead" }, lead) : null);
+}
+
+function savedLine() {
+  return h("p", { class: "record-saved keys-saved", role: "status", hidden: true });
+}
+
+async function needLogin() {
+  return !(await recorder());
+}
+
+function loginNotice() {
+  return h(
+    "div",
+    { class: "card keys-login" },
+    h("p", {}, kt("needLogin")),
+    h("a", { class: "btn btn-primary btn-block btn-tall", href: `${phone().loginUrl}?next=${encodeURIComponent("/app/keys")}` }, kt("logIn")),
+  );
+}
+
+// ---------------------------------------------------------------- lend
+
+function localInput(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function quickDue(input) {
+  const at = (fn) => () => {
+    const d = new Date();
+    fn(d);
+    d.setSeconds(0, 0);
+    input.value = localInput(d);
+  };
+  const chips = [
+    [kt("in2h"), at((d) => d.setMinutes(Math.ceil((d.getMinutes() + 120) / 15) * 15))],
+    [kt("tonight"), at((d) => d.setHours(18, 0))],
+    [kt("tomorrow"), at((d) => { d.setDate(d.getDate() + 1); d.setHours(10, 0); })],
+  ];
+  return h("div", { class: "keys-quick" }, chips.map(([text, fn]) => h("button", { type: "button", class: "btn keys-chip", onclick: fn }, text)));
+}
+
+function lendView() {
+  const error = errorLine();
+  const saved = savedLine();
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block btn-tall keys-submit", "data-keys-submit": "lend" });
+  const basket = basketList("lend", () => {
+    submit.textContent = kt("lendN", { n: state.baskets.lend.length });
+  });
+  const types = Object.entries(phone().holderTypes);
+  const due = h("input", { type: "datetime-local", name: "due_back", id: "keys-due" });
+  const form = h(
+    "form",
+    { class: "keys-form card", novalidate: true, "data-keys-form": "lend" },
+    h("div", { class: "field" }, h("label", { for: "keys-borrower" }, kt("borrower")), h("input", { type: "text", id: "keys-borrower", name: "borrower_name", maxlength: "120", autocomplete: "off", enterkeyhint: "next" })),
+    h(
+      "fieldset",
+      { class: "record-part" },
+      h("legend", {}, kt("borrowerType")),
+      h(
+        "div",
+        { class: "record-choices keys-types" },
+        types.map(([value, label]) =>
+          h("label", { class: `record-choice choice-${value}` }, h("input", { type: "radio", name: "borrower_type", value }), h("span", {}, label)),
+        ),
+      ),
+    ),
+    h("label", { class: "keys-check" }, h("input", { type: "checkbox", name: "id_checked", value: "1" }), h("span", {}, kt("idChecked"))),
+    h("div", { class: "field" }, h("label", { for: "keys-purpose" }, kt("purpose")), h("input", { type: "text", id: "keys-purpose", name: "purpose", maxlength: "200", placeholder: kt("purposePlaceholder"), autocomplete: "off" })),
+    h("div", { class: "field" }, h("label", { for: "keys-due" }, kt("dueBack")), due, quickDue(due)),
+    error,
+    submit,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    saved.hidden = true;
+    const data = new FormData(form);
+    const name = String(data.get("borrower_name") || "").trim();
+    const type = data.get("borrower_type");
+    const keys = state.baskets.lend.map((c) => state.keys.get(c)).filter(Boolean);
+    if (!keys.length) return fail(error, kt("needKeys"));
+    if (!name || !type) return fail(error, kt("needBorrower"));
+    const payload = {
+      borrower_name: name.slice(0, 120),
+      borrower_type: type,
+      purpose: String(data.get("purpose") || "").trim().slice(0, 200),
+      id_checked: data.get("id_checked") === "1",
+    };
+    if (due.value) payload.due_back = nowWithOffset(new Date(due.value));
+    await saveKeyOps(keys.map((key) => ({ type: "key.lend", key, payload })));
+    state.baskets.lend = [];
+    form.reset();
+    saved.textContent = kt("savedLend", { n: keys.length });
+    saved.hidden = false;
+    await refreshKeys();
+    basket.draw();
+    bumpSaved();
+  });
+  const part = scanPart("lend", { title: kt("scanTags"), onAdded: () => basket.draw() });
+  basket.draw();
+  return { nodes: [modeHead("lend"), part, basket.element, form, saved], refresh: () => basket.draw() };
+}
+
+// ---------------------------------------------------------------- return
+
+function returnView() {
+  const error = errorLine();
+  const saved = savedLine();
+  const submit = h("button", { type: "button", class: "btn btn-primary btn-block btn-tall keys-submit", "data-keys-submit": "return" });
+  const basket = basketList("return", () => {
+    submit.textContent = kt("returnN", { n: state.baskets.return.length });
+  });
+  submit.addEventListener("click", async () => {
+    error.hidden = true;
+    saved.hidden = true;
+    const keys = state.baskets.return.map((c) => state.keys.get(c)).filter(Boolean);
+    if (!keys.length) return fail(error, kt("needKeys"));
+    await saveKeyOps(keys.map((key) => ({ type: "key.return", key, payload: {} })));
+    state.baskets.return = [];
+    saved.textContent = kt("savedReturn", { n: keys.length });
+    saved.hidden = false;
+    await refreshKeys();
+    basket.draw();
+    bumpSaved();
+  });
+  const part = scanPart("return", { title: kt("scanTags"), onAdded: () => basket.draw() });
+  basket.draw();
+  return { nodes: [modeHead("return"), part, basket.element, error, submit, saved], refresh: () => basket.draw() };
+}
+
+// ---------------------------------------------------------------- issue (owner keys, move-in)
+
+function issueView() {
+  const error = errorLine();
+  const saved = savedLine();
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block btn-tall keys-submit", "data-keys-submit": "issue" });
+  const basket = basketList("issue", () => {
+    submit.textContent = kt("issueN", { n: state.baskets.issue.length });
+  });
+  const pad = signaturePad({ label: kt("signature"), hint: kt("signHere"), clearText: kt("clear") });
+  const form = h(
+    "form",
+    { class: "keys-form card", novalidate: true, "data-keys-form": "issue" },
+    h("div", { class: "field" }, h("label", { for: "keys-owner" }, kt("ownerName")), h("input", { type: "text", id: "keys-owner", name: "owner_name", maxlength: "120", autocomplete: "off" })),
+    pad.element,
+    error,
+    submit,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    saved.hidden = true;
+    const owner = String(new FormData(form).get("owner_name") || "").trim();
+    const keys = state.baskets.issue.map((c) => state.keys.get(c)).filter(Boolean);
+    if (!keys.length) return fail(error, kt("needKeys"));
+    if (!owner) return fail(error, kt("needOwner"));
+    if (pad.isEmpty()) return fail(error, kt("needSignature"));
+    const photo = await pad.toPhoto();
+    await saveKeyOps(
+      keys.map((key) => ({ type: "key.issue", key, payload: { owner_name: owner.slice(0, 120), signature: photo.sha256 } })),
+      [photo],
+    );
+    state.baskets.issue = [];
+    form.reset();
+    pad.reset();
+    saved.textContent = kt("savedIssue", { n: keys.length });
+    saved.hidden = false;
+    await refreshKeys();
+    basket.draw();
+    bumpSaved();
+  });
+  const allow = (key) => (key.key_class === "owner" ? null : kt("notOwnerKey", { label: key.label }));
+  const part = scanPart("issue", { title: kt("scanOwnerKeys"), allow, onAdded: () => basket.draw() });
+  basket.draw();
+  return { nodes: [modeHead("issue"), part, basket.element, form, saved], refresh: () => basket.draw(), mounted: () => pad.ready() };
+}
+
+// ---------------------------------------------------------------- stocktake
+
+async function stocktakeView() {
+  const s = state.stock;
+  const all = [...state.keys.values()];
+  const estateList = (await estates()).filter((e) => all.some((k) => k.estate_id === e.id));
+  if (s.estate === null || !estateList.some((e) => e.id === s.estate)) s.estate = estateList[0]?.id ?? null;
+  const inEstate = () => [...state.keys.values()].filter((k) => k.estate_id === s.estate);
+  const progress = h("p", { class: "keys-progress", "data-stock-progress": true });
+  const scannedList = h("ul", { class: "keys-chips", "data-stock-scanned": true });
+  const results = h("section", { class: "card keys-results", "data-stock-result": true, hidden: true });
+  const past = h("section", { class: "keys-past" });
+
+  const draw = () => {
+    const keys = inEstate();
+    const expected = keys.filter((k) => k.status === "in").length;
+    progress.textContent = kt("scannedN", { n: s.scanned.length, m: expected });
+    progress.dataset.scanned = String(s.scanned.length);
+    scannedList.replaceChildren(...s.scanned.map((code) => h("li", { class: `keys-chip-item is-${state.keys.get(code)?.status || "in"}` }, state.keys.get(code)?.label || code)));
+  };
+
+  const onKey = (key) => {
+    if (key.estate_id !== s.estate) {
+      if (!s.unknown.includes(key.code)) s.unknown.push(key.code);
+      return { ok: false, text: kt("otherEstate", { label: key.label }) };
+    }
+    if (s.scanned.includes(key.code)) return { ok: true, text: kt("already", { label: key.label }) };
+    s.scanned.push(key.code);
+    s.result = null;
+    results.hidden = true;
+    draw();
+    return { ok: true, text: kt("added", { label: key.label }) };
+  };
+  const onOther = (found) => {
+    if (!s.unknown.includes(found.code)) s.unknown.push(found.code);
+  };
+  const note = said();
+  const scan = scanButton(kt("scanCabinet"), () =>
+    openScanner({ title: kt("scanCabinet"), onKey, onOther, count: () => s.scanned.length, onDone: draw }),
+  );
+  const manual = manualEntry(onKey, (answer) => say(note, answer), onOther);
+
+  const showResult = async () => {
+    const keys = inEstate();
+    const { missing, unexpected } = compare(keys, s.scanned);
+    const estate = estateList.find((e) => e.id === s.estate);
+    s.result = {
+      id: s.result?.id || uuid(),
+      at: Date.now(),
+      estate_id: s.estate,
+      estate: estate?.name || "",
+      by: await recorder(),
+      scanned: [...s.scanned],
+      missing: missing.map((k) => ({ code: k.code, label: k.label })),
+      unexpected: unexpected.map((k) => ({ code: k.code, label: k.label, status: k.status, holder: holderText(k.holder) })),
+      unknown: [...s.unknown],
+    };
+    await keepStocktake(s.result);
+    drawResult(results, s.result);
+    results.hidden = false;
+    results.scrollIntoView({ block: "start", behavior: "smooth" });
+    drawPast(past);
+  };
+
+  const picker =
+    estateList.length > 1
+      ? h(
+          "div",
+          { class: "field" },
+          h("label", { for: "keys-estate" }, kt("estate")),
+          h(
+            "select",
+            {
+              id: "keys-estate",
+              onchange: (event) => {
+                s.estate = Number(event.target.value);
+                s.scanned = [];
+                s.unknown = [];
+                s.result = null;
+                results.hidden = true;
+                draw();
+              },
+            },
+            estateList.map((e) => h("option", { value: String(e.id), selected: e.id === s.estate }, e.name)),
+          ),
+        )
+      : null;
+  const actions = h(
+    "div",
+    { class: "keys-stock-actions" },
+    h("button", { type: "button", class: "btn btn-primary btn-block btn-tall", "data-stock-compare": true, onclick: showResult }, kt("compare")),
+    h(
+      "button",
+      {
+        type: "button",
+        class: "btn btn-block",
+        onclick: () => {
+          s.scanned = [];
+          s.unknown = [];
+          s.result = null;
+          results.hidden = true;
+          draw();
+        },
+      },
+      kt("restart"),
+    ),
+  );
+  draw();
+  if (s.result) {
+    drawResult(results, s.result);
+    results.hidden = false;
+  }
+  drawPast(past);
+  return {
+    nodes: [modeHead("stocktake"), picker, h("div", { class: "card keys-stock" }, progress, scannedList), h("div", { class: "keys-scan-part" }, scan, manual, note), actions, results, past],
+    refresh: draw,
+  };
+}
+
+function handoverHref(result) {
+  const codes = [...result.scanned, ...result.unknown].join(",");
+  return `${keysConfig().handoverUrl}?estate=${encodeURIComponent(result.estate_id)}&codes=${encodeURIComponent(codes)}`;
+}
+
+function drawResult(box, r) {
+  const group = (title, rows, tone, attr) =>
+    h(
+      "div",
+      { class: `keys-diff-group keys-diff-${tone}`, [attr]: true },
+      h("h3", {}, title, " ", h("span", { class: `badge ${rows.length ? `badge-${tone}` : "badge-ok"}` }, String(rows.length))),
+      rows.length ? h("ul", {}, rows.slice(0, SHOWN).map((row) => h("li", {}, row))) : null,
+      rows.length > SHOWN
+        ? h(
+            "details",
+            { class: "keys-more" },
+            h("summary", {}, kt("andMore", { n: rows.length - SHOWN })),
+            h("ul", {}, rows.slice(SHOWN).map((row) => h("li", {}, row))),
+          )
+        : null,
+    );
+  const online = navigator.onLine;
+  box.replaceChildren(
+    h("h2", {}, kt("compare")),
+    !r.missing.length && !r.unexpected.length && !r.unknown.length ? h("p", { class: "keys-note keys-note-ok" }, kt("allThere")) : null,
+    group(kt("missing"), r.missing.map((k) => k.label), "danger", "data-missing"),
+    group(
+      kt("unexpected"),
+      r.unexpected.map((k) => `${k.label} · ${term("key_status", k.status)}${k.holder ? ` · ${k.holder}` : ""}`),
+      "warn",
+      "data-unexpected",
+    ),
+    r.unknown.length ? group(kt("unknown"), r.unknown, "warn", "data-unknown") : null,
+    h("p", { class: "muted small" }, kt("kept")),
+    online
+      ? h("a", { class: "btn btn-block btn-tall", href: handoverHref(r), "data-handover": true }, kt("signHandover"))
+      : h("p", { class: "keys-note keys-note-warn", "data-handover-offline": true }, kt("handoverOffline")),
+  );
+}
+
+async function drawPast(box) {
+  const kept = await keptStocktakes();
+  box.replaceChildren(
+    ...(kept.length
+      ? [
+          h("h2", {}, kt("pastStocktakes")),
+          h(
+            "ul",
+            { class: "keys-entries" },
+            kept.map((r) =>
+              h(
+                "li",
+                { class: "keys-entry" },
+                h("div", { class: "keys-entry-main" }, h("strong", {}, `${fmtTime(r.at)} · ${r.estate}`), h("span", {}, kt("scanStatus", { n: r.scanned.length }))),
+                h(
+                  "div",
+                  { class: "keys-entry-meta" },
+                  h("span", { class: `badge ${r.missing.length ? "badge-danger" : "badge-ok"}` }, `${kt("missing")} ${r.missing.length}`),
+                  h("span", { class: `badge ${r.unexpected.length ? "badge-warn" : "badge-ok"}` }, `${kt("unexpected")} ${r.unexpected.length}`),
+                  navigator.onLine ? h("a", { href: handoverHref(r) }, kt("signHandover")) : null,
+                ),
+              ),
+            ),
+          ),
+        ]
+      : []),
+  );
+}
+
+// ---------------------------------------------------------------- home
+
+async function homeView() {
+  const keys = [...state.keys.values()];
+  const { waiting, synced } = await keyEntries();
+  const nodes = [modeHead("home")];
+  if (await needLogin()) nodes.push(loginNotice());
+  if (!keys.length) nodes.push(h("p", { class: "flash", "data-no-keys": true }, kt("noKeys")));
+  const count = (status) => keys.filter((k) => k.status === status).length;
+  nodes.push(
+    h(
+      "div",
+      { class: "keys-summary", "data-summary": true },
+      [
+        ["in", kt("inCabinet")],
+        ["out", kt("lentOut")],
+        ["issued", term("key_status", "issued")],
+        ["disputed", kt("disputedN")],
+      ].map(([status, label]) => h("div", { class: `keys-sum keys-sum-${status}`, "data-count": status }, h("strong", {}, String(count(status))), h("span", {}, label))),
+    ),
+    h(
+      "div",
+      { class: "keys-actions-grid" },
+      ["lend", "return", "issue", "stocktake"].map((mode) => h("a", { class: `btn keys-action keys-action-${mode}`, href: `#${mode}` }, keysConfig().modes[mode])),
+    ),
+  );
+  nodes.push(
+    h(
+      "section",
+      { class: "card keys-waiting", "data-waiting": waiting.length },
+      h("h2", {}, kt("waiting"), " ", h("span", { class: `badge ${waiting.length ? "badge-warn" : "badge-ok"}` }, String(waiting.length))),
+      waiting.length ? h("ul", { class: "keys-entries" }, waiting.map(entryItem)) : h("p", { class: "muted" }, kt("nothingWaiting")),
+    ),
+  );
+  const out = keys.filter((k) => k.status === "out").sort((a, b) => a.label.localeCompare(b.label, "zh-Hant"));
+  nodes.push(
+    h(
+      "section",
+      { class: "card keys-out" },
+      h("h2", {}, kt("outNow"), " ", h("span", { class: "badge badge-info" }, String(out.length))),
+      out.length
+        ? h(
+            "ul",
+            { class: "keys-entries" },
+            out.slice(0, 50).map((k) =>
+              h(
+                "li",
+                { class: "keys-entry", "data-code": k.code },
+                h("div", { class: "keys-entry-main" }, h("strong", {}, k.label), h("span", {}, holderText(k.holder))),
+                h("div", { class: "keys-entry-meta" }, k.due_back ? h("span", { class: "muted" }, dueText(k.due_back)) : null, k.key_class === "equipment_room" ? h("span", { class: "badge badge-info" }, keysConfig().keyClass?.equipment_room || "") : null, k.pending.length ? h("span", { class: "badge badge-warn" }, kt("pending")) : null),
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, kt("noneOut")),
+    ),
+  );
+  if (synced.length) {
+    nodes.push(h("section", { class: "card keys-synced" }, h("h2", {}, kt("recent")), h("ul", { class: "keys-entries" }, synced.map(entryItem))));
+  }
+  return { nodes, refresh: null };
+}
+
+// ---------------------------------------------------------------- router
+
+function bumpSaved() {
+  const app = $("keys-app");
+  app.dataset.saved = String(Number(app.dataset.saved || 0) + 1);
+}
+
+const VIEWS = { home: homeView, lend: lendView, return: returnView, issue: issueView, stocktake: stocktakeView };
+
+let drawing = 0;
+async function show(mode) {
+  const mine = ++drawing;
+  closeScanner();
+  await refreshKeys();
+  const view = await VIEWS[mode]();
+  if (mine !== drawing) return;
+  state.mode = mode;
+  state.view = view;
+  const app = $("keys-app");
+  app.dataset.mode = mode;
+  $("keys-view").replaceChildren(...view.nodes.filter(Boolean));
+  view.mounted?.();
+  for (const tab of document.querySelectorAll("[data-tab]")) {
+    if (tab.dataset.tab === mode) tab.setAttribute("aria-current", "page");
+    else tab.removeAttribute("aria-current");
+  }
+  const name = keysConfig().modes[mode];
+  document.title = `${name} · ${document.title.split(" · ").pop()}`;
+  app.dataset.ready = "1";
+}
+
+function modeFromHash() {
+  const mode = location.hash.replace(/^#/, "");
+  return MODES.includes(mode) ? mode : "home";
+}
+
+function showOnline() {
+  const badge = $("shell-network");
+  if (!badge) return;
+  const cfg = JSON.parse(document.getElementById("pwa-config")?.textContent || "{}").strings || {};
+  badge.textContent = navigator.onLine ? cfg.online || "Online" : cfg.offline || "Offline";
+  badge.className = `badge shell-network ${navigator.onLine ? "badge-ok" : "badge-warn"}`;
+}
+
+let statusTimer = null;
+export function mount() {
+  showOnline();
+  window.addEventListener("online", showOnline);
+  window.addEventListener("offline", showOnline);
+  window.addEventListener("hashchange", () => show(modeFromHash()));
+  // After a sync (or another tab's save), redraw what depends on the store.
+  onStatus((message) => {
+    if (message.type !== "status") return;
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(async () => {
+      if ($("keys-scanner") && !$("keys-scanner").hidden) return;
+      if (state.mode === "home") return show("home");
+      await refreshKeys();
+      state.view?.refresh?.();
+    }, 150);
+  });
+  return show(modeFromHash());
+}

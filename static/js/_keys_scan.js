@@ -1,0 +1,121 @@
+// Scanning key tags one after another: the shared scanner (scanner.js) is started again after
+// each read, so a whole cabinet can be scanned without a tap between keys. What each read
+// meant ("added", "already in the list", "not a key") is said under the picture.
+import { config } from "./_config.js";
+import { h } from "./_phone.js";
+import { kt, resolveCode } from "./_keys_state.js";
+
+const $ = (sel) => document.querySelector(sel);
+const PAUSE_MS = 900;
+
+let current = null;
+
+function say(root, text, tone) {
+  const node = root.querySelector("[data-scan-said]");
+  node.textContent = text;
+  node.dataset.tone = tone || "";
+}
+
+/**
+ * Open the scanner over the page. `onKey(key)` answers {ok, text} for each key read (or
+ * typed); `onDone()` runs when the user closes it. `count()` feeds the badge.
+ */
+export async function openScanner({ title, onKey, onOther, onDone, count }) {
+  const root = $("#keys-scanner");
+  const view = $("#keys-view");
+  const session = { open: true, timer: null };
+  current = session;
+  root.querySelector("[data-scanner-title]").textContent = title;
+  const drawCount = () => {
+    root.querySelector("[data-scanner-count]").textContent = kt("scanStatus", { n: count() });
+  };
+  drawCount();
+  say(root, "");
+  root.hidden = false;
+  view.hidden = true;
+  document.body.classList.add("keys-scanning");
+  window.scrollTo(0, 0);
+  const { startScanner, stopScanner } = await import("./scanner.js");
+
+  const close = () => {
+    if (!session.open) return;
+    session.open = false;
+    clearTimeout(session.timer);
+    stopScanner();
+    root.hidden = true;
+    view.hidden = false;
+    document.body.classList.remove("keys-scanning");
+    delete root.dataset.reads;
+    if (current === session) current = null;
+    onDone();
+  };
+
+  const handleCode = async (code) => {
+    const answer = await describe(code, onKey, onOther);
+    say(root, answer.text, answer.ok ? "ok" : "warn");
+    root.dataset.reads = String(Number(root.dataset.reads || 0) + 1);
+    drawCount();
+    if (navigator.vibrate && !answer.ok) navigator.vibrate([40, 60, 40]);
+  };
+
+  const start = () => {
+    if (!session.open) return;
+    startScanner(root, {
+      baseUrl: config().baseUrl,
+      onCode: async (code) => {
+        await handleCode(code);
+        // The next tag: the camera starts again after a moment to move the key away.
+        session.timer = setTimeout(start, PAUSE_MS);
+      },
+      onManual: () => {
+        close();
+        document.querySelector("[data-keys-manual] input")?.focus();
+      },
+    });
+  };
+  root.querySelector("[data-scan-done]").onclick = close;
+  start();
+  return close;
+}
+
+async function describe(raw, onKey, onOther) {
+  const found = await resolveCode(raw);
+  if (found.bad) return { ok: false, text: kt("badCode") };
+  if (onOther && (found.unknown || found.notKey)) onOther(found);
+  if (found.unknown) return { ok: false, text: kt("unknownCode", { code: found.code }) };
+  if (found.notKey) return { ok: false, text: kt("notKey", { label: found.item.label }) };
+  return onKey(found.key);
+}
+
+/** The "type the code" line under a scan button: for a worn tag or a camera that fails. */
+export function manualEntry(onKey, onAnswer, onOther) {
+  const input = h("input", {
+    type: "text",
+    inputmode: "text",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: "false",
+    maxlength: "40",
+    enterkeyhint: "done",
+    "aria-label": kt("typeCode"),
+    placeholder: kt("typeCode"),
+  });
+  const form = h(
+    "form",
+    { class: "keys-manual", "data-keys-manual": true, novalidate: true },
+    input,
+    h("button", { type: "submit", class: "btn" }, kt("add")),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!input.value.trim()) return;
+    const answer = await describe(input.value, onKey, onOther);
+    if (answer.ok) input.value = "";
+    onAnswer(answer);
+  });
+  return form;
+}
+
+export function closeScanner() {
+  if (current) document.querySelector("#keys-scanner [data-scan-done]")?.click();
+}
