@@ -88,7 +88,13 @@ export function recorder(item, onSaved) {
   );
   const section = h("section", { class: "card record", id: "record", "aria-labelledby": "record-title" }, h("h2", { id: "record-title" }, pt("record")), form, saved);
 
+  // "Saved" speaks of the entry just saved: it goes once the next one is begun.
+  form.addEventListener("input", () => {
+    saved.hidden = true;
+  });
+
   function setKind(next) {
+    if (next !== kind) saved.hidden = true;
     kind = next;
     form.dataset.kind = kind;
     for (const b of tabs.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.kind === kind));

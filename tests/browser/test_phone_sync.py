@@ -411,8 +411,17 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
     page.fill("#record-note", "樓層標識脫落")
     page.set_input_files("[data-record-photo]", camera_photo)
     page.wait_for_function("() => document.querySelector('.record-form').dataset.photos === '1'")
+    assert page.locator("#record .record-saved").is_hidden()  # a new entry is begun
     if shots:
-        page.locator("#record").screenshot(path=str(shots / "phone-record-form-390x844.png"))
+        # As the phone shows it: the form's top just under the sticky header.
+        page.evaluate(
+            """() => {
+              const top = document.getElementById('record').getBoundingClientRect().top;
+              const header = document.querySelector('header')?.getBoundingClientRect().height || 0;
+              window.scrollBy(0, top - header - 8);
+            }"""
+        )
+        page.screenshot(path=str(shots / "phone-record-form-390x844.png"))
     # The indicator's panel.
     page.click("#sync-chip")
     page.locator("#sync-panel").wait_for(state="visible")
