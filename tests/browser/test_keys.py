@@ -1,0 +1,181 @@
+"""The key screens on a phone in real Chromium: a key lent and returned with no network by
+scanning its tag with the (fake) camera, then synced; the register shows both events."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.browser import support
+from tests.browser.conftest import log_in
+from webapp.extensions import db
+from webapp.models import Key, LabelCode
+from webapp.models.sync import KeyEvent
+
+pytestmark = pytest.mark.browser
+
+READY = """async () => {
+  const s = await (await import('/static/build/sync.js')).status();
+  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
+}"""
+OUTBOX = "async () => (await import('/static/build/store.js')).outboxEntries()"
+SYNCED = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
+
+
+def _until(page, script: str, timeout_s: float = 45, arg=None):
+    """Poll an async page script until it answers truthy."""
+    for _ in range(int(timeout_s * 10)):
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {script}")
+
+
+@pytest.fixture(scope="module")
+def key_tag(live_server, tmp_path_factory):
+    """A public-area key of the first estate, in the cabinet with no events, and its printed
+    tag as a camera video."""
+    app = live_server.app
+    with app.app_context():
+        key, code = db.session.execute(
+            sa.select(Key, LabelCode)
+            .join(
+                LabelCode,
+                sa.and_(
+                    LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active
+                ),
+            )
+            .where(
+                Key.key_class == "public_area",
+                Key.status == "in",
+                Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
+                ~sa.exists().where(KeyEvent.key_id == Key.id),
+            )
+            .order_by(Key.id)
+            .limit(1)
+        ).one()
+        png = support.label_png(code, live_server.url)
+        facts = {"id": key.id, "code": code.code, "label": key.label}
+    folder = tmp_path_factory.mktemp("key-camera")
+    video = support.write_y4m(png, folder / "key.y4m")
+    return facts, video
+
+
+def _scan_into(page, mode: str, code: str) -> None:
+    """Open the scanner, wait until the camera's tag is in the mode's list, close it."""
+    page.click("[data-keys-scan]")
+    page.locator("#keys-scanner").wait_for(state="visible")
+    page.locator(f"[data-basket='{mode}'] [data-code='{code}']").wait_for(
+        state="attached", timeout=30_000
+    )
+    page.click("[data-scan-done]")
+    page.locator("#keys-scanner").wait_for(state="hidden")
+    page.locator(f"[data-basket='{mode}'] [data-code='{code}']").wait_for(state="visible")
+
+
+def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
+    browser, live_server, key_tag, tmp_path
+):
+    """Lend a key and take it back with no network, each by scanning its tag with the camera:
+    do both wait in the outbox, reach the server once the network is back, and does the
+    register show the lend and the return?"""
+    facts, video = key_tag
+    ctx = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=support.chromium_path(),
+        args=support.CHROMIUM_FLAGS + support.fake_camera_flags(video),
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        permissions=["camera"],
+        locale="zh-TW",
+    )
+    ctx.set_default_timeout(20_000)
+    page = ctx.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    try:
+        # The service worker first, then the desk logs in: its home gets the phone a token
+        # and the estate's keys.
+        page.goto("/app/keys")
+        page.wait_for_function(
+            "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+            timeout=45_000,
+        )
+        log_in(page, "desk")
+        page.goto("/")
+        _until(page, READY)
+
+        ctx.set_offline(True)
+        ctx.route("**/*", lambda route: route.abort())
+
+        # Lend, by scanning: the key's state on the phone turns to out, waiting to sync.
+        page.goto("/app/keys#lend")
+        page.wait_for_selector("#keys-app[data-ready='1'][data-mode='lend']")
+        _scan_into(page, "lend", facts["code"])
+        item = page.locator(f"[data-basket='lend'] [data-code='{facts['code']}']")
+        assert facts["label"] in item.inner_text()
+        page.fill("#keys-borrower", "離線借用人")
+        page.click(".choice-contractor")
+        page.click(".keys-check")
+        page.fill("#keys-purpose", "更換燈管")
+        page.click(".keys-quick .keys-chip >> nth=0")
+        page.click("[data-keys-submit=lend]")
+        page.wait_for_selector("#keys-app[data-saved='1']")
+
+        # Return, by scanning the same tag: the phone knows it is out.
+        page.goto("/app/keys#return")
+        page.wait_for_selector("#keys-app[data-ready='1'][data-mode='return']")
+        _scan_into(page, "return", facts["code"])
+        state = page.locator(
+            f"[data-basket='return'] [data-code='{facts['code']}'] [data-status]"
+        ).get_attribute("data-status")
+        assert state == "out"
+        page.click("[data-keys-submit=return]")
+        page.wait_for_selector("#keys-app[data-saved='2']")
+
+        entries = page.evaluate(OUTBOX)
+        assert [(e["type"], e["code"]) for e in entries] == [
+            ("key.lend", facts["code"]),
+            ("key.return", facts["code"]),
+        ]
+        lend = entries[0]["payload"]
+        assert lend["borrower_name"] == "離線借用人" and lend["borrower_type"] == "contractor"
+        assert lend["id_checked"] is True and lend["due_back"]
+
+        # The home lists both as waiting.
+        page.goto("/app/keys")
+        page.wait_for_selector("#keys-app[data-ready='1'][data-mode='home']")
+        assert page.locator(".keys-waiting .keys-entry.is-pending").count() == 2
+
+        # The network is back: they sync, and the register shows both.
+        ctx.unroute("**/*")
+        ctx.set_offline(False)
+        page.evaluate("async () => (await import('/static/build/sync.js')).sync()")
+        _until(page, SYNCED)
+        page.goto("/keys/")
+        moves = page.locator(f"#keys-recent-title ~ table tr.keys-move[data-key='{facts['id']}']")
+        assert moves.count() == 2
+        text = moves.all_inner_texts()
+        assert "離線借用人" in " ".join(text) and "更換燈管" in " ".join(text)
+        assert {m.get_attribute("class").split()[-1] for m in moves.all()} == {
+            "keys-move-lend",
+            "keys-move-return",
+        }
+        with live_server.app.app_context():
+            events = db.session.scalars(
+                sa.select(KeyEvent).where(KeyEvent.key_id == facts["id"]).order_by(KeyEvent.seq)
+            ).all()
+            assert [e.action for e in events] == ["lend", "return"]
+            assert events[0].borrower_name == "離線借用人" and events[0].id_checked is True
+            assert db.session.get(Key, facts["id"]).status == "in"
+    finally:
+        ctx.close()
+    assert problems == []
