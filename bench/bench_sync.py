@@ -1,10 +1,13 @@
 """Sync rows: push throughput against a raw bulk insert of the same rows; a full pull of a
-large estate (time and gzip size)."""
+large estate (time and gzip size); the gzip size of a phone's full pull of a 2,000-unit estate
+with 30 days of checks and its findings (what a first pull costs a phone on mobile data)."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import random
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -180,8 +183,143 @@ def _raw_insert(user_id: int, device_id: str, estate_id: int, ops: list[dict], u
     db.session.commit()
 
 
+# A 2,000-unit estate's month, after docs/rounds.md and ../shared/DOMAIN.md: every sign twice a
+# day, the units under renovation once a day, the vacant ones once a week; a few findings a day.
+HISTORY_UNITS, HISTORY_KEYS, HISTORY_SIGNS = 2_000, 2_000, 200
+RENOVATING, VACANT = 100, 200
+FINDINGS_PER_DAY, FINDING_DAYS = 10, 90
+DAYS = 30
+
+
+def _month_of_records(estate: Estate, user_id: int, device_id: str) -> tuple[int, int]:
+    """Bulk-insert DAYS days of checks and FINDING_DAYS days of findings: (checks, findings).
+    One check in ten has a note and a photo (an issue); every finding has a note and a photo."""
+    from webapp.models.sync import Check, Finding, PhotoLink
+
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    items = db.session.execute(
+        sa.select(LabelCode.item_type, LabelCode.item_id, LabelCode.code).where(
+            LabelCode.estate_id == estate.id, LabelCode.active
+        )
+    ).all()
+    signs = [i for i in items if i.item_type == "sign"][:HISTORY_SIGNS]
+    units = [i for i in items if i.item_type == "unit"]
+    renovating, vacant = units[:RENOVATING], units[RENOVATING : RENOVATING + VACANT]
+    checks, findings, links = [], [], []
+
+    def observed(at):
+        return {
+            "id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "op_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "user_id": user_id,
+            "device_id": device_id,
+            "occurred_at": at,
+            "received_at": at,
+            "clock_skewed": False,
+            "retired_code": False,
+            "estate_id": estate.id,
+        }
+
+    def photo(kind, record_id):
+        sha = hashlib.sha256(f"{kind}{record_id}".encode()).hexdigest()
+        links.append(
+            {"sha256": sha, "record_type": kind, "record_id": record_id, "estate_id": estate.id}
+        )
+
+    for day in range(DAYS):
+        base = now - timedelta(days=day, hours=2)
+        visits = [(s, 0) for s in signs] + [(s, 6) for s in signs] + [(u, 1) for u in renovating]
+        visits += [(u, 3) for u in vacant[day % 7 :: 7]]
+        for n, (item, hour) in enumerate(visits):
+            issue = rng.random() < 0.1
+            row = observed(base - timedelta(hours=hour, seconds=n * 20))
+            row |= {
+                "item_type": item.item_type,
+                "item_id": item.item_id,
+                "code": item.code,
+                "method": "scan",
+                "result": "issue" if issue else "ok",
+                "answers": {},
+                "note": "標識脫落，已拍照" if issue else None,
+                "round_id": f"round-{day}-{hour}",
+            }
+            checks.append(row)
+            if issue:
+                photo("check", row["id"])
+    for day in range(FINDING_DAYS):
+        for n in range(FINDINGS_PER_DAY):
+            unit = rng.choice(units)
+            row = observed(now - timedelta(days=day, hours=3, minutes=n * 7))
+            row |= {
+                "item_type": "unit",
+                "item_id": unit.item_id,
+                "location": None,
+                "severity": rng.choice(["low", "medium", "high"]),
+                "category": rng.choice(["漏水", "照明故障", "門窗損壞", "雜物堆放"]),
+                "note": "巡查發現走廊天花板滲水，已拍照記錄，請工程部處理",
+                "status": "open" if day < 7 else "closed",
+            }
+            findings.append(row)
+            photo("finding", row["id"])
+    for start in range(0, len(checks), 5_000):
+        db.session.execute(sa.insert(Check), checks[start : start + 5_000])
+    db.session.execute(sa.insert(Finding), findings)
+    db.session.execute(sa.insert(PhotoLink), links)
+    db.session.commit()
+    return len(checks), len(findings)
+
+
+def _pull_gzip(client, headers) -> tuple[int, int, int]:
+    """A phone's full first pull, page by page as it asks (limit 1000): (objects, raw, gzip)."""
+    cursor, total, raw_bytes, gz_bytes = None, 0, 0, 0
+    while True:
+        query = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
+        response = client.get("/api/sync/pull", query_string=query, headers=headers)
+        assert response.status_code == 200
+        body = response.get_data()
+        raw_bytes += len(body)
+        gz_bytes += len(gzip.compress(body, 6))
+        doc = json.loads(body)
+        total += len(doc["changes"])
+        cursor = doc["cursor"]
+        if not doc["has_more"]:
+            return total, raw_bytes, gz_bytes
+
+
+def history_rows() -> list[Row]:
+    """Gzip size of the full pull of a 2,000-unit estate with a month of records."""
+    with bench_app() as app:
+        estate = _estate(units=HISTORY_UNITS, keys=HISTORY_KEYS, signs=HISTORY_SIGNS)
+        user, device_id, token = _user_with_device([estate])
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        bare_total, _bare_raw, bare_gz = _pull_gzip(client, headers)
+        checks, findings = _month_of_records(estate, user.id, device_id)
+        db.session.close()
+        total, raw_bytes, gz_bytes = _pull_gzip(client, headers)
+    return [
+        Row(
+            f"full pull, {HISTORY_UNITS:,}-unit estate with {DAYS} days of checks "
+            f"({total:,} objects: {checks:,} checks, {findings:,} findings), gzip",
+            gz_bytes / 1e6,
+            "MB",
+            f"the same estate without records ({bare_total:,} objects)",
+            bare_gz / 1e6,
+            target="<= 3 MB",
+            met=gz_bytes <= 3e6,
+        ),
+        Row("  the same, uncompressed", raw_bytes / 1e6, "MB"),
+        Row(
+            "  gzip per check or finding",
+            (gz_bytes - bare_gz) / max(checks + findings, 1),
+            "bytes",
+        ),
+    ]
+
+
 def rows() -> list[Row]:
-    out = []
+    out = history_rows()
     with bench_app() as app:
         estate = _estate(units=10_000, keys=20_000, signs=2_000)
         user, device_id, token = _user_with_device([estate])
