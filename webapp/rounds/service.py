@@ -259,6 +259,11 @@ def _describe(session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
     return out
 
 
+def describe(session: Session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
+    """Checkpoints as the grid shows them: label, code, building and floor."""
+    return _describe(session, estate_id, refs)
+
+
 def coverage(session: Session, estate: Estate, day: date, now: datetime) -> list[WindowCoverage]:
     """Every window of the estate's active rounds that starts on ``day`` (estate time)."""
     return coverage_days(session, estate, [day], now)[day]

@@ -16,10 +16,10 @@ from webapp.access import roles
 from webapp.api.openapi import document
 from webapp.errors import api_error
 from webapp.extensions import db
-from webapp.models import Estate, utcnow
+from webapp.models import Estate, Sign, Unit, utcnow
 from webapp.models.audit import record
 from webapp.models.rounds import ROUND_KINDS, ChecklistVersion, RoundTemplate
-from webapp.rounds import rules, service
+from webapp.rounds import defaults, rules, service
 from webapp.scoping import get_scoped, scoped, visible_estate_ids
 
 bp = Blueprint("rounds", __name__)
@@ -296,6 +296,7 @@ def template_page(template_id: int):
         item_types=ITEM_TYPES,
         kind_names=kind_names(),
         error=error,
+        **custom_context(template),
     ), (422 if error else 200)
 
 
@@ -335,4 +336,146 @@ def checklist_save(template_id: int):
     record(db.session, "round.checklist", template, actor=current_user, after={"version": version})
     db.session.commit()
     flash(_("Checklist saved as version %(v)s.", v=version), "ok")
+    return redirect(url_for("rounds.template_page", template_id=template.id))
+
+
+# ---------------------------------------------------------------- custom rounds: chosen items
+
+CUSTOM_ITEM_TYPES = ("sign", "unit")
+SEARCH_LIMIT = 40
+
+
+@bp.post("/rounds/new")
+@roles("supervisor", "admin")
+def custom_new():
+    """A new custom round over items the supervisor chooses next (starts empty, paused)."""
+    raw = request.form.get("estate", "")
+    if not (raw.isascii() and raw.isdigit()):
+        abort(404)
+    estate = get_scoped(Estate, int(raw))
+    name = request.form.get("name", "").strip()[:120] or _("Custom round")
+    template = RoundTemplate(
+        estate_id=estate.id,
+        kind="custom",
+        name=name,
+        slots=[{"start": "08:00", "end": "18:00"}],
+        period_days=1,
+        anchor=_today(estate),
+        items=[],
+        checklist_version=1,
+        active=True,
+    )
+    db.session.add(template)
+    db.session.flush()
+    db.session.add(
+        ChecklistVersion(
+            template_id=template.id,
+            estate_id=estate.id,
+            version=1,
+            items=defaults.CHECKLISTS["custom"],
+            created_by_id=current_user.id,
+        )
+    )
+    record(db.session, "round.create", template, actor=current_user, after={"name": name})
+    db.session.commit()
+    flash(_("Custom round made: choose its checkpoints."), "ok")
+    return redirect(url_for("rounds.template_page", template_id=template.id))
+
+
+def _estate_points(estate_id: int) -> dict[tuple, service.Point]:
+    """Every active sign and unit of an estate, described as the grid describes them."""
+    refs = {
+        ("sign", i)
+        for i in db.session.scalars(
+            sa.select(Sign.id).where(Sign.estate_id == estate_id, Sign.active)
+        )
+    } | {
+        ("unit", i)
+        for i in db.session.scalars(
+            sa.select(Unit.id).where(Unit.estate_id == estate_id, Unit.active)
+        )
+    }
+    described = service.describe(db.session, estate_id, refs)
+    return {k: v for k, v in described.items() if k in refs}
+
+
+def custom_context(template: RoundTemplate) -> dict:
+    """What the custom round's checkpoint editor shows: the chosen items and a search."""
+    if template.kind != "custom":
+        return {}
+    points = _estate_points(template.estate_id)
+    chosen = [
+        {"ref": f"{t}:{i}", "point": points.get((t, i)) or service.Point(t, i, label=f"{t} {i}")}
+        for t, i in (template.items or [])
+    ]
+    q = request.args.get("q", "").strip()[:60]
+    found = []
+    if q:
+        have = {tuple(x) for x in template.items or []}
+        needle = q.casefold()
+        for key, p in sorted(
+            points.items(), key=lambda kv: (kv[1].building_sort, kv[1].building, kv[1].label)
+        ):
+            if key in have or needle not in f"{p.label} {p.building}".casefold():
+                continue
+            found.append({"ref": f"{key[0]}:{key[1]}", "point": p})
+            if len(found) >= SEARCH_LIMIT:
+                break
+    return {"chosen": chosen, "q": q, "found": found, "search_limit": SEARCH_LIMIT}
+
+
+def _refs(values) -> list[tuple[str, int]]:
+    out = []
+    for value in values:
+        kind, _sep, ident = value.partition(":")
+        if kind in CUSTOM_ITEM_TYPES and ident.isascii() and ident.isdigit():
+            out.append((kind, int(ident)))
+    return out
+
+
+@bp.post("/rounds/<int:template_id>/items")
+@roles("supervisor", "admin", scope={"template_id": "round"})
+def custom_items(template_id: int):
+    """Choose a custom round's checkpoints: add found items or typed label codes, remove some."""
+    from webapp.labels.codes import current_code, find_code, find_short_code
+
+    template = get_scoped(RoundTemplate, template_id)
+    if template.kind != "custom":
+        abort(404)
+    points = _estate_points(template.estate_id)
+    items = [tuple(x) for x in template.items or []]
+    removed = set(_refs(request.form.getlist("remove")))
+    items = [x for x in items if x not in removed]
+    wanted = _refs(request.form.getlist("add"))
+    unknown = []
+    for text in request.form.get("codes", "").replace(",", " ").split():
+        code = find_short_code(db.session, [template.estate_id], text) or find_code(
+            db.session, text
+        )
+        if code is not None:
+            code = current_code(db.session, code)
+        if code is None or code.estate_id != template.estate_id or not code.active:
+            unknown.append(text)
+            continue
+        wanted.append((code.item_type, code.item_id))
+    for ref in wanted:
+        if ref in points and ref not in items:
+            items.append(ref)
+        elif ref not in points and ref not in items:
+            unknown.append(f"{ref[0]}:{ref[1]}")
+    before = template.items
+    template.items = [list(x) for x in items]
+    record(
+        db.session,
+        "round.items",
+        template,
+        actor=current_user,
+        before={"items": before},
+        after={"items": template.items},
+    )
+    db.session.commit()
+    if unknown:
+        flash(_("Not items of this estate: %(codes)s", codes=", ".join(unknown[:10])), "error")
+    else:
+        flash(_("Checkpoints saved: %(n)s.", n=len(items)), "ok")
     return redirect(url_for("rounds.template_page", template_id=template.id))
