@@ -132,8 +132,8 @@ export function seenOf(world, code) {
 }
 
 /** The answers of the last visit that answered the checklist (not a no-access). */
-export function lastAnswers(world, code) {
-  const seen = seenOf(world, code);
+export function lastAnswers(world, code, now = Date.now()) {
+  const seen = seenOf(world, code).filter((s) => s.at <= now);
   for (let i = seen.length - 1; i >= 0; i--) {
     const answers = seen[i].answers || {};
     if (seen[i].result !== "no_access" && Object.keys(answers).some((k) => !k.startsWith("_"))) {
