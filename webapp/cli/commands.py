@@ -107,3 +107,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(__import__("webapp.labels.cli", fromlist=["labels"]).labels)
     app.cli.add_command(__import__("webapp.keys.cli", fromlist=["keys"]).keys)
+    app.cli.add_command(__import__("webapp.cli.sync", fromlist=["sync"]).sync)
