@@ -519,6 +519,8 @@ def _key_event(ctx: _Context, op: Op):
             )
         )
         op.payload.setdefault("photos", [p["signature"]])
+        # The batch looked up only `photos`: is the signature's PNG already here?
+        ctx.blobs |= _held_blobs(ctx.session, [p["signature"]])
     flags = ["unapproved"] if event.unapproved else []
     data = _data(ctx, op, {"key": {"status": key.status, "holder": key.holder}})
     if flags:
