@@ -7,14 +7,16 @@ explains the indexes they lean on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm
 from flask import abort
 
 from webapp.extensions import db
-from webapp.models import Building, Device, Estate, Key, Unit, User, user_estate
+from webapp.models import Building, Estate, Key, Unit
 from webapp.models.review import (
     DEPARTMENTS,
     OPEN_STATUSES,
@@ -22,7 +24,7 @@ from webapp.models.review import (
     STATUSES,
     FindingState,
 )
-from webapp.models.sync import Check, Finding, KeyEvent, QuarantinedOp
+from webapp.models.sync import Check, Finding, KeyEvent
 from webapp.models.types import utcnow
 from webapp.scoping import scoped, visible_estate_ids
 
@@ -201,59 +203,12 @@ def categories(user) -> list[str]:
 # ---- the dashboard -------------------------------------------------------------------------
 
 AGE_BUCKETS = (("0-1", 0, 1), ("1-7", 1, 7), ("7-30", 7, 30), ("30+", 30, None))
+CARD_ROWS = 10  # rows a dashboard card shows; its "all" page and exports have the rest
 
 
-@dataclass
-class Dashboard:
-    estate_ids: list[int]
-    by_severity: dict[str, int]
-    by_age: dict[str, int]
-    by_department: dict[str, int]
-    open_total: int
-    overdue: list[Row]
-    overdue_total: int
-    vacant_days: int
-    vacant_unvisited: list[tuple[Unit, datetime | None]]
-    vacant_unvisited_total: int
-    renovating: list[tuple[Unit, datetime | None]]
-    renovating_total: int
-    keys: dict[str, int]
-    keys_overdue: int
-    devices: list[tuple[Device, User]]
-    quarantine: int
-    by_category: list[tuple[str, int]]
-    by_building: list[tuple[str, int]]
-    per_day: list[tuple[datetime, int]]
-
-
-def _last_check():
-    """A correlated subquery: the newest check of the outer unit."""
-    return (
-        sa.select(sa.func.max(Check.occurred_at))
-        .where(Check.item_type == "unit", Check.item_id == Unit.id)
-        .scalar_subquery()
-    )
-
-
-def dashboard(user, estate: int | None = None, vacant_days: int = 7, now=None) -> Dashboard:
-    """Everything the supervisor's dashboard shows, for one estate or all the user's."""
-    now = now or utcnow()
-    ids = visible_estate_ids(user)
-    if estate is not None:
-        if estate not in ids:
-            abort(404)
-        ids = [estate]
-    s = db.session
-    open_where = (Finding.estate_id.in_(ids), Finding.status.in_(OPEN_STATUSES))
-
-    by_severity = dict.fromkeys(SEVERITIES, 0)
-    for sev, n in s.execute(
-        sa.select(Finding.severity, sa.func.count()).where(*open_where).group_by(Finding.severity)
-    ):
-        by_severity[sev] = by_severity.get(sev, 0) + n
-    open_total = sum(by_severity.values())
-
-    age_cases = sa.case(
+def age_bucket(now: datetime):
+    """A CASE naming each finding's age bucket (days since it was seen, counted from now)."""
+    return sa.case(
         *[
             (
                 sa.and_(
@@ -266,66 +221,132 @@ def dashboard(user, estate: int | None = None, vacant_days: int = 7, now=None) -
         ],
         else_="0-1",
     )
-    by_age = {name: 0 for name, _lo, _hi in AGE_BUCKETS}
-    for bucket, n in s.execute(
-        sa.select(age_cases, sa.func.count()).where(*open_where).group_by(age_cases)
-    ):
-        by_age[bucket] += n
 
-    by_department = {"none": 0, **dict.fromkeys(DEPARTMENTS, 0)}
-    for dept, n in s.execute(
-        sa.select(FindingState.department, sa.func.count())
-        .select_from(Finding)
-        .outerjoin(FindingState, FindingState.finding_id == Finding.id)
-        .where(*open_where)
-        .group_by(FindingState.department)
-    ):
-        by_department[dept or "none"] += n
 
-    overdue_q = (
-        sa.select(Finding, FindingState.department, FindingState.due_at)
-        .join(FindingState, FindingState.finding_id == Finding.id)
-        .where(FindingState.estate_id.in_(ids), FindingState.due_at < now, *open_where)
+@dataclass
+class Card:
+    """A dashboard card's table: its first rows (plain cells) and how many there are."""
+
+    table: object
+    rows: list[list]
+    total: int
+
+
+@dataclass
+class Dashboard:
+    estate_ids: list[int]
+    by_severity: dict[str, int]
+    by_age: dict[str, int]
+    by_department: dict[str, int]
+    open_total: int
+    overdue: list[Row]
+    overdue_total: int
+    vacant_days: int
+    vacant: Card
+    renovating: Card
+    devices: Card
+    keys: dict[str, int]
+    keys_overdue: int
+    quarantine: int
+    by_category: list[tuple[str, int]]
+    by_building: list[tuple[str, int]]
+    per_day: list[tuple[date, int]]
+
+
+def zone_of(ids: list[int]) -> ZoneInfo:
+    """The zone a set of estates' days are drawn in: theirs, or the first one's if they differ."""
+    name = db.session.scalar(
+        sa.select(Estate.timezone).where(Estate.id.in_(ids)).order_by(Estate.id).limit(1)
+    )
+    return ZoneInfo(name or "UTC")
+
+
+def per_day(ids: list[int], now: datetime, days: int = 30) -> list[tuple[date, int]]:
+    """Findings reported per day, each counted on its own estate's calendar day, for the last
+    ``days`` days of the estates' calendar (not UTC days)."""
+    zones = {
+        eid: ZoneInfo(tz)
+        for eid, tz in db.session.execute(
+            sa.select(Estate.id, Estate.timezone).where(Estate.id.in_(ids))
+        )
+    }
+    today = now.astimezone(zone_of(ids)).date()
+    first = today - timedelta(days=days - 1)
+    # A day more than asked, so a finding early in a zone east of UTC is read too.
+    since = now - timedelta(days=days + 1)
+    counts: dict[date, int] = {}
+    for estate_id, at in db.session.execute(
+        sa.select(Finding.estate_id, Finding.occurred_at).where(
+            Finding.estate_id.in_(ids), Finding.occurred_at >= since
+        )
+    ):
+        day = at.astimezone(zones.get(estate_id, UTC)).date()
+        if first <= day <= today:
+            counts[day] = counts.get(day, 0) + 1
+    return [
+        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)
+    ]
+
+
+def _detached(results, now) -> list[Row]:
+    """Rows whose findings are plain values, so a cached dashboard outlives its session."""
+    out = rows_for(results, now)
+    for row in out:
+        f = row.finding
+        row.finding = SimpleNamespace(
+            id=f.id, category=f.category, severity=f.severity, status=f.status, note=f.note
+        )
+    return out
+
+
+def dashboard(
+    user, estate: int | None = None, vacant_days: int = 7, now=None, tz=None
+) -> Dashboard:
+    """Everything the supervisor's dashboard shows, for one estate or all the user's."""
+    from webapp.review import tables
+
+    now = now or utcnow()
+    ids = visible_estate_ids(user)
+    if estate is not None:
+        if estate not in ids:
+            abort(404)
+        ids = [estate]
+    params = tables.Params(user=user, ids=list(ids), estate=estate, days=vacant_days, now=now)
+    tz = tz or UTC
+    s = db.session
+    open_where = (Finding.estate_id.in_(ids), Finding.status.in_(OPEN_STATUSES))
+
+    counts = tables.open_counts(params)
+    by_severity, by_age, by_department = counts["severity"], counts["age"], counts["department"]
+    open_total = sum(by_severity.values())
+
+    overdue_where = (
+        FindingState.estate_id.in_(ids),
+        FindingState.due_at < now,
+        Finding.id == FindingState.finding_id,
+        *open_where,
     )
     overdue_total = (
         s.scalar(
-            sa.select(sa.func.count())
+            sa.select(sa.func.count()).select_from(FindingState, Finding).where(*overdue_where)
+        )
+        or 0
+    )
+    overdue = _detached(
+        s.execute(
+            sa.select(Finding, FindingState.department, FindingState.due_at)
             .select_from(FindingState)
             .join(Finding, Finding.id == FindingState.finding_id)
-            .where(FindingState.estate_id.in_(ids), FindingState.due_at < now, *open_where)
-        )
-        or 0
+            .where(*overdue_where)
+            .order_by(FindingState.due_at, Finding.id)
+            .limit(8)
+        ).all(),
+        now,
     )
-    overdue = rows_for(s.execute(overdue_q.order_by(FindingState.due_at).limit(8)).all(), now)
 
-    last = _last_check().label("last_check")
-    since = now - timedelta(days=vacant_days)
-    vacant_base = sa.select(Unit, last).where(
-        Unit.estate_id.in_(ids), Unit.active, Unit.status == "vacant"
-    )
-    vacant_sub = vacant_base.subquery()
-    stale = sa.or_(vacant_sub.c.last_check.is_(None), vacant_sub.c.last_check < since)
-    vacant_unvisited_total = (
-        s.scalar(sa.select(sa.func.count()).select_from(vacant_sub).where(stale)) or 0
-    )
-    vacant_unvisited = s.execute(
-        vacant_base.where(sa.or_(last.is_(None), last < since))
-        .order_by(last.asc().nulls_first(), Unit.id)
-        .limit(10)
-    ).all()
-
-    renovating_q = sa.select(Unit, last).where(
-        Unit.estate_id.in_(ids), Unit.active, Unit.status == "renovating"
-    )
-    renovating_total = (
-        s.scalar(
-            sa.select(sa.func.count()).where(
-                Unit.estate_id.in_(ids), Unit.active, Unit.status == "renovating"
-            )
-        )
-        or 0
-    )
-    renovating = s.execute(renovating_q.order_by(last.asc().nulls_first(), Unit.id).limit(10)).all()
+    def card(table):
+        rows, total = table.first(params, CARD_ROWS, tz)
+        return Card(table, rows, total)
 
     keys = {"out": 0, "disputed": 0}
     for status, n in s.execute(
@@ -357,38 +378,6 @@ def dashboard(user, estate: int | None = None, vacant_days: int = 7, now=None) -
         or 0
     )
 
-    people = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(ids))
-    devices = s.execute(
-        sa.select(Device, User)
-        .join(User, User.id == Device.user_id)
-        .where(
-            Device.user_id.in_(people),
-            Device.revoked_at.is_(None),
-            sa.or_(
-                Device.pending_count > 0,
-                Device.last_sync_at.is_(None),
-                Device.last_sync_at < now - timedelta(hours=24),
-            ),
-        )
-        .order_by(Device.pending_count.desc(), Device.last_sync_at.asc().nulls_first())
-        .limit(10)
-    ).all()
-
-    quarantine = (
-        s.scalar(
-            sa.select(sa.func.count())
-            .select_from(QuarantinedOp)
-            .where(
-                QuarantinedOp.reviewed_at.is_(None),
-                sa.or_(
-                    QuarantinedOp.estate_id.in_(ids),
-                    sa.and_(QuarantinedOp.estate_id.is_(None), QuarantinedOp.user_id.in_(people)),
-                ),
-            )
-        )
-        or 0
-    )
-
     window = now - timedelta(days=30)
     recent = (Finding.estate_id.in_(ids), Finding.occurred_at >= window)
     by_category = [
@@ -414,11 +403,6 @@ def dashboard(user, estate: int | None = None, vacant_days: int = 7, now=None) -
             .limit(8)
         )
     ]
-    counts: dict = {}
-    for (at,) in s.execute(sa.select(Finding.occurred_at).where(*recent)):
-        counts[at.date()] = counts.get(at.date(), 0) + 1
-    days = [(now - timedelta(days=29 - i)).date() for i in range(30)]
-    per_day = [(d, counts.get(d, 0)) for d in days]
 
     return Dashboard(
         estate_ids=ids,
@@ -429,15 +413,13 @@ def dashboard(user, estate: int | None = None, vacant_days: int = 7, now=None) -
         overdue=overdue,
         overdue_total=overdue_total,
         vacant_days=vacant_days,
-        vacant_unvisited=vacant_unvisited,
-        vacant_unvisited_total=vacant_unvisited_total,
-        renovating=renovating,
-        renovating_total=renovating_total,
+        vacant=card(tables.VACANT),
+        renovating=card(tables.RENOVATING),
+        devices=card(tables.DEVICES),
         keys=keys,
         keys_overdue=keys_overdue,
-        devices=devices,
-        quarantine=quarantine,
+        quarantine=tables.QUARANTINE.count(params),
         by_category=by_category,
         by_building=by_building,
-        per_day=per_day,
+        per_day=per_day(ids, now),
     )

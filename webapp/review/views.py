@@ -7,8 +7,6 @@ and export but do not act; patrollers and the front desk work from their own scr
 
 from __future__ import annotations
 
-import io
-import time
 from datetime import datetime
 from datetime import time as dtime
 
@@ -21,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_timezone
@@ -29,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import webapp.review.timeline  # noqa: F401  (registers the item-timeline provider)
+from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import Estate
@@ -36,7 +34,7 @@ from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
 from webapp.models.sync import Finding, PhotoLink
 from webapp.models.types import utcnow
 from webapp.registry.render import page_or_fragment, wants_fragment
-from webapp.review import export, queries, workflow
+from webapp.review import cache, export, queries, tables, workflow
 from webapp.review.names import names
 from webapp.scoping import get_scoped, scoped
 
@@ -65,13 +63,14 @@ def _dashboard_context():
     estate = request.args.get("estate", type=int)
     days = min(max(request.args.get("days", 7, type=int) or 7, 1), 365)
     return {
-        "board": queries.dashboard(current_user, estate, days),
+        "board": cache.dashboard(current_user, estate, days, get_timezone()),
         "estate": estate,
         "estates": _estates(),
         "days": days,
         "now": utcnow(),
         # Round coverage is the rounds area's; link to it once that area is installed.
         "has_rounds": "rounds.coverage_page" in current_app.view_functions,
+        "tables": tables.TABLES,
     }
 
 
@@ -141,12 +140,53 @@ def findings_export(fmt: str):
     results = db.session.execute(queries.findings_query(filters, current_user)).all()
     rows = queries.rows_for(results)
     tz = get_timezone()
-    if fmt == "csv":
-        data, mime = export.to_csv(rows, tz), export.CSV_MIME
-    else:
-        data, mime = export.to_xlsx(rows, tz), export.XLSX_MIME
-    name = f"findings-{time.strftime('%Y%m%d')}.{fmt}"
-    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+    return exports.download(
+        fmt,
+        "findings",
+        export.SHEET,
+        export.HEADERS,
+        [export.row_values(r, tz) for r in rows],
+        [r.overdue for r in rows],
+    )
+
+
+def _table(slug: str) -> tables.Table:
+    table = tables.TABLES.get(slug)
+    if table is None:
+        abort(404)
+    return table
+
+
+@bp.get("/tables/<slug>")
+@roles("supervisor", "admin", scope={"slug": "plain"})
+def table_page(slug: str):
+    """One dashboard table in full: paginated, printable, with its exports."""
+    table = _table(slug)
+    params = tables.Params.from_args(current_user, request.args)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = table.fetch(params, (page - 1) * tables.PAGE, tables.PAGE + 1, get_timezone())
+    return render_template(
+        "review/table.html",
+        table=table,
+        params=params,
+        rows=rows[: tables.PAGE],
+        has_next=len(rows) > tables.PAGE,
+        page=page,
+        total=table.count(params),
+        estates=_estates(),
+    )
+
+
+@bp.get("/tables/<slug>.<any(csv, xlsx):fmt>")
+@roles("supervisor", "admin", scope={"slug": "plain", "fmt": "plain"})
+def table_export(slug: str, fmt: str):
+    """Download every row of a dashboard table, with the same estate and days, as CSV or XLSX."""
+    table = _table(slug)
+    params = tables.Params.from_args(current_user, request.args)
+    rows = tables.export_cells(table.fetch(params, 0, None, get_timezone()))
+    return exports.download(
+        fmt, table.stem, str(table.title), [str(h) for h in table.headers], rows
+    )
 
 
 def _finding(finding_id: str) -> Finding:

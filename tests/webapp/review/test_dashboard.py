@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from tests.webapp.review.conftest import make_finding
 from webapp.extensions import db
-from webapp.models import Unit, User
+from webapp.models import Estate, Unit, User
 from webapp.models.review import OPEN_STATUSES
 from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
@@ -57,11 +58,17 @@ def test_counts_match_the_findings_and_units(app, seed):
                 )
             )
             expected += last is None or last < since
-        assert board.vacant_unvisited_total == expected
-        assert sum(n for _d, n in board.per_day) == db.session.scalar(
-            sa.select(sa.func.count()).where(
-                Finding.estate_id == estate, Finding.occurred_at >= utcnow() - timedelta(days=30)
+        assert board.vacant.total == expected
+        # Per-day counts run over the estate's last 30 calendar days (its zone, not UTC).
+        zone = ZoneInfo(db.session.get(Estate, estate).timezone)
+        first = board.per_day[0][0]
+        seen = db.session.scalars(
+            sa.select(Finding.occurred_at).where(
+                Finding.estate_id == estate, Finding.occurred_at >= utcnow() - timedelta(days=32)
             )
+        ).all()
+        assert sum(n for _d, n in board.per_day) == sum(
+            1 for at in seen if at.astimezone(zone).date() >= first
         )
 
 

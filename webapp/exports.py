@@ -1,0 +1,98 @@
+"""Spreadsheet exports shared by every area: CSV with a BOM (so Excel reads UTF-8) and XLSX.
+
+An area builds its header list and its rows as plain cell values (text, numbers, times already
+put in the reader's zone) and hands them here. Text that a spreadsheet would run as a formula is
+made inert with ``safe``; ``download`` wraps the bytes in a response named after the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from flask import send_file
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font, PatternFill
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv; charset=utf-8"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MARK_FILL = "FDE2E1"  # the pale red of an overdue row
+
+
+def safe(text: str | None) -> str:
+    """User text as a spreadsheet cell: a leading ``'`` keeps a formula-looking text as text."""
+    text = text or ""
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def when(value: datetime | None, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time in the reader's zone, or an empty cell."""
+    return value.astimezone(tz).strftime(fmt) if value else ""
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """The rows as CSV (CRLF lines), UTF-8 with a BOM so Excel opens Chinese text right."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(row)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(
+    title: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence],
+    marked: Sequence[bool] | None = None,
+) -> bytes:
+    """The rows as one XLSX sheet (write-only, so memory stays flat), bold headers; rows whose
+    ``marked`` flag is true are filled pale red."""
+    book = Workbook(write_only=True)
+    # Sheet titles: at most 31 characters, none of []:*?/\
+    sheet = book.create_sheet("".join(c for c in title if c not in "[]:*?/\\")[:31] or "Sheet")
+    bold = Font(bold=True)
+    header = []
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    fill = PatternFill("solid", fgColor=MARK_FILL)
+    for i, row in enumerate(rows):
+        if marked is not None and i < len(marked) and marked[i]:
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.fill = fill
+                cells.append(cell)
+            sheet.append(cells)
+        else:
+            sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def download(
+    fmt: str,
+    stem: str,
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence],
+    marked: Sequence[bool] | None = None,
+):
+    """A CSV or XLSX attachment named ``<stem>-<yyyymmdd>.<fmt>``."""
+    if fmt == "csv":
+        data, mime = to_csv(headers, rows), CSV_MIME
+    elif fmt == "xlsx":
+        data, mime = to_xlsx(title, headers, rows, marked), XLSX_MIME
+    else:
+        raise ValueError(fmt)
+    name = f"{stem}-{time.strftime('%Y%m%d')}.{fmt}"
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)

@@ -1,0 +1,128 @@
+"""A short cache of the dashboard, aligned to its 30 s polling, dropped when data arrives.
+
+Many supervisors' dashboards poll every 30 s, and what they show changes only when something
+is written. So the dashboard's numbers are kept for at most ``TTL`` seconds per set of estates
+(users who see the same estates share an entry), and each entry remembers the *generation* of
+each of its estates: a commit that writes a check, finding, finding step, key, key event,
+device, quarantined op or unit of an estate bumps that estate's generation, and the next
+request recomputes. Phones' and desks' writes therefore show on the next poll; only writes
+that bypass the ORM (bulk Core inserts, another process) wait out the TTL.
+
+The cache is per process (a dict); with several workers each keeps its own, and the TTL bounds
+how stale any of them can be.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from webapp.scoping import visible_estate_ids
+
+TTL = 30.0  # seconds: the dashboard's polling interval
+MAX_ENTRIES = 256
+
+_lock = threading.Lock()
+_apps = itertools.count(1)
+_entries: dict[tuple, _Entry] = {}
+_generation: dict[int, int] = {}  # estate id -> how many committed writes touched it
+_any_generation = 0  # bumped by writes whose estate is unknown (e.g. a device)
+
+
+@dataclass
+class _Entry:
+    at: float
+    generations: tuple
+    value: object
+
+
+def _stamp(ids) -> tuple:
+    return (_any_generation, *(_generation.get(i, 0) for i in ids))
+
+
+def dashboard(user, estate: int | None, days: int, tz):
+    """The dashboard's numbers, from the cache when fresh, else computed and kept."""
+    from webapp.review import queries
+
+    if not current_app.config.get("REVIEW_CACHE", True):
+        return queries.dashboard(user, estate, days, tz=tz)
+    ids = tuple(sorted(visible_estate_ids(user)))
+    key = (
+        ids,
+        estate,
+        days,
+        str(tz),
+        user.role == "engineering",  # engineering sees only its own department's jobs
+        # One app's entries are never another's (tests make many apps on alike databases).
+        current_app.extensions.setdefault("review_cache", next(_apps)),
+    )
+    wanted = ids if estate is None else (estate,)
+    now = time.monotonic()
+    with _lock:
+        entry = _entries.get(key)
+        if entry and now - entry.at < TTL and entry.generations == _stamp(wanted):
+            return entry.value
+        stamp = _stamp(wanted)
+    value = queries.dashboard(user, estate, days, tz=tz)
+    with _lock:
+        if len(_entries) >= MAX_ENTRIES:
+            for old in sorted(_entries, key=lambda k: _entries[k].at)[: MAX_ENTRIES // 4]:
+                del _entries[old]
+        # Stamped with the generations read *before* computing: a write that lands meanwhile
+        # makes the entry stale at once rather than hiding behind it.
+        _entries[key] = _Entry(now, stamp, value)
+    return value
+
+
+def clear() -> None:
+    with _lock:
+        _entries.clear()
+
+
+# ---- invalidation: which estates a commit touched ------------------------------------------
+
+_WATCHED = (
+    "Check",
+    "Finding",
+    "FindingState",
+    "FindingEvent",
+    "Key",
+    "KeyEvent",
+    "Device",
+    "QuarantinedOp",
+    "Unit",
+)
+_PENDING = "review_cache_estates"
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session, _context):
+    touched = session.info.setdefault(_PENDING, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if type(obj).__name__ in _WATCHED:
+            touched.add(getattr(obj, "estate_id", None))
+
+
+@event.listens_for(Session, "after_commit")
+def _bump(session):
+    global _any_generation
+    touched = session.info.pop(_PENDING, None)
+    if not touched:
+        return
+    with _lock:
+        for estate_id in touched:
+            if estate_id is None:
+                _any_generation += 1
+            else:
+                _generation[estate_id] = _generation.get(estate_id, 0) + 1
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,389 @@
+"""The dashboard's tables, each once: the rows the dashboard card shows (the first few), the
+full paginated page (``/review/tables/<slug>``, printable) and the CSV/XLSX exports read the
+same ordered query with the same parameters, so they agree row for row.
+
+A table gives its column titles and turns each result into plain cells (text and numbers,
+times in the reader's zone); the screen shows exactly those cells (escaped), and
+``webapp.exports`` writes them to a file (``export_cells`` makes formula-like text inert).
+The findings tables (overdue, by severity, by department) are the
+findings list's own filters and exports (``queries.Filters``); keys are the register's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
+
+from webapp import exports
+from webapp.extensions import db
+from webapp.models import Device, Estate, Unit, User, user_estate
+from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, FindingState
+from webapp.models.sync import Check, Finding, QuarantinedOp
+from webapp.models.types import utcnow
+from webapp.review.names import AGE_NAMES, DEPARTMENT_NAMES, SEVERITY_NAMES
+from webapp.scoping import visible_estate_ids
+
+PAGE = 50
+STALE_HOURS = 24  # a phone that has not synced for a day is stale
+
+
+@dataclass
+class Params:
+    """What a table is asked for: the user's estates (or one), the vacancy horizon, now."""
+
+    user: object
+    ids: list[int]
+    estate: int | None = None
+    days: int = 7
+    now: datetime = field(default_factory=utcnow)
+
+    @classmethod
+    def from_args(cls, user, args) -> Params:
+        estate = args.get("estate", type=int)
+        ids = visible_estate_ids(user)
+        if estate is not None:
+            if estate not in ids:
+                abort(404)
+            ids = [estate]
+        days = min(max(args.get("days", 7, type=int) or 7, 1), 365)
+        return cls(user=user, ids=list(ids), estate=estate, days=days)
+
+    def args(self, **override) -> dict:
+        out = {"estate": self.estate, "days": self.days if self.days != 7 else None}
+        out.update(override)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Table:
+    slug: str
+    title: object  # a lazy string
+    stem: str  # the download's file name
+    headers: tuple
+    count: Callable[[Params], int]
+    fetch: Callable[[Params, int, int | None, object], list[list]]  # params, offset, limit, tz
+    uses_days: bool = False
+    empty: object = _l("Nothing to show.")
+    # (params, n, tz) -> (first n rows, total) in fewer reads than count + fetch, if it can.
+    head: Callable[[Params, int, object], tuple[list[list], int]] | None = None
+
+    def first(self, p: Params, n: int, tz) -> tuple[list[list], int]:
+        """The first ``n`` rows and how many there are in all (the dashboard's card)."""
+        if self.head is not None:
+            return self.head(p, n, tz)
+        return self.fetch(p, 0, n, tz), self.count(p)
+
+
+def _estate_names() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Estate.id, Estate.name)).all())
+
+
+def _count(query: sa.Select) -> int:
+    return int(
+        db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+        or 0
+    )
+
+
+def _window(query: sa.Select, offset: int, limit: int | None) -> sa.Select:
+    query = query.offset(offset) if offset else query
+    return query.limit(limit) if limit is not None else query
+
+
+# ---- units: vacant and not visited, under renovation ------------------------------------------
+
+
+def last_check_of_unit():
+    """The newest check of the outer unit: one covering-index seek per unit
+    (``ix_check_record_item_time``)."""
+    return (
+        sa.select(sa.func.max(Check.occurred_at))
+        .where(Check.item_type == "unit", Check.item_id == Unit.id)
+        .correlate(Unit)
+        .scalar_subquery()
+    )
+
+
+def _units(p: Params, status: str, stale_only: bool) -> sa.Select:
+    last = last_check_of_unit().label("last_check")
+    inner = sa.select(Unit.id.label("unit_id"), last).where(
+        Unit.estate_id.in_(p.ids), Unit.active, Unit.status == status
+    )
+    sub = inner.subquery()
+    query = sa.select(sub.c.unit_id, sub.c.last_check)
+    if stale_only:
+        since = p.now - timedelta(days=p.days)
+        query = query.where(sa.or_(sub.c.last_check.is_(None), sub.c.last_check < since))
+    return query.order_by(sub.c.last_check.asc().nulls_first(), sub.c.unit_id)
+
+
+def _unit_head(p: Params, query: sa.Select, n: int, tz) -> tuple[list[list], int]:
+    """One pass of the last-check seeks for both the card's rows and the total."""
+    found = db.session.execute(query).all()
+    return _unit_rows(p, found[:n], tz), len(found)
+
+
+def _unit_rows(p: Params, found, tz) -> list[list]:
+    units = {
+        u.id: u
+        for u in db.session.scalars(
+            sa.select(Unit)
+            .options(joinedload(Unit.building))
+            .where(Unit.id.in_([r.unit_id for r in found]))
+        )
+    }
+    estates = _estate_names()
+    out = []
+    for unit_id, last in found:
+        unit = units[unit_id]
+        since = (p.now - last).days if last else None
+        out.append(
+            [
+                estates.get(unit.estate_id, ""),
+                unit.label,
+                exports.when(last, tz, "%Y-%m-%d"),
+                since if since is not None else "",
+            ]
+        )
+    return out
+
+
+UNIT_HEADERS = (_l("Estate"), _l("Unit"), _l("Last visit"), _l("Days since"))
+
+VACANT = Table(
+    slug="vacant",
+    title=_l("Vacant units not visited in the last N days"),
+    stem="vacant-unvisited",
+    headers=UNIT_HEADERS,
+    count=lambda p: _count(_units(p, "vacant", True)),
+    fetch=lambda p, o, n, tz: _unit_rows(
+        p, db.session.execute(_window(_units(p, "vacant", True), o, n)).all(), tz
+    ),
+    head=lambda p, n, tz: _unit_head(p, _units(p, "vacant", True), n, tz),
+    uses_days=True,
+    empty=_l("Every vacant unit was visited."),
+)
+RENOVATING = Table(
+    slug="renovating",
+    title=_l("Units under renovation"),
+    stem="renovating",
+    headers=(_l("Estate"), _l("Unit"), _l("Last inspected"), _l("Days since")),
+    count=lambda p: int(
+        db.session.scalar(
+            sa.select(sa.func.count()).where(
+                Unit.estate_id.in_(p.ids), Unit.active, Unit.status == "renovating"
+            )
+        )
+        or 0
+    ),
+    fetch=lambda p, o, n, tz: _unit_rows(
+        p, db.session.execute(_window(_units(p, "renovating", False), o, n)).all(), tz
+    ),
+    head=lambda p, n, tz: _unit_head(p, _units(p, "renovating", False), n, tz),
+    empty=_l("No unit is under renovation."),
+)
+
+
+# ---- phones -----------------------------------------------------------------------------------
+
+
+def _devices(p: Params) -> sa.Select:
+    people = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(p.ids))
+    return (
+        sa.select(Device, User)
+        .join(User, User.id == Device.user_id)
+        .where(
+            Device.user_id.in_(people),
+            Device.revoked_at.is_(None),
+            sa.or_(
+                Device.pending_count > 0,
+                Device.last_sync_at.is_(None),
+                Device.last_sync_at < p.now - timedelta(hours=STALE_HOURS),
+            ),
+        )
+        .order_by(Device.pending_count.desc(), Device.last_sync_at.asc().nulls_first(), Device.id)
+    )
+
+
+def _device_rows(p: Params, o, n, tz) -> list[list]:
+    return [
+        [
+            device.name,
+            user.name,
+            device.pending_count,
+            exports.when(device.last_sync_at, tz) or str(_l("never synced")),
+            exports.when(device.last_seen_at, tz),
+        ]
+        for device, user in db.session.execute(_window(_devices(p), o, n)).all()
+    ]
+
+
+DEVICES = Table(
+    slug="devices",
+    title=_l("Phones with pending or stale data"),
+    stem="phones-pending",
+    headers=(_l("Phone"), _l("Person"), _l("Waiting to sync"), _l("Last sync"), _l("Last seen")),
+    count=lambda p: _count(_devices(p)),
+    fetch=_device_rows,
+    empty=_l("Every phone is up to date."),
+)
+
+
+# ---- quarantine -------------------------------------------------------------------------------
+
+
+def _quarantine(p: Params) -> sa.Select:
+    people = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(p.ids))
+    return (
+        sa.select(QuarantinedOp, User.display_name)
+        .join(User, User.id == QuarantinedOp.user_id)
+        .where(
+            QuarantinedOp.reviewed_at.is_(None),
+            sa.or_(
+                QuarantinedOp.estate_id.in_(p.ids),
+                sa.and_(QuarantinedOp.estate_id.is_(None), QuarantinedOp.user_id.in_(people)),
+            ),
+        )
+        .order_by(QuarantinedOp.received_at.desc(), QuarantinedOp.id.desc())
+    )
+
+
+def _quarantine_rows(p: Params, o, n, tz) -> list[list]:
+    estates = _estate_names()
+    return [
+        [
+            exports.when(op.received_at, tz),
+            estates.get(op.estate_id, "") if op.estate_id else "",
+            name or "",
+            op.type or "",
+            op.error,
+            op.message,
+        ]
+        for op, name in db.session.execute(_window(_quarantine(p), o, n)).all()
+    ]
+
+
+QUARANTINE = Table(
+    slug="quarantine",
+    title=_l("Quarantined records"),
+    stem="quarantine",
+    headers=(_l("Received"), _l("Estate"), _l("Person"), _l("Type"), _l("Error"), _l("Message")),
+    count=lambda p: _count(_quarantine(p)),
+    fetch=_quarantine_rows,
+    empty=_l("Nothing is waiting in quarantine."),
+)
+
+
+# ---- open findings by severity, age and department --------------------------------------------
+
+
+def open_counts(p: Params) -> dict[str, dict[str, int]]:
+    """Open findings counted three ways, in two grouped reads."""
+    from webapp.review.queries import AGE_BUCKETS, age_bucket
+
+    s = db.session
+    by_severity = dict.fromkeys(SEVERITIES, 0)
+    by_age = {name: 0 for name, _lo, _hi in AGE_BUCKETS}
+    by_department = {"none": 0, **dict.fromkeys(DEPARTMENTS, 0)}
+    bucket = age_bucket(p.now)
+    rows = s.execute(
+        sa.select(Finding.severity, bucket, FindingState.department, sa.func.count())
+        .select_from(Finding)
+        .outerjoin(FindingState, FindingState.finding_id == Finding.id)
+        .where(Finding.estate_id.in_(p.ids), Finding.status.in_(OPEN_STATUSES))
+        .group_by(Finding.severity, bucket, FindingState.department)
+    ).all()
+    for severity, age, department, n in rows:
+        by_severity[severity] = by_severity.get(severity, 0) + n
+        by_age[age] = by_age.get(age, 0) + n
+        by_department[department or "none"] = by_department.get(department or "none", 0) + n
+    return {"severity": by_severity, "age": by_age, "department": by_department}
+
+
+def _open_rows(p: Params, o, n, tz) -> list[list]:
+    counts = open_counts(p)
+    groups = (
+        (_l("Severity"), "severity", SEVERITY_NAMES),
+        (_l("Age"), "age", AGE_NAMES),
+        (_l("Department"), "department", DEPARTMENT_NAMES),
+    )
+    rows = [
+        [str(title), str(names.get(key, key)), value]
+        for title, group, names in groups
+        for key, value in counts[group].items()
+    ]
+    return rows[o : o + n if n is not None else None]
+
+
+OPEN = Table(
+    slug="open",
+    title=_l("Open findings by severity, age and department"),
+    stem="open-findings-summary",
+    headers=(_l("Grouped by"), _l("Group"), _l("Open findings")),
+    count=lambda p: len(SEVERITIES) + 4 + len(DEPARTMENTS) + 1,
+    fetch=_open_rows,
+)
+
+
+# ---- missed checkpoints (today's round windows, from the rounds area) -------------------------
+
+
+def rounds_installed() -> bool:
+    try:
+        import webapp.rounds.service  # noqa: F401
+    except ImportError:  # pragma: no cover - the rounds area is part of the app
+        return False
+    return True
+
+
+def _missed(p: Params, tz) -> list[list]:
+    from zoneinfo import ZoneInfo
+
+    from webapp.rounds import rules, service
+
+    out = []
+    for estate in db.session.scalars(
+        sa.select(Estate).where(Estate.id.in_(p.ids), Estate.active).order_by(Estate.id)
+    ):
+        today = p.now.astimezone(ZoneInfo(estate.timezone)).date()
+        for window in service.coverage(db.session, estate, today, p.now):
+            span = f"{window.start:%H:%M}–{window.end:%H:%M}"
+            for point in window.points:
+                if point.status != rules.MISSED:
+                    continue
+                out.append(
+                    [
+                        estate.name,
+                        window.template.name,
+                        span,
+                        point.label,
+                        point.building,
+                        point.code,
+                    ]
+                )
+    return out
+
+
+MISSED = Table(
+    slug="missed",
+    title=_l("Missed checkpoints today"),
+    stem="missed-checkpoints",
+    headers=(_l("Estate"), _l("Round"), _l("Window"), _l("Checkpoint"), _l("Building"), _l("Code")),
+    count=lambda p: len(_missed(p, None)),
+    fetch=lambda p, o, n, tz: _missed(p, tz)[o : o + n if n is not None else None],
+    empty=_l("No checkpoint was missed today."),
+)
+
+
+def export_cells(rows: list[list]) -> list[list]:
+    """The screen's cells as a spreadsheet's: text that looks like a formula kept as text."""
+    return [[exports.safe(c) if isinstance(c, str) else c for c in row] for row in rows]
+
+
+TABLES = {t.slug: t for t in (OPEN, MISSED, VACANT, RENOVATING, DEVICES, QUARANTINE)}
