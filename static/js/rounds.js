@@ -11,7 +11,7 @@ import { nowWithOffset, uuid } from "./_photo.js";
 import { checklistForm, categoryOf, severityOf } from "./_rounds_checklist.js";
 import { checkpoints, checklistOf, lastAnswers, loadWorld, noteCheck, noteOp, seenOf } from "./_rounds_data.js";
 import { hmOf, roundNow, statusIn } from "./_rounds_time.js";
-import { rs, textOf } from "./_rounds_ui.js";
+import { rs } from "./_rounds_ui.js";
 import { normalize } from "./codes.js";
 import * as store from "./store.js";
 import { onStatus, sync } from "./sync.js";
@@ -346,10 +346,14 @@ async function renderScan(id) {
         methodFor = { code, method: method === "manual" ? "manual" : "scan" };
         location.hash = `#r/${id}/c/${encodeURIComponent(code)}`;
       },
-      onManual: () => {
-        location.hash = `#r/${id}`;
-      },
+      // A camera that cannot open shows why, with the way to the list: stay on that.
+      onManual: () => {},
     });
+  for (const b of section.querySelectorAll("[data-rp-to-list]")) {
+    b.onclick = () => {
+      location.hash = `#r/${id}`;
+    };
+  }
   await begin();
 }
 
@@ -441,7 +445,9 @@ async function save(round, st, p, method, version, result, form) {
     // A failed item is a finding, with the item's severity (critical for the major violations).
     for (const { item: q, value } of result.failures) {
       const shas = q.type === "photo" ? [] : payload.photos;
-      const answer = q.type === "choice" ? textOf((q.choices || []).find((c) => c.value === value)) : value === "no" ? "否" : String(value);
+      // The finding's note in the estate's language (zh), as the demo's and review's notes.
+      const choice = (q.choices || []).find((c) => c.value === value);
+      const answer = q.type === "choice" ? choice?.zh || choice?.en || value : value === "no" ? "否" : String(value);
       const note = [`${q.zh || q.en}：${answer}`, result.note].filter(Boolean).join(" — ");
       const finding = {
         op_id: uuid(),
