@@ -14,19 +14,16 @@ import contextlib
 import gzip
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
 from PIL import Image
 
-from bench.common import Row, bench_app
+from bench._live import live_app
+from bench.common import Row
 from tests.browser import support
-from webapp.demo import DemoOptions, build_demo
-from webapp.extensions import db
-from webapp.models import LabelCode, Unit
+from webapp.demo import DemoOptions
 
 FRAMES = 40
 SCANS = 5
@@ -148,53 +145,22 @@ def _scan_to_item_ms(browser, url: str, code: str) -> tuple[float, int]:
 
 
 def rows() -> list[Row]:
-    executable = support.chromium_path()
-    if executable is None:
-        print(f"  bench_pwa: skipped — {support.INSTALL_HINT}", file=sys.stderr)
-        return []
-    from playwright.sync_api import sync_playwright
-
-    out: list[Row] = []
-    with bench_app(RATELIMIT_ENABLED=False) as app:
-        build_demo(db.session, DemoOptions(estates=1, units_per_estate=24))
-        db.session.commit()
-        server = support.LiveServer(app).start()
-        try:
-            unit = db.session.scalars(sa.select(Unit).order_by(Unit.id)).first()
-            code = db.session.scalar(
-                sa.select(LabelCode).where(
-                    LabelCode.item_type == "unit", LabelCode.item_id == unit.id, LabelCode.active
-                )
+    with live_app("bench_pwa", DemoOptions(estates=1, units_per_estate=24)) as live:
+        if live is None:
+            return []
+        out = _size_rows(live.browser, live.url)
+        out += _decode_rows(live.browser, live.url, _frame_png(live.label_png))
+        ms, status = _scan_to_item_ms(live.browser, live.url, live.code)
+        out.append(
+            Row(
+                f"decoded code -> item page shown (HTTP {status}), median of {SCANS}",
+                ms,
+                "ms",
+                target="< 1000 ms",
+                met=ms < 1000,
             )
-            label = support.label_png(code, server.url)
-            long_code = code.code
-            db.session.commit()
-            folder = Path(tempfile.mkdtemp())
-            video = support.write_y4m(label, folder / "label.y4m")
-            frame = _frame_png(label)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=executable,
-                    args=support.CHROMIUM_FLAGS + support.fake_camera_flags(video),
-                )
-                try:
-                    out += _size_rows(browser, server.url)
-                    out += _decode_rows(browser, server.url, frame)
-                    ms, status = _scan_to_item_ms(browser, server.url, long_code)
-                    out.append(
-                        Row(
-                            f"decoded code -> item page shown (HTTP {status}), median of {SCANS}",
-                            ms,
-                            "ms",
-                            target="< 1000 ms",
-                            met=ms < 1000,
-                        )
-                    )
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
-    return out
+        )
+        return out
 
 
 def _size_rows(browser, url: str) -> list[Row]:

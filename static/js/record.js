@@ -366,7 +366,7 @@ export function historySection(code, { itemKey = null, pulled = false } = {}) {
     body.replaceChildren(await historyList(code, { itemKey, pulled }));
     section.dataset.drawn = String(Number(section.dataset.drawn || 0) + 1);
   };
-  refresh();
+  section.drawn = refresh().catch(() => {});
   section.refresh = refresh;
   let shown = false;
   const stop = onStatus((message) => {
@@ -434,11 +434,23 @@ async function facts(item) {
 
 /** Render an item from the store into the shell; false when the phone does not know it. */
 export async function showOffline(container, code) {
+  let openedAt = 0;
+  try {
+    openedAt = Number(sessionStorage.getItem("rounds.openedAt") || 0);
+  } catch {
+    // no sessionStorage: nothing to time
+  }
   const item = await store.itemByCode(code);
   if (!item) return false;
   const estate = item.data.estate_id ? await store.objectOf("estate", item.data.estate_id) : null;
   const short = item.short_code ? `${item.short_code.slice(0, 4)}-${item.short_code.slice(4)}` : "";
   const history = historySection(item.code, { itemKey: `${item.type}:${item.id}`, pulled: true });
+  if (openedAt) {
+    // For the bench: from the decoded code to the item's history drawn (it draws alongside).
+    history.drawn.then(() => {
+      document.documentElement.dataset.historyShownMs = String(Date.now() - openedAt);
+    });
+  }
   container.replaceChildren(
     h("p", { class: "flash item-offline", role: "status" }, pt("offlineItem")),
     h(
