@@ -173,3 +173,53 @@ def test_offline_item_page_shows_pulled_history_beside_own_entries(page, context
     assert "工程" in {r["record"]: r for r in rows}[finding_id]["text"]
     assert "aged-check" not in [r["record"] for r in rows]
     _online(context)
+
+
+def test_a_version_1_store_is_upgraded_with_its_records_found_by_item(page):
+    """Does a phone's store from before the history (version 1, checks and findings already
+    pulled, an entry waiting) open as version 2 with those records found by item, and the
+    waiting entry kept?"""
+    page.goto("/static/build/store.js")  # same origin, none of the app's scripts running
+    answer = page.evaluate(
+        """async () => {
+          const at = new Date(Date.now() - 3600e3).toISOString();
+          await new Promise((resolve, reject) => {
+            const request = indexedDB.open('rounds', 1);
+            request.onupgradeneeded = () => {
+              const db = request.result;
+              const objects = db.createObjectStore('objects', {keyPath: 'key'});
+              for (const name of ['code', 'short_code', 'type', 'estate_id', 'gen']) {
+                objects.createIndex(name, name);
+              }
+              const outbox = db.createObjectStore('outbox', {keyPath: 'op_id'});
+              outbox.createIndex('code', 'code');
+              outbox.createIndex('created_at', 'created_at');
+              db.createObjectStore('photos', {keyPath: 'sha256'});
+              const journal = db.createObjectStore('journal', {keyPath: 'op_id'});
+              journal.createIndex('code', 'code');
+              journal.createIndex('synced_at', 'synced_at');
+              db.createObjectStore('meta');
+              objects.put({key: 'check:c1', type: 'check', id: 'c1', version: 1, gen: 1,
+                estate_id: 1, data: {code: 'OLDLABEL', item_type: 'unit', item_id: 5,
+                result: 'ok', occurred_at: at, op_id: 'op-c1'}});
+              objects.put({key: 'finding:f1', type: 'finding', id: 'f1', version: 2, gen: 1,
+                estate_id: 1, data: {code: 'NEWLABEL', item_type: 'unit', item_id: 5,
+                status: 'dispatched', occurred_at: at, op_id: 'op-f1'}});
+              outbox.put({op_id: 'waiting', code: 'NEWLABEL', created_at: 1, state: 'pending',
+                type: 'check.record', payload: {id: 'w1', photos: []}});
+            };
+            request.onsuccess = () => { request.result.close(); resolve(); };
+            request.onerror = () => reject(request.error);
+          });
+          const store = await import('/static/build/store.js');
+          const byKey = await store.recordsFor('NEWLABEL', 'unit:5');
+          const byCode = await store.recordsFor('OLDLABEL');
+          const version = await store.withDB(async (db) => db.version);
+          return {version, byKey: byKey.map((r) => r.id), byCode: byCode.map((r) => r.id),
+                  outbox: (await store.outboxEntries()).map((e) => e.op_id)};
+        }"""
+    )
+    assert answer["version"] >= 2
+    assert sorted(answer["byKey"]) == ["c1", "f1"]  # the old label's check found by the item
+    assert answer["byCode"] == ["c1"]
+    assert answer["outbox"] == ["waiting"]
