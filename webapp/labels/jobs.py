@@ -1,8 +1,10 @@
 """Label sheets drawn in the background, with progress a page can poll.
 
 A job is a folder under ``instance/label-jobs/<id>/``: ``job.json`` (state and progress),
-``preview.png`` (the first sheet, written first) and ``labels.pdf`` (renamed into place
-when complete). Files rather than memory, so any worker process can answer the polling.
+``input.json`` (the plain label data, template and skip), ``preview.png`` (the first sheet,
+written first) and ``labels.pdf`` (renamed into place when complete). Files rather than
+memory, so any worker process can answer the polling — and a job whose process died (a
+restart, a deploy) is picked up again by the next poll that finds its heartbeat stale.
 The database work (choosing items, minting codes) is done in the request; the thread
 only draws, from plain label data.
 """
@@ -26,7 +28,10 @@ log = logging.getLogger(__name__)
 
 JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 KEEP_SECONDS = 24 * 3600
-# A job whose thread died with its process stops looking busy after this long.
+# A running job writes job.json after every page; one silent this long lost its process
+# and is drawn again from input.json by whichever process is polled next.
+ORPHAN_SECONDS = 60
+# A job that could not be resumed (its input is gone) stops looking busy after this long.
 STALE_SECONDS = 15 * 60
 _threads: dict[str, threading.Thread] = {}
 
@@ -127,14 +132,50 @@ def start(
     )
     folder = job_dir(instance_path, job.id)
     folder.mkdir(parents=True)
+    (folder / "input.json").write_text(
+        json.dumps({"labels": [asdict(x) for x in labels], "skip": skip}), encoding="utf-8"
+    )
     _save(folder, job)
+    _launch(folder, job, labels, template, skip)
+    return job
+
+
+def _launch(folder: Path, job: Job, labels, template: sheets.Template, skip: int) -> None:
     thread = threading.Thread(
         target=_run, args=(folder, job, labels, template, skip), name=f"labels-{job.id[:8]}"
     )
     thread.daemon = True
     _threads[job.id] = thread
     thread.start()
-    return job
+
+
+def resume_if_orphaned(instance_path: str, job: Job) -> bool:
+    """Draw again a running job whose process died; True when this call restarted it.
+
+    The claim is a file named after the stale heartbeat, created exclusively: of several
+    processes polled at once, one resumes the job.
+    """
+    if job.state != "running" or job.id in _threads:
+        return False
+    if time.time() - job.updated < ORPHAN_SECONDS:
+        return False
+    folder = job_dir(instance_path, job.id)
+    try:
+        fd = os.open(folder / f"claim-{job.updated:.6f}", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.close(fd)
+        data = json.loads((folder / "input.json").read_text(encoding="utf-8"))
+        labels = [sheets.LabelData(**x) for x in data["labels"]]
+        template = sheets.get_template(job.template)
+    except (OSError, ValueError, TypeError, KeyError, sheets.LabelError):
+        return False
+    log.warning(
+        "label job %s lost its process at page %d: drawing it again", job.id, job.pages_done
+    )
+    job.pages_done = 0
+    job.preview = (folder / "preview.png").exists()
+    _save(folder, job)
+    _launch(folder, job, labels, template, data["skip"])
+    return True
 
 
 def _run(folder: Path, job: Job, labels, template: sheets.Template, skip: int) -> None:

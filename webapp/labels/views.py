@@ -245,6 +245,7 @@ def _own_job(job_id: str) -> jobs.Job:
     job = jobs.load(current_app.instance_path, job_id)
     if job is None or job.estate_id not in visible_estate_ids():
         abort(404)
+    jobs.resume_if_orphaned(current_app.instance_path, job)
     return job
 
 

@@ -205,3 +205,48 @@ def test_a_job_of_another_estate_is_404(app, client, auth, seed):
     for suffix in ("", "/preview.png", "/labels.pdf"):
         assert client.get(f"/labels/jobs/{job_id}{suffix}").status_code == 404
     assert client.get("/labels/jobs/not-a-job").status_code == 404
+
+
+def _orphan(app, job_id: str) -> None:
+    """Make a finished job look like one whose process died half-way (a restart, a deploy)."""
+    folder = jobs.job_dir(app.instance_path, job_id)
+    job = jobs.load(app.instance_path, job_id)
+    job.state, job.pages_done = "running", 1
+    jobs._save(folder, job)
+    job.updated -= jobs.ORPHAN_SECONDS + 5
+    (folder / "job.json").write_text(__import__("json").dumps(jobs.asdict(job)), encoding="utf-8")
+    (folder / "labels.pdf").unlink()
+
+
+def test_a_job_whose_process_died_is_drawn_again_by_the_next_poll(app, client, auth, seed):
+    """After a restart mid-sheet, does the next poll draw the whole sheet again, only once?"""
+    auth.login("supervisor")
+    response = _start(client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "sign"})
+    job_id = _job_id(response)
+    first = client.get(f"/labels/jobs/{job_id}/labels.pdf").get_data()
+    expected = sorted(t for p in pdf_pages(first) for t in read_qr_texts(p))
+    _orphan(app, job_id)
+    assert not (jobs.job_dir(app.instance_path, job_id) / "labels.pdf").exists()
+
+    # Two processes polled at once: the claim lets exactly one of them resume it.
+    one, two = jobs.load(app.instance_path, job_id), jobs.load(app.instance_path, job_id)
+    assert jobs.resume_if_orphaned(app.instance_path, one) is True
+    thread = jobs._threads.pop(job_id, None)  # as seen from another process
+    assert jobs.resume_if_orphaned(app.instance_path, two) is False
+    if thread is not None:
+        thread.join()
+    page = client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
+    assert "下載 PDF" in page
+    again = client.get(f"/labels/jobs/{job_id}/labels.pdf")
+    assert again.status_code == 200
+    assert sorted(t for p in pdf_pages(again.get_data()) for t in read_qr_texts(p)) == expected
+
+
+def test_a_stale_job_is_resumed_by_polling_its_page(app, client, auth, seed):
+    """Does simply opening the job's page after a restart bring the sheet back?"""
+    auth.login("supervisor")
+    job_id = _job_id(_start(client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "key"}))
+    _orphan(app, job_id)
+    assert "hx-trigger" in client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
+    jobs.wait(job_id)
+    assert client.get(f"/labels/jobs/{job_id}/labels.pdf").status_code == 200
