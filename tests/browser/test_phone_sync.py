@@ -382,6 +382,7 @@ def test_recording_online_and_offline_on_a_phone_screen(page, context, live_serv
     )
     page.reload()
     page.locator("#phone-history .phone-entry.is-applied").wait_for()
+    page.evaluate("window.scrollTo(0, 0)")
     if shots:
         page.screenshot(path=str(shots / "phone-online-item-390x844.png"), full_page=True)
     with app.app_context():
