@@ -173,7 +173,7 @@ function basketList(mode, onChange) {
             "×",
           ),
         );
-      }),
+      }).filter(Boolean),
     );
     onChange();
   };
@@ -250,7 +250,8 @@ function quickDue(input) {
   };
   const chips = [
     [kt("in2h"), at((d) => d.setMinutes(Math.ceil((d.getMinutes() + 120) / 15) * 15))],
-    [kt("tonight"), at((d) => d.setHours(18, 0))],
+    // The next 18:00 (tomorrow's, once today's has passed).
+    ["18:00", at((d) => { if (d.getHours() >= 18) d.setDate(d.getDate() + 1); d.setHours(18, 0); })],
     [kt("tomorrow"), at((d) => { d.setDate(d.getDate() + 1); d.setHours(10, 0); })],
   ];
   return h("div", { class: "keys-quick" }, chips.map(([text, fn]) => h("button", { type: "button", class: "btn keys-chip", onclick: fn }, text)));
@@ -410,7 +411,12 @@ async function stocktakeView() {
     const expected = keys.filter((k) => k.status === "in").length;
     progress.textContent = kt("scannedN", { n: s.scanned.length, m: expected });
     progress.dataset.scanned = String(s.scanned.length);
-    scannedList.replaceChildren(...s.scanned.map((code) => h("li", { class: `keys-chip-item is-${state.keys.get(code)?.status || "in"}` }, state.keys.get(code)?.label || code)));
+    // The newest reads first; a whole cabinet folds into a count.
+    const newest = s.scanned.slice(-SHOWN).reverse();
+    const chips = newest.map((code) => h("li", { class: `keys-chip-item is-${state.keys.get(code)?.status || "in"}` }, state.keys.get(code)?.label || code));
+    if (s.scanned.length > SHOWN) chips.push(h("li", { class: "keys-chip-item keys-chip-more" }, kt("andMore", { n: s.scanned.length - SHOWN })));
+    scannedList.replaceChildren(...chips);
+    scannedList.hidden = !s.scanned.length;
   };
 
   const onKey = (key) => {
@@ -452,7 +458,7 @@ async function stocktakeView() {
     await keepStocktake(s.result);
     drawResult(results, s.result);
     results.hidden = false;
-    results.scrollIntoView({ block: "start", behavior: "smooth" });
+    results.scrollIntoView({ block: "start" });
     drawPast(past);
   };
 
@@ -533,8 +539,8 @@ function drawResult(box, r) {
         : null,
     );
   const online = navigator.onLine;
-  box.replaceChildren(
-    h("h2", {}, kt("compare")),
+  const parts = [
+    h("h2", {}, kt("differences"), r.estate ? h("span", { class: "muted keys-result-when" }, ` · ${r.estate} · ${fmtTime(r.at)}`) : null),
     !r.missing.length && !r.unexpected.length && !r.unknown.length ? h("p", { class: "keys-note keys-note-ok" }, kt("allThere")) : null,
     group(kt("missing"), r.missing.map((k) => k.label), "danger", "data-missing"),
     group(
@@ -548,7 +554,8 @@ function drawResult(box, r) {
     online
       ? h("a", { class: "btn btn-block btn-tall", href: handoverHref(r), "data-handover": true }, kt("signHandover"))
       : h("p", { class: "keys-note keys-note-warn", "data-handover-offline": true }, kt("handoverOffline")),
-  );
+  ];
+  box.replaceChildren(...parts.filter(Boolean));
 }
 
 async function drawPast(box) {
