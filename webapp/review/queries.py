@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -262,30 +263,57 @@ def zone_of(ids: list[int]) -> ZoneInfo:
 
 
 def per_day(ids: list[int], now: datetime, days: int = 30) -> list[tuple[date, int]]:
-    """Findings reported per day, each counted on its own estate's calendar day, for the last
-    ``days`` days of the estates' calendar (not UTC days)."""
-    zones = {
-        eid: ZoneInfo(tz)
-        for eid, tz in db.session.execute(
-            sa.select(Estate.id, Estate.timezone).where(Estate.id.in_(ids))
-        )
-    }
-    today = now.astimezone(zone_of(ids)).date()
-    first = today - timedelta(days=days - 1)
-    # A day more than asked, so a finding early in a zone east of UTC is read too.
-    since = now - timedelta(days=days + 1)
-    counts: dict[date, int] = {}
-    for estate_id, at in db.session.execute(
-        sa.select(Finding.estate_id, Finding.occurred_at).where(
-            Finding.estate_id.in_(ids), Finding.occurred_at >= since
-        )
+    """Findings reported per day for the last ``days`` calendar days, each finding counted on
+    its own estate's calendar day (its zone's midnights, DST-safe), not on a UTC day.
+
+    One grouped query per zone the estates are in (usually one): the day is a CASE over that
+    zone's local midnights (as UTC instants), over the window's range of the ``occurred_at``
+    index, so only the counts come back, not one row per finding."""
+    by_zone: dict[str, list[int]] = {}
+    for eid, tz in db.session.execute(
+        sa.select(Estate.id, Estate.timezone).where(Estate.id.in_(ids))
     ):
-        day = at.astimezone(zones.get(estate_id, UTC)).date()
-        if first <= day <= today:
-            counts[day] = counts.get(day, 0) + 1
-    return [
-        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)
-    ]
+        by_zone.setdefault(tz, []).append(eid)
+    today = now.astimezone(zone_of(ids)).date()
+    dates = [today - timedelta(days=days - 1 - i) for i in range(days + 1)]  # + the end bound
+    counts = [0] * days
+    for tz, estate_ids in by_zone.items():
+        bounds = [datetime.combine(d, dtime.min, ZoneInfo(tz)) for d in dates]
+        day = sa.case(*[(Finding.occurred_at < bounds[i + 1], i) for i in range(days)], else_=-1)
+        for index, n in db.session.execute(
+            sa.select(day, sa.func.count())
+            .where(
+                Finding.estate_id.in_(estate_ids),
+                Finding.occurred_at >= bounds[0],
+                Finding.occurred_at < bounds[-1],
+            )
+            .group_by(day)
+        ):
+            if 0 <= index < days:
+                counts[index] += n
+    return list(zip(dates[:days], counts, strict=True))
+
+
+def most_overdue(ids: list[int], now: datetime, n: int) -> list:
+    """The ``n`` open findings longest past their due date. One query per estate walks
+    ``ix_finding_state_estate_due`` in due order and stops at the ``n``-th open one (closed
+    findings with old due dates are skipped on the way), then the estates' heads are merged."""
+    found = []
+    for estate_id in ids:
+        found += db.session.execute(
+            sa.select(Finding, FindingState.department, FindingState.due_at)
+            .select_from(FindingState)
+            .join(Finding, Finding.id == FindingState.finding_id)
+            .where(
+                FindingState.estate_id == estate_id,
+                FindingState.due_at < now,
+                Finding.status.in_(OPEN_STATUSES),
+            )
+            .order_by(FindingState.due_at, Finding.id)
+            .limit(n)
+        ).all()
+    found.sort(key=lambda r: (r[2], r[0].id))
+    return found[:n]
 
 
 def _detached(results, now) -> list[Row]:
@@ -314,35 +342,13 @@ def dashboard(
     params = tables.Params(user=user, ids=list(ids), estate=estate, days=vacant_days, now=now)
     tz = tz or UTC
     s = db.session
-    open_where = (Finding.estate_id.in_(ids), Finding.status.in_(OPEN_STATUSES))
 
     counts = tables.open_counts(params)
     by_severity, by_age, by_department = counts["severity"], counts["age"], counts["department"]
     open_total = sum(by_severity.values())
 
-    overdue_where = (
-        FindingState.estate_id.in_(ids),
-        FindingState.due_at < now,
-        Finding.id == FindingState.finding_id,
-        *open_where,
-    )
-    overdue_total = (
-        s.scalar(
-            sa.select(sa.func.count()).select_from(FindingState, Finding).where(*overdue_where)
-        )
-        or 0
-    )
-    overdue = _detached(
-        s.execute(
-            sa.select(Finding, FindingState.department, FindingState.due_at)
-            .select_from(FindingState)
-            .join(Finding, Finding.id == FindingState.finding_id)
-            .where(*overdue_where)
-            .order_by(FindingState.due_at, Finding.id)
-            .limit(8)
-        ).all(),
-        now,
-    )
+    overdue_total = counts["overdue"]["overdue"]
+    overdue = _detached(most_overdue(ids, now, 8), now)
 
     def card(table):
         rows, total = table.first(params, CARD_ROWS, tz)
@@ -390,16 +396,25 @@ def dashboard(
             .limit(8)
         )
     ]
+    # Findings of the window grouped by unit first (a range of ix_finding_estate_status_time /
+    # occurred_at), then their units and buildings by primary key: the window's rows only.
+    per_unit = (
+        sa.select(Finding.item_id.label("unit_id"), sa.func.count().label("n"))
+        # coalesce(): not a reason to walk ix_finding_item (every finding is a unit's).
+        .where(*recent, sa.func.coalesce(Finding.item_type, "") == "unit")
+        .group_by(Finding.item_id)
+        .subquery()
+    )
+    total = sa.func.sum(per_unit.c.n)
     by_building = [
-        (name, n)
+        (name, int(n))
         for name, n in s.execute(
-            sa.select(Building.name, sa.func.count())
-            .select_from(Finding)
-            .join(Unit, sa.and_(Finding.item_type == "unit", Unit.id == Finding.item_id))
+            sa.select(Building.name, total)
+            .select_from(per_unit)
+            .join(Unit, Unit.id == per_unit.c.unit_id)
             .join(Building, Building.id == Unit.building_id)
-            .where(*recent)
             .group_by(Building.id, Building.name)
-            .order_by(sa.func.count().desc(), Building.name)
+            .order_by(total.desc(), Building.name)
             .limit(8)
         )
     ]

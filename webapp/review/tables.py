@@ -147,7 +147,7 @@ def _unit_rows(p: Params, found, tz) -> list[list]:
             [
                 estates.get(unit.estate_id, ""),
                 unit.label,
-                exports.when(last, tz, "%Y-%m-%d"),
+                exports.when(last, tz, "%Y-%m-%d") or str(_l("never")),
                 since if since is not None else "",
             ]
         )
@@ -284,26 +284,35 @@ QUARANTINE = Table(
 
 
 def open_counts(p: Params) -> dict[str, dict[str, int]]:
-    """Open findings counted three ways, in two grouped reads."""
+    """Open findings counted by severity, age bucket and department, and how many are overdue:
+    one grouped pass over the estates' open findings (``ix_finding_estate_status_time``) with a
+    primary-key lookup of each one's desk state."""
     from webapp.review.queries import AGE_BUCKETS, age_bucket
 
-    s = db.session
     by_severity = dict.fromkeys(SEVERITIES, 0)
     by_age = {name: 0 for name, _lo, _hi in AGE_BUCKETS}
     by_department = {"none": 0, **dict.fromkeys(DEPARTMENTS, 0)}
     bucket = age_bucket(p.now)
-    rows = s.execute(
-        sa.select(Finding.severity, bucket, FindingState.department, sa.func.count())
+    late = sa.case((FindingState.due_at < p.now, 1), else_=0)
+    overdue = 0
+    rows = db.session.execute(
+        sa.select(Finding.severity, bucket, FindingState.department, late, sa.func.count())
         .select_from(Finding)
         .outerjoin(FindingState, FindingState.finding_id == Finding.id)
         .where(Finding.estate_id.in_(p.ids), Finding.status.in_(OPEN_STATUSES))
-        .group_by(Finding.severity, bucket, FindingState.department)
+        .group_by(Finding.severity, bucket, FindingState.department, late)
     ).all()
-    for severity, age, department, n in rows:
+    for severity, age, department, is_late, n in rows:
         by_severity[severity] = by_severity.get(severity, 0) + n
         by_age[age] = by_age.get(age, 0) + n
         by_department[department or "none"] = by_department.get(department or "none", 0) + n
-    return {"severity": by_severity, "age": by_age, "department": by_department}
+        overdue += n if is_late else 0
+    return {
+        "severity": by_severity,
+        "age": by_age,
+        "department": by_department,
+        "overdue": {"overdue": overdue},
+    }
 
 
 def _open_rows(p: Params, o, n, tz) -> list[list]:
