@@ -7,9 +7,11 @@ zoneinfo) and returned in UTC-comparable aware datetimes carrying the estate's o
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 DONE, LATE, MISSED, NO_ACCESS, PENDING = "done", "late", "missed", "no_access", "pending"
@@ -38,9 +40,9 @@ class Window:
     end: datetime
 
 
-@dataclass(frozen=True)
-class Seen:
-    """One check as coverage sees it: its effective time and result."""
+class Seen(NamedTuple):
+    """One check as coverage sees it: its effective time and result (a tuple: a year of
+    checks is read into these)."""
 
     at: datetime
     result: str  # ok | issue | no_access
@@ -105,15 +107,47 @@ def status(window: Window, following: datetime, seen: Iterable[Seen], now: datet
     inside say no_access; late — none inside, an ok/issue after the close and before the next
     window opens; missed — closed with none; pending — open or not begun, with none.
     """
-    inside = [s for s in seen if window.start <= s.at < window.end]
-    if any(s.result != NO_ACCESS for s in inside):
-        return DONE
+    start, end = window.start, window.end
+    seen = seen if isinstance(seen, (list, tuple)) else list(seen)
+    inside = False  # plain loops: coverage calls this for every checkpoint of every window
+    for s in seen:
+        if start <= s.at < end:
+            if s.result != NO_ACCESS:
+                return DONE
+            inside = True
     if inside:
+        return NO_ACCESS
+    if now < end:
+        return PENDING
+    for s in seen:
+        if end <= s.at < following and s.result != NO_ACCESS:
+            return LATE
+    return MISSED
+
+
+def status_sorted(
+    times: Sequence[datetime],
+    results: Sequence[str],
+    window: Window,
+    following: datetime,
+    now: datetime,
+) -> str:
+    """``status`` for one checkpoint whose checks come as two parallel lists sorted by time
+    (coverage's form): the checks that matter are found by bisecting, not by scanning them
+    all. Same answers as ``status`` (tested against it on random checks)."""
+    lo = bisect_left(times, window.start)
+    mid = bisect_left(times, window.end, lo)
+    if mid > lo:  # checks inside the window
+        for k in range(lo, mid):
+            if results[k] != NO_ACCESS:
+                return DONE
         return NO_ACCESS
     if now < window.end:
         return PENDING
-    if any(window.end <= s.at < following and s.result != NO_ACCESS for s in seen):
-        return LATE
+    # Nothing inside: the checks from the close on start at mid.
+    for k in range(mid, bisect_left(times, following, mid) if following > window.end else mid):
+        if results[k] != NO_ACCESS:
+            return LATE
     return MISSED
 
 

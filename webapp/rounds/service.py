@@ -6,10 +6,9 @@ Callers pass an estate they have already scoped; nothing here widens what a user
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -174,7 +173,8 @@ def _windows(session, template, day, tz, now, cache) -> list[tuple[rules.Window,
     return out
 
 
-def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, list[rules.Seen]]:
+def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, tuple[list, list]]:
+    """Each checkpoint's checks in a span, sorted by effective time: (times, results)."""
     cols = (Check.item_type, Check.item_id, Check.occurred_at, Check.result)
     on_time = sa.select(*cols).where(
         Check.estate_id == estate_id,
@@ -188,32 +188,22 @@ def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, li
         Check.received_at >= lo,
         Check.received_at < hi,
     )
-    out: dict[tuple, list[rules.Seen]] = defaultdict(list)
+    found: dict[tuple, list[tuple]] = defaultdict(list)
     for query in (on_time, flagged):
         for item_type, item_id, at, result in session.execute(query):
-            out[(item_type, item_id)].append(rules.Seen(at, result))
-    return out
-
-
-def _by_time(seen: dict[tuple, list[rules.Seen]]) -> dict[tuple, tuple[list, list]]:
-    """Each checkpoint's checks sorted by time, with their times alone for bisecting."""
+            found[(item_type, item_id)].append((at, result))
     out = {}
-    for key, checks in seen.items():
-        checks.sort(key=lambda s: s.at)
-        out[key] = ([s.at for s in checks], checks)
+    for key, checks in found.items():
+        checks.sort(key=_first)
+        out[key] = ([c[0] for c in checks], [c[1] for c in checks])
     return out
 
 
-def _around(seen, key, window: rules.Window, following: datetime) -> list[rules.Seen]:
-    """The checks a window's status can depend on: from its start to its close or the next
-    window's start, whichever is later (``rules.status`` looks no further)."""
-    found = seen.get(key)
-    if not found:
-        return []
-    times, checks = found
-    lo = bisect_left(times, window.start)
-    hi = bisect_left(times, max(window.end, following), lo)
-    return checks[lo:hi]
+def _first(pair: tuple):
+    return pair[0]
+
+
+_NONE: tuple[list, list] = ([], [])
 
 
 def _describe(session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
@@ -305,12 +295,20 @@ def coverage_days(
         return result
     lo = min(p[2].start for p in planned)
     hi = max(max(p[3], p[2].end) for p in planned)
-    seen = _by_time(_seen(session, estate.id, lo, hi))
+    seen = _seen(session, estate.id, lo, hi)
     refs = {tuple(x) for p in planned for x in p[4]}
     described = _describe(session, estate.id, refs)
     zone = ZoneInfo(tz)
-    for day, template, window, following, points in planned:
-        cov = WindowCoverage(template, window.start.astimezone(zone), window.end.astimezone(zone))
+    now = now.astimezone(UTC)
+    for day, template, estate_window, estate_following, points in planned:
+        cov = WindowCoverage(
+            template, estate_window.start.astimezone(zone), estate_window.end.astimezone(zone)
+        )
+        # The checks' times are UTC: comparing datetimes of one tzinfo skips the zone maths.
+        window = rules.Window(
+            estate_window.start.astimezone(UTC), estate_window.end.astimezone(UTC)
+        )
+        following = estate_following.astimezone(UTC)
         for t, i in points:
             base = described.get((t, i)) or Point(t, i)
             cov.points.append(
@@ -322,7 +320,7 @@ def coverage_days(
                     base.building,
                     base.building_sort,
                     base.floor,
-                    rules.status(window, following, _around(seen, (t, i), window, following), now),
+                    rules.status_sorted(*seen.get((t, i), _NONE), window, following, now),
                 )
             )
         result[day].append(cov)

@@ -14,6 +14,7 @@ from webapp.rounds.rules import (
     effective_time,
     next_start,
     status,
+    status_sorted,
     too_fast,
     visits,
     windows_starting,
@@ -132,6 +133,37 @@ def at(hm: str) -> datetime:
 def test_checkpoint_status(case, seen, now, expected):
     """Which status does a checkpoint get for a window, given its checks and the time now?"""
     assert status(MORNING, NEXT, seen, now) == expected, case
+    ordered = sorted(seen, key=lambda x: x.at)
+    times, results = [x.at for x in ordered], [x.result for x in ordered]
+    assert status_sorted(times, results, MORNING, NEXT, now) == expected, case
+
+
+def test_the_bisecting_status_agrees_with_the_plain_one():
+    """Does coverage's bisecting status give the plain rule's answer on many random cases,
+    windows followed closely, late, or overlapping (the next one opening before the close)?"""
+    import random
+
+    rng = random.Random(8)
+    base = utc("2026-11-27T00:00:00+08:00")
+    minute = timedelta(minutes=1)
+    for _ in range(3000):
+        start = base + rng.randrange(0, 600) * minute
+        window = Window(start, start + rng.randrange(1, 600) * minute)
+        following = window.start + rng.randrange(1, 1200) * minute
+        seen = [
+            Seen(base + rng.randrange(-60, 1800) * minute, rng.choice(["ok", "issue", "no_access"]))
+            for _ in range(rng.randrange(0, 6))
+        ]
+        now = base + rng.randrange(0, 1800) * minute
+        ordered = sorted(seen, key=lambda x: x.at)
+        times, results = [x.at for x in ordered], [x.result for x in ordered]
+        expected = status(window, following, seen, now)
+        assert status_sorted(times, results, window, following, now) == expected, (
+            window,
+            following,
+            seen,
+            now,
+        )
 
 
 @pytest.mark.parametrize(
