@@ -230,7 +230,7 @@ function loginNotice() {
     "div",
     { class: "card keys-login" },
     h("p", {}, kt("needLogin")),
-    h("a", { class: "btn btn-primary btn-block btn-tall", href: `${phone().loginUrl}?next=${encodeURIComponent("/app/keys")}` }, kt("logIn")),
+    h("a", { class: "btn btn-primary btn-block btn-tall", href: `${phone().loginUrl}?next=${encodeURIComponent(keysConfig().homeUrl)}` }, kt("logIn")),
   );
 }
 

@@ -179,3 +179,146 @@ def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
     finally:
         ctx.close()
     assert problems == []
+
+
+def _codes(app, key_class: str, n: int, status: str = "in") -> list[dict]:
+    """Untouched keys of the first estate of a class, with their codes."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Key, LabelCode)
+            .join(
+                LabelCode,
+                sa.and_(
+                    LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active
+                ),
+            )
+            .where(
+                Key.key_class == key_class,
+                Key.status == status,
+                Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
+                ~sa.exists().where(KeyEvent.key_id == Key.id),
+            )
+            .order_by(Key.id.desc())
+            .limit(n)
+        ).all()
+        return [
+            {"id": k.id, "code": c.code, "short": c.short_code, "label": k.label} for k, c in rows
+        ]
+
+
+def _type_code(page, short: str, basket: str | None = None, code: str | None = None) -> None:
+    page.fill("[data-keys-manual] input", short)
+    page.click("[data-keys-manual] button")
+    if basket:
+        page.locator(f"[data-basket='{basket}'] [data-code='{code}']").wait_for()
+
+
+def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, context, live_server):
+    """With no network: is an owner key issued with the owner's signature drawn on the canvas
+    (a non-owner key refused), the signature synced as a PNG linked to the issue; and does a
+    stocktake list exactly the keys not scanned and the scanned key recorded as issued?"""
+    app = live_server.app
+    owner = _codes(app, "owner", 1)[0]
+    public = _codes(app, "public_area", 1)[0]
+    page.goto("/app/keys")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page, "desk")
+    page.goto("/")
+    _until(page, READY)
+    context.set_offline(True)
+    context.route("**/*", lambda route: route.abort())
+
+    page.goto("/app/keys#issue")
+    page.wait_for_selector("#keys-app[data-ready='1'][data-mode='issue']")
+    _type_code(page, public["short"])
+    assert page.locator("[data-basket='issue'] [data-code]").count() == 0
+    assert public["label"] in page.locator(".keys-said").inner_text()
+    _type_code(page, owner["short"], "issue", owner["code"])
+    page.fill("#keys-owner", "簽名的業主")
+    page.click("[data-keys-submit=issue]")  # no signature yet: refused
+    page.locator("[data-keys-form=issue] .field-error").wait_for(state="visible")
+    canvas = page.locator("[data-signature]")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 120)
+    page.mouse.down()
+    for x, y in ((80, 50), (130, 150), (180, 60), (240, 140)):
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
+    page.mouse.up()
+    page.click("[data-keys-submit=issue]")
+    page.wait_for_selector("#keys-app[data-saved='1']")
+    (entry,) = page.evaluate(OUTBOX)
+    assert entry["type"] == "key.issue" and entry["payload"]["owner_name"] == "簽名的業主"
+    sha = entry["payload"]["signature"]
+    photo = page.evaluate(
+        "async (sha) => { const p = await (await import('/static/build/store.js')).getPhoto(sha);"
+        " return p && {mime: p.mime, size: p.data.byteLength}; }",
+        sha,
+    )
+    assert photo["mime"] == "image/png" and photo["size"] > 500
+
+    # Stocktake: every key the phone has in the cabinet but two, and the key just issued.
+    page.goto("/app/keys#stocktake")
+    page.wait_for_selector("#keys-app[data-ready='1'][data-mode='stocktake']")
+    keys = page.evaluate(
+        """async () => { const s = await import('/static/build/store.js');
+          const rows = await s.withDB((db) => db.getAllFromIndex('objects', 'type', 'key'));
+          const estate = Math.min(...rows.map((r) => r.data.estate_id));
+          return rows.filter((r) => r.data.estate_id === estate)
+            .map((r) => ({code: r.code, short: r.short_code, status: r.data.status})); }"""
+    )
+    cabinet = [k for k in keys if k["status"] == "in" and k["code"] != owner["code"]]
+    left_out, scanned = cabinet[:2], cabinet[2:]
+    page.evaluate(
+        """async (shorts) => {
+          const input = document.querySelector('[data-keys-manual] input');
+          const button = document.querySelector('[data-keys-manual] button');
+          for (const s of shorts) { input.value = s; button.click();
+            await new Promise((r) => setTimeout(r, 10)); }
+        }""",
+        [k["short"] for k in scanned] + [owner["short"]],
+    )
+    page.wait_for_function(
+        "n => document.querySelector('[data-stock-progress]').dataset.scanned === String(n)",
+        arg=len(scanned) + 1,
+    )
+    page.click("[data-stock-compare]")
+    result = page.locator("[data-stock-result]")
+    result.wait_for(state="visible")
+    missing = result.locator("[data-missing] li").all_inner_texts()
+    assert len(missing) == 2
+    unexpected = result.locator("[data-unexpected] li").all_inner_texts()
+    assert len(unexpected) == 1 and owner["label"] in unexpected[0]
+    assert result.locator("[data-handover-offline]").count() == 1
+    kept = page.evaluate(
+        "async () => (await import('/static/build/store.js')).getMeta('keys_stocktakes')"
+    )
+    assert {m["code"] for m in kept[0]["missing"]} == {k["code"] for k in left_out}
+    assert [u["code"] for u in kept[0]["unexpected"]] == [owner["code"]]
+    assert kept[0]["unknown"] == []
+
+    # Back online: the issue and its signature reach the server.
+    context.unroute("**/*")
+    context.set_offline(False)
+    page.evaluate("async () => (await import('/static/build/sync.js')).sync()")
+    _until(page, SYNCED)
+    with app.app_context():
+        from webapp.models.sync import PhotoBlob, PhotoLink
+
+        event = db.session.scalar(
+            sa.select(KeyEvent).where(KeyEvent.key_id == owner["id"], KeyEvent.action == "issue")
+        )
+        assert event is not None and event.borrower_name == "簽名的業主"
+        link = db.session.scalar(
+            sa.select(PhotoLink).where(
+                PhotoLink.record_type == "key_event", PhotoLink.record_id == event.id
+            )
+        )
+        assert link is not None and link.sha256 == sha
+        blob = db.session.get(PhotoBlob, sha)
+        assert blob is not None and blob.content_type == "image/png"
+    page.goto("/keys/?status=issued")
+    assert page.locator(f".keys-signed img[src$='{sha}']").count() == 1
