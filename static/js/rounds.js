@@ -194,7 +194,7 @@ async function renderHome() {
               { class: "rp-round-foot" },
               h("span", { class: `badge ${{ open: "badge-info", complete: "badge-ok", closed: "badge-warn", upcoming: "" }[state]}` }, rs(`state_${state}`)),
               st.count("no_access") ? h("span", { class: "badge rp-badge-na" }, rs("noAccessN", { n: st.count("no_access") })) : null,
-              h("span", { class: "rp-round-go" }, resumed ? rs("continue") : st.window ? rs("start") : rs("view"), " ›"),
+              h("span", { class: "rp-round-go" }, resumed ? rs("continue") : st.window && !done ? rs("start") : rs("view"), " ›"),
             ),
           ),
         ),
