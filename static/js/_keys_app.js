@@ -185,7 +185,7 @@ function addTo(mode, key, allow) {
   const refusal = allow ? allow(key) : null;
   if (refusal) return { ok: false, text: refusal };
   const basket = state.baskets[mode];
-  if (basket.includes(key.code)) return { ok: true, text: kt("already", { label: key.label }) };
+  if (basket.includes(key.code)) return { ok: true, again: true, text: kt("already", { label: key.label }) };
   state.keys.set(key.code, key);
   basket.push(key.code);
   return { ok: true, text: kt("added", { label: key.label }) };
@@ -424,7 +424,7 @@ async function stocktakeView() {
       if (!s.unknown.includes(key.code)) s.unknown.push(key.code);
       return { ok: false, text: kt("otherEstate", { label: key.label }) };
     }
-    if (s.scanned.includes(key.code)) return { ok: true, text: kt("already", { label: key.label }) };
+    if (s.scanned.includes(key.code)) return { ok: true, again: true, text: kt("already", { label: key.label }) };
     s.scanned.push(key.code);
     s.result = null;
     results.hidden = true;

@@ -53,9 +53,17 @@ export async function openScanner({ title, onKey, onOther, onDone, count }) {
   const handleCode = async (code) => {
     const answer = await describe(code, onKey, onOther);
     say(root, answer.text, answer.ok ? "ok" : "warn");
+    // The green tick names the key; a read that added nothing shows no tick.
+    const ok = root.querySelector("[data-scan-ok]");
+    if (answer.ok && answer.label) ok.querySelector("[data-scan-code]").textContent = answer.label;
+    if (!answer.ok) {
+      ok.hidden = true;
+      root.classList.remove("is-success");
+    }
     root.dataset.reads = String(Number(root.dataset.reads || 0) + 1);
     drawCount();
     if (navigator.vibrate && !answer.ok) navigator.vibrate([40, 60, 40]);
+    return answer;
   };
 
   const start = () => {
@@ -63,9 +71,10 @@ export async function openScanner({ title, onKey, onOther, onDone, count }) {
     startScanner(root, {
       baseUrl: config().baseUrl,
       onCode: async (code) => {
-        await handleCode(code);
-        // The next tag: the camera starts again after a moment to move the key away.
-        session.timer = setTimeout(start, PAUSE_MS);
+        const answer = await handleCode(code);
+        // The next tag: the camera starts again after a moment to move the key away (longer
+        // when the same tag is still in view, so it does not beep on and on).
+        session.timer = setTimeout(start, answer.again ? 2 * PAUSE_MS : PAUSE_MS);
       },
       onManual: () => {
         close();
@@ -84,7 +93,7 @@ async function describe(raw, onKey, onOther) {
   if (onOther && (found.unknown || found.notKey)) onOther(found);
   if (found.unknown) return { ok: false, text: kt("unknownCode", { code: found.code }) };
   if (found.notKey) return { ok: false, text: kt("notKey", { label: found.item.label }) };
-  return onKey(found.key);
+  return { label: found.key.label, ...onKey(found.key) };
 }
 
 /** The "type the code" line under a scan button: for a worn tag or a camera that fails. */
