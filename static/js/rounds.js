@@ -615,3 +615,6 @@ function init() {
 }
 
 init();
+
+// The window rules, for the browser test that checks them against webapp/rounds/rules.py.
+export { nextStart, statusIn, windowsStarting } from "./_rounds_time.js";

@@ -255,3 +255,56 @@ def test_a_whole_signage_round_offline_with_the_camera_reaches_coverage(
             sa.select(Finding).where(Finding.estate_id == signage_estate["estate"])
         )
         assert finding is not None and finding.severity == "medium"
+
+
+WINDOW_CASES = [
+    # (slots, period_days, anchor, day, tz)
+    (
+        [{"start": "08:00", "end": "12:00"}, {"start": "14:00", "end": "18:00"}],
+        1,
+        "2026-01-05",
+        "2026-11-27",
+        "Asia/Taipei",
+    ),
+    ([{"start": "22:00", "end": "02:00"}], 1, "2026-01-05", "2026-11-27", "Asia/Taipei"),
+    ([{"start": "00:00", "end": "00:00", "days": 7}], 7, "2026-01-05", "2026-11-23", "Asia/Taipei"),
+    ([{"start": "00:00", "end": "00:00", "days": 7}], 7, "2026-01-05", "2026-11-24", "Asia/Taipei"),
+    ([{"start": "01:00", "end": "04:00"}], 1, "2026-01-05", "2026-03-08", "America/New_York"),
+    ([{"start": "23:30", "end": "01:30"}], 1, "2026-01-05", "2026-11-01", "America/New_York"),
+    ([{"start": "08:00", "end": "18:00"}], 3, "2026-01-05", "2025-12-30", "Europe/London"),
+]
+
+
+def test_the_phone_computes_the_same_windows_as_the_server(page):
+    """Does the phone's window maths (estate timezone, midnight, DST, repeats) give the same
+    windows and next starts as webapp/rounds/rules.py?"""
+    from webapp.rounds import rules
+
+    page.goto("/app/rounds")
+    page.wait_for_selector("html[data-rounds-ready]")
+    compared = 0
+    for slots, period, anchor, day, tz in WINDOW_CASES:
+        schedule = rules.Schedule(
+            tuple((s["start"], s["end"], s.get("days", 0)) for s in slots),
+            period,
+            date.fromisoformat(anchor),
+        )
+        expected = [
+            [
+                int(w.start.timestamp() * 1000),
+                int(w.end.timestamp() * 1000),
+                int(rules.next_start(schedule, w, tz).timestamp() * 1000),
+            ]
+            for w in rules.windows_starting(schedule, date.fromisoformat(day), tz)
+        ]
+        got = page.evaluate(
+            """async ([round, day, tz]) => {
+              const m = await import('/static/build/rounds.js');
+              return m.windowsStarting(round, day, tz)
+                .map((w) => [w.start, w.end, m.nextStart(round, w, tz)]);
+            }""",
+            [{"slots": slots, "period_days": period, "anchor": anchor}, day, tz],
+        )
+        assert got == expected, (slots, day, tz)
+        compared += len(expected)
+    assert compared == 7  # every case but the vacant round's off day has its windows
