@@ -27,5 +27,20 @@ async function prepareDeskPhone() {
 if (document.getElementById("keys-app")) {
   import("./_keys_app.js").then((m) => m.mount());
 } else if (document.querySelector("[data-keys-phone]")) {
-  prepareDeskPhone().catch(() => {});
+  // A phone (touch screen) gets ready at once, so the key screens work offline later; a desk
+  // computer only when the key screens are opened from it (their page then pulls the keys).
+  if (window.matchMedia?.("(pointer: coarse)").matches) prepareDeskPhone().catch(() => {});
+  for (const link of document.querySelectorAll("[data-keys-open]")) {
+    link.addEventListener("click", async (event) => {
+      event.preventDefault();
+      try {
+        const user = phone().user;
+        const m = await store.getMetas(["token", "user"]);
+        if (user && !(m.token && m.user?.username === user.username)) await obtainToken(csrfToken());
+      } catch {
+        // offline or refused: the key screens say what is missing
+      }
+      location.assign(link.href);
+    });
+  }
 }
