@@ -608,7 +608,8 @@ function init() {
   onStatus((m) => {
     if (m.type !== "status") return;
     const key = `${m.lastSyncAt}|${m.items}`;
-    if (seenSync !== null && key !== seenSync && ["rp-home", "rp-round"].includes(document.body.dataset.view)) route().catch(() => {});
+    const typing = document.activeElement?.matches?.("input, textarea");
+    if (seenSync !== null && key !== seenSync && !typing && ["rp-home", "rp-round"].includes(document.body.dataset.view)) route().catch(() => {});
     seenSync = key;
   });
   route().catch(() => {});
