@@ -129,7 +129,9 @@ export async function exportUnsynced() {
   const entries = await store.outboxEntries();
   const photos = {};
   for (const e of entries) {
-    for (const sha of e.payload.photos || []) {
+    // An owner key's drawn signature travels like a photo (key.issue's `signature`).
+    const shas = [...(e.payload.photos || []), ...(e.payload.signature ? [e.payload.signature] : [])];
+    for (const sha of shas) {
       const p = await store.getPhoto(sha);
       if (p && !photos[sha]) {
         let bin = "";

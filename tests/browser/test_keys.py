@@ -3,6 +3,10 @@ scanning its tag with the (fake) camera, then synced; the register shows both ev
 
 from __future__ import annotations
 
+import base64
+import json
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
@@ -259,6 +263,13 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, con
         sha,
     )
     assert photo["mime"] == "image/png" and photo["size"] > 500
+    # The last resort, "export unsynced to a file", carries the signature with the issue.
+    with page.expect_download() as download:
+        page.evaluate("async () => (await import('/static/build/status.js')).exportUnsynced()")
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert [op["type"] for op in exported["ops"]] == ["key.issue"]
+    assert exported["photos"][sha]["mime"] == "image/png"
+    assert base64.b64decode(exported["photos"][sha]["base64"])[:4] == b"\x89PNG"
 
     # Stocktake: every key the phone has in the cabinet but two, and the key just issued.
     page.goto("/app/keys#stocktake")
