@@ -50,26 +50,29 @@ def dashboard(user, estate: int | None, days: int, tz):
     """The dashboard's numbers, from the cache when fresh, else computed and kept."""
     from webapp.review import queries
 
-    if not current_app.config.get("REVIEW_CACHE", True):
-        return queries.dashboard(user, estate, days, tz=tz)
     ids = tuple(sorted(visible_estate_ids(user)))
-    key = (
-        ids,
-        estate,
-        days,
-        str(tz),
-        user.role == "engineering",  # engineering sees only its own department's jobs
-        # One app's entries are never another's (tests make many apps on alike databases).
-        current_app.extensions.setdefault("review_cache", next(_apps)),
+    return memo(
+        ("dashboard", ids, estate, days, str(tz), user.role == "engineering"),
+        ids if estate is None else (estate,),
+        lambda: queries.dashboard(user, estate, days, tz=tz),
     )
-    wanted = ids if estate is None else (estate,)
+
+
+def memo(key: tuple, estates, compute):
+    """``compute()``, kept for ``TTL`` seconds under ``key`` unless a commit touches one of
+    ``estates`` meanwhile (or the cache is off: ``REVIEW_CACHE = False``)."""
+    if not current_app.config.get("REVIEW_CACHE", True):
+        return compute()
+    # One app's entries are never another's (tests make many apps on alike databases).
+    key = (current_app.extensions.setdefault("review_cache", next(_apps)), *key)
+    wanted = tuple(estates)
     now = time.monotonic()
     with _lock:
         entry = _entries.get(key)
         if entry and now - entry.at < TTL and entry.generations == _stamp(wanted):
             return entry.value
         stamp = _stamp(wanted)
-    value = queries.dashboard(user, estate, days, tz=tz)
+    value = compute()
     with _lock:
         if len(_entries) >= MAX_ENTRIES:
             for old in sorted(_entries, key=lambda k: _entries[k].at)[: MAX_ENTRIES // 4]:
