@@ -271,16 +271,19 @@ def coverage_days(
     ).all()
     cache: dict = {}
     if templates and days:
-        zone = ZoneInfo(tz)
-        lo = datetime.combine(min(days), datetime.min.time(), zone) - timedelta(days=1)
-        hi = datetime.combine(max(days), datetime.min.time(), zone) + timedelta(days=2)
+        # Only the opened windows these days need (each holds its checkpoints as JSON).
+        starts = {
+            w.start
+            for day in days
+            for template in templates
+            for w in rules.windows_starting(rules.Schedule.from_template(template), day, tz)
+        }
         cache["opened"] = {
             (w.template_id, w.start): w
             for w in session.scalars(
                 sa.select(RoundWindow).where(
                     RoundWindow.estate_id == estate.id,
-                    RoundWindow.start >= lo,
-                    RoundWindow.start < hi,
+                    RoundWindow.start.in_(sorted(starts)),
                 )
             )
         }
