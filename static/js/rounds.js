@@ -65,12 +65,14 @@ function standing(round, now = Date.now()) {
   const points = checkpoints(world, round).map((p) => {
     const seen = seenOf(world, p.code);
     const status = current ? statusIn(current, seen, now) : "pending";
-    const inside = current ? seen.filter((s) => current.start <= s.at && s.at < current.end) : [];
+    // This window's visits: inside it, or after its close until the next opens (late).
+    const until = current ? Math.max(current.end, current.next ?? current.end) : 0;
+    const inside = current ? seen.filter((s) => current.start <= s.at && s.at < until) : [];
     const last = inside[inside.length - 1] || null;
     return { ...p, status, last, issue: inside.some((s) => s.result === "issue") };
   });
   const count = (s) => points.filter((p) => p.status === s).length;
-  const visited = count("done") + count("no_access");
+  const visited = count("done") + count("no_access") + count("late");
   return { round, tz, window: current, upcoming, points, visited, total: points.length, count, open: current && now < current.end };
 }
 
@@ -94,7 +96,7 @@ function whereOf(p) {
 
 /** The next checkpoint to visit: the first still to do after the last one visited (in order). */
 function suggestNext(st, after = null) {
-  const todo = (p) => p.status === "pending" || p.status === "missed" || p.status === "late";
+  const todo = (p) => p.status === "pending" || p.status === "missed";
   const points = st.points;
   let from = 0;
   const lastCode = after || lastVisited(st);
@@ -493,7 +495,7 @@ async function renderSummary(id) {
   if (!round) return gone();
   const st = standing(round);
   show("rp-summary");
-  const left = st.points.filter((p) => p.status !== "done" && p.status !== "no_access");
+  const left = st.points.filter((p) => p.status === "pending" || p.status === "missed");
   const inWindow = (iso) => st.window && Date.parse(iso) >= st.window.start && Date.parse(iso) < st.window.end;
   const codes = new Set(st.points.map((p) => p.code));
   const findingIds = new Set();
