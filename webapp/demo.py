@@ -249,12 +249,29 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     return result
 
 
+def push_as_synced(session: Session, actor, ops: list[dict], now, rng: random.Random) -> None:
+    """Push a demo history as a phone with signal would have: each day's ops shortly after
+    the last of them, so receipt is near occurrence and no old op looks like a wrong clock."""
+    from datetime import datetime, timedelta
+
+    from sync.merge import push
+
+    by_day: dict[str, list[dict]] = {}
+    for o in sorted(ops, key=lambda o: datetime.fromisoformat(o["occurred_at"])):
+        by_day.setdefault(o["occurred_at"][:10], []).append(o)
+    for batch in by_day.values():
+        last = datetime.fromisoformat(batch[-1]["occurred_at"])
+        synced = min(now, last + timedelta(minutes=rng.randint(5, 90)))
+        for start in range(0, len(batch), 500):
+            push(session, actor, batch[start : start + 500], synced)
+
+
 def push_history(session: Session, result: DemoResult, days: int, rng: random.Random) -> dict:
     """Record ``days`` of patrol history as real ops pushed through the sync merge."""
     import uuid
     from datetime import UTC, datetime, timedelta
 
-    from sync.merge import Actor, push
+    from sync.merge import Actor
     from webapp.models import Device, LabelCode
 
     if days <= 0:
@@ -353,8 +370,7 @@ def push_history(session: Session, result: DemoResult, days: int, rng: random.Ra
                 if day > 1 or rng.random() < 0.5:
                     op("key.return", out_at + timedelta(hours=rng.randint(1, 8)), {"code": code})
         actor = Actor(user_id=user.id, estate_ids=[estate.id], device_id=device.id)
-        for start in range(0, len(ops), 500):
-            push(session, actor, ops[start : start + 500], now)
+        push_as_synced(session, actor, ops, now, rng)
         device.last_sync_at = now
         counts["history_ops"] += len(ops)
     return counts

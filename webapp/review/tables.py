@@ -379,6 +379,37 @@ def _missed(p: Params, tz) -> list[list]:
     return out
 
 
+def coverage_today(ids, now) -> list[dict]:
+    """Per estate, the windows that start today (estate time) with their status counts:
+    the signage check's morning and afternoon, the renovation patrol, and so on."""
+    from zoneinfo import ZoneInfo
+
+    from webapp.rounds import rules, service
+
+    out = []
+    for estate in db.session.scalars(
+        sa.select(Estate).where(Estate.id.in_(ids), Estate.active).order_by(Estate.id)
+    ):
+        tz = ZoneInfo(estate.timezone)
+        today = now.astimezone(tz).date()
+        windows = []
+        for window in service.coverage(db.session, estate, today, now):
+            counts = {status: window.count(status) for status in rules.STATUSES}
+            windows.append(
+                {
+                    "round": window.template.name,
+                    "kind": window.template.kind,
+                    "start": window.start.astimezone(tz),
+                    "end": window.end.astimezone(tz),
+                    "open": window.start <= now < window.end,
+                    "expected": len(window.points),
+                    **counts,
+                }
+            )
+        out.append({"estate": estate, "day": today, "windows": windows})
+    return out
+
+
 MISSED = Table(
     slug="missed",
     title=_l("Missed checkpoints today"),

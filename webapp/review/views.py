@@ -62,14 +62,25 @@ def home_for(user):
 def _dashboard_context():
     estate = request.args.get("estate", type=int)
     days = min(max(request.args.get("days", 7, type=int) or 7, 1), 365)
+    has_rounds = "rounds.coverage_page" in current_app.view_functions
+    seen = tuple(sorted(visible_estate_ids()))
+    wanted = seen if estate is None else tuple(i for i in seen if i == estate)
+    now = utcnow()
     return {
         "board": cache.dashboard(current_user, estate, days, get_timezone()),
         "estate": estate,
         "estates": _estates(),
         "days": days,
-        "now": utcnow(),
-        # Round coverage is the rounds area's; link to it once that area is installed.
-        "has_rounds": "rounds.coverage_page" in current_app.view_functions,
+        "now": now,
+        # Round coverage is the rounds area's; shown once that area is installed.
+        "has_rounds": has_rounds,
+        "coverage": cache.memo(
+            ("coverage", wanted),
+            wanted,
+            lambda: tables.coverage_today(wanted, now),
+        )
+        if has_rounds
+        else [],
         "tables": tables.TABLES,
     }
 

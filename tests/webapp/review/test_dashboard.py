@@ -72,11 +72,17 @@ def test_counts_match_the_findings_and_units(app, seed):
         )
 
 
-def test_rounds_section_shows_no_numbers(client, auth, seed):
-    """Does the coverage section point to the rounds' coverage page, rather than show numbers?"""
+def test_rounds_section_shows_todays_windows_as_the_rounds_count_them(app, client, auth, seed):
+    """Does the coverage section show each of today's windows with the rounds area's counts?"""
+    from webapp.review import tables
+
     auth.login("supervisor")
     html = client.get("/").get_data(as_text=True)
     section = html.split('id="dash-rounds"', 1)[1].split("</section>", 1)[0]
-    assert "巡查路線" in section
+    with app.app_context():
+        (estate,) = tables.coverage_today([seed.estate_ids[0]], utcnow())
+        assert estate["windows"], "the demo's rounds have windows every day"
+        for w in estate["windows"]:
+            assert w["round"] in section
+            assert f"<strong>{w['done']}</strong> / {w['expected']}" in section
     assert "/rounds/coverage?estate=" in section
-    assert "%" not in section
