@@ -58,20 +58,21 @@ def dashboard(user, estate: int | None, days: int, tz):
     )
 
 
-def memo(key: tuple, estates, compute):
-    """``compute()``, kept for ``TTL`` seconds under ``key`` unless a commit touches one of
-    ``estates`` meanwhile (or the cache is off: ``REVIEW_CACHE = False``)."""
+def memo(key: tuple, estates, compute, ttl: float = TTL):
+    """``compute()``, kept for ``ttl`` seconds under ``key`` unless a commit touches one of
+    ``estates`` meanwhile (or the cache is off: ``REVIEW_CACHE = False``). ``estates=None``:
+    kept for ``ttl`` whatever is written (for numbers too dear to count after every push)."""
     if not current_app.config.get("REVIEW_CACHE", True):
         return compute()
     # One app's entries are never another's (tests make many apps on alike databases).
     key = (current_app.extensions.setdefault("review_cache", next(_apps)), *key)
-    wanted = tuple(estates)
+    wanted = tuple(estates) if estates is not None else None
     now = time.monotonic()
     with _lock:
+        stamp = _stamp(wanted) if wanted is not None else ()
         entry = _entries.get(key)
-        if entry and now - entry.at < TTL and entry.generations == _stamp(wanted):
+        if entry and now - entry.at < ttl and entry.generations == stamp:
             return entry.value
-        stamp = _stamp(wanted)
     value = compute()
     with _lock:
         if len(_entries) >= MAX_ENTRIES:

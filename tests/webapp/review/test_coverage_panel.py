@@ -13,6 +13,7 @@ from webapp.models import Estate, Sign
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import Check
 from webapp.models.types import utcnow
+from webapp.review import cache
 from webapp.rounds.service import ensure_defaults
 
 
@@ -55,8 +56,11 @@ def test_todays_window_shows_the_checks_synced_into_it(app, client, auth, seed):
     """Does a sign checked by a phone today count as done in today's signage window?"""
     estate = seed.estate_ids[0]
     name, signs = _all_day_signage(app, estate)
+    app.config["REVIEW_CACHE"] = False  # the minute's cache is tested below
     auth.login("supervisor")
-    before = _window(client.get("/").get_data(as_text=True), name)
+    dashboard = client.get("/").get_data(as_text=True)
+    assert 'hx-get="/review/coverage-today"' in dashboard
+    before = _window(client.get("/review/coverage-today").get_data(as_text=True), name)
     assert f"<strong>0</strong> / {signs}" in before
     assert 'class="cov-window is-open"' in before
 
@@ -66,9 +70,26 @@ def test_todays_window_shows_the_checks_synced_into_it(app, client, auth, seed):
     results = phone.push([check_op(c, at=utcnow()) for c in codes]).get_json()["results"]
     assert [r["status"] for r in results] == ["applied", "applied"]
 
-    after = _window(client.get("/").get_data(as_text=True), name)
+    after = _window(client.get("/review/coverage-today").get_data(as_text=True), name)
     assert f"<strong>2</strong> / {signs}" in after
     assert f"{signs - 2}" in after  # still pending
+
+
+def test_the_counts_are_kept_a_minute_whatever_is_written(app, client, auth, seed):
+    """Is the dear count served from the cache within its minute, even after a push?"""
+    estate = seed.estate_ids[0]
+    name, signs = _all_day_signage(app, estate)
+    auth.login("supervisor")
+    first = _window(client.get("/review/coverage-today").get_data(as_text=True), name)
+    assert f"<strong>0</strong> / {signs}" in first
+    device_id, token = issue_device(app, "patrol")
+    phone = Phone(client, device_id, token)
+    phone.push([check_op(c, at=utcnow()) for c in codes_of(app, estate, "sign", 1)])
+    again = _window(client.get("/review/coverage-today").get_data(as_text=True), name)
+    assert f"<strong>0</strong> / {signs}" in again
+    cache.clear()
+    fresh = _window(client.get("/review/coverage-today").get_data(as_text=True), name)
+    assert f"<strong>1</strong> / {signs}" in fresh
 
 
 def test_another_estates_windows_are_not_shown(app, client, auth, seed):
@@ -85,7 +106,10 @@ def test_another_estates_windows_are_not_shown(app, client, auth, seed):
         }
         other_name = other.name
     auth.login("supervisor")
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/review/coverage-today").get_data(as_text=True)
+    assert "cov-window" in page
     assert other_name not in page
     assert f"estate={seed.estate_ids[1]}" not in page
     assert other_names  # the defaults exist, so their absence above means something
+    asked = client.get(f"/review/coverage-today?estate={seed.estate_ids[1]}")
+    assert asked.status_code == 200 and "cov-window" not in asked.get_data(as_text=True)

@@ -78,7 +78,9 @@ def test_rounds_section_shows_todays_windows_as_the_rounds_count_them(app, clien
 
     auth.login("supervisor")
     html = client.get("/").get_data(as_text=True)
-    section = html.split('id="dash-rounds"', 1)[1].split("</section>", 1)[0]
+    dash = html.split('id="dash-rounds"', 1)[1].split("</section>", 1)[0]
+    assert 'hx-get="/review/coverage-today"' in dash
+    section = client.get("/review/coverage-today").get_data(as_text=True)
     with app.app_context():
         (estate,) = tables.coverage_today([seed.estate_ids[0]], utcnow())
         assert estate["windows"], "the demo's rounds have windows every day"
