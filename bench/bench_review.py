@@ -262,6 +262,8 @@ def rows() -> list[Row]:
             (f"{REGIONAL}: dashboard panel (htmx poll)", "/review/dashboard", hx, False),
             (f"{REGIONAL}: findings list, all {ESTATES} estates", "/review/findings", hx, True),
             (f"{REGIONAL}: vacant units table page", "/review/tables/vacant", None, True),
+            # Loaded by the dashboard on its own request, kept a minute (webapp/review/views.py).
+            (f"{REGIONAL}: today's round windows", "/review/coverage-today", hx, False),
         ]
         switched = False
         for name, url, headers, plain in cases:
