@@ -13,28 +13,6 @@ from webapp.models import AuditEvent, Building, Estate, Unit
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def desk_page(browser, live_server):
-    """A 1440x900 desktop page that fails the test on any console error (CSP included)."""
-    ctx = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1440, "height": 900}, locale="zh-TW"
-    )
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    problems: list[str] = []
-    # A 422 answer is logged by Chromium as a failed load; it is the form coming back, not a fault.
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text) if m.type == "error" and "status of 422" not in m.text else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    yield page
-    ctx.close()
-    assert problems == [], problems
-
-
 def _estate_and_unit(app):
     with app.app_context():
         estate = db.session.scalar(sa.select(Estate).order_by(Estate.id))
