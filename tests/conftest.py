@@ -139,16 +139,105 @@ class Seed:
     user_ids: dict[str, int]
 
 
+# Building the demo costs seconds, and most tests want it: it is built once, copied table by
+# table into a template (a schema on PostgreSQL, an attached file on SQLite), and copied back
+# for each test in milliseconds. Rebuilt when older than this, so its "now" stays near the
+# test's (windows, due dates and 30-day cut-offs are judged against the wall clock).
+SEED_MAX_AGE = 300.0
+_seed_cache: dict = {}
+
+
+def _template_tables() -> list[sa.Table]:
+    return list(db.metadata.sorted_tables)
+
+
+def _raw(dbapi, sql: str) -> None:
+    cursor = dbapi.cursor()
+    cursor.execute(sql)
+    cursor.close()
+
+
+def _snapshot_seed(database_url: str) -> None:
+    """Copy every table's rows into the template (replacing an older one)."""
+    dbapi = db.engine.raw_connection()
+    try:
+        if db.engine.dialect.name == "postgresql":
+            _raw(dbapi, "DROP SCHEMA IF EXISTS seed_tpl CASCADE")
+            _raw(dbapi, "CREATE SCHEMA seed_tpl")
+            for t in _template_tables():
+                _raw(dbapi, f'CREATE TABLE seed_tpl."{t.name}" AS TABLE public."{t.name}"')
+            dbapi.commit()
+        else:
+            path = sa.make_url(database_url).database + ".seed"
+            if os.path.exists(path):
+                os.remove(path)
+            _raw(dbapi, f"ATTACH DATABASE '{path}' AS seed_tpl")
+            try:
+                _raw(dbapi, "BEGIN IMMEDIATE")
+                for t in _template_tables():
+                    _raw(
+                        dbapi, f'CREATE TABLE seed_tpl."{t.name}" AS SELECT * FROM main."{t.name}"'
+                    )
+                _raw(dbapi, "COMMIT")
+            finally:
+                _raw(dbapi, "DETACH DATABASE seed_tpl")
+    finally:
+        dbapi.close()
+
+
+def _restore_seed(database_url: str) -> None:
+    """Copy the template's rows back into the (empty) tables, ids and all."""
+    dbapi = db.engine.raw_connection()
+    try:
+        if db.engine.dialect.name == "postgresql":
+            for t in _template_tables():
+                _raw(dbapi, f'INSERT INTO public."{t.name}" SELECT * FROM seed_tpl."{t.name}"')
+            for t in _template_tables():
+                pk = list(t.primary_key.columns)
+                if len(pk) == 1 and isinstance(pk[0].type, sa.Integer) and pk[0].autoincrement:
+                    col = pk[0].name
+                    _raw(
+                        dbapi,
+                        f"SELECT setval(pg_get_serial_sequence('public.\"{t.name}\"', '{col}'), "
+                        f'max("{col}")) FROM public."{t.name}" HAVING max("{col}") IS NOT NULL',
+                    )
+            dbapi.commit()
+        else:
+            path = sa.make_url(database_url).database + ".seed"
+            _raw(dbapi, f"ATTACH DATABASE '{path}' AS seed_tpl")
+            try:
+                _raw(dbapi, "BEGIN IMMEDIATE")
+                for t in _template_tables():
+                    _raw(dbapi, f'INSERT INTO main."{t.name}" SELECT * FROM seed_tpl."{t.name}"')
+                _raw(dbapi, "COMMIT")
+            finally:
+                _raw(dbapi, "DETACH DATABASE seed_tpl")
+    finally:
+        dbapi.close()
+
+
 @pytest.fixture
-def seed(app):
+def seed(app, database_url):
     """Two small demo estates with the demo users of API.md."""
+    import time
+
     with app.app_context():
+        cached = _seed_cache.get(database_url)
+        if cached is not None and time.monotonic() - cached[0] < SEED_MAX_AGE:
+            db.session.remove()
+            _restore_seed(database_url)
+            made = cached[1]
+            return Seed(list(made.estate_ids), dict(made.user_ids))
         result = build_demo(db.session, DemoOptions(estates=2, units_per_estate=24))
         db.session.commit()
-        return Seed(
+        made = Seed(
             estate_ids=[e.id for e in result.estates],
             user_ids={u.username: u.id for u in result.users},
         )
+        db.session.remove()  # reading the ids began a transaction (BEGIN IMMEDIATE on SQLite)
+        _snapshot_seed(database_url)
+        _seed_cache[database_url] = (time.monotonic(), made)
+        return made
 
 
 def csrf_token_from(html: str) -> str:
