@@ -1,7 +1,7 @@
 // The checklist of one checkpoint on the phone: prefilled from the last visit, a no-access
 // outcome for units, photos through _photo.js, and what a failed item makes (a finding).
 import { h } from "./_phone.js";
-import { preparePhoto } from "./_photo.js";
+import { cameraIcon, preparePhoto } from "./_photo.js";
 import { rs, textOf } from "./_rounds_ui.js";
 
 // A failed item's finding category (the review screens' zh categories), by round and item.
@@ -155,7 +155,7 @@ export function checklistForm(ctx, onSave) {
         busy.hidden = true;
         draw();
       });
-      box.append(h("label", { class: "btn btn-block rp-camera" }, cameraIcon(), rs("takePhoto"), file), thumbs);
+      box.append(h("label", { class: "btn btn-block rp-camera" }, cameraIcon(24), rs("takePhoto"), file), thumbs);
       draw();
     }
     parts.push([item, box]);
@@ -255,18 +255,4 @@ export function checklistForm(ctx, onSave) {
   });
 
   return form;
-}
-
-function cameraIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "24");
-  svg.setAttribute("height", "24");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("fill", "currentColor");
-  path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z");
-  svg.append(path);
-  return svg;
 }

@@ -2,7 +2,7 @@
 // finding (severity, category), a note and photos. Saved to the outbox first, always; the
 // sync engine sends it. Also: the item's history on this phone, and the offline item view.
 import { fmtTime, h, pairName, phone, pt, term } from "./_phone.js";
-import { nowWithOffset, preparePhoto, uuid } from "./_photo.js";
+import { cameraIcon, nowWithOffset, preparePhoto, uuid } from "./_photo.js";
 import * as store from "./store.js";
 import { onStatus, sync } from "./sync.js";
 
@@ -79,7 +79,7 @@ export function recorder(item, onSaved) {
     h(
       "div",
       { class: "record-photos" },
-      h("label", { class: "btn record-camera" }, photoIcon(), pt("addPhoto"), fileInput),
+      h("label", { class: "btn record-camera" }, cameraIcon(), pt("addPhoto"), fileInput),
       busy,
       thumbs,
     ),
@@ -188,20 +188,6 @@ export function recorder(item, onSaved) {
   }
 
   return section;
-}
-
-function photoIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "22");
-  svg.setAttribute("height", "22");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("fill", "currentColor");
-  path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z");
-  svg.append(path);
-  return svg;
 }
 
 // ---------------------------------------------------------------- the item's history
