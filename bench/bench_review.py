@@ -126,6 +126,7 @@ def _history(days: int, seed: int = 7) -> dict[str, int]:
                         {
                             "finding_id": fid,
                             "estate_id": eid,
+                            "status": status,
                             "department": dept,
                             "due_at": due,
                             "updated_at": at,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:10:02.365062
+Create Date: 2026-11-28 00:43:22.101685
 
 """
 from alembic import op
@@ -277,7 +277,7 @@ def upgrade():
     )
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_finding_estate_id'), ['estate_id'], unique=False)
-        batch_op.create_index('ix_finding_estate_status_time', ['estate_id', 'status', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_finding_estate_status_time', ['estate_id', 'status', 'occurred_at', 'severity'], unique=False)
         batch_op.create_index('ix_finding_item', ['item_type', 'item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_finding_user_id'), ['user_id'], unique=False)
@@ -429,6 +429,7 @@ def upgrade():
     op.create_table('finding_state',
     sa.Column('finding_id', sa.String(length=36), nullable=False),
     sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('department', sa.String(length=32), nullable=True),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -441,6 +442,7 @@ def upgrade():
     with op.batch_alter_table('finding_state', schema=None) as batch_op:
         batch_op.create_index('ix_finding_state_estate_department', ['estate_id', 'department'], unique=False)
         batch_op.create_index('ix_finding_state_estate_due', ['estate_id', 'due_at'], unique=False)
+        batch_op.create_index('ix_finding_state_open', ['estate_id', 'status', 'department', 'due_at'], unique=False)
 
     op.create_table('key',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -588,6 +590,7 @@ def downgrade():
 
     op.drop_table('key')
     with op.batch_alter_table('finding_state', schema=None) as batch_op:
+        batch_op.drop_index('ix_finding_state_open')
         batch_op.drop_index('ix_finding_state_estate_due')
         batch_op.drop_index('ix_finding_state_estate_department')
 

@@ -2,8 +2,11 @@
 
 A finding (``webapp.models.sync.Finding``) is made by a phone's ``finding.create``; its
 ``status`` column is the status of record. ``FindingState`` holds what the desk adds to it
-(department, due date); ``FindingEvent`` is the append-only trail of transitions, comments
-and due-date changes that the finding page and the item timelines read.
+(department, due date) and a copy of that status, kept by ``webapp.review.workflow`` (the only
+writer of a finding's status after the phone made it), so the dashboard counts open findings
+by department and due date from one index without joining the findings. ``FindingEvent`` is
+the append-only trail of transitions, comments and due-date changes that the finding page and
+the item timelines read.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class FindingState(db.Model):
     __tablename__ = "finding_state"
     finding_id: Mapped[str] = mapped_column(sa.ForeignKey("finding.id"), primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"))
+    # A copy of Finding.status (the workflow writes both in one transaction).
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
     department: Mapped[str | None] = mapped_column(sa.String(32))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -38,6 +43,8 @@ class FindingState(db.Model):
     __table_args__ = (
         sa.Index("ix_finding_state_estate_department", "estate_id", "department"),
         sa.Index("ix_finding_state_estate_due", "estate_id", "due_at"),
+        # The dashboard's open findings by department and overdue: an index-only range.
+        sa.Index("ix_finding_state_open", "estate_id", "status", "department", "due_at"),
     )
 
 

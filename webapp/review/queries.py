@@ -32,9 +32,16 @@ from webapp.scoping import scoped, visible_estate_ids
 PAGE = 50
 
 # Indexes the review reads need on tables the sync area owns (declared here, created by the
-# one initial migration): the list filters by estate and status, newest first, and the
-# dashboard and timelines read an item's checks newest first.
-sa.Index("ix_finding_estate_status_time", Finding.estate_id, Finding.status, Finding.occurred_at)
+# one initial migration): the list filters by estate and status, newest first (severity rides
+# along so the dashboard counts open findings by severity and age from the index alone), and
+# the dashboard and timelines read an item's checks newest first.
+sa.Index(
+    "ix_finding_estate_status_time",
+    Finding.estate_id,
+    Finding.status,
+    Finding.occurred_at,
+    Finding.severity,
+)
 sa.Index("ix_finding_item", Finding.item_type, Finding.item_id)
 sa.Index("ix_check_record_item_time", Check.item_type, Check.item_id, Check.occurred_at)
 

@@ -11,6 +11,7 @@ findings list's own filters and exports (``queries.Filters``); keys are the regi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -284,29 +285,37 @@ QUARANTINE = Table(
 
 
 def open_counts(p: Params) -> dict[str, dict[str, int]]:
-    """Open findings counted by severity, age bucket and department, and how many are overdue:
-    one grouped pass over the estates' open findings (``ix_finding_estate_status_time``) with a
-    primary-key lookup of each one's desk state."""
+    """Open findings counted by severity, age bucket and department, and how many are overdue.
+
+    Two grouped index-only passes, no join: severity and age from the findings
+    (``ix_finding_estate_status_time`` carries severity), department and due date from the desk
+    states (``ix_finding_state_open``, whose copy of the status the workflow keeps). An open
+    finding the desk never touched has no state: it is counted under "no department"."""
     from webapp.review.queries import AGE_BUCKETS, age_bucket
 
     by_severity = dict.fromkeys(SEVERITIES, 0)
     by_age = {name: 0 for name, _lo, _hi in AGE_BUCKETS}
     by_department = {"none": 0, **dict.fromkeys(DEPARTMENTS, 0)}
     bucket = age_bucket(p.now)
-    late = sa.case((FindingState.due_at < p.now, 1), else_=0)
-    overdue = 0
-    rows = db.session.execute(
-        sa.select(Finding.severity, bucket, FindingState.department, late, sa.func.count())
-        .select_from(Finding)
-        .outerjoin(FindingState, FindingState.finding_id == Finding.id)
+    for severity, age, n in db.session.execute(
+        sa.select(Finding.severity, bucket, sa.func.count())
         .where(Finding.estate_id.in_(p.ids), Finding.status.in_(OPEN_STATUSES))
-        .group_by(Finding.severity, bucket, FindingState.department, late)
-    ).all()
-    for severity, age, department, is_late, n in rows:
+        .group_by(Finding.severity, bucket)
+    ):
         by_severity[severity] = by_severity.get(severity, 0) + n
         by_age[age] = by_age.get(age, 0) + n
-        by_department[department or "none"] = by_department.get(department or "none", 0) + n
+    late = sa.case((FindingState.due_at < p.now, 1), else_=0)
+    overdue = placed = 0
+    for department, is_late, n in db.session.execute(
+        sa.select(FindingState.department, late, sa.func.count())
+        .where(FindingState.estate_id.in_(p.ids), FindingState.status.in_(OPEN_STATUSES))
+        .group_by(FindingState.department, late)
+    ):
+        if department:
+            by_department[department] = by_department.get(department, 0) + n
+            placed += n
         overdue += n if is_late else 0
+    by_department["none"] = sum(by_severity.values()) - placed
     return {
         "severity": by_severity,
         "age": by_age,
@@ -393,8 +402,9 @@ def coverage_today(ids, now) -> list[dict]:
         tz = ZoneInfo(estate.timezone)
         today = now.astimezone(tz).date()
         windows = []
-        for window in service.coverage(db.session, estate, today, now):
-            counts = {status: window.count(status) for status in rules.STATUSES}
+        for window in service.coverage(db.session, estate, today, now, labels=False):
+            tally = Counter(p.status for p in window.points)
+            counts = {status: tally[status] for status in rules.STATUSES}
             windows.append(
                 {
                     "round": window.template.name,

@@ -4,8 +4,8 @@ open → dispatched (to a department) → fixed → reinspected → closed; fixe
 closed may be reopened, and a reopened finding is dispatched again (or closed). Supervisors
 make every move in their estates; engineering marks fixed what is dispatched to engineering;
 everyone who may see a finding may comment on it, except admins (who read only).
-Every move writes the finding's status, its ``FindingState``, one ``FindingEvent`` and one
-audit event, in the caller's transaction.
+Every move writes the finding's status, its ``FindingState`` (with a copy of the status), one
+``FindingEvent`` and one audit event, in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ def state_of(session: Session, finding: Finding) -> FindingState:
     """The finding's desk state, made on first use."""
     state = session.get(FindingState, finding.id)
     if state is None:
-        state = FindingState(finding_id=finding.id, estate_id=finding.estate_id)
+        state = FindingState(
+            finding_id=finding.id, estate_id=finding.estate_id, status=finding.status
+        )
         session.add(state)
     return state
 
@@ -126,6 +128,7 @@ def move(
     }
     from_status = finding.status
     finding.status = to
+    state.status = to
     if department:
         state.department = department
     if due_at is not None:

@@ -254,15 +254,20 @@ def describe(session: Session, estate_id: int, refs: set[tuple]) -> dict[tuple, 
     return _describe(session, estate_id, refs)
 
 
-def coverage(session: Session, estate: Estate, day: date, now: datetime) -> list[WindowCoverage]:
+def coverage(
+    session: Session, estate: Estate, day: date, now: datetime, *, labels: bool = True
+) -> list[WindowCoverage]:
     """Every window of the estate's active rounds that starts on ``day`` (estate time)."""
-    return coverage_days(session, estate, [day], now)[day]
+    return coverage_days(session, estate, [day], now, labels=labels)[day]
 
 
 def coverage_days(
-    session: Session, estate: Estate, days: list[date], now: datetime
+    session: Session, estate: Estate, days: list[date], now: datetime, *, labels: bool = True
 ) -> dict[date, list[WindowCoverage]]:
-    """Coverage of several days at once: one read of the checks for the whole span."""
+    """Coverage of several days at once: one read of the checks for the whole span.
+
+    ``labels=False`` leaves each checkpoint's label, code and building out (the registry reads
+    that fill them): for callers that only count statuses, like the dashboard's card."""
     tz = estate.timezone
     templates = session.scalars(
         sa.select(RoundTemplate)
@@ -299,8 +304,9 @@ def coverage_days(
     lo = min(p[2].start for p in planned)
     hi = max(max(p[3], p[2].end) for p in planned)
     seen = _seen(session, estate.id, lo, hi)
-    refs = {tuple(x) for p in planned for x in p[4]}
-    described = _describe(session, estate.id, refs)
+    described = {}
+    if labels:
+        described = _describe(session, estate.id, {tuple(x) for p in planned for x in p[4]})
     zone = ZoneInfo(tz)
     now = now.astimezone(UTC)
     for day, template, estate_window, estate_following, points in planned:

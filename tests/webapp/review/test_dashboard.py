@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests.webapp.review.conftest import make_finding
 from webapp.extensions import db
 from webapp.models import Estate, Unit, User
-from webapp.models.review import OPEN_STATUSES
+from webapp.models.review import OPEN_STATUSES, FindingState
 from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
 from webapp.review import queries, workflow
@@ -70,6 +70,48 @@ def test_counts_match_the_findings_and_units(app, seed):
         assert sum(n for _d, n in board.per_day) == sum(
             1 for at in seen if at.astimezone(zone).date() >= first
         )
+
+
+def test_department_and_overdue_counts_match_a_join_after_every_kind_of_move(app, seed):
+    """The dashboard counts departments and overdue findings from the desk states' copy of the
+    status: after dispatches, a due date set on an untouched finding, a close and a reopen, do
+    they still equal a direct count joining the findings, and does every copy match?"""
+    estate = seed.estate_ids[0]
+    with app.app_context():
+        sup = db.session.scalar(sa.select(User).where(User.username == "supervisor"))
+        past = utcnow() - timedelta(days=2)
+        fids = [make_finding(estate, severity="high") for _ in range(4)]
+        a, b, c, d = (db.session.get(Finding, fid) for fid in fids)
+        workflow.move(db.session, sup, a, "dispatched", department="cleaning", due_at=past)
+        workflow.set_due(db.session, sup, b, past)  # a state with no department, still open
+        workflow.move(db.session, sup, c, "dispatched", department="security", due_at=past)
+        workflow.move(db.session, sup, c, "closed")
+        workflow.move(db.session, sup, d, "closed")
+        workflow.move(db.session, sup, d, "reopened")
+        db.session.commit()
+
+        mismatched = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(FindingState)
+            .join(Finding, Finding.id == FindingState.finding_id)
+            .where(FindingState.status != Finding.status)
+        )
+        assert mismatched == 0
+
+        board = queries.dashboard(sup, estate=estate)
+        now = utcnow()
+        rows = db.session.execute(
+            sa.select(FindingState.department, FindingState.due_at)
+            .select_from(Finding)
+            .outerjoin(FindingState, FindingState.finding_id == Finding.id)
+            .where(Finding.estate_id == estate, Finding.status.in_(OPEN_STATUSES))
+        ).all()
+        expected = {}
+        for department, _due in rows:
+            expected[department or "none"] = expected.get(department or "none", 0) + 1
+        assert {k: v for k, v in board.by_department.items() if v} == expected
+        assert board.overdue_total == sum(1 for _dep, due in rows if due and due < now)
+        assert board.by_department["none"] >= 2  # b (due date only) and d (reopened)
 
 
 def test_rounds_section_shows_todays_windows_as_the_rounds_count_them(app, client, auth, seed):

@@ -22,8 +22,12 @@ def _set(app, fid, status, department=None):
     with app.app_context():
         f = db.session.get(Finding, fid)
         f.status = status
+        state = db.session.get(FindingState, fid)
         if department:
-            workflow.state_of(db.session, f).department = department
+            state = workflow.state_of(db.session, f)
+            state.department = department
+        if state is not None:
+            state.status = status  # the copy the workflow keeps
         db.session.commit()
 
 
