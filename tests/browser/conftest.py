@@ -87,12 +87,7 @@ def context(browser, live_server):
     """A fresh browser profile (no service worker yet) at a phone's size, camera allowed."""
     ctx = browser.new_context(
         base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        permissions=["camera"],
-        locale="zh-TW",
+        **support.PHONE,
     )
     ctx.set_default_timeout(15_000)
     yield ctx
@@ -103,13 +98,7 @@ def context(browser, live_server):
 def page(context):
     """A page that fails the test on any Content-Security-Policy violation or page error."""
     page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.problems = problems
+    page.problems = problems = support.watch(page)
     yield page
     assert problems == [], problems
 

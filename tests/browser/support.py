@@ -29,6 +29,28 @@ INSTALL_HINT = (
 )
 
 
+# A mid-range phone: the browser-context settings every phone test uses.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "permissions": ["camera"],
+    "locale": "zh-TW",
+}
+
+
+def watch(page) -> list[str]:
+    """Collect the page's Content-Security-Policy violations and errors (a test asserts none)."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    return problems
+
+
 def chromium_path() -> str | None:
     """Where Chromium is, if it is installed."""
     return shutil.which("chromium")

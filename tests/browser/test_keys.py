@@ -90,21 +90,11 @@ def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
         executable_path=support.chromium_path(),
         args=support.CHROMIUM_FLAGS + support.fake_camera_flags(video),
         base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        permissions=["camera"],
-        locale="zh-TW",
+        **support.PHONE,
     )
     ctx.set_default_timeout(20_000)
     page = ctx.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    problems = support.watch(page)
     try:
         # The service worker first, then the desk logs in: its home gets the phone a token
         # and the estate's keys.

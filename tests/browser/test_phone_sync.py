@@ -74,16 +74,6 @@ def _until(page, script: str, timeout_s: float = 30, arg=None):
     raise AssertionError(f"never true: {script}")
 
 
-def _watch(page) -> list[str]:
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    return problems
-
-
 def _launch(browser, live_server, profile, video=None):
     flags = support.CHROMIUM_FLAGS + (support.fake_camera_flags(video) if video else [])
     ctx = browser.browser_type.launch_persistent_context(
@@ -91,12 +81,7 @@ def _launch(browser, live_server, profile, video=None):
         executable_path=support.chromium_path(),
         args=flags,
         base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        permissions=["camera"],
-        locale="zh-TW",
+        **support.PHONE,
     )
     ctx.set_default_timeout(20_000)
     return ctx
@@ -162,7 +147,7 @@ def test_twenty_checks_offline_across_reload_and_restart_all_reach_the_server(
     profile = tmp_path / "profile"
     ctx = _launch(browser, live_server, profile, video)
     page = ctx.new_page()
-    problems = _watch(page)
+    problems = support.watch(page)
     _log_in_and_pull(page)
     assert page.evaluate(STATUS)["items"] >= 24
     _offline(ctx)
@@ -183,7 +168,7 @@ def test_twenty_checks_offline_across_reload_and_restart_all_reach_the_server(
             ctx = _launch(browser, live_server, profile)
             _offline(ctx)
             page = ctx.new_page()
-            problems += _watch(page)
+            problems += support.watch(page)
         if i % 2:
             _open_by_short_code(page, unit)
         else:
