@@ -16,7 +16,9 @@ import random
 import statistics
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import g
@@ -34,7 +36,7 @@ CATEGORIES = ["漏水", "照明故障", "門窗損壞", "雜物堆放", "電梯�
 
 def _history(days: int, seed: int = 7) -> dict[str, int]:
     """Write ``days`` of checks, findings and workflow steps for every estate, in bulk."""
-    from webapp.models import Sign, Unit, User
+    from webapp.models import Estate, Sign, Unit, User
     from webapp.models.review import DEPARTMENTS, FindingEvent, FindingState
     from webapp.models.sync import Check, Finding
     from webapp.models.types import utcnow
@@ -42,6 +44,9 @@ def _history(days: int, seed: int = 7) -> dict[str, int]:
     rng = random.Random(seed)
     s = db.session
     now = utcnow().replace(minute=0, second=0, microsecond=0)
+    # Days are the estates' calendar days, so the checks fall in their round windows.
+    zone = ZoneInfo(s.scalar(sa.select(Estate.timezone).order_by(Estate.id).limit(1)))
+    today = now.astimezone(zone).date()
     patrols = list(s.scalars(sa.select(User.id).where(User.role == "patroller")))
     boss = s.scalar(sa.select(User.id).where(User.role == "supervisor"))
     units = s.execute(sa.select(Unit.id, Unit.estate_id, Unit.status)).all()
@@ -61,6 +66,8 @@ def _history(days: int, seed: int = 7) -> dict[str, int]:
                 batch.clear()
 
     def check(at, estate_id, kind, item_id):
+        if at > now:  # today's rounds so far, not the rest of the day
+            return
         check_rows.append(
             {
                 "id": str(uuid.UUID(int=rng.getrandbits(128))),
@@ -81,8 +88,8 @@ def _history(days: int, seed: int = 7) -> dict[str, int]:
         )
 
     estates = sorted({e for _u, e, _s in units})
-    for day in range(days, 0, -1):
-        base = now - timedelta(days=day)
+    for day in range(days, -1, -1):
+        base = datetime.combine(today - timedelta(days=day), dtime.min, zone).astimezone(UTC)
         for uid, eid, status in units:
             if status == "renovating" or (status == "vacant" and (uid + day) % 3 == 0):
                 check(base + timedelta(hours=9, minutes=rng.randint(0, 180)), eid, "unit", uid)
@@ -95,6 +102,8 @@ def _history(days: int, seed: int = 7) -> dict[str, int]:
                 uid = rng.choice(estate_units)[0]
                 fid = str(uuid.UUID(int=rng.getrandbits(128)))
                 at = base + timedelta(hours=rng.randint(8, 18))
+                if at > now:
+                    continue
                 age = day
                 status = "open"
                 if age > 1 and rng.random() < 0.9:
@@ -216,6 +225,13 @@ def rows() -> list[Row]:
             # Fresh statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) keep.
             db.session.execute(sa.text("ANALYZE"))
             db.session.commit()
+        from webapp.models import Estate
+        from webapp.rounds import service
+
+        # Every estate runs the default rounds (the demo sets them up for its first two).
+        for estate in db.session.scalars(sa.select(Estate)):
+            service.ensure_defaults(db.session, estate)
+        db.session.commit()
         busiest = db.session.execute(
             sa.select(Check.item_id, sa.func.count())
             .where(Check.item_type == "unit")
@@ -229,7 +245,7 @@ def rows() -> list[Row]:
             )
         )
         assert db.session.get(Unit, busiest[0]) is not None
-        from webapp.models import Estate, User
+        from webapp.models import User
 
         if not prebuilt:
             boss = User(username="boss", role="supervisor", display_name="區域經理")

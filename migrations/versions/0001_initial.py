@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 00:43:22.101685
+Create Date: 2026-11-28 00:52:22.228297
 
 """
 from alembic import op
@@ -245,7 +245,7 @@ def upgrade():
     )
     with op.batch_alter_table('check_record', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_check_record_estate_id'), ['estate_id'], unique=False)
-        batch_op.create_index('ix_check_record_estate_skewed_received', ['estate_id', 'received_at'], unique=False, sqlite_where=sa.text('clock_skewed'), postgresql_where=sa.text('clock_skewed'))
+        batch_op.create_index('ix_check_record_estate_skewed_received', ['estate_id', 'received_at'], unique=False, sqlite_where=sa.text('clock_skewed = 1'), postgresql_where=sa.text('clock_skewed'))
         batch_op.create_index('ix_check_record_estate_time', ['estate_id', 'occurred_at'], unique=False)
         batch_op.create_index('ix_check_record_item', ['item_type', 'item_id'], unique=False)
         batch_op.create_index('ix_check_record_item_time', ['item_type', 'item_id', 'occurred_at'], unique=False)
@@ -404,6 +404,7 @@ def upgrade():
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_unit_building_id'), ['building_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_unit_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index('ix_unit_estate_status', ['estate_id', 'status', 'active'], unique=False)
 
     op.create_table('finding_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -470,6 +471,7 @@ def upgrade():
     with op.batch_alter_table('key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_key_building_id'), ['building_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_key_estate_id'), ['estate_id'], unique=False)
+        batch_op.create_index('ix_key_estate_status', ['estate_id', 'status', 'active'], unique=False)
         batch_op.create_index(batch_op.f('ix_key_unit_id'), ['unit_id'], unique=False)
 
     op.create_table('key_approval',
@@ -585,6 +587,7 @@ def downgrade():
     op.drop_table('key_approval')
     with op.batch_alter_table('key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_key_unit_id'))
+        batch_op.drop_index('ix_key_estate_status')
         batch_op.drop_index(batch_op.f('ix_key_estate_id'))
         batch_op.drop_index(batch_op.f('ix_key_building_id'))
 
@@ -601,6 +604,7 @@ def downgrade():
 
     op.drop_table('finding_event')
     with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.drop_index('ix_unit_estate_status')
         batch_op.drop_index(batch_op.f('ix_unit_estate_id'))
         batch_op.drop_index(batch_op.f('ix_unit_building_id'))
 
@@ -648,7 +652,7 @@ def downgrade():
         batch_op.drop_index('ix_check_record_item_time')
         batch_op.drop_index('ix_check_record_item')
         batch_op.drop_index('ix_check_record_estate_time')
-        batch_op.drop_index('ix_check_record_estate_skewed_received', sqlite_where=sa.text('clock_skewed'), postgresql_where=sa.text('clock_skewed'))
+        batch_op.drop_index('ix_check_record_estate_skewed_received', sqlite_where=sa.text('clock_skewed = 1'), postgresql_where=sa.text('clock_skewed'))
         batch_op.drop_index(batch_op.f('ix_check_record_estate_id'))
 
     op.drop_table('check_record')

@@ -56,7 +56,11 @@ class Unit(db.Model):
     """A unit 室: building, entrance 單元, floor and room; occupied, vacant or renovating."""
 
     __tablename__ = "unit"
-    __table_args__ = (sa.UniqueConstraint("building_id", "entrance", "room"),)
+    __table_args__ = (
+        sa.UniqueConstraint("building_id", "entrance", "room"),
+        # Counts by status per estate (home summaries, dashboard cards) from the index alone.
+        sa.Index("ix_unit_estate_status", "estate_id", "status", "active"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
     building_id: Mapped[int] = mapped_column(sa.ForeignKey("building.id"), index=True)
@@ -134,6 +138,8 @@ class Key(db.Model):
             " OR (key_class = 'equipment_room' AND equipment_room IS NOT NULL)",
             name="linked",
         ),
+        # Counts by status per estate (home summaries, the register) from the index alone.
+        sa.Index("ix_key_estate_status", "estate_id", "status", "active"),
     )
 
     @property

@@ -83,7 +83,8 @@ def _check_indexes() -> None:
         "ix_check_record_estate_skewed_received",
         table.c.estate_id,
         table.c.received_at,
-        sqlite_where=sa.text("clock_skewed"),
+        # As SQLAlchemy writes a Boolean test on SQLite ("= 1"), or the planner skips it.
+        sqlite_where=sa.text("clock_skewed = 1"),
         postgresql_where=sa.text("clock_skewed"),
     )
 

@@ -237,23 +237,6 @@ AGE_BUCKETS = (("0-1", 0, 1), ("1-7", 1, 7), ("7-30", 7, 30), ("30+", 30, None))
 CARD_ROWS = 10  # rows a dashboard card shows; its "all" page and exports have the rest
 
 
-def age_bucket(now: datetime):
-    """A CASE naming each finding's age bucket (days since it was seen, counted from now)."""
-    return sa.case(
-        *[
-            (
-                sa.and_(
-                    Finding.occurred_at <= now - timedelta(days=lo),
-                    *([Finding.occurred_at > now - timedelta(days=hi)] if hi else []),
-                ),
-                name,
-            )
-            for name, lo, hi in AGE_BUCKETS
-        ],
-        else_="0-1",
-    )
-
-
 @dataclass
 class Card:
     """A dashboard card's table: its first rows (plain cells) and how many there are."""

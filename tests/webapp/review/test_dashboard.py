@@ -72,6 +72,32 @@ def test_counts_match_the_findings_and_units(app, seed):
         )
 
 
+def test_age_buckets_count_each_open_finding_once_by_days_since_seen(app, seed):
+    """Open findings seen 0.5, 3, 10 and 40 days ago land in 0-1, 1-7, 7-30 and 30+: do the
+    dashboard's age counts equal each open finding's age counted by hand, closed ones left out?"""
+    estate = seed.estate_ids[0]
+    with app.app_context():
+        sup = db.session.scalar(sa.select(User).where(User.username == "supervisor"))
+        for days in (0.5, 3, 10, 40, 0.2):
+            make_finding(estate, days_ago=days)
+        closed = db.session.get(Finding, make_finding(estate, days_ago=2))
+        workflow.move(db.session, sup, closed, "closed")
+        db.session.commit()
+        now = utcnow()
+        board = queries.dashboard(sup, estate=estate, now=now)
+        expected = {"0-1": 0, "1-7": 0, "7-30": 0, "30+": 0}
+        for at in db.session.scalars(
+            sa.select(Finding.occurred_at).where(
+                Finding.estate_id == estate, Finding.status.in_(OPEN_STATUSES)
+            )
+        ):
+            age = (now - at).total_seconds() / 86400
+            expected["0-1" if age < 1 else "1-7" if age < 7 else "7-30" if age < 30 else "30+"] += 1
+        assert board.by_age == expected
+        assert expected["0-1"] >= 2 and expected["30+"] >= 1
+        assert sum(board.by_age.values()) == board.open_total
+
+
 def test_department_and_overdue_counts_match_a_join_after_every_kind_of_move(app, seed):
     """The dashboard counts departments and overdue findings from the desk states' copy of the
     status: after dispatches, a due date set on an untouched finding, a close and a reopen, do
