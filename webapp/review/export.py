@@ -1,12 +1,11 @@
-"""The findings list as CSV and XLSX: the same query and filters as the screen, every page.
-
-File formats are ``webapp.exports``'s; the dashboard's other tables are in ``tables.py``.
+"""The findings list's cells for CSV and XLSX: the same query and filters as the screen, every
+page (``views.findings_export``). File formats are ``webapp.exports``'s; the dashboard's other
+tables are in ``tables.py``.
 """
 
 from __future__ import annotations
 
 from webapp import exports
-from webapp.exports import CSV_MIME, XLSX_MIME  # noqa: F401
 from webapp.review.names import DEPARTMENT_NAMES, SEVERITY_NAMES, STATUS_NAMES
 
 SHEET = "報事"
@@ -25,8 +24,19 @@ HEADERS = [
 ]
 
 
-def row_values(row, tz) -> list[str]:
+def names() -> dict[str, dict[str, str]]:
+    """The severity, status and department names in the reader's language, translated once
+    per file (not three lookups per row: a year of findings is tens of thousands of rows)."""
+    return {
+        "severity": {k: str(v) for k, v in SEVERITY_NAMES.items()},
+        "status": {k: str(v) for k, v in STATUS_NAMES.items()},
+        "department": {k: str(v) for k, v in DEPARTMENT_NAMES.items()},
+    }
+
+
+def row_values(row, tz, named: dict | None = None) -> list[str]:
     """One finding as the export's cells (plain text, times in the reader's zone)."""
+    named = named or names()
     f = row.finding
     return [
         f.id,
@@ -34,21 +44,10 @@ def row_values(row, tz) -> list[str]:
         exports.when(f.occurred_at, tz),
         exports.safe(row.place),
         exports.safe(f.category),
-        str(SEVERITY_NAMES.get(f.severity, f.severity)),
-        str(STATUS_NAMES.get(f.status, f.status)),
-        str(DEPARTMENT_NAMES.get(row.department or "none", "")) if row.department else "",
+        named["severity"].get(f.severity, f.severity),
+        named["status"].get(f.status, f.status),
+        named["department"].get(row.department, "") if row.department else "",
         exports.when(row.due_at, tz, "%Y-%m-%d"),
         "是" if row.overdue else "",
         exports.safe(f.note or ""),
     ]
-
-
-def to_csv(rows, tz) -> bytes:
-    return exports.to_csv(HEADERS, [row_values(r, tz) for r in rows])
-
-
-def to_xlsx(rows, tz) -> bytes:
-    rows = list(rows)
-    return exports.to_xlsx(
-        SHEET, HEADERS, [row_values(r, tz) for r in rows], [bool(r.overdue) for r in rows]
-    )

@@ -173,12 +173,13 @@ def findings_export(fmt: str):
     results = db.session.execute(queries.findings_query(filters, current_user)).all()
     rows = queries.rows_for(results)
     tz = get_timezone()
+    named = export.names()
     return exports.download(
         fmt,
         "findings",
         export.SHEET,
         export.HEADERS,
-        [export.row_values(r, tz) for r in rows],
+        [export.row_values(r, tz, named) for r in rows],
         [r.overdue for r in rows],
     )
 
