@@ -4,9 +4,10 @@ Many supervisors' dashboards poll every 30 s, and what they show changes only wh
 is written. So the dashboard's numbers are kept for at most ``TTL`` seconds per set of estates
 (users who see the same estates share an entry), and each entry remembers the *generation* of
 each of its estates: a commit that writes a check, finding, finding step, key, key event,
-device, quarantined op or unit of an estate bumps that estate's generation, and the next
-request recomputes. Phones' and desks' writes therefore show on the next poll; only writes
-that bypass the ORM (bulk Core inserts, another process) wait out the TTL.
+quarantined op or unit of an estate, or a phone of one of the estate's people, bumps that
+estate's generation, and the next request recomputes. Phones' and desks' writes therefore
+show on the next poll; only writes that bypass the ORM (bulk Core inserts, another process)
+wait out the TTL.
 
 The cache is per process (a dict); with several workers each keeps its own, and the TTL bounds
 how stale any of them can be.
@@ -19,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -32,7 +34,7 @@ _lock = threading.Lock()
 _apps = itertools.count(1)
 _entries: dict[tuple, _Entry] = {}
 _generation: dict[int, int] = {}  # estate id -> how many committed writes touched it
-_any_generation = 0  # bumped by writes whose estate is unknown (e.g. a device)
+_any_generation = 0  # bumped by writes whose estate is unknown (a quarantined op of none)
 
 
 @dataclass
@@ -108,9 +110,21 @@ _PENDING = "review_cache_estates"
 @event.listens_for(Session, "after_flush")
 def _collect(session, _context):
     touched = session.info.setdefault(_PENDING, set())
+    devices = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if type(obj).__name__ in _WATCHED:
+        name = type(obj).__name__
+        if name == "Device":
+            devices.add(obj.user_id)  # a phone has no estate: its user's estates see it
+        elif name in _WATCHED:
             touched.add(getattr(obj, "estate_id", None))
+    if devices:
+        from webapp.models import user_estate
+
+        touched.update(
+            session.connection().scalars(
+                sa.select(user_estate.c.estate_id).where(user_estate.c.user_id.in_(devices))
+            )
+        )
 
 
 @event.listens_for(Session, "after_commit")

@@ -283,3 +283,26 @@ def test_dashboard_cache_drops_an_estate_when_a_finding_arrives(client, auth, se
     with app.app_context():
         make_finding(seed.estate_ids[1])  # another estate's: not this dashboard's business
     assert open_count() == before + 1
+
+
+def test_a_phone_syncing_drops_the_dashboards_of_its_users_estates_only(app, seed):
+    """A sync updates the phone's device row, which has no estate: are the dashboards of the
+    phone user's estates dropped, and those of every other estate kept?"""
+    from webapp.review import cache
+
+    with app.app_context():
+        patrol2 = db.session.scalar(sa.select(User).where(User.username == "patrol2"))
+        theirs = set(patrol2.estate_ids)
+        assert theirs and set(seed.estate_ids) - theirs
+        phone = Device(user_id=patrol2.id, name="手機", token_hash=uuid.uuid4().hex)
+        db.session.add(phone)
+        db.session.commit()
+        before, any_before = dict(cache._generation), cache._any_generation
+        phone.last_seen_at = utcnow()
+        phone.pending_count = 3
+        db.session.commit()
+        after = cache._generation
+        assert cache._any_generation == any_before
+        for estate in seed.estate_ids:
+            bumped = after.get(estate, 0) > before.get(estate, 0)
+            assert bumped == (estate in theirs), estate
