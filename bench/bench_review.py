@@ -222,9 +222,15 @@ def rows() -> list[Row]:
             started = time.perf_counter()
             counts = _history(DAYS)
             history_s = time.perf_counter() - started
-            # Fresh statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) keep.
-            db.session.execute(sa.text("ANALYZE"))
+            # Fresh statistics (and, on PostgreSQL, the visibility map index-only scans need),
+            # as autovacuum or a periodic ANALYZE (SQLite) keep them.
             db.session.commit()
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                    c.exec_driver_sql("VACUUM ANALYZE")
+            else:
+                db.session.execute(sa.text("ANALYZE"))
+                db.session.commit()
         from webapp.models import Estate
         from webapp.rounds import service
 
@@ -232,11 +238,17 @@ def rows() -> list[Row]:
         for estate in db.session.scalars(sa.select(Estate)):
             service.ensure_defaults(db.session, estate)
         db.session.commit()
+        # The busiest unit the supervisor sees (ties — units checked every day — by id, so
+        # SQLite and PostgreSQL time the same one).
+        from webapp.models import User
+
+        theirs = db.session.scalar(sa.select(User).where(User.username == "supervisor"))
         busiest = db.session.execute(
             sa.select(Check.item_id, sa.func.count())
-            .where(Check.item_type == "unit")
+            .join(Unit, Unit.id == Check.item_id)
+            .where(Check.item_type == "unit", Unit.estate_id.in_(theirs.estate_ids))
             .group_by(Check.item_id)
-            .order_by(sa.func.count().desc())
+            .order_by(sa.func.count().desc(), Check.item_id)
             .limit(1)
         ).first()
         code = db.session.scalar(
@@ -245,7 +257,6 @@ def rows() -> list[Row]:
             )
         )
         assert db.session.get(Unit, busiest[0]) is not None
-        from webapp.models import User
 
         if not prebuilt:
             boss = User(username="boss", role="supervisor", display_name="區域經理")

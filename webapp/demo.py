@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -41,6 +42,14 @@ BORROWERS = [
 ]
 
 
+# Told how far the build is: (stage, done, total). The command prints it; tests pass nothing.
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
 @dataclass
 class DemoOptions:
     """How big a demo to build."""
@@ -49,6 +58,7 @@ class DemoOptions:
     units_per_estate: int = 200
     days: int = 30
     seed: int = 20261127
+    progress: Progress | None = None
 
 
 @dataclass
@@ -235,13 +245,18 @@ def build_users(session: Session, estates: list[Estate]) -> list[User]:
 def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     """Build the whole demo into the session (the caller commits)."""
     rng = random.Random(options.seed)
+    say = options.progress or _quiet
     result = DemoResult()
     for index in range(options.estates):
+        say("registry", index, options.estates)
         result.estates.append(build_estate(session, index, options, rng))
+    say("registry", options.estates, options.estates)
     result.users = build_users(session, result.estates)
-    result.counts.update(push_history(session, result, options.days, rng))
-    result.counts.update(push_round_history(session, result, options.days, rng))
+    result.counts.update(push_history(session, result, options.days, rng, say))
+    result.counts.update(push_round_history(session, result, options.days, rng, say))
+    say("key register", 0, 1)
     result.counts.update(push_key_history(session, result, options.days, rng))
+    say("key register", 1, 1)
     for model in (Estate, Building, Unit, Sign, Key, User):
         result.counts[model.__tablename__] = session.scalar(
             sa.select(sa.func.count()).select_from(model)
@@ -249,9 +264,12 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     return result
 
 
-def push_as_synced(session: Session, actor, ops: list[dict], now, rng: random.Random) -> None:
+def push_as_synced(
+    session: Session, actor, ops: list[dict], now, rng: random.Random, on_day=None
+) -> None:
     """Push a demo history as a phone with signal would have: each day's ops shortly after
-    the last of them, so receipt is near occurrence and no old op looks like a wrong clock."""
+    the last of them, so receipt is near occurrence and no old op looks like a wrong clock.
+    ``on_day()`` is called after each day's push (for progress)."""
     from datetime import datetime, timedelta
 
     from sync.merge import push
@@ -264,9 +282,13 @@ def push_as_synced(session: Session, actor, ops: list[dict], now, rng: random.Ra
         synced = min(now, last + timedelta(minutes=rng.randint(5, 90)))
         for start in range(0, len(batch), 500):
             push(session, actor, batch[start : start + 500], synced)
+        if on_day is not None:
+            on_day()
 
 
-def push_history(session: Session, result: DemoResult, days: int, rng: random.Random) -> dict:
+def push_history(
+    session: Session, result: DemoResult, days: int, rng: random.Random, say: Progress = _quiet
+) -> dict:
     """Record ``days`` of patrol history as real ops pushed through the sync merge."""
     import uuid
     from datetime import UTC, datetime, timedelta
@@ -279,7 +301,16 @@ def push_history(session: Session, result: DemoResult, days: int, rng: random.Ra
     now = datetime.now(UTC).replace(microsecond=0)
     counts = {"history_ops": 0}
     by_name = {u.username: u for u in result.users}
-    for estate, username in zip(result.estates, ("patrol", "patrol2"), strict=False):
+    walked = list(zip(result.estates, ("patrol", "patrol2"), strict=False))
+    pushed = [0]
+    total = len(walked) * days
+
+    def on_day() -> None:
+        pushed[0] += 1
+        say("patrol history (days pushed)", min(pushed[0], total), total)
+
+    say("patrol history (days pushed)", 0, total)
+    for estate, username in walked:
         user = by_name[username]
         device, _token = Device.issue(user, "示範手機")
         session.add(device)
@@ -370,7 +401,10 @@ def push_history(session: Session, result: DemoResult, days: int, rng: random.Ra
                 if day > 1 or rng.random() < 0.5:
                     op("key.return", out_at + timedelta(hours=rng.randint(1, 8)), {"code": code})
         actor = Actor(user_id=user.id, estate_ids=[estate.id], device_id=device.id)
-        push_as_synced(session, actor, ops, now, rng)
+        done_before = pushed[0]
+        push_as_synced(session, actor, ops, now, rng, on_day)
+        pushed[0] = done_before + days  # days with no op push nothing: count them as done
+        say("patrol history (days pushed)", min(pushed[0], total), total)
         device.last_sync_at = now
         counts["history_ops"] += len(ops)
     return counts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -33,6 +35,26 @@ def resolve_estate(ref: str) -> Estate:
     return estate
 
 
+class ProgressPrinter:
+    """Prints how far a long build is, on stderr: a line when a stage starts, at every tenth
+    of it, and when it ends, each with the seconds since the start."""
+
+    def __init__(self, echo=None):
+        self.echo = echo or (lambda line: click.echo(line, err=True))
+        self.started = time.monotonic()
+        self.stage: str | None = None
+        self.tenth = -1
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        tenth = 10 * done // total if total > 0 else 10
+        if stage == self.stage and tenth == self.tenth:
+            return
+        self.stage, self.tenth = stage, tenth
+        percent = 100 * done // total if total > 0 else 100
+        elapsed = time.monotonic() - self.started
+        self.echo(f"  [{elapsed:6.1f} s] {stage}: {done:,} / {total:,} ({percent}%)")
+
+
 @click.command("demo-data")
 @click.option("--estates", type=click.IntRange(1, 6), default=2, show_default=True)
 @click.option("--units-per-estate", type=click.IntRange(1, 20000), default=200, show_default=True)
@@ -51,12 +73,19 @@ def demo_data(estates, units_per_estate, days, reset, if_empty):
                 "the database already holds data; pass --reset to delete it and load the demo"
             )
         wipe(db.session)
-    options = DemoOptions(estates=estates, units_per_estate=units_per_estate, days=days)
+    progress = ProgressPrinter()
+    options = DemoOptions(
+        estates=estates, units_per_estate=units_per_estate, days=days, progress=progress
+    )
     result = build_demo(db.session, options)
     # Supervisors and engineering have worked the older findings along the workflow, so the
     # review desk looks lived in. (Kept out of build_demo: tests start from open findings.)
+    progress("findings workflow", 0, 1)
     result.counts["findings moved"] = advance_findings(db.session)
+    progress("findings workflow", 1, 1)
+    progress("saving", 0, 1)
     db.session.commit()
+    progress("saving", 1, 1)
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"Demo loaded: {counts}.")
     click.echo("Demo logins (username / password):")

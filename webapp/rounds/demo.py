@@ -18,14 +18,21 @@ from webapp.rounds import rules, service
 MAX_DAYS = 10
 
 
-def push_round_history(session: Session, result, days: int, rng: random.Random) -> dict:
-    """Walk the last ``days`` (at most MAX_DAYS) of every demo round; returns counts."""
+def push_round_history(session: Session, result, days: int, rng: random.Random, say=None) -> dict:
+    """Walk the last ``days`` (at most MAX_DAYS) of every demo round; returns counts.
+    ``say(stage, done, total)`` is told each estate-day walked (for progress)."""
     from sync.merge import Actor, push
 
     counts = {"round_ops": 0}
     now = datetime.now(UTC).replace(microsecond=0)
     users = {u.username: u for u in result.users}
-    for estate, username in zip(result.estates, ("patrol", "patrol2"), strict=False):
+    walked = list(zip(result.estates, ("patrol", "patrol2"), strict=False))
+    span = min(max(days, 0), MAX_DAYS) + 1  # the last MAX_DAYS days and today
+    total, done = len(walked) * span, 0
+    stage = "round history (estate-days)"
+    if say and days > 0:
+        say(stage, 0, total)
+    for estate, username in walked:
         user = users.get(username)
         templates = service.ensure_defaults(session, estate)
         if user is None or days <= 0:
@@ -43,11 +50,13 @@ def push_round_history(session: Session, result, days: int, rng: random.Random) 
             ).all()
         }
         today = now.astimezone(ZoneInfo(estate.timezone)).date()
-        for template in templates:
-            schedule = rules.Schedule.from_template(template)
-            points = service.checkpoints_now(session, template)
-            for back in range(min(days, MAX_DAYS), -1, -1):
-                day = today - timedelta(days=back)
+        plans = [
+            (t, rules.Schedule.from_template(t), service.checkpoints_now(session, t))
+            for t in templates
+        ]
+        for back in range(min(days, MAX_DAYS), -1, -1):
+            day = today - timedelta(days=back)
+            for template, schedule, points in plans:
                 for window in rules.windows_starting(schedule, day, estate.timezone):
                     if window.start >= now:
                         continue
@@ -59,6 +68,9 @@ def push_round_history(session: Session, result, days: int, rng: random.Random) 
                     synced = min(now, last + timedelta(minutes=rng.randint(2, 180)))
                     push(session, actor, ops, synced)
                     counts["round_ops"] += len(ops)
+            done += 1
+            if say:
+                say(stage, done, total)
         device.last_sync_at = now
     return counts
 

@@ -140,3 +140,36 @@ def test_create_user_bad_input_is_refused_clearly(app, seed):
     with app.app_context():
         names = set(db.session.scalars(sa.select(User.username)))
     assert not {"a2", "a3", "a4", "a5"} & names
+
+
+def test_demo_data_shows_its_progress(app):
+    """Does demo-data say, stage by stage, how far it is (on stderr), up to each stage's end?"""
+    result = app.test_cli_runner().invoke(
+        args=["demo-data", "--estates", "1", "--units-per-estate", "20", "--days", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    for line in (
+        "registry: 1 / 1 (100%)",
+        "patrol history (days pushed): 3 / 3 (100%)",
+        "round history (estate-days): 4 / 4 (100%)",
+        "findings workflow: 1 / 1 (100%)",
+        "saving: 1 / 1 (100%)",
+    ):
+        assert line in result.stderr, result.stderr
+    assert "Demo loaded" in result.stdout and "Demo loaded" not in result.stderr
+
+
+def test_progress_prints_a_line_per_tenth_not_per_step():
+    """A stage of 1,000 steps: one line at its start, one per tenth, none in between."""
+    from webapp.cli.commands import ProgressPrinter
+
+    lines: list[str] = []
+    say = ProgressPrinter(lines.append)
+    for done in range(1001):
+        say("checks", done, 1000)
+    say("keys", 0, 0)
+    assert len(lines) == 12
+    assert lines[0].endswith("checks: 0 / 1,000 (0%)")
+    assert lines[5].endswith("checks: 500 / 1,000 (50%)")
+    assert lines[10].endswith("checks: 1,000 / 1,000 (100%)")
+    assert lines[11].endswith("keys: 0 / 0 (100%)")
