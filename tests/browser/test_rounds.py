@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser import support
-from tests.browser.test_phone_sync import READY, _launch, _offline, _online, _until, _watch
+from tests.browser.test_phone_sync import READY, _launch, _offline, _online, _until
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Device, Estate, Sign, User, utcnow
@@ -161,7 +161,7 @@ def test_a_whole_signage_round_offline_with_the_camera_reaches_coverage(
     # Online once: the service worker, the login, the token and the first pull.
     ctx = _launch(browser, live_server, profile, walk[0]["video"])
     page = ctx.new_page()
-    problems = _watch(page)
+    problems = support.watch(page)
     page.goto("/app/rounds")
     page.wait_for_function(
         "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
@@ -193,7 +193,7 @@ def test_a_whole_signage_round_offline_with_the_camera_reaches_coverage(
     ctx = _launch(browser, live_server, profile, walk[1]["video"])
     _offline(ctx)
     page = ctx.new_page()
-    problems += _watch(page)
+    problems += support.watch(page)
     _open_round(page, round_id)
     assert page.locator(".rp-progress-n").get_attribute("data-progress") == "1/3"
     _scan(page, walk[1]["code"])
@@ -208,7 +208,7 @@ def test_a_whole_signage_round_offline_with_the_camera_reaches_coverage(
     ctx = _launch(browser, live_server, profile, walk[2]["video"])
     _offline(ctx)
     page = ctx.new_page()
-    problems += _watch(page)
+    problems += support.watch(page)
     _open_round(page, round_id)
     _scan(page, walk[2]["code"])
     page.click(".rp-opt[data-value=in_place]")
