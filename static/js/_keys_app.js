@@ -221,6 +221,26 @@ function savedLine() {
   return h("p", { class: "record-saved keys-saved", role: "status", hidden: true });
 }
 
+// The keys in a mode's basket, the form's messages cleared; null (and the error shown) if empty.
+function basketKeys(mode, error, saved) {
+  error.hidden = true;
+  saved.hidden = true;
+  const keys = state.baskets[mode].map((c) => state.keys.get(c)).filter(Boolean);
+  if (keys.length) return keys;
+  fail(error, kt("needKeys"));
+  return null;
+}
+
+// After the ops are saved: empty the basket, say what was saved, redraw from the store.
+async function afterSave(mode, saved, message, basket) {
+  state.baskets[mode] = [];
+  saved.textContent = message;
+  saved.hidden = false;
+  await refreshKeys();
+  basket.draw();
+  bumpSaved();
+}
+
 async function needLogin() {
   return !(await recorder());
 }
@@ -290,13 +310,11 @@ function lendView() {
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    error.hidden = true;
-    saved.hidden = true;
     const data = new FormData(form);
     const name = String(data.get("borrower_name") || "").trim();
     const type = data.get("borrower_type");
-    const keys = state.baskets.lend.map((c) => state.keys.get(c)).filter(Boolean);
-    if (!keys.length) return fail(error, kt("needKeys"));
+    const keys = basketKeys("lend", error, saved);
+    if (!keys) return;
     if (!name || !type) return fail(error, kt("needBorrower"));
     const payload = {
       borrower_name: name.slice(0, 120),
@@ -306,13 +324,8 @@ function lendView() {
     };
     if (due.value) payload.due_back = nowWithOffset(new Date(due.value));
     await saveKeyOps(keys.map((key) => ({ type: "key.lend", key, payload })));
-    state.baskets.lend = [];
     form.reset();
-    saved.textContent = kt("savedLend", { n: keys.length });
-    saved.hidden = false;
-    await refreshKeys();
-    basket.draw();
-    bumpSaved();
+    await afterSave("lend", saved, kt("savedLend", { n: keys.length }), basket);
   });
   const part = scanPart("lend", { title: kt("scanTags"), onAdded: () => basket.draw() });
   basket.draw();
@@ -329,17 +342,10 @@ function returnView() {
     submit.textContent = kt("returnN", { n: state.baskets.return.length });
   });
   submit.addEventListener("click", async () => {
-    error.hidden = true;
-    saved.hidden = true;
-    const keys = state.baskets.return.map((c) => state.keys.get(c)).filter(Boolean);
-    if (!keys.length) return fail(error, kt("needKeys"));
+    const keys = basketKeys("return", error, saved);
+    if (!keys) return;
     await saveKeyOps(keys.map((key) => ({ type: "key.return", key, payload: {} })));
-    state.baskets.return = [];
-    saved.textContent = kt("savedReturn", { n: keys.length });
-    saved.hidden = false;
-    await refreshKeys();
-    basket.draw();
-    bumpSaved();
+    await afterSave("return", saved, kt("savedReturn", { n: keys.length }), basket);
   });
   const part = scanPart("return", { title: kt("scanTags"), onAdded: () => basket.draw() });
   basket.draw();
@@ -366,11 +372,9 @@ function issueView() {
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    error.hidden = true;
-    saved.hidden = true;
     const owner = String(new FormData(form).get("owner_name") || "").trim();
-    const keys = state.baskets.issue.map((c) => state.keys.get(c)).filter(Boolean);
-    if (!keys.length) return fail(error, kt("needKeys"));
+    const keys = basketKeys("issue", error, saved);
+    if (!keys) return;
     if (!owner) return fail(error, kt("needOwner"));
     if (pad.isEmpty()) return fail(error, kt("needSignature"));
     const photo = await pad.toPhoto();
@@ -378,14 +382,9 @@ function issueView() {
       keys.map((key) => ({ type: "key.issue", key, payload: { owner_name: owner.slice(0, 120), signature: photo.sha256 } })),
       [photo],
     );
-    state.baskets.issue = [];
     form.reset();
     pad.reset();
-    saved.textContent = kt("savedIssue", { n: keys.length });
-    saved.hidden = false;
-    await refreshKeys();
-    basket.draw();
-    bumpSaved();
+    await afterSave("issue", saved, kt("savedIssue", { n: keys.length }), basket);
   });
   const allow = (key) => (key.key_class === "owner" ? null : kt("notOwnerKey", { label: key.label }));
   const part = scanPart("issue", { title: kt("scanOwnerKeys"), allow, onAdded: () => basket.draw() });
