@@ -149,18 +149,21 @@ def write(session: Session, pending: dict, now: datetime | None = None) -> int:
         }
         for (kind, obj_id), (estate_id, deleted) in pending.items()
     ]
+    # One statement with bound parameters, run as an executemany: compiled once and cached
+    # (a multi-VALUES statement of 2,000 rows was compiled afresh every push: ~40 % of it).
+    stmt = _insert(session, SyncChange.__table__)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SyncChange.type, SyncChange.obj_id],
+        set_={
+            "estate_id": stmt.excluded.estate_id,
+            "seq": stmt.excluded.seq,
+            "deleted": stmt.excluded.deleted,
+            "changed_at": stmt.excluded.changed_at,
+        },
+    )
+    connection = session.connection()
     for chunk in _chunks(rows, 2000):
-        stmt = _insert(session, SyncChange).values(chunk)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SyncChange.type, SyncChange.obj_id],
-            set_={
-                "estate_id": stmt.excluded.estate_id,
-                "seq": stmt.excluded.seq,
-                "deleted": stmt.excluded.deleted,
-                "changed_at": stmt.excluded.changed_at,
-            },
-        )
-        session.execute(stmt)
+        connection.execute(stmt, chunk)
     return seq
 
 
