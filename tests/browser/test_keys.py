@@ -228,8 +228,14 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, con
     page.goto("/app/keys#issue")
     page.wait_for_selector("#keys-app[data-ready='1'][data-mode='issue']")
     _type_code(page, public["short"])
+    # The refusal is said once the store has been read (asynchronously): wait for it, then
+    # check the basket stayed empty.
+    page.wait_for_function(
+        "label => (document.querySelector('.keys-said:not([hidden])')?.innerText || '')"
+        ".includes(label)",
+        arg=public["label"],
+    )
     assert page.locator("[data-basket='issue'] [data-code]").count() == 0
-    assert public["label"] in page.locator(".keys-said").inner_text()
     _type_code(page, owner["short"], "issue", owner["code"])
     page.fill("#keys-owner", "簽名的業主")
     page.click("[data-keys-submit=issue]")  # no signature yet: refused
