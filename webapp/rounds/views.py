@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import Estate, Sign, Unit, utcnow
 from webapp.models.audit import record
 from webapp.models.rounds import ROUND_KINDS, ChecklistVersion, RoundTemplate
+from webapp.review.names import SEVERITY_NAMES
 from webapp.rounds import defaults, rules, service
 from webapp.scoping import get_scoped, scoped, visible_estate_ids
 
@@ -295,9 +296,19 @@ def template_page(template_id: int):
         versions=versions,
         item_types=ITEM_TYPES,
         kind_names=kind_names(),
+        severities=FAIL_SEVERITIES,
+        severity_names=SEVERITY_NAMES,
         error=error,
         **custom_context(template),
     ), (422 if error else 200)
+
+
+# The severities a failed checklist item may make besides critical (its own checkbox).
+FAIL_SEVERITIES = ("low", "medium", "high")
+
+
+def _nth(values: list[str], n: int) -> str:
+    return values[n] if n < len(values) else ""
 
 
 @bp.post("/rounds/<int:template_id>/checklist")
@@ -325,6 +336,14 @@ def checklist_save(template_id: int):
             item["critical"] = True
         if str(n) in form.getlist("required"):
             item["required"] = True
+        # What a failed answer makes: its finding's severity (critical is the checkbox) and
+        # category (blank: the round's default). Medium is the default and is not stored.
+        severity = _nth(form.getlist("severity"), n)
+        if severity in FAIL_SEVERITIES and severity != "medium":
+            item["severity"] = severity
+        category = _nth(form.getlist("category"), n).strip()[:64]
+        if category:
+            item["category"] = category
         old = service.checklist(db.session, template)
         for o in old.items if old else []:
             if o.get("key") == item["key"] and o.get("choices") and kind == "choice":

@@ -165,3 +165,56 @@ def test_fast_sequence_is_flagged_on_the_grid(app, client, auth, seed, rounds):
         db.session.commit()
     html = client.get(url).get_data(as_text=True)
     assert "rounds-fast" in html and "3 秒" in html
+
+
+def test_checklist_editor_keeps_what_a_failed_item_makes(app, client, auth, seed, rounds):
+    """The vacant-unit checklist's intrusion item makes a high finding: does the editor show its
+    severity and category, and does saving keep them (and set new ones) instead of dropping
+    them to the defaults?"""
+    with app.app_context():
+        tid = db.session.scalar(
+            sa.select(RoundTemplate.id).where(
+                RoundTemplate.kind == "vacant", RoundTemplate.estate_id == seed.estate_ids[0]
+            )
+        )
+        items = db.session.scalar(
+            sa.select(ChecklistVersion.items)
+            .where(ChecklistVersion.template_id == tid)
+            .order_by(ChecklistVersion.version.desc())
+        )
+    auth.login("supervisor")
+    url = f"/rounds/{tid}"
+    page = client.get(url).get_data(as_text=True)
+    assert "不合格時嚴重度" in page and '<option value="high" selected>' in page
+    # Post the form back as the page shows it, with one item's outcome changed.
+    index = {item["key"]: n for n, item in enumerate(items)}
+    severity = [item.get("severity", "medium") for item in items]
+    category = [item.get("category", "") for item in items]
+    severity[index["no_leaks"]], category[index["no_leaks"]] = "low", "滲水"
+    response = client.post(
+        f"{url}/checklist",
+        data={
+            "csrf_token": auth.csrf(url),
+            "key": [i["key"] for i in items],
+            "zh": [i["zh"] for i in items],
+            "en": [i["en"] for i in items],
+            "type": [i["type"] for i in items],
+            "critical": [str(n) for n, i in enumerate(items) if i.get("critical")],
+            "required": [str(n) for n, i in enumerate(items) if i.get("required")],
+            "severity": severity,
+            "category": category,
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        saved = {
+            i["key"]: i
+            for i in db.session.scalar(
+                sa.select(ChecklistVersion.items)
+                .where(ChecklistVersion.template_id == tid)
+                .order_by(ChecklistVersion.version.desc())
+            )
+        }
+    assert saved["no_intrusion"]["severity"] == "high"
+    assert (saved["no_leaks"]["severity"], saved["no_leaks"]["category"]) == ("low", "滲水")
+    assert "severity" not in saved["no_pests"] and "category" not in saved["no_pests"]
