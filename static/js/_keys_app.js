@@ -2,7 +2,7 @@
 // network: lend and return by scanning key tags, owner keys issued at move-in with the
 // owner's drawn signature, and the front desk's stocktake of the cabinet. Every entry goes to
 // the outbox first (key.lend / key.return / key.issue); the sync engine sends it.
-import { fmtTime, h, phone, term } from "./_phone.js";
+import { fmtTime, h, icon, phone, term } from "./_phone.js";
 import { closeScanner, manualEntry, openScanner } from "./_keys_scan.js";
 import { signaturePad } from "./_keys_sign.js";
 import {
@@ -82,16 +82,7 @@ function entryItem(entry) {
 }
 
 function scanButton(text, onClick) {
-  const icon = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  icon.setAttribute("viewBox", "0 0 24 24");
-  icon.setAttribute("width", "28");
-  icon.setAttribute("height", "28");
-  icon.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("fill", "currentColor");
-  path.setAttribute("d", "M3 3h6v2H5v4H3V3zm12 0h6v6h-2V5h-4V3zM3 15h2v4h4v2H3v-6zm16 0h2v6h-6v-2h4v-4zM7 7h4v4H7V7zm6 0h4v4h-4V7zm-6 6h4v4H7v-4zm8 0h2v2h-2v-2zm-2 2h2v2h-2v-2z");
-  icon.append(path);
-  return h("button", { type: "button", class: "btn btn-primary btn-block btn-huge", "data-keys-scan": true, onclick: onClick }, icon, text);
+  return h("button", { type: "button", class: "btn btn-primary btn-block btn-huge", "data-keys-scan": true, onclick: onClick }, icon("scan", 28), text);
 }
 
 function said() {

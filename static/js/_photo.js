@@ -77,18 +77,3 @@ export function nowWithOffset(date = new Date()) {
     `${sign}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`
   );
 }
-
-/** The camera icon of the "take a photo" buttons (an inline SVG; the CSP allows no inline style). */
-export function cameraIcon(size = 22) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", String(size));
-  svg.setAttribute("height", String(size));
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("fill", "currentColor");
-  path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z");
-  svg.append(path);
-  return svg;
-}

@@ -1,7 +1,7 @@
 // The checklist of one checkpoint on the phone: prefilled from the last visit, a no-access
 // outcome for units, photos through _photo.js, and what a failed item makes (a finding).
-import { h } from "./_phone.js";
-import { cameraIcon, preparePhoto } from "./_photo.js";
+import { h, icon } from "./_phone.js";
+import { preparePhoto } from "./_photo.js";
 import { rs, textOf } from "./_rounds_ui.js";
 
 // A failed item's finding category (the review screens' zh categories), by round and item.
@@ -155,7 +155,7 @@ export function checklistForm(ctx, onSave) {
         busy.hidden = true;
         draw();
       });
-      box.append(h("label", { class: "btn btn-block rp-camera" }, cameraIcon(24), rs("takePhoto"), file), thumbs);
+      box.append(h("label", { class: "btn btn-block rp-camera" }, icon("camera", 24), rs("takePhoto"), file), thumbs);
       draw();
     }
     parts.push([item, box]);

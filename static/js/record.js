@@ -1,8 +1,8 @@
 // Recording on an item, with or without a network: a check (ok / issue / no access) or a
 // finding (severity, category), a note and photos. Saved to the outbox first, always; the
 // sync engine sends it. Also: the item's history on this phone, and the offline item view.
-import { fmtTime, h, pairName, phone, pt, term } from "./_phone.js";
-import { cameraIcon, nowWithOffset, preparePhoto, uuid } from "./_photo.js";
+import { fmtTime, h, icon, pairName, phone, pt, term } from "./_phone.js";
+import { nowWithOffset, preparePhoto, uuid } from "./_photo.js";
 import * as store from "./store.js";
 import { onStatus, sync } from "./sync.js";
 
@@ -79,7 +79,7 @@ export function recorder(item, onSaved) {
     h(
       "div",
       { class: "record-photos" },
-      h("label", { class: "btn record-camera" }, cameraIcon(), pt("addPhoto"), fileInput),
+      h("label", { class: "btn record-camera" }, icon("camera"), pt("addPhoto"), fileInput),
       busy,
       thumbs,
     ),

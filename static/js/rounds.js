@@ -6,7 +6,7 @@
 // Views by the URL's hash: "" today's rounds · #r/<id> a round · #r/<id>/scan the scanner ·
 // #r/<id>/c/<code> a checkpoint's checklist · #r/<id>/done the summary.
 import { config } from "./_config.js";
-import { h, pairName, phone } from "./_phone.js";
+import { h, icon, pairName, phone } from "./_phone.js";
 import { nowWithOffset, uuid } from "./_photo.js";
 import { checklistForm, categoryOf, severityOf } from "./_rounds_checklist.js";
 import { checkpoints, checklistOf, lastAnswers, loadWorld, noteCheck, noteOp, seenOf } from "./_rounds_data.js";
@@ -276,7 +276,7 @@ async function renderRound(id) {
           h("p", { class: "rp-next-kicker" }, rs("nextCheckpoint")),
           h("p", { class: "rp-next-title" }, next.label),
           whereOf(next) ? h("p", { class: "rp-next-where" }, whereOf(next)) : null,
-          h("a", { class: "btn btn-primary btn-block btn-huge rp-scan", href: `#r/${round.id}/scan` }, scanIcon(), rs("scanCheckpoint")),
+          h("a", { class: "btn btn-primary btn-block btn-huge rp-scan", href: `#r/${round.id}/scan` }, icon("scan", 28), rs("scanCheckpoint")),
           h("a", { class: "btn btn-block btn-tall rp-pick", href: `#r/${round.id}/c/${encodeURIComponent(next.code)}` }, rs("checkWithoutScan")),
         )
       : h(
@@ -550,20 +550,6 @@ async function renderSummary(id) {
       rs("endRound"),
     ),
   );
-}
-
-function scanIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", "28");
-  svg.setAttribute("height", "28");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("fill", "currentColor");
-  path.setAttribute("d", "M3 3h6v2H5v4H3V3zm12 0h6v6h-2V5h-4V3zM3 15h2v4h4v2H3v-6zm16 0h2v6h-6v-2h4v-4zM7 7h4v4H7V7zm6 0h4v4h-4V7zm-6 6h4v4H7v-4zm8 0h2v2h-2v-2zm-2 2h2v2h-2v-2z");
-  svg.append(path);
-  return svg;
 }
 
 // ---------------------------------------------------------------- routing

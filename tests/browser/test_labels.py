@@ -10,19 +10,11 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def desk(browser, live_server):
-    """A desktop page that fails the test on any console error (CSP violations included)."""
-    ctx = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="zh-TW"
-    )
-    ctx.set_default_timeout(30_000)
-    page = ctx.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    yield page
-    ctx.close()
-    assert problems == [], problems
+def desk(desk_page):
+    """The shared desktop page (any console error fails the test), given the time a sheet of
+    labels takes to draw."""
+    desk_page.set_default_timeout(30_000)
+    return desk_page
 
 
 def test_a_sheet_shows_progress_then_preview_and_download(desk):
