@@ -96,7 +96,9 @@ def coverage_today():
     """Today's round windows with their coverage (loaded by the dashboard on its own)."""
     estate = request.args.get("estate", type=int)
     seen = tuple(sorted(visible_estate_ids()))
-    wanted = seen if estate is None else tuple(i for i in seen if i == estate)
+    if estate is not None and estate not in seen:
+        abort(404)  # another estate's, like every page of it
+    wanted = seen if estate is None else (estate,)
     now = utcnow()
     coverage = cache.memo(
         ("coverage", wanted),

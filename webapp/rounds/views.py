@@ -338,8 +338,10 @@ def checklist_save(template_id: int):
             item["required"] = True
         # What a failed answer makes: its finding's severity (critical is the checkbox) and
         # category (blank: the round's default). Medium is the default and is not stored.
-        severity = _nth(form.getlist("severity"), n)
-        if severity in FAIL_SEVERITIES and severity != "medium":
+        severity = _nth(form.getlist("severity"), n) or "medium"
+        if severity not in FAIL_SEVERITIES:
+            abort(422)
+        if severity != "medium":
             item["severity"] = severity
         category = _nth(form.getlist("category"), n).strip()[:64]
         if category:

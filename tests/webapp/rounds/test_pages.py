@@ -218,3 +218,18 @@ def test_checklist_editor_keeps_what_a_failed_item_makes(app, client, auth, seed
     assert saved["no_intrusion"]["severity"] == "high"
     assert (saved["no_leaks"]["severity"], saved["no_leaks"]["category"]) == ("low", "滲水")
     assert "severity" not in saved["no_pests"] and "category" not in saved["no_pests"]
+    # A severity the form never offers is refused whole: no new version.
+    bad = client.post(
+        f"{url}/checklist",
+        data={
+            "csrf_token": auth.csrf(url),
+            "key": ["no_leaks"],
+            "zh": ["無滲漏"],
+            "en": ["No leaks"],
+            "type": ["yesno"],
+            "severity": ["catastrophic"],
+        },
+    )
+    assert bad.status_code == 422
+    with app.app_context():
+        assert db.session.get(RoundTemplate, tid).checklist_version == 2
