@@ -269,7 +269,7 @@ def push_as_synced(
 ) -> None:
     """Push a demo history as a phone with signal would have: each day's ops shortly after
     the last of them, so receipt is near occurrence and no old op looks like a wrong clock.
-    ``on_day()`` is called after each day's push (for progress)."""
+    ``on_day(done, days)`` is told after each day's push (for progress)."""
     from datetime import datetime, timedelta
 
     from sync.merge import push
@@ -277,13 +277,13 @@ def push_as_synced(
     by_day: dict[str, list[dict]] = {}
     for o in sorted(ops, key=lambda o: datetime.fromisoformat(o["occurred_at"])):
         by_day.setdefault(o["occurred_at"][:10], []).append(o)
-    for batch in by_day.values():
+    for done, batch in enumerate(by_day.values(), 1):
         last = datetime.fromisoformat(batch[-1]["occurred_at"])
         synced = min(now, last + timedelta(minutes=rng.randint(5, 90)))
         for start in range(0, len(batch), 500):
             push(session, actor, batch[start : start + 500], synced)
         if on_day is not None:
-            on_day()
+            on_day(done, len(by_day))
 
 
 def push_history(
@@ -301,16 +301,7 @@ def push_history(
     now = datetime.now(UTC).replace(microsecond=0)
     counts = {"history_ops": 0}
     by_name = {u.username: u for u in result.users}
-    walked = list(zip(result.estates, ("patrol", "patrol2"), strict=False))
-    pushed = [0]
-    total = len(walked) * days
-
-    def on_day() -> None:
-        pushed[0] += 1
-        say("patrol history (days pushed)", min(pushed[0], total), total)
-
-    say("patrol history (days pushed)", 0, total)
-    for estate, username in walked:
+    for estate, username in zip(result.estates, ("patrol", "patrol2"), strict=False):
         user = by_name[username]
         device, _token = Device.issue(user, "示範手機")
         session.add(device)
@@ -401,10 +392,11 @@ def push_history(
                 if day > 1 or rng.random() < 0.5:
                     op("key.return", out_at + timedelta(hours=rng.randint(1, 8)), {"code": code})
         actor = Actor(user_id=user.id, estate_ids=[estate.id], device_id=device.id)
-        done_before = pushed[0]
-        push_as_synced(session, actor, ops, now, rng, on_day)
-        pushed[0] = done_before + days  # days with no op push nothing: count them as done
-        say("patrol history (days pushed)", min(pushed[0], total), total)
+        stage = f"patrol history, {estate.name} (days pushed)"
+        say(stage, 0, days)
+        push_as_synced(
+            session, actor, ops, now, rng, lambda done, n, stage=stage: say(stage, done, n)
+        )
         device.last_sync_at = now
         counts["history_ops"] += len(ops)
     return counts

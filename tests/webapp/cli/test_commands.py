@@ -150,7 +150,7 @@ def test_demo_data_shows_its_progress(app):
     assert result.exit_code == 0, result.output
     for line in (
         "registry: 1 / 1 (100%)",
-        "patrol history (days pushed): 3 / 3 (100%)",
+        "patrol history, 翠湖花園 (days pushed): 3 / 3 (100%)",
         "round history (estate-days): 4 / 4 (100%)",
         "findings workflow: 1 / 1 (100%)",
         "saving: 1 / 1 (100%)",
