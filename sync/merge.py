@@ -108,6 +108,34 @@ def parse(raw: Any) -> Op:
     )
 
 
+# Lock order, the same for every transaction that writes sync state (docs/sync-protocol.md):
+# the device row (api/views.py flushes it first), then every key row the batch touches,
+# sorted by id and locked in one statement, then the feed counter (sync/feed.py, at the
+# first commit of a savepoint with feed changes). Locking keys one by one in op order let
+# two phones lending the same keys in opposite orders deadlock each other.
+_KEY_OPS = ("key.lend", "key.return", "key.issue", "key.approve")
+
+
+def _key_ids(ctx: _Context, ops: list[Op]) -> list[int]:
+    """The keys of the estates the actor sees that the batch's key ops name."""
+    ids = set()
+    for op in ops:
+        if op.type not in _KEY_OPS:
+            continue
+        row = ctx.codes.get(normalize(op.payload.get("code") or ""))
+        if row is not None and row.item_type == "key" and row.estate_id in ctx.actor.estate_ids:
+            ids.add(row.item_id)
+    return sorted(ids)
+
+
+def lock_keys(session: Session, key_ids: list[int]) -> None:
+    """Lock key rows in id order (PostgreSQL's LockRows runs after the sort), up front."""
+    if key_ids:
+        session.execute(
+            sa.select(Key.id).where(Key.id.in_(key_ids)).order_by(Key.id).with_for_update()
+        ).all()
+
+
 def _fields(exc: ValidationError) -> dict:
     messages = exc.messages
     return messages if isinstance(messages, dict) else {"_schema": messages}
@@ -126,6 +154,7 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
     known = _known_ops(session, [op.op_id for op in ops])
     ctx.codes = _resolve_codes(session, [op.payload.get("code") for op in ops])
     ctx.blobs = _held_blobs(session, [s for op in ops for s in op.payload.get("photos", [])])
+    lock_keys(session, _key_ids(ctx, ops))
 
     results: list[dict | None] = [None] * len(raw_ops)
     slow: list[int] = []

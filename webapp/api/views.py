@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
+import time
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext as _
@@ -151,6 +153,14 @@ def sync_pull():
     except ValidationError as exc:
         return _invalid(exc)
     now = utcnow()
+    device = g.get("bearer_device")
+    stale = isinstance(device, Device) and (
+        device.last_sync_at is None or (now - device.last_sync_at).total_seconds() > 60
+    )
+    if stale:  # not on every page: a pull is a read, it should rarely write
+        device.last_sync_at = now
+    # The device row before the feed counter (ensure_tracked): the push's lock order.
+    db.session.flush()
     try:
         result = pull(
             db.session,
@@ -165,12 +175,6 @@ def sync_pull():
         return api_error(
             410, "cursor_expired", _("This sync position is too old. Pull a fresh snapshot.")
         )
-    device = g.get("bearer_device")
-    stale = isinstance(device, Device) and (
-        device.last_sync_at is None or (now - device.last_sync_at).total_seconds() > 60
-    )
-    if stale:  # not on every page: a pull is a read, it should rarely write
-        device.last_sync_at = now
     db.session.commit()
     doc = {
         "changes": result.changes,
@@ -205,15 +209,43 @@ def sync_push():
     elif data["device_id"] != device_id:
         return api_error(403, "wrong_device", _("device_id is not the device of this token."))
     now = utcnow()
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        try:
+            results = _push(device, data, now)
+            break
+        except OperationalError as exc:
+            if not _retryable(exc) or attempt == PUSH_ATTEMPTS:
+                raise
+            db.session.rollback()
+            current_app.logger.info("push retried after %s", exc.orig.__class__.__name__)
+            time.sleep(random.uniform(0.005, 0.05) * attempt)
+    return jsonify({"results": results, "server_time": now.isoformat()})
+
+
+# A deadlock or a serialization failure is the database asking to run the transaction
+# again: a push is idempotent, so it is run again here (a few times) before a phone is told
+# 503. PostgreSQL's SQLSTATEs: serialization_failure, deadlock_detected.
+PUSH_ATTEMPTS = 4
+_RETRYABLE = ("40001", "40P01")
+
+
+def _retryable(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in _RETRYABLE
+
+
+def _push(device: Device, data: dict, now) -> list[dict]:
+    """One attempt at a push, committed. The device row is written (locked) first: the
+    start of the lock order that sync/merge.py continues."""
+    device.last_sync_at = now
+    if data.get("pending") is not None:
+        device.pending_count = min(data["pending"], 2**31 - 1)
+    db.session.flush()
     actor = merge.Actor(
         user_id=current_user.id, estate_ids=visible_estate_ids(), device_id=device.id
     )
     results = merge.push(db.session, actor, data["ops"], now)
-    device.last_sync_at = now
-    if data.get("pending") is not None:
-        device.pending_count = min(data["pending"], 2**31 - 1)
     db.session.commit()
-    return jsonify({"results": results, "server_time": now.isoformat()})
+    return results
 
 
 def _blob_visible(sha256: str) -> bool:
