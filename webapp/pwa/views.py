@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.access import public
-from webapp.pwa import csp
+from webapp.pwa import csp, stateless
 
 bp = Blueprint("pwa", __name__)
 
@@ -26,6 +26,7 @@ BACKGROUND_COLOUR = "#f3f6f7"
 @bp.record_once
 def _install_headers(state) -> None:
     state.app.after_request(csp.apply)
+    stateless.init_app(state.app)
 
 
 @bp.app_context_processor

@@ -77,3 +77,40 @@ def test_patrollers_get_the_scan_link_and_every_page_the_manifest(client, auth, 
     auth.logout()
     auth.login("supervisor")
     assert 'href="/scan"' not in client.get("/").get_data(as_text=True)
+
+
+# What the service worker precaches, and what the browser fetches in the background.
+PRECACHED = ("/app", "/scan", "/app/rounds", "/app/keys", "/sw.js", "/manifest.webmanifest")
+
+
+def test_precached_urls_never_set_or_clear_a_cookie(app, client, auth, seed):
+    """Issue 15 (defect 2): a precache fetch that lands after the login must not overwrite the
+    new session. Whatever session the request carries — none, the login page's anonymous one,
+    a logged-in one, a remember cookie — the answer carries no Set-Cookie, and the session it
+    carried still works afterwards."""
+    sessions = {"none": None}
+    client.get("/login")  # the login form's anonymous session (a CSRF token in it)
+    sessions["anonymous"] = client.get_cookie("rounds_session").value
+    auth.login("patrol")
+    sessions["logged-in"] = client.get_cookie("rounds_session").value
+    for name, value in sessions.items():
+        client.delete_cookie("rounds_session")
+        if value is not None:
+            client.set_cookie("rounds_session", value)
+        client.set_cookie("remember_token", "stale")
+        for path in PRECACHED:
+            response = client.get(path)
+            assert response.status_code in (200, 503), (name, path)
+            assert response.headers.getlist("Set-Cookie") == [], (name, path)
+    # The logged-in session is untouched by all of it.
+    client.set_cookie("rounds_session", sessions["logged-in"])
+    assert client.get("/", follow_redirects=False).status_code == 200
+
+
+def test_the_csp_names_only_directives_webkit_knows(client):
+    """WebKit logs `Unrecognized Content-Security-Policy directive 'manifest-src'` on every
+    page; default-src 'self' covers the manifest the same way."""
+    policy = client.get("/app").headers["Content-Security-Policy"]
+    directives = {part.split()[0] for part in policy.split("; ")}
+    assert "manifest-src" not in directives
+    assert "default-src 'self'" in policy
