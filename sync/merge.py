@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from sync import chain, custody, feed
 from sync.schemas import PAYLOAD_SCHEMAS, Op, OpSchema
+from webapp import values
 from webapp.labels.codes import normalize
 from webapp.models import Key, LabelCode
 from webapp.models.sync import (
@@ -87,6 +88,11 @@ def parse(raw: Any) -> Op:
     """Validate one op's envelope and payload; raises Rejected."""
     if not isinstance(raw, dict):
         raise Rejected("validation", "An op must be an object.")
+    if not values.storable(raw):
+        raise Rejected(
+            "bad_text",
+            "Text must not hold NUL characters or unpaired surrogates; numbers must be finite.",
+        )
     try:
         envelope = _OP_SCHEMA.load(raw)
     except ValidationError as exc:
@@ -339,7 +345,10 @@ def _skewed(op: Op, now: datetime) -> bool:
 
 
 def _quarantine(ctx: _Context, raw: Any, exc: Rejected) -> dict:
-    """Keep a rejected op as sent (once per op_id and content) and answer ``rejected``."""
+    """Keep a rejected op as sent (once per op_id and content) and answer ``rejected``.
+
+    Text no database stores (a NUL, a lone surrogate) is kept written out as its escape."""
+    raw = values.escape_unstorable(raw)
     op_id = raw.get("op_id") if isinstance(raw, dict) else None
     op_id_text = str(op_id)[:200] if op_id is not None else ""
     digest = (

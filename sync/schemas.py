@@ -17,6 +17,8 @@ from marshmallow import (
     validates,
 )
 
+from webapp import values
+
 MAX_OPS = 500
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lowercase hex sha256.")
 
@@ -33,6 +35,14 @@ class AwareDateTime(fields.AwareDateTime):
 
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            values.bounded_utc(moment)
+        except ValueError as exc:
+            raise ValidationError("Give a time from 1900 to 2999.") from exc
+        return moment
 
 
 def _uuid_string(value: str) -> None:

@@ -32,9 +32,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["ROUNDS_ENV"] == "production":
         app.config["DEMO_MODE"] = False
 
-    from webapp import access, errors, extensions, i18n
+    from webapp import access, edge, errors, extensions, i18n
 
     i18n.compile_catalogs(Path(app.config["TRANSLATIONS_DIR"]))
+    # First of all: bounded URL integers, and input no route can store refused (400).
+    edge.init_app(app)
     extensions.init_app(app)
     extensions.login_manager.login_view = "auth.login"
     extensions.login_manager.session_protection = "strong"

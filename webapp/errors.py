@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.access import wants_json
+from webapp.edge import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def handle_http(exc: HTTPException):
     if isinstance(exc, CSRFError):
         message = _("This form has expired. Please reload the page and try again.")
         error = "csrf"
+    elif isinstance(exc, BadInput):
+        message, error = exc.description, "bad_input"
     else:
         message = _message(exc)
         error = (exc.name or "error").lower().replace(" ", "_")

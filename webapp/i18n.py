@@ -8,13 +8,14 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 from webapp import vocab
 from webapp.access import public
 from webapp.extensions import db
+from webapp.urls import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,7 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
-    target = request.form.get("next") or url_for("home.index")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target, code=303)
+    return redirect(safe_next(request.form.get("next")), code=303)
 
 
 def compile_catalogs(translations_dir: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter
 
 from webapp.access import ALL_ROLES, Access
 from webapp.extensions import db
@@ -156,11 +157,7 @@ def test_ids_beyond_the_databases_integer_range_are_404(app, client, auth, seed)
     token = auth.csrf("/")
     checked = 0
     for rule, spec, kinds in _scoped_rules(app):
-        int_args = [
-            a
-            for a in rule.arguments
-            if rule._converters[a].__class__.__name__ == "IntegerConverter"
-        ]
+        int_args = [a for a in rule.arguments if isinstance(rule._converters[a], IntegerConverter)]
         if not int_args or "supervisor" not in spec.roles:
             continue
         with app.app_context():

@@ -20,6 +20,7 @@ from webapp.access import public, roles
 from webapp.auth.forms import LoginForm
 from webapp.extensions import db, limiter, login_manager
 from webapp.models import User, burn_password_check, utcnow
+from webapp.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -61,13 +62,6 @@ def authenticate(username: str, password: str) -> User | None:
         burn_password_check(password)
         return None
     return user if user.check_password(password) else None
-
-
-def safe_next(target: str | None) -> str:
-    """A same-site path to go to after login, else home."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

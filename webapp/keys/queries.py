@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
+from webapp import edge
 from webapp.extensions import db
 from webapp.models import Key
 from webapp.models.sync import KeyEvent
@@ -35,11 +36,11 @@ class Filters:
         if key_class not in KEY_CLASSES:
             key_class = ""
         return cls(
-            estate=args.get("estate", type=int),
+            estate=args.get("estate", type=edge.int32),
             status=status,
             key_class=key_class,
             q=(args.get("q") or "").strip()[:60],
-            page=max(args.get("page", 1, type=int) or 1, 1),
+            page=max(args.get("page", 1, type=edge.int32) or 1, 1),
         )
 
     def args(self, **changes) -> dict:

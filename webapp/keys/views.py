@@ -14,6 +14,7 @@ from flask_login import current_user
 
 import webapp.keys.history  # noqa: F401  (registers the item-history provider)
 import webapp.models.keys  # noqa: F401  (the register's tables)
+from webapp import edge
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.keys import export, queries
@@ -232,7 +233,7 @@ def _handover_estate():
     estates = _estates()
     if not estates:
         abort(404)
-    wanted = request.values.get("estate", type=int)
+    wanted = request.values.get("estate", type=edge.int32)
     if wanted is None:
         return estates[0], estates
     return get_scoped(Estate, wanted), estates
@@ -477,6 +478,7 @@ def lend():
 
         try:
             due = datetime.fromisoformat(form["due_back"]).replace(tzinfo=get_timezone())
+            edge.bounded_utc(due)
         except ValueError:
             errors["due_back"] = _("Not a date and time.")
     if errors:

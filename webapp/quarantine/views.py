@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from sync import merge
+from webapp import edge
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import User, user_estate
@@ -57,7 +58,7 @@ def scoped_quarantine() -> sa.Select:
 @roles("supervisor", "admin")
 def index():
     """Show the newest rejected ops first: those still to review, unless asked otherwise."""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=edge.int32) or 1)
     show = request.args.get("show", "open")
     show = show if show in SHOWS else "open"
     query = scoped_quarantine()
@@ -88,8 +89,8 @@ def index():
 @roles("supervisor", "admin")
 def act():
     """Apply one rejected op again, or dismiss it with a note."""
-    row_id = request.form.get("id", type=int)
-    if row_id is None or not 0 < row_id <= 2**31 - 1:
+    row_id = request.form.get("id", type=edge.object_id)
+    if row_id is None:
         abort(404)
     row = db.session.scalar(scoped_quarantine().where(QuarantinedOp.id == row_id))
     if row is None:

@@ -38,6 +38,7 @@ from webapp.registry import changes, exporter, importer, queries
 from webapp.registry.forms import BuildingForm, KeyForm, SignForm, UnitForm
 from webapp.registry.render import page_or_fragment, wants_fragment
 from webapp.scoping import get_scoped, scoped
+from webapp.urls import safe_next
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
@@ -338,7 +339,7 @@ def unit_status(unit_id: int):
             **_row_context("unit", unit, saved=changed),
         )
     flash(_("Saved %(label)s.", label=unit.label), "success")
-    return redirect(request.form.get("next") or _back("unit", unit), code=303)
+    return redirect(safe_next(request.form.get("next"), _back("unit", unit)), code=303)
 
 
 def _register(kind: str) -> None:

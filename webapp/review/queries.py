@@ -16,6 +16,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from flask import abort
 
+from webapp import edge
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, Unit
 from webapp.models.review import (
@@ -63,7 +64,7 @@ class Filters:
     @classmethod
     def from_args(cls, args) -> Filters:
         f = cls()
-        estate = args.get("estate", type=int)
+        estate = args.get("estate", type=edge.int32)
         if estate is not None:
             if estate not in visible_estate_ids():
                 abort(404)
@@ -77,7 +78,7 @@ class Filters:
         f.category = args.get("category", "").strip()[:64]
         f.overdue = args.get("overdue") in ("1", "on", "true")
         f.q = args.get("q", "").strip()[:100]
-        f.page = max(1, args.get("page", 1, type=int) or 1)
+        f.page = max(1, args.get("page", 1, type=edge.int32) or 1)
         return f
 
     def args(self, **override) -> dict:

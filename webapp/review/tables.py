@@ -21,7 +21,7 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from webapp import exports
+from webapp import edge, exports
 from webapp.extensions import db
 from webapp.models import Device, Estate, Unit, User, user_estate
 from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, FindingState
@@ -46,13 +46,13 @@ class Params:
 
     @classmethod
     def from_args(cls, user, args) -> Params:
-        estate = args.get("estate", type=int)
+        estate = args.get("estate", type=edge.int32)
         ids = visible_estate_ids(user)
         if estate is not None:
             if estate not in ids:
                 abort(404)
             ids = [estate]
-        days = min(max(args.get("days", 7, type=int) or 7, 1), 365)
+        days = min(max(args.get("days", 7, type=edge.int32) or 7, 1), 365)
         return cls(user=user, ids=list(ids), estate=estate, days=days)
 
     def args(self, **override) -> dict:

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import webapp.review.timeline  # noqa: F401  (registers the item-timeline provider)
-from webapp import exports
+from webapp import edge, exports
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import Estate
@@ -37,6 +37,7 @@ from webapp.registry.render import page_or_fragment, wants_fragment
 from webapp.review import cache, export, queries, tables, workflow
 from webapp.review.names import names
 from webapp.scoping import get_scoped, scoped, visible_estate_ids
+from webapp.urls import safe_next
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -60,8 +61,8 @@ def home_for(user):
 
 
 def _dashboard_context():
-    estate = request.args.get("estate", type=int)
-    days = min(max(request.args.get("days", 7, type=int) or 7, 1), 365)
+    estate = request.args.get("estate", type=edge.int32)
+    days = min(max(request.args.get("days", 7, type=edge.int32) or 7, 1), 365)
     now = utcnow()
     return {
         "board": cache.dashboard(current_user, estate, days, get_timezone()),
@@ -94,7 +95,7 @@ COVERAGE_TTL = 60.0
 @roles("supervisor", "admin")
 def coverage_today():
     """Today's round windows with their coverage (loaded by the dashboard on its own)."""
-    estate = request.args.get("estate", type=int)
+    estate = request.args.get("estate", type=edge.int32)
     seen = tuple(sorted(visible_estate_ids()))
     if estate is not None and estate not in seen:
         abort(404)  # another estate's, like every page of it
@@ -199,7 +200,7 @@ def table_page(slug: str):
     """One dashboard table in full: paginated, printable, with its exports."""
     table = _table(slug)
     params = tables.Params.from_args(current_user, request.args)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=edge.int32) or 1)
     rows = table.fetch(params, (page - 1) * tables.PAGE, tables.PAGE + 1, get_timezone())
     return render_template(
         "review/table.html",
@@ -304,18 +305,17 @@ def _parse_due(text: str | None):
     if not text:
         return None
     try:
-        day = datetime.strptime(text, "%Y-%m-%d").date()
+        day = edge.bounded_date(datetime.strptime(text, "%Y-%m-%d").date().isoformat())
     except ValueError:
-        raise workflow.WorkflowError("due", _("Give the due date as YYYY-MM-DD.")) from None
+        message = _("Give the due date as YYYY-MM-DD, from 1900 to 2999.")
+        raise workflow.WorkflowError("due", message) from None
     # Due at the end of that day in the reader's zone.
     return datetime.combine(day, dtime(23, 59), tzinfo=get_timezone())
 
 
 def _back(finding: Finding):
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target, code=303)
-    return redirect(url_for("review.finding", finding_id=finding.id), code=303)
+    fallback = url_for("review.finding", finding_id=finding.id)
+    return redirect(safe_next(request.form.get("next"), fallback), code=303)
 
 
 def _refuse(finding: Finding, error: workflow.WorkflowError):
@@ -406,7 +406,4 @@ def bulk():
             _("%(n)d findings could not make that move and were left as they were.", n=skipped),
             "warn",
         )
-    target = request.form.get("next", "")
-    if not (target.startswith("/") and not target.startswith("//")):
-        target = url_for("review.findings")
-    return redirect(target, code=303)
+    return redirect(safe_next(request.form.get("next"), url_for("review.findings")), code=303)

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp import edge
 from webapp.access import roles
 from webapp.api.openapi import document
 from webapp.errors import api_error
@@ -58,10 +59,13 @@ def api_coverage():
     """Coverage of the windows that start on a date (estate time), per checkpoint."""
     estate = _estate_arg(api=True)  # scoped object first: another estate's is 404
     try:
-        day = date.fromisoformat(request.args.get("date", ""))
+        day = edge.bounded_date(request.args.get("date", ""))
     except ValueError:
         return api_error(
-            422, "validation", _("Give the date as YYYY-MM-DD."), {"date": ["YYYY-MM-DD"]}
+            422,
+            "validation",
+            _("Give the date as YYYY-MM-DD, from 1900 to 2999."),
+            {"date": ["YYYY-MM-DD"]},
         )
     windows = service.coverage(db.session, estate, day, utcnow())
     body = service.as_api(estate, day, windows)
@@ -188,7 +192,7 @@ def coverage_page():
     estate = _estate_arg(api=False)
     service.ensure_defaults(db.session, estate)
     try:
-        day = date.fromisoformat(request.args.get("date", "")) if request.args.get("date") else None
+        day = edge.bounded_date(request.args["date"]) if request.args.get("date") else None
     except ValueError:
         day = None
     day = day or _today(estate)
