@@ -11,8 +11,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+
+from webapp import compression
 
 
 class Base(DeclarativeBase):
@@ -32,7 +33,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = compression.MaskedCSRFProtect()  # takes masked tokens (webapp/compression.py)
 babel = Babel()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
@@ -71,6 +72,7 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.config["MIGRATIONS_DIR"]), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
+    compression.init_app(app)  # after CSRFProtect: templates get the masked token
     htmx.init_app(app)
     limiter.init_app(app)
 
