@@ -10,7 +10,7 @@ PY_STAMP := $(VENV)/.stamp-deps
 NODE_STAMP := node_modules/.stamp-deps
 ASSETS_STAMP := static/vendor/.stamp-build
 
-.PHONY: run test bench lint format build deps browser migrate clean
+.PHONY: run test bench lint format build deps browser webkit migrate clean
 
 run: build migrate
 	@$(FLASK) demo-data --if-empty
@@ -21,7 +21,7 @@ run: build migrate
 	@echo ""
 	@$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: build browser
+test: build browser webkit
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: build
@@ -67,6 +67,21 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 		echo "The browser tests need Chromium. Install it with: sudo apt-get install -y chromium"; \
+		exit 1; \
+	fi
+
+# The WebKit tests (Safari's engine) need Debian's WebKitWebDriver, PyGObject with WebKitGTK
+# and Xvfb (tests/webkit, docs/webkit.md): installed here when we are root, else named.
+WEBKIT_PACKAGES := webkit2gtk-driver python3-gi gir1.2-webkit2-4.1 gir1.2-gtk-3.0 xvfb
+WEBKIT_PROBE := import gi; gi.require_version('Gtk', '3.0'); gi.require_version('WebKit2', '4.1')
+webkit:
+	@if command -v WebKitWebDriver >/dev/null 2>&1 && command -v Xvfb >/dev/null 2>&1 \
+		&& /usr/bin/python3 -c "$(WEBKIT_PROBE)" >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing Debian's WebKitGTK driver for the WebKit tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(WEBKIT_PACKAGES) >/dev/null; \
+	else \
+		echo "The WebKit tests need: sudo apt-get install -y $(WEBKIT_PACKAGES)"; \
 		exit 1; \
 	fi
 

@@ -158,7 +158,12 @@ export function recorder(item, onSaved) {
       type = "finding.create";
       payload = { id: uuid(), code: item.code, severity, category: cat, note: text, photos: shas };
     }
-    const m = await store.getMetas(["user"]);
+    let m;
+    try {
+      m = await store.getMetas(["user"]);
+    } catch {
+      m = {}; // the user is known from the page; the save below says if the store is gone
+    }
     const entry = {
       op_id: uuid(),
       type,
@@ -170,7 +175,14 @@ export function recorder(item, onSaved) {
       created_at: Date.now(),
       state: "pending",
     };
-    await store.saveOp(entry, photos.splice(0));
+    try {
+      await store.saveOp(entry, photos);
+    } catch {
+      // Not saved: say so loudly and keep everything in the form to tap Save again.
+      section.dataset.storeFailed = String(Number(section.dataset.storeFailed || 0) + 1);
+      return fail(pt("storeFailed"));
+    }
+    photos.splice(0);
     form.reset();
     setKind(kind);
     drawThumbs();

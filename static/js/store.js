@@ -1,8 +1,18 @@
 // The phone's offline store (IndexedDB through idb): reference data pulled from the server,
 // the outbox of ops not yet final on the server, their photos (ArrayBuffer + MIME, never Blob:
 // Safari loses Blobs in IndexedDB), this phone's own synced entries, and meta (cursor, device,
-// token). No DOM here: the service worker imports it too.
-import { openDB } from "idb";
+// token). No DOM needed: the service worker imports it too.
+//
+// Connections and Safari's back/forward cache: a page frozen in that cache keeps its open
+// transactions, and their locks, until it is thrown away — every other page then waits on
+// `meta` and `objects` for 30 s or more (seen in WebKit: a save that never ends). So this
+// module tracks the transactions it opens, aborts the unfinished ones and closes the
+// connection on `pagehide` when the page goes into the cache, and opens afresh after
+// `pageshow`. No transaction is ever held across an await on the network (sync.js reads, then
+// fetches, then writes in a new transaction). Every call has a deadline: one that does not
+// settle is tried once more on a fresh connection, then fails loudly (StoreUnavailable) —
+// a save must never end in silence.
+import { openDB, unwrap } from "idb";
 
 const NAME = "rounds";
 const VERSION = 2;
@@ -12,7 +22,65 @@ export const RECORD_TYPES = ["check", "finding"];
 /** The server sends checks of the last 30 days; older copies are hidden, then dropped. */
 export const CHECK_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
+/** How long one store call may take before the connection is renewed (then it fails). */
+const QUICK_MS = 5_000;
+/** Calls that walk the whole store (a snapshot's clean-up on a slow phone) get longer. */
+const BULK_MS = 120_000;
+
+/** The phone's store did not answer: nothing was saved, and the caller must say so. */
+export class StoreUnavailable extends Error {
+  constructor(message = "the phone's store did not answer") {
+    super(message);
+    this.name = "StoreUnavailable";
+  }
+}
+
 let dbPromise = null;
+/** Transactions this page opened that have not finished yet (native IDBTransaction). */
+const live = new Set();
+
+/**
+ * The database as one call sees it: every transaction it opens (idb's shortcuts included,
+ * which open theirs through `this.transaction`) is counted in `mine` and in `live` until it
+ * completes or aborts, so that a call that ran out of time can abort what it started.
+ */
+function scoped(db, mine) {
+  const transaction = (...args) => {
+    const tx = db.transaction(...args);
+    const raw = unwrap(tx);
+    const done = () => {
+      mine.delete(raw);
+      live.delete(raw);
+    };
+    mine.add(raw);
+    live.add(raw);
+    raw.addEventListener("complete", done);
+    raw.addEventListener("abort", done);
+    return tx;
+  };
+  const view = new Proxy(db, {
+    get(target, prop) {
+      if (prop === "transaction") return transaction;
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      // idb's shortcuts (get, put, getAllFromIndex…) must see this view as `this`; the
+      // connection's own methods (close…) the connection.
+      return prop in IDBDatabase.prototype ? value.bind(target) : (...args) => value.apply(view, args);
+    },
+  });
+  return view;
+}
+
+function abortAll(transactions) {
+  for (const tx of transactions) {
+    try {
+      tx.abort();
+    } catch {
+      // it finished meanwhile
+    }
+  }
+  transactions.clear();
+}
 
 function open() {
   dbPromise ??= openDB(NAME, VERSION, {
@@ -63,6 +131,59 @@ function open() {
   return dbPromise;
 }
 
+/**
+ * Let go of the connection: the next call opens a new one. With `abort`, this page's
+ * unfinished transactions are aborted first, so that no lock outlives the page's freezing
+ * (writes in them are lost as a whole; every caller either retries — sync ops are idempotent
+ * by op id — or has not yet said "saved").
+ */
+export function release({ abort = false } = {}) {
+  if (abort) abortAll(live);
+  const previous = dbPromise;
+  dbPromise = null;
+  // close() waits for the transactions still running on it; new calls use the new connection.
+  previous?.then((db) => db.close()).catch(() => {});
+}
+
+// Safari's back/forward cache freezes a page with whatever it had open: let go before, open
+// afresh after. (A page that is really unloading keeps its transactions: they finish.)
+// Between the two, no call may open a new connection: it would be frozen in turn.
+let thawed = null;
+let thaw = null;
+if (typeof window !== "undefined" && typeof window.addEventListener === "function") {
+  window.addEventListener("pagehide", (event) => {
+    if (event.persisted && !thawed) thawed = new Promise((resolve) => (thaw = resolve));
+    release({ abort: Boolean(event.persisted) });
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) release({ abort: true });
+    thaw?.();
+    thawed = thaw = null;
+  });
+}
+
+/**
+ * fn(db) with a deadline: when it has not settled in `ms`, the transactions it opened are
+ * aborted — so that what it was writing can never land later, after we said it did not —
+ * and it fails with StoreUnavailable.
+ */
+async function attempt(fn, ms) {
+  const db = await open();
+  const mine = new Set();
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      abortAll(mine);
+      reject(new StoreUnavailable(`no answer from the phone's store in ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([fn(scoped(db, mine)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function lostConnection(error) {
   const text = String(error && (error.message || error));
   return (
@@ -71,14 +192,19 @@ function lostConnection(error) {
   );
 }
 
-/** Run fn(db), reopening once if iOS dropped the IndexedDB connection under us. */
-export async function withDB(fn) {
+/**
+ * Run fn(db) on the store. If the connection was lost (iOS drops it) or the call did not
+ * settle in time (a lock held by a frozen page), it runs once more on a fresh connection;
+ * then the failure is thrown (StoreUnavailable for a store that does not answer).
+ */
+export async function withDB(fn, { ms = QUICK_MS } = {}) {
+  if (thawed) await thawed;
   try {
-    return await fn(await open());
+    return await attempt(fn, ms);
   } catch (error) {
-    if (!lostConnection(error)) throw error;
-    dbPromise = null;
-    return fn(await open());
+    if (!(lostConnection(error) || error instanceof StoreUnavailable)) throw error;
+    release();
+    return attempt(fn, ms);
   }
 }
 
@@ -150,7 +276,7 @@ export async function applyPage(changes, metaValues, gen) {
     const meta = tx.objectStore("meta");
     for (const [k, v] of Object.entries(metaValues)) meta.put(v, k);
     await tx.done;
-  });
+  }, { ms: BULK_MS });
 }
 
 /** After a fresh snapshot: forget what it no longer contains (older generations). */
@@ -166,10 +292,10 @@ export async function dropOlderThan(gen) {
     }
     await tx.done;
     return dropped;
-  });
+  }, { ms: BULK_MS });
 }
 
-export const clearReference = () => withDB((db) => db.clear("objects"));
+export const clearReference = () => withDB((db) => db.clear("objects"), { ms: BULK_MS });
 
 function asItem(r) {
   return r && { code: r.code, short_code: r.short_code, label: r.label, type: r.type, id: r.id, data: r.data };
@@ -248,7 +374,7 @@ export async function pruneRecords(now = Date.now()) {
     }
     await tx.done;
     return dropped;
-  });
+  }, { ms: BULK_MS });
 }
 
 // ---------------------------------------------------------------- outbox and photos
@@ -328,7 +454,7 @@ export async function prunePhotos() {
       cursor = await cursor.continue();
     }
     await tx.done;
-  });
+  }, { ms: BULK_MS });
 }
 
 /** Keep the journal short: the newest `keep` entries. */
@@ -344,7 +470,7 @@ export async function pruneJournal(keep = 500) {
       cursor = await cursor.continue();
     }
     await tx.done;
-  });
+  }, { ms: BULK_MS });
 }
 
 /** Forget the signed-in user's data (logout with nothing left unsynced). */
@@ -353,5 +479,5 @@ export async function forgetAll() {
     const tx = db.transaction(["objects", "journal", "photos", "meta"], "readwrite");
     for (const name of ["objects", "journal", "photos", "meta"]) tx.objectStore(name).clear();
     await tx.done;
-  });
+  }, { ms: BULK_MS });
 }
