@@ -20,6 +20,22 @@ def visible_estate_ids(user=None) -> list[int]:
     return user.estate_ids
 
 
+def manageable_user_ids(user=None) -> sa.Select:
+    """Ids of the users an admin (default: the current user) manages: those whose estates
+    are all among the admin's own, and who have at least one. A user who also belongs to
+    an estate the admin cannot see is another admin's too: changing their password, role
+    or access from one estate would take over the other."""
+    from webapp.models import user_estate
+
+    mine = visible_estate_ids(user)
+    elsewhere = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.not_in(mine))
+    return (
+        sa.select(user_estate.c.user_id)
+        .where(user_estate.c.estate_id.in_(mine), user_estate.c.user_id.not_in(elsewhere))
+        .distinct()
+    )
+
+
 def _estate_column(model):
     return model.id if model is Estate else model.estate_id
 

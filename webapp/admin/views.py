@@ -1,7 +1,8 @@
 """Admin screens: users (create, role, estates, deactivate) and estate settings.
 
-An admin manages the users and estates they can see: a user is visible when they share an
-estate with the admin, and estates the admin cannot see are left as they are on every save.
+An admin manages the users whose estates are all among the admin's own
+(``scoping.manageable_user_ids``): a user who also belongs to another estate is that
+estate's admins' too, and only an admin of all their estates changes them.
 """
 
 from __future__ import annotations
@@ -15,20 +16,17 @@ from werkzeug.datastructures import MultiDict
 from webapp.access import roles
 from webapp.admin.forms import EstateForm, UserForm, timezones
 from webapp.extensions import db
-from webapp.models import Estate, User, user_estate
+from webapp.models import Estate, User
 from webapp.models.audit import record
 from webapp.registry.render import page_or_fragment, wants_fragment
-from webapp.scoping import get_scoped, scoped, visible_estate_ids
+from webapp.scoping import get_scoped, manageable_user_ids, scoped
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def visible_users() -> sa.Select:
-    """Users who share at least one estate with the current admin."""
-    shared = sa.select(user_estate.c.user_id).where(
-        user_estate.c.estate_id.in_(visible_estate_ids())
-    )
-    return sa.select(User).where(User.id.in_(shared))
+    """Users the current admin manages (every estate of theirs is one of the admin's)."""
+    return sa.select(User).where(User.id.in_(manageable_user_ids()))
 
 
 def get_user(user_id: int) -> User:

@@ -9,20 +9,18 @@ from flask_login import current_user
 
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.models import Device, User, user_estate, utcnow
-from webapp.scoping import visible_estate_ids
+from webapp.models import Device, User, utcnow
+from webapp.scoping import manageable_user_ids
 
 bp = Blueprint("devices", __name__, url_prefix="/devices")
 
 
 def _devices_query() -> sa.Select:
-    """Devices of users who share an estate with the admin (an admin's reach is estates)."""
-    estates = visible_estate_ids()
-    users = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(estates))
+    """Devices of the users the admin manages (all of whose estates are the admin's)."""
     return (
         sa.select(Device)
         .join(User, User.id == Device.user_id)
-        .where(Device.user_id.in_(users))
+        .where(Device.user_id.in_(manageable_user_ids()))
         .order_by(Device.revoked_at.is_not(None), Device.last_sync_at.desc(), Device.created_at)
     )
 

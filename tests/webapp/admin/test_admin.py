@@ -64,17 +64,75 @@ def test_a_bad_new_user_is_refused_with_each_problem_beside_its_field(app, admin
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 6
 
 
-def test_editing_keeps_estates_the_admin_cannot_see(app, admin, auth, seed):
-    """Does changing a user's role and estates leave alone the estates the admin cannot see?"""
+def _make_admin(app, username: str, estate_ids: list[int]) -> None:
     with app.app_context():
-        user = user_named("patrol")
-        user.estates.append(db.session.get(Estate, seed.estate_ids[1]))
+        user = User(username=username, role="admin", display_name=username)
+        user.set_password("admin-pass-long")
+        user.estates = [db.session.get(Estate, i) for i in estate_ids]
+        db.session.add(user)
         db.session.commit()
-        user_id = user.id
-    response = admin.post(
+
+
+def _join_both(app, seed, username: str) -> int:
+    with app.app_context():
+        user = user_named(username)
+        user.estates = [db.session.get(Estate, i) for i in seed.estate_ids]
+        db.session.commit()
+        return user.id
+
+
+def _device_of(app, username: str) -> str:
+    from webapp.models import Device
+
+    with app.app_context():
+        device, _token = Device.issue(user_named(username), "phone")
+        db.session.add(device)
+        db.session.commit()
+        return device.id
+
+
+def test_an_admin_of_one_estate_cannot_manage_a_user_of_two(app, client, auth, seed):
+    """Could an estate-1 admin reset the password (and so take over estate 2) of a user of
+    estates 1 and 2, or an estate-2 admin deactivate them? Only an admin of all of a user's
+    estates manages them: users, their devices, their active flag."""
+    user_id = _join_both(app, seed, "patrol")
+    device_id = _device_of(app, "patrol")
+    _make_admin(app, "admin-two", [seed.estate_ids[1]])
+    for username, password in (("admin", None), ("admin-two", "admin-pass-long")):
+        auth.login(username, password)
+        token = auth.csrf("/")
+        assert client.get(f"/admin/users/{user_id}/edit").status_code == 404
+        takeover = {
+            "display_name": "x",
+            "role": "admin",
+            "estates": seed.estate_ids,
+            "password": "taken-over-now",
+            "csrf_token": token,
+        }
+        assert client.post(f"/admin/users/{user_id}/edit", data=takeover).status_code == 404
+        response = client.post(
+            f"/admin/users/{user_id}/active", data={"active": "0", "csrf_token": token}
+        )
+        assert response.status_code == 404
+        response = client.post(
+            "/devices/revoke", data={"device_id": device_id, "csrf_token": token}
+        )
+        assert response.status_code == 404
+        assert device_id not in client.get("/devices/").get_data(as_text=True)
+        assert ">patrol<" not in client.get("/admin/users").get_data(as_text=True)
+        auth.logout()
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user.active and user.role == "patroller" and user.check_password("patrol-demo")
+
+
+def test_an_admin_of_every_estate_of_a_user_manages_them(app, client, auth, seed):
+    user_id = _join_both(app, seed, "patrol")
+    _make_admin(app, "admin-both", seed.estate_ids)
+    auth.login("admin-both", "admin-pass-long")
+    response = client.post(
         f"/admin/users/{user_id}/edit",
         data={
-            "username": "ignored",
             "display_name": "陳主管",
             "role": "supervisor",
             "estates": [seed.estate_ids[0]],
@@ -85,11 +143,10 @@ def test_editing_keeps_estates_the_admin_cannot_see(app, admin, auth, seed):
     assert response.status_code == 303
     with app.app_context():
         user = db.session.get(User, user_id)
-        assert user.username == "patrol", "usernames do not change"
-        assert user.role == "supervisor" and user.display_name == "陳主管"
-        assert sorted(user.estate_ids) == sorted(seed.estate_ids)
-        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.update"))
-        assert event.before["role"] == "patroller" and event.after["role"] == "supervisor"
+        assert user.role == "supervisor" and user.estate_ids == [seed.estate_ids[0]]
+    auth.logout()
+    auth.login("admin")  # now all of the user's estates are the estate-1 admin's
+    assert client.get(f"/admin/users/{user_id}/edit").status_code == 200
 
 
 def test_a_deactivated_user_cannot_log_in_and_admins_cannot_lock_themselves_out(
