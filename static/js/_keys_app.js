@@ -2,7 +2,7 @@
 // network: lend and return by scanning key tags, owner keys issued at move-in with the
 // owner's drawn signature, and the front desk's stocktake of the cabinet. Every entry goes to
 // the outbox first (key.lend / key.return / key.issue); the sync engine sends it.
-import { fmtTime, h, icon, phone, term } from "./_phone.js";
+import { fmtTime, h, icon, phone, pt, term } from "./_phone.js";
 import { closeScanner, manualEntry, openScanner } from "./_keys_scan.js";
 import { signaturePad } from "./_keys_sign.js";
 import {
@@ -18,6 +18,8 @@ import {
   saveKeyOps,
 } from "./_keys_state.js";
 import { nowWithOffset, uuid } from "./_photo.js";
+import { saveOnce } from "./_save.js";
+import { takeBackControl } from "./_takeback.js";
 import { onStatus } from "./sync.js";
 
 const MODES = ["home", "lend", "return", "issue", "stocktake"];
@@ -63,6 +65,7 @@ function entryTitle(entry) {
 function entryBadges(entry) {
   if (entry.state === "pending") return [h("span", { class: "badge badge-warn" }, kt("pending"))];
   if (entry.state === "rejected") return [h("span", { class: "badge badge-danger" }, kt("refused"))];
+  if (entry.state === "withdrawn") return [h("span", { class: "badge" }, pt("takenBackBadge"))];
   const out = [];
   const flags = entry.result?.data?.flags || [];
   if (entry.result?.status === "conflict" || entry.state === "conflict") out.push(h("span", { class: "badge badge-danger" }, kt("conflict")));
@@ -75,9 +78,10 @@ function entryItem(entry) {
   const due = entry.type === "key.lend" ? dueText(entry.payload.due_back) : "";
   return h(
     "li",
-    { class: `keys-entry is-${entry.state}`, "data-op": entry.op_id, "data-type": entry.type, "data-state": entry.state },
+    { class: `keys-entry is-${entry.state}`, "data-op": entry.op_id, "data-code": entry.code, "data-type": entry.type, "data-state": entry.state },
     h("div", { class: "keys-entry-main" }, h("strong", {}, entry.item?.label || entry.code), h("span", {}, entryTitle(entry))),
     h("div", { class: "keys-entry-meta" }, h("time", { datetime: entry.occurred_at }, fmtTime(entry.created_at)), due ? h("span", { class: "muted" }, due) : null, ...entryBadges(entry)),
+    entry.state === "pending" ? takeBackControl(entry, () => show("home")) : null,
   );
 }
 
@@ -232,6 +236,17 @@ async function afterSave(mode, saved, message, basket) {
   bumpSaved();
 }
 
+/** Run a save into the outbox; false (and said, the form kept) if the phone could not keep it. */
+async function kept(error, save) {
+  try {
+    await save();
+    return true;
+  } catch {
+    fail(error, pt("storeFailed"));
+    return false;
+  }
+}
+
 async function needLogin() {
   return !(await recorder());
 }
@@ -299,8 +314,8 @@ function lendView() {
     error,
     submit,
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  // One tap, one lend per key (_save.js): a double tap never lends twice.
+  form.addEventListener("submit", saveOnce(form, async (draft) => {
     const data = new FormData(form);
     const name = String(data.get("borrower_name") || "").trim();
     const type = data.get("borrower_type");
@@ -314,10 +329,10 @@ function lendView() {
       id_checked: data.get("id_checked") === "1",
     };
     if (due.value) payload.due_back = nowWithOffset(new Date(due.value));
-    await saveKeyOps(keys.map((key) => ({ type: "key.lend", key, payload })));
+    if (!(await kept(error, () => saveKeyOps(keys.map((key) => ({ type: "key.lend", key, payload })), [], draft)))) return;
     form.reset();
     await afterSave("lend", saved, kt("savedLend", { n: keys.length }), basket);
-  });
+  }));
   const part = scanPart("lend", { title: kt("scanTags"), onAdded: () => basket.draw() });
   basket.draw();
   return { nodes: [modeHead("lend"), part, basket.element, form, saved], refresh: () => basket.draw() };
@@ -332,12 +347,13 @@ function returnView() {
   const basket = basketList("return", () => {
     submit.textContent = kt("returnN", { n: state.baskets.return.length });
   });
-  submit.addEventListener("click", async () => {
+  const save = saveOnce(submit, async (draft) => {
     const keys = basketKeys("return", error, saved);
     if (!keys) return;
-    await saveKeyOps(keys.map((key) => ({ type: "key.return", key, payload: {} })));
+    if (!(await kept(error, () => saveKeyOps(keys.map((key) => ({ type: "key.return", key, payload: {} })), [], draft)))) return;
     await afterSave("return", saved, kt("savedReturn", { n: keys.length }), basket);
-  });
+  }, { buttons: [submit] });
+  submit.addEventListener("click", save);
   const part = scanPart("return", { title: kt("scanTags"), onAdded: () => basket.draw() });
   basket.draw();
   return { nodes: [modeHead("return"), part, basket.element, error, submit, saved], refresh: () => basket.draw() };
@@ -361,22 +377,19 @@ function issueView() {
     error,
     submit,
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  form.addEventListener("submit", saveOnce(form, async (draft) => {
     const owner = String(new FormData(form).get("owner_name") || "").trim();
     const keys = basketKeys("issue", error, saved);
     if (!keys) return;
     if (!owner) return fail(error, kt("needOwner"));
     if (pad.isEmpty()) return fail(error, kt("needSignature"));
     const photo = await pad.toPhoto();
-    await saveKeyOps(
-      keys.map((key) => ({ type: "key.issue", key, payload: { owner_name: owner.slice(0, 120), signature: photo.sha256 } })),
-      [photo],
-    );
+    const ops = keys.map((key) => ({ type: "key.issue", key, payload: { owner_name: owner.slice(0, 120), signature: photo.sha256 } }));
+    if (!(await kept(error, () => saveKeyOps(ops, [photo], draft)))) return;
     form.reset();
     pad.reset();
     await afterSave("issue", saved, kt("savedIssue", { n: keys.length }), basket);
-  });
+  }));
   const allow = (key) => (key.key_class === "owner" ? null : kt("notOwnerKey", { label: key.label }));
   const part = scanPart("issue", { title: kt("scanOwnerKeys"), allow, onAdded: () => basket.draw() });
   basket.draw();
@@ -695,6 +708,8 @@ export function mount() {
     clearTimeout(statusTimer);
     statusTimer = setTimeout(async () => {
       if ($("keys-scanner") && !$("keys-scanner").hidden) return;
+      // A take-back question waiting for its answer is not swept away by a redraw.
+      if (document.querySelector("[data-take-back-confirm]")) return;
       if (state.mode === "home") return show("home");
       await refreshKeys();
       state.view?.refresh?.();

@@ -117,24 +117,27 @@ function requestBackgroundSync() {
     .catch(() => {});
 }
 
-/** Keep key ops (and their photos) in the outbox, then try to send them. */
-export async function saveKeyOps(ops, photos = []) {
+/**
+ * Keep key ops (and their photos) in the outbox, all or none, then try to send them. The ids
+ * come from the form's draft (_save.js), one pair per key: a repeated save is the same ops.
+ */
+export async function saveKeyOps(ops, photos = [], draft = null) {
   const username = await recorder();
   const now = Date.now();
+  const id = (slot) => (draft ? draft.id(slot) : uuid());
   const entries = ops.map(({ type, key, payload }, i) => ({
-    op_id: uuid(),
+    op_id: id(`op:${type}:${key.code}`),
     type,
     occurred_at: nowWithOffset(),
-    payload: { id: uuid(), code: key.code, ...payload },
+    payload: { id: id(`record:${type}:${key.code}`), code: key.code, ...payload },
     code: key.code,
     item: { label: key.label, type: "key" },
     username,
     created_at: now + i, // keeps the order they were made in
     state: "pending",
   }));
-  for (const [i, entry] of entries.entries()) {
-    await store.saveOp(entry, i === 0 ? photos : []);
-  }
+  await store.saveOps(entries, photos);
+  draft?.saved();
   requestBackgroundSync();
   sync().catch(() => {});
   return entries;

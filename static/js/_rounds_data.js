@@ -29,7 +29,7 @@ export async function loadWorld() {
     items: new Map(),
     checks: new Map(),
     findings: findings.map((r) => ({ id: String(r.id), code: r.data.code, occurred_at: r.data.occurred_at, severity: r.data.severity })),
-    ops: [...outbox, ...journal].filter((e) => e.state !== "rejected"),
+    ops: [...outbox, ...journal].filter((e) => e.state !== "rejected" && e.state !== "withdrawn"),
     user: meta.user || null,
     lastSync: meta.last_sync_at || null,
   };

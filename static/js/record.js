@@ -2,7 +2,9 @@
 // finding (severity, category), a note and photos. Saved to the outbox first, always; the
 // sync engine sends it. Also: the item's history on this phone, and the offline item view.
 import { fmtTime, h, icon, pairName, phone, pt, term } from "./_phone.js";
-import { nowWithOffset, preparePhoto, uuid } from "./_photo.js";
+import { nowWithOffset, preparePhoto } from "./_photo.js";
+import { saveOnce } from "./_save.js";
+import { takeBackControl } from "./_takeback.js";
 import * as store from "./store.js";
 import { onStatus, sync } from "./sync.js";
 
@@ -137,8 +139,8 @@ export function recorder(item, onSaved) {
     form.dataset.photos = String(photos.length);
   });
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  // One tap, one entry: see _save.js (the op's ids stay the same until it is in the outbox).
+  const submit = saveOnce(form, async (draft) => {
     error.hidden = true;
     const data = new FormData(form);
     const text = String(data.get("note") || "").trim();
@@ -149,14 +151,14 @@ export function recorder(item, onSaved) {
       const result = data.get("result");
       if (!result) return fail(pt("chooseResult"));
       type = "check.record";
-      payload = { id: uuid(), code: item.code, method: how, result, answers: {}, photos: shas };
+      payload = { id: draft.id("record"), code: item.code, method: how, result, answers: {}, photos: shas };
       if (text) payload.note = text;
     } else {
       const severity = data.get("severity");
       const cat = data.get("category");
       if (!severity || !cat) return fail(pt("chooseFinding"));
       type = "finding.create";
-      payload = { id: uuid(), code: item.code, severity, category: cat, note: text, photos: shas };
+      payload = { id: draft.id("record"), code: item.code, severity, category: cat, note: text, photos: shas };
     }
     let m;
     try {
@@ -165,7 +167,7 @@ export function recorder(item, onSaved) {
       m = {}; // the user is known from the page; the save below says if the store is gone
     }
     const entry = {
-      op_id: uuid(),
+      op_id: draft.id("op"),
       type,
       occurred_at: nowWithOffset(),
       payload,
@@ -182,6 +184,7 @@ export function recorder(item, onSaved) {
       section.dataset.storeFailed = String(Number(section.dataset.storeFailed || 0) + 1);
       return fail(pt("storeFailed"));
     }
+    draft.saved();
     photos.splice(0);
     form.reset();
     setKind(kind);
@@ -193,6 +196,7 @@ export function recorder(item, onSaved) {
     requestBackgroundSync();
     sync().catch(() => {});
   });
+  form.addEventListener("submit", submit);
 
   function fail(message) {
     error.textContent = message;
@@ -240,6 +244,7 @@ function badgeOf(entry) {
   if (entry.state === "pending") return h("span", { class: "badge badge-warn" }, pt("pendingBadge"));
   if (entry.state === "rejected") return h("span", { class: "badge badge-danger" }, pt("refusedBadge"));
   if (entry.state === "conflict") return h("span", { class: "badge badge-info" }, pt("conflictBadge"));
+  if (entry.state === "withdrawn") return h("span", { class: "badge" }, pt("takenBackBadge"));
   return h("span", { class: "badge badge-ok" }, pt("syncedBadge"));
 }
 
@@ -308,7 +313,7 @@ function statusBadge(row) {
   return row.mine ? badgeOf(row) : null;
 }
 
-function entryItem(e) {
+function entryItem(e, onChange) {
   const n = (e.payload.photos || []).length;
   const who = e.mine ? ht("byThisPhone") : e.by ? ht("byName", { name: e.by }) : "";
   const dept = e.department ? hw().departments[e.department] || e.department : "";
@@ -333,14 +338,15 @@ function entryItem(e) {
     ),
     e.payload.note ? h("p", { class: "phone-entry-note" }, e.payload.note) : null,
     meta ? h("p", { class: "muted small phone-entry-meta" }, meta) : null,
+    e.mine && e.state === "pending" ? takeBackControl(e, onChange) : null,
   );
 }
 
 /** This item's entries, newest first: with `pulled`, everyone's recent ones from the store. */
-export async function historyList(code, { itemKey = null, pulled = false } = {}) {
+export async function historyList(code, { itemKey = null, pulled = false, onChange = null } = {}) {
   const entries = await historyEntries(code, itemKey, { pulled });
   if (!entries.length) return h("p", { class: "empty" }, pulled ? ht("historyEmpty") : pt("historyEmpty"));
-  return h("ol", { class: "history-list phone-history-list" }, entries.map(entryItem));
+  return h("ol", { class: "history-list phone-history-list" }, entries.map((e) => entryItem(e, onChange)));
 }
 
 /**
@@ -361,7 +367,7 @@ export function historySection(code, { itemKey = null, pulled = false } = {}) {
   section.append(body);
   let queued = null;
   const refresh = async () => {
-    body.replaceChildren(await historyList(code, { itemKey, pulled }));
+    body.replaceChildren(await historyList(code, { itemKey, pulled, onChange: () => refresh() }));
     section.dataset.drawn = String(Number(section.dataset.drawn || 0) + 1);
   };
   section.drawn = refresh().catch(() => {});
@@ -375,7 +381,11 @@ export function historySection(code, { itemKey = null, pulled = false } = {}) {
     shown = true;
     if (message.type !== "status" && message.type !== "pulled") return;
     clearTimeout(queued);
-    queued = setTimeout(() => refresh().catch(() => {}), 50);
+    queued = setTimeout(() => {
+      // A take-back question waiting for its answer is not swept away by a redraw.
+      if (section.querySelector("[data-take-back-confirm]")) return;
+      refresh().catch(() => {});
+    }, 50);
   });
   return section;
 }

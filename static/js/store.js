@@ -381,11 +381,43 @@ export async function pruneRecords(now = Date.now()) {
 
 /** Keep an op and its photos, together or not at all. */
 export async function saveOp(entry, photos = []) {
+  return saveOps([entry], photos);
+}
+
+/** Keep the ops of one user action (a check and its findings, a basket of keys) and their
+ * photos, all or none: a save that fails leaves nothing half-kept to be repeated. */
+export async function saveOps(entries, photos = []) {
   return withDB(async (db) => {
     const tx = db.transaction(["outbox", "photos"], "readwrite");
     for (const photo of photos) tx.objectStore("photos").put(photo);
-    tx.objectStore("outbox").put(entry);
+    for (const entry of entries) tx.objectStore("outbox").put(entry);
     await tx.done;
+  });
+}
+
+/**
+ * The user takes back an entry still waiting to be sent: it leaves the outbox for the journal,
+ * marked `withdrawn` (the phone's audit trail), and its photos go unless another waiting entry
+ * names them. Null when it is no longer waiting (sent meanwhile, or refused). The caller holds
+ * the sync lock, so no push is sending it at that moment.
+ */
+export async function takeBack(opId, now) {
+  return withDB(async (db) => {
+    const tx = db.transaction(["outbox", "journal", "photos"], "readwrite");
+    const outbox = tx.objectStore("outbox");
+    const entry = await outbox.get(opId);
+    if (!entry || entry.state !== "pending") {
+      await tx.done;
+      return null;
+    }
+    outbox.delete(opId);
+    const taken = { ...entry, state: "withdrawn", withdrawn_at: now, synced_at: now };
+    tx.objectStore("journal").put(taken);
+    const shas = (e) => [...(e.payload.photos || []), ...(e.payload.signature ? [e.payload.signature] : [])];
+    const needed = new Set((await outbox.getAll()).filter((e) => e.op_id !== opId).flatMap(shas));
+    for (const sha of shas(entry)) if (!needed.has(sha)) tx.objectStore("photos").delete(sha);
+    await tx.done;
+    return taken;
   });
 }
 

@@ -1,0 +1,80 @@
+// Taking back an entry that still waits in the outbox (a check made on the wrong door, a key
+// lent to the wrong name): it is never sent, and the phone keeps it in its journal, marked
+// taken back (store.takeBack). Offered wherever the phone lists its waiting entries.
+import { h, pt } from "./_phone.js";
+import * as store from "./store.js";
+import { publish } from "./sync.js";
+
+// sync.js pushes under this Web Lock (tabs and the service worker alike): holding it, no push
+// is sending the entry while it is taken back.
+const SYNC_LOCK = "rounds-sync";
+const WAIT_MS = 8000;
+
+class Busy extends Error {}
+
+async function underSyncLock(fn) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return fn();
+  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(WAIT_MS) : undefined;
+  try {
+    return await locks.request(SYNC_LOCK, signal ? { signal } : {}, fn);
+  } catch (error) {
+    if (error && (error.name === "AbortError" || error.name === "TimeoutError")) throw new Busy();
+    throw error;
+  }
+}
+
+/** Take an entry back: {ok: true, entry} or {ok: false, text} saying why not. */
+export async function takeBack(opId) {
+  try {
+    const entry = await underSyncLock(() => store.takeBack(opId, Date.now()));
+    await publish().catch(() => {});
+    return entry ? { ok: true, entry } : { ok: false, text: pt("takeBackGone") };
+  } catch (error) {
+    return { ok: false, text: error instanceof Busy ? pt("takeBackBusy") : pt("takeBackFailed") };
+  }
+}
+
+/**
+ * The take-back control of one waiting entry: a button, then a question answered by a second
+ * tap (a slip of the finger takes nothing back). `onDone()` redraws the list.
+ */
+export function takeBackControl(entry, onDone) {
+  const box = h("div", { class: "take-back", "data-take-back-box": entry.op_id });
+  const said = h("p", { class: "take-back-said muted small", role: "status", hidden: true });
+  const ask = () => {
+    box.replaceChildren(
+      h("p", { class: "take-back-ask" }, pt("takeBackAsk")),
+      h(
+        "div",
+        { class: "take-back-actions" },
+        h("button", { type: "button", class: "btn btn-danger", "data-take-back-confirm": true, onclick: confirm }, pt("takeBackYes")),
+        h("button", { type: "button", class: "btn", "data-take-back-keep": true, onclick: idle }, pt("takeBackKeep")),
+      ),
+      said,
+    );
+  };
+  let busy = false;
+  async function confirm(event) {
+    if (busy) return;
+    busy = true;
+    const button = event.currentTarget;
+    button.disabled = true;
+    const answer = await takeBack(entry.op_id);
+    busy = false;
+    if (answer.ok) {
+      if (onDone) await onDone(answer.entry);
+      return;
+    }
+    said.textContent = answer.text;
+    said.hidden = false;
+    button.disabled = false;
+  }
+  function idle() {
+    box.replaceChildren(
+      h("button", { type: "button", class: "btn take-back-open", "data-take-back": true, onclick: ask }, pt("takeBack")),
+    );
+  }
+  idle();
+  return box;
+}
