@@ -2,6 +2,7 @@
 // outcome for units, photos through _photo.js, and what a failed item makes (a finding).
 import { h, icon } from "./_phone.js";
 import { preparePhoto } from "./_photo.js";
+import { saveOnce } from "./_save.js";
 import { rs, textOf } from "./_rounds_ui.js";
 
 // A failed item's finding category (the review screens' zh categories), by round and item.
@@ -50,6 +51,47 @@ function choicesOf(item) {
 }
 
 /**
+ * A camera button and the thumbnails of the photos in `list` (kept in place: the caller reads
+ * the same array). `onChange(n)` after each change.
+ */
+function photoPicker(list, attrs, onChange, busy, fail, label = rs("takePhoto")) {
+  const thumbs = h("ul", { class: "record-thumbs" });
+  const file = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, ...attrs });
+  const draw = () => {
+    onChange(list.length);
+    thumbs.replaceChildren(
+      ...list.map((p, i) => {
+        const url = URL.createObjectURL(new Blob([p.data], { type: p.mime }));
+        const img = h("img", { src: url, alt: "", width: "72", height: "72" });
+        img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
+        const remove = () => {
+          list.splice(i, 1);
+          draw();
+        };
+        return h("li", {}, img, h("button", { type: "button", class: "record-thumb-remove", "aria-label": rs("removePhoto"), onclick: remove }, "×"));
+      }),
+    );
+  };
+  file.addEventListener("change", async () => {
+    const files = [...(file.files || [])];
+    file.value = "";
+    busy.hidden = false;
+    for (const f of files) {
+      try {
+        const p = await preparePhoto(f);
+        if (!list.some((x) => x.sha256 === p.sha256)) list.push(p);
+      } catch {
+        fail(rs("photoFailed"));
+      }
+    }
+    busy.hidden = true;
+    draw();
+  });
+  draw();
+  return [h("label", { class: "btn btn-block rp-camera" }, icon("camera", 24), label, file), thumbs];
+}
+
+/**
  * The form. `ctx`: {round, point, version, items, prefill, kind}. `onSave(result)` gets
  * {result, answers, note, photos, failures: [{item, value}], reason}.
  */
@@ -70,7 +112,10 @@ export function checklistForm(ctx, onSave) {
     }
   }
 
-  const fieldsets = items.map((item, index) => {
+  // A checklist's 備註 item (key "note", as the vacant-unit list has) is the form's note box
+  // below, not a second box: its text goes to both the check's note and that answer.
+  const noteItem = items.find((i) => i.type === "text" && i.key === "note") || null;
+  const fieldsets = items.filter((item) => item !== noteItem).map((item, index) => {
     const id = `rp-q-${index}`;
     const legend = h(
       "legend",
@@ -123,40 +168,11 @@ export function checklistForm(ctx, onSave) {
       box.append(input);
     } else if (item.type === "photo") {
       photos[item.key] = [];
-      const thumbs = h("ul", { class: "record-thumbs" });
-      const file = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, "data-rp-photo": item.key });
-      const draw = () => {
-        box.dataset.photos = String(photos[item.key].length);
-        thumbs.replaceChildren(
-          ...photos[item.key].map((p, i) => {
-            const url = URL.createObjectURL(new Blob([p.data], { type: p.mime }));
-            const img = h("img", { src: url, alt: "", width: "72", height: "72" });
-            img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
-            const remove = () => {
-              photos[item.key].splice(i, 1);
-              draw();
-            };
-            return h("li", {}, img, h("button", { type: "button", class: "record-thumb-remove", "aria-label": rs("removePhoto"), onclick: remove }, "×"));
-          }),
-        );
-      };
-      file.addEventListener("change", async () => {
-        const files = [...(file.files || [])];
-        file.value = "";
-        busy.hidden = false;
-        for (const f of files) {
-          try {
-            const p = await preparePhoto(f);
-            if (!photos[item.key].some((x) => x.sha256 === p.sha256)) photos[item.key].push(p);
-          } catch {
-            fail(rs("photoFailed"));
-          }
-        }
-        busy.hidden = true;
-        draw();
-      });
-      box.append(h("label", { class: "btn btn-block rp-camera" }, icon("camera", 24), rs("takePhoto"), file), thumbs);
-      draw();
+      box.append(
+        ...photoPicker(photos[item.key], { "data-rp-photo": item.key }, (n) => {
+          box.dataset.photos = String(n);
+        }, busy, fail),
+      );
     }
     parts.push([item, box]);
     return box;
@@ -184,6 +200,14 @@ export function checklistForm(ctx, onSave) {
   const note = h("textarea", { id: "rp-note", name: "note", rows: "3", maxlength: "4000", placeholder: rs("notePlaceholder") });
   const checklistPart = h("div", { class: "rp-questions" }, items.some((i) => i.type === "yesno" || i.type === "choice") ? allGood : null, fieldsets);
 
+  // No access (nobody home, refused): a photo of the door or the notice left is evidence.
+  const accessPhotos = [];
+  const outcomePhotos = h("div", { class: "rp-outcome-photos", hidden: outcome === "checked" });
+  outcomePhotos.append(
+    ...photoPicker(accessPhotos, { "data-rp-outcome-photo": true }, (n) => {
+      outcomePhotos.dataset.rpOutcomePhotos = String(n);
+    }, busy, fail, rs("outcomePhoto")),
+  );
   let outcomePart = null;
   if (ctx.point.type === "unit") {
     const opts = [
@@ -205,6 +229,7 @@ export function checklistForm(ctx, onSave) {
           input.addEventListener("change", () => {
             outcome = value;
             checklistPart.hidden = outcome !== "checked";
+            outcomePhotos.hidden = outcome === "checked";
             form.dataset.outcome = outcome;
           });
           return h("label", { class: `rp-opt tone-${value === "checked" ? "ok" : "na"}`, "data-value": value }, input, h("span", {}, label));
@@ -218,7 +243,8 @@ export function checklistForm(ctx, onSave) {
     { class: "rp-form", novalidate: true, "data-outcome": outcome },
     outcomePart,
     checklistPart,
-    h("div", { class: "field rp-note" }, h("label", { for: "rp-note" }, rs("note")), note),
+    outcomePhotos,
+    h("div", { class: "field rp-note" }, h("label", { for: "rp-note" }, noteItem ? textOf(noteItem) : rs("note")), note),
     busy,
     error,
     h("button", { type: "submit", class: "btn btn-primary btn-block btn-huge rp-save" }, rs("saveCheck")),
@@ -229,13 +255,15 @@ export function checklistForm(ctx, onSave) {
     error.hidden = !message;
   }
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  // One tap, one check (_save.js): the save's ids stay the same until it is in the outbox.
+  form.addEventListener("submit", saveOnce(form, async (draft) => {
     fail("");
     const text = note.value.trim();
     if (outcome !== "checked") {
       // As the demo's history names it: answers.no_access = "nobody" | "refused".
-      onSave({ result: "no_access", answers: { no_access: outcome === "refused" ? "refused" : "nobody" }, note: text, photos: [], failures: [], reason: outcome });
+      const shown = [...accessPhotos];
+      const answers = { no_access: outcome === "refused" ? "refused" : "nobody" };
+      await onSave({ result: "no_access", answers, note: text, photos: shown, failures: [], reason: outcome }, draft);
       return;
     }
     const missing = items.filter((i) => i.required && (i.type === "photo" ? !photos[i.key]?.length : answers[i.key] === undefined));
@@ -246,13 +274,14 @@ export function checklistForm(ctx, onSave) {
     }
     const failures = items.filter((i) => failed(i, answers[i.key])).map((i) => ({ item: i, value: answers[i.key] }));
     const out = { ...answers };
+    if (noteItem && text) out[noteItem.key] = text;
     const allPhotos = [];
     for (const [key, list] of Object.entries(photos)) {
       if (list.length) out[key] = list.map((p) => p.sha256);
       for (const p of list) if (!allPhotos.some((x) => x.sha256 === p.sha256)) allPhotos.push(p);
     }
-    onSave({ result: failures.length ? "issue" : "ok", answers: out, note: text, photos: allPhotos, failures, reason: null });
-  });
+    await onSave({ result: failures.length ? "issue" : "ok", answers: out, note: text, photos: allPhotos, failures, reason: null }, draft);
+  }));
 
   return form;
 }

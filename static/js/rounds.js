@@ -7,10 +7,10 @@
 // #r/<id>/c/<code> a checkpoint's checklist · #r/<id>/done the summary.
 import { config } from "./_config.js";
 import { h, icon, pairName, phone } from "./_phone.js";
-import { nowWithOffset, uuid } from "./_photo.js";
+import { nowWithOffset } from "./_photo.js";
 import { checklistForm, categoryOf, severityOf } from "./_rounds_checklist.js";
 import { checkpoints, checklistOf, lastAnswers, loadWorld, noteCheck, noteOp, seenOf } from "./_rounds_data.js";
-import { hmOf, roundNow, statusIn } from "./_rounds_time.js";
+import { dayOf, hmOf, roundNow, statusIn } from "./_rounds_time.js";
 import { rs } from "./_rounds_ui.js";
 import { normalize } from "./codes.js";
 import * as store from "./store.js";
@@ -80,7 +80,10 @@ function windowText(st) {
   const { window: w, upcoming, tz } = st;
   if (!w) return upcoming ? rs("opensAt", { time: hmOf(upcoming.start, tz) }) : rs("noWindow");
   const multiDay = w.end - w.start >= 2 * 86_400_000;
-  const range = multiDay ? rs("windowDays", { from: dayText(w.start, tz), to: dayText(w.end - 1, tz) }) : `${hmOf(w.start, tz)}–${hmOf(w.end, tz)}`;
+  // A window of another day (yesterday afternoon's, seen after midnight) says which day it is.
+  const otherDay = dayOf(w.start, tz) !== dayOf(Date.now(), tz);
+  const hours = `${hmOf(w.start, tz)}–${hmOf(w.end, tz)}`;
+  const range = multiDay ? rs("windowDays", { from: dayText(w.start, tz), to: dayText(w.end - 1, tz) }) : otherDay ? `${dayText(w.start, tz)} ${hours}` : hours;
   if (Date.now() < w.end) return multiDay ? range : `${range} · ${rs("openUntil", { time: hmOf(w.end, tz) })}`;
   return `${range} · ${rs("closedLate", { time: hmOf(w.next, tz) })}`;
 }
@@ -89,9 +92,11 @@ function dayText(ms, tz) {
   return new Intl.DateTimeFormat(document.documentElement.lang || "zh-TW", { timeZone: tz, month: "numeric", day: "numeric", weekday: "short" }).format(new Date(ms));
 }
 
+/** Where a checkpoint is: building, entrance (units), floor — 「1棟 · 2單元 · 3樓」. */
 function whereOf(p) {
   const floor = p.floor !== null && p.floor !== undefined ? rs("floorN", { n: p.floor }) : "";
-  return [p.building, floor].filter(Boolean).join(" · ");
+  const entrance = p.type === "unit" && p.entrance !== null && p.entrance !== undefined && p.entrance !== "" ? rs("entranceN", { n: p.entrance }) : "";
+  return [p.building, entrance, floor].filter(Boolean).join(" · ");
 }
 
 /** The next checkpoint to visit: the first still to do after the last one visited (in order). */
@@ -385,7 +390,7 @@ async function renderCheck(id, code) {
   const tz = st.tz;
   const view = $("rp-check");
   show("rp-check");
-  const form = checklistForm({ round, point: p, version, items, prefill, kind: round.kind }, (result) => save(round, st, p, method, version, result, form));
+  const form = checklistForm({ round, point: p, version, items, prefill, kind: round.kind }, (result, draft) => save(round, st, p, method, version, result, form, draft));
   fill(view,
     h("a", { class: "rp-back", href: `#r/${round.id}` }, "‹ ", round.name),
     h(
@@ -420,18 +425,15 @@ function position() {
   });
 }
 
-async function save(round, st, p, method, version, result, form) {
-  const button = form.querySelector(".rp-save");
-  button.disabled = true;
+async function save(round, st, p, method, version, result, form, draft) {
   try {
     const geo = await position();
     const meta = await store.getMetas(["user"]);
     const username = meta.user?.username || phone().user?.username || "";
     const occurred = nowWithOffset();
-    const checkId = uuid();
     const item = { label: p.label, type: p.type };
     const payload = {
-      id: checkId,
+      id: draft.id("check"),
       code: p.code,
       method,
       result: result.result,
@@ -441,30 +443,31 @@ async function save(round, st, p, method, version, result, form) {
     };
     if (result.note) payload.note = result.note;
     if (geo) payload.geo = geo;
-    const entry = { op_id: uuid(), type: "check.record", occurred_at: occurred, payload, code: p.code, item, username, created_at: Date.now(), state: "pending" };
-    await store.saveOp(entry, result.photos);
-    noteCheck(world, entry);
+    const entry = { op_id: draft.id("op"), type: "check.record", occurred_at: occurred, payload, code: p.code, item, username, created_at: Date.now(), state: "pending" };
     // A failed item is a finding, with the item's severity (critical for the major violations).
-    for (const { item: q, value } of result.failures) {
+    const findings = result.failures.map(({ item: q, value }) => {
       const shas = q.type === "photo" ? [] : payload.photos;
       // The finding's note in the estate's language (zh), as the demo's and review's notes.
       const choice = (q.choices || []).find((c) => c.value === value);
       const answer = q.type === "choice" ? choice?.zh || choice?.en || value : value === "no" ? "否" : String(value);
       const note = [`${q.zh || q.en}：${answer}`, result.note].filter(Boolean).join(" — ");
-      const finding = {
-        op_id: uuid(),
+      return {
+        op_id: draft.id(`op:${q.key}`),
         type: "finding.create",
         occurred_at: occurred,
-        payload: { id: uuid(), code: p.code, severity: severityOf(q), category: categoryOf(round.kind, q), note, photos: shas },
+        payload: { id: draft.id(`finding:${q.key}`), code: p.code, severity: severityOf(q), category: categoryOf(round.kind, q), note, photos: shas },
         code: p.code,
         item,
         username,
         created_at: Date.now(),
         state: "pending",
       };
-      await store.saveOp(finding, []);
-      noteOp(world, finding);
-    }
+    });
+    // The check and its findings: one action, kept together or not at all.
+    await store.saveOps([entry, ...findings], result.photos);
+    draft.saved();
+    noteCheck(world, entry);
+    for (const finding of findings) noteOp(world, finding);
     const n = result.failures.length;
     say(
       result.result === "no_access"
@@ -480,7 +483,6 @@ async function save(round, st, p, method, version, result, form) {
     const next = suggestNext(fresh, p.code);
     location.hash = next ? `#r/${round.id}` : `#r/${round.id}/done`;
   } catch {
-    button.disabled = false;
     const error = form.querySelector(".rp-error");
     error.textContent = rs("saveFailed");
     error.hidden = false;

@@ -4,14 +4,22 @@ a damaged label is found by its address, and the small things the first day show
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from tests.browser.conftest import log_in
 from tests.browser.test_phone_sync import _units, _until
 from webapp.extensions import db
-from webapp.models import Key, LabelCode
+from webapp.labels.codes import ensure_codes
+from webapp.models import Building, Estate, Key, LabelCode, Unit, User, utcnow
+from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, KeyEvent
+from webapp.rounds import defaults
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +38,14 @@ OWN = """async (code) => {
   return [...outbox.map((e) => ({...e, where: 'outbox'})),
           ...journal.map((e) => ({...e, where: 'journal'}))];
 }"""
+
+
+@pytest.fixture(scope="module")
+def door_photo(tmp_path_factory) -> str:
+    """A camera photo of a closed door (any JPEG will do)."""
+    path = tmp_path_factory.mktemp("door") / "door.jpg"
+    Image.new("RGB", (1200, 900), (120, 90, 60)).save(path, "JPEG", quality=80)
+    return str(path)
 
 
 def _settle(page) -> None:
@@ -184,3 +200,144 @@ def test_a_waiting_lend_can_be_taken_back_from_the_key_screens(page, live_server
     with app.app_context():
         assert db.session.get(Key, key["id"]).status == "in"
         assert not db.session.scalars(sa.select(KeyEvent).where(KeyEvent.key_id == key["id"])).all()
+
+
+# ---------------------------------------------------------------- defect 9: the small things
+
+NIGHT_USER, NIGHT_PASSWORD = "nightwalker", "nightwalker-rounds-1"
+
+
+def _one_am_zone(now: datetime) -> str:
+    """A zone where it is about 01:00 now: yesterday's 14:00–18:00 window is the latest one."""
+    offset = ((1 - now.hour + 12) % 24) - 12  # UTC+offset; Etc/GMT signs are inverted
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+@pytest.fixture(scope="module")
+def night_estate(live_server):
+    """An estate where it is 01:00, a building with two entrances, a vacant unit on the third
+    floor of each, a vacant-unit round every afternoon 14:00–18:00, and its patroller."""
+    app = live_server.app
+    with app.app_context():
+        tz = _one_am_zone(utcnow())
+        estate = Estate(name=f"夜巡測試苑 {uuid.uuid4().hex[:6]}", timezone=tz)
+        db.session.add(estate)
+        db.session.flush()
+        building = Building(estate_id=estate.id, name="1棟", sort_key=1, floors=5)
+        db.session.add(building)
+        db.session.flush()
+        units = [
+            Unit(
+                estate_id=estate.id,
+                building_id=building.id,
+                entrance=entrance,
+                floor=3,
+                room="301",
+                status="vacant",
+            )
+            for entrance in ("1", "2")
+        ]
+        db.session.add_all(units)
+        db.session.flush()
+        codes = ensure_codes(db.session, "unit", units)
+        today = utcnow().astimezone(ZoneInfo(tz)).date()
+        template = RoundTemplate(
+            estate_id=estate.id,
+            kind="vacant",
+            name="空置房巡查（下午）",
+            slots=[{"start": "14:00", "end": "18:00"}],
+            period_days=1,
+            anchor=today - timedelta(days=7),
+            items=[],
+            checklist_version=1,
+        )
+        db.session.add(template)
+        db.session.flush()
+        db.session.add(
+            ChecklistVersion(
+                template_id=template.id,
+                estate_id=estate.id,
+                version=1,
+                items=defaults.CHECKLISTS["vacant"],
+            )
+        )
+        user = User(username=NIGHT_USER, display_name="夜巡 測試", role="patroller")
+        user.set_password(NIGHT_PASSWORD)
+        user.estates.append(estate)
+        db.session.add(user)
+        facts = {
+            "round": template.id,
+            "yesterday": today - timedelta(days=1),
+            "codes": [codes[u.id].code for u in units],
+        }
+        db.session.commit()
+    return facts
+
+
+def _log_in_as(page, username: str, password: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+
+
+def test_rounds_after_midnight_name_entrances_one_note_box_and_no_access_photos(
+    page, night_estate, door_photo
+):
+    """At 01:00: does yesterday's afternoon window carry its own date; do the checkpoint
+    groups name the entrance (not 「1棟 · 3樓」 twice); does the vacant checklist show one
+    備註 box; and can a "nobody home" outcome take a photo?"""
+    _log_in_as(page, NIGHT_USER, NIGHT_PASSWORD)
+    _until(page, READY, timeout_s=45)
+    page.goto("/app/rounds")
+    page.wait_for_selector(f"[data-round='{night_estate['round']}']")
+    when = page.locator(f"[data-round='{night_estate['round']}'] .rp-round-when").inner_text()
+    y = night_estate["yesterday"]
+    assert f"{y.month}/{y.day}" in when, when
+
+    page.goto(f"/app/rounds#r/{night_estate['round']}")
+    page.wait_for_selector("#rp-round .rp-group")
+    groups = page.locator("#rp-round .rp-group").all_inner_texts()
+    assert len(groups) == len(set(groups)) == 2, groups
+    assert all("單元" in g for g in groups), groups
+
+    code = night_estate["codes"][0]
+    page.goto(f"/app/rounds#r/{night_estate['round']}/c/{code}")
+    page.wait_for_selector("#rp-check .rp-form")
+    assert page.locator("#rp-check textarea").count() == 1
+    assert page.locator("#rp-check label:text-is('備註')").count() == 1
+
+    page.click("#rp-check .rp-opt[data-value='nobody_home']")
+    camera = page.locator("#rp-check [data-rp-outcome-photo]")
+    page.set_input_files("#rp-check [data-rp-outcome-photo]", door_photo)
+    page.wait_for_selector("#rp-check [data-rp-outcome-photos='1']")
+    assert camera.count() == 1
+    page.fill("#rp-note", "無人應門，門上留了通知")
+    page.click("#rp-check .rp-save")
+    page.wait_for_function("() => !location.hash.includes('/c/')")
+    entries = [e for e in page.evaluate(OWN, code) if e["type"] == "check.record"]
+    assert len(entries) == 1
+    assert entries[0]["payload"]["result"] == "no_access"
+    assert len(entries[0]["payload"]["photos"]) == 1
+    assert entries[0]["payload"]["answers"]["no_access"] == "nobody"
+
+
+def test_key_screens_and_the_empty_patrol_card_use_the_apps_words(page):
+    """Do the key screens say QR 碼 / 短碼 / 網路 as the rest of the app does, and does the empty
+    /app card say what brings the data (not 「將在之後的更新提供」)?"""
+    page.goto("/app/keys#lend")
+    page.wait_for_selector("#keys-app[data-ready='1'][data-mode='lend']")
+    words = page.locator("#keys-config").text_content() + page.locator("body").inner_text()
+    placeholder = page.locator("[data-keys-manual] input").get_attribute("placeholder")
+    assert "QR 碼" in placeholder and "短碼" in placeholder, placeholder
+    page.goto("/app/keys#home")
+    page.wait_for_selector("#keys-app[data-ready='1'][data-mode='home']")
+    words += page.locator("body").inner_text()
+    for wrong in ("二維碼", "編碼", "網絡", "屋苑"):
+        assert wrong not in words, wrong
+    page.goto("/app")
+    card = page.locator("#shell-status [data-empty]")
+    card.wait_for()
+    assert "之後的更新" not in card.inner_text()
+    assert "登入" in card.inner_text()
