@@ -4,6 +4,7 @@
 import { config } from "./_config.js";
 import { h } from "./_phone.js";
 import { kt, resolveCode } from "./_keys_state.js";
+import { syncedFully } from "./_unknown.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAUSE_MS = 900;
@@ -91,7 +92,8 @@ async function describe(raw, onKey, onOther) {
   const found = await resolveCode(raw);
   if (found.bad) return { ok: false, text: kt("badCode") };
   if (onOther && (found.unknown || found.notKey)) onOther(found);
-  if (found.unknown) return { ok: false, text: kt("unknownCode", { code: found.code }) };
+  // After a complete sync the phone holds every key of the user's estates: no promise then.
+  if (found.unknown) return { ok: false, text: kt((await syncedFully()) ? "notOurKey" : "unknownCode", { code: found.code }) };
   if (found.notKey) return { ok: false, text: kt("notKey", { label: found.item.label }) };
   return { label: found.key.label, ...onKey(found.key) };
 }

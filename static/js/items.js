@@ -1,8 +1,10 @@
-// The items this phone knows, behind one small interface. The phone's offline store (a later
-// issue) registers itself here; until then there is no source and the screens say so.
+// The items this phone knows, behind one small interface. The phone's offline store registers
+// itself here (phone.js) once it holds items; until then there is no source and the screens
+// say so.
 //
-// A source is {byShortCode(short), search(prefix, limit), stats()} returning promises of
-// items {code, short_code, label, type} and {items, lastSyncedAt}.
+// A source is {byShortCode(short), search(text, limit), stats(), warm()?} returning promises
+// of items {code, short_code, label, type} and {items, lastSyncedAt}. `search` takes what was
+// typed as it was typed: a short code's beginning or words of the item's address.
 let source = null;
 
 export function registerItemSource(next) {
@@ -18,8 +20,13 @@ export async function findByShortCode(short) {
   return source ? source.byShortCode(short) : null;
 }
 
-export async function suggest(prefix, limit = 6) {
-  return source && prefix ? source.search(prefix, limit) : [];
+export async function suggest(text, limit = 8) {
+  return source && String(text || "").trim() ? source.search(text, limit) : [];
+}
+
+/** Get the source ready for the first keystroke (reads the items into memory). */
+export async function warm() {
+  return source?.warm ? source.warm() : null;
 }
 
 export async function stats() {

@@ -3,6 +3,7 @@
 // load, on `online`, when the app becomes visible, after each save and every 30 s (plus
 // Background Sync in the service worker where the browser has it).
 import { config } from "./_config.js";
+import { search, warm } from "./_finder.js";
 import { phone } from "./_phone.js";
 import { hasItemSource, registerItemSource } from "./items.js";
 import { mountIndicator } from "./status.js";
@@ -29,7 +30,8 @@ async function offerItems() {
   // Only a store that holds items is offered: until then the shell says the phone is empty.
   if (hasItemSource()) return;
   const s = await store.itemSource.stats();
-  if (s.items > 0 && !hasItemSource()) registerItemSource(store.itemSource);
+  // Typing finds items by short code and by the words of their address (_finder.js).
+  if (s.items > 0 && !hasItemSource()) registerItemSource({ ...store.itemSource, search, warm });
 }
 
 async function ensureToken() {

@@ -1,8 +1,10 @@
 // The patrol shell (/app, /scan): what the phone holds, manual code entry with type-ahead,
 // and the scanner, which is loaded only when it is opened.
 import { config, t } from "./_config.js";
-import { isLongCode, normalize, SHORT_MAX, shortCodeValid } from "./codes.js";
-import { findByShortCode, hasItemSource, stats, suggest } from "./items.js";
+import { manualEntry } from "./_manual.js";
+import { explainUnknown } from "./_unknown.js";
+import { normalize } from "./codes.js";
+import { stats } from "./items.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,57 +45,6 @@ function showOnline() {
   badge.className = `badge ${navigator.onLine ? "badge-ok" : "badge-warn"}`;
 }
 
-function manualEntry() {
-  const form = $("manual-form");
-  if (!form) return;
-  const input = $("manual-code");
-  const error = $("manual-error");
-  const list = $("manual-suggestions");
-  const empty = $("manual-empty");
-  const say = (message) => {
-    error.textContent = message;
-    error.hidden = !message;
-    input.setAttribute("aria-invalid", message ? "true" : "false");
-  };
-
-  let typed = 0;
-  input.addEventListener("input", async () => {
-    say("");
-    const mine = ++typed;
-    const prefix = normalize(input.value);
-    empty.hidden = hasItemSource() || !prefix;
-    const items = hasItemSource() ? await suggest(prefix).catch(() => []) : [];
-    if (mine !== typed) return; // a later keystroke has already answered
-    list.replaceChildren(
-      ...items.map((item) => {
-        const li = document.createElement("li");
-        const button = document.createElement("button");
-        button.type = "button";
-        button.className = "suggestion";
-        const label = document.createElement("span");
-        label.textContent = item.label;
-        const code = document.createElement("code");
-        code.textContent = item.short_code;
-        button.append(label, code);
-        button.addEventListener("click", () => openItem(item.code, "manual"));
-        li.append(button);
-        return li;
-      }),
-    );
-  });
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const code = normalize(input.value);
-    if (!code) return say(t("enterCode"));
-    if (isLongCode(code)) return openItem(code, "manual");
-    if (code.length > SHORT_MAX || !shortCodeValid(code)) return say(t("badCheck"));
-    const item = await findByShortCode(code).catch(() => null);
-    if (item) return openItem(item.code, "manual");
-    return say(t("unknownShort").replace("{code}", code));
-  });
-}
-
 async function openScanner() {
   const section = $("scanner");
   const home = $("shell-home");
@@ -125,15 +76,16 @@ async function showItemFromStore() {
   const match = location.pathname.match(/^\/q\/([^/]+)\/?$/);
   if (!match) return false;
   const view = $("item-view");
+  const code = normalize(decodeURIComponent(match[1]));
   let shown = false;
   try {
     const { showOffline } = await import("./record.js");
-    shown = await showOffline(view, normalize(decodeURIComponent(match[1])));
+    shown = await showOffline(view, code);
   } catch {
     shown = false;
   }
   if (!shown) {
-    $("shell-not-on-phone").hidden = false;
+    await explainUnknown($("shell-not-on-phone"), code);
     return false;
   }
   for (const id of ["shell-home", "manual", "scanner", "shell-fallback"]) $(id).hidden = true;
@@ -162,7 +114,7 @@ function init() {
   window.addEventListener("offline", showOnline);
   showStatus();
   document.addEventListener("rounds:items-source", showStatus);
-  manualEntry();
+  manualEntry(openItem);
   for (const b of document.querySelectorAll("[data-scan-open]")) {
     b.addEventListener("click", (e) => {
       e.preventDefault();

@@ -16,7 +16,7 @@ from tests.browser.conftest import log_in
 from tests.browser.test_phone_sync import _units, _until
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
-from webapp.models import Building, Estate, Key, LabelCode, Unit, User, utcnow
+from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, utcnow
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, KeyEvent
 from webapp.rounds import defaults
@@ -341,3 +341,158 @@ def test_key_screens_and_the_empty_patrol_card_use_the_apps_words(page):
     card.wait_for()
     assert "之後的更新" not in card.inner_text()
     assert "登入" in card.inner_text()
+
+
+# ---------------------------------------------------------------- defect 6: no false promise
+
+
+def _other_estates_code(app) -> str:
+    """The active code of a unit in an estate the demo patroller does not patrol."""
+    with app.app_context():
+        first = sa.select(sa.func.min(Unit.estate_id)).scalar_subquery()
+        return db.session.scalar(
+            sa.select(LabelCode.code)
+            .join(Unit, sa.and_(LabelCode.item_type == "unit", LabelCode.item_id == Unit.id))
+            .where(LabelCode.active, Unit.estate_id != first)
+            .order_by(LabelCode.id)
+            .limit(1)
+        )
+
+
+def _offline(context) -> None:
+    context.set_offline(True)
+    context.route("**/*", lambda route: route.abort())
+
+
+def test_an_unknown_code_after_a_full_sync_is_told_for_what_it_is(page, context, live_server):
+    """Offline after a complete sync, a label of another estate and a code no label has: does
+    the phone say it is not a label of the user's estates (no 「同步後就會有」) and offer typing
+    the code or searching?"""
+    page.goto("/app")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page)
+    _until(page, READY, timeout_s=45)
+    _offline(context)
+    for code in (_other_estates_code(live_server.app), "ZZZZZZZZZZZZZZZZ"):
+        page.goto(f"/q/{code}")
+        notice = page.locator("#shell-not-on-phone[data-unknown='not-yours']")
+        notice.wait_for()
+        text = notice.inner_text()
+        assert "同步後就會有" not in text and "同步完成後就會有" not in text, text
+        assert "不是您負責小區的標籤" in text and "短碼" in text and "地址" in text, text
+        page.click("[data-unknown-manual]")
+        assert page.evaluate("document.activeElement.id") == "manual-code"
+    # A short code typed that no item of the estates has: the same truth, no promise.
+    page.goto("/app")
+    short = page.evaluate(
+        "async () => { const c = await import('/static/build/codes.js');"
+        " return 'ABCDEFG' + c.checkCharacter('ABCDEFG'); }"
+    )
+    page.fill("#manual-code", short)
+    page.press("#manual-code", "Enter")
+    error = page.locator("#manual-error")
+    error.wait_for(state="visible")
+    assert "同步" not in error.inner_text() and "您負責的小區沒有短碼" in error.inner_text()
+
+
+# ---------------------------------------------------------------- defect 7: a damaged label
+
+
+def _address_facts(app) -> dict:
+    """A unit of the first estate with its room, building and floor, a key and a sign."""
+    with app.app_context():
+        first = sa.select(sa.func.min(Unit.estate_id)).scalar_subquery()
+        unit, code = db.session.execute(
+            sa.select(Unit, LabelCode)
+            .join(
+                LabelCode,
+                sa.and_(
+                    LabelCode.item_type == "unit", LabelCode.item_id == Unit.id, LabelCode.active
+                ),
+            )
+            .where(Unit.estate_id == first)
+            .order_by(Unit.id.desc())
+            .limit(1)
+        ).one()
+        sign = db.session.scalars(
+            sa.select(Sign).where(Sign.estate_id == first).order_by(Sign.id).limit(1)
+        ).one()
+        key = db.session.scalars(
+            sa.select(Key)
+            .where(Key.estate_id == first, Key.key_class == "equipment_room")
+            .order_by(Key.id)
+            .limit(1)
+        ).one()
+        return {
+            "code": code.code,
+            "label": unit.label,
+            "room": unit.room,
+            "building": unit.building.name,
+            "floor": unit.floor,
+            "entrance": unit.entrance,
+            "sign_label": sign.label,
+            "sign_place": sign.location,
+            "key_label": key.label,
+            "key_name": key.name,
+        }
+
+
+def _suggestions(page) -> list[str]:
+    return page.locator("#manual-suggestions .suggestion").all_inner_texts()
+
+
+def test_a_damaged_label_is_found_by_its_address_offline(page, context, live_server):
+    """With no usable code: does typing the room number, building and floor, a sign's place
+    or a key's name find the item on the phone, with no network, and does Enter open the one
+    item an address names?"""
+    facts = _address_facts(live_server.app)
+    log_in(page)
+    _until(page, READY, timeout_s=45)
+    # The one item an address names opens with Enter.
+    page.goto("/app")
+    page.fill(
+        "#manual-code",
+        f"{facts['building']} {facts['entrance']}單元 {facts['floor']}樓 {facts['room']}",
+    )
+    page.press("#manual-code", "Enter")
+    page.wait_for_url(f"**/q/{facts['code']}")
+
+    page.goto("/app")
+    _offline(context)
+    field = page.locator("#manual-code")
+    field.fill(facts["room"])
+    page.wait_for_function(
+        "() => document.querySelectorAll('#manual-suggestions .suggestion').length > 0"
+    )
+    found = _suggestions(page)
+    assert any(facts["label"] in s for s in found), found
+    # The room standing whole ranks above rooms that merely contain its digits.
+    first = found[0]
+    assert f"-{facts['room']}室" in first, found
+
+    field.fill(f"{facts['building']} {facts['floor']}樓 {facts['room']}")
+    page.wait_for_function(
+        "label => [...document.querySelectorAll('#manual-suggestions .suggestion')]"
+        ".some((b) => b.textContent.includes(label))",
+        arg=facts["label"],
+    )
+    field.fill(facts["sign_place"])
+    page.wait_for_function(
+        "label => [...document.querySelectorAll('#manual-suggestions .suggestion')]"
+        ".some((b) => b.textContent.includes(label))",
+        arg=facts["sign_label"],
+    )
+    field.fill(facts["key_name"] or facts["key_label"])
+    page.wait_for_function(
+        "label => [...document.querySelectorAll('#manual-suggestions .suggestion')]"
+        ".some((b) => b.textContent.includes(label))",
+        arg=facts["key_label"],
+    )
+    field.fill("完全不存在的地址")
+    page.press("#manual-code", "Enter")
+    error = page.locator("#manual-error")
+    error.wait_for(state="visible")
+    assert "沒有符合" in error.inner_text()
