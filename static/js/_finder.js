@@ -25,7 +25,7 @@ async function build() {
   const rows = await store.withDB(async (db) => {
     const byType = db.transaction("objects").store.index("type");
     return (await Promise.all(store.ITEM_TYPES.map((type) => byType.getAll(type)))).flat();
-  });
+  }, { ms: 60_000 }); // a read of the whole registry: a slow phone may take seconds
   return rows
     .filter((r) => r.code)
     .map((r) => {
