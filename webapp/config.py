@@ -8,6 +8,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+MIN_SECRET_BYTES = 32  # signs sessions and CSRF tokens: a short one can be guessed offline
 
 
 class ConfigError(RuntimeError):
@@ -53,6 +54,11 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
                 '(python -c "import secrets; print(secrets.token_hex(32))")'
             )
         secret = _dev_secret_key(instance)
+    if production and len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY is too short for production: at least {MIN_SECRET_BYTES} bytes "
+            '(python -c "import secrets; print(secrets.token_hex(32))")'
+        )
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'rounds.db'}"
     if database_url.startswith("postgres://"):

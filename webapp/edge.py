@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
@@ -121,3 +122,15 @@ def init_app(app: Flask) -> None:
     # URL value preprocessors run before every before_request function (the bearer and
     # session checks insert themselves first among those): the guard goes ahead of all.
     app.url_value_preprocessor(lambda _endpoint, _values: guard())
+    app.after_request(no_store)
+
+
+def no_store(response):
+    """After every request of a logged-in user: no cache keeps the page or export (a shared
+    or back-button cache would show one user's estates to the next). Static files, and
+    content-addressed photos marked ``immutable`` by their view, keep their own caching."""
+    if request.endpoint == "static" or "immutable" in (response.headers.get("Cache-Control") or ""):
+        return response
+    if getattr(current_user, "is_authenticated", False):
+        response.headers["Cache-Control"] = "no-store"
+    return response

@@ -6,7 +6,7 @@ import time
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
@@ -64,6 +64,9 @@ class ProgressPrinter:
 @with_appcontext
 def demo_data(estates, units_per_estate, days, reset, if_empty):
     """Fill the database with a believable demo."""
+    if current_app.config["ROUNDS_ENV"] == "production":
+        # Demo users have published passwords: never in a production database.
+        raise click.ClickException("demo-data does not run under ROUNDS_ENV=production")
     if database_has_data(db.session):
         if if_empty:
             click.echo("Database already holds data; demo not loaded.")
