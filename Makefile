@@ -10,7 +10,7 @@ PY_STAMP := $(VENV)/.stamp-deps
 NODE_STAMP := node_modules/.stamp-deps
 ASSETS_STAMP := static/vendor/.stamp-build
 
-.PHONY: run test bench lint format build deps browser webkit migrate clean
+.PHONY: run test bench lint format build deps browser webkit migrate clean fuzz
 
 run: build migrate
 	@$(FLASK) demo-data --if-empty
@@ -26,6 +26,11 @@ test: build browser webkit
 
 bench: build
 	$(PY) -m bench
+
+# The fuzz targets (tests/fuzz) for longer than the two minutes of every test run.
+FUZZ_SECONDS ?= 1800
+fuzz: build
+	ROUNDS_FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
