@@ -105,14 +105,15 @@ export async function startScanner(root, { baseUrl, onCode, onManual }) {
     audio = null;
   }
 
-  const handle = (text, method) => {
+  // frameAt: when the camera frame the text was read from was taken (Date.now()), or 0.
+  const handle = (text, method, frameAt = 0) => {
     const result = parseScan(text, baseUrl);
     if (result.ok) {
       s.running = false;
       feedback(root, result.code);
       stopTracks(s);
       root.dataset.decoded = result.code;
-      onCode(result.code, method);
+      onCode(result.code, method, frameAt);
       return true;
     }
     const now = performance.now();
@@ -170,6 +171,7 @@ async function decodeLoop(s, video, handle) {
   // One decode at a time: the next frame is taken only when this one is done.
   while (s.running && session === s) {
     if (video.readyState >= 2 && video.videoWidth) {
+      const frameAt = Date.now();
       scaledCanvas(canvas, video, video.videoWidth, video.videoHeight);
       let found = [];
       try {
@@ -178,7 +180,7 @@ async function decodeLoop(s, video, handle) {
         found = [];
       }
       for (const barcode of found) {
-        if (handle(barcode.rawValue, "scan")) return;
+        if (handle(barcode.rawValue, "scan", frameAt)) return;
       }
     }
     await next();

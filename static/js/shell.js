@@ -8,15 +8,23 @@ import { stats } from "./items.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** Open an item's page; the time is kept so the bench can measure code-to-item. */
-export function openItem(code, method) {
+/**
+ * Open an item's page; the time is kept so the bench can measure code-to-item (and, from the
+ * scanner, the camera frame the code was read from). With no network the item is shown here,
+ * from the store, without loading a page: leaving would only bring this shell back to show it.
+ */
+export async function openItem(code, method, frameAt = 0) {
   try {
     sessionStorage.setItem("rounds.openedAt", String(Date.now()));
     sessionStorage.setItem("rounds.openedBy", method);
+    if (frameAt) sessionStorage.setItem("rounds.frameAt", String(frameAt));
+    else sessionStorage.removeItem("rounds.frameAt");
   } catch {
     // Private modes may refuse storage; opening the item matters more.
   }
-  location.assign(config().itemPath + encodeURIComponent(code));
+  const path = config().itemPath + encodeURIComponent(code);
+  if (!navigator.onLine && (await showItemFromStore(code, { pushPath: path }))) return;
+  location.assign(path);
 }
 
 async function showStatus() {
@@ -51,9 +59,11 @@ async function openScanner() {
   section.hidden = false;
   if (home) home.hidden = true;
   const { startScanner } = await import("./scanner.js");
+  // What shows a scanned item offline, loaded while the camera starts rather than after a read.
+  import("./record.js").catch(() => {});
   await startScanner(section, {
     baseUrl: config().baseUrl,
-    onCode: (code, method) => openItem(code, method),
+    onCode: (code, method, frameAt) => openItem(code, method, frameAt),
     onManual: () => {
       $("manual-code")?.focus();
     },
@@ -69,14 +79,18 @@ async function closeScanner() {
 }
 
 /**
- * The service worker answers /q/<code> with this shell when there is no network: show the
- * item from the phone store (and record on it). False when the phone does not know it.
+ * Show an item from the phone store (and record on it), in place. The service worker answers
+ * /q/<code> with this shell when there is no network; openItem() calls it directly when the
+ * phone is offline (`pushPath`: the item's address, put in the history once it shows). False
+ * when the phone does not know the item.
  */
-async function showItemFromStore() {
-  const match = location.pathname.match(/^\/q\/([^/]+)\/?$/);
-  if (!match) return false;
+async function showItemFromStore(code = null, { pushPath = null } = {}) {
+  if (code === null) {
+    const match = location.pathname.match(/^\/q\/([^/]+)\/?$/);
+    if (!match) return false;
+    code = normalize(decodeURIComponent(match[1]));
+  }
   const view = $("item-view");
-  const code = normalize(decodeURIComponent(match[1]));
   let shown = false;
   try {
     const { showOffline } = await import("./record.js");
@@ -85,15 +99,27 @@ async function showItemFromStore() {
     shown = false;
   }
   if (!shown) {
-    await explainUnknown($("shell-not-on-phone"), code);
+    // In place, the page that is loaded instead says what is true about the code.
+    if (!pushPath) await explainUnknown($("shell-not-on-phone"), code);
     return false;
+  }
+  if (pushPath) {
+    import("./scanner.js").then((m) => m.stopScanner()).catch(() => {});
+    history.pushState({ roundsItem: code }, "", pushPath);
+    // Back to the scanner (or the list): that page is loaded again, as it was.
+    window.addEventListener("popstate", () => location.reload(), { once: true });
   }
   for (const id of ["shell-home", "manual", "scanner", "shell-fallback"]) $(id).hidden = true;
   view.hidden = false;
+  window.scrollTo(0, 0);
   try {
+    const now = Date.now();
     const at = Number(sessionStorage.getItem("rounds.openedAt") || 0);
-    if (at) document.documentElement.dataset.itemShownMs = String(Date.now() - at);
+    const frameAt = Number(sessionStorage.getItem("rounds.frameAt") || 0);
+    if (at) document.documentElement.dataset.itemShownMs = String(now - at);
+    if (frameAt) document.documentElement.dataset.frameToItemMs = String(now - frameAt);
     sessionStorage.removeItem("rounds.openedAt");
+    sessionStorage.removeItem("rounds.frameAt");
   } catch {
     // no sessionStorage: nothing to measure
   }
