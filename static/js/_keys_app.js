@@ -688,19 +688,9 @@ function modeFromHash() {
   return MODES.includes(mode) ? mode : "home";
 }
 
-function showOnline() {
-  const badge = $("shell-network");
-  if (!badge) return;
-  const cfg = JSON.parse(document.getElementById("pwa-config")?.textContent || "{}").strings || {};
-  badge.textContent = navigator.onLine ? cfg.online || "Online" : cfg.offline || "Offline";
-  badge.className = `badge shell-network ${navigator.onLine ? "badge-ok" : "badge-warn"}`;
-}
-
 let statusTimer = null;
 export function mount() {
-  showOnline();
-  window.addEventListener("online", showOnline);
-  window.addEventListener("offline", showOnline);
+  // The header badge (#shell-network) is status.js's: whether the server answers.
   window.addEventListener("hashchange", () => show(modeFromHash()));
   // After a sync (or another tab's save), redraw what depends on the store.
   onStatus((message) => {

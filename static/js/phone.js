@@ -6,9 +6,9 @@ import { config } from "./_config.js";
 import { search, warm } from "./_finder.js";
 import { phone } from "./_phone.js";
 import { hasItemSource, registerItemSource } from "./items.js";
-import { mountIndicator } from "./status.js";
+import { mountIndicator, showSetup } from "./status.js";
 import * as store from "./store.js";
-import { obtainToken, onStatus, publish, sync } from "./sync.js";
+import { AuthNeeded, NetworkError, obtainToken, onStatus, publish, sessionUser, sync } from "./sync.js";
 
 const EVERY_MS = 30_000;
 // Who needs the phone store without asking: patrollers, and anyone opening an item's page.
@@ -34,20 +34,63 @@ async function offerItems() {
   if (s.items > 0 && !hasItemSource()) registerItemSource({ ...store.itemSource, search, warm });
 }
 
+/** A precached phone page (the shell layout): it names no user, the server is asked. */
+function shellPage() {
+  return document.body?.classList.contains("pwa-shell");
+}
+
 async function ensureToken() {
   const user = phone().user;
-  if (!config().loggedIn || !user) return;
   const m = await store.getMetas(["token", "user", "auth"]);
-  if (m.token && m.user?.username === user.username && m.auth !== "needed") return;
-  const entries = await store.outboxEntries();
-  const wanted = PHONE_ROLES.has(user.role) || itemArticle() || m.token || m.auth || entries.length;
-  if (!wanted) return;
-  await obtainToken(csrfToken());
+  if (config().loggedIn && user) {
+    if (m.token && m.user?.username === user.username && m.auth !== "needed") return;
+    const entries = await store.outboxEntries();
+    const wanted = PHONE_ROLES.has(user.role) || itemArticle() || m.token || m.auth || entries.length;
+    if (!wanted) return;
+    await obtainToken(csrfToken());
+  } else if (shellPage()) {
+    // Login, then a tap away before the home page had its token (the request was cut): any
+    // patrol page that finds no token asks the server who is logged in and gets one itself.
+    if (m.token && m.auth !== "needed") return showSetup(null);
+    showSetup("checking");
+    let who;
+    try {
+      who = await sessionUser();
+    } catch (error) {
+      showSetup(error instanceof NetworkError ? "unreachable" : "failed", error);
+      return;
+    }
+    if (!who) return showSetup("logged-out");
+    try {
+      await obtainToken(who.csrf_token);
+    } catch (error) {
+      showSetup(error instanceof NetworkError ? "unreachable" : error instanceof AuthNeeded ? "logged-out" : "failed", error);
+      return;
+    }
+    showSetup(null);
+  } else {
+    return;
+  }
   if (navigator.storage?.persist) navigator.storage.persist().catch(() => {});
 }
 
+let preparing = null;
+/** Get a token if this page should and can (one attempt at a time), then sync. */
+function prepareAndSync() {
+  if (!preparing) {
+    preparing = ensureToken()
+      .catch(() => {
+        // offline, or the session ended: the indicator says what it can, we try again later
+      })
+      .finally(() => {
+        preparing = null;
+      });
+  }
+  return preparing.then(() => sync());
+}
+
 function triggers() {
-  const go = () => sync().catch(() => {});
+  const go = () => prepareAndSync().catch(() => {});
   window.addEventListener("online", go);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") go();
@@ -72,13 +115,8 @@ async function boot() {
     const code = decodeURIComponent(location.pathname.slice(3)).toUpperCase();
     import("./record.js").then((m) => m.mountOnline(article, code)).catch(() => {});
   }
-  try {
-    await ensureToken();
-  } catch {
-    // offline, or the session ended: the indicator says what it can, sync retries later
-  }
   triggers();
-  await sync().catch(() => {});
+  await prepareAndSync().catch(() => {});
 }
 
 boot().catch(() => {});

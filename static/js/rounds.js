@@ -581,18 +581,9 @@ function route() {
   return rendering;
 }
 
-function showOnline() {
-  const badge = $("shell-network");
-  if (!badge) return;
-  badge.textContent = navigator.onLine ? config().t.online || "Online" : config().t.offline || "Offline";
-  badge.className = `badge shell-network ${navigator.onLine ? "badge-ok" : "badge-warn"}`;
-}
-
 function init() {
   window.addEventListener("hashchange", () => route().catch(() => {}));
-  window.addEventListener("online", showOnline);
-  window.addEventListener("offline", showOnline);
-  showOnline();
+  // The header badge (#shell-network) is status.js's: whether the server answers.
   // New rounds or checks pulled while the list is showing: redraw it (not a form in progress).
   let seenSync = null;
   onStatus((m) => {

@@ -1,9 +1,10 @@
 // The sync indicator in the header (pending count, last sync, last problem, progress), the
 // banners that must not be missed (a refused entry until it is marked seen; a login needed),
 // "export unsynced to a file", and the logout guard.
+import { t } from "./_config.js";
 import { fmtTime, h, pairName, phone, pt } from "./_phone.js";
 import * as store from "./store.js";
-import { onStatus, publish, revokeToken, status, sync } from "./sync.js";
+import { onStatus, publish, reachability, revokeToken, status, sync } from "./sync.js";
 
 let chip = null;
 let panel = null;
@@ -200,6 +201,65 @@ function showLogoutRefusal(message) {
   box.scrollIntoView({ block: "nearest" });
 }
 
+// ---------------------------------------------------------------- the server badge
+
+/**
+ * The shell pages' header badge (#shell-network): whether the SERVER answers — the outcome of
+ * the last request to it — never navigator.onLine alone. No network at all is 離線 at once;
+ * otherwise 檢查中 until a request is answered (在線), fails (離線) or hangs (沒有回應).
+ */
+function drawReach() {
+  const badge = document.getElementById("shell-network");
+  if (!badge) return;
+  const r = reachability();
+  const state = navigator.onLine === false ? "down" : r.state;
+  const words = { up: t("online"), down: t("offline"), stalled: t("noAnswer"), unknown: t("checking") };
+  const tone = { up: "badge-ok", down: "badge-warn", stalled: "badge-warn", unknown: "" };
+  badge.textContent = words[state] || words.unknown;
+  badge.className = `badge shell-network ${tone[state] ?? ""}`.trim();
+  badge.dataset.reach = state;
+}
+
+// ---------------------------------------------------------------- "this phone is not set up"
+
+let setupBox = null;
+
+/**
+ * Say plainly, on a patrol page, that the phone holds no token and what to do; null hides it.
+ * "checking" (asking the server), "logged-out", "unreachable", "failed".
+ */
+export function showSetup(state, error) {
+  if (!state) {
+    setupBox?.remove();
+    setupBox = null;
+    document.documentElement.dataset.setup = "ready";
+    return;
+  }
+  document.documentElement.dataset.setup = state;
+  if (!setupBox) {
+    setupBox = h("div", { class: "sync-banner sync-banner-setup", id: "phone-setup", role: "status" });
+    const main = document.querySelector("main");
+    if (main) main.prepend(setupBox);
+    else document.body.prepend(setupBox);
+  }
+  const next = location.pathname + location.search;
+  const body = {
+    checking: [h("p", {}, t("setupChecking"))],
+    "logged-out": [
+      h("p", {}, h("strong", {}, t("setupTitle")), " ", t("setupLoggedOut")),
+      h("a", { class: "btn btn-primary", href: `${phone().loginUrl}?next=${encodeURIComponent(next)}`, "data-setup-login": true }, pt("logIn")),
+    ],
+    unreachable: [h("p", {}, h("strong", {}, t("setupTitle")), " ", t("setupUnreachable"))],
+    failed: [
+      h("p", {}, h("strong", {}, t("setupTitle")), " ", t("setupFailed").replace("{status}", String(error?.status || error?.code || "?"))),
+    ],
+  }[state];
+  setupBox.className = `sync-banner sync-banner-setup${state === "checking" ? "" : " sync-banner-auth"}`;
+  setupBox.setAttribute("role", state === "checking" ? "status" : "alert");
+  setupBox.dataset.state = state;
+  setupBox.replaceChildren(...(body || []));
+}
+
 /** Put the indicator in the header and keep it current. */
 export function mountIndicator() {
   const bar = document.querySelector(".topbar");
@@ -227,8 +287,13 @@ export function mountIndicator() {
   else panel.after(banners);
   chip.addEventListener("click", () => toggle(panel.hidden));
   guardLogout();
+  drawReach();
+  window.addEventListener("online", drawReach);
+  window.addEventListener("offline", drawReach);
   onStatus((message) => {
-    if (message.type === "status") {
+    if (message.type === "reach") {
+      drawReach();
+    } else if (message.type === "status") {
       if (!message.syncing) progress = null;
       draw(message);
     } else if (message.type === "progress") {

@@ -17,7 +17,7 @@ export class ServerError extends Error {
     this.code = code || "server";
   }
 }
-class NetworkError extends Error {}
+export class NetworkError extends Error {}
 
 // ---------------------------------------------------------------- status broadcast
 
@@ -88,6 +88,56 @@ export async function publish() {
   return s;
 }
 
+// ---------------------------------------------------------------- does the server answer?
+
+// The header says whether the SERVER answers — the outcome of the last request to it — not
+// whether the phone has a network (navigator.onLine says 在線 on a signal that answers
+// nothing). A request with no answer after STALL_MS marks it "stalled" until one answers.
+const STALL_MS = 4000;
+let reach = { state: "unknown", at: 0 };
+let leaving = false;
+if (typeof addEventListener === "function" && typeof document !== "undefined") {
+  // Requests a page cuts as it goes away say nothing about the server.
+  addEventListener("pagehide", () => {
+    leaving = true;
+  });
+  addEventListener("pageshow", () => {
+    leaving = false;
+  });
+}
+
+/** The last known answer of the server: {state: "unknown"|"up"|"down"|"stalled", at}. */
+export function reachability() {
+  return reach;
+}
+
+function noteReach(state) {
+  if (leaving) return;
+  reach = { state, at: Date.now() };
+  emit({ type: "reach", ...reach });
+}
+
+/** fetch(), remembering whether the server answered. Throws NetworkError when it did not. */
+async function netFetch(path, init) {
+  let answered = false;
+  const stall = setTimeout(() => {
+    if (!answered) noteReach("stalled");
+  }, STALL_MS);
+  try {
+    const response = await fetch(path, init);
+    answered = true;
+    // A gateway's own answer: the app server behind it did not answer.
+    noteReach([502, 503, 504].includes(response.status) ? "down" : "up");
+    return response;
+  } catch (error) {
+    answered = true;
+    noteReach("down");
+    throw new NetworkError(String(error));
+  } finally {
+    clearTimeout(stall);
+  }
+}
+
 // ---------------------------------------------------------------- HTTP
 
 async function api(path, { method = "GET", body, headers = {}, token } = {}) {
@@ -95,7 +145,7 @@ async function api(path, { method = "GET", body, headers = {}, token } = {}) {
   const timer = controller && setTimeout(() => controller.abort(), TIMEOUT_MS);
   let response;
   try {
-    response = await fetch(path, {
+    response = await netFetch(path, {
       method,
       body,
       credentials: "omit",
@@ -103,8 +153,6 @@ async function api(path, { method = "GET", body, headers = {}, token } = {}) {
       headers: { ...headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       signal: controller?.signal,
     });
-  } catch (error) {
-    throw new NetworkError(String(error));
   } finally {
     if (timer) clearTimeout(timer);
   }
@@ -134,17 +182,12 @@ function deviceName() {
  * is kept, each entry still naming who recorded it.
  */
 export async function obtainToken(csrfToken) {
-  let response;
-  try {
-    response = await fetch("/api/auth/device", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
-      body: JSON.stringify({ device_name: deviceName() }),
-    });
-  } catch (error) {
-    throw new NetworkError(String(error));
-  }
+  const response = await netFetch("/api/auth/device", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+    body: JSON.stringify({ device_name: deviceName() }),
+  });
   if (response.status === 401) throw new AuthNeeded("401");
   if (!response.ok) throw await errorOf(response);
   const body = await response.json();
@@ -163,6 +206,25 @@ export async function obtainToken(csrfToken) {
   });
   await publish();
   return body;
+}
+
+/**
+ * Who this browser session is logged in as, with its CSRF token — how a precached page, which
+ * names no user, learns it may trade the session for a device token. null: not logged in.
+ * Throws NetworkError when the server cannot be reached, ServerError on another answer.
+ */
+export async function sessionUser() {
+  const response = await netFetch("/api/auth/session", {
+    credentials: "same-origin",
+    cache: "no-store",
+    headers: { Accept: "application/json" },
+  });
+  if (response.status === 401) {
+    await response.text().catch(() => ""); // read to the end: the request is over
+    return null;
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response.json();
 }
 
 /** Revoke this phone's token on the server (best effort) before a logout. */

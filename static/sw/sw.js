@@ -1,15 +1,21 @@
 // The Rounds service worker, served at /sw.js (root scope).
 // Precaches the app shell, CSS, JS, icons and the scanner's wasm; pages and API answers are
-// never cached, and a navigation that cannot reach the server gets the offline shell.
+// never cached. An item page the phone holds opens from the store when the server is slow;
+// any navigation that cannot reach the server gets the offline shell.
 import { clientsClaim } from "workbox-core";
 import { addPlugins, cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute, setCatchHandler } from "workbox-routing";
-import { NetworkOnly } from "workbox-strategies";
+import { normalize } from "../js/codes.js";
+import { getMetas, itemByCode } from "../js/store.js";
 import { sync } from "../js/sync.js";
 
 // The server replaces this string with the shell pages and their revisions (see webapp/pwa).
 const PAGES = "__ROUNDS_PAGES__";
 const SHELL_URL = "/app";
+// An item the phone holds opens from the phone's store unless the server answers this fast.
+const ITEM_GRACE_MS = 600;
+// Any other page: the server's, unless it answers nothing for this long.
+const PAGE_TIMEOUT_MS = 10_000;
 
 // Precache fetches carry no cookie, and the browser stores no cookie from their answers: the
 // worker installs while the user logs in, and an answer landing after the login must never
@@ -50,9 +56,40 @@ registerRoute(
   },
 );
 
-// Pages come from the server; in a basement with no signal (or a signal that answers nothing
-// for 10 s) the shell opens instead. Pages are never cached: they belong to one user.
-registerRoute(new NavigationRoute(new NetworkOnly({ networkTimeoutSeconds: 10 })));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function shellPage() {
+  return (await matchPrecache(SHELL_URL)) || Response.error();
+}
+
+/** The code of an item page (/q/<code>) the phone holds, with a token to sync it; else null. */
+async function heldItem(url) {
+  const match = url.pathname.match(/^\/q\/([^/]+)\/?$/);
+  if (!match || url.origin !== self.location.origin) return null;
+  try {
+    const code = normalize(decodeURIComponent(match[1]));
+    const [meta, item] = await Promise.all([getMetas(["token"]), itemByCode(code)]);
+    return meta.token && item ? code : null;
+  } catch {
+    return null; // no store (private mode) or a broken code: the server decides
+  }
+}
+
+// Pages are never cached: they belong to one user. An item page the phone holds is not
+// waited for on a weak signal: if the server has not answered within ITEM_GRACE_MS, the
+// precached shell opens and shows the item from the phone's store (static/js/shell.js), and
+// the page's sync refreshes the store behind it. Any other page comes from the server; with
+// no answer (none at all, or none within PAGE_TIMEOUT_MS) the shell opens instead.
+registerRoute(
+  new NavigationRoute(async ({ event, request, url }) => {
+    const network = fetch(request).catch(() => null); // null: no answer; never a rejection
+    event.waitUntil(network.then(() => undefined));
+    const held = await heldItem(url);
+    const late = sleep(held ? ITEM_GRACE_MS : PAGE_TIMEOUT_MS).then(() => null);
+    const answer = await Promise.race([network, late]);
+    return answer || shellPage();
+  }),
+);
 
 // Background Sync (Chromium): the outbox drains even when no page of the app is open.
 // Safari has none; the pages drain on load, `online`, visibility, after saves and every 30 s.

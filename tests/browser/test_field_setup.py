@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 from urllib.parse import urlparse
@@ -118,3 +119,147 @@ def test_precached_pages_answer_no_cookie_even_to_a_session(page, live_server):
         response = page.request.get(path)
         assert response.status == 200
         assert "set-cookie" not in response.headers, path
+
+
+# ------------------------------------------------------------------ defect 1
+
+
+@contextmanager
+def _slow_view(app, endpoint: str, seconds: float):
+    """The server answers one endpoint `seconds` late (slow 4G on the way back)."""
+    view = app.view_functions[endpoint]
+
+    @functools.wraps(view)
+    def slow(*args, **kwargs):
+        time.sleep(seconds)
+        return view(*args, **kwargs)
+
+    app.view_functions[endpoint] = slow
+    try:
+        yield
+    finally:
+        app.view_functions[endpoint] = view
+
+
+def _worker_first(page) -> None:
+    page.goto("/app")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=60_000,
+    )
+
+
+@pytest.mark.parametrize("tapped", ["/app/rounds", "/app/keys", "/app"])
+def test_a_tap_away_right_after_login_still_sets_the_phone_up(browser, live_server, tapped):
+    """Defect 1: the device token answers 1.5 s late and the patroller taps away from the home
+    page at once (the request is cut). The page tapped — precached, naming no user — finds no
+    token, asks the server who is logged in, gets a token itself and pulls the items."""
+    ctx = _new_context(browser, live_server)
+    page = ctx.new_page()
+    problems = support.watch(page)
+    _worker_first(page)
+    with _slow_view(live_server.app, "api.device_login", 1.5):
+        page.goto("/login")
+        _submit_login(page)
+        page.wait_for_url(lambda url: not url.endswith("/login"))
+        page.goto(tapped)
+        _until(page, READY, timeout_s=60)
+    assert page.locator("#phone-setup").count() == 0
+    assert page.evaluate("document.documentElement.dataset.setup") == "ready"
+    assert problems == [], problems
+    ctx.close()
+
+
+def test_a_page_that_cannot_set_the_phone_up_says_so_and_what_to_do(browser, live_server):
+    """Defect 1, the other half: logged out, the patrol page says the phone is not set up and
+    offers the login (back to this page); with the server unreachable it says that instead."""
+    ctx = _new_context(browser, live_server)
+    page = ctx.new_page()
+    problems = support.watch(page)
+    _worker_first(page)
+    page.goto("/app/rounds")
+    notice = page.locator("#phone-setup[data-state=logged-out]")
+    notice.wait_for()
+    assert "還沒有設定好" in notice.inner_text()
+    assert notice.locator("a[data-setup-login]").get_attribute("href") == (
+        "/login?next=%2Fapp%2Frounds"
+    )
+    # The server down: every /api request fails.
+    ctx.route("**/api/**", lambda route: route.abort())
+    page.reload()
+    notice = page.locator("#phone-setup[data-state=unreachable]")
+    notice.wait_for()
+    assert "連不上伺服器" in notice.inner_text()
+    assert page.locator("#shell-network").inner_text() == "離線"
+    ctx.unroute("**/api/**")
+    # Logging in from the notice comes back here, and the page sets the phone up.
+    page.reload()
+    page.locator("#phone-setup a[data-setup-login]").click()
+    _submit_login(page)
+    page.wait_for_url("**/app/rounds")
+    _until(page, READY, timeout_s=60)
+    assert page.locator("#phone-setup").count() == 0
+    assert problems == [], problems
+    ctx.close()
+
+
+# ------------------------------------------------------------------ defect 5
+
+
+def _unit_code(app) -> tuple[str, str]:
+    """A unit of the first estate: its active code and label."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.models import LabelCode, Unit
+
+    with app.app_context():
+        unit, code = db.session.execute(
+            sa.select(Unit, LabelCode)
+            .join(
+                LabelCode,
+                sa.and_(
+                    LabelCode.item_type == "unit", LabelCode.item_id == Unit.id, LabelCode.active
+                ),
+            )
+            .where(Unit.estate_id == sa.select(sa.func.min(Unit.estate_id)).scalar_subquery())
+            .order_by(Unit.id.desc())
+        ).first()
+        return code.code, unit.label
+
+
+def test_an_item_opens_from_the_phone_while_the_network_stalls(browser, live_server):
+    """Defect 5: on a signal that answers nothing, an item the phone holds opens from its store
+    at once (here: while every request hangs, well within a 5 s wait — the time itself is a
+    bench row), and the header never says 在線 while the server does not answer."""
+    code, label = _unit_code(live_server.app)
+    ctx = _new_context(browser, live_server)
+    page = ctx.new_page()
+    problems = support.watch(page)
+    _worker_first(page)
+    page.goto("/login")
+    _submit_login(page)
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+    _until(page, READY, timeout_s=60)
+    page.goto("/app")
+    page.locator("#shell-network[data-reach=up]").wait_for()
+    assert page.locator("#shell-network").inner_text() == "在線"
+
+    stalled: list = []
+    ctx.route("**/*", lambda route: stalled.append(route))  # accepted, never answered
+    page.goto(f"/q/{code}", wait_until="commit", timeout=5_000)
+    page.wait_for_function(
+        "() => document.documentElement.dataset.itemShown === '1'", timeout=5_000
+    )
+    assert page.locator("#item-title").inner_text() == label
+    assert page.locator("#shell-network").inner_text() != "在線"
+    assert stalled, "nothing was asked of the network"
+    # No answer for a while: the header says so.
+    page.locator("#shell-network[data-reach=stalled]").wait_for(timeout=10_000)
+    assert page.locator("#shell-network").inner_text() == "伺服器沒有回應"
+    # Patrol pages open from the phone too, the network still hanging.
+    page.goto("/app/rounds", wait_until="commit", timeout=5_000)
+    page.locator("main").wait_for(timeout=5_000)
+    assert page.locator("#shell-network").inner_text() != "在線"
+    assert problems == [], problems
+    ctx.close()

@@ -6,11 +6,14 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from webapp.access import public
+from webapp.api import openapi
+from webapp.errors import api_error
 from webapp.pwa import csp, stateless
 
 bp = Blueprint("pwa", __name__)
@@ -46,6 +49,21 @@ def pwa_config() -> dict:
             "reload": _("Reload"),
             "online": _("Online"),
             "offline": _("Offline"),
+            "noAnswer": _("No answer"),
+            "checking": _("Checking…"),
+            "setupTitle": _("This phone is not set up yet."),
+            "setupChecking": _("Setting up this phone…"),
+            "setupLoggedOut": _(
+                "Log in (with a network): the estate's items then come onto the phone by itself."
+            ),
+            "setupUnreachable": _(
+                "The server cannot be reached. Open Rounds where there is a network: "
+                "the phone then sets itself up."
+            ),
+            "setupFailed": _(
+                "The server answered {status}. It will be tried again; if it keeps failing, "
+                "log out and in again."
+            ),
             "never": _("never"),
             "enterCode": _("Type the code printed under the QR."),
             "badCheck": _("That code does not check out: look at it again and retype it."),
@@ -173,3 +191,57 @@ def rounds_shell():
 def keys_shell():
     """Lend, return, issue and stocktake keys on the phone, with or without a network."""
     return render_template("pwa/keys.html")
+
+
+@bp.get("/api/auth/session")
+@public
+def session_user():
+    """Who the browser session is logged in as, and its CSRF token.
+
+    The precached pages name no user (they are the same for everyone), so a page that finds
+    no device token on the phone asks here, then trades the session for a token with
+    POST /api/auth/device (issue 15, defect 1). 401 when the session is not logged in.
+    """
+    if not current_user.is_authenticated or g.get("bearer_device") is not None:
+        return api_error(401, "not_logged_in", _("Not logged in."))
+    return jsonify(
+        {
+            "user": {"username": current_user.username, "role": current_user.role},
+            "csrf_token": generate_csrf(),
+        }
+    )
+
+
+openapi.document(
+    "/api/auth/session",
+    {
+        "get": {
+            "summary": "The page's logged-in session: its user and CSRF token (no bearer token)",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "Logged in",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["user", "csrf_token"],
+                                "properties": {
+                                    "user": {
+                                        "type": "object",
+                                        "properties": {
+                                            "username": {"type": "string"},
+                                            "role": {"type": "string"},
+                                        },
+                                    },
+                                    "csrf_token": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                **openapi._errors("401"),
+            },
+        }
+    },
+)
