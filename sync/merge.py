@@ -19,7 +19,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import chain, custody, feed
+from sync import chain, custody, feed, photos
 from sync.schemas import PAYLOAD_SCHEMAS, Op, OpSchema
 from webapp import values
 from webapp.labels.codes import normalize
@@ -29,7 +29,6 @@ from webapp.models.sync import (
     Finding,
     KeyBaseline,
     KeyEvent,
-    PhotoBlob,
     PhotoLink,
     QuarantinedOp,
     SyncOp,
@@ -159,7 +158,7 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
     ctx = _Context(session, actor, now)
     known = _known_ops(session, [op.op_id for op in ops])
     ctx.codes = _resolve_codes(session, [op.payload.get("code") for op in ops])
-    ctx.blobs = _held_blobs(session, [s for op in ops for s in op.payload.get("photos", [])])
+    ctx.blobs = _held_blobs(session, actor, [s for op in ops for s in op.payload.get("photos", [])])
     lock_keys(session, _key_ids(ctx, ops))
 
     results: list[dict | None] = [None] * len(raw_ops)
@@ -273,10 +272,13 @@ def _resolve_codes(session: Session, codes: list[str | None]) -> dict[str, Any]:
     return {row.code: row for row in rows}
 
 
-def _held_blobs(session: Session, shas: list[str]) -> set[str]:
+def _held_blobs(session: Session, actor: Actor, shas: list[str]) -> set[str]:
+    """The photos among ``shas`` that are here and that the sender may see (uploaded, or on
+    their estates). Any other is answered missing, held or not: the answer tells nothing of
+    another estate's photos, and the sender's own upload then vouches for their links."""
     if not shas:
         return set()
-    return set(session.scalars(sa.select(PhotoBlob.sha256).where(PhotoBlob.sha256.in_(set(shas)))))
+    return photos.visible_among(session, set(shas), actor.user_id, actor.estate_ids)
 
 
 def _answer_known(ctx: _Context, op: Op, known: tuple[str, int]) -> dict | None:
@@ -445,17 +447,25 @@ def _data(ctx: _Context, op: Op, extra: dict | None = None) -> dict:
     return data
 
 
-def _photo_rows(op: Op, record_type: str, estate_id: int) -> list[tuple[Any, dict]]:
+def _photo_row(ctx: _Context, sha256: str, record_type: str, record_id: str, estate_id: int):
+    """A link of a photo to a record: vouched (shown to the record's estate) only when the
+    sender may already see the photo; else when the sender uploads it (sync/photos.py)."""
+    return (
+        _PHOTO_INSERT,
+        {
+            "sha256": sha256,
+            "record_type": record_type,
+            "record_id": record_id,
+            "estate_id": estate_id,
+            "user_id": ctx.actor.user_id,
+            "vouched": sha256 in ctx.blobs,
+        },
+    )
+
+
+def _photo_rows(ctx: _Context, op: Op, record_type: str, estate_id: int):
     return [
-        (
-            _PHOTO_INSERT,
-            {
-                "sha256": s,
-                "record_type": record_type,
-                "record_id": op.payload["id"],
-                "estate_id": estate_id,
-            },
-        )
+        _photo_row(ctx, s, record_type, op.payload["id"], estate_id)
         for s in dict.fromkeys(op.payload.get("photos", []))
     ]
 
@@ -485,7 +495,7 @@ def _check_record(ctx: _Context, op: Op):
             },
         )
     ]
-    rows += _photo_rows(op, "check", row.estate_id)
+    rows += _photo_rows(ctx, op, "check", row.estate_id)
     return _Prepared("applied", _data(ctx, op), row.estate_id, rows)
 
 
@@ -516,7 +526,7 @@ def _finding_create(ctx: _Context, op: Op):
             },
         )
     ]
-    rows += _photo_rows(op, "finding", estate_id)
+    rows += _photo_rows(ctx, op, "finding", estate_id)
     return _Prepared("applied", _data(ctx, op), estate_id, rows)
 
 
@@ -545,20 +555,10 @@ def _key_event(ctx: _Context, op: Op):
         raise Rejected("wrong_item", "Only owner keys are issued to owners.")
     rows = []
     if p.get("signature"):
-        rows.append(
-            (
-                _PHOTO_INSERT,
-                {
-                    "sha256": p["signature"],
-                    "record_type": "key_event",
-                    "record_id": p["id"],
-                    "estate_id": key.estate_id,
-                },
-            )
-        )
+        # The batch looked up only `photos`: is the signature's PNG already here (and theirs)?
+        ctx.blobs |= _held_blobs(ctx.session, ctx.actor, [p["signature"]])
+        rows.append(_photo_row(ctx, p["signature"], "key_event", p["id"], key.estate_id))
         op.payload.setdefault("photos", [p["signature"]])
-        # The batch looked up only `photos`: is the signature's PNG already here?
-        ctx.blobs |= _held_blobs(ctx.session, [p["signature"]])
     flags = ["unapproved"] if event.unapproved else []
     data = _data(ctx, op, {"key": {"status": key.status, "holder": key.holder}})
     if flags:

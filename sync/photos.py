@@ -178,17 +178,39 @@ def _add_uploader(session: Session, sha256: str, user_id: int) -> None:
                 session.add(PhotoUploader(sha256=sha256, user_id=user_id))
         except IntegrityError:
             pass
+    # The uploader had the photo's bytes: the links their records made to it now show it.
+    session.execute(
+        sa.update(PhotoLink)
+        .where(
+            PhotoLink.sha256 == sha256,
+            PhotoLink.user_id == user_id,
+            PhotoLink.vouched.is_(False),
+        )
+        .values(vouched=True)
+    )
 
 
 def visible(session: Session, sha256: str, user_id: int, estate_ids: list[int]) -> bool:
-    """Tell whether a user may see a photo: they uploaded it, or it is on their estates."""
-    if session.get(PhotoUploader, (sha256, user_id)) is not None:
-        return True
-    if not estate_ids:
-        return False
-    linked = session.scalar(
-        sa.select(PhotoLink.id)
-        .where(PhotoLink.sha256 == sha256, PhotoLink.estate_id.in_(estate_ids))
-        .limit(1)
+    """Tell whether a user may see a photo: they uploaded it, or a vouched link puts it on
+    one of their estates (a link is vouched when its author uploaded or could see the photo:
+    naming a hash is not enough)."""
+    return sha256 in visible_among(session, {sha256}, user_id, estate_ids)
+
+
+def visible_among(session: Session, shas: set[str], user_id: int, estate_ids: list[int]):
+    """The photos among ``shas`` that are stored and that the user may see (see visible)."""
+    if not shas:
+        return set()
+    uploaded = sa.select(PhotoUploader.sha256).where(
+        PhotoUploader.user_id == user_id, PhotoUploader.sha256.in_(shas)
     )
-    return linked is not None
+    linked = sa.select(PhotoLink.sha256).where(
+        PhotoLink.sha256.in_(shas),
+        PhotoLink.vouched.is_(True),
+        PhotoLink.estate_id.in_(estate_ids),
+    )
+    query = sa.select(PhotoBlob.sha256).where(
+        PhotoBlob.sha256.in_(shas),
+        sa.or_(PhotoBlob.sha256.in_(uploaded), PhotoBlob.sha256.in_(linked)),
+    )
+    return set(session.scalars(query))

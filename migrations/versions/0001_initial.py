@@ -175,7 +175,10 @@ def upgrade():
     sa.Column('record_type', sa.String(length=16), nullable=False),
     sa.Column('record_id', sa.String(length=36), nullable=False),
     sa.Column('estate_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('vouched', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['estate_id'], ['estate.id'], name=op.f('fk_photo_link_estate_id_estate')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_photo_link_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_photo_link')),
     sa.UniqueConstraint('sha256', 'record_type', 'record_id', name=op.f('uq_photo_link_sha256'))
     )

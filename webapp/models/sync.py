@@ -165,7 +165,12 @@ class PhotoUploader(db.Model):
 
 
 class PhotoLink(db.Model):
-    """A photo named by a record; made when the op arrives, whether or not the photo has."""
+    """A photo named by a record; made when the op arrives, whether or not the photo has.
+
+    A link shows the photo to the record's estate only once it is ``vouched``: its author
+    uploaded the photo, or could already see it, when the op arrived, or uploads it later.
+    Naming another estate's photo by its hash therefore gains nothing (sync/photos.py).
+    """
 
     __tablename__ = "photo_link"
     __table_args__ = (sa.UniqueConstraint("sha256", "record_type", "record_id"),)
@@ -174,6 +179,9 @@ class PhotoLink(db.Model):
     record_type: Mapped[str] = mapped_column(sa.String(16))
     record_id: Mapped[str] = mapped_column(sa.String(36), index=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    # Who named the photo (None: links made before authors were kept, or by a bench).
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    vouched: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class SyncCounter(db.Model):

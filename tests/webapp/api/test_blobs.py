@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from sync.photos import blob_path
-from tests.sync.conftest import check_op, codes_of
+from tests.sync.conftest import check_op, codes_of, finding_op
 from webapp.extensions import db
 from webapp.models.sync import PhotoBlob
 
@@ -132,3 +132,49 @@ def test_photos_are_visible_to_their_estate_only(app, phone, make_phone, seed):
     assert phone.client.head("/api/blobs/" + "a" * 64, headers=phone.headers).status_code == 404
     # A replay now finds the photo held: nothing left to upload.
     assert "data" not in phone.push([op]).get_json()["results"][0]
+
+
+def test_another_estates_photo_cannot_be_had_by_naming_its_hash(app, phone, make_phone, seed):
+    """Could patrol2 push a record naming the sha256 of an estate-1 photo and then fetch it,
+    and did the push answer tell whether that hash is held? Neither: a foreign photo is
+    answered missing exactly like one nobody has, its link shows nothing, and only the sender's
+    own upload of the bytes makes it theirs."""
+    data = jpeg_with_gps()
+    own = codes_of(app, seed.estate_ids[0], "unit", 1)[0]
+    assert phone.push([check_op(own, photos=[sha(data)])]).status_code == 200
+    assert put(phone, data).status_code == 201
+    outsider = make_phone("patrol2")
+    theirs = codes_of(app, seed.estate_ids[1], "unit", 1)[0]
+    nobodys = sha(b"never uploaded")
+    ops = [
+        check_op(theirs, photos=[sha(data), nobodys]),
+        finding_op(theirs, photos=[nobodys, sha(data)]),
+    ]
+    results = outsider.push(ops).get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    assert results[0]["data"]["missing_blobs"] == [sha(data), nobodys]
+    assert results[1]["data"]["missing_blobs"] == [nobodys, sha(data)]
+    url = f"/api/blobs/{sha(data)}"
+    assert outsider.client.get(url, headers=outsider.headers).status_code == 404
+    assert outsider.client.head(url, headers=outsider.headers).status_code == 404
+    # A replay of the op answers the same (duplicate, still missing).
+    again = outsider.push(ops[:1]).get_json()["results"][0]
+    assert again["status"] == "duplicate"
+    assert again["data"]["missing_blobs"] == [sha(data), nobodys]
+    # The outsider who really holds the bytes uploads them: their own records now show it.
+    assert put(outsider, data).status_code == 200
+    assert outsider.client.get(url, headers=outsider.headers).status_code == 200
+
+
+def test_a_photo_the_sender_can_see_links_without_an_upload(app, phone, make_phone, seed):
+    """A colleague of the same estate naming a photo already on it is not asked for it."""
+    data = png_bytes((20, 20))
+    code = codes_of(app, seed.estate_ids[0], "unit", 1)[0]
+    assert put(phone, data, "image/png").status_code == 201
+    first = phone.push([check_op(code, photos=[sha(data)])]).get_json()["results"][0]
+    assert "missing_blobs" not in first.get("data", {})
+    colleague = make_phone("supervisor")
+    result = colleague.push([finding_op(code, photos=[sha(data)])]).get_json()["results"][0]
+    assert result["status"] == "applied" and "missing_blobs" not in result.get("data", {})
+    url = f"/api/blobs/{sha(data)}"
+    assert colleague.client.get(url, headers=colleague.headers).status_code == 200
