@@ -2,7 +2,8 @@
 
 The phone names a photo by the sha256 of the bytes it took. The server re-hashes what
 arrives, reads only the header first (a pixel flood is refused before any decoding),
-decodes, applies the EXIF orientation, and writes a fresh file with no metadata at all.
+decodes, applies the EXIF orientation, and writes a fresh file with no metadata at all (no
+EXIF, XMP, comment, text chunk or ICC profile: colours are converted to sRGB first).
 The GPS position, when the camera wrote one, is kept as proof in a database field that
 only supervisors are shown, never in the stored file.
 """
@@ -19,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ MAX_PIXELS = 40_000_000  # a 40 MP phone photo; beyond that, a flood
 MAX_SIDE = 12_000
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 ACCEPTED_TYPES = set(FORMATS.values())
+_SRGB = ImageCms.createProfile("sRGB")
 
 
 class PhotoError(Exception):
@@ -74,6 +76,27 @@ def _gps(exif) -> tuple[float, float] | None:
     return lat, lon
 
 
+def _bare(img: Image.Image) -> Image.Image:
+    """The pixels alone: no EXIF, XMP, comment (JPEG COM), text chunks or ICC profile.
+
+    Pillow's encoders write some of these back from ``img.info`` (a JPEG's comment, a PNG's
+    ICC profile): the info is emptied, keeping only a palette's transparency. Colours in
+    another profile (a phone's Display P3) are first converted to sRGB, so they look the same
+    without it; a profile that cannot be read is dropped.
+    """
+    icc = img.info.get("icc_profile")
+    if icc and img.mode in ("RGB", "RGBA"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            img = ImageCms.profileToProfile(img, source, _SRGB, outputMode=img.mode)
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass
+    keep = {k: img.info[k] for k in ("transparency",) if k in img.info}
+    img.info.clear()
+    img.info.update(keep)
+    return img
+
+
 def clean(data: bytes) -> tuple[bytes, str, int, int, tuple[float, float] | None]:
     """Check and re-encode an image: (bytes, content type, width, height, gps)."""
     with warnings.catch_warnings():
@@ -89,7 +112,7 @@ def clean(data: bytes) -> tuple[bytes, str, int, int, tuple[float, float] | None
                     raise PhotoError(413, "too_many_pixels", "The image has too many pixels.")
                 gps = _gps(img.getexif())
                 img.load()
-                img = ImageOps.exif_transpose(img)
+                img = _bare(ImageOps.exif_transpose(img))
                 out = io.BytesIO()
                 if fmt == "JPEG":
                     if img.mode not in ("RGB", "L"):

@@ -178,3 +178,60 @@ def test_a_photo_the_sender_can_see_links_without_an_upload(app, phone, make_pho
     assert result["status"] == "applied" and "missing_blobs" not in result.get("data", {})
     url = f"/api/blobs/{sha(data)}"
     assert colleague.client.get(url, headers=colleague.headers).status_code == 200
+
+
+def _with_every_kind_of_metadata(fmt: str) -> bytes:
+    from PIL import ImageCms, PngImagePlugin
+
+    img = Image.new("RGB", (40, 30), (10, 120, 200))
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (25.0, 2.0, 3.0), 3: "E", 4: (121.0, 33.0, 0.0)}
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">SecretXMP</x:xmpmeta>'
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        img.save(
+            out, "JPEG", exif=exif.tobytes(), icc_profile=icc, comment=b"SecretComment", xmp=xmp
+        )
+    elif fmt == "PNG":
+        text = PngImagePlugin.PngInfo()
+        text.add_text("Comment", "SecretComment")
+        text.add_itxt("XML:com.adobe.xmp", xmp.decode())
+        img.save(out, "PNG", pnginfo=text, icc_profile=icc, exif=exif.tobytes())
+    else:
+        img.save(out, "WEBP", exif=exif.tobytes(), icc_profile=icc, xmp=xmp)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"),
+    [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")],
+)
+def test_a_stored_photo_keeps_no_metadata_at_all(app, phone, seed, fmt, content_type):
+    """Did a JPEG comment (COM segment) survive re-encoding? No EXIF, XMP, comment, text chunk
+    or ICC profile is kept, in any format."""
+    data = _with_every_kind_of_metadata(fmt)
+    for marker in (b"SecretXMP", b"PhoneMaker"):
+        assert marker in data or fmt == "PNG"  # the sample carries what it should
+    assert put(phone, data, content_type).status_code == 201
+    with app.app_context():
+        stored = blob_path(app.config["BLOB_DIR"], sha(data)).read_bytes()
+    for marker in (
+        b"SecretComment",
+        b"SecretXMP",
+        b"PhoneMaker",
+        b"Exif",
+        b"ICC_PROFILE",
+        b"iCCP",
+        b"ICCP",
+        b"tEXt",
+        b"iTXt",
+        b"eXIf",
+    ):
+        assert marker not in stored, marker
+    if fmt == "JPEG":  # no COM segment (0xFF is never followed by 0xFE in JPEG's image data)
+        assert b"\xff\xfe" not in stored
+    with Image.open(io.BytesIO(stored)) as img:
+        assert img.size == (40, 30)
+        assert not {"icc_profile", "exif", "xmp", "comment"} & set(img.info)
