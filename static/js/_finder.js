@@ -63,15 +63,17 @@ export function tokens(text) {
  * whose address holds every word — a word that stands whole (「102」 in 「…1樓102室」, not in
  * 「1102室」) ranks higher.
  */
-export async function search(text, limit = 8) {
+export async function search(text, limit = 8, { types = null } = {}) {
   const words = tokens(text);
   if (!words.length) return [];
   const whole = words.join("");
   const all = await warm();
+  const wanted = types ? new Set(types) : null;
   // The best `limit` kept as they come (a one-digit query matches thousands: no full sort).
   const better = (a, b) => a[0] - b[0] || b[1].order - a[1].order || (a[1].hay < b[1].hay ? 1 : a[1].hay > b[1].hay ? -1 : 0);
   const best = [];
   for (const e of all) {
+    if (wanted && !wanted.has(e.item.type)) continue;
     let score = 0;
     if (e.short && e.short.startsWith(whole)) score = 1000;
     else {

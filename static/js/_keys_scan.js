@@ -2,7 +2,8 @@
 // each read, so a whole cabinet can be scanned without a tap between keys. What each read
 // meant ("added", "already in the list", "not a key") is said under the picture.
 import { config } from "./_config.js";
-import { h } from "./_phone.js";
+import { search } from "./_finder.js";
+import { h, pt } from "./_phone.js";
 import { kt, resolveCode } from "./_keys_state.js";
 import { syncedFully } from "./_unknown.js";
 
@@ -98,7 +99,11 @@ async function describe(raw, onKey, onOther) {
   return { label: found.key.label, ...onKey(found.key) };
 }
 
-/** The "type the code" line under a scan button: for a worn tag or a camera that fails. */
+/**
+ * The "type the code" line under a scan button: for a worn tag or a camera that fails. A tag
+ * too worn to read is found by its key's label too (「3樓 消防門」, 「1502」): the matching keys
+ * are offered under the field, and the one a label names is added with Enter.
+ */
 export function manualEntry(onKey, onAnswer, onOther) {
   const input = h("input", {
     type: "text",
@@ -111,18 +116,56 @@ export function manualEntry(onKey, onAnswer, onOther) {
     "aria-label": kt("typeCode"),
     placeholder: kt("typeCode"),
   });
+  const list = h("ul", { class: "suggestions keys-suggestions", "data-keys-suggestions": true });
   const form = h(
     "form",
     { class: "keys-manual", "data-keys-manual": true, novalidate: true },
     input,
     h("button", { type: "submit", class: "btn" }, kt("add")),
+    list,
   );
+  const add = async (raw) => {
+    const answer = await describe(raw, onKey, onOther);
+    if (answer.ok) {
+      input.value = "";
+      list.replaceChildren();
+    }
+    onAnswer(answer);
+    return answer;
+  };
+  let typed = 0;
+  const keysLike = async () => {
+    const mine = ++typed;
+    const found = input.value.trim() ? await search(input.value, 6, { types: ["key"] }).catch(() => []) : [];
+    if (mine !== typed) return null;
+    list.replaceChildren(
+      ...found.map((item) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            { type: "button", class: "suggestion", "data-code": item.code, onclick: () => add(item.code) },
+            h("span", {}, item.label),
+            h("code", {}, item.short_code ? `${item.short_code.slice(0, 4)}-${item.short_code.slice(4)}` : ""),
+          ),
+        ),
+      ),
+    );
+    return found;
+  };
+  input.addEventListener("input", () => keysLike());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!input.value.trim()) return;
-    const answer = await describe(input.value, onKey, onOther);
-    if (answer.ok) input.value = "";
-    onAnswer(answer);
+    const raw = input.value;
+    const found = await resolveCode(raw);
+    if (found.key || found.notKey) return add(raw);
+    // Not a code: a key's label? One match is added; several are offered to choose from.
+    const keys = (await keysLike()) || [];
+    if (keys.length === 1) return add(keys[0].code);
+    if (keys.length > 1) return onAnswer({ ok: false, text: pt("pickOne") });
+    return add(raw);
   });
   return form;
 }

@@ -496,3 +496,18 @@ def test_a_damaged_label_is_found_by_its_address_offline(page, context, live_ser
     error = page.locator("#manual-error")
     error.wait_for(state="visible")
     assert "沒有符合" in error.inner_text()
+
+
+def test_a_worn_key_tag_is_found_by_the_keys_label(page, live_server):
+    """On the key screens, a tag too worn to read: does typing words of the key's label offer
+    the key, and does picking it put it in the lend list?"""
+    key = _key(live_server.app, 2)
+    log_in(page, "desk")
+    _until(page, READY, timeout_s=45)
+    page.goto("/app/keys#lend")
+    page.wait_for_selector("#keys-app[data-ready='1'][data-mode='lend']")
+    # The label reads like 「1棟-3樓 消防門」: its floor and name, as one would type them.
+    building_floor, _, name = key["label"].partition(" ")
+    page.fill("[data-keys-manual] input", f"{building_floor.split('-')[-1]} {name}".strip())
+    page.locator(f"[data-keys-suggestions] [data-code='{key['code']}']").click()
+    page.locator(f"[data-basket='lend'] [data-code='{key['code']}']").wait_for()
