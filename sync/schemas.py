@@ -69,8 +69,10 @@ class PushRequestSchema(Strict):
 
     device_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     pending = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    # Any JSON value per op: merge.parse rejects one that is not an object on its own
+    # (quarantined, answered ``rejected``), so it cannot sink the good ops beside it.
     ops = fields.List(
-        fields.Dict(),
+        fields.Raw(allow_none=True),
         required=True,
         validate=validate.Length(min=1, max=MAX_OPS),
     )

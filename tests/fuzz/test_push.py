@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from hypothesis import given, note
 from hypothesis import strategies as st
 
+from tests.conftest import AuthActions
 from tests.fuzz.conftest import ROLES, RUN, hostile_json, hostile_text, run_for
-from tests.sync.conftest import T0, codes_of
+from tests.sync.conftest import T0, codes_of, issue_device
 from webapp.extensions import db
 from webapp.models import User
+from webapp.models.sync import QuarantinedOp
 
 pytestmark = pytest.mark.fuzz
 
@@ -123,7 +125,14 @@ def test_no_push_gets_a_5xx_and_a_bad_op_never_sinks_a_good_one(app, seed, role_
     def pushes(draw):
         role = draw(st.sampled_from(ROLES))
         device_id, _token = role_phones[role]
-        ops = draw(st.lists(_bad_op(templates[role]), min_size=1, max_size=4))
+        # Ops built from real ones with fields broken, and now and then any JSON value at all.
+        ops = draw(
+            st.lists(
+                st.one_of(_bad_op(templates[role]), _bad_op(templates[role]), hostile_json()),
+                min_size=1,
+                max_size=4,
+            )
+        )
         good_at = draw(st.integers(min_value=0, max_value=len(ops)))
         ops.insert(good_at, _good_check(units[role]))
         body: object = {"device_id": device_id, "ops": ops}
@@ -161,3 +170,30 @@ def test_no_push_gets_a_5xx_and_a_bad_op_never_sinks_a_good_one(app, seed, role_
         assert results[good_at]["status"] == "applied", results[good_at]
 
     run_for("push", one_push)
+
+
+@pytest.mark.parametrize("odd", [1, "op", None, [], [{"op_id": "x"}], 2.5, True])
+def test_an_op_that_is_not_an_object_is_rejected_alone_and_its_batch_applied(app, seed, odd):
+    """Did an op that is not a JSON object sink its whole batch (422 from the envelope)?"""
+    device_id, token = role_phones_of(app)["patrol"]
+    unit = codes_of(app, seed.estate_ids[0], "unit", 1)[0]
+    good = _good_check(unit)
+    response = app.test_client().post(
+        "/api/sync/push",
+        json={"device_id": device_id, "ops": [good, odd]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert results[1]["error"] == "validation"
+    with app.app_context():
+        kept = db.session.scalars(sa.select(QuarantinedOp.raw)).all()
+        assert kept == [odd]
+    reviewer = app.test_client()
+    AuthActions(reviewer).login("supervisor")
+    assert reviewer.get("/quarantine/").status_code == 200
+
+
+def role_phones_of(app) -> dict:
+    return {"patrol": issue_device(app, "patrol", "odd-ops")}
