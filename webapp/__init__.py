@@ -39,7 +39,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     edge.init_app(app)
     extensions.init_app(app)
     extensions.login_manager.login_view = "auth.login"
-    extensions.login_manager.session_protection = "strong"
+    # No binding to the client's address (phones change networks all shift): sessions live
+    # on the server and end there (webapp/auth/sessions.py).
+    extensions.login_manager.session_protection = None
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address and scheme as that many trusted proxies forwarded them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     app.before_request(access.enforce)
     errors.init_app(app)

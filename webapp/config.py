@@ -21,6 +21,20 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _whole(env, name: str, default: int, low: int, high: int) -> int:
+    """A whole-number setting within bounds, or ConfigError naming it."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
 def _dev_secret_key(instance: Path) -> str:
     """Return the development secret, generating it once into instance/."""
     path = instance / "secret_key"
@@ -72,6 +86,7 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         secure_cookies = True
 
     redis_url = env.get("REDIS_URL") or None
+    session_hours = _whole(env, "SESSION_LIFETIME_HOURS", 12, 1, 24 * 7)
     return {
         "ROUNDS_ENV": rounds_env,
         "SECRET_KEY": secret,
@@ -88,7 +103,14 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 12,
+        # A signed-in browser keeps its session across restarts for this long after login
+        # (the cookie is persistent and re-sent on every response; the server ends it then).
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * session_hours,
+        # A device token nobody used for this many days is refused (and revoked).
+        "DEVICE_TOKEN_IDLE_DAYS": _whole(env, "DEVICE_TOKEN_IDLE_DAYS", 30, 1, 3650),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
+        # (0: none; the socket's address is the client's).
+        "TRUSTED_PROXY_HOPS": _whole(env, "TRUSTED_PROXY_HOPS", 0, 0, 5),
         # Set on every app: Flask-Limiter keeps "enabled" on its one shared instance, so an
         # app that turned it off would otherwise leave it off for the next app made.
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), True),

@@ -15,10 +15,9 @@ from webapp import vocab
 from webapp.extensions import db
 from webapp.i18n import term
 from webapp.models import Estate, User
+from webapp.models.accounts import MAX_PASSWORD_SET, MIN_PASSWORD
 from webapp.registry.forms import RegistryForm
 from webapp.registry.naming import clean
-
-MIN_PASSWORD = 10
 
 
 @cache
@@ -48,7 +47,7 @@ class UserForm(RegistryForm):
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     estates = CheckboxList(_l("Estates"), coerce=int)
-    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=MAX_PASSWORD_SET)])
 
     def __init__(self, estates: list[Estate], user: User | None = None, **kwargs):
         super().__init__(obj=user, **kwargs)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, current_app, g, request, session
 from flask_login import current_user, logout_user
 
+from webapp.auth import sessions
+from webapp.auth.sessions import SESSION_DEVICES
 from webapp.extensions import db, login_manager
 from webapp.models import Device, hash_token, utcnow
 
@@ -36,12 +40,21 @@ def authenticate_bearer() -> None:
     device = db.session.scalar(sa.select(Device).where(Device.token_hash == hash_token(token)))
     if device is None or device.revoked_at is not None or not device.user.active:
         abort(401)
+    now = utcnow()
+    idle = timedelta(days=current_app.config.get("DEVICE_TOKEN_IDLE_DAYS", 30))
+    if now - (device.last_seen_at or device.created_at) > idle:
+        # Unused too long: the token ends for good (the phone keeps its outbox, asks for a
+        # login and sends it under the new token).
+        device.revoked_at = now
+        db.session.commit()
+        abort(401)
     g.bearer_device = device
     # Flask-Login reads the request's user from here; no session cookie is written.
     login_manager._update_request_context_with_user(device.user)
-    now = utcnow()
     if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
+        # Committed now, whatever the view does: the token's idle window slides on use.
         device.last_seen_at = now
+        db.session.commit()
 
 
 def _carries_password() -> bool:
@@ -58,9 +71,6 @@ def _mark_credentials_login() -> None:
     # (the installed app right after the login form) must bring the CSRF token.
     if not current_user.is_authenticated:
         g.bearer_device = "credentials"
-
-
-SESSION_DEVICES = "device_ids"
 
 
 def bind_session_to(device: Device) -> None:
@@ -88,6 +98,9 @@ def end_revoked_sessions() -> None:
         )
     )
     if revoked:
+        if current_user.is_authenticated:
+            sessions.end_current(current_user._get_current_object())
+            db.session.commit()
         logout_user()
         session.clear()
 

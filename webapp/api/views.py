@@ -22,7 +22,7 @@ from webapp.access import public, roles
 from webapp.api import auth as api_auth
 from webapp.auth.views import authenticate
 from webapp.errors import api_error
-from webapp.extensions import db, limiter
+from webapp.extensions import db
 from webapp.models import Device, utcnow
 from webapp.scoping import visible_estate_ids
 
@@ -31,20 +31,6 @@ bp.record_once(lambda state: api_auth.init_app(state.app))
 
 MAX_PUSH_BYTES = 5 * 1024 * 1024
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _failed(response) -> bool:
-    return response.status_code != 201
-
-
-def _username_key() -> str:
-    body = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return "login-user:" + (name if isinstance(name, str) else "").strip().lower()
 
 
 def _json_body(max_bytes: int | None = None):
@@ -76,10 +62,12 @@ def _estates_payload(user) -> list[dict]:
 
 @bp.post("/auth/device")
 @public
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_username_key)
 def device_login():
-    """Issue a device token for credentials, or for the page's logged-in session."""
+    """Issue a device token for credentials, or for the page's logged-in session.
+
+    Credentials go through the one limited password check (webapp/auth/passwords.py):
+    too many wrong tries → 429 ``too_many_attempts`` with Retry-After.
+    """
     body, error = _json_body()
     if error:
         return error

@@ -1,11 +1,13 @@
-"""The login form."""
+"""The login form and the user's own password change."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from webapp.models.accounts import MAX_PASSWORD_SET, MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):
@@ -17,3 +19,32 @@ class LoginForm(FlaskForm):
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+class PasswordChangeForm(FlaskForm):
+    """The current password, and the new one twice (CSRF as for LoginForm)."""
+
+    class Meta:
+        csrf = False
+
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=256)]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=_l("At least %(n)d characters.", n=MIN_PASSWORD)),
+            Length(
+                max=MAX_PASSWORD_SET,
+                message=_l("At most %(n)d characters.", n=MAX_PASSWORD_SET),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )

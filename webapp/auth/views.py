@@ -1,12 +1,12 @@
-"""Form login and logout for the app's pages."""
+"""Form login and logout, and the user's own account: password change, sign-out elsewhere."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -16,10 +16,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from webapp.access import public, roles
-from webapp.auth.forms import LoginForm
-from webapp.extensions import db, limiter, login_manager
-from webapp.models import User, burn_password_check, utcnow
+from webapp.access import public, roles, wants_json
+from webapp.auth import passwords, sessions
+from webapp.auth.forms import LoginForm, PasswordChangeForm
+from webapp.auth.passwords import TooManyAttempts, wait_message
+from webapp.errors import api_error
+from webapp.extensions import db, login_manager
+from webapp.models import User, utcnow
+from webapp.models.accounts import MIN_PASSWORD
+from webapp.models.audit import record
 from webapp.urls import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -36,68 +41,73 @@ DEMO_LOGINS = [
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    """Load the session's user; a deactivated one is logged out."""
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _failed(response) -> bool:
-    # Only failed tries count against the limit; a successful login is a redirect.
-    return response.status_code != 303
-
-
-def _username_key() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()
+    """Load the session's user: only from an open server-side session of an active user."""
+    return sessions.load_user(user_id)
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """Return the active user with these credentials, spending equal time either way."""
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    if user is None or not user.active:
-        burn_password_check(password)
-        return None
-    return user if user.check_password(password) else None
+    """Return the active user with these credentials (the one limited, constant-time path)."""
+    return passwords.check(username, password)
+
+
+@bp.app_errorhandler(TooManyAttempts)
+def too_many_attempts(exc: TooManyAttempts):
+    """A 429 wherever a password was asked for too often, with Retry-After."""
+    if wants_json():
+        response = make_response(api_error(429, "too_many_attempts", wait_message(exc)))
+    else:
+        page = render_template("errors/error.html", code=429, message=wait_message(exc))
+        response = make_response(page, 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_username_key)
 def login():
     """Show the login form and log the user in."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
-    status = 200
+    status, retry_after = 200, None
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
-        if user is not None:
-            locale = session.get("locale")
-            # A fresh session on login: nothing from before it survives (fixation).
-            session.clear()
-            if locale:
-                session["locale"] = locale
-            login_user(user)
-            user.last_login_at = utcnow()
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next")), code=303)
-        form.password.errors.append(_("Wrong username or password."))
-        status = 401
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except TooManyAttempts as exc:
+            db.session.rollback()
+            form.password.errors.append(wait_message(exc))
+            status, retry_after = 429, exc.retry_after
+        else:
+            if user is not None:
+                locale = session.get("locale")
+                # A fresh session on login: nothing from before it survives (fixation).
+                session.clear()
+                if locale:
+                    session["locale"] = locale
+                login_user(user)
+                sessions.start(user)
+                user.last_login_at = utcnow()
+                db.session.commit()
+                return redirect(safe_next(request.args.get("next")), code=303)
+            form.password.errors.append(_("Wrong username or password."))
+            status = 401
     elif request.method == "POST":
         status = 422
     demo = DEMO_LOGINS if current_app.config["DEMO_MODE"] else []
-    return render_template("auth/login.html", form=form, demo_logins=demo), status
+    response = make_response(
+        render_template("auth/login.html", form=form, demo_logins=demo), status
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.post("/logout")
 @roles()
 def logout():
-    """End the session."""
+    """End the session for good, with the device token this browser got from it."""
+    sessions.end_current(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     locale = session.get("locale")
     session.clear()
@@ -105,3 +115,51 @@ def logout():
         session["locale"] = locale
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"), code=303)
+
+
+# ---------------------------------------------------------------- the user's own account
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles()
+def account_password():
+    """Change one's own password (the current one first); the other sessions then end."""
+    form = PasswordChangeForm()
+    status, retry_after = 200, None
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            checked = passwords.check(user.username, form.current_password.data)
+        except TooManyAttempts as exc:
+            db.session.rollback()
+            form.current_password.errors.append(wait_message(exc))
+            status, retry_after = 429, exc.retry_after
+        else:
+            if checked is None:
+                form.current_password.errors.append(_("The current password is not right."))
+                status = 422
+            else:
+                # The flush ends every other session and token of the user (sessions.py).
+                user.set_password(form.new_password.data)
+                record(db.session, "user.password", user, actor=user)
+                db.session.commit()
+                flash(_("Your password is changed. Your other sessions are signed out."), "success")
+                return redirect(url_for("auth.account_password"), code=303)
+    elif request.method == "POST":
+        status = 422
+    response = make_response(
+        render_template("auth/account.html", form=form, min_password=MIN_PASSWORD), status
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+@bp.post("/account/sessions/end")
+@roles()
+def account_sessions_end():
+    """Sign out everywhere else: the user's other sessions and device tokens end."""
+    sessions.end_elsewhere(current_user._get_current_object())
+    db.session.commit()
+    flash(_("Signed out everywhere else. This browser stays signed in."), "success")
+    return redirect(url_for("auth.account_password"), code=303)

@@ -16,6 +16,7 @@ import webapp.keys.history  # noqa: F401  (registers the item-history provider)
 import webapp.models.keys  # noqa: F401  (the register's tables)
 from webapp import edge
 from webapp.access import roles
+from webapp.auth import passwords
 from webapp.extensions import db
 from webapp.keys import export, queries
 from webapp.models import Estate, Key
@@ -314,22 +315,27 @@ def handover_submit():
             scanned.add(item.item_id)
         else:
             unknown.append(raw[:40])
-    username = (request.form.get("incoming_username") or "").strip()
-    password = request.form.get("incoming_password") or ""
-    incoming = db.session.scalar(sa_select_user(User, username))
-    errors = []
-    if (
-        incoming is None
-        or incoming.id == current_user.id
-        or not incoming.active
-        or estate.id not in incoming.estate_ids
-        or incoming.role not in ("frontdesk", "supervisor")
-        or not incoming.check_password(password)
-    ):
-        errors.append(_("The incoming shift must sign with their own username and password."))
-    if errors:
-        for e in errors:
-            flash(e, "error")
+
+    def eligible(user: User) -> bool:
+        return (
+            user.id != current_user.id
+            and estate.id in user.estate_ids
+            and user.role in ("frontdesk", "supervisor")
+        )
+
+    # The app's one password check: rate-limited, one argon2 verification whoever is named.
+    try:
+        incoming = passwords.check(
+            request.form.get("incoming_username"),
+            request.form.get("incoming_password"),
+            eligible=eligible,
+        )
+    except passwords.TooManyAttempts as exc:
+        flash(passwords.wait_message(exc), "error")
+        page, status = _handover_page(estate, estates, keys, status=429)
+        return page, status, {"Retry-After": str(exc.retry_after)}
+    if incoming is None:
+        flash(_("The incoming shift must sign with their own username and password."), "error")
         return _handover_page(estate, estates, keys, status=422)
     diff = compare(statuses, scanned, unknown)
     entry = Handover(
@@ -360,12 +366,6 @@ def handover_submit():
     db.session.commit()
     flash(_("Handover logged."), "ok")
     return redirect(url_for("keys.handover", estate=estate.id)), 303
-
-
-def sa_select_user(user_model, username: str):
-    import sqlalchemy as sa
-
-    return sa.select(user_model).where(user_model.username == username)
 
 
 # ---------------------------------------------------------------- the desk, online

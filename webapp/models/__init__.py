@@ -1,6 +1,14 @@
 """Typed SQLAlchemy 2 models, one module per area."""
 
-from webapp.models.accounts import ROLES, Device, User, burn_password_check, hash_token, user_estate
+from webapp.models.accounts import (
+    ROLES,
+    Device,
+    User,
+    UserSession,
+    burn_password_check,
+    hash_token,
+    user_estate,
+)
 from webapp.models.audit import AppendOnlyError, AuditEvent
 from webapp.models.registry import ITEM_MODELS, Building, Estate, Key, LabelCode, Sign, Unit
 from webapp.models.types import UTCDateTime, utcnow
@@ -19,6 +27,7 @@ __all__ = [
     "UTCDateTime",
     "Unit",
     "User",
+    "UserSession",
     "burn_password_check",
     "hash_token",
     "user_estate",

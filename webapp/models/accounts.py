@@ -1,4 +1,9 @@
-"""People and their phones: users with a role and estates, devices holding API tokens."""
+"""People and their phones: users with a role and estates, their signed-in browser sessions,
+and devices holding API tokens.
+
+A change of password, role or active flag ends the user's sessions and device tokens
+(webapp/auth/sessions.py listens for it on every flush, whatever code made the change).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
 ROLES = tuple(vocab.ROLES)
+# The password policy of every form that sets one (admin pages, the user's own change).
+MIN_PASSWORD = 10
+MAX_PASSWORD_SET = 200
 
 user_estate = sa.Table(
     "user_estate",
@@ -58,13 +66,17 @@ class User(UserMixin, db.Model):
         self.password_hash = _hasher.hash(password)
 
     def check_password(self, password: str) -> bool:
-        """Tell whether the password matches, upgrading the hash if its parameters aged."""
-        try:
-            _hasher.verify(self.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        """Tell whether the password matches, upgrading the hash if its parameters aged.
+
+        Only webapp/auth/passwords.py calls this for a login-like check: it adds the rate
+        limit and spends the same time on unknown users.
+        """
+        if not verify_password(self.password_hash, password):
             return False
         if _hasher.check_needs_rehash(self.password_hash):
             self.set_password(password)
+            # The same password, stronger hash: not a change that ends the user's sessions.
+            self.rehashed_to = self.password_hash
         return True
 
     @property
@@ -77,15 +89,35 @@ class User(UserMixin, db.Model):
         return self.display_name or self.username
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    """One argon2 verification (the module's hasher is looked up at call time)."""
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def burn_password_check(password: str) -> None:
     """Spend the time of a real check, so an unknown username is not told apart by timing."""
-    with contextlib.suppress(VerificationError):
+    with contextlib.suppress(VerificationError, InvalidHashError):
         _hasher.verify(_DUMMY_HASH, password)
 
 
 def hash_token(token: str) -> str:
     """Hash an API token for storage; tokens are random, so SHA-256 suffices."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserSession(db.Model):
+    """One signed-in browser. Its cookie carries a random secret; only the secret's SHA-256 is
+    kept here. Ending the row ends the session, whatever copies of the cookie exist."""
+
+    __tablename__ = "user_session"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Device(db.Model):

@@ -86,6 +86,8 @@ def test_another_estates_keys_stay_out_of_the_register(app, client, auth, make_p
         user = db.session.scalar(sa.select(User).where(User.username == "patrol2"))
         user.role = "frontdesk"
         db.session.commit()
+    auth.login("patrol2")  # a role change ends the user's sessions: log in again
+    assert client.get("/keys/").status_code == 200
     page = client.get("/keys/?status=out").get_data(as_text=True)
     assert "第一苑的人" not in page
     assert "第一苑的人" not in client.get("/keys/register.csv").get_data(as_text=True)

@@ -1,0 +1,172 @@
+"""The one password check of the app: login, the device login, the handover's incoming shift
+and the user's own password change all come here.
+
+- **The same work whoever is named.** Exactly one argon2 verification per try: against the
+  user's hash when the user exists, is active and is eligible for what is asked, else against
+  a dummy hash. Timing does not tell a real, inactive or ineligible username from an unknown.
+- **Limited per client address** (LOGIN_RATE_LIMIT, e.g. ``5 per minute``): failed tries from
+  one address across all usernames, against spraying.
+- **Limited per account + address, with exponential back-off**: after FREE_FAILURES wrong
+  tries on one username from one address, that pair waits 1 minute, then 2, 4, … up to an
+  hour after each further wrong try; a right password clears it. An attacker elsewhere only
+  locks out their own address: the user, from theirs, is never kept out.
+
+The client address is ``request.remote_addr``: the socket's, or with TRUSTED_PROXY_HOPS set,
+the one the trusted proxies forwarded (Werkzeug's ProxyFix, see webapp/__init__.py).
+Counters live in Flask-Limiter's storage: Redis when REDIS_URL is set, else memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+
+import limits
+import sqlalchemy as sa
+from flask import current_app, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import TooManyRequests
+
+from webapp.extensions import db, limiter
+from webapp.models import User, burn_password_check
+
+FREE_FAILURES = 5
+FIRST_LOCK_SECONDS = 60
+MAX_LOCK_SECONDS = 3600
+# How long a pair's failures are remembered (the back-off restarts after a quiet day).
+MEMORY_SECONDS = 24 * 3600
+# Longer than any password the app lets anyone set; longer input is checked as wrong.
+MAX_PASSWORD = 1024
+
+_now: Callable[[], float] = time.time
+
+
+class TooManyAttempts(TooManyRequests):
+    """Refused before any password check; ``retry_after`` in whole seconds."""
+
+    name = "Too Many Attempts"
+
+    def __init__(self, retry_after: float):
+        super().__init__()
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+def wait_message(exc: TooManyAttempts) -> str:
+    """Tell how long to wait, in whole minutes."""
+    minutes = max(1, math.ceil(exc.retry_after / 60))
+    return _("Too many attempts. Please wait %(minutes)d min and try again.", minutes=minutes)
+
+
+def lock_seconds(failures: int) -> int:
+    """How long a pair waits after this many failures in a row (0: not locked)."""
+    if failures < FREE_FAILURES:
+        return 0
+    doubling = min(failures - FREE_FAILURES, 12)
+    return min(FIRST_LOCK_SECONDS * 2**doubling, MAX_LOCK_SECONDS)
+
+
+def client_address() -> str:
+    """The client's address as the limits see it."""
+    return request.remote_addr or "unknown"
+
+
+def _enabled() -> bool:
+    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+
+def _storage():
+    return limiter.storage
+
+
+def _prefix() -> str:
+    return f"{current_app.config.get('RATELIMIT_KEY_PREFIX') or ''}rounds-password"
+
+
+def _account(username: str) -> str:
+    # Whatever was typed, a bounded key: usernames compare case-insensitively here.
+    return hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _address_limits() -> list[limits.RateLimitItem]:
+    return list(limits.parse_many(current_app.config["LOGIN_RATE_LIMIT"]))
+
+
+def _address_key(item: limits.RateLimitItem, address: str, now: float) -> tuple[str, float]:
+    window = item.get_expiry()
+    start = math.floor(now / window) * window
+    return f"{_prefix()}/address/{item.amount}-{window}/{address}/{int(start)}", start + window
+
+
+def _pair_keys(account: str, address: str) -> tuple[str, str]:
+    base = f"{_prefix()}/pair/{account}/{address}"
+    return f"{base}/failures", f"{base}/last"
+
+
+def _refuse_if_limited(account: str, address: str) -> None:
+    storage, now = _storage(), _now()
+    waits = []
+    for item in _address_limits():
+        key, ends = _address_key(item, address, now)
+        if storage.get(key) >= item.amount:
+            waits.append(ends - now)
+    failures_key, last_key = _pair_keys(account, address)
+    failures = storage.get(failures_key)
+    if failures >= FREE_FAILURES:
+        until = storage.get(last_key) + lock_seconds(failures)
+        if now < until:
+            waits.append(until - now)
+    if waits:
+        raise TooManyAttempts(max(waits))
+
+
+def _count_failure(account: str, address: str) -> None:
+    storage, now = _storage(), _now()
+    for item in _address_limits():
+        key, ends = _address_key(item, address, now)
+        storage.incr(key, max(1, math.ceil(ends - now)))
+    failures_key, last_key = _pair_keys(account, address)
+    storage.incr(failures_key, MEMORY_SECONDS)
+    storage.clear(last_key)
+    storage.incr(last_key, MEMORY_SECONDS, amount=int(now))
+
+
+def _count_success(account: str, address: str) -> None:
+    storage = _storage()
+    for key in _pair_keys(account, address):
+        storage.clear(key)
+
+
+def check(
+    username: str | None,
+    password: str | None,
+    *,
+    eligible: Callable[[User], bool] | None = None,
+) -> User | None:
+    """The active, eligible user with this password, else None; TooManyAttempts when the
+    address or the account+address pair must wait (nothing is checked then)."""
+    name = (username or "").strip()
+    password = password or ""
+    account, address = _account(name), client_address()
+    limited = _enabled()
+    if limited:
+        _refuse_if_limited(account, address)
+    user = None
+    if 0 < len(name) <= 64:
+        user = db.session.scalar(sa.select(User).where(User.username == name))
+    usable = (
+        user is not None
+        and user.active
+        and len(password) <= MAX_PASSWORD
+        and (eligible is None or eligible(user))
+    )
+    if usable and user.check_password(password):
+        if limited:
+            _count_success(account, address)
+        return user
+    if not usable:
+        burn_password_check(password[:MAX_PASSWORD])
+    if limited:
+        _count_failure(account, address)
+    return None
