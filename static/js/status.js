@@ -71,6 +71,8 @@ function drawBanners(s) {
         { class: "sync-banner sync-banner-auth", role: "alert", "data-login-needed": true },
         h("p", {}, pt("errAuth"), s.pending ? ` (${pt("toSync", { n: s.pending })})` : ""),
         phone().user ? null : h("a", { class: "btn btn-primary", href: loginHref() }, pt("logIn")),
+        // A login may never come (the user was deactivated): what waits can leave as a file.
+        s.pending ? h("button", { type: "button", class: "btn", "data-export": true, onclick: exportUnsynced }, pt("exportUnsynced")) : null,
       ),
     );
   }
