@@ -212,3 +212,22 @@ def test_the_hops_setting_is_read_from_the_environment():
     assert from_env({"TRUSTED_PROXY_HOPS": "1"})["TRUSTED_PROXY_HOPS"] == 1
     with pytest.raises(ConfigError):
         from_env({"TRUSTED_PROXY_HOPS": "many"})
+
+
+def test_no_code_checks_a_password_around_the_one_path():
+    """Does every password check in the app go through passwords.check()? (A source check:
+    only it calls User.check_password or burns a dummy check.)"""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "webapp"
+    allowed = {root / "auth" / "passwords.py", root / "models" / "accounts.py"}
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path not in allowed
+        and any(
+            needle in path.read_text(encoding="utf-8")
+            for needle in (".check_password(", "burn_password_check(", "verify_password(")
+        )
+    ]
+    assert offenders == []
