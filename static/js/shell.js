@@ -5,13 +5,15 @@ import { manualEntry } from "./_manual.js";
 import { explainUnknown } from "./_unknown.js";
 import { normalize } from "./codes.js";
 import { stats } from "./items.js";
+import { reachability } from "./sync.js";
 
 const $ = (id) => document.getElementById(id);
 
 /**
  * Open an item's page; the time is kept so the bench can measure code-to-item (and, from the
- * scanner, the camera frame the code was read from). With no network the item is shown here,
- * from the store, without loading a page: leaving would only bring this shell back to show it.
+ * scanner, the camera frame the code was read from). With no network — or a server that has
+ * just failed or left a request unanswered — the item is shown here, from the store, without
+ * loading a page: leaving would only wait on the network to bring this shell back.
  */
 export async function openItem(code, method, frameAt = 0) {
   try {
@@ -23,7 +25,8 @@ export async function openItem(code, method, frameAt = 0) {
     // Private modes may refuse storage; opening the item matters more.
   }
   const path = config().itemPath + encodeURIComponent(code);
-  if (!navigator.onLine && (await showItemFromStore(code, { pushPath: path }))) return;
+  const away = !navigator.onLine || ["down", "stalled"].includes(reachability().state);
+  if (away && (await showItemFromStore(code, { pushPath: path }))) return;
   location.assign(path);
 }
 

@@ -13,7 +13,7 @@ import { sync } from "../js/sync.js";
 const PAGES = "__ROUNDS_PAGES__";
 const SHELL_URL = "/app";
 // An item the phone holds opens from the phone's store unless the server answers this fast.
-const ITEM_GRACE_MS = 600;
+const ITEM_GRACE_MS = 400;
 // Any other page: the server's, unless it answers nothing for this long.
 const PAGE_TIMEOUT_MS = 10_000;
 

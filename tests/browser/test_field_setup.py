@@ -257,9 +257,22 @@ def test_an_item_opens_from_the_phone_while_the_network_stalls(browser, live_ser
     # No answer for a while: the header says so.
     page.locator("#shell-network[data-reach=stalled]").wait_for(timeout=10_000)
     assert page.locator("#shell-network").inner_text() == "伺服器沒有回應"
-    # Patrol pages open from the phone too, the network still hanging.
-    page.goto("/app/rounds", wait_until="commit", timeout=5_000)
-    page.locator("main").wait_for(timeout=5_000)
+    # Patrol pages open from the phone too, the network still hanging; once the server is known
+    # not to answer, a scanned or typed code shows its item in place (no page to wait for).
+    page.goto("/app", wait_until="commit", timeout=5_000)
+    page.locator("#shell-home").wait_for(timeout=5_000)
     assert page.locator("#shell-network").inner_text() != "在線"
+    page.locator("#shell-network[data-reach=stalled]").wait_for(timeout=10_000)
+    page.evaluate(
+        "async (code) => { window.__samePage = true;"
+        " await (await import('/static/build/shell.js')).openItem(code, 'typed'); }",
+        code,
+    )
+    page.wait_for_function(
+        "() => document.documentElement.dataset.itemShown === '1'", timeout=5_000
+    )
+    assert page.evaluate("window.__samePage === true")  # shown in place, no page load
+    assert urlparse(page.url).path == f"/q/{code}"
+    assert page.locator("#item-title").inner_text() == label
     assert problems == [], problems
     ctx.close()

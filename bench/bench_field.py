@@ -1,0 +1,80 @@
+"""Field rows (issue 15), measured in headless Chromium against a live server on 127.0.0.1.
+
+- an item page on a signal that answers nothing: every request accepted and never answered
+  (Playwright routes that never fulfil, the service worker's own fetches included); the time
+  from the navigation's start to the item shown from the phone's store, median of a few
+  opens. Baseline: the same with the network cut outright (every request refused at once).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from bench._live import live_app
+from bench.common import Row
+from webapp.demo import DemoOptions
+
+OPENS = 5
+READY = """async () => {
+  const s = await (await import('/static/build/sync.js')).status();
+  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
+}"""
+
+
+def _wait(page, script: str, timeout_s: float = 120):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = page.evaluate(script)
+        if value:
+            return value
+        page.wait_for_timeout(100)
+    raise TimeoutError(script)
+
+
+def _open_item(page, url: str, code: str) -> float:
+    page.goto(url + f"/q/{code}", wait_until="commit", timeout=30_000)
+    page.wait_for_function("() => document.documentElement.dataset.itemShownNavMs", timeout=30_000)
+    return float(page.evaluate("document.documentElement.dataset.itemShownNavMs"))
+
+
+def _stalled_rows(browser, url: str, code: str) -> list[Row]:
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.goto(url + "/app")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    page.goto(url + "/login")
+    page.fill("input[name=username]", "patrol")
+    page.fill("input[name=password]", "patrol-demo")
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(lambda u: not u.endswith("/login"))
+    _wait(page, READY)
+    page.goto(url + "/app")
+
+    held: list = []
+    ctx.route("**/*", lambda route: held.append(route))  # accepted, never answered
+    stalled = [_open_item(page, url, code) for _ in range(OPENS)]
+    ctx.unroute("**/*")
+    ctx.route("**/*", lambda route: route.abort())  # cut outright
+    cut = [_open_item(page, url, code) for _ in range(OPENS)]
+    ctx.close()
+    ms, cut_ms = statistics.median(stalled), statistics.median(cut)
+    return [
+        Row(
+            f"item shown on a stalled network (requests hang; from the tap), median of {OPENS}",
+            ms,
+            "ms",
+            "the network cut outright",
+            cut_ms,
+            target="<= 1000 ms",
+            met=ms <= 1000,
+        )
+    ]
+
+
+def rows() -> list[Row]:
+    demo = DemoOptions(estates=1, units_per_estate=200, days=1)
+    with live_app("bench_field", demo) as live:
+        if live is None:
+            return []
+        return _stalled_rows(live.browser, live.url, live.code)
