@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.access import wants_json
@@ -67,7 +68,37 @@ def handle_unexpected(exc: Exception):
     return handle_http(InternalServerError())
 
 
+def handle_unavailable(exc: Exception):
+    """A database that is busy or gone (restarted, unreachable, connection cut mid-request)
+    is not the caller's fault: 503, which phones treat as "retry later". The session is
+    discarded without trusting the dead connection (its rollback may fail too)."""
+    from webapp.extensions import db
+
+    log.warning("database unavailable: %s", exc)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone: drop it, the pool reconnects
+        log.warning("rollback on a lost connection failed", exc_info=True)
+        try:
+            db.session.invalidate()
+        except Exception:  # noqa: BLE001
+            log.warning("discarding the lost connection failed", exc_info=True)
+    message = _("The service is unavailable just now. Please try again shortly.")
+    if wants_json():
+        response, status = api_error(503, "unavailable", message)
+    else:
+        try:
+            page = render_template("errors/error.html", code=503, message=message)
+        except Exception:  # noqa: BLE001 - the page itself needed the database
+            page = message
+        response, status = make_response(page, 503), 503
+    response.headers["Retry-After"] = "5"
+    return response, status
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.register_error_handler(OperationalError, handle_unavailable)
+    app.register_error_handler(InterfaceError, handle_unavailable)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_unexpected)

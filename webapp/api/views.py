@@ -278,9 +278,5 @@ def openapi():
     return jsonify(spec(current_app))
 
 
-@bp.errorhandler(OperationalError)
-def _busy(exc):
-    # A database that is busy or gone is not the caller's fault: 503, so phones retry.
-    db.session.rollback()
-    current_app.logger.warning("database unavailable: %s", exc)
-    return api_error(503, "unavailable", _("The service is unavailable just now."))
+# A database that is busy or gone answers 503 on every route, pages and API alike:
+# webapp/errors.py handle_unavailable (registered for the whole app).
