@@ -3,7 +3,10 @@
 - an item page on a signal that answers nothing: every request accepted and never answered
   (Playwright routes that never fulfil, the service worker's own fetches included); the time
   from the navigation's start to the item shown from the phone's store, median of a few
-  opens. Baseline: the same with the network cut outright (every request refused at once).
+  opens. Baseline: the same with the network cut outright (every request refused at once);
+- the same signal, once the patrol page knows the server is not answering (its badge says
+  so): a code typed or scanned there shows its item in place — from openItem() to the item
+  shown, median of a few.
 """
 
 from __future__ import annotations
@@ -54,11 +57,22 @@ def _stalled_rows(browser, url: str, code: str) -> list[Row]:
     held: list = []
     ctx.route("**/*", lambda route: held.append(route))  # accepted, never answered
     stalled = [_open_item(page, url, code) for _ in range(OPENS)]
+    in_place = []
+    for _ in range(OPENS):
+        page.goto(url + "/app", wait_until="commit", timeout=30_000)
+        page.locator("#shell-network[data-reach=stalled]").wait_for(timeout=30_000)
+        page.evaluate(
+            "async (code) => (await import('/static/build/shell.js')).openItem(code, 'typed')",
+            code,
+        )
+        page.wait_for_function("() => document.documentElement.dataset.itemShownMs", timeout=30_000)
+        in_place.append(float(page.evaluate("document.documentElement.dataset.itemShownMs")))
     ctx.unroute("**/*")
     ctx.route("**/*", lambda route: route.abort())  # cut outright
     cut = [_open_item(page, url, code) for _ in range(OPENS)]
     ctx.close()
     ms, cut_ms = statistics.median(stalled), statistics.median(cut)
+    place_ms = statistics.median(in_place)
     return [
         Row(
             f"item shown on a stalled network (requests hang; from the tap), median of {OPENS}",
@@ -68,7 +82,17 @@ def _stalled_rows(browser, url: str, code: str) -> list[Row]:
             cut_ms,
             target="<= 1000 ms",
             met=ms <= 1000,
-        )
+        ),
+        Row(
+            f"  the same, the page knowing the server does not answer: code -> item in place, "
+            f"median of {OPENS}",
+            place_ms,
+            "ms",
+            "item shown on a stalled network (the row above)",
+            ms,
+            target="<= 1000 ms",
+            met=place_ms <= 1000,
+        ),
     ]
 
 
