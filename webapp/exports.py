@@ -1,8 +1,10 @@
 """Spreadsheet exports shared by every area: CSV with a BOM (so Excel reads UTF-8) and XLSX.
 
 An area builds its header list and its rows as plain cell values (text, numbers, times already
-put in the reader's zone) and hands them here. Text that a spreadsheet would run as a formula is
-made inert with ``safe``; ``download`` wraps the bytes in a response named after the table.
+put in the reader's zone) and hands them here. Every text cell of every export passes ``cell``
+inside the writers (``to_csv``, ``to_xlsx``, and the registry's styled workbook): text a
+spreadsheet would run as a formula is made inert, so no area can forget it. ``download`` wraps
+the bytes in a response named after the table.
 """
 
 from __future__ import annotations
@@ -20,14 +22,31 @@ from openpyxl.styles import Font, PatternFill
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@")
+CONTROL_STARTS = ("\t", "\r", "\n")
 MARK_FILL = "FDE2E1"  # the pale red of an overdue row
+
+
+def needs_guard(text: str) -> bool:
+    """Tell whether a spreadsheet could read text as a formula: it starts with = + - @, or a
+    tab, CR or LF, or spaces before one of those (OWASP's CSV injection list)."""
+    return text[:1] in CONTROL_STARTS or text.lstrip()[:1] in FORMULA_STARTS
 
 
 def safe(text: str | None) -> str:
     """User text as a spreadsheet cell: a leading ``'`` keeps a formula-looking text as text."""
     text = text or ""
-    return "'" + text if text[:1] in FORMULA_STARTS else text
+    return "'" + text if needs_guard(text) else text
+
+
+def cell(value):
+    """Any cell value as written: text made inert (see ``safe``), other values as they are."""
+    return safe(value) if isinstance(value, str) else value
+
+
+def restore(text: str) -> str:
+    """The text an exported cell stood for (the importer reads exports back)."""
+    return text[1:] if text[:1] == "'" and needs_guard(text[1:]) else text
 
 
 def when(value: datetime | None, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -39,9 +58,9 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     """The rows as CSV (CRLF lines), UTF-8 with a BOM so Excel opens Chinese text right."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow([cell(h) for h in headers])
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -59,21 +78,21 @@ def to_xlsx(
     bold = Font(bold=True)
     header = []
     for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
+        head = WriteOnlyCell(sheet, value=cell(text))
+        head.font = bold
+        header.append(head)
     sheet.append(header)
     fill = PatternFill("solid", fgColor=MARK_FILL)
     for i, row in enumerate(rows):
         if marked is not None and i < len(marked) and marked[i]:
             cells = []
             for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.fill = fill
-                cells.append(cell)
+                filled = WriteOnlyCell(sheet, value=cell(value))
+                filled.fill = fill
+                cells.append(filled)
             sheet.append(cells)
         else:
-            sheet.append(list(row))
+            sheet.append([cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

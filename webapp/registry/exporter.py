@@ -15,7 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from webapp import vocab
+from webapp import exports, vocab
 from webapp.models import Key, Sign, Unit
 from webapp.registry.importer import COLUMNS
 
@@ -96,21 +96,9 @@ def key_row(key: Key, short: str) -> list:
 ROW_MAKERS = {"units": unit_row, "signs": sign_row, "keys": key_row}
 
 
-def _safe(value):
-    # A cell starting with = + - @ would run as a formula in Excel: keep it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def to_csv(kind: str, rows: list[list]) -> bytes:
-    """UTF-8 with a BOM, so Excel opens the Chinese correctly."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(headers(kind))
-    for row in rows:
-        writer.writerow([_safe(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+    """UTF-8 with a BOM, so Excel opens the Chinese correctly (the one CSV writer)."""
+    return exports.to_csv(headers(kind), rows)
 
 
 _HEAD_FONT = Font(bold=True, color="FFFFFF")
@@ -145,9 +133,10 @@ def to_xlsx(kind: str, rows: list[list]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET_TITLES[kind]
-    sheet.append(headers(kind))
+    sheet.append([exports.cell(h) for h in headers(kind)])
     for row in rows:
-        sheet.append([_safe(v) for v in row])
+        # Styled here (the import format), but every cell made inert as exports' writers do.
+        sheet.append([exports.cell(v) for v in row])
     _style_header(sheet, kind, _widths(kind, rows))
     sheet.auto_filter.ref = sheet.dimensions
     out = io.BytesIO()

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from webapp import vocab
+from webapp import exports, vocab
 from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Estate, Key, Sign, Unit
 from webapp.models.audit import record
@@ -178,9 +178,7 @@ def _cell(value) -> str:
         value = int(value)
     text = naming.clean(value)
     # Exports guard cells against formula injection with a leading apostrophe.
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
-        text = text[1:]
-    return text
+    return exports.restore(text)
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
