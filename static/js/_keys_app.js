@@ -491,7 +491,12 @@ async function stocktakeView() {
   const actions = h(
     "div",
     { class: "keys-stock-actions" },
-    h("button", { type: "button", class: "btn btn-primary btn-block btn-tall", "data-stock-compare": true, onclick: showResult }, kt("compare")),
+    (() => {
+      // A double tap keeps one stocktake, not two (_save.js).
+      const button = h("button", { type: "button", class: "btn btn-primary btn-block btn-tall", "data-stock-compare": true }, kt("compare"));
+      button.addEventListener("click", saveOnce(button, showResult, { buttons: [button] }));
+      return button;
+    })(),
     h(
       "button",
       {

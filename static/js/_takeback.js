@@ -1,7 +1,7 @@
 // Taking back an entry that still waits in the outbox (a check made on the wrong door, a key
 // lent to the wrong name): it is never sent, and the phone keeps it in its journal, marked
 // taken back (store.takeBack). Offered wherever the phone lists its waiting entries.
-import { h, pt } from "./_phone.js";
+import { h, phone, pt } from "./_phone.js";
 import * as store from "./store.js";
 import { publish } from "./sync.js";
 
@@ -27,7 +27,10 @@ async function underSyncLock(fn) {
 /** Take an entry back: {ok: true, entry} or {ok: false, text} saying why not. */
 export async function takeBack(opId) {
   try {
-    const entry = await underSyncLock(() => store.takeBack(opId, Date.now()));
+    const m = await store.getMetas(["user"]);
+    const me = m.user?.username || phone().user?.username || null;
+    const entry = await underSyncLock(() => store.takeBack(opId, Date.now(), me));
+    if (entry?.refused) return { ok: false, text: pt("takeBackNotYours") };
     await publish().catch(() => {});
     return entry ? { ok: true, entry } : { ok: false, text: pt("takeBackGone") };
   } catch (error) {
@@ -53,6 +56,8 @@ export function takeBackControl(entry, onDone) {
       ),
       said,
     );
+    // Focus stays in the list, on the answer that does nothing.
+    box.querySelector("[data-take-back-keep]").focus();
   };
   let busy = false;
   async function confirm(event) {

@@ -398,10 +398,11 @@ export async function saveOps(entries, photos = []) {
 /**
  * The user takes back an entry still waiting to be sent: it leaves the outbox for the journal,
  * marked `withdrawn` (the phone's audit trail), and its photos go unless another waiting entry
- * names them. Null when it is no longer waiting (sent meanwhile, or refused). The caller holds
- * the sync lock, so no push is sending it at that moment.
+ * names them. Null when it is no longer waiting (sent meanwhile, or refused); `{refused}` when
+ * it was recorded by another user than `username`. The caller holds the sync lock, so no push
+ * is sending it at that moment.
  */
-export async function takeBack(opId, now) {
+export async function takeBack(opId, now, username = null) {
   return withDB(async (db) => {
     const tx = db.transaction(["outbox", "journal", "photos"], "readwrite");
     const outbox = tx.objectStore("outbox");
@@ -409,6 +410,10 @@ export async function takeBack(opId, now) {
     if (!entry || entry.state !== "pending") {
       await tx.done;
       return null;
+    }
+    if (username && entry.username && entry.username !== username) {
+      await tx.done; // another user's entry, waiting for them to log in: not ours to discard
+      return { refused: "not-yours" };
     }
     outbox.delete(opId);
     const taken = { ...entry, state: "withdrawn", withdrawn_at: now, synced_at: now };

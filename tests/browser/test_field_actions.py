@@ -514,3 +514,31 @@ def test_a_worn_key_tag_is_found_by_the_keys_label(page, live_server):
     page.fill("[data-keys-manual] input", f"{building_floor.split('-')[-1]} {name}".strip())
     page.locator(f"[data-keys-suggestions] [data-code='{key['code']}']").click()
     page.locator(f"[data-basket='lend'] [data-code='{key['code']}']").wait_for()
+
+
+def test_another_users_waiting_entry_is_not_taken_back(page, live_server):
+    """An entry another user left waiting on this phone (for them to log in): can the user
+    now logged in not discard it?"""
+    (unit,) = _units(live_server.app, 1, skip=18)
+    log_in(page)
+    page.goto(f"/q/{unit['code']}")
+    page.locator("#record").wait_for()
+    page.evaluate(
+        """async (code) => {
+          const store = await import('/static/build/store.js');
+          await store.saveOp({op_id: 'others-op', type: 'check.record',
+            occurred_at: new Date().toISOString(), code, item: {label: code, type: 'unit'},
+            payload: {id: 'others-check', code, method: 'scan', result: 'ok', answers: {},
+                      photos: []},
+            username: 'patrol2', created_at: Date.now(), state: 'pending'});
+        }""",
+        unit["code"],
+    )
+    page.reload()
+    row = page.locator("#phone-history .phone-entry[data-op='others-op']")
+    row.locator("[data-take-back]").click()
+    row.locator("[data-take-back-confirm]").click()
+    row.locator(".take-back-said").wait_for(state="visible")
+    assert "另一位使用者" in row.locator(".take-back-said").inner_text()
+    entries = page.evaluate(OWN, unit["code"])
+    assert [(e["where"], e["state"]) for e in entries] == [("outbox", "pending")]
