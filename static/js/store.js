@@ -3,12 +3,11 @@
 // Safari loses Blobs in IndexedDB), this phone's own synced entries, and meta (cursor, device,
 // token). No DOM needed: the service worker imports it too.
 //
-// Connections and Safari's back/forward cache: a page frozen in that cache keeps its open
-// transactions, and their locks, until it is thrown away — every other page then waits on
+// Connections and Safari's back/forward cache: a page left while a transaction runs keeps
+// that transaction, and its locks, while it sits frozen — every other page then waits on
 // `meta` and `objects` for 30 s or more (seen in WebKit: a save that never ends). So this
 // module tracks the transactions it opens, aborts the unfinished ones and closes the
-// connection on `pagehide` when the page goes into the cache, and opens afresh after
-// `pageshow`. No transaction is ever held across an await on the network (sync.js reads, then
+// connection on every `pagehide`, and opens afresh after `pageshow`. No transaction is ever held across an await on the network (sync.js reads, then
 // fetches, then writes in a new transaction). Every call has a deadline: one that does not
 // settle is tried once more on a fresh connection, then fails loudly (StoreUnavailable) —
 // a save must never end in silence.
@@ -24,6 +23,8 @@ export const CHECK_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** How long one store call may take before the connection is renewed (then it fails). */
 const QUICK_MS = 5_000;
+/** Opening may upgrade the store first (a walk over every record): it gets longer. */
+const OPEN_MS = 15_000;
 /** Calls that walk the whole store (a snapshot's clean-up on a slow phone) get longer. */
 const BULK_MS = 120_000;
 
@@ -146,14 +147,15 @@ export function release({ abort = false } = {}) {
 }
 
 // Safari's back/forward cache freezes a page with whatever it had open: let go before, open
-// afresh after. (A page that is really unloading keeps its transactions: they finish.)
-// Between the two, no call may open a new connection: it would be frozen in turn.
+// afresh after. Between the two no call may open a connection: it would be frozen in turn.
+// Every pagehide counts, whatever `persisted` says: WebKit left pages it reported as not
+// cached (persisted false) holding their transactions, and the store locked with them.
 let thawed = null;
 let thaw = null;
 if (typeof window !== "undefined" && typeof window.addEventListener === "function") {
-  window.addEventListener("pagehide", (event) => {
-    if (event.persisted && !thawed) thawed = new Promise((resolve) => (thaw = resolve));
-    release({ abort: Boolean(event.persisted) });
+  window.addEventListener("pagehide", () => {
+    thawed ??= new Promise((resolve) => (thaw = resolve));
+    release({ abort: true });
   });
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) release({ abort: true });
@@ -168,7 +170,13 @@ if (typeof window !== "undefined" && typeof window.addEventListener === "functio
  * and it fails with StoreUnavailable.
  */
 async function attempt(fn, ms) {
-  const db = await open();
+  let opening;
+  const db = await Promise.race([
+    open(),
+    new Promise((_, reject) => {
+      opening = setTimeout(() => reject(new StoreUnavailable("the phone's store did not open")), OPEN_MS);
+    }),
+  ]).finally(() => clearTimeout(opening));
   const mine = new Set();
   let timer;
   const late = new Promise((_, reject) => {

@@ -72,6 +72,33 @@ def log_in(phone, username: str = "patrol") -> None:
     phone.until(READY, timeout=45, what="token and first pull")
 
 
+RAW_PROBE = """return Promise.race([new Promise((resolve) => {
+  const req = indexedDB.open('rounds');
+  req.onsuccess = () => {
+    const db = req.result;
+    const out = {};
+    let left = 3;
+    for (const name of ['meta', 'objects', 'outbox']) {
+      const g = db.transaction(name).objectStore(name).count();
+      g.onsuccess = () => { out[name] = g.result; if (!--left) { db.close(); resolve(out); } };
+    }
+  };
+  req.onblocked = () => resolve('open blocked');
+}), new Promise((r) => setTimeout(() => r('no answer in 3 s'), 3000))]);"""
+
+
+def until_or_diagnose(phone, script, *args, **kw):
+    """phone.until, and when it fails, what the store answers to a fresh connection."""
+    try:
+        return phone.until(script, *args, **kw)
+    except AssertionError as error:
+        try:
+            probe = phone.js(RAW_PROBE)
+        except Exception as problem:  # noqa: BLE001 - a diagnosis, whatever happens
+            probe = repr(problem)
+        raise AssertionError(f"{error}; the store to a fresh connection: {probe}") from None
+
+
 def record_check(phone, photo: str | None = None, result: str = "ok", what: str = "") -> None:
     """Record a check on the open item page and wait until the page says it is saved."""
     phone.wait_visible("#record .record-save")
@@ -84,7 +111,8 @@ def record_check(phone, photo: str | None = None, result: str = "ok", what: str 
             what="photo attached",
         )
     phone.click(".record-save")
-    outcome = phone.until(
+    outcome = until_or_diagnose(
+        phone,
         """const r = document.getElementById('record');
         if (Number(r.dataset.saved || 0) > arguments[0]) return 'saved';
         const e = r.querySelector('.field-error');
