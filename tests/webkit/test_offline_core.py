@@ -92,11 +92,15 @@ def until_or_diagnose(phone, script, *args, **kw):
     try:
         return phone.until(script, *args, **kw)
     except AssertionError as error:
-        try:
-            probe = phone.js(RAW_PROBE)
-        except Exception as problem:  # noqa: BLE001 - a diagnosis, whatever happens
-            probe = repr(problem)
-        raise AssertionError(f"{error}; the store to a fresh connection: {probe}") from None
+        raise AssertionError(f"{error}; the store to a fresh connection: {probe(phone)}") from None
+
+
+def probe(phone) -> object:
+    """What a fresh connection gets from the store (a diagnosis for a failure message)."""
+    try:
+        return phone.js(RAW_PROBE)
+    except Exception as problem:  # noqa: BLE001 - a diagnosis, whatever happens
+        return repr(problem)
 
 
 def record_check(phone, photo: str | None = None, result: str = "ok", what: str = "") -> None:
@@ -121,7 +125,8 @@ def record_check(phone, photo: str | None = None, result: str = "ok", what: str 
         timeout=20,
         what=f"the page says saved {what}",
     )
-    assert outcome == "saved", f"{what}: {outcome}"
+    if outcome != "saved":
+        raise AssertionError(f"{what}: {outcome}; the store to a fresh connection: {probe(phone)}")
 
 
 def test_login_puts_the_worker_in_control_and_fills_the_phone(phone):
