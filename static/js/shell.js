@@ -49,6 +49,29 @@ async function showStatus() {
     : t("never");
 }
 
+/**
+ * Whether the browser promised to keep the phone's store (navigator.storage.persisted). A
+ * browser that cannot say (no StorageManager, as WebKitGTK) has promised nothing either.
+ */
+async function showStorage() {
+  const box = document.querySelector("[data-storage]");
+  if (!box) return;
+  let kept = false;
+  let state = "unknown";
+  try {
+    if (navigator.storage?.persisted) {
+      kept = await navigator.storage.persisted();
+      state = String(kept);
+    }
+  } catch {
+    // cannot say: not kept, as far as the patroller should know
+  }
+  box.dataset.persisted = state;
+  for (const e of box.querySelectorAll("[data-storage-kept]")) e.hidden = !kept;
+  for (const e of box.querySelectorAll("[data-storage-at-risk]")) e.hidden = kept;
+  box.hidden = false;
+}
+
 async function openScanner() {
   const section = $("scanner");
   const home = $("shell-home");
@@ -135,6 +158,7 @@ function init() {
   }
   // The header badge (#shell-network) is status.js's: whether the server answers.
   showStatus();
+  showStorage();
   document.addEventListener("rounds:items-source", showStatus);
   manualEntry(openItem);
   for (const b of document.querySelectorAll("[data-scan-open]")) {

@@ -258,7 +258,16 @@ class Phone:
         return self.driver.find_element(By.CSS_SELECTOR, css)
 
     def click(self, css: str) -> None:
-        self.find(css).click()
+        """Click as a finger would: centred on screen first (a sticky header or a banner may
+        cover it); when something still lies over it, the page's own click()."""
+        from selenium.common.exceptions import ElementClickInterceptedException
+
+        element = self.find(css)
+        self.js("arguments[0].scrollIntoView({block: 'center'});", element)
+        try:
+            element.click()
+        except ElementClickInterceptedException:
+            self.js("arguments[0].click();", element)
 
     def fill(self, css: str, text: str) -> None:
         field_ = self.find(css)
