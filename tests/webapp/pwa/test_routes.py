@@ -114,3 +114,29 @@ def test_the_csp_names_only_directives_webkit_knows(client):
     directives = {part.split()[0] for part in policy.split("; ")}
     assert "manifest-src" not in directives
     assert "default-src 'self'" in policy
+
+
+def test_the_session_endpoint_names_the_user_and_its_csrf_token_only_to_a_session(
+    client, auth, seed
+):
+    """GET /api/auth/session: 401 JSON when not logged in; the user and a CSRF token that the
+    session-cookie path of POST /api/auth/device takes; 401 for a bearer token alone."""
+    anonymous = client.get("/api/auth/session")
+    assert anonymous.status_code == 401
+    assert anonymous.get_json()["error"] == "not_logged_in"
+    auth.login("patrol")
+    answer = client.get("/api/auth/session")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["user"] == {"username": "patrol", "role": "patroller"}
+    minted = client.post(
+        "/api/auth/device",
+        json={"device_name": "test phone"},
+        headers={"X-CSRFToken": body["csrf_token"]},
+    )
+    assert minted.status_code == 201
+    token = minted.get_json()["token"]
+    assert "no-store" in answer.headers["Cache-Control"]
+    client.delete_cookie("rounds_session")
+    bearer = client.get("/api/auth/session", headers={"Authorization": f"Bearer {token}"})
+    assert bearer.status_code == 401
