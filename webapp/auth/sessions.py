@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, session
@@ -36,7 +36,7 @@ SESSION_DEVICES = "device_ids"
 ACCESS_FIELDS = ("password_hash", "role", "active")
 
 
-def start(user: User) -> None:
+def start(user: User, expires_at: datetime | None = None) -> None:
     """Open a server-side session for a user who just logged in (after login_user)."""
     now = utcnow()
     lifetime = timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"])
@@ -50,11 +50,28 @@ def start(user: User) -> None:
     secret = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(
-            id=hash_token(secret), user_id=user.id, created_at=now, expires_at=now + lifetime
+            id=hash_token(secret),
+            user_id=user.id,
+            created_at=now,
+            expires_at=expires_at or now + lifetime,
         )
     )
     session[SID] = secret
     session.permanent = True
+
+
+def renew(user: User) -> None:
+    """A new session id for this browser, ending at the same time as the old one: a copy of
+    the old cookie, wherever it is, ends with the old row (after a password change and on
+    "sign out everywhere else")."""
+    sid = current_id()
+    expires_at = None
+    if sid is not None:
+        row = db.session.get(UserSession, sid)
+        if row is not None and row.ended_at is None:
+            row.ended_at = utcnow()
+            expires_at = row.expires_at
+    start(user, expires_at)
 
 
 def current_id() -> str | None:

@@ -142,6 +142,7 @@ def account_password():
                 # The flush ends every other session and token of the user (sessions.py).
                 user.set_password(form.new_password.data)
                 record(db.session, "user.password", user, actor=user)
+                sessions.renew(user)
                 db.session.commit()
                 flash(_("Your password is changed. Your other sessions are signed out."), "success")
                 return redirect(url_for("auth.account_password"), code=303)
@@ -159,7 +160,9 @@ def account_password():
 @roles()
 def account_sessions_end():
     """Sign out everywhere else: the user's other sessions and device tokens end."""
-    sessions.end_elsewhere(current_user._get_current_object())
+    user = current_user._get_current_object()
+    sessions.end_elsewhere(user)
+    sessions.renew(user)
     db.session.commit()
     flash(_("Signed out everywhere else. This browser stays signed in."), "success")
     return redirect(url_for("auth.account_password"), code=303)

@@ -137,6 +137,7 @@ def test_a_user_changes_their_own_password(app, client, auth, seed):
     here = _token_for(client, auth)
     other, other_auth = _logged_in(app, "patrol")
     theirs = _token_for(other, other_auth)
+    copied = _session_cookie(client)
     page = client.get("/account/password")
     assert page.status_code == 200
     assert "目前的密碼" in page.get_data(as_text=True)
@@ -152,6 +153,7 @@ def test_a_user_changes_their_own_password(app, client, auth, seed):
     assert response.status_code == 303
     assert client.get("/").status_code == 200
     assert client.get("/api/sync/pull", headers=_bearer(here["token"])).status_code == 200
+    assert _replay(app, copied).get("/").status_code == 302, "this browser got a new session id"
     assert other.get("/").status_code == 302
     assert other.get("/api/sync/pull", headers=_bearer(theirs["token"])).status_code == 401
     auth.logout()
@@ -199,16 +201,19 @@ def test_the_account_page_speaks_english_too(app, client, auth, seed):
 
 
 def test_sign_out_everywhere_else(app, client, auth, seed):
-    """Does "sign out everywhere else" end the user's other sessions and tokens only?"""
+    """Does "sign out everywhere else" end the user's other sessions and tokens only (and give
+    this browser a new session id, so a copy of its cookie ends too)?"""
     auth.login("patrol")
     here = _token_for(client, auth)
     other, other_auth = _logged_in(app, "patrol")
     theirs = _token_for(other, other_auth)
     stranger, _ = _logged_in(app, "supervisor")
+    copied = _session_cookie(client)
     response = client.post("/account/sessions/end", data={"csrf_token": auth.csrf("/")})
     assert response.status_code == 303
     assert client.get("/").status_code == 200
     assert client.get("/api/sync/pull", headers=_bearer(here["token"])).status_code == 200
+    assert _replay(app, copied).get("/").status_code == 302, "this browser got a new session id"
     assert other.get("/").status_code == 302
     assert other.get("/api/sync/pull", headers=_bearer(theirs["token"])).status_code == 401
     assert stranger.get("/").status_code == 200
