@@ -1,6 +1,7 @@
 """Lighthouse accessibility of every patrol page (npm `lighthouse`, pinned in package.json),
-run against a live server in Debian's Chromium, the patroller logged in (the session cookie is
-handed to Lighthouse as a header). Baseline: the login page, in the same run."""
+run against a live server in Debian's Chromium, in the profile of a patroller's phone that has
+logged in and synced (the pages show its data; the session cookie is handed over as a header).
+Baseline: the login page, in the same run."""
 
 from __future__ import annotations
 
@@ -21,21 +22,52 @@ LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 GOAL = 0.95
 
 
-def _cookie_header(browser, url: str) -> str:
-    ctx = browser.new_context()
+# Flask-Login's "strong" session protection ties the session to the user agent: Lighthouse
+# sends the same one as the browser that logged in.
+USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36 RoundsBench"
+)
+
+
+READY = """async () => {
+  const s = await (await import('/static/build/sync.js')).status();
+  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
+}"""
+
+
+def _phone_profile(browser, url: str, profile: Path) -> str:
+    """A Chromium profile of a patroller's phone, logged in and synced (so the patrol pages show
+    the phone's data, not their empty state); the session cookie as a header."""
+    ctx = browser.browser_type.launch_persistent_context(
+        str(profile),
+        executable_path=support.chromium_path(),
+        args=support.CHROMIUM_FLAGS,
+        user_agent=USER_AGENT,
+        viewport={"width": 390, "height": 844},
+    )
     page = ctx.new_page()
+    page.goto(url + "/app")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
     page.goto(url + "/login")
     page.fill("input[name=username]", "patrol")
     page.fill("input[name=password]", "patrol-demo")
     page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url(lambda u: not u.endswith("/login"))
+    for _ in range(600):
+        if page.evaluate(READY):
+            break
+        page.wait_for_timeout(100)
     cookies = "; ".join(f"{c['name']}={c['value']}" for c in ctx.cookies())
     ctx.close()
     return cookies
 
 
-def lighthouse(url: str, cookie: str | None = None) -> tuple[float, list[str]]:
-    """The accessibility score of one page and the audits it failed."""
+def lighthouse(
+    url: str, cookie: str | None = None, profile: Path | None = None
+) -> tuple[float, list[str]]:
+    """The accessibility score of one page and the audits it failed (in ``profile``, its
+    storage kept, when given)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         cmd = [
@@ -47,13 +79,20 @@ def lighthouse(url: str, cookie: str | None = None) -> tuple[float, list[str]]:
             "--quiet",
             "--form-factor=mobile",
             "--screenEmulation.mobile",
-            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            f"--emulatedUserAgent={USER_AGENT}",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu"
+            + (f" --user-data-dir={profile}" if profile else ""),
         ]
+        if profile:
+            cmd.append("--disable-storage-reset")
         if cookie:
             cmd.append("--extra-headers=" + json.dumps({"Cookie": cookie}))
         env = {**os.environ, "CHROME_PATH": support.chromium_path() or ""}
         subprocess.run(cmd, env=env, check=True, timeout=240, capture_output=True)
         report = json.loads(out.read_text())
+    final = report.get("finalDisplayedUrl") or report.get("finalUrl") or ""
+    if cookie and "/login" in final:
+        raise RuntimeError(f"Lighthouse was sent to the login page from {url}")
     failed = [
         key
         for key, audit in report["audits"].items()
@@ -70,12 +109,13 @@ def rows() -> list[Row]:
     with live_app("bench_a11y", demo) as live:
         if live is None:
             return []
-        cookie = _cookie_header(live.browser, live.url)
+        profile = Path(tempfile.mkdtemp(prefix="bench-a11y-"))
+        cookie = _phone_profile(live.browser, live.url, profile)
         base, base_failed = lighthouse(live.url + "/login")
         pages = ["/app", "/scan", "/app/rounds", "/app/keys", f"/q/{live.code}"]
         out = []
         for path in pages:
-            score, failed = lighthouse(live.url + path, cookie)
+            score, failed = lighthouse(live.url + path, cookie, profile)
             name = "item page /q/<code>" if path.startswith("/q/") else path
             if failed:
                 print(f"  a11y {name}: failed {', '.join(failed)}", file=sys.stderr)

@@ -152,7 +152,8 @@ function progressBar(visited, total) {
   const pct = total ? Math.round((visited / total) * 100) : 0;
   const bar = h("span", { class: "rp-bar-fill" });
   bar.style.width = `${pct}%`; // a CSSOM property, not an inline style attribute: CSP allows it
-  return h("span", { class: "rp-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": String(total), "aria-valuenow": String(visited) }, bar);
+  const label = `${rs("checkpoints")} ${visited} / ${total} ${rs("visited")}`; // a progressbar needs a name
+  return h("span", { class: "rp-bar", role: "progressbar", "aria-label": label, "aria-valuemin": "0", "aria-valuemax": String(total), "aria-valuenow": String(visited) }, bar);
 }
 
 async function renderHome() {

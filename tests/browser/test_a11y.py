@@ -1,0 +1,45 @@
+"""Accessibility of the patrol pages at a phone's size (what Lighthouse failed: `bench a11y`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+PATROL_PAGES = ["/app", "/scan", "/app/rounds", "/app/keys"]
+
+# WCAG's contrast ratio of an element's text colour against the first opaque background up
+# its ancestors.
+CONTRAST = """el => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let node = el, bg = null;
+  while (node && node.nodeType === 1) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] === 1)) { bg = c.slice(0, 3); break; }
+    node = node.parentElement;
+  }
+  bg = bg || [255, 255, 255];
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg)].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("path", PATROL_PAGES)
+def test_patrol_pages_name_their_brand_link_and_keep_muted_text_readable(page, live_server, path):
+    """At 390 px, does the brand link (its name hidden from sight) keep an accessible name, do
+    the pages say their language, and is every visible muted text at least 4.5:1?"""
+    log_in(page, "patrol")
+    page.goto(path)
+    assert page.get_by_role("link", name="巡查").first.is_visible()
+    assert page.evaluate("document.documentElement.lang").startswith("zh")
+    assert page.locator("main").count() == 1
+    muted = page.locator(".muted:visible")
+    for i in range(muted.count()):
+        ratio = muted.nth(i).evaluate(CONTRAST)
+        assert ratio >= 4.5, (path, muted.nth(i).inner_text(), ratio)
