@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 
@@ -34,9 +35,20 @@ CONTRAST = """el => {
 def test_patrol_pages_name_their_brand_link_and_keep_muted_text_readable(page, live_server, path):
     """At 390 px, does the brand link (its name hidden from sight) keep an accessible name, do
     the pages say their language, and is every visible muted text at least 4.5:1?"""
+    # The package's fake camera shows a label: /scan would read it and leave for the item.
+    page.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () => "
+        "Promise.reject(new DOMException('no camera here', 'NotAllowedError'))"
+    )
     log_in(page, "patrol")
+    # The worker first: its taking control may reload a page while it is read.
+    page.goto("/app")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=45_000)
     page.goto(path)
-    assert page.get_by_role("link", name="巡查").first.is_visible()
+    page.wait_for_load_state("networkidle")
+    brand = page.locator("a.brand")
+    assert brand.is_visible()
+    expect(brand).to_have_accessible_name("巡查")
     assert page.evaluate("document.documentElement.lang").startswith("zh")
     assert page.locator("main").count() == 1
     # In one pass: the pages redraw from the store while they are read.
