@@ -66,6 +66,15 @@ def object_id(value: str) -> int:
     return number
 
 
+def choice_id(value) -> int:
+    """``coerce=`` for an id picked from a form's list (0 may mean none): 0 to 2**31-1, else
+    ValueError, so a forged id is an invalid choice, never a database or overflow error."""
+    number = int(value)
+    if not 0 <= number <= MAX_INT:
+        raise ValueError("no such choice")
+    return number
+
+
 def bounded_date(value: str) -> date:
     """An ISO date (YYYY-MM-DD) from 1900 to 2999; ValueError otherwise."""
     day = date.fromisoformat(value)

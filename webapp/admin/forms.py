@@ -18,6 +18,7 @@ from webapp.models import Estate, User
 from webapp.models.accounts import MAX_PASSWORD_SET, MIN_PASSWORD
 from webapp.registry.forms import RegistryForm
 from webapp.registry.naming import clean
+from webapp.values import choice_id
 
 
 @cache
@@ -46,7 +47,7 @@ class UserForm(RegistryForm):
     )
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
-    estates = CheckboxList(_l("Estates"), coerce=int)
+    estates = CheckboxList(_l("Estates"), coerce=choice_id)
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=MAX_PASSWORD_SET)])
 
     def __init__(self, estates: list[Estate], user: User | None = None, **kwargs):

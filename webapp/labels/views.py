@@ -23,6 +23,7 @@ from webapp.extensions import db, htmx
 from webapp.labels import codes, fonts, jobs, printing, sheets
 from webapp.models import Building, Estate, LabelCode
 from webapp.scoping import scoped, visible_estate_ids
+from webapp.values import object_id
 
 bp = Blueprint("labels", __name__, url_prefix="/labels")
 
@@ -73,6 +74,15 @@ def _render_index(sheet_form: SheetForm, one_form: OneForm, status: int = 200):
         render_template("labels/index.html", form=sheet_form, one=one_form, **_choices()),
         status,
     )
+
+
+def _object_id(text: str) -> int | None:
+    """A building id from the form, or None when it names nothing (not a number, or past
+    32 bits: a forged id is never sent to the database)."""
+    try:
+        return object_id(text)
+    except ValueError:
+        return None
 
 
 def _parse_skip(text: str, template: sheets.Template, errors: dict, name="skip") -> int:
@@ -133,15 +143,19 @@ def create():
     skip = _parse_skip(form.skip, template, errors)
     building = None
     if form.building:
-        if form.building.isdigit():
-            building = db.session.scalar(scoped(Building).where(Building.id == int(form.building)))
+        building_id = _object_id(form.building)
+        if building_id is not None:
+            building = db.session.scalar(scoped(Building).where(Building.id == building_id))
         if building is None or (estate is not None and building.estate_id != estate.id):
             errors["building"] = _("That building is not in the chosen estate.")
     floor = None
     if form.floor:
         try:
             floor = int(form.floor)
+            if not -9 <= floor <= 200:  # the registry's floors; no column holds 10**22
+                raise ValueError(form.floor)
         except ValueError:
+            floor = None
             errors["floor"] = _("A floor is a whole number.")
     try:
         fonts.check()

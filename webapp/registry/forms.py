@@ -22,6 +22,7 @@ from webapp.i18n import term
 from webapp.models import Building, Key, Sign, Unit
 from webapp.registry import naming
 from webapp.scoping import scoped
+from webapp.values import choice_id
 
 
 class _CatalogTranslations:
@@ -86,7 +87,7 @@ class BuildingForm(RegistryForm):
 class UnitForm(RegistryForm):
     """A unit: building, entrance, floor, room and status."""
 
-    building_id = SelectField(_l("Building"), coerce=int, validators=[InputRequired()])
+    building_id = SelectField(_l("Building"), coerce=choice_id, validators=[InputRequired()])
     entrance = StringField(_l("Entrance"), validators=[DataRequired(), Length(max=20)])
     floor = IntegerField(_l("Floor"), validators=[InputRequired(), NumberRange(min=-9, max=200)])
     room = StringField(_l("Room"), validators=[DataRequired(), Length(max=20)])
@@ -128,7 +129,7 @@ class SignForm(RegistryForm):
 
     category = SelectField(_l("Category"), validators=[DataRequired()])
     location = StringField(_l("Location"), validators=[DataRequired(), Length(max=200)])
-    building_id = SelectField(_l("Building"), coerce=int, default=0)
+    building_id = SelectField(_l("Building"), coerce=choice_id, default=0)
     floor = IntegerField(_l("Floor"), validators=[Optional(), NumberRange(min=-9, max=200)])
     description = StringField(_l("Notes"), validators=[Optional(), Length(max=200)])
 
@@ -161,7 +162,7 @@ class KeyForm(RegistryForm):
 
     key_class = SelectField(_l("Key class"), validators=[DataRequired()])
     kind = SelectField(_l("Kind"), default="")
-    building_id = SelectField(_l("Building"), coerce=int, default=0)
+    building_id = SelectField(_l("Building"), coerce=choice_id, default=0)
     entrance = StringField(_l("Entrance"), validators=[Optional(), Length(max=20)])
     room = StringField(_l("Room"), validators=[Optional(), Length(max=20)])
     floor = IntegerField(_l("Floor"), validators=[Optional(), NumberRange(min=-9, max=200)])
