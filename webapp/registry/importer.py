@@ -30,6 +30,7 @@ from webapp.models import Building, Estate, Key, Sign, Unit
 from webapp.models.audit import record
 from webapp.registry import naming
 from webapp.scoping import scoped
+from webapp.values import unstorable_text
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -177,6 +178,10 @@ def _cell(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = naming.clean(value)
+    if unstorable_text(text):  # the edge guards forms; a file's cells are checked here
+        raise ImportRejected(
+            _l("A cell holds a NUL character, which no text may hold. Save the file again.")
+        )
     # Exports guard cells against formula injection with a leading apostrophe.
     return exports.restore(text)
 

@@ -151,6 +151,12 @@ def test_duplicates_inside_a_file_are_reported_against_the_first(app, supervisor
         ("units.csv", "棟,單元,樓層,房號\n".encode(), "只有標題列"),
         ("units.csv", b"\n\n", "檔案是空的"),
         ("units.csv", "棟,棟,單元,樓層,房號\n1,1,1,1,101\n".encode(), "出現了兩次"),
+        # A NUL past the first 4 KB (PostgreSQL refuses it in text: was a 500 there).
+        (
+            "units.csv",
+            ("棟,單元,樓層,房號\n" + "1,1,1,101\n" * 600 + "1,1,1,1\x0002\n").encode(),
+            "NUL",
+        ),
     ],
 )
 def test_bad_files_are_refused_clearly_never_a_500(
