@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import wtforms
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -22,7 +23,18 @@ from webapp.i18n import term
 from webapp.models import Building, Key, Sign, Unit
 from webapp.registry import naming
 from webapp.scoping import scoped
-from webapp.values import choice_id
+from webapp.values import MAX_INT, choice_id
+
+
+class IntegerField(wtforms.IntegerField):
+    """A whole number within 32 bits, else "not a valid integer": no column holds more, and
+    WTForms' NumberRange turns a number past 10**308 into a float and overflows (a 500)."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not -MAX_INT <= self.data <= MAX_INT:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
 
 
 class _CatalogTranslations:
