@@ -12,9 +12,9 @@ from flask.cli import with_appcontext
 from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
 from webapp.extensions import db
 from webapp.models import ROLES, Estate, User
+from webapp.models.accounts import MIN_PASSWORD
 from webapp.review.demo import advance_findings
 
-MIN_PASSWORD = 8
 
 
 def resolve_estate(ref: str) -> Estate:
