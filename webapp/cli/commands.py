@@ -16,7 +16,6 @@ from webapp.models.accounts import MIN_PASSWORD
 from webapp.review.demo import advance_findings
 
 
-
 def resolve_estate(ref: str) -> Estate:
     """Find an estate by id or by exact name, or fail with a clear message."""
     ref = ref.strip()
