@@ -152,6 +152,20 @@ export function release({ abort = false } = {}) {
 // cached (persisted false) holding their transactions, and the store locked with them.
 let thawed = null;
 let thaw = null;
+// Nor before the page has loaded: WebKit fires no pagehide for a page left before its load
+// event (seen: /app left while loading kept four transactions and locked the store), so
+// there would be no moment to let go. The shell's files come from the worker's cache: the
+// wait is short; a page whose load never ends gets the store after LOAD_WAIT_MS anyway.
+const LOAD_WAIT_MS = 3_000;
+let loaded = null;
+if (typeof document !== "undefined" && document.readyState !== "complete") {
+  loaded = new Promise((resolve) => {
+    window.addEventListener("load", resolve, { once: true });
+    setTimeout(resolve, LOAD_WAIT_MS);
+  }).then(() => {
+    loaded = null;
+  });
+}
 if (typeof window !== "undefined" && typeof window.addEventListener === "function") {
   window.addEventListener("pagehide", () => {
     thawed ??= new Promise((resolve) => (thaw = resolve));
@@ -206,6 +220,7 @@ function lostConnection(error) {
  * then the failure is thrown (StoreUnavailable for a store that does not answer).
  */
 export async function withDB(fn, { ms = QUICK_MS } = {}) {
+  if (loaded) await loaded;
   if (thawed) await thawed;
   try {
     return await attempt(fn, ms);
