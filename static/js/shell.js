@@ -150,8 +150,8 @@ async function showItemFromStore(code = null, { pushPath = null } = {}) {
 
 function init() {
   // The service worker answers any page it cannot fetch with this shell: say so, unless the
-  // page was an item the phone holds.
-  const own = ["/app", "/scan"];
+  // page was an item the phone holds. A patroller's home (/) is this page's own home.
+  const own = ["/", "/app", "/scan"];
   if (!own.includes(location.pathname)) {
     $("shell-fallback").hidden = false;
     showItemFromStore();

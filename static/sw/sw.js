@@ -62,6 +62,17 @@ async function shellPage() {
   return (await matchPrecache(SHELL_URL)) || Response.error();
 }
 
+/** A patroller's home (/) on a phone that is set up: the patrol shell can stand in for it. */
+async function patrolHome(url) {
+  if (url.pathname !== "/" || url.origin !== self.location.origin) return false;
+  try {
+    const meta = await getMetas(["token", "user"]);
+    return Boolean(meta.token && meta.user && meta.user.role === "patroller");
+  } catch {
+    return false;
+  }
+}
+
 /** The code of an item page (/q/<code>) the phone holds, with a token to sync it; else null. */
 async function heldItem(url) {
   const match = url.pathname.match(/^\/q\/([^/]+)\/?$/);
@@ -78,13 +89,14 @@ async function heldItem(url) {
 // Pages are never cached: they belong to one user. An item page the phone holds is not
 // waited for on a weak signal: if the server has not answered within ITEM_GRACE_MS, the
 // precached shell opens and shows the item from the phone's store (static/js/shell.js), and
-// the page's sync refreshes the store behind it. Any other page comes from the server; with
-// no answer (none at all, or none within PAGE_TIMEOUT_MS) the shell opens instead.
+// the page's sync refreshes the store behind it. A patroller's home (/) is the patrol screen,
+// which the shell is too: it is not waited for either. Any other page comes from the server;
+// with no answer (none at all, or none within PAGE_TIMEOUT_MS) the shell opens instead.
 registerRoute(
   new NavigationRoute(async ({ event, request, url }) => {
     const network = fetch(request).catch(() => null); // null: no answer; never a rejection
     event.waitUntil(network.then(() => undefined));
-    const held = await heldItem(url);
+    const held = (await heldItem(url)) || (await patrolHome(url));
     const late = sleep(held ? ITEM_GRACE_MS : PAGE_TIMEOUT_MS).then(() => null);
     const answer = await Promise.race([network, late]);
     return answer || shellPage();

@@ -263,6 +263,13 @@ def test_an_item_opens_from_the_phone_while_the_network_stalls(browser, live_ser
     page.locator("#shell-home").wait_for(timeout=5_000)
     assert page.locator("#shell-network").inner_text() != "在線"
     page.locator("#shell-network[data-reach=stalled]").wait_for(timeout=10_000)
+    # Home (/) is the patrol screen for a patroller: not waited for (it was 10 s), and shown as
+    # home, not as a page the phone lacks.
+    page.goto("/", wait_until="commit", timeout=5_000)
+    page.locator("#shell-home").wait_for(timeout=5_000)
+    assert page.locator("#shell-fallback").is_hidden()
+    page.goto("/app", wait_until="commit", timeout=5_000)
+    page.locator("#shell-network[data-reach=stalled]").wait_for(timeout=10_000)
     page.evaluate(
         "async (code) => { window.__samePage = true;"
         " await (await import('/static/build/shell.js')).openItem(code, 'typed'); }",
