@@ -460,7 +460,9 @@ export async function showOffline(container, code) {
     });
   }
   container.replaceChildren(
-    h("p", { class: "flash item-offline", role: "status" }, pt("offlineItem")),
+    // Shown from the store because the network is gone, or because the server was slow (the
+    // worker's grace): say which, so the notice never contradicts a header that says 在線.
+    h("p", { class: "flash item-offline", role: "status" }, pt(navigator.onLine ? "slowItem" : "offlineItem")),
     h(
       "header",
       { class: "item-head" },

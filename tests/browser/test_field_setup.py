@@ -253,6 +253,8 @@ def test_an_item_opens_from_the_phone_while_the_network_stalls(browser, live_ser
     )
     assert page.locator("#item-title").inner_text() == label
     assert page.locator("#shell-network").inner_text() != "在線"
+    # The phone has a network here, the server is what is slow: the notice says so.
+    assert "伺服器沒有即時回應" in page.locator(".item-offline").inner_text()
     assert stalled, "nothing was asked of the network"
     # No answer for a while: the header says so.
     page.locator("#shell-network[data-reach=stalled]").wait_for(timeout=10_000)
