@@ -45,7 +45,12 @@ async function showStatus() {
   held.hidden = false;
   held.querySelector("[data-count]").textContent = String(s.items);
   held.querySelector("[data-synced]").textContent = s.lastSyncedAt
-    ? new Date(s.lastSyncedAt).toLocaleString()
+    ? // The page's language, not the browser's: a zh-Hant page in an en-US browser (WebKit
+      // showed "12/4/2026, 10:15:19 PM") still reads 2026/12/4 下午10:15.
+      new Date(s.lastSyncedAt).toLocaleString(document.documentElement.lang || "zh-Hant-TW", {
+        dateStyle: "short",
+        timeStyle: "short",
+      })
     : t("never");
 }
 

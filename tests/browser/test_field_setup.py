@@ -285,3 +285,28 @@ def test_an_item_opens_from_the_phone_while_the_network_stalls(browser, live_ser
     assert page.locator("#item-title").inner_text() == label
     assert problems == [], problems
     ctx.close()
+
+
+def test_the_last_sync_time_follows_the_page_language_not_the_browsers(browser, live_server):
+    """WebKit showed 「上次同步 12/4/2026, 10:15:19 PM」 on a zh-Hant page: times on the phone
+    follow the page's language, whatever the browser's own locale (here en-US)."""
+    ctx = browser.new_context(
+        base_url=live_server.url,
+        **{**support.PHONE, "locale": "en-US"},
+        extra_http_headers={"Accept-Language": "zh-TW,zh;q=0.9"},  # pages in zh-Hant
+    )
+    ctx.set_default_timeout(20_000)
+    page = ctx.new_page()
+    _worker_first(page)
+    page.goto("/login")
+    _submit_login(page)
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+    _until(page, READY, timeout_s=60)
+    page.goto("/app")
+    synced = page.locator("[data-synced]")
+    synced.wait_for()
+    assert page.evaluate("document.documentElement.lang").startswith("zh")
+    text = synced.inner_text()
+    assert text and "AM" not in text and "PM" not in text, text
+    assert any(mark in text for mark in ("上午", "下午", "/")), text
+    ctx.close()
