@@ -147,3 +147,24 @@ def screenshot_dir() -> Path | None:
     path = Path(target)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+# What a phone page's own modules say, polled by until(): one copy for every browser test.
+READY = """async () => {
+  const s = await (await import('/static/build/sync.js')).status();
+  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
+}"""
+OUTBOX = "async () => (await import('/static/build/store.js')).outboxEntries()"
+SENT = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
+HAS_TOKEN = "async () => (await (await import('/static/build/sync.js')).status()).hasToken"
+IDLE = "async () => !(await (await import('/static/build/sync.js')).status()).syncing"
+
+
+def until(page, script: str, timeout_s: float = 45, arg=None):
+    """Poll an async page script until it answers truthy (wait_for_function awaits no promise)."""
+    for _ in range(int(timeout_s * 10)):
+        value = page.evaluate(script, arg)
+        if value:
+            return value
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never true: {script}")

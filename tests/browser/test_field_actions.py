@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from PIL import Image
 
 from tests.browser.conftest import log_in
-from tests.browser.test_phone_sync import _units, _until
+from tests.browser.support import HAS_TOKEN, IDLE, READY
+from tests.browser.support import until as _until
+from tests.browser.test_phone_sync import _units
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, utcnow
@@ -23,13 +25,6 @@ from webapp.rounds import defaults
 
 pytestmark = pytest.mark.browser
 
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
-SENT = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
-HAS_TOKEN = "async () => (await (await import('/static/build/sync.js')).status()).hasToken"
-IDLE = "async () => !(await (await import('/static/build/sync.js')).status()).syncing"
 SYNC = "async () => (await import('/static/build/sync.js')).sync()"
 # Every entry this phone made about a code: waiting (outbox) and settled or taken back (journal).
 OWN = """async (code) => {

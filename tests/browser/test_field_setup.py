@@ -14,27 +14,14 @@ import flask
 import pytest
 
 from tests.browser import support
+from tests.browser.support import HAS_TOKEN, READY
+from tests.browser.support import until as _until
 from tests.conftest import AuthActions
 
 pytestmark = pytest.mark.browser
 
 SHELL_PAGES = ("/app", "/scan", "/app/rounds", "/app/keys")
 SHELL_ENDPOINTS = ("pwa.app_shell", "pwa.scan", "pwa.rounds_shell", "pwa.keys_shell")
-HAS_TOKEN = "async () => (await (await import('/static/build/sync.js')).status()).hasToken"
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
-
-
-def _until(page, script: str, timeout_s: float = 30, arg=None):
-    """Poll an async page script until it answers truthy (wait_for_function awaits no promise)."""
-    for _ in range(int(timeout_s * 10)):
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {script}")
 
 
 def _new_context(browser, live_server):

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 
 from tests.browser import support
+from tests.browser.support import IDLE, OUTBOX
+from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import (
-    OUTBOX,
     _log_in_and_pull,
     _offline,
     _online,
     _record_check,
     _units,
-    _until,
 )
 from tests.sync.conftest import check_op, finding_op, issue_device
 from webapp.extensions import db
@@ -25,7 +25,6 @@ from webapp.review import workflow
 
 pytestmark = pytest.mark.browser
 
-IDLE = "async () => !(await (await import('/static/build/sync.js')).status()).syncing"
 ALL_SENT = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
 
 ROWS = """() => [...document.querySelectorAll('#phone-history .phone-entry')].map((li) => ({

@@ -12,28 +12,13 @@ import sqlalchemy as sa
 
 from tests.browser import support
 from tests.browser.conftest import log_in
+from tests.browser.support import OUTBOX, READY, SENT
+from tests.browser.support import until as _until
 from webapp.extensions import db
 from webapp.models import Key, LabelCode
 from webapp.models.sync import KeyEvent
 
 pytestmark = pytest.mark.browser
-
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
-OUTBOX = "async () => (await import('/static/build/store.js')).outboxEntries()"
-SYNCED = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
-
-
-def _until(page, script: str, timeout_s: float = 45, arg=None):
-    """Poll an async page script until it answers truthy."""
-    for _ in range(int(timeout_s * 10)):
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {script}")
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +138,7 @@ def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
         ctx.unroute("**/*")
         ctx.set_offline(False)
         page.evaluate("async () => (await import('/static/build/sync.js')).sync()")
-        _until(page, SYNCED)
+        _until(page, SENT)
         page.goto("/keys/")
         moves = page.locator(f"#keys-recent-title ~ table tr.keys-move[data-key='{facts['id']}']")
         assert moves.count() == 2
@@ -311,7 +296,7 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, con
     context.unroute("**/*")
     context.set_offline(False)
     page.evaluate("async () => (await import('/static/build/sync.js')).sync()")
-    _until(page, SYNCED)
+    _until(page, SENT)
     with app.app_context():
         from webapp.models.sync import PhotoBlob, PhotoLink
 

@@ -15,6 +15,8 @@ from PIL import Image
 from sync import photos as blob_files
 from tests.browser import support
 from tests.browser.conftest import log_in
+from tests.browser.support import OUTBOX, READY
+from tests.browser.support import until as _until
 from webapp.extensions import db
 from webapp.models import Device, LabelCode, Unit, utcnow
 from webapp.models.sync import Check, PhotoBlob, PhotoLink
@@ -22,11 +24,6 @@ from webapp.models.sync import Check, PhotoBlob, PhotoLink
 pytestmark = pytest.mark.browser
 
 STATUS = "async () => (await import('/static/build/sync.js')).status()"
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
-OUTBOX = "async () => (await import('/static/build/store.js')).outboxEntries()"
 
 
 def _units(app, count: int, skip: int = 0) -> list[dict]:
@@ -62,16 +59,6 @@ def camera_photo(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("photos") / "camera.jpg"
     path.write_bytes(out.getvalue())
     return str(path)
-
-
-def _until(page, script: str, timeout_s: float = 30, arg=None):
-    """Poll an async page script until it answers truthy (wait_for_function awaits no promise)."""
-    for _ in range(int(timeout_s * 10)):
-        value = page.evaluate(script, arg)
-        if value:
-            return value
-        page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {script}")
 
 
 def _launch(browser, live_server, profile, video=None):

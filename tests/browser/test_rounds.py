@@ -11,7 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser import support
-from tests.browser.test_phone_sync import READY, _launch, _offline, _online, _until
+from tests.browser.support import OUTBOX, READY
+from tests.browser.support import until as _until
+from tests.browser.test_phone_sync import _launch, _offline, _online
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Device, Estate, Sign, User, utcnow
@@ -22,7 +24,6 @@ from webapp.rounds import defaults
 pytestmark = pytest.mark.browser
 
 USER, PASSWORD = "walker", "walker-rounds-1"
-OUTBOX = "async () => (await import('/static/build/store.js')).outboxEntries()"
 PENDING = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
 
 

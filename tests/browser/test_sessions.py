@@ -10,16 +10,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser import support
+from tests.browser.support import OUTBOX, READY
+from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import (
-    OUTBOX,
-    READY,
     STATUS,
     _launch,
     _offline,
     _online,
     _record_check,
     _units,
-    _until,
 )
 from tests.conftest import AuthActions
 from webapp.extensions import db
