@@ -213,6 +213,26 @@ def _add_uploader(session: Session, sha256: str, user_id: int) -> None:
     )
 
 
+def shown_links(session: Session, record_type: str, ids) -> list[tuple[str, str]]:
+    """(record id, sha256) of the photos these records show, in the order they were named.
+
+    Only vouched links: a record that merely names a hash it could not see shows nothing, on
+    every screen and in the pull alike, until its author uploads the bytes."""
+    ids = [i for i in ids if i]
+    if not ids:
+        return []
+    rows = session.execute(
+        sa.select(PhotoLink.record_id, PhotoLink.sha256)
+        .where(
+            PhotoLink.record_type == record_type,
+            PhotoLink.record_id.in_(ids),
+            PhotoLink.vouched.is_(True),
+        )
+        .order_by(PhotoLink.record_id, PhotoLink.id)
+    )
+    return [(record_id, sha) for record_id, sha in rows]
+
+
 def visible(session: Session, sha256: str, user_id: int, estate_ids: list[int]) -> bool:
     """Tell whether a user may see a photo: they uploaded it, or a vouched link puts it on
     one of their estates (a link is vouched when its author uploaded or could see the photo:

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sync import feed
+from sync.photos import shown_links
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User
 from webapp.models.review import FindingState
-from webapp.models.sync import Check, Finding, PhotoLink, SyncChange
+from webapp.models.sync import Check, Finding, SyncChange
 from webapp.models.types import utcnow
 from webapp.rounds.pulled import load_rounds
 
@@ -405,12 +406,7 @@ STRING_IDS = frozenset({"finding", "check"})
 
 def _photos(session, record_type: str, ids) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    rows = session.execute(
-        sa.select(PhotoLink.record_id, PhotoLink.sha256)
-        .where(PhotoLink.record_type == record_type, PhotoLink.record_id.in_(list(ids)))
-        .order_by(PhotoLink.record_id, PhotoLink.id)
-    )
-    for record_id, sha in rows:
+    for record_id, sha in shown_links(session, record_type, list(ids)):
         out.setdefault(record_id, []).append(sha)
     return out
 

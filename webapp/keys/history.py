@@ -7,21 +7,14 @@ import sqlalchemy as sa
 from flask import url_for
 from sqlalchemy.orm import Session
 
+from sync.photos import shown_links
 from webapp.items.history import HistoryEntry, provider
-from webapp.models.sync import KeyEvent, PhotoLink
+from webapp.models.sync import KeyEvent
 
 
 def signatures(session: Session, event_ids: list[str]) -> dict[str, str]:
     """The drawn signature (a photo's sha256) of each of these issue events that has one."""
-    ids = [i for i in event_ids if i]
-    if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(PhotoLink.record_id, PhotoLink.sha256).where(
-            PhotoLink.record_type == "key_event", PhotoLink.record_id.in_(ids)
-        )
-    ).all()
-    return dict(rows)
+    return dict(shown_links(session, "key_event", event_ids))
 
 
 def latest_signature(session: Session, key_id: int) -> tuple[KeyEvent, str] | None:

@@ -26,12 +26,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import webapp.review.timeline  # noqa: F401  (registers the item-timeline provider)
+from sync.photos import shown_links
 from webapp import edge, exports
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import Estate
 from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
-from webapp.models.sync import Finding, PhotoLink
+from webapp.models.sync import Finding
 from webapp.models.types import utcnow
 from webapp.registry.render import page_or_fragment, wants_fragment
 from webapp.review import cache, export, queries, tables, workflow
@@ -259,15 +260,7 @@ def _detail_context(finding: Finding, errors: dict | None = None) -> dict:
 
 
 def _photos(record_type: str, ids: list[str]) -> list[str]:
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(PhotoLink.sha256)
-            .where(PhotoLink.record_type == record_type, PhotoLink.record_id.in_(ids))
-            .order_by(PhotoLink.id)
-        )
-    )
+    return [sha for _, sha in shown_links(db.session, record_type, ids)]
 
 
 def _after_photos(finding: Finding, state) -> list[str]:

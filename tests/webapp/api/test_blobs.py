@@ -161,9 +161,30 @@ def test_another_estates_photo_cannot_be_had_by_naming_its_hash(app, phone, make
     again = outsider.push(ops[:1]).get_json()["results"][0]
     assert again["status"] == "duplicate"
     assert again["data"]["missing_blobs"] == [sha(data), nobodys]
+    # Nor does any listing show the named hash (the pull here; the review page and the key
+    # history read the same shown_links): the record shows no photo until its bytes come.
+    check_id = ops[0]["payload"]["id"]
+    assert _pulled_photos(outsider, "check", check_id) == []
+    assert _pulled_photos(outsider, "finding", ops[1]["payload"]["id"]) == []
     # The outsider who really holds the bytes uploads them: their own records now show it.
     assert put(outsider, data).status_code == 200
     assert outsider.client.get(url, headers=outsider.headers).status_code == 200
+    assert _pulled_photos(outsider, "check", check_id) == [sha(data)]
+
+
+def _pulled_photos(phone, kind: str, record_id: str) -> list[str]:
+    """The photos a full pull gives one record (a check or a finding) of the phone's estates."""
+    cursor, found = None, None
+    while True:
+        body = phone.pull(cursor=cursor, limit=1000).get_json()
+        for change in body["changes"]:
+            if change["type"] == kind and change["id"] == record_id:
+                found = change["data"]["photos"]
+        if not body["has_more"]:
+            break
+        cursor = body["cursor"]
+    assert found is not None, f"{kind} {record_id} not pulled"
+    return found
 
 
 def test_a_photo_the_sender_can_see_links_without_an_upload(app, phone, make_phone, seed):
