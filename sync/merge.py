@@ -118,7 +118,7 @@ def parse(raw: Any) -> Op:
 # sorted by id and locked in one statement, then the feed counter (sync/feed.py, at the
 # first commit of a savepoint with feed changes). Locking keys one by one in op order let
 # two phones lending the same keys in opposite orders deadlock each other.
-_KEY_OPS = ("key.lend", "key.return", "key.issue", "key.approve")
+# _KEY_OPS (the key ops whose keys are locked up front) is derived from the handlers below.
 
 
 def _key_ids(ctx: _Context, ops: list[Op]) -> list[int]:
@@ -690,3 +690,7 @@ PREPARERS = {
 
 # Ops that read and write shared state (a key's history): one savepoint each.
 SLOW_PREPARERS = {"key.approve": _key_approve}
+
+# Every op that touches a key's history, from the handlers themselves: a key op added there is
+# locked in the global order without a second list to remember.
+_KEY_OPS = frozenset(_ACTIONS) | frozenset(SLOW_PREPARERS)

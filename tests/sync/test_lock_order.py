@@ -140,3 +140,13 @@ def phone_estate(app) -> int:
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "patrol"))
         return sorted(e.id for e in user.estates)[0]
+
+
+def test_every_key_op_type_is_locked_up_front():
+    """Is every op type that touches a key's history among the ops whose keys are locked in
+    the global order before the batch runs? A key op missing there brings the deadlock back."""
+    from sync.schemas import PAYLOAD_SCHEMAS
+
+    key_types = {t for t in PAYLOAD_SCHEMAS if t.startswith("key.")}
+    assert key_types
+    assert key_types == set(merge._KEY_OPS)

@@ -9,10 +9,10 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from webapp.access import public
 from webapp.api import openapi
+from webapp.compression import masked_csrf_token
 from webapp.errors import api_error
 from webapp.pwa import csp, stateless
 
@@ -207,7 +207,7 @@ def session_user():
     return jsonify(
         {
             "user": {"username": current_user.username, "role": current_user.role},
-            "csrf_token": generate_csrf(),
+            "csrf_token": masked_csrf_token(),
         }
     )
 

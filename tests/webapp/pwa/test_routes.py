@@ -129,6 +129,8 @@ def test_the_session_endpoint_names_the_user_and_its_csrf_token_only_to_a_sessio
     assert answer.status_code == 200
     body = answer.get_json()
     assert body["user"] == {"username": "patrol", "role": "patroller"}
+    # Masked anew in every (compressed) answer, as on every page (BREACH): never the same text.
+    assert client.get("/api/auth/session").get_json()["csrf_token"] != body["csrf_token"]
     minted = client.post(
         "/api/auth/device",
         json={"device_name": "test phone"},
