@@ -23,7 +23,6 @@ HEADERS = [
     "未經工程部批准",
 ]
 BORROWER_TYPES = {"owner": "業主", "tenant": "租戶", "contractor": "施工單位", "staff": "員工"}
-_safe = exports.safe
 
 
 def row_values(row, tz) -> list[str]:
@@ -31,12 +30,12 @@ def row_values(row, tz) -> list[str]:
     lent = last if last is not None and last.action in ("lend", "issue") else None
     holding = key.status in ("out", "issued", "disputed")
     return [
-        _safe(key.label),
+        key.label,
         vocab.zh("key_class", key.key_class),
         vocab.zh("key_status", key.status),
-        _safe(key.holder_name) if holding else "",
+        key.holder_name if holding else "",
         BORROWER_TYPES.get(key.holder_type or "", key.holder_type or "") if holding else "",
-        _safe(lent.purpose) if lent and holding else "",
+        lent.purpose if lent and holding else "",
         exports.when(lent.occurred_at, tz) if lent and holding else "",
         exports.when(lent.due_back, tz) if lent and holding else "",
         "是" if row.overdue else "",

@@ -4,7 +4,7 @@ same ordered query with the same parameters, so they agree row for row.
 
 A table gives its column titles and turns each result into plain cells (text and numbers,
 times in the reader's zone); the screen shows exactly those cells (escaped), and
-``webapp.exports`` writes them to a file (``export_cells`` makes formula-like text inert).
+``webapp.exports`` writes them to a file (its one writer makes formula-like text inert).
 The findings tables (overdue, by severity, by department) are the
 findings list's own filters and exports (``queries.Filters``); keys are the register's.
 """
@@ -436,11 +436,6 @@ MISSED = Table(
     fetch=lambda p, o, n, tz: _missed(p, tz)[o : o + n if n is not None else None],
     empty=_l("No checkpoint was missed today."),
 )
-
-
-def export_cells(rows: list[list]) -> list[list]:
-    """The screen's cells as a spreadsheet's: text that looks like a formula kept as text."""
-    return [[exports.safe(c) if isinstance(c, str) else c for c in row] for row in rows]
 
 
 TABLES = {t.slug: t for t in (OPEN, MISSED, VACANT, RENOVATING, DEVICES, QUARANTINE)}

@@ -221,7 +221,7 @@ def table_export(slug: str, fmt: str):
     """Download every row of a dashboard table, with the same estate and days, as CSV or XLSX."""
     table = _table(slug)
     params = tables.Params.from_args(current_user, request.args)
-    rows = tables.export_cells(table.fetch(params, 0, None, get_timezone()))
+    rows = table.fetch(params, 0, None, get_timezone())
     return exports.download(
         fmt, table.stem, str(table.title), [str(h) for h in table.headers], rows
     )
