@@ -216,7 +216,8 @@ def _add_uploader(session: Session, sha256: str, user_id: int) -> None:
 def shown_links(session: Session, record_type: str, ids) -> list[tuple[str, str]]:
     """(record id, sha256) of the photos these records show, in the order they were named.
 
-    Only vouched links: a record that merely names a hash it could not see shows nothing, on
+    A link shows when vouched, or while nobody holds the bytes (its upload is still to come:
+    nothing to leak). A record that merely names a hash someone else holds shows nothing, on
     every screen and in the pull alike, until its author uploads the bytes."""
     ids = [i for i in ids if i]
     if not ids:
@@ -226,7 +227,10 @@ def shown_links(session: Session, record_type: str, ids) -> list[tuple[str, str]
         .where(
             PhotoLink.record_type == record_type,
             PhotoLink.record_id.in_(ids),
-            PhotoLink.vouched.is_(True),
+            sa.or_(
+                PhotoLink.vouched.is_(True),
+                ~sa.exists().where(PhotoBlob.sha256 == PhotoLink.sha256),
+            ),
         )
         .order_by(PhotoLink.record_id, PhotoLink.id)
     )

@@ -161,15 +161,16 @@ def test_another_estates_photo_cannot_be_had_by_naming_its_hash(app, phone, make
     again = outsider.push(ops[:1]).get_json()["results"][0]
     assert again["status"] == "duplicate"
     assert again["data"]["missing_blobs"] == [sha(data), nobodys]
-    # Nor does any listing show the named hash (the pull here; the review page and the key
-    # history read the same shown_links): the record shows no photo until its bytes come.
+    # Nor does any listing show the foreign hash (the pull here; the review page and the key
+    # history read the same shown_links) until its bytes come from this sender; a photo
+    # nobody holds yet stays listed, its upload pending, as for any record.
     check_id = ops[0]["payload"]["id"]
-    assert _pulled_photos(outsider, "check", check_id) == []
-    assert _pulled_photos(outsider, "finding", ops[1]["payload"]["id"]) == []
+    assert _pulled_photos(outsider, "check", check_id) == [nobodys]
+    assert _pulled_photos(outsider, "finding", ops[1]["payload"]["id"]) == [nobodys]
     # The outsider who really holds the bytes uploads them: their own records now show it.
     assert put(outsider, data).status_code == 200
     assert outsider.client.get(url, headers=outsider.headers).status_code == 200
-    assert _pulled_photos(outsider, "check", check_id) == [sha(data)]
+    assert _pulled_photos(outsider, "check", check_id) == [sha(data), nobodys]
 
 
 def _pulled_photos(phone, kind: str, record_id: str) -> list[str]:
