@@ -33,10 +33,18 @@ def needs_guard(text: str) -> bool:
     return text[:1] in CONTROL_STARTS or text.lstrip()[:1] in FORMULA_STARTS
 
 
+def _restorable(text: str) -> bool:
+    """Tell whether ``restore`` strips this text's first character: apostrophes, then text
+    that needs the guard (``'=1`` was written for ``=1``, ``''=1`` for ``'=1``)."""
+    rest = text.lstrip("'")
+    return len(rest) < len(text) and needs_guard(rest)
+
+
 def safe(text: str | None) -> str:
-    """User text as a spreadsheet cell: a leading ``'`` keeps a formula-looking text as text."""
+    """User text as a spreadsheet cell: a leading ``'`` keeps a formula-looking text as text
+    (and marks a text that already looks guarded, so it reads back as it was)."""
     text = text or ""
-    return "'" + text if needs_guard(text) else text
+    return "'" + text if needs_guard(text) or _restorable(text) else text
 
 
 def cell(value):
@@ -46,7 +54,7 @@ def cell(value):
 
 def restore(text: str) -> str:
     """The text an exported cell stood for (the importer reads exports back)."""
-    return text[1:] if text[:1] == "'" and needs_guard(text[1:]) else text
+    return text[1:] if _restorable(text) else text
 
 
 def when(value: datetime | None, tz, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -5,7 +5,8 @@ and the user's own password change all come here.
   user's hash when the user exists, is active and is eligible for what is asked, else against
   a dummy hash. Timing does not tell a real, inactive or ineligible username from an unknown.
 - **Limited per client address** (LOGIN_RATE_LIMIT, e.g. ``5 per minute``): failed tries from
-  one address across all usernames, against spraying.
+  one address across all usernames, against spraying. A try is counted before its check, so
+  tries sent at once get no more guesses than tries sent one by one.
 - **Limited per account + address, with exponential back-off**: after FREE_FAILURES wrong
   tries on one username from one address, that pair waits 1 minute, then 2, 4, … up to an
   hour after each further wrong try; a right password clears it. An attacker elsewhere only
@@ -104,36 +105,40 @@ def _pair_keys(account: str, address: str) -> tuple[str, str]:
     return f"{base}/failures", f"{base}/last"
 
 
-def _refuse_if_limited(account: str, address: str) -> None:
+def _take_a_try(account: str, address: str) -> None:
+    """Count this try as a failure before its password is checked (a right password gives it
+    back), or refuse it. Counted after the check, tries sent together all saw the count
+    before any of them and each got its guess; counted here, they queue on the counters
+    (each ``incr`` is atomic in Redis and in memory). A refused try counts for nothing."""
     storage, now = _storage(), _now()
-    waits = []
+    waits, taken = [], []
     for item in _address_limits():
         key, ends = _address_key(item, address, now)
-        if storage.get(key) >= item.amount:
+        expiry = max(1, math.ceil(ends - now))
+        taken.append((key, expiry))
+        if storage.incr(key, expiry) > item.amount:
             waits.append(ends - now)
     failures_key, last_key = _pair_keys(account, address)
-    failures = storage.get(failures_key)
-    if failures >= FREE_FAILURES:
-        until = storage.get(last_key) + lock_seconds(failures)
+    taken.append((failures_key, MEMORY_SECONDS))
+    failures = storage.incr(failures_key, MEMORY_SECONDS)
+    if failures > FREE_FAILURES:
+        until = storage.get(last_key) + lock_seconds(failures - 1)
         if now < until:
             waits.append(until - now)
     if waits:
+        for key, expiry in taken:
+            storage.incr(key, expiry, amount=-1)  # Redis storage has no decr
         raise TooManyAttempts(max(waits))
-
-
-def _count_failure(account: str, address: str) -> None:
-    storage, now = _storage(), _now()
-    for item in _address_limits():
-        key, ends = _address_key(item, address, now)
-        storage.incr(key, max(1, math.ceil(ends - now)))
-    failures_key, last_key = _pair_keys(account, address)
-    storage.incr(failures_key, MEMORY_SECONDS)
     storage.clear(last_key)
     storage.incr(last_key, MEMORY_SECONDS, amount=int(now))
 
 
-def _count_success(account: str, address: str) -> None:
-    storage = _storage()
+def _give_back(account: str, address: str) -> None:
+    """A right password: the try was no failure, and the pair starts afresh."""
+    storage, now = _storage(), _now()
+    for item in _address_limits():
+        key, ends = _address_key(item, address, now)
+        storage.incr(key, max(1, math.ceil(ends - now)), amount=-1)
     for key in _pair_keys(account, address):
         storage.clear(key)
 
@@ -151,7 +156,7 @@ def check(
     account, address = _account(name), client_address()
     limited = _enabled()
     if limited:
-        _refuse_if_limited(account, address)
+        _take_a_try(account, address)
     user = None
     if 0 < len(name) <= 64:
         user = db.session.scalar(sa.select(User).where(User.username == name))
@@ -163,10 +168,8 @@ def check(
     )
     if usable and user.check_password(password):
         if limited:
-            _count_success(account, address)
+            _give_back(account, address)
         return user
     if not usable:
         burn_password_check(password[:MAX_PASSWORD])
-    if limited:
-        _count_failure(account, address)
     return None

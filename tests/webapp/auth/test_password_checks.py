@@ -139,6 +139,40 @@ def test_the_back_off_has_a_ceiling():
     assert passwords.lock_seconds(50) == 3600
 
 
+def test_tries_in_flight_together_get_no_more_guesses_than_the_limit(app, seed, monkeypatch):
+    """Do eight tries that overlap (each starting while the one before is in its argon2 check)
+    get only the five guesses of the limit? Each try must be counted before its check, not
+    after: counted after, every overlapping try saw the count at zero and all eight ran."""
+    real = accounts._hasher
+    started, checked, outcomes = [], [], []
+
+    class Overlapping:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, hash_, password):
+            checked.append(password)
+            if len(started) < 8:
+                try_once()
+            return real.verify(hash_, password)
+
+    def try_once():
+        started.append(True)
+        with app.test_request_context("/login", environ_base=A):
+            try:
+                outcome = passwords.check("patrol", f"guess-{len(started)}")
+            except passwords.TooManyAttempts:
+                outcome = "refused"
+        outcomes.append(outcome)
+        if outcome == "refused" and len(started) < 8:
+            try_once()
+
+    monkeypatch.setattr(accounts, "_hasher", Overlapping())
+    try_once()
+    assert len(checked) == 5
+    assert outcomes.count("refused") == 3 and outcomes.count(None) == 5
+
+
 def test_spraying_many_accounts_from_one_address_is_limited(app, seed):
     """Are wrong tries on many usernames from one address limited as a whole?"""
     client = app.test_client()
