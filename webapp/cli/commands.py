@@ -1,4 +1,5 @@
-"""The flask commands of API.md: demo-data and create-user."""
+"""The flask commands of API.md: demo-data and create-user, and every area's commands
+registered in one place."""
 
 from __future__ import annotations
 
@@ -9,29 +10,15 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from webapp.cli.sync import sync
+from webapp.cliargs import resolve_estate
 from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
 from webapp.extensions import db
-from webapp.models import ROLES, Estate, User
+from webapp.keys.cli import keys
+from webapp.labels.cli import labels
+from webapp.models import ROLES, User
 from webapp.models.accounts import MIN_PASSWORD
 from webapp.review.demo import advance_findings
-
-
-def resolve_estate(ref: str) -> Estate:
-    """Find an estate by id or by exact name, or fail with a clear message."""
-    ref = ref.strip()
-    estate = None
-    if ref.isdigit():
-        estate = db.session.get(Estate, int(ref))
-    if estate is None:
-        estate = db.session.scalar(sa.select(Estate).where(Estate.name == ref))
-    if estate is None:
-        names = ", ".join(
-            f"{e.id} {e.name}" for e in db.session.scalars(sa.select(Estate).order_by(Estate.id))
-        )
-        raise click.BadParameter(
-            f"no estate {ref!r}; known estates: {names or 'none'}", param_hint="--estate"
-        )
-    return estate
 
 
 class ProgressPrinter:
@@ -133,9 +120,9 @@ def create_user(name, role, estates, password):
 
 
 def init_app(app: Flask) -> None:
-    """Register the commands."""
+    """Register the commands, the app's own and each area's."""
     app.cli.add_command(demo_data)
     app.cli.add_command(create_user)
-    app.cli.add_command(__import__("webapp.labels.cli", fromlist=["labels"]).labels)
-    app.cli.add_command(__import__("webapp.keys.cli", fromlist=["keys"]).keys)
-    app.cli.add_command(__import__("webapp.cli.sync", fromlist=["sync"]).sync)
+    app.cli.add_command(labels)
+    app.cli.add_command(keys)
+    app.cli.add_command(sync)

@@ -11,6 +11,7 @@ from datetime import timedelta
 import click
 from flask.cli import with_appcontext
 
+from sync import feed
 from webapp.extensions import db
 from webapp.models.types import utcnow
 
@@ -31,8 +32,6 @@ def sync() -> None:
 @with_appcontext
 def purge_tombstones(older_than_days: int) -> None:
     """Forget deletions older than N days; cursors from before them then expire."""
-    from sync import feed
-
     gone = feed.purge_tombstones(db.session, utcnow() - timedelta(days=older_than_days))
     db.session.commit()
     click.echo(f"Purged {gone} deletion(s) older than {older_than_days} days.")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sync.chain import Break, verify_key
+from webapp.models import Key
 from webapp.models.sync import KeyBaseline, KeyEvent
 
 
@@ -16,8 +17,6 @@ def breaks(session: Session, estate_id: int | None = None) -> Iterator[Break]:
     heads_q = sa.select(KeyBaseline.key_id, KeyBaseline.head_hash, KeyBaseline.head_seq)
     events_q = sa.select(KeyEvent).order_by(KeyEvent.key_id, KeyEvent.seq)
     if estate_id is not None:
-        from webapp.models import Key
-
         heads_q = heads_q.join(Key, Key.id == KeyBaseline.key_id).where(Key.estate_id == estate_id)
         events_q = events_q.where(KeyEvent.estate_id == estate_id)
     heads = {k: (h, s or 0) for k, h, s in session.execute(heads_q)}

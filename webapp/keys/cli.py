@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from webapp.cliargs import resolve_estate
 from webapp.extensions import db
+from webapp.keys.chain import breaks
 
 
 @click.group("keys")
@@ -18,9 +20,6 @@ def keys() -> None:
 @with_appcontext
 def verify_chain(estate_ref: str | None) -> None:
     """Check every key event's hash link; exit 1 naming the first broken link."""
-    from webapp.cli.commands import resolve_estate
-    from webapp.keys.chain import breaks
-
     estate_id = resolve_estate(estate_ref).id if estate_ref else None
     found = list(breaks(db.session, estate_id))
     if not found:

@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from webapp.cliargs import resolve_estate
 from webapp.extensions import db
 from webapp.labels import codes, fonts, printing, sheets
 
@@ -29,7 +30,6 @@ def _fail(message: str) -> click.ClickException:
 @with_appcontext
 def labels(estate, kind, building, floor, template, skip, one_code, reprint, reason, out, workers):
     """Print an A4 label sheet of items' active codes, or reprint one label."""
-    from webapp.cli.commands import resolve_estate
 
     base_url = current_app.config["PUBLIC_BASE_URL"]
     try:
