@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import current_user
 
 from webapp.access import roles
-from webapp.extensions import db
-from webapp.models import Estate, Key, Sign, Unit
-from webapp.scoping import scoped, visible_estate_ids
+from webapp.keys.views import desk_context
+from webapp.registry.summary import estate_summaries
+from webapp.review.views import home_for
 
 bp = Blueprint("home", __name__)
 
-# Supervisors and engineering land on the review area's screens (webapp.review.views.home_for).
+# Supervisors and engineering land on the review area's screens (home_for).
 HOME_TEMPLATES = {
     "patroller": "home/patroller.html",
     "frontdesk": "home/frontdesk.html",
@@ -21,57 +20,13 @@ HOME_TEMPLATES = {
 }
 
 
-def estate_summaries() -> list[dict]:
-    """Counts per visible estate: units by status, active signs, keys by status."""
-    ids = visible_estate_ids()
-    units = dict.fromkeys(ids)
-    unit_rows = db.session.execute(
-        sa.select(Unit.estate_id, Unit.status, sa.func.count())
-        .where(Unit.estate_id.in_(ids), Unit.active)
-        .group_by(Unit.estate_id, Unit.status)
-    )
-    units = {i: {"occupied": 0, "vacant": 0, "renovating": 0} for i in ids}
-    for estate_id, status, n in unit_rows:
-        units[estate_id][status] = n
-    signs = dict(
-        db.session.execute(
-            sa.select(Sign.estate_id, sa.func.count())
-            .where(Sign.estate_id.in_(ids), Sign.active)
-            .group_by(Sign.estate_id)
-        ).all()
-    )
-    keys = {i: {"in": 0, "out": 0, "issued": 0, "disputed": 0} for i in ids}
-    for estate_id, status, n in db.session.execute(
-        sa.select(Key.estate_id, Key.status, sa.func.count())
-        .where(Key.estate_id.in_(ids), Key.active)
-        .group_by(Key.estate_id, Key.status)
-    ):
-        keys[estate_id][status] = n
-    estates = db.session.scalars(scoped(Estate).order_by(Estate.id))
-    return [
-        {
-            "estate": e,
-            "units": units[e.id],
-            "unit_total": sum(units[e.id].values()),
-            "signs": signs.get(e.id, 0),
-            "key_counts": keys[e.id],
-            "key_total": sum(keys[e.id].values()),
-        }
-        for e in estates
-    ]
-
-
 @bp.get("/")
 @roles()
 def index():
     """Show the home screen of the current user's role."""
     if current_user.role in ("supervisor", "engineering"):
-        from webapp.review.views import home_for
-
         return home_for(current_user)
     if current_user.role == "frontdesk":
-        from webapp.keys.views import desk_context
-
         return render_template(
             HOME_TEMPLATES["frontdesk"], summaries=estate_summaries(), key_desk=desk_context()
         )

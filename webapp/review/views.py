@@ -35,6 +35,7 @@ from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
 from webapp.models.sync import Finding
 from webapp.models.types import utcnow
 from webapp.registry.render import page_or_fragment, wants_fragment
+from webapp.registry.summary import estate_summaries
 from webapp.review import cache, export, queries, tables, workflow
 from webapp.review.names import names
 from webapp.scoping import get_scoped, scoped, visible_estate_ids
@@ -81,8 +82,6 @@ def dashboard_page():
     """Show the dashboard (page, or its panel for htmx polling)."""
     context = _dashboard_context()
     if not wants_fragment():
-        from webapp.home.views import estate_summaries
-
         context["summaries"] = estate_summaries()
     return page_or_fragment("review/dashboard.html", "review/_dashboard.html", **context)
 
@@ -129,8 +128,6 @@ def engineering_home():
     if filters.status not in ("active", "all", *STATUSES):
         filters.status = "dispatched"
     rows, has_next, total = queries.page_of(filters, current_user)
-    from webapp.home.views import estate_summaries
-
     return render_template(
         "home/engineering.html",
         rows=rows,
