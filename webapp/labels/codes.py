@@ -210,8 +210,3 @@ def active_code(session: Session, item_type: str, item_id: int) -> LabelCode | N
             LabelCode.item_type == item_type, LabelCode.item_id == item_id, LabelCode.active
         )
     )
-
-
-def ensure_code(session: Session, item_type: str, item) -> LabelCode:
-    """The item's active code, minting one if it has none."""
-    return active_code(session, item_type, item.id) or mint(session, item_type, item)

@@ -102,10 +102,3 @@ ROUNDS = [
 
 # Weekly rounds start on Mondays.
 ANCHOR = date(2026, 1, 5)
-
-
-def severity_of(item: dict) -> str:
-    """The finding severity a failed checklist item creates."""
-    if item.get("critical"):
-        return "critical"
-    return item.get("severity", "medium")
