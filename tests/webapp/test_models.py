@@ -1,5 +1,8 @@
 """The data model: UTC timestamps on both databases, the audit log, codes and constraints."""
 
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -142,3 +145,18 @@ def test_migrations_match_the_models(app):
     with app.app_context(), db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == []
+
+
+def test_the_models_alone_declare_every_table_and_index(app):
+    """Does importing webapp.models alone (no area loaded) declare the whole schema the app has,
+    so no index hides in a query module or waits for an area to be imported?"""
+    script = (
+        "import json, webapp.models as m; t = m.keys.db.metadata.tables.values(); "
+        "print(json.dumps(sorted([x.name, sorted(i.name for i in x.indexes)] for x in t)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    alone = json.loads(out.stdout)
+    whole = sorted([t.name, sorted(i.name for i in t.indexes)] for t in db.metadata.tables.values())
+    assert alone == whole

@@ -1,5 +1,11 @@
-"""Typed SQLAlchemy 2 models, one module per area."""
+"""Typed SQLAlchemy 2 models, one module per area.
 
+Every model module is imported here, so ``db.metadata`` holds the whole schema (every table
+and index) as soon as ``webapp.models`` is, whichever area is loaded first.
+"""
+
+# The other areas' tables, imported for the schema; their names are read from their modules.
+from webapp.models import keys, review, rounds, sync
 from webapp.models.accounts import (
     ROLES,
     Device,
@@ -32,4 +38,8 @@ __all__ = [
     "hash_token",
     "user_estate",
     "utcnow",
+    "keys",
+    "review",
+    "rounds",
+    "sync",
 ]

@@ -70,23 +70,3 @@ class RoundWindow(db.Model):
     # [["sign", 12], ...] in building and floor order.
     checkpoints: Mapped[list[list[Any]]] = mapped_column(sa.JSON, default=list)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-# Coverage reads an estate's checks by time: device time, or receipt time for flagged clocks.
-# (Indexes on sync's check table, declared here because coverage is what needs them.)
-def _check_indexes() -> None:
-    from webapp.models.sync import Check
-
-    table = Check.__table__
-    sa.Index("ix_check_record_estate_time", table.c.estate_id, table.c.occurred_at)
-    sa.Index(
-        "ix_check_record_estate_skewed_received",
-        table.c.estate_id,
-        table.c.received_at,
-        # As SQLAlchemy writes a Boolean test on SQLite ("= 1"), or the planner skips it.
-        sqlite_where=sa.text("clock_skewed = 1"),
-        postgresql_where=sa.text("clock_skewed"),
-    )
-
-
-_check_indexes()

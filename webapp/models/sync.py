@@ -81,13 +81,33 @@ class Check(_Observed, db.Model):
     geo_lon: Mapped[float | None]
     geo_accuracy_m: Mapped[float | None]
 
-    __table_args__ = (sa.Index("ix_check_record_item", "item_type", "item_id"),)
+    __table_args__ = (
+        # An item's checks newest first (the review dashboard and timelines).
+        sa.Index("ix_check_record_item_time", "item_type", "item_id", "occurred_at"),
+        # An estate's checks by time: device time, or receipt time for flagged clocks (rounds
+        # coverage).
+        sa.Index("ix_check_record_estate_time", "estate_id", "occurred_at"),
+        sa.Index(
+            "ix_check_record_estate_skewed_received",
+            "estate_id",
+            "received_at",
+            # As SQLAlchemy writes a Boolean test on SQLite ("= 1"), or the planner skips it.
+            sqlite_where=sa.text("clock_skewed = 1"),
+            postgresql_where=sa.text("clock_skewed"),
+        ),
+    )
 
 
 class Finding(_Observed, db.Model):
     """A reported item 報事 seen on patrol (``finding.create``); later issues move it along."""
 
     __tablename__ = "finding"
+    __table_args__ = (
+        # The findings list filters by estate and status, newest first; severity rides along
+        # so the dashboard counts open findings by severity and age from the index alone.
+        sa.Index("ix_finding_estate_status_time", "estate_id", "status", "occurred_at", "severity"),
+        sa.Index("ix_finding_item", "item_type", "item_id"),
+    )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
     item_type: Mapped[str | None] = mapped_column(sa.String(16))

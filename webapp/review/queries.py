@@ -1,7 +1,7 @@
 """The review queries: the findings list with its filters, and the dashboard's counts.
 
 Each starts from ``webapp.scoping`` so nothing of another estate is read; docs/review.md
-explains the indexes they lean on.
+explains the indexes they lean on (declared with the models).
 """
 
 from __future__ import annotations
@@ -26,26 +26,11 @@ from webapp.models.review import (
     STATUSES,
     FindingState,
 )
-from webapp.models.sync import Check, Finding, KeyEvent
+from webapp.models.sync import Finding, KeyEvent
 from webapp.models.types import utcnow
 from webapp.scoping import scoped, visible_estate_ids
 
 PAGE = 50
-
-# Indexes the review reads need on tables the sync area owns (declared here, created by the
-# one initial migration): the list filters by estate and status, newest first (severity rides
-# along so the dashboard counts open findings by severity and age from the index alone), and
-# the dashboard and timelines read an item's checks newest first.
-sa.Index(
-    "ix_finding_estate_status_time",
-    Finding.estate_id,
-    Finding.status,
-    Finding.occurred_at,
-    Finding.severity,
-)
-sa.Index("ix_finding_item", Finding.item_type, Finding.item_id)
-sa.Index("ix_check_record_item_time", Check.item_type, Check.item_id, Check.occurred_at)
-
 
 @dataclass
 class Filters:
