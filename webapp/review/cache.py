@@ -25,6 +25,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from webapp.models import user_estate
+from webapp.review.dashboard import dashboard as compute
 from webapp.scoping import visible_estate_ids
 
 TTL = 30.0  # seconds: the dashboard's polling interval
@@ -50,13 +52,11 @@ def _stamp(ids) -> tuple:
 
 def dashboard(user, estate: int | None, days: int, tz):
     """The dashboard's numbers, from the cache when fresh, else computed and kept."""
-    from webapp.review import queries
-
     ids = tuple(sorted(visible_estate_ids(user)))
     return memo(
         ("dashboard", ids, estate, days, str(tz), user.role == "engineering"),
         ids if estate is None else (estate,),
-        lambda: queries.dashboard(user, estate, days, tz=tz),
+        lambda: compute(user, estate, days, tz=tz),
     )
 
 
@@ -118,8 +118,6 @@ def _collect(session, _context):
         elif name in _WATCHED:
             touched.add(getattr(obj, "estate_id", None))
     if devices:
-        from webapp.models import user_estate
-
         touched.update(
             session.connection().scalars(
                 sa.select(user_estate.c.estate_id).where(user_estate.c.user_id.in_(devices))

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import abort
@@ -28,9 +29,12 @@ from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, Finding
 from webapp.models.sync import Check, Finding, QuarantinedOp
 from webapp.models.types import utcnow
 from webapp.review.names import AGE_NAMES, DEPARTMENT_NAMES, SEVERITY_NAMES
+from webapp.rounds import rules, service
 from webapp.scoping import visible_estate_ids
 
 PAGE = 50
+# The open findings' ages: (name, from days, to days).
+AGE_BUCKETS = (("0-1", 0, 1), ("1-7", 1, 7), ("7-30", 7, 30), ("30+", 30, None))
 STALE_HOURS = 24  # a phone that has not synced for a day is stale
 
 
@@ -293,8 +297,6 @@ def open_counts(p: Params) -> dict[str, dict[str, int]]:
     (``ix_finding_estate_status_time`` carries severity), department and due date from the desk
     states (``ix_finding_state_open``, whose copy of the status the workflow keeps). An open
     finding the desk never touched has no state: it is counted under "no department"."""
-    from webapp.review.queries import AGE_BUCKETS
-
     by_severity = dict.fromkeys(SEVERITIES, 0)
     by_age = {name: 0 for name, _lo, _hi in AGE_BUCKETS}
     by_department = {"none": 0, **dict.fromkeys(DEPARTMENTS, 0)}
@@ -359,19 +361,7 @@ OPEN = Table(
 # ---- missed checkpoints (today's round windows, from the rounds area) -------------------------
 
 
-def rounds_installed() -> bool:
-    try:
-        import webapp.rounds.service  # noqa: F401
-    except ImportError:  # pragma: no cover - the rounds area is part of the app
-        return False
-    return True
-
-
 def _missed(p: Params, tz) -> list[list]:
-    from zoneinfo import ZoneInfo
-
-    from webapp.rounds import rules, service
-
     out = []
     for estate in db.session.scalars(
         sa.select(Estate).where(Estate.id.in_(p.ids), Estate.active).order_by(Estate.id)
@@ -398,10 +388,6 @@ def _missed(p: Params, tz) -> list[list]:
 def coverage_today(ids, now) -> list[dict]:
     """Per estate, the windows that start today (estate time) with their status counts:
     the signage check's morning and afternoon, the renovation patrol, and so on."""
-    from zoneinfo import ZoneInfo
-
-    from webapp.rounds import rules, service
-
     out = []
     for estate in db.session.scalars(
         sa.select(Estate).where(Estate.id.in_(ids), Estate.active).order_by(Estate.id)

@@ -13,7 +13,7 @@ from webapp.models import Estate, Unit, User
 from webapp.models.review import OPEN_STATUSES, FindingState
 from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
-from webapp.review import queries, workflow
+from webapp.review import dashboard, workflow
 
 
 def test_counts_match_the_findings_and_units(app, seed):
@@ -24,7 +24,7 @@ def test_counts_match_the_findings_and_units(app, seed):
         fids = [make_finding(estate, severity=s) for s in ("low", "critical", "critical")]
         make_finding(seed.estate_ids[1], severity="critical")  # not the supervisor's
         f = db.session.get(Finding, fids[1])
-        before = queries.dashboard(sup, vacant_days=7)
+        before = dashboard.dashboard(sup, vacant_days=7)
         workflow.move(
             db.session,
             sup,
@@ -34,7 +34,7 @@ def test_counts_match_the_findings_and_units(app, seed):
             due_at=utcnow() - timedelta(days=1),
         )
         db.session.commit()
-        board = queries.dashboard(sup, vacant_days=7)
+        board = dashboard.dashboard(sup, vacant_days=7)
         open_rows = db.session.execute(
             sa.select(Finding.severity, sa.func.count())
             .where(Finding.estate_id == estate, Finding.status.in_(OPEN_STATUSES))
@@ -84,7 +84,7 @@ def test_age_buckets_count_each_open_finding_once_by_days_since_seen(app, seed):
         workflow.move(db.session, sup, closed, "closed")
         db.session.commit()
         now = utcnow()
-        board = queries.dashboard(sup, estate=estate, now=now)
+        board = dashboard.dashboard(sup, estate=estate, now=now)
         expected = {"0-1": 0, "1-7": 0, "7-30": 0, "30+": 0}
         for at in db.session.scalars(
             sa.select(Finding.occurred_at).where(
@@ -124,7 +124,7 @@ def test_department_and_overdue_counts_match_a_join_after_every_kind_of_move(app
         )
         assert mismatched == 0
 
-        board = queries.dashboard(sup, estate=estate)
+        board = dashboard.dashboard(sup, estate=estate)
         now = utcnow()
         rows = db.session.execute(
             sa.select(FindingState.department, FindingState.due_at)

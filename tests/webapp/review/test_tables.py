@@ -22,7 +22,7 @@ from webapp.extensions import db
 from webapp.models import Device, Estate, Unit, User
 from webapp.models.sync import Check, Finding, QuarantinedOp
 from webapp.models.types import utcnow
-from webapp.review import queries, tables
+from webapp.review import dashboard, tables
 
 CELL = re.compile(r"<td>(.*?)</td>", re.S)
 ROW = re.compile(r"<tr>(.*?)</tr>", re.S)
@@ -202,7 +202,7 @@ def test_dashboard_cards_are_the_tables_first_rows(client, auth, busy):
         ]
         skip = 1 if slug == "vacant" else 0  # one estate: the card drops the estate column
         assert [[safe(c) for c in r] for r in cards] == [
-            r[skip:] for r in exported[: queries.CARD_ROWS]
+            r[skip:] for r in exported[: dashboard.CARD_ROWS]
         ]
         assert f"全部 {len(exported)}" in section
 
@@ -258,7 +258,7 @@ def test_findings_per_day_use_the_estate_calendar(app, seed):
         now = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)  # 04:00 on the 11th in Taipei
         finding.occurred_at = datetime(2026, 3, 9, 17, 30, tzinfo=UTC)  # 01:30 on the 10th
         db.session.commit()
-        days = dict(queries.per_day([estate.id], now))
+        days = dict(dashboard.per_day([estate.id], now))
         today = now.astimezone(ZoneInfo("Asia/Taipei")).date()
         assert max(days) == today == datetime(2026, 3, 11).date()
         assert days[datetime(2026, 3, 10).date()] == 1

@@ -1,0 +1,243 @@
+"""The supervisor's dashboard: open findings by severity, age and department, the most
+overdue, keys out, findings per day, category and building, and the first rows of its tables.
+
+Each read starts from the user's visible estates; docs/review.md explains the indexes the
+counts lean on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+from flask import abort
+
+from webapp.extensions import db
+from webapp.models import Building, Estate, Key, Unit
+from webapp.models.review import OPEN_STATUSES, FindingState
+from webapp.models.sync import Finding, KeyEvent
+from webapp.models.types import utcnow
+from webapp.review import tables
+from webapp.review.queries import Row, rows_for
+from webapp.scoping import visible_estate_ids
+
+CARD_ROWS = 10  # rows a dashboard card shows; its "all" page and exports have the rest
+
+
+@dataclass
+class Card:
+    """A dashboard card's table: its first rows (plain cells) and how many there are."""
+
+    table: object
+    rows: list[list]
+    total: int
+
+
+@dataclass
+class Dashboard:
+    estate_ids: list[int]
+    by_severity: dict[str, int]
+    by_age: dict[str, int]
+    by_department: dict[str, int]
+    open_total: int
+    overdue: list[Row]
+    overdue_total: int
+    vacant_days: int
+    vacant: Card
+    renovating: Card
+    devices: Card
+    keys: dict[str, int]
+    keys_overdue: int
+    quarantine: int
+    by_category: list[tuple[str, int]]
+    by_building: list[tuple[str, int]]
+    per_day: list[tuple[date, int]]
+
+
+def zone_of(ids: list[int]) -> ZoneInfo:
+    """The zone a set of estates' days are drawn in: theirs, or the first one's if they differ."""
+    name = db.session.scalar(
+        sa.select(Estate.timezone).where(Estate.id.in_(ids)).order_by(Estate.id).limit(1)
+    )
+    return ZoneInfo(name or "UTC")
+
+
+def per_day(ids: list[int], now: datetime, days: int = 30) -> list[tuple[date, int]]:
+    """Findings reported per day for the last ``days`` calendar days, each finding counted on
+    its own estate's calendar day (its zone's midnights, DST-safe), not on a UTC day.
+
+    One grouped query per zone the estates are in (usually one): the day is a CASE over that
+    zone's local midnights (as UTC instants), over the window's range of the ``occurred_at``
+    index, so only the counts come back, not one row per finding."""
+    by_zone: dict[str, list[int]] = {}
+    for eid, tz in db.session.execute(
+        sa.select(Estate.id, Estate.timezone).where(Estate.id.in_(ids))
+    ):
+        by_zone.setdefault(tz, []).append(eid)
+    today = now.astimezone(zone_of(ids)).date()
+    dates = [today - timedelta(days=days - 1 - i) for i in range(days + 1)]  # + the end bound
+    counts = [0] * days
+    for tz, estate_ids in by_zone.items():
+        bounds = [datetime.combine(d, dtime.min, ZoneInfo(tz)) for d in dates]
+        day = sa.case(*[(Finding.occurred_at < bounds[i + 1], i) for i in range(days)], else_=-1)
+        for index, n in db.session.execute(
+            sa.select(day, sa.func.count())
+            .where(
+                Finding.estate_id.in_(estate_ids),
+                Finding.occurred_at >= bounds[0],
+                Finding.occurred_at < bounds[-1],
+            )
+            .group_by(day)
+        ):
+            if 0 <= index < days:
+                counts[index] += n
+    return list(zip(dates[:days], counts, strict=True))
+
+
+def most_overdue(ids: list[int], now: datetime, n: int) -> list:
+    """The ``n`` open findings longest past their due date. One query per estate walks
+    ``ix_finding_state_estate_due`` in due order and stops at the ``n``-th open one (closed
+    findings with old due dates are skipped on the way), then the estates' heads are merged."""
+    found = []
+    for estate_id in ids:
+        found += db.session.execute(
+            sa.select(Finding, FindingState.department, FindingState.due_at)
+            .select_from(FindingState)
+            .join(Finding, Finding.id == FindingState.finding_id)
+            .where(
+                FindingState.estate_id == estate_id,
+                FindingState.due_at < now,
+                Finding.status.in_(OPEN_STATUSES),
+            )
+            .order_by(FindingState.due_at, Finding.id)
+            .limit(n)
+        ).all()
+    found.sort(key=lambda r: (r[2], r[0].id))
+    return found[:n]
+
+
+def _detached(results, now) -> list[Row]:
+    """Rows whose findings are plain values, so a cached dashboard outlives its session."""
+    out = rows_for(results, now)
+    for row in out:
+        f = row.finding
+        row.finding = SimpleNamespace(
+            id=f.id, category=f.category, severity=f.severity, status=f.status, note=f.note
+        )
+    return out
+
+
+def dashboard(
+    user, estate: int | None = None, vacant_days: int = 7, now=None, tz=None
+) -> Dashboard:
+    """Everything the supervisor's dashboard shows, for one estate or all the user's."""
+    now = now or utcnow()
+    ids = visible_estate_ids(user)
+    if estate is not None:
+        if estate not in ids:
+            abort(404)
+        ids = [estate]
+    params = tables.Params(user=user, ids=list(ids), estate=estate, days=vacant_days, now=now)
+    tz = tz or UTC
+    s = db.session
+
+    counts = tables.open_counts(params)
+    by_severity, by_age, by_department = counts["severity"], counts["age"], counts["department"]
+    open_total = sum(by_severity.values())
+
+    overdue_total = counts["overdue"]["overdue"]
+    overdue = _detached(most_overdue(ids, now, 8), now)
+
+    def card(table):
+        rows, total = table.first(params, CARD_ROWS, tz)
+        return Card(table, rows, total)
+
+    keys = {"out": 0, "disputed": 0}
+    for status, n in s.execute(
+        sa.select(Key.status, sa.func.count())
+        .where(Key.estate_id.in_(ids), Key.active, Key.status.in_(("out", "disputed")))
+        .group_by(Key.status)
+    ):
+        keys[status] = n
+    lend = sa.orm.aliased(KeyEvent)
+    latest_lend = (
+        sa.select(sa.func.max(lend.occurred_at))
+        .where(lend.key_id == Key.id, lend.action == "lend")
+        .correlate(Key)
+        .scalar_subquery()
+    )
+    keys_overdue = (
+        s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Key)
+            .join(KeyEvent, sa.and_(KeyEvent.key_id == Key.id, KeyEvent.occurred_at == latest_lend))
+            .where(
+                Key.estate_id.in_(ids),
+                Key.active,
+                Key.status == "out",
+                KeyEvent.action == "lend",
+                KeyEvent.due_back < now,
+            )
+        )
+        or 0
+    )
+
+    window = now - timedelta(days=30)
+    recent = (Finding.estate_id.in_(ids), Finding.occurred_at >= window)
+    by_category = [
+        (c, n)
+        for c, n in s.execute(
+            sa.select(Finding.category, sa.func.count())
+            .where(*recent)
+            .group_by(Finding.category)
+            .order_by(sa.func.count().desc(), Finding.category)
+            .limit(8)
+        )
+    ]
+    # Findings of the window grouped by unit first (a range of ix_finding_estate_status_time /
+    # occurred_at), then their units and buildings by primary key: the window's rows only.
+    per_unit = (
+        sa.select(Finding.item_id.label("unit_id"), sa.func.count().label("n"))
+        # coalesce(): not a reason to walk ix_finding_item (every finding is a unit's).
+        .where(*recent, sa.func.coalesce(Finding.item_type, "") == "unit")
+        .group_by(Finding.item_id)
+        .subquery()
+    )
+    total = sa.func.sum(per_unit.c.n)
+    by_building = [
+        (name, int(n))
+        for name, n in s.execute(
+            sa.select(Building.name, total)
+            .select_from(per_unit)
+            .join(Unit, Unit.id == per_unit.c.unit_id)
+            .join(Building, Building.id == Unit.building_id)
+            .group_by(Building.id, Building.name)
+            .order_by(total.desc(), Building.name)
+            .limit(8)
+        )
+    ]
+
+    return Dashboard(
+        estate_ids=ids,
+        by_severity=by_severity,
+        by_age=by_age,
+        by_department=by_department,
+        open_total=open_total,
+        overdue=overdue,
+        overdue_total=overdue_total,
+        vacant_days=vacant_days,
+        vacant=card(tables.VACANT),
+        renovating=card(tables.RENOVATING),
+        devices=card(tables.DEVICES),
+        keys=keys,
+        keys_overdue=keys_overdue,
+        quarantine=tables.QUARANTINE.count(params),
+        by_category=by_category,
+        by_building=by_building,
+        per_day=per_day(ids, now),
+    )
