@@ -244,6 +244,28 @@ def _codes(session: Session, kind: str, ids: list[int]) -> dict[int, tuple[str, 
     return {item_id: (code, short) for item_id, code, short in rows}
 
 
+# Retired labels still name their item: the phone, offline, says "replaced" and opens it.
+_RETIRED = (
+    sa.select(LabelCode.item_id, LabelCode.code, LabelCode.short_code, LabelCode.retired_at)
+    .where(
+        LabelCode.item_type == sa.bindparam("kind"),
+        sa.not_(LabelCode.active),
+        LabelCode.item_id.in_(_IDS),
+    )
+    .order_by(LabelCode.id)
+)
+
+
+def _retired(session: Session, kind: str, ids: list[int]) -> dict[int, list[dict]]:
+    rows = session.connection().execute(_RETIRED, {"kind": kind, "ids": list(ids)}).all()
+    out: dict[int, list[dict]] = {}
+    for item_id, code, short, at in rows:
+        out.setdefault(item_id, []).append(
+            {"code": code, "short_code": short, "retired_at": _iso(at)}
+        )
+    return out
+
+
 def _load_estates(session, ids):
     out = {}
     for e in session.scalars(sa.select(Estate).where(Estate.id.in_(ids))):
@@ -265,9 +287,15 @@ def _load_buildings(session, ids):
     return out
 
 
-def _item(obj, label: str, codes) -> dict:
+def _item(obj, label: str, codes, retired) -> dict:
     code, short = codes.get(obj.id, (None, None))
-    return {"estate_id": obj.estate_id, "code": code, "short_code": short, "label": label}
+    return {
+        "estate_id": obj.estate_id,
+        "code": code,
+        "short_code": short,
+        "label": label,
+        "retired_codes": retired.get(obj.id, []),
+    }
 
 
 def _label(model, ns: SimpleNamespace, session, ident) -> str:
@@ -346,10 +374,11 @@ def _unit_rows(session, ids) -> dict[int, SimpleNamespace]:
 
 def _load_units(session, ids):
     codes = _codes(session, "unit", ids)
+    retired = _retired(session, "unit", ids)
     out = {}
     for u in _unit_rows(session, ids).values():
         if u.active:
-            out[u.id] = _item(u, _label(Unit, u, session, u.id), codes) | {
+            out[u.id] = _item(u, _label(Unit, u, session, u.id), codes, retired) | {
                 "building_id": u.building_id,
                 "entrance": u.entrance,
                 "floor": u.floor,
@@ -361,6 +390,7 @@ def _load_units(session, ids):
 
 def _load_keys(session, ids):
     codes = _codes(session, "key", ids)
+    retired = _retired(session, "key", ids)
     rows = _rows(session, _KEYS, ids)
     units = _unit_rows(session, list({r.unit_id for r in rows if r.unit_id is not None}))
     for u in units.values():
@@ -373,7 +403,7 @@ def _load_keys(session, ids):
         k.unit = units.get(k.unit_id)
         k.building = SimpleNamespace(id=k.building_id, name=names.get(k.building_id, ""))
         holder = None if k.holder_name is None else {"name": k.holder_name, "type": k.holder_type}
-        out[k.id] = _item(k, _label(Key, k, session, k.id), codes) | {
+        out[k.id] = _item(k, _label(Key, k, session, k.id), codes, retired) | {
             "key_class": k.key_class,
             "kind": k.kind,
             "unit_id": k.unit_id,
@@ -385,13 +415,14 @@ def _load_keys(session, ids):
 
 def _load_signs(session, ids):
     codes = _codes(session, "sign", ids)
+    retired = _retired(session, "sign", ids)
     rows = _rows(session, _SIGNS, ids)
     names = _building_names(session, [r.building_id for r in rows])
     out = {}
     for s in rows:
         if s.active:
             s.building = SimpleNamespace(id=s.building_id, name=names.get(s.building_id, ""))
-            out[s.id] = _item(s, _label(Sign, s, session, s.id), codes) | {
+            out[s.id] = _item(s, _label(Sign, s, session, s.id), codes, retired) | {
                 "category": s.category,
                 "location": s.location,
                 "building_id": s.building_id,  # rounds: building and floor order

@@ -36,7 +36,7 @@ async function build() {
         hay: normalize([r.label, d.location, d.name].filter(Boolean).join(" ")),
         short: r.short_code || "",
         order: TYPE_ORDER[r.type] ?? 9,
-        item: { code: r.code, short_code: r.short_code, label: r.label, type: r.type, id: r.id, data: d },
+        item: store.asItem(r),
       };
     });
 }

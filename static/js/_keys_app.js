@@ -17,10 +17,10 @@ import {
   recorder,
   saveKeyOps,
 } from "./_keys_state.js";
-import { nowWithOffset, uuid } from "./_photo.js";
+import { nowWithOffset } from "./_photo.js";
 import { saveOnce } from "./_save.js";
 import { takeBackControl } from "./_takeback.js";
-import { onStatus } from "./sync.js";
+import { onStatus, serverAway } from "./sync.js";
 
 const MODES = ["home", "lend", "return", "issue", "stocktake"];
 const SHOWN = 12; // longer difference lists fold the rest away
@@ -443,12 +443,15 @@ async function stocktakeView() {
   );
   const manual = manualEntry(onKey, (answer) => say(note, answer), onOther);
 
-  const showResult = async () => {
+  const error = errorLine();
+  const showResult = async (draft) => {
     const keys = inEstate();
     const { missing, unexpected } = compare(keys, s.scanned);
     const estate = estateList.find((e) => e.id === s.estate);
-    s.result = {
-      id: s.result?.id || uuid(),
+    error.hidden = true;
+    const result = {
+      // Compared again after more reads, it is the same stocktake; a failed save, tried again, too.
+      id: s.result?.id || draft.id("stocktake"),
       at: Date.now(),
       estate_id: s.estate,
       estate: estate?.name || "",
@@ -458,7 +461,10 @@ async function stocktakeView() {
       unexpected: unexpected.map((k) => ({ code: k.code, label: k.label, status: k.status, holder: holderText(k.holder) })),
       unknown: [...s.unknown],
     };
-    await keepStocktake(s.result);
+    // A stocktake the phone could not keep is said loudly; the reads stay for another try.
+    if (!(await kept(error, () => keepStocktake(result)))) return;
+    draft.saved();
+    s.result = result;
     drawResult(results, s.result);
     results.hidden = false;
     results.scrollIntoView({ block: "start" });
@@ -520,7 +526,7 @@ async function stocktakeView() {
   }
   drawPast(past);
   return {
-    nodes: [modeHead("stocktake"), picker, h("div", { class: "card keys-stock" }, progress, scannedList), h("div", { class: "keys-scan-part" }, scan, manual, note), actions, results, past],
+    nodes: [modeHead("stocktake"), picker, h("div", { class: "card keys-stock" }, progress, scannedList), h("div", { class: "keys-scan-part" }, scan, manual, note), error, actions, results, past],
     refresh: draw,
   };
 }
@@ -546,7 +552,8 @@ function drawResult(box, r) {
           )
         : null,
     );
-  const online = navigator.onLine;
+  // The handover page needs the server: offered while it answers (the header's own status).
+  const online = !serverAway();
   const parts = [
     h("h2", {}, kt("differences"), r.estate ? h("span", { class: "muted keys-result-when" }, ` · ${r.estate} · ${fmtTime(r.at)}`) : null),
     !r.missing.length && !r.unexpected.length && !r.unknown.length ? h("p", { class: "keys-note keys-note-ok" }, kt("allThere")) : null,
@@ -585,7 +592,7 @@ async function drawPast(box) {
                   { class: "keys-entry-meta" },
                   h("span", { class: `badge ${r.missing.length ? "badge-danger" : "badge-ok"}` }, `${kt("missing")} ${r.missing.length}`),
                   h("span", { class: `badge ${r.unexpected.length ? "badge-warn" : "badge-ok"}` }, `${kt("unexpected")} ${r.unexpected.length}`),
-                  navigator.onLine ? h("a", { href: handoverHref(r) }, kt("signHandover")) : null,
+                  !serverAway() ? h("a", { href: handoverHref(r) }, kt("signHandover")) : null,
                 ),
               ),
             ),

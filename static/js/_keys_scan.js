@@ -2,7 +2,7 @@
 // each read, so a whole cabinet can be scanned without a tap between keys. What each read
 // meant ("added", "already in the list", "not a key") is said under the picture.
 import { config } from "./_config.js";
-import { search } from "./_finder.js";
+import { search, warm } from "./_finder.js";
 import { h, pt } from "./_phone.js";
 import { kt, resolveCode } from "./_keys_state.js";
 import { syncedFully } from "./_unknown.js";
@@ -89,8 +89,9 @@ export async function openScanner({ title, onKey, onOther, onDone, count }) {
   return close;
 }
 
-async function describe(raw, onKey, onOther) {
-  const found = await resolveCode(raw);
+/** What a read meant; `found` is the code already resolved (Enter resolves it once). */
+async function describe(raw, onKey, onOther, found = null) {
+  found ??= await resolveCode(raw);
   if (found.bad) return { ok: false, text: kt("badCode") };
   if (onOther && (found.unknown || found.notKey)) onOther(found);
   // After a complete sync the phone holds every key of the user's estates: no promise then.
@@ -124,8 +125,8 @@ export function manualEntry(onKey, onAnswer, onOther) {
     h("button", { type: "submit", class: "btn" }, kt("add")),
     list,
   );
-  const add = async (raw) => {
-    const answer = await describe(raw, onKey, onOther);
+  const add = async (raw, found = null) => {
+    const answer = await describe(raw, onKey, onOther, found);
     if (answer.ok) {
       input.value = "";
       list.replaceChildren();
@@ -154,18 +155,20 @@ export function manualEntry(onKey, onAnswer, onOther) {
     );
     return found;
   };
+  // The keys' labels are read into memory when the field is touched, not on the first key.
+  input.addEventListener("focus", () => warm().catch(() => {}), { once: true });
   input.addEventListener("input", () => keysLike());
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!input.value.trim()) return;
     const raw = input.value;
     const found = await resolveCode(raw);
-    if (found.key || found.notKey) return add(raw);
+    if (found.key || found.notKey) return add(raw, found);
     // Not a code: a key's label? One match is added; several are offered to choose from.
     const keys = (await keysLike()) || [];
     if (keys.length === 1) return add(keys[0].code);
     if (keys.length > 1) return onAnswer({ ok: false, text: pt("pickOne") });
-    return add(raw);
+    return add(raw, found);
   });
   return form;
 }

@@ -74,7 +74,8 @@ export function manualEntry(openItem) {
     const shortValid = code.length <= SHORT_MAX && shortCodeValid(code);
     if (shortValid) {
       const item = await findByShortCode(code).catch(() => null);
-      if (item) return openItem(item.code, "manual");
+      // A replaced label's code opens its item with the notice that it was replaced.
+      if (item) return openItem(item.retired?.code || item.code, "manual");
     }
     // Not a code the phone knows: the words of an address?
     const items = (await lookUp()) || [];

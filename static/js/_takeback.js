@@ -3,33 +3,24 @@
 // taken back (store.takeBack). Offered wherever the phone lists its waiting entries.
 import { h, phone, pt } from "./_phone.js";
 import * as store from "./store.js";
-import { publish } from "./sync.js";
+import { publish, underLock } from "./sync.js";
 
-// sync.js pushes under this Web Lock (tabs and the service worker alike): holding it, no push
-// is sending the entry while it is taken back.
-const SYNC_LOCK = "rounds-sync";
+// Holding sync.js's lock (tabs and the service worker alike), no push is sending the entry
+// while it is taken back; a lock not had in time takes nothing back.
 const WAIT_MS = 8000;
 
 class Busy extends Error {}
 
-async function underSyncLock(fn) {
-  const locks = globalThis.navigator?.locks;
-  if (!locks) return fn();
-  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(WAIT_MS) : undefined;
-  try {
-    return await locks.request(SYNC_LOCK, signal ? { signal } : {}, fn);
-  } catch (error) {
-    if (error && (error.name === "AbortError" || error.name === "TimeoutError")) throw new Busy();
-    throw error;
-  }
-}
+const busy = () => {
+  throw new Busy();
+};
 
 /** Take an entry back: {ok: true, entry} or {ok: false, text} saying why not. */
 export async function takeBack(opId) {
   try {
     const m = await store.getMetas(["user"]);
     const me = m.user?.username || phone().user?.username || null;
-    const entry = await underSyncLock(() => store.takeBack(opId, Date.now(), me));
+    const entry = await underLock(() => store.takeBack(opId, Date.now(), me), { wait: WAIT_MS, fallback: busy });
     if (entry?.refused) return { ok: false, text: pt("takeBackNotYours") };
     await publish().catch(() => {});
     return entry ? { ok: true, entry } : { ok: false, text: pt("takeBackGone") };

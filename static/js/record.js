@@ -440,6 +440,20 @@ async function facts(item) {
   ]);
 }
 
+/** A label since replaced by a new one: said as the server's item page says it (items/item.html). */
+function replacedNotice(label) {
+  const at = Date.parse(label.retired_at || "");
+  const when = Number.isNaN(at) ? "" : new Date(at).toLocaleDateString(document.documentElement.lang || "zh-Hant-TW");
+  const short = label.short_code ? `${label.short_code.slice(0, 4)}-${label.short_code.slice(4)}` : "";
+  return h(
+    "div",
+    { class: "flash item-replaced", role: "status", "data-replaced": label.code || label.short_code },
+    h("strong", {}, pt("labelReplacedTitle")),
+    " ",
+    pt(when ? "labelReplacedOn" : "labelReplaced", { when, code: short }),
+  );
+}
+
 /** Render an item from the store into the shell; false when the phone does not know it. */
 export async function showOffline(container, code) {
   let openedAt = 0;
@@ -463,6 +477,7 @@ export async function showOffline(container, code) {
     // Shown from the store because the network is gone, or because the server was slow (the
     // worker's grace): say which, so the notice never contradicts a header that says 在線.
     h("p", { class: "flash item-offline", role: "status" }, pt(navigator.onLine ? "slowItem" : "offlineItem")),
+    item.retired ? replacedNotice(item.retired) : null,
     h(
       "header",
       { class: "item-head" },

@@ -429,7 +429,9 @@ function position() {
 async function save(round, st, p, method, version, result, form, draft) {
   try {
     const geo = await position();
-    const meta = await store.getMetas(["user"]);
+    // Who recorded it is a note for the phone's lists (the server knows the user from the
+    // token): a meta store that does not answer must not stop the save.
+    const meta = await store.getMetas(["user"]).catch(() => ({}));
     const username = meta.user?.username || phone().user?.username || "";
     const occurred = nowWithOffset();
     const item = { label: p.label, type: p.type };

@@ -5,7 +5,7 @@ import { manualEntry } from "./_manual.js";
 import { explainUnknown } from "./_unknown.js";
 import { normalize } from "./codes.js";
 import { stats } from "./items.js";
-import { reachability } from "./sync.js";
+import { serverAway } from "./sync.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,8 +25,7 @@ export async function openItem(code, method, frameAt = 0) {
     // Private modes may refuse storage; opening the item matters more.
   }
   const path = config().itemPath + encodeURIComponent(code);
-  const away = !navigator.onLine || ["down", "stalled"].includes(reachability().state);
-  if (away && (await showItemFromStore(code, { pushPath: path }))) return;
+  if (serverAway() && (await showItemFromStore(code, { pushPath: path }))) return;
   location.assign(path);
 }
 

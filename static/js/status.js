@@ -4,7 +4,8 @@
 import { t } from "./_config.js";
 import { fmtTime, h, pairName, phone, pt } from "./_phone.js";
 import * as store from "./store.js";
-import { onStatus, publish, reachability, revokeToken, status, sync } from "./sync.js";
+import { takeBackControl } from "./_takeback.js";
+import { onStatus, publish, revokeToken, serverState, status, sync } from "./sync.js";
 
 let chip = null;
 let panel = null;
@@ -52,6 +53,7 @@ function drawPanel(s) {
     h("dl", { class: "sync-facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     progress ? h("p", { class: "sync-progress", "data-sync-progress": true }, progress) : null,
     s.waitingForOthers ? h("p", { class: "muted small" }, pt("othersWaiting", { n: s.waitingForOthers })) : null,
+    s.pending - s.waitingForOthers > 0 ? waitingList(s) : null,
     h(
       "div",
       { class: "sync-actions" },
@@ -60,6 +62,52 @@ function drawPanel(s) {
     ),
   ];
   panel.querySelector("[data-panel-body]").replaceChildren(...body.filter(Boolean));
+}
+
+const WAITING_SHOWN = 20;
+
+/**
+ * The user's own entries still waiting to be sent, each with its take-back control (the same
+ * audit trail as on the item and key screens: kept in the journal, marked taken back). Drawn
+ * from the store when the panel is open.
+ */
+function waitingList(s) {
+  // A take-back question being answered is not redrawn away under the finger.
+  const open = panel.querySelector("[data-sync-waiting]");
+  if (open?.querySelector("[data-take-back-confirm]")) return open;
+  const list = h("ul", { class: "sync-waiting", "data-sync-waiting": true });
+  if (panel.hidden) return list;
+  const me = s.user?.username || phone().user?.username || null;
+  store
+    .outboxEntries()
+    .then((entries) => {
+      const mine = entries.filter((e) => e.state === "pending" && (!me || !e.username || e.username === me));
+      list.replaceChildren(
+        ...mine.slice(0, WAITING_SHOWN).map((entry) => {
+          const li = h(
+            "li",
+            { class: "sync-waiting-entry", "data-op": entry.op_id },
+            h("span", {}, h("strong", {}, entryLabel(entry)), " ", h("span", { class: "muted small" }, entry.item?.label || entry.code || "")),
+          );
+          li.append(
+            takeBackControl(entry, () => {
+              li.remove();
+              return publish();
+            }),
+          );
+          return li;
+        }),
+      );
+      if (mine.length > WAITING_SHOWN) list.append(h("li", { class: "muted small" }, "…"));
+    })
+    .catch(() => {});
+  return list;
+}
+
+function entryLabel(entry) {
+  if (entry.type === "check.record" || entry.type === "finding.create") return entryWhat(entry);
+  const names = { "key.lend": "keyLend", "key.return": "keyReturn", "key.issue": "keyIssue" };
+  return names[entry.type] ? pt(names[entry.type]) : entry.type;
 }
 
 function drawBanners(s) {
@@ -213,8 +261,7 @@ function showLogoutRefusal(message) {
 function drawReach() {
   const badge = document.getElementById("shell-network");
   if (!badge) return;
-  const r = reachability();
-  const state = navigator.onLine === false ? "down" : r.state;
+  const state = serverState();
   const words = { up: t("online"), down: t("offline"), stalled: t("noAnswer"), unknown: t("checking") };
   const tone = { up: "badge-ok", down: "badge-warn", stalled: "badge-warn", unknown: "" };
   badge.textContent = words[state] || words.unknown;

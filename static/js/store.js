@@ -14,7 +14,7 @@
 import { openDB, unwrap } from "idb";
 
 const NAME = "rounds";
-const VERSION = 2;
+const VERSION = 3;
 export const ITEM_TYPES = ["unit", "key", "sign"];
 /** Pulled records of an item's history (phone-made on any phone of the estate). */
 export const RECORD_TYPES = ["check", "finding"];
@@ -115,6 +115,22 @@ function open() {
             cursor = await cursor.continue();
           }
         }
+      }
+      if (oldVersion >= 1 && oldVersion < 3) {
+        // Items now carry their retired labels' codes, which rows pulled before do not: the
+        // next pull is a fresh snapshot (the outbox, journal and photos are untouched), and
+        // until it ends the phone does not claim to hold every label.
+        const meta = tx.objectStore("meta");
+        const gen = (await meta.get("gen")) || 0;
+        meta.delete("cursor");
+        meta.put(gen + 1, "gen");
+        meta.put(true, "snapshotting");
+      }
+      if (oldVersion < 3) {
+        // A replaced label still names its item: found by its long or short code.
+        const objects = tx.objectStore("objects");
+        objects.createIndex("retired", "retired", { multiEntry: true });
+        objects.createIndex("retired_short", "retired_short", { multiEntry: true });
       }
     },
     blocking() {
@@ -282,6 +298,11 @@ function row(change, gen) {
     row.code = data.code;
     row.short_code = data.short_code || "";
     row.label = data.label || "";
+    const retired = data.retired_codes || [];
+    if (retired.length) {
+      row.retired = retired.map((r) => r.code);
+      row.retired_short = retired.map((r) => r.short_code).filter(Boolean);
+    }
   }
   if (RECORD_TYPES.includes(change.type)) recordFields(row);
   return row;
@@ -320,14 +341,30 @@ export async function dropOlderThan(gen) {
 
 export const clearReference = () => withDB((db) => db.clear("objects"), { ms: BULK_MS });
 
-function asItem(r) {
+/** A stored row as the screens use an item. */
+export function asItem(r) {
   return r && { code: r.code, short_code: r.short_code, label: r.label, type: r.type, id: r.id, data: r.data };
 }
 
-/** The unit, key or sign whose active code this is (null when the phone does not know it). */
+/** The item a retired label named, with that label as `retired` ({code, short_code, retired_at}). */
+function asRetired(r, field, value) {
+  if (!r || !ITEM_TYPES.includes(r.type)) return null;
+  const label = (r.data?.retired_codes || []).find((c) => c[field] === value) || { [field]: value };
+  return { ...asItem(r), retired: label };
+}
+
+/**
+ * The unit, key or sign whose code this is (null when the phone does not know it). A code
+ * since replaced finds its item too, marked `retired`: the phone says so, and opens it.
+ */
 export async function itemByCode(code) {
-  const r = await withDB((db) => db.getFromIndex("objects", "code", code));
-  return r && ITEM_TYPES.includes(r.type) ? asItem(r) : null;
+  const [r, old] = await withDB(async (db) => {
+    const tx = db.transaction("objects");
+    const active = await tx.store.index("code").get(code);
+    return [active, active ? null : await tx.store.index("retired").get(code)];
+  });
+  if (r && ITEM_TYPES.includes(r.type)) return asItem(r);
+  return asRetired(old, "code", code);
 }
 
 export async function objectOf(type, id) {
@@ -338,8 +375,13 @@ export async function objectOf(type, id) {
 /** The ItemSource of items.js: what typing a code looks up. */
 export const itemSource = {
   async byShortCode(short) {
-    const rows = await withDB((db) => db.getAllFromIndex("objects", "short_code", short));
-    return asItem(rows.find((r) => ITEM_TYPES.includes(r.type))) || null;
+    const [rows, old] = await withDB(async (db) => {
+      const tx = db.transaction("objects");
+      const active = (await tx.store.index("short_code").getAll(short)).filter((r) => ITEM_TYPES.includes(r.type));
+      return [active, active.length ? [] : await tx.store.index("retired_short").getAll(short)];
+    });
+    if (rows.length) return asItem(rows[0]);
+    return old.map((r) => asRetired(r, "short_code", short)).find(Boolean) || null;
   },
   async search(prefix, limit = 6) {
     const range = IDBKeyRange.bound(prefix, `${prefix}\uffff`);

@@ -69,7 +69,7 @@ export async function status() {
   return {
     type: "status",
     pending: pending.length,
-    waitingForOthers: pending.filter((e) => user && e.username !== user).length,
+    waitingForOthers: pending.filter((e) => user && e.username && e.username !== user).length,
     rejected: entries.filter((e) => e.state === "rejected"),
     user: m.user || null,
     hasToken: Boolean(m.token),
@@ -109,6 +109,19 @@ if (typeof addEventListener === "function" && typeof document !== "undefined") {
 /** The last known answer of the server: {state: "unknown"|"up"|"down"|"stalled", at}. */
 export function reachability() {
   return reach;
+}
+
+/**
+ * What the header badge says of the server: "up", "down", "stalled" or "unknown" (no answer
+ * yet). No network at all is "down" at once; otherwise the last request's outcome.
+ */
+export function serverState() {
+  return globalThis.navigator?.onLine === false ? "down" : reach.state;
+}
+
+/** Whether the server is known not to answer now (down, or a request left hanging). */
+export function serverAway() {
+  return ["down", "stalled"].includes(serverState());
 }
 
 function noteReach(state) {
@@ -266,7 +279,9 @@ async function uploadPhotos(ctx) {
 
 async function pushOutbox(ctx) {
   const entries = (await store.outboxEntries()).filter(
-    (e) => e.state !== "rejected" && e.username === ctx.user.username,
+    // An entry saved without its user's name (the phone's meta did not answer) is this
+    // phone's user's: a user switch is refused while anything waits.
+    (e) => e.state !== "rejected" && (!e.username || e.username === ctx.user.username),
   );
   await uploadPhotos(ctx);
   if (!entries.length) return 0;
@@ -359,14 +374,14 @@ async function pullChanges(ctx) {
 
 // ---------------------------------------------------------------- one sync
 
-async function runOnce() {
+async function runOnce({ push = true } = {}) {
   const m = await store.getMetas(["token", "device_id", "user", "auth"]);
   if (!m.token || m.auth === "needed") return { ok: false, reason: m.auth === "needed" ? "auth" : "no-token" };
   const ctx = { token: m.token, device_id: m.device_id, user: m.user };
   syncing = true;
   emit({ type: "syncing" });
   try {
-    const sent = await pushOutbox(ctx);
+    const sent = push ? await pushOutbox(ctx) : 0;
     const received = await pullChanges(ctx);
     await store.setMetas({ last_sync_at: Date.now(), last_error: undefined });
     return { ok: true, sent, received };
@@ -387,21 +402,31 @@ async function runOnce() {
 
 let running = null;
 let again = false;
+
+/** The Web Lock every outbox writer that must not meet a push holds (sync, take-back). */
+export const SYNC_LOCK = "rounds-sync";
 const LOCK_WAIT_MS = 20_000;
 
+// Without Web Locks (older browsers) this page's own callers still take turns.
+let localTurn = Promise.resolve();
+
 /**
- * One sync at a time across tabs and the worker (Web Locks). A holder that never lets go (a
- * frozen tab) must not stop the outbox: after a while we go without the lock — ops are
- * idempotent, the worst case is a `duplicate` answer.
+ * fn() under the sync lock, one holder at a time across tabs and the worker. When the lock
+ * cannot be had within `wait` ms (a frozen tab holding it), `fallback()` runs instead,
+ * without the lock: callers give it only what cannot race a push.
  */
-async function underLock(fn) {
+export async function underLock(fn, { wait = LOCK_WAIT_MS, fallback = fn } = {}) {
   const locks = globalThis.navigator?.locks;
-  if (!locks) return fn();
-  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(LOCK_WAIT_MS) : undefined;
+  if (!locks) {
+    const turn = localTurn.then(() => fn());
+    localTurn = turn.catch(() => {});
+    return turn;
+  }
+  const signal = typeof AbortSignal.timeout === "function" ? AbortSignal.timeout(wait) : undefined;
   try {
-    return await locks.request("rounds-sync", signal ? { signal } : {}, fn);
+    return await locks.request(SYNC_LOCK, signal ? { signal } : {}, fn);
   } catch (error) {
-    if (error && (error.name === "AbortError" || error.name === "TimeoutError")) return fn();
+    if (error && (error.name === "AbortError" || error.name === "TimeoutError")) return fallback();
     throw error;
   }
 }
@@ -417,7 +442,9 @@ export function sync() {
     try {
       do {
         again = false;
-        result = await underLock(runOnce);
+        // A holder that never lets go (a frozen tab) must not stop the phone from pulling;
+        // but without the lock nothing is pushed: a take-back may be under way.
+        result = await underLock(runOnce, { fallback: () => runOnce({ push: false }) });
       } while (again);
     } finally {
       running = null;

@@ -168,3 +168,24 @@ def test_a_bad_limit_is_422_and_an_unknown_or_purged_cursor_is_410(app, phone, s
     response = phone.pull(cursor)
     assert (response.status_code, response.get_json()["error"]) == (410, "cursor_expired")
     assert phone.pull().status_code == 200
+
+
+def test_a_reprinted_label_travels_as_a_retired_code_of_its_item(app, phone, seed):
+    """After a label is reprinted, does the next pull carry the item with its new code and the
+    old one among its retired codes (so the phone, offline, can say it was replaced)?"""
+    from webapp.labels.codes import retire_and_replace
+
+    _snapshot, cursor = _drain(phone)
+    old_code = codes_of(app, seed.estate_ids[0], "sign", 1)[0]
+    with app.app_context():
+        old = db.session.scalar(sa.select(LabelCode).where(LabelCode.code == old_code))
+        new = retire_and_replace(db.session, old, "label torn")
+        db.session.commit()
+        new_code, old_short, sign_id = new.code, old.short_code, old.item_id
+    changes, _ = _drain(phone, cursor)
+    sign = next(c["data"] for c in changes if (c["type"], c["id"]) == ("sign", str(sign_id)))
+    assert sign["code"] == new_code
+    assert [(r["code"], r["short_code"]) for r in sign["retired_codes"]] == [(old_code, old_short)]
+    assert sign["retired_codes"][0]["retired_at"]
+    others = [c["data"] for c in changes if c["type"] == "unit" and not c["deleted"]]
+    assert all(d["retired_codes"] == [] for d in others)

@@ -176,6 +176,15 @@ class LabelCode(db.Model):
             sqlite_where=sa.text("active"),
             postgresql_where=sa.text("active"),
         ),
+        # The pull's retired codes of a page of items (few rows; "= 0" as SQLite's planner
+        # sees SQLAlchemy's NOT on a Boolean).
+        sa.Index(
+            "ix_label_code_retired_item",
+            "item_type",
+            "item_id",
+            sqlite_where=sa.text("active = 0"),
+            postgresql_where=sa.text("NOT active"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
