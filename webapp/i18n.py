@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, session
@@ -77,29 +76,22 @@ def set_language():
 
 
 def compile_catalogs(translations_dir: Path) -> None:
-    """Merge each locale's *.po files into messages.mo when any is newer.
+    """Compile each locale's messages.po into messages.mo when the .po is newer.
 
-    Each area keeps its own .po (translations/<locale>/LC_MESSAGES/<area>.po) so that
-    work on different areas never edits one file; Babel reads a single messages.mo.
+    One catalogue per language (not one per area), so an English msgid has one
+    translation; a word with two meanings takes a msgctxt (pgettext). Built when the app
+    starts, so a stale messages.mo (git-ignored) is never what runs.
     """
-    for lc_dir in translations_dir.glob("*/LC_MESSAGES"):
-        sources = sorted(lc_dir.glob("*.po"))
-        target = lc_dir / "messages.mo"
-        if not sources:
+    for source in translations_dir.glob("*/LC_MESSAGES/messages.po"):
+        target = source.with_suffix(".mo")
+        if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
             continue
-        newest = max(p.stat().st_mtime for p in sources)
-        if target.exists() and target.stat().st_mtime >= newest:
-            continue
-        merged = Catalog(locale=lc_dir.parent.name)
-        for po in sources:
-            with po.open("rb") as fh:
-                for message in read_po(fh, locale=lc_dir.parent.name):
-                    if message.id and message.string:
-                        merged[message.id] = message
+        with source.open("rb") as fh:
+            catalog = read_po(fh, locale=source.parent.parent.name)
         try:
             tmp = target.with_suffix(".mo.tmp")
             with tmp.open("wb") as fh:
-                write_mo(fh, merged)
+                write_mo(fh, catalog)
             tmp.replace(target)
         except OSError as exc:  # a read-only install keeps whatever was built
             log.warning("could not compile %s: %s", target, exc)

@@ -9,29 +9,41 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("webapp/**.py", "python"), ("templates/**.html", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "_l": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
+CATALOGUE = ROOT / "translations" / "zh_Hant_TW" / "LC_MESSAGES" / "messages.po"
 
 
-def _extracted() -> dict[str, str]:
+def _extracted() -> dict[tuple[str | None, str], str]:
+    """Every (context, msgid) the code and templates use, with the first file using it."""
     found = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         str(ROOT), METHODS, keywords=KEYWORDS
     ):
         ids = message if isinstance(message, tuple) else (message,)
         for msgid in ids:
             if msgid:
-                found.setdefault(msgid, filename)
+                found.setdefault((context, msgid), filename)
     return found
 
 
-def _translated() -> dict[str, str]:
+def _translated() -> dict[tuple[str | None, str], str]:
+    """Every translated (context, msgid) of the zh-Hant catalogue."""
     merged = {}
-    for po in sorted((ROOT / "translations" / "zh_Hant_TW" / "LC_MESSAGES").glob("*.po")):
-        with po.open("rb") as fh:
-            for message in read_po(fh):
-                if message.id and message.string:
-                    key = message.id[0] if isinstance(message.id, tuple) else message.id
-                    merged[key] = message.string
+    with CATALOGUE.open("rb") as fh:
+        for message in read_po(fh):
+            if message.id and message.string:
+                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                merged[(message.context, key)] = message.string
     return merged
 
 
@@ -39,7 +51,7 @@ def test_every_message_has_a_zh_hant_translation():
     """Does every string shown to users have its zh-Hant text (so nothing is English-only)?"""
     translated = _translated()
     missing = {msgid: where for msgid, where in _extracted().items() if msgid not in translated}
-    assert missing == {}, "add these to translations/zh_Hant_TW/LC_MESSAGES/<area>.po"
+    assert missing == {}, "add these to translations/zh_Hant_TW/LC_MESSAGES/messages.po"
 
 
 def test_pages_are_zh_hant_first_with_the_right_lang(client, seed):
@@ -80,3 +92,33 @@ def test_language_switch_refuses_offsite_next(client, auth, seed):
 def test_language_switch_needs_csrf(client, seed):
     """Is the language form CSRF-protected like every form?"""
     assert client.post("/language", data={"locale": "en"}).status_code == 400
+
+
+def _catalogue_entries() -> list[tuple[str, str | None, str, object]]:
+    """Every translated entry of every .po file: (file, context, msgid, msgstr)."""
+    entries = []
+    for po in sorted((ROOT / "translations").glob("*/LC_MESSAGES/*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id and message.string:
+                    msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                    string = message.string
+                    string = tuple(string) if isinstance(string, (list, tuple)) else string
+                    entries.append((po.name, message.context, msgid, string))
+    return entries
+
+
+def test_one_catalogue_per_language():
+    """Is each language one messages.po (areas merged), so a word has one translation?"""
+    for lc_dir in (ROOT / "translations").glob("*/LC_MESSAGES"):
+        assert sorted(p.name for p in lc_dir.glob("*.po")) == ["messages.po"], lc_dir
+
+
+def test_no_msgid_has_two_translations():
+    """Does each English msgid (in its context) take one zh-Hant text in every catalogue?
+    Two catalogues once gave "Pending" 待檢 and 待上傳, and the later file silently won."""
+    seen: dict[tuple, set] = {}
+    for _name, context, msgid, string in _catalogue_entries():
+        seen.setdefault((context, msgid), set()).add(string)
+    clashes = {key: strings for key, strings in seen.items() if len(strings) > 1}
+    assert clashes == {}, "give one translation, or a msgctxt (pgettext) per meaning"

@@ -227,3 +227,12 @@ def test_only_admins_reach_the_admin_screens_and_only_their_estates_users(app, c
     assert "patrol2" not in page and "supervisor" in page
     assert client.get(f"/admin/users/{seed.user_ids['patrol2']}/edit").status_code == 404
     assert client.get(f"/admin/estates/{seed.estate_ids[1]}/edit").status_code == 404
+
+
+def test_devices_pending_means_waiting_to_upload(app, client, auth, seed):
+    """Does the devices page name its count of unsent entries 待上傳, not a round window's 待檢?"""
+    _device_of(app, "patrol")
+    auth.login("admin")
+    html = client.get("/devices/").get_data(as_text=True)
+    assert ">待上傳</th>" in html
+    assert "待檢" not in html

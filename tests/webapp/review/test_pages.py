@@ -50,3 +50,12 @@ def test_patroller_and_desk_are_refused(client, auth, seed, finding):
         assert client.get("/review/findings").status_code == 403
         assert client.get(f"/review/findings/{finding}").status_code == 403
         auth.logout()
+
+
+def test_finding_says_when_it_was_seen(client, auth, seed, finding):
+    """Does the finding page label its time as when it was seen (發現時間), not the phone's
+    "got it" button (知道了) that shared the msgid "Seen"?"""
+    auth.login("supervisor")
+    html = client.get(f"/review/findings/{finding}").get_data(as_text=True)
+    assert "<dt>發現時間</dt>" in html
+    assert "知道了" not in html
