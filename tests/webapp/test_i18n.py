@@ -42,8 +42,9 @@ def _translated() -> dict[tuple[str | None, str], str]:
     with CATALOGUE.open("rb") as fh:
         for message in read_po(fh):
             if message.id and message.string:
-                key = message.id[0] if isinstance(message.id, tuple) else message.id
-                merged[(message.context, key)] = message.string
+                ids = message.id if isinstance(message.id, tuple) else (message.id,)
+                for msgid in ids:  # a plural's both forms
+                    merged[(message.context, msgid)] = message.string
     return merged
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import abort
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from webapp import edge, exports
@@ -75,8 +76,14 @@ class Table:
     fetch: Callable[[Params, int, int | None, object], list[list]]  # params, offset, limit, tz
     uses_days: bool = False
     empty: object = _l("Nothing to show.")
+    # (params) -> the title with the asked numbers in it (never a literal "N"), if it has any.
+    titled: Callable[[Params], str] | None = None
     # (params, n, tz) -> (first n rows, total) in fewer reads than count + fetch, if it can.
     head: Callable[[Params, int, object], tuple[list[list], int]] | None = None
+
+    def heading(self, p: Params) -> str:
+        """The title as shown and exported for these parameters."""
+        return self.titled(p) if self.titled is not None else str(self.title)
 
     def first(self, p: Params, n: int, tz) -> tuple[list[list], int]:
         """The first ``n`` rows and how many there are in all (the dashboard's card)."""
@@ -161,11 +168,19 @@ def _unit_rows(p: Params, found, tz) -> list[list]:
     return out
 
 
+def vacant_title(days: int) -> str:
+    """The vacant-unit table's title with its horizon in days."""
+    return ngettext(
+        "Vacant units not visited in %(num)d day", "Vacant units not visited in %(num)d days", days
+    )
+
+
 UNIT_HEADERS = (_l("Estate"), _l("Unit"), _l("Last visit"), _l("Days since"))
 
 VACANT = Table(
     slug="vacant",
-    title=_l("Vacant units not visited in the last N days"),
+    title=_l("Vacant units not visited"),
+    titled=lambda p: vacant_title(p.days),
     stem="vacant-unvisited",
     headers=UNIT_HEADERS,
     count=lambda p: _count(_units(p, "vacant", True)),

@@ -220,7 +220,7 @@ def table_export(slug: str, fmt: str):
     params = tables.Params.from_args(current_user, request.args)
     rows = table.fetch(params, 0, None, get_timezone())
     return exports.download(
-        fmt, table.stem, str(table.title), [str(h) for h in table.headers], rows
+        fmt, table.stem, table.heading(params), [str(h) for h in table.headers], rows
     )
 
 

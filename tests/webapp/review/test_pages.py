@@ -59,3 +59,15 @@ def test_finding_says_when_it_was_seen(client, auth, seed, finding):
     html = client.get(f"/review/findings/{finding}").get_data(as_text=True)
     assert "<dt>發現時間</dt>" in html
     assert "知道了" not in html
+
+
+def test_vacant_table_title_names_its_days(client, auth, seed):
+    """Does the vacant-unit table's title carry the asked number of days (never 「近 N 天」),
+    say 房屋 (not 單位), and take English's singular for one day?"""
+    auth.login("supervisor")
+    html = client.get("/review/tables/vacant?days=14").get_data(as_text=True)
+    assert "近 14 天未巡查的空置房屋" in html
+    assert " N " not in html and "單位" not in html
+    client.post("/language", data={"locale": "en", "csrf_token": auth.csrf("/")})
+    html = client.get("/review/tables/vacant?days=1").get_data(as_text=True)
+    assert "Vacant units not visited in 1 day<" in html
