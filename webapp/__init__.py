@@ -77,6 +77,7 @@ BLUEPRINTS = [
     "webapp.review.views",
     "webapp.keys.views",
     "webapp.rounds.views",
+    "webapp.paper.views",
 ]
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp.models import Device, LabelCode
-from webapp.rounds import rules, service
+from webapp.rounds import defaults, rules, service
 
 MAX_DAYS = 10
 
@@ -75,6 +75,18 @@ def push_round_history(session: Session, result, days: int, rng: random.Random, 
     return counts
 
 
+def _good_answers(kind: str, rng: random.Random) -> dict:
+    """What a patroller answers on a visit where all is well: yes to every yes/no question, a
+    count where one is asked (the default checklists; the printed forms show them)."""
+    answers = {}
+    for item in defaults.CHECKLISTS.get(kind, []):
+        if item["type"] == "yesno":
+            answers[item["key"]] = "yes"
+        elif item["type"] == "number":
+            answers[item["key"]] = rng.randint(1, 6)
+    return answers
+
+
 def _walk(template, window, points, codes, now, rng) -> list[dict]:
     ops = []
     span = (window.end - window.start).total_seconds()
@@ -114,6 +126,8 @@ def _walk(template, window, points, codes, now, rng) -> list[dict]:
             )
         elif template.kind == "vacant" and rng.random() < 0.1:
             result, answers = "no_access", answers | {"no_access": "nobody"}
+        else:
+            answers |= _good_answers(template.kind, rng)
         ops.append(
             {
                 "op_id": str(uuid.UUID(int=rng.getrandbits(128))),

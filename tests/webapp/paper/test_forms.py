@@ -1,0 +1,258 @@
+"""The printed forms: filled from checks that came through the sync merge, real text in the PDF
+(read back with PDFium), scoped to the reader's estates, and bad choices answered with the
+chooser page and its messages."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pypdfium2 as pdfium
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+
+from sync.merge import Actor, push
+from sync.photos import store
+from webapp.extensions import db
+from webapp.models import Estate, LabelCode, Sign, Unit
+from webapp.rounds.service import ensure_defaults
+
+# Where a person looking at the forms wants them, when that folder exists.
+SHOTS = Path(tempfile.gettempdir()) / "shots-paper"
+
+
+def pdf_text(data: bytes) -> str:
+    """Every page's text, as a reader's copy-and-paste would give it."""
+    document = pdfium.PdfDocument(data)
+    try:
+        return "\n".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
+
+
+def pdf_pages(data: bytes) -> list[Image.Image]:
+    document = pdfium.PdfDocument(data)
+    try:
+        return [page.render(scale=1.5).to_pil() for page in document]
+    finally:
+        document.close()
+
+
+def _photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (80, 60), (200, 40, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def walked(app, seed):
+    """A unit of the first estate under renovation with two checks, a vacant unit with one
+    visit, and a sign checked in the morning window: pushed through the merge as a phone
+    would. Returns what the tests look for."""
+    with app.app_context():
+        estate = db.session.get(Estate, seed.estate_ids[0])
+        tz = ZoneInfo(estate.timezone)
+        templates = {t.kind: t for t in ensure_defaults(db.session, estate)}
+        units = db.session.scalars(
+            sa.select(Unit).where(Unit.estate_id == estate.id).order_by(Unit.id)
+        ).all()
+        renovating, vacant = units[0], units[1]
+        renovating.status, vacant.status = "renovating", "vacant"
+        sign = db.session.scalar(sa.select(Sign).where(Sign.estate_id == estate.id, Sign.active))
+
+        def code(item_type, item_id):
+            return db.session.scalar(
+                sa.select(LabelCode.code).where(
+                    LabelCode.item_type == item_type, LabelCode.item_id == item_id, LabelCode.active
+                )
+            )
+
+        photo = _photo()
+        sha = hashlib.sha256(photo).hexdigest()
+        patrol = seed.user_ids["patrol"]
+        store(
+            db.session, app.config["BLOB_DIR"], sha, photo, "image/jpeg", patrol, datetime.now(UTC)
+        )
+        day = datetime.now(tz).date() - timedelta(days=1)
+        morning = datetime(day.year, day.month, day.day, 9, 30, tzinfo=tz)
+
+        def op(item_type, item_id, template, at, **payload):
+            return {
+                "op_id": str(uuid.uuid4()),
+                "type": "check.record",
+                "occurred_at": at.isoformat(),
+                "payload": {
+                    "id": str(uuid.uuid4()),
+                    "code": code(item_type, item_id),
+                    "method": "scan",
+                    "result": "ok",
+                    "answers": {"_v": template.checklist_version},
+                    "photos": [],
+                    "round_id": str(template.id),
+                    **payload,
+                },
+            }
+
+        reno = templates["renovation"]
+        ops = [
+            op("unit", renovating.id, reno, morning - timedelta(days=1),
+               answers={"_v": 1, "load_bearing": "yes", "facade": "yes", "waterproof": "yes",
+                        "workers": 2}),
+            op("unit", renovating.id, reno, morning, result="issue", method="manual",
+               note="東牆打鑿，已勒令停止",
+               answers={"_v": 1, "load_bearing": "no", "facade": "yes", "waterproof": "yes",
+                        "workers": 4},
+               photos=[sha]),
+            op("unit", vacant.id, templates["vacant"], morning,
+               answers={"_v": 1, "shut": "yes", "no_leaks": "no", "note": "廚房滴水"}),
+            op("sign", sign.id, templates["signage"], morning,
+               result="issue", answers={"_v": 1, "state": "dirty"}),
+        ]  # fmt: skip
+        answers = push(db.session, Actor(patrol, [estate.id]), ops, datetime.now(UTC))
+        assert [a["status"] for a in answers] == ["applied"] * 4, [
+            a for a in answers if a["status"] != "applied"
+        ]
+        db.session.commit()
+        return {
+            "estate": estate.id,
+            "renovating": renovating.id,
+            "renovating_label": renovating.label,
+            "vacant": vacant.id,
+            "sign": sign.label,
+            "day": day,
+            "other_estate": seed.estate_ids[1],
+        }
+
+
+def _get(client, path, **params):
+    return client.get(path, query_string=params)
+
+
+def test_the_renovation_form_holds_each_answer_as_given(client, auth, walked):
+    """Does 《裝修巡檢表》 for the unit hold both checks: the 否 on 未破壞承重牆 (in red, as a
+    failed answer), the note, the photo, the manual pick, with the unit and estate heading?"""
+    auth.login("supervisor")
+    day = walked["day"]
+    response = _get(
+        client,
+        "/forms/renovation.pdf",
+        estate=walked["estate"],
+        unit=walked["renovating"],
+        start=(day - timedelta(days=3)).isoformat(),
+        end=day.isoformat(),
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "《裝修巡檢表》" in text and walked["renovating_label"] in text
+    assert "未破壞承重牆" in text and "東牆打鑿，已勒令停止" in text
+    assert "否" in text and "是" in text and "手動選取" in text and "掃描" in text
+    assert f"{day:%Y-%m-%d}" in text and "09:30" in text
+    assert "巡查人簽名" in text and "主管簽名" in text
+    pages = pdf_pages(response.data)
+    if SHOTS.is_dir():
+        pages[0].save(SHOTS / "renovation-form.png")
+    # The photo is on the page: a patch of its red among the printed black and white.
+    red = sum(
+        1
+        for r, g, b in pages[0].convert("RGB").get_flattened_data()
+        if r > 170 and g < 80 and b < 80
+    )
+    assert red > 500
+
+
+def test_the_vacant_forms_show_the_visit_and_every_day(client, auth, walked):
+    """Does the record sheet show the failed 無滲漏 and the text answer, and the sign-in sheet
+    a line for every day of the month with the visit on its day?"""
+    auth.login("engineer")
+    month = f"{walked['day']:%Y-%m}"
+    record = _get(client, "/forms/vacant-record.pdf", estate=walked["estate"],
+                  unit=walked["vacant"], month=month)  # fmt: skip
+    assert record.status_code == 200
+    text = pdf_text(record.data)
+    assert "《空置房屋巡查記錄表》" in text and "無滲漏" in text and "廚房滴水" in text
+    sign_in = _get(client, "/forms/vacant-sign-in.pdf", estate=walked["estate"],
+                   unit=walked["vacant"], month=month)  # fmt: skip
+    assert sign_in.status_code == 200
+    text = pdf_text(sign_in.data)
+    assert "《空置房屋巡查簽到表》" in text
+    first = walked["day"].replace(day=1)
+    assert f"{first:%m-%d}" in text and f"{walked['day']:%m-%d}" in text
+    assert "09:30" in text
+
+
+def test_the_signage_record_lists_every_sign_and_its_state(client, auth, walked):
+    auth.login("supervisor")
+    response = _get(client, "/forms/signage.pdf", estate=walked["estate"],
+                    day=walked["day"].isoformat())  # fmt: skip
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "《標識檢查記錄》" in text and walked["sign"] in text
+    assert "髒污" in text and "未檢查" in text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"unit": "", "start": "2026-01-01", "end": "2025-01-01"},  # end before start
+        {"unit": "", "start": "2026-01-01", "end": "2026-12-31"},  # longer than a quarter
+        {"unit": "", "start": "0001-01-01", "end": "0001-01-02"},  # a typo of a year
+        {"unit": "x", "start": "2026-01-01", "end": "2026-01-02"},
+        {"unit": "99999999999", "start": "2026-01-01", "end": "2026-01-02"},
+        {"unit": "", "start": "nope", "end": "2026-01-02"},
+        {},
+    ],
+)
+def test_bad_choices_answer_the_page_with_its_messages(client, auth, walked, params):
+    auth.login("supervisor")
+    response = _get(client, "/forms/renovation.pdf", estate=walked["estate"], **params)
+    assert response.status_code == 422
+    assert response.mimetype == "text/html"
+    assert "field-error" in response.get_data(as_text=True)
+
+
+def test_another_estates_unit_and_estate_are_refused(client, auth, walked, app, seed):
+    """Can a supervisor of one estate print a unit of an estate they do not see, or name that
+    estate? (patrol2's estate is the second; the supervisor sees both in the seed, so a user
+    who sees only the first is made here.)"""
+    from webapp.models import User
+
+    with app.app_context():
+        user = User(username="sup-one", role="supervisor", display_name="一區主管")
+        user.set_password("sup-one-password")
+        user.estates = [db.session.get(Estate, walked["estate"])]
+        db.session.add(user)
+        other_unit = db.session.scalar(
+            sa.select(Unit.id).where(Unit.estate_id == walked["other_estate"])
+        )
+        db.session.commit()
+    auth.login("sup-one", "sup-one-password")
+    month = f"{walked['day']:%Y-%m}"
+    foreign_unit = _get(client, "/forms/vacant-record.pdf", estate=walked["estate"],
+                        unit=other_unit, month=month)  # fmt: skip
+    assert foreign_unit.status_code == 422
+    foreign_estate = _get(client, "/forms/vacant-record.pdf", estate=walked["other_estate"],
+                          month=month)  # fmt: skip
+    assert foreign_estate.status_code == 422
+    assert "application/pdf" not in foreign_estate.content_type
+
+
+def test_patrollers_and_the_front_desk_do_not_print_forms(client, auth, walked):
+    for username in ("patrol", "desk"):
+        auth.login(username)
+        assert client.get("/forms/").status_code == 403
+        auth.logout()
+
+
+def test_the_chooser_page_offers_each_form(client, auth, walked):
+    auth.login("supervisor")
+    page = client.get("/forms/").get_data(as_text=True)
+    for name in ("裝修巡檢表", "空置房屋巡查記錄表", "空置房屋巡查簽到表", "標識檢查記錄"):
+        assert name in page
+    assert walked["renovating_label"] in page  # offered in the unit list

@@ -1,0 +1,286 @@
+"""`/forms`: the rulebook's paper forms printed from the records, for supervisors, engineering
+and admins of the estates they see.
+
+Each form is a GET that answers a PDF; bad or missing choices answer the chooser page again with
+the form's messages (422), never a 500. A unit's forms may be asked for one unit (``unit``) or
+for every unit of the estate that the round covers (under renovation, vacant).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import InputRequired, Regexp, ValidationError
+
+from webapp.access import roles
+from webapp.extensions import db
+from webapp.models import Estate, Sign, Unit
+from webapp.models.rounds import RoundTemplate
+from webapp.models.types import utcnow
+from webapp.paper import checksheet, records, signage
+from webapp.scoping import scoped
+from webapp.values import FIRST_DAY, LAST_DAY, bounded_date, choice_id
+
+bp = Blueprint("paper", __name__, url_prefix="/forms")
+
+READERS = ("supervisor", "engineering", "admin")
+MAX_DAYS = 93  # a quarter: a longer renovation form is several forms
+UNIT_STATUS = {"renovation": "renovating", "vacant": "vacant"}
+
+
+def _optional_id(value) -> int | None:
+    return None if value in (None, "") else choice_id(value)
+
+
+def _unit_choices(estates: list[Estate], kind: str) -> dict:
+    """``All`` and the units in the round now, grouped by estate (an optgroup each)."""
+    rows = db.session.execute(
+        sa.select(Unit.id, Unit.estate_id, Unit)
+        .where(
+            Unit.estate_id.in_([e.id for e in estates]),
+            Unit.active,
+            Unit.status == UNIT_STATUS[kind],
+        )
+        .order_by(Unit.building_id, Unit.floor, Unit.room)
+    ).all()
+    names = {e.id: e.name for e in estates}
+    grouped: dict = {"": [("", _l("Every unit in this round"))]}
+    for unit_id, estate_id, unit in rows:
+        grouped.setdefault(names[estate_id], []).append((unit_id, unit.label))
+    return grouped
+
+
+class _Choice(FlaskForm):
+    """What every form asks: the estate, and (for a unit's form) one unit or all of them."""
+
+    class Meta:
+        csrf = False  # a GET that only reads
+
+    estate = SelectField(_l("Estate"), coerce=choice_id, validators=[InputRequired()])
+    # Any unit of the estate may be asked for (a link from its page); the list offers those
+    # in the round now. Checked against the estate in the view.
+    unit = SelectField(_l("Unit"), coerce=_optional_id, validate_choice=False)
+    kind = ""  # the round whose units the list offers
+
+    def __init__(self, estates: list[Estate], **kwargs):
+        super().__init__(**kwargs)
+        self.estate.choices = [(e.id, e.name) for e in estates]
+        if self.kind:
+            self.unit.choices = _unit_choices(estates, self.kind)
+
+
+def _in_range(form, field):
+    """A day the calendar holds (1900 to 2999): a far date is a typo, never a 500."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_l("Choose a date from 1900 to 2999."))
+
+
+class RangeChoice(_Choice):
+    kind = "renovation"
+    start = DateField(_l("From"), validators=[InputRequired(), _in_range])
+    end = DateField(_l("To"), validators=[InputRequired(), _in_range])
+
+    def validate_end(self, field):
+        if self.start.data and field.data:
+            if field.data < self.start.data:
+                raise ValidationError(_l("The end is before the start."))
+            if (field.data - self.start.data).days >= MAX_DAYS:
+                raise ValidationError(_l("At most %(n)d days at a time.", n=MAX_DAYS))
+
+
+class MonthChoice(_Choice):
+    kind = "vacant"
+    month = StringField(
+        _l("Month"),
+        validators=[InputRequired(), Regexp(r"^\d{4}-\d{2}$", message=_l("A month: YYYY-MM."))],
+    )
+
+    def validate_month(self, field):
+        try:
+            bounded_date(f"{field.data}-01")
+        except (TypeError, ValueError):
+            raise ValidationError(_l("A month: YYYY-MM.")) from None
+
+    def span(self) -> tuple[date, date]:
+        first = date.fromisoformat(f"{self.month.data}-01")
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return first, last
+
+
+class DayChoice(_Choice):
+    day = DateField(_l("Day"), validators=[InputRequired(), _in_range])
+
+
+FORMS = {
+    "renovation": (RangeChoice, checksheet.RENOVATION),
+    "vacant-record": (MonthChoice, checksheet.VACANT_RECORD),
+    "vacant-sign-in": (MonthChoice, checksheet.VACANT_SIGN_IN),
+    "signage": (DayChoice, None),
+}
+
+
+def _estates() -> list[Estate]:
+    return list(db.session.scalars(scoped(Estate).where(Estate.active).order_by(Estate.id)))
+
+
+def _forms(estates, filled: str | None = None, form=None) -> dict:
+    """A blank chooser per form, today's period filled in; ``filled`` is the one just sent."""
+    today = utcnow().date()
+    defaults = {
+        "renovation": {"start": (today - timedelta(days=6)).isoformat(), "end": today.isoformat()},
+        "vacant-record": {"month": f"{today:%Y-%m}"},
+        "vacant-sign-in": {"month": f"{today:%Y-%m}"},
+        "signage": {"day": today.isoformat()},
+    }
+    out = {}
+    for name, (cls, _) in FORMS.items():
+        if name == filled and form is not None:
+            out[name] = form
+        else:
+            out[name] = cls(estates, formdata=MultiDict(defaults[name]))
+    return out
+
+
+@bp.get("/")
+@roles(*READERS)
+def index():
+    estates = _estates()
+    return render_template("paper/index.html", forms=_forms(estates), estates=estates)
+
+
+def _refuse(name: str, form):
+    estates = _estates()
+    return (
+        render_template(
+            "paper/index.html", forms=_forms(estates, name, form), estates=estates, open=name
+        ),
+        422,
+    )
+
+
+def _pdf(data: bytes, filename: str):
+    response = current_app.response_class(data, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline", filename=filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _units(form, estate: Estate, kind: str) -> list[Unit] | None:
+    """The unit asked for, or every unit of the estate in the round's status; None: the unit
+    is not one of this estate's."""
+    query = sa.select(Unit).where(Unit.estate_id == estate.id)
+    if form.unit.data is not None:
+        unit = db.session.scalar(query.where(Unit.id == form.unit.data))
+        return [unit] if unit is not None else None
+    query = query.where(Unit.active, Unit.status == UNIT_STATUS[kind])
+    return list(db.session.scalars(query.order_by(Unit.building_id, Unit.floor, Unit.room)))
+
+
+def _choice(name: str):
+    cls, paper_form = FORMS[name]
+    estates = _estates()
+    form = cls(estates, formdata=request.args)
+    if not form.validate():
+        return None, _refuse(name, form)
+    estate = next(e for e in estates if e.id == form.estate.data)
+    return (form, estate, paper_form), None
+
+
+@bp.get("/renovation.pdf")
+@roles(*READERS)
+def renovation():
+    chosen, refused = _choice("renovation")
+    if refused:
+        return refused
+    form, estate, paper_form = chosen
+    return _unit_form(form, estate, paper_form, form.start.data, form.end.data, "renovation")
+
+
+@bp.get("/vacant-record.pdf")
+@roles(*READERS)
+def vacant_record():
+    chosen, refused = _choice("vacant-record")
+    if refused:
+        return refused
+    form, estate, paper_form = chosen
+    return _unit_form(form, estate, paper_form, *form.span(), "vacant-record")
+
+
+@bp.get("/vacant-sign-in.pdf")
+@roles(*READERS)
+def vacant_sign_in():
+    chosen, refused = _choice("vacant-sign-in")
+    if refused:
+        return refused
+    form, estate, paper_form = chosen
+    return _unit_form(form, estate, paper_form, *form.span(), "vacant-sign-in")
+
+
+def _unit_form(form, estate: Estate, paper_form, first: date, last: date, name: str):
+    units = _units(form, estate, paper_form.kind)
+    if units is None:
+        form.unit.errors = [_l("No such unit in this estate.")]
+        return _refuse(name, form)
+    if not units:
+        form.unit.errors = [_l("No unit of this estate is in this round now; choose a unit.")]
+        return _refuse(name, form)
+    tz = ZoneInfo(estate.timezone)
+    rows = records.read_checks(
+        db.session,
+        estate_id=estate.id,
+        tz=tz,
+        first=first,
+        last=last,
+        kind=paper_form.kind,
+        item_type="unit",
+        item_ids=[u.id for u in units],
+        blob_dir=current_app.config["BLOB_DIR"],
+    )
+    printed = datetime.now(tz)
+    if paper_form is checksheet.VACANT_SIGN_IN:
+        data = checksheet.render_sign_in(estate, units, rows, first, last, printed)
+    else:
+        data = checksheet.render_records(paper_form, estate, units, rows, first, last, printed)
+    scope = units[0].label if len(units) == 1 else f"{len(units)}"
+    return _pdf(data, f"{paper_form.zh}-{scope}-{first.isoformat()}.pdf")
+
+
+@bp.get("/signage.pdf")
+@roles(*READERS)
+def signage_record():
+    chosen, refused = _choice("signage")
+    if refused:
+        return refused
+    form, estate, _ = chosen
+    day = form.day.data
+    tz = ZoneInfo(estate.timezone)
+    template = db.session.scalar(
+        sa.select(RoundTemplate)
+        .where(RoundTemplate.estate_id == estate.id, RoundTemplate.kind == "signage")
+        .order_by(RoundTemplate.active.desc(), RoundTemplate.id)
+    )
+    signs = list(
+        db.session.scalars(
+            sa.select(Sign).where(Sign.estate_id == estate.id, Sign.active).order_by(Sign.id)
+        )
+    )
+    slots = signage.windows(template, day, estate.timezone) if template else []
+    rows = records.read_checks(
+        db.session,
+        estate_id=estate.id,
+        tz=tz,
+        first=day,
+        last=day,
+        kind="signage",
+        item_type="sign",
+        blob_dir=current_app.config["BLOB_DIR"],
+    )
+    data = signage.render(estate, signs, slots, rows, day, datetime.now(tz))
+    return _pdf(data, f"{signage.TITLE[0]}-{day.isoformat()}.pdf")
