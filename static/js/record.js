@@ -477,7 +477,7 @@ export async function showOffline(container, code) {
     // Shown from the store because the network is gone, or because the server was slow (the
     // worker's grace): say which, so the notice never contradicts a header that says 在線.
     h("p", { class: "flash item-offline", role: "status" }, pt(navigator.onLine ? "slowItem" : "offlineItem")),
-    item.retired ? replacedNotice(item.retired) : null,
+    ...(item.retired ? [replacedNotice(item.retired)] : []),
     h(
       "header",
       { class: "item-head" },

@@ -5,7 +5,7 @@ import { t } from "./_config.js";
 import { fmtTime, h, pairName, phone, pt } from "./_phone.js";
 import * as store from "./store.js";
 import { takeBackControl } from "./_takeback.js";
-import { onStatus, publish, revokeToken, serverState, status, sync } from "./sync.js";
+import { onStatus, probe, publish, reachability, revokeToken, serverState, status, sync } from "./sync.js";
 
 let chip = null;
 let panel = null;
@@ -272,6 +272,7 @@ function drawReach() {
 // ---------------------------------------------------------------- "this phone is not set up"
 
 let setupBox = null;
+const PROBE_AFTER_MS = 1500;
 
 /**
  * Say plainly, on a patrol page, that the phone holds no token and what to do; null hides it.
@@ -337,6 +338,13 @@ export function mountIndicator() {
   chip.addEventListener("click", () => toggle(panel.hidden));
   guardLogout();
   drawReach();
+  // No request of the page's own has answered soon after it opened (its sync may wait for
+  // another tab's lock): ask the server once, so the badge says what is true.
+  if (document.getElementById("shell-network")) {
+    setTimeout(() => {
+      if (reachability().state === "unknown") probe().catch(() => {});
+    }, PROBE_AFTER_MS);
+  }
   window.addEventListener("online", drawReach);
   window.addEventListener("offline", drawReach);
   onStatus((message) => {

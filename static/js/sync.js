@@ -25,7 +25,12 @@ const listeners = new Set();
 let channel = null;
 try {
   channel = new BroadcastChannel(CHANNEL);
-  channel.onmessage = (event) => emitLocal(event.data);
+  channel.onmessage = (event) => {
+    // Another tab's or the worker's newer answer from the server is this page's too.
+    const m = event.data;
+    if (m?.type === "reach" && m.at > reach.at && !leaving) reach = { state: m.state, at: m.at };
+    emitLocal(m);
+  };
 } catch {
   channel = null;
 }
@@ -128,6 +133,16 @@ function noteReach(state) {
   if (leaving) return;
   reach = { state, at: Date.now() };
   emit({ type: "reach", ...reach });
+}
+
+/**
+ * Ask the server whether it answers (GET /healthz), for a page that has made no request of
+ * its own yet — its sync waiting on another tab's lock, say: the badge must not stay 檢查中.
+ */
+export async function probe() {
+  const response = await netFetch("/healthz", { credentials: "omit", cache: "no-store" });
+  await response.text().catch(() => "");
+  return reach.state;
 }
 
 /** fetch(), remembering whether the server answered. Throws NetworkError when it did not. */

@@ -71,6 +71,12 @@ def test_a_replaced_label_offline_says_so_and_opens_its_item(page, context, live
     assert "此標籤已更換" in notice.inner_text()
     assert page.locator("#item-title").inner_text() == sign["label"]
     assert page.locator("#shell-not-on-phone").is_hidden()
+    # Its new label opens the item with no such notice (and nothing stray in its place:
+    # replaceChildren writes a null as "null").
+    page.goto(f"/q/{sign['new']}")
+    page.locator("#item-title").wait_for()
+    assert page.locator("#item-view [data-replaced]").count() == 0
+    assert "null" not in page.locator("#item-view").inner_text()
 
     page.goto("/app")
     page.fill("#manual-code", sign["old_short"])
@@ -435,3 +441,28 @@ def test_a_checklist_is_saved_when_the_phones_user_record_cannot_be_read(
     page.evaluate(SYNC)
     with live_server.app.app_context():
         assert db.session.scalar(sa.select(Check).where(Check.op_id == entries[0]["op_id"]))
+
+
+# ---------------------------------------------------------------- the header badge
+
+
+def test_the_badge_resolves_while_another_tab_holds_the_sync_lock(page, context, live_server):
+    """Another tab holds the sync lock, so this page's sync makes no request for 20 s: does the
+    header badge still leave 連線檢查中… for 在線 at once (WebKit showed it stuck)?"""
+    page.goto("/app")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page)
+    until(page, READY, timeout_s=45)
+    other = context.new_page()
+    other.goto("/static/build/store.js")
+    other.evaluate(HOLD_LOCK)
+    page.goto("/app")
+    page.wait_for_function(
+        "() => document.getElementById('shell-network').dataset.reach === 'up'", timeout=8000
+    )
+    assert page.locator("#shell-network").inner_text() == "在線"
+    other.evaluate("() => window.__release()")
+    other.close()

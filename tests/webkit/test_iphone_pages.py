@@ -35,23 +35,50 @@ def test_the_home_shows_iphone_install_steps_and_whether_storage_is_kept(phone):
         assert any("加入主畫面" in t for t in visible)
 
 
-def test_phone_pages_screenshots(phone, live_server):
-    """The phone pages as WebKit draws them at 390 x 844 (saved when ROUNDS_SCREENSHOTS is set):
-    nothing wider than the screen."""
+# The phone pages compared between the engines (tests/browser/test_phone_looks.py takes the
+# same in Chromium): each online, then again with the network cut.
+PHONE_PAGES = {
+    "app": "/app",
+    "scan": "/scan",
+    "rounds": "/app/rounds",
+    "keys": "/app/keys",
+    "item": "/q/{code}",
+}
+SETTLED = """return document.readyState === 'complete' &&
+  (!document.getElementById('shell-network') ||
+   document.getElementById('shell-network').dataset.reach !== 'unknown');"""
+
+
+def test_phone_pages_screenshots(phone, live_server, relay):
+    """The phone pages as WebKit draws them at 390 x 844, online and offline (saved when
+    ROUNDS_SCREENSHOTS is set): nothing wider than the screen, and the header's server badge
+    never left at 連線檢查中…"""
     unit = units(live_server.app, 1)[0]
     log_in(phone)
     target = support.screenshot_dir()
-    pages = {
-        "app": "/app",
-        "item": f"/q/{unit['code']}",
-        "rounds": "/app/rounds",
-        "keys": "/app/keys",
-        "scan-manual": "/app#manual",
-    }
-    for name, path in pages.items():
+    for state in ("online", "offline"):
+        if state == "offline":
+            relay.cut()
+        for name, path in PHONE_PAGES.items():
+            phone.goto(path.format(code=unit["code"]))
+            phone.until(SETTLED, timeout=20, what=f"{name} ({state}) loaded, its badge resolved")
+            width = phone.js("return [document.documentElement.scrollWidth, innerWidth];")
+            assert width[0] <= width[1], f"{name} is wider than the phone: {width}"
+            if target is not None:
+                phone.screenshot(target / f"webkit-{name}-{state}.png")
+
+
+def test_the_header_badge_says_whether_the_server_answers(phone, relay):
+    """On the patrol pages in WebKit: does the header badge leave 連線檢查中… for 在線 while
+    the server answers, and say 離線 once it cannot be reached?"""
+    log_in(phone)
+    badge = "return document.getElementById('shell-network').dataset.reach;"
+    for path in ("/app", "/app/rounds", "/app/keys"):
         phone.goto(path)
-        phone.until("return document.readyState === 'complete';")
-        width = phone.js("return [document.documentElement.scrollWidth, innerWidth];")
-        assert width[0] <= width[1], f"{name} is wider than the phone: {width}"
-        if target is not None:
-            phone.screenshot(target / f"webkit-{name}.png")
+        phone.until(f"{badge.removesuffix(';')} === 'up';", timeout=20, what=f"{path} 在線")
+        assert phone.find("#shell-network").text == "在線"
+    relay.cut()
+    for path in ("/app", "/app/rounds"):
+        phone.goto(path)
+        phone.until(f"{badge.removesuffix(';')} === 'down';", timeout=20, what=f"{path} 離線")
+        assert phone.find("#shell-network").text == "離線"

@@ -1,0 +1,46 @@
+"""The phone pages as Chromium draws them at 390 x 844, online and offline — the same pages
+tests/webkit/test_iphone_pages.py takes in WebKit, so the two engines can be compared (saved
+when ROUNDS_SCREENSHOTS is set)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import support
+from tests.browser.conftest import log_in
+from tests.browser.support import READY, until
+from tests.browser.test_phone_sync import _units
+from tests.webkit.test_iphone_pages import PHONE_PAGES
+
+pytestmark = pytest.mark.browser
+
+SETTLED = """() => document.readyState === 'complete' &&
+  (!document.getElementById('shell-network') ||
+   document.getElementById('shell-network').dataset.reach !== 'unknown')"""
+
+
+def test_phone_pages_screenshots(page, context, live_server):
+    """Every phone page online and offline: nothing wider than the screen, the header badge
+    resolved, nothing stray written on the page ("null", "undefined")."""
+    unit = _units(live_server.app, 1)[0]
+    page.goto("/app")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page)
+    until(page, READY, timeout_s=45)
+    target = support.screenshot_dir()
+    for state in ("online", "offline"):
+        if state == "offline":
+            context.set_offline(True)
+        for name, path in PHONE_PAGES.items():
+            page.goto(path.format(code=unit["code"]))
+            page.wait_for_function(SETTLED, timeout=20_000)
+            width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            assert width[0] <= width[1], f"{name} is wider than the phone: {width}"
+            text = page.locator("main").inner_text()
+            assert "null" not in text and "undefined" not in text, (name, state)
+            if target is not None:
+                page.screenshot(path=str(target / f"chromium-{name}-{state}.png"))
+    context.set_offline(False)
