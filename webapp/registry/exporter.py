@@ -17,7 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from webapp import exports, vocab
 from webapp.models import Key, Sign, Unit
-from webapp.registry.importer import COLUMNS
+from webapp.registry.import_file import COLUMNS
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv; charset=utf-8"

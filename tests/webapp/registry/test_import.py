@@ -19,7 +19,7 @@ from tests.webapp.registry.conftest import (
 )
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
-from webapp.registry import importer
+from webapp.registry import import_file, importer
 
 ERROR_ROW_RE = re.compile(
     r'<tr><td class="num"><strong>(\d+)</strong></td><td>([^<]*)</td><td>([^<]*)</td></tr>'
@@ -171,9 +171,9 @@ def test_bad_files_are_refused_clearly_never_a_500(
 def test_a_file_over_the_size_limit_is_refused(app, supervisor, seed, token, monkeypatch):
     """Is a file larger than the import limit refused, saying so?"""
     # A small limit keeps the test client's upload in memory (larger ones spool to disk).
-    monkeypatch.setattr(importer, "MAX_BYTES", 4 << 20 >> 12)
+    monkeypatch.setattr(import_file, "MAX_BYTES", 4 << 20 >> 12)
     data = csv_bytes(UNIT_HEADERS, unit_rows(200))
-    assert len(data) > importer.MAX_BYTES
+    assert len(data) > import_file.MAX_BYTES
     response = upload(supervisor, seed.estate_ids[0], "units", data, "big.csv", token)
     assert response.status_code == 422
     assert "請拆成較小的檔案" in response.get_data(as_text=True)
@@ -181,7 +181,7 @@ def test_a_file_over_the_size_limit_is_refused(app, supervisor, seed, token, mon
 
 def test_too_many_rows_are_refused(app, supervisor, seed, token, monkeypatch):
     """Is a file with more rows than the limit refused before any checking?"""
-    monkeypatch.setattr(importer, "MAX_ROWS", 10)
+    monkeypatch.setattr(import_file, "MAX_ROWS", 10)
     response = upload(
         supervisor,
         seed.estate_ids[0],
