@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import math
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sync.merge import Actor, push
 from webapp.extensions import db
 from webapp.keys.demo import push_key_history
 from webapp.labels.codes import mint
-from webapp.models import Building, Estate, Key, Sign, Unit, User
+from webapp.models import Building, Device, Estate, Key, LabelCode, Sign, Unit, User
 from webapp.rounds.demo import push_round_history
 from webapp.vocab import OWNER_KEY_KINDS
 
@@ -230,7 +233,7 @@ def _keys(estate: Estate, buildings: list[Building], units: list[Unit], rng) -> 
 
 
 def build_users(session: Session, estates: list[Estate]) -> list[User]:
-    """Create the demo users of API.md (the second estate's patroller only if there is one)."""
+    """Create the demo users (the second estate's patroller only if there is one)."""
     users = []
     for username, password, role, display, estate_indexes in DEMO_USERS:
         user = User(username=username, role=role, display_name=display)
@@ -270,10 +273,6 @@ def push_as_synced(
     """Push a demo history as a phone with signal would have: each day's ops shortly after
     the last of them, so receipt is near occurrence and no old op looks like a wrong clock.
     ``on_day(done, days)`` is told after each day's push (for progress)."""
-    from datetime import datetime, timedelta
-
-    from sync.merge import push
-
     by_day: dict[str, list[dict]] = {}
     for o in sorted(ops, key=lambda o: datetime.fromisoformat(o["occurred_at"])):
         by_day.setdefault(o["occurred_at"][:10], []).append(o)
@@ -290,12 +289,6 @@ def push_history(
     session: Session, result: DemoResult, days: int, rng: random.Random, say: Progress = _quiet
 ) -> dict:
     """Record ``days`` of patrol history as real ops pushed through the sync merge."""
-    import uuid
-    from datetime import UTC, datetime, timedelta
-
-    from sync.merge import Actor
-    from webapp.models import Device, LabelCode
-
     if days <= 0:
         return {}
     now = datetime.now(UTC).replace(microsecond=0)

@@ -12,12 +12,13 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.access import wants_json
 from webapp.edge import BadInput
+from webapp.extensions import db
 
 log = logging.getLogger(__name__)
 
 
 def api_error(status: int, error: str, message: str, fields: dict | None = None):
-    """Build an API error response in the shape API.md fixes."""
+    """Build an API error response in the API's one shape: {"error", "message", "fields"?}."""
     body = {"error": error, "message": message}
     if fields:
         body["fields"] = fields
@@ -72,8 +73,6 @@ def handle_unavailable(exc: Exception):
     """A database that is busy or gone (restarted, unreachable, connection cut mid-request)
     is not the caller's fault: 503, which phones treat as "retry later". The session is
     discarded without trusting the dead connection (its rollback may fail too)."""
-    from webapp.extensions import db
-
     log.warning("database unavailable: %s", exc)
     try:
         db.session.rollback()

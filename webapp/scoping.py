@@ -7,7 +7,7 @@ from flask import abort
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.models import Estate
+from webapp.models import Estate, user_estate
 
 MAX_INTEGER_ID = 2**31 - 1
 
@@ -25,8 +25,6 @@ def manageable_user_ids(user=None) -> sa.Select:
     are all among the admin's own, and who have at least one. A user who also belongs to
     an estate the admin cannot see is another admin's too: changing their password, role
     or access from one estate would take over the other."""
-    from webapp.models import user_estate
-
     mine = visible_estate_ids(user)
     elsewhere = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.not_in(mine))
     return (

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sync.merge import Actor, push
 from webapp.models import Device, Key, LabelCode, Unit
 from webapp.models.sync import KeyEvent
 
@@ -27,8 +28,6 @@ OWNERS = ["林志偉", "黃美華", "鄭家豪", "謝淑貞", "許文傑"]
 
 def push_key_history(session: Session, result, days: int, rng: random.Random) -> dict:
     """Lends, returns, issues and approvals for the first estate's desk; returns counts."""
-    from sync.merge import Actor, push
-
     if days <= 0 or not result.estates:
         return {}
     estate = result.estates[0]

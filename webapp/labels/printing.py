@@ -11,10 +11,12 @@ import io
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 from PIL import Image
 from sqlalchemy.orm import Session, selectinload
 
 from webapp import vocab
+from webapp.extensions import db
 from webapp.labels import codes, sheets
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
 
@@ -192,10 +194,6 @@ def render_label_png(
     Needs an app context unless ``session`` and ``base_url`` are given.
     """
     if session is None or base_url is None:
-        from flask import current_app
-
-        from webapp.extensions import db
-
         session = session or db.session
         base_url = base_url or current_app.config["PUBLIC_BASE_URL"]
     data = one_label(session, code, base_url)

@@ -32,7 +32,7 @@ from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import Estate
 from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
-from webapp.models.sync import Finding
+from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
 from webapp.registry.render import page_or_fragment, wants_fragment
 from webapp.registry.summary import estate_summaries
@@ -262,8 +262,6 @@ def _photos(record_type: str, ids: list[str]) -> list[str]:
 
 def _after_photos(finding: Finding, state) -> list[str]:
     """Photos of checks of the same item made after the finding was marked fixed."""
-    from webapp.models.sync import Check
-
     if not finding.item_type:
         return []
     fixed_at = db.session.scalar(

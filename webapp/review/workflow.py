@@ -16,6 +16,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from sync import feed
 from webapp.models.audit import record
 from webapp.models.review import DEPARTMENTS, FindingEvent, FindingState
 from webapp.models.sync import Finding
@@ -92,12 +93,8 @@ def can_comment(user, session: Session, finding: Finding) -> bool:
 
 
 def _feed(session: Session, finding: Finding) -> None:
-    # Phones learn of the new status on their next pull once pull knows the "finding" type
-    # (sync/pull.py LOADERS); until then touching the feed would send it as deleted.
-    from sync import feed, pull
-
-    if "finding" in getattr(pull, "LOADERS", {}):
-        feed.touch(session, "finding", finding.id, finding.estate_id)
+    # Phones learn of the new status on their next pull.
+    feed.touch(session, "finding", finding.id, finding.estate_id)
 
 
 def move(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sync.merge import Actor, push
 from webapp.models import Device, LabelCode
 from webapp.rounds import defaults, rules, service
 
@@ -21,8 +22,6 @@ MAX_DAYS = 10
 def push_round_history(session: Session, result, days: int, rng: random.Random, say=None) -> dict:
     """Walk the last ``days`` (at most MAX_DAYS) of every demo round; returns counts.
     ``say(stage, done, total)`` is told each estate-day walked (for progress)."""
-    from sync.merge import Actor, push
-
     counts = {"round_ops": 0}
     now = datetime.now(UTC).replace(microsecond=0)
     users = {u.username: u for u in result.users}

@@ -15,14 +15,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp import vocab
-from webapp.models import Building, Estate, LabelCode, Sign, Unit
+from webapp.models import Building, Estate, LabelCode, Sign, Unit, User
 from webapp.models.rounds import ChecklistVersion, RoundTemplate, RoundWindow
 from webapp.models.sync import Check
 from webapp.rounds import defaults, rules
 
 
 def ensure_defaults(session: Session, estate: Estate) -> list[RoundTemplate]:
-    """Give an estate the default rounds of DOMAIN.md if it has none yet (caller commits)."""
+    """Give an estate the default rounds (rounds.defaults) if it has none yet (caller commits)."""
     have = session.scalars(
         sa.select(RoundTemplate)
         .where(RoundTemplate.estate_id == estate.id)
@@ -337,7 +337,7 @@ def coverage_days(
 
 
 def as_api(estate: Estate, day: date, windows: list[WindowCoverage]) -> dict:
-    """The coverage report exactly as API.md shapes it."""
+    """The coverage report in the shape GET /api/reports/coverage answers (docs/rounds.md)."""
     return {
         "estate": estate.id,
         "date": day.isoformat(),
@@ -379,8 +379,6 @@ def trend(session: Session, estate: Estate, last: date, days: int, now: datetime
 
 def fast_sequences(session: Session, estate: Estate, lo: datetime, hi: datetime) -> list[dict]:
     """Checks by one person in an implausibly fast run, for the supervisor (rules.too_fast)."""
-    from webapp.models import User
-
     rows = session.execute(
         sa.select(Check.user_id, Check.item_type, Check.item_id, Check.occurred_at, Check.method)
         .where(Check.estate_id == estate.id, Check.occurred_at >= lo, Check.occurred_at < hi)
