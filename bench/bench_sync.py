@@ -183,7 +183,7 @@ def _raw_insert(user_id: int, device_id: str, estate_id: int, ops: list[dict], u
     db.session.commit()
 
 
-# A 2,000-unit estate's month, after docs/rounds.md and ../shared/DOMAIN.md: every sign twice a
+# A 2,000-unit estate's month, after docs/rounds.md: every sign twice a
 # day, the units under renovation once a day, the vacant ones once a week; a few findings a day.
 HISTORY_UNITS, HISTORY_KEYS, HISTORY_SIGNS = 2_000, 2_000, 200
 RENOVATING, VACANT = 100, 200

@@ -13,7 +13,7 @@ if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name)
 logger = logging.getLogger("alembic.env")
 
-# db.get_engine() is deprecated (STACK.md): use db.engine.
+# db.get_engine() is deprecated in Flask-SQLAlchemy 3.1: use db.engine.
 engine = current_app.extensions["migrate"].db.engine
 config.set_main_option(
     "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")

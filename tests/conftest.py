@@ -218,7 +218,7 @@ def _restore_seed(database_url: str) -> None:
 
 @pytest.fixture
 def seed(app, database_url):
-    """Two small demo estates with the demo users of API.md."""
+    """Two small demo estates with the demo users (webapp.demo.DEMO_USERS)."""
     import time
 
     with app.app_context():

@@ -1,4 +1,4 @@
-"""Settings read from the environment, as ../shared/API.md lists them."""
+"""Settings read from the environment, as the README's table lists them."""
 
 from __future__ import annotations
 

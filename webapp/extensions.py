@@ -40,8 +40,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
-    # pysqlite's own transaction handling breaks SAVEPOINT nesting (STACK.md): turn it
-    # off and emit BEGIN ourselves from the "begin" event below.
+    # pysqlite's own transaction handling breaks SAVEPOINT nesting (SQLAlchemy's pysqlite
+    # notes): turn it off and emit BEGIN ourselves from the "begin" event below.
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")

@@ -12,7 +12,7 @@ from pathlib import Path
 from PIL import Image
 from werkzeug.serving import make_server
 
-# STACK.md: Debian's Chromium, launched headless with these flags.
+# Debian's Chromium (no browser is downloaded), launched headless with these flags.
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

@@ -28,7 +28,7 @@ from webapp.extensions import db
 
 pytestmark = pytest.mark.fuzz
 
-# What the views read through request.args.to_dict() and a schema (API.md's pull).
+# What the views read through request.args.to_dict() and a schema (the pull's cursor and limit).
 SCHEMA_PARAMS = {"cursor", "limit"}
 # Plausible values of the URL arguments that name no estate object.
 PLAIN_SAMPLES = {

@@ -74,7 +74,7 @@ def test_every_unsafe_route_refuses_a_request_without_a_csrf_token(app, seed):
         client = _client_as(app, role)
         url = _url(app, rule, spec, seed.estate_ids[0])
         for method in methods:
-            # A JSON body without a password: only a password login skips CSRF (API.md).
+            # A JSON body without a password: only a password login skips CSRF.
             response = client.open(url, method=method, json={})
             assert response.status_code == 400, f"{method} {url}: {response.status_code}"
             body = response.get_data(as_text=True)

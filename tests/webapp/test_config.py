@@ -1,4 +1,4 @@
-"""Settings from the environment, as API.md lists them."""
+"""Settings from the environment, as the README's table lists them."""
 
 import pytest
 

@@ -1,1 +1,1 @@
-"""The JSON API of API.md: device tokens, sync pull and push, photos, the OpenAPI document."""
+"""The JSON API: device tokens, sync pull and push, photos, the OpenAPI document."""

@@ -1,4 +1,4 @@
-"""HTTP glue for the sync protocol: parse, call sync/, commit, answer JSON as API.md says."""
+"""HTTP glue for the sync protocol: parse, call sync/, commit, answer JSON."""
 
 from __future__ import annotations
 

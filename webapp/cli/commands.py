@@ -1,4 +1,4 @@
-"""The flask commands of API.md: demo-data and create-user, and every area's commands
+"""The flask commands: demo-data and create-user, and every area's commands
 registered in one place."""
 
 from __future__ import annotations

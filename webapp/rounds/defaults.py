@@ -1,4 +1,4 @@
-"""Default rounds and checklists of DOMAIN.md, in zh-Hant and en."""
+"""Default rounds and checklists, after the company's rulebook, in zh-Hant and en."""
 
 from __future__ import annotations
 

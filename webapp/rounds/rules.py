@@ -101,7 +101,7 @@ def effective_time(occurred_at: datetime, received_at: datetime, clock_skewed: b
 
 
 def status(window: Window, following: datetime, seen: Iterable[Seen], now: datetime) -> str:
-    """A checkpoint's status for one window (API.md):
+    """A checkpoint's status for one window (as the coverage report gives it):
 
     done — ok/issue inside the window, however late it synced; no_access — the only checks
     inside say no_access; late — none inside, an ok/issue after the close and before the next

@@ -16,7 +16,7 @@ def _login(client, username="patrol", password="patrol-demo", name="手機"):  #
 
 
 def test_credentials_give_a_token_that_is_stored_only_hashed(app, client, seed):
-    """Do credentials give 201 with the API.md fields, and is the token never stored?"""
+    """Do credentials give 201 with the documented fields, and is the token never stored?"""
     response = _login(client)
     assert response.status_code == 201
     body = response.get_json()

@@ -1,4 +1,4 @@
-"""Bad input under /api is a 4xx in API.md's JSON shape, never a 5xx."""
+"""Bad input under /api is a 4xx in the API's JSON error shape, never a 5xx."""
 
 from __future__ import annotations
 

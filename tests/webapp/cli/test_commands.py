@@ -1,4 +1,4 @@
-"""The flask commands of API.md: demo-data and create-user, with clear errors on bad input."""
+"""The flask commands: demo-data and create-user, with clear errors on bad input."""
 
 import sqlalchemy as sa
 

@@ -15,7 +15,7 @@ def test_unknown_page_is_a_friendly_404(client):
 
 
 def test_unknown_api_route_is_json(client):
-    """Does a missing /api route answer JSON in API.md's shape?"""
+    """Does a missing /api route answer JSON in the API's error shape?"""
     response = client.get("/api/no-such-thing")
     assert response.status_code == 404
     body = response.get_json()

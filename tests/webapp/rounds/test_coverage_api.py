@@ -1,4 +1,4 @@
-"""GET /api/reports/coverage: shape, statuses, scoping and bad input, as API.md fixes them."""
+"""GET /api/reports/coverage: shape, statuses, scoping and bad input, as reports rely on them."""
 
 from __future__ import annotations
 
