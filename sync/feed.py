@@ -225,6 +225,3 @@ def install() -> None:
     sa.event.listen(Session, "before_commit", _before_commit)
     sa.event.listen(Session, "after_rollback", _after_rollback)
     _installed = True
-
-
-install()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g
+from flask import Flask
 
 from webapp import config as config_module
 
@@ -32,11 +32,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["ROUNDS_ENV"] == "production":
         app.config["DEMO_MODE"] = False
 
-    from webapp import access, edge, errors, extensions, i18n
+    from sync import feed
+    from webapp import access, edge, errors, extensions, htmx, i18n, templating
+    from webapp.api import auth as api_auth
+    from webapp.items import history
+    from webapp.keys.history import key_events
+    from webapp.labels import codes
+    from webapp.pwa import csp, stateless
+    from webapp.review import cache
+    from webapp.review.timeline import review_timeline
 
     i18n.compile_catalogs(Path(app.config["TRANSLATIONS_DIR"]))
     # First of all: bounded URL integers, and input no route can store refused (400).
     edge.init_app(app)
+    # Who is calling, before any hook reads the user or checks CSRF: the precached pages
+    # are served as to no one; a revoked phone's browser session ends; a bearer token decides.
+    stateless.init_app(app)
+    api_auth.init_app(app)
     extensions.init_app(app)
     extensions.login_manager.login_view = "auth.login"
     # No binding to the client's address (phones change networks all shift): sessions live
@@ -50,9 +62,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     app.before_request(access.enforce)
+    csp.init_app(app)
+    htmx.init_app(app)
+    # Session listeners: registry writes feed the sync change log; writes drop the cached
+    # review numbers and the short codes read in a transaction.
+    feed.install()
+    cache.install()
+    codes.install()
+    history.install(history.label_codes, review_timeline, key_events)
     errors.init_app(app)
     _register_blueprints(app)
-    _register_template_helpers(app)
+    templating.init_app(app)
 
     from webapp.cli import commands
 
@@ -86,21 +106,3 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(module).bp)
-
-
-def _register_template_helpers(app: Flask) -> None:
-    from flask_login import current_user
-
-    from webapp import i18n
-
-    @app.context_processor
-    def _helpers():
-        return {
-            "html_lang": i18n.html_lang,
-            "term": i18n.term,
-            "locales": i18n.LOCALES,
-            "current_locale": i18n.select_locale,
-            "current_user": current_user,
-            "demo_mode": app.config["DEMO_MODE"],
-            "bearer": g.get("bearer_device"),
-        }

@@ -86,9 +86,7 @@ def init_app(app: Flask) -> None:
     )
 
     @app.after_request
-    def _vary_on_htmx(response):
-        # Pages and htmx fragments share URLs: caches must keep them apart.
-        response.vary.add("HX-Request")
+    def _api_no_store(response):
         if request.path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

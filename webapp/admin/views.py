@@ -16,9 +16,9 @@ from werkzeug.datastructures import MultiDict
 from webapp.access import roles
 from webapp.admin.forms import EstateForm, UserForm, timezones
 from webapp.extensions import db
+from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.models import Estate, User
 from webapp.models.audit import record
-from webapp.registry.render import page_or_fragment, wants_fragment
 from webapp.scoping import get_scoped, manageable_user_ids, scoped
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -106,7 +106,7 @@ def end_revoked_sessions() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Run the revoked-session and bearer checks first, ahead of access.enforce()."""
-    hooks = app.before_request_funcs.setdefault(None, [])
-    hooks.insert(0, authenticate_bearer)
-    hooks.insert(0, end_revoked_sessions)
+    """Install the revoked-session and bearer checks; create_app calls it before any hook
+    that checks CSRF or the user (access.enforce skips CSRF for a bearer call)."""
+    app.before_request(end_revoked_sessions)
+    app.before_request(authenticate_bearer)

@@ -13,7 +13,6 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
-import sync.feed  # noqa: F401 - installs the change-feed listeners
 from sync import merge, photos
 from sync.pull import CursorExpired, pull
 from sync.schemas import DeviceAuthRequestSchema, PullQuerySchema, PushRequestSchema
@@ -27,7 +26,6 @@ from webapp.models import Device, utcnow
 from webapp.scoping import visible_estate_ids
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-bp.record_once(lambda state: api_auth.init_app(state.app))
 
 MAX_PUSH_BYTES = 5 * 1024 * 1024
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")

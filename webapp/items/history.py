@@ -1,8 +1,9 @@
 """An item's history, gathered from whatever areas record things about it.
 
-Later features (checks, findings, key loans) register a provider here; the item page
-shows what they return, newest first, under "History". The labels area itself
-contributes the item's label codes: when each was printed and when it was replaced.
+Areas (checks and findings, key loans) contribute a provider, installed by ``create_app``
+through :func:`install`; the item page shows what they return, newest first, under
+"History". The labels area itself contributes the item's label codes: when each was
+printed and when it was replaced.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ Provider = Callable[[Session, str, object], list[HistoryEntry]]
 PROVIDERS: list[Provider] = []
 
 
-def provider(fn: Provider) -> Provider:
-    """Register a function (session, item_type, item) -> entries, as a decorator."""
-    PROVIDERS.append(fn)
-    return fn
+def install(*providers: Provider) -> None:
+    """Add functions (session, item_type, item) -> entries, in order, each once."""
+    for fn in providers:
+        if fn not in PROVIDERS:
+            PROVIDERS.append(fn)
 
 
 def history_for(session: Session, item_type: str, item, limit: int = 100) -> list[HistoryEntry]:
@@ -47,7 +49,6 @@ def history_for(session: Session, item_type: str, item, limit: int = 100) -> lis
     return entries[:limit]
 
 
-@provider
 def label_codes(session: Session, item_type: str, item) -> list[HistoryEntry]:
     """The item's label codes: each issued, and each retired with its reason."""
     from flask_babel import gettext as _

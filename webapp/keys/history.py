@@ -8,7 +8,7 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from sync.photos import shown_links
-from webapp.items.history import HistoryEntry, provider
+from webapp.items.history import HistoryEntry
 from webapp.models.sync import KeyEvent
 
 
@@ -31,7 +31,6 @@ def latest_signature(session: Session, key_id: int) -> tuple[KeyEvent, str] | No
     return (event, sha) if sha else None
 
 
-@provider
 def key_events(session: Session, item_type: str, item) -> list[HistoryEntry]:
     """The key's custody events, as synced (a conflict or an unapproved lend says so)."""
     if item_type != "key":

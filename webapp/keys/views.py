@@ -12,18 +12,17 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-import webapp.keys.history  # noqa: F401  (registers the item-history provider)
 import webapp.models.keys  # noqa: F401  (the register's tables)
 from webapp import edge
 from webapp.access import roles
 from webapp.auth import passwords
 from webapp.extensions import db
+from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.keys import export, queries
 from webapp.models import Estate, Key
 from webapp.models.audit import record
 from webapp.models.keys import KeyResolution
 from webapp.models.types import utcnow
-from webapp.registry.render import page_or_fragment
 from webapp.scoping import get_scoped, scoped
 
 bp = Blueprint("keys", __name__, url_prefix="/keys")
@@ -45,8 +44,6 @@ def register():
     filters = queries.Filters.from_args(request.args)
     rows, has_next, total = queries.page_of(filters, current_user)
     issued = [r.last.id for r in rows if r.last is not None and r.last.action == "issue"]
-    from webapp.registry.render import wants_fragment
-
     fragment = wants_fragment()
     return page_or_fragment(
         "keys/register.html",
@@ -190,44 +187,6 @@ def desk_context() -> dict:
     filters = queries.Filters(status="overdue")
     rows, _more, _total = queries.page_of(filters, current_user)
     return {"key_counts": queries.counts(current_user), "overdue_rows": rows[:10]}
-
-
-@bp.app_template_global("key_signature")
-def _key_signature(key) -> dict | None:
-    """The owner's signature drawn at the key's latest issue, for the key's page."""
-    from webapp.keys.history import latest_signature
-
-    if key is None or key.key_class != "owner":
-        return None
-    found = latest_signature(db.session, key.id)
-    if found is None:
-        return None
-    event, sha = found
-    return {"sha256": sha, "name": event.borrower_name, "at": event.occurred_at}
-
-
-@bp.app_template_filter("keytime")
-def _keytime(value) -> str:
-    """A timestamp in the user's timezone, minutes precision."""
-    return value.astimezone(get_timezone()).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-@bp.app_context_processor
-def _key_names():
-    return {
-        "key_borrower_types": {
-            "owner": _("Owner"),
-            "tenant": _("Tenant"),
-            "contractor": _("Contractor"),
-            "staff": _("Staff"),
-        },
-        "key_actions": {
-            "lend": _("Lend"),
-            "return": _("Return"),
-            "issue": _("Issued to owner"),
-            "settle": _("Resolution"),
-        },
-    }
 
 
 def _handover_estate():

@@ -60,11 +60,16 @@ def _taken_short_codes(session: Session, estate_id: int) -> set[str]:
     return cache[estate_id]
 
 
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
 def _forget_taken(session: Session) -> None:
     # The next transaction reads afresh: others may have minted in between.
     session.info.pop(_TAKEN, None)
+
+
+def install() -> None:
+    """Listen to every Session so each transaction reads the taken short codes afresh."""
+    for name in ("after_commit", "after_rollback"):
+        if not sa.event.contains(Session, name, _forget_taken):
+            sa.event.listen(Session, name, _forget_taken)
 
 
 def new_short_code(session: Session, estate_id: int) -> str:

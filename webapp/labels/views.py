@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.access import roles
-from webapp.extensions import db, htmx
+from webapp.extensions import db
+from webapp.htmx import page_or_fragment
 from webapp.labels import codes, fonts, jobs, printing, sheets
 from webapp.models import Building, Estate, LabelCode
 from webapp.scoping import scoped, visible_estate_ids
@@ -267,12 +268,7 @@ def _own_job(job_id: str) -> jobs.Job:
 @roles(*PRINTERS, scope=PLAIN)
 def job(job_id):
     """Show a sheet's progress, then its preview and download; polled while it runs."""
-    found = _own_job(job_id)
-    if htmx and not htmx.boosted:
-        response = current_app.make_response(render_template("labels/_job.html", job=found))
-    else:
-        response = current_app.make_response(render_template("labels/job.html", job=found))
-    return response
+    return page_or_fragment("labels/job.html", "labels/_job.html", job=_own_job(job_id))
 
 
 @bp.get("/jobs/<job_id>/preview.png")

@@ -55,6 +55,7 @@ class DropCookies:
 
 
 def init_app(app: Flask) -> None:
-    """Mark stateless requests before any other hook reads the user; strip their cookies."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _mark)
+    """Mark stateless requests and strip their cookies; install before any hook that reads
+    the user (create_app calls it first)."""
+    app.before_request(_mark)
     app.wsgi_app = DropCookies(app.wsgi_app)

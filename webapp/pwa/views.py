@@ -14,7 +14,6 @@ from webapp.access import public
 from webapp.api import openapi
 from webapp.compression import masked_csrf_token
 from webapp.errors import api_error
-from webapp.pwa import csp, stateless
 
 bp = Blueprint("pwa", __name__)
 
@@ -26,14 +25,8 @@ THEME_COLOUR = "#0e4a5a"
 BACKGROUND_COLOUR = "#f3f6f7"
 
 
-@bp.record_once
-def _install_headers(state) -> None:
-    state.app.after_request(csp.apply)
-    stateless.init_app(state.app)
-
-
-@bp.app_context_processor
-def _pwa_helpers():
+def helpers() -> dict:
+    """What every page's head reads: the app's config for its scripts, the shell pages."""
     return {"pwa_config": pwa_config, "shell_pages": SHELL_PAGES}
 
 

@@ -33,17 +33,16 @@ from werkzeug.datastructures import MultiDict
 from webapp import vocab
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.models import AuditEvent, Building, Estate, Key, Sign, Unit, User
+from webapp.htmx import page_or_fragment, wants_fragment
+from webapp.models import AuditEvent, Building, Estate, Key, Sign, Unit
 from webapp.registry import changes, exporter, importer, queries
+from webapp.registry.display import EDITORS, VIEWERS
 from webapp.registry.forms import BuildingForm, KeyForm, SignForm, UnitForm
-from webapp.registry.render import page_or_fragment, wants_fragment
 from webapp.scoping import get_scoped, scoped
 from webapp.urls import safe_next
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
-VIEWERS = ("supervisor", "admin", "engineering", "frontdesk")
-EDITORS = ("supervisor", "admin")
 CHANGED = "registry-changed"
 
 PLURALS = {"building": "buildings", "unit": "units", "sign": "signs", "key": "keys"}
@@ -55,20 +54,6 @@ TITLES = {
 }
 MODELS = {"building": Building, "unit": Unit, "sign": Sign, "key": Key}
 LIST_QUERIES = {"unit": queries.units, "sign": queries.signs, "key": queries.keys}
-
-
-def can_edit() -> bool:
-    """Whether the current user may change the registry."""
-    return current_user.role in EDITORS
-
-
-@bp.app_context_processor
-def _registry_helpers():
-    return {
-        "registry_can_edit": can_edit,
-        "vocab_values": lambda name: list(vocab.VOCABULARIES[name]),
-        "change_text": _change_text,
-    }
 
 
 def _estate(estate_id: int) -> Estate:
@@ -570,85 +555,3 @@ def import_template(estate_id: int, kind: str, fmt: str):
         data, mime = exporter.template_xlsx(kind), exporter.XLSX_MIME
     name = f"匯入範本-{exporter.SHEET_TITLES[kind]}.{fmt}"
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
-
-
-@bp.app_template_filter("actor_name")
-def _actor_name(user: User | None) -> str:
-    return user.name if user is not None else _("System")
-
-
-ACTIONS = {
-    "create": _l("Added"),
-    "update": _l("Edited"),
-    "status": _l("Status changed"),
-    "deactivate": _l("Deactivated"),
-    "reactivate": _l("Reactivated"),
-    "import": _l("Imported"),
-}
-FIELD_NAMES = {
-    "name": _l("Name"),
-    "floors": _l("Floors"),
-    "sort_key": _l("Order"),
-    "building_id": _l("Building"),
-    "entrance": _l("Entrance"),
-    "floor": _l("Floor"),
-    "room": _l("Room"),
-    "status": _l("Status"),
-    "category": _l("Category"),
-    "location": _l("Location"),
-    "description": _l("Notes"),
-    "key_class": _l("Key class"),
-    "kind": _l("Kind"),
-    "unit_id": _l("Unit"),
-    "equipment_room": _l("Equipment room"),
-    "copies": _l("Copies"),
-    "active": _l("Active"),
-}
-VALUE_VOCAB = {
-    "status": "unit_status",
-    "category": "sign_category",
-    "key_class": "key_class",
-    "kind": "owner_key_kind",
-}
-
-
-@bp.app_template_filter("audit_action")
-def _audit_action(action: str) -> str:
-    return str(ACTIONS.get(action.rsplit(".", 1)[-1], action))
-
-
-def _show(name: str, value) -> str:
-    from webapp.i18n import term
-
-    if value is None or value == "":
-        return "—"
-    if name in VALUE_VOCAB:
-        return term(VALUE_VOCAB[name], value)
-    if name == "building_id":
-        building = db.session.get(Building, value)
-        return building.name if building else str(value)
-    if name == "unit_id":
-        unit = db.session.get(Unit, value)
-        return unit.label if unit else str(value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    return str(value)
-
-
-def _change_text(name: str, change: tuple) -> str:
-    """'Field: before → after' for one change of an import preview."""
-    return f"{FIELD_NAMES.get(name, name)}: {_show(name, change[0])} → {_show(name, change[1])}"
-
-
-@bp.app_template_filter("audit_changes")
-def _audit_changes(event: AuditEvent) -> list[str]:
-    """Each changed field of an audit event as 'Field: before → after'."""
-    before, after = event.before or {}, event.after or {}
-    out = []
-    for name, value in after.items():
-        label = FIELD_NAMES.get(name, name)
-        if name in before:
-            out.append(f"{label}: {_show(name, before[name])} → {_show(name, value)}")
-        else:
-            out.append(f"{label}: {_show(name, value)}")
-    return out

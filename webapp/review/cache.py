@@ -107,7 +107,6 @@ _WATCHED = (
 _PENDING = "review_cache_estates"
 
 
-@event.listens_for(Session, "after_flush")
 def _collect(session, _context):
     touched = session.info.setdefault(_PENDING, set())
     devices = set()
@@ -125,7 +124,6 @@ def _collect(session, _context):
         )
 
 
-@event.listens_for(Session, "after_commit")
 def _bump(session):
     global _any_generation
     touched = session.info.pop(_PENDING, None)
@@ -139,6 +137,13 @@ def _bump(session):
                 _generation[estate_id] = _generation.get(estate_id, 0) + 1
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget(session):
     session.info.pop(_PENDING, None)
+
+
+def install() -> None:
+    """Listen to every Session so a write drops the cached numbers of its estates (idempotent)."""
+    listeners = (("after_flush", _collect), ("after_commit", _bump), ("after_rollback", _forget))
+    for name, fn in listeners:
+        if not event.contains(Session, name, fn):
+            event.listen(Session, name, fn)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from webapp.items.history import PROVIDERS, HistoryEntry, provider
+from webapp.items.history import PROVIDERS, HistoryEntry
 from webapp.models import AuditEvent, Key, User
 from webapp.models.review import FindingEvent, FindingState
 from webapp.models.sync import Check, Finding, KeyEvent
@@ -45,7 +45,6 @@ def _may_open(department: str | None) -> bool:
     )
 
 
-@provider
 def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry]:
     """Everything recorded about one unit, key or sign, newest first."""
     entries: list[HistoryEntry] = []

@@ -25,16 +25,15 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-import webapp.review.timeline  # noqa: F401  (registers the item-timeline provider)
 from sync.photos import shown_links
 from webapp import edge, exports
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.models import Estate
 from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
 from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
-from webapp.registry.render import page_or_fragment, wants_fragment
 from webapp.registry.summary import estate_summaries
 from webapp.review import cache, export, queries, tables, workflow
 from webapp.review.names import names
@@ -44,11 +43,6 @@ from webapp.urls import safe_next
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 VIEWERS = workflow.VIEW_ROLES
-
-
-@bp.app_context_processor
-def _review_names():
-    return names()
 
 
 def _estates():
@@ -107,11 +101,7 @@ def coverage_today():
         lambda: tables.coverage_today(wanted, now),
         ttl=COVERAGE_TTL,
     )
-    response = current_app.make_response(
-        render_template("review/_coverage_today.html", coverage=coverage)
-    )
-    response.vary.add("HX-Request")
-    return response
+    return render_template("review/_coverage_today.html", coverage=coverage)
 
 
 @bp.get("/dashboard")
