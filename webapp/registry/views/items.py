@@ -1,28 +1,18 @@
-"""Registry screens: estates, buildings, units, signs and keys; inline edits; import and export.
-
-Who may do what: supervisors and admins edit, import and export; engineering and the front
-desk may look at the lists (equipment-room keys, the key cabinet) but change nothing;
-patrollers work from the phone and do not see these screens.
-"""
+"""Registry routes of estates, buildings, units, signs and keys: lists, inline edits, exports."""
 
 from __future__ import annotations
 
 import io
-import secrets
 import time
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import (
-    Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -35,13 +25,12 @@ from webapp.access import roles
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.models import AuditEvent, Building, Estate, Key, Sign, Unit
-from webapp.registry import changes, exporter, importer, queries
+from webapp.registry import changes, exporter, queries
 from webapp.registry.display import EDITORS, VIEWERS
 from webapp.registry.forms import BuildingForm, KeyForm, SignForm, UnitForm
+from webapp.registry.views import bp
 from webapp.scoping import get_scoped, scoped
 from webapp.urls import safe_next
-
-bp = Blueprint("registry", __name__, url_prefix="/registry")
 
 CHANGED = "registry-changed"
 
@@ -409,149 +398,3 @@ def _register(kind: str) -> None:
 
 for _kind in PLURALS:
     _register(_kind)
-
-
-# Import --------------------------------------------------------------------------------------
-
-IMPORT_SESSION_KEY = "registry_imports"
-IMPORT_KINDS = {"units": "unit", "signs": "sign", "keys": "key"}
-
-
-def _import_dir() -> Path:
-    path = Path(current_app.instance_path) / "registry-imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _sweep(directory: Path, max_age: float = 24 * 3600) -> None:
-    cutoff = time.time() - max_age
-    for old in directory.glob("*.upload"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-
-
-def _import_kind(kind: str) -> str:
-    if kind not in IMPORT_KINDS:
-        abort(404)
-    return kind
-
-
-def _import_page(estate: Estate, kind: str, status: int = 200, **context):
-    return (
-        render_template(
-            "registry/import.html",
-            estate=estate,
-            kind=kind,
-            columns=importer.COLUMNS[kind],
-            tab="import",
-            max_mb=importer.MAX_BYTES >> 20,
-            max_rows=importer.MAX_ROWS,
-            **context,
-        ),
-        status,
-    )
-
-
-@bp.get("/estates/<int:estate_id>/import/<kind>")
-@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain"})
-def import_form(estate_id: int, kind: str):
-    """Show the upload form of one kind of import, with its template and rules."""
-    estate = _estate(estate_id)
-    return _import_page(estate, _import_kind(kind))
-
-
-@bp.post("/estates/<int:estate_id>/import/<kind>")
-@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain"})
-def import_preview(estate_id: int, kind: str):
-    """Check an uploaded file and preview it; nothing is written yet."""
-    estate = _estate(estate_id)
-    kind = _import_kind(kind)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _import_page(estate, kind, 422, problem=_("Choose a file to upload."))
-    data = upload.stream.read(importer.MAX_BYTES + 1)
-    filename = Path(upload.filename).name[:200]
-    try:
-        plan = importer.plan_file(db.session, estate, kind, filename, data)
-    except importer.ImportRejected as exc:
-        return _import_page(estate, kind, 422, problem=str(exc.message), filename=filename)
-    token = None
-    if plan.ok and (plan.count("new") or plan.count("update")):
-        directory = _import_dir()
-        _sweep(directory)
-        token = secrets.token_urlsafe(16)
-        (directory / f"{token}.upload").write_bytes(data)
-        pending = session.get(IMPORT_SESSION_KEY, {})
-        pending = dict(list(pending.items())[-4:])
-        pending[token] = {"estate_id": estate.id, "kind": kind, "filename": filename}
-        session[IMPORT_SESSION_KEY] = pending
-    status = 200 if plan.ok else 422
-    return _import_page(estate, kind, status, plan=plan, filename=filename, token=token)
-
-
-@bp.post("/estates/<int:estate_id>/import/<kind>/commit")
-@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain"})
-def import_commit(estate_id: int, kind: str):
-    """Write a previewed file: checked again, then all of it in one transaction."""
-    estate = _estate(estate_id)
-    kind = _import_kind(kind)
-    token = request.form.get("token", "")
-    pending = session.get(IMPORT_SESSION_KEY, {})
-    entry = pending.get(token)
-    path = _import_dir() / f"{token}.upload"
-    if (
-        entry is None
-        or entry["estate_id"] != estate.id
-        or entry["kind"] != kind
-        or not token.replace("-", "").replace("_", "").isalnum()
-        or not path.exists()
-    ):
-        flash(_("That preview has expired. Please upload the file again."), "error")
-        return redirect(url_for("registry.import_form", estate_id=estate.id, kind=kind), code=303)
-    data = path.read_bytes()
-    filename = entry["filename"]
-    try:
-        plan = importer.plan_file(db.session, estate, kind, filename, data)
-    except importer.ImportRejected as exc:
-        return _import_page(estate, kind, 422, problem=str(exc.message), filename=filename)
-    if not plan.ok:
-        return _import_page(estate, kind, 422, plan=plan, filename=filename)
-    try:
-        counts = importer.apply(db.session, estate, plan, current_user, filename)
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # Someone added the same items between this check and the write: nothing was written.
-        db.session.rollback()
-        message = _("The registry changed while importing; nothing was written. Check again.")
-        return _import_page(estate, kind, 409, problem=message, filename=filename)
-    except Exception:
-        db.session.rollback()
-        raise
-    path.unlink(missing_ok=True)
-    pending.pop(token, None)
-    session[IMPORT_SESSION_KEY] = pending
-    flash(
-        _(
-            "Imported %(file)s: %(created)d added, %(updated)d updated, %(unchanged)d unchanged.",
-            file=filename,
-            **{k: counts[k] for k in ("created", "updated", "unchanged")},
-        ),
-        "success",
-    )
-    return redirect(url_for(f"registry.{kind}", estate_id=estate.id), code=303)
-
-
-@bp.get("/estates/<int:estate_id>/import/<kind>/template.<fmt>")
-@roles(*EDITORS, scope={"estate_id": "estate", "kind": "plain", "fmt": "plain"})
-def import_template(estate_id: int, kind: str, fmt: str):
-    """Download an empty import template with the zh-Hant headers."""
-    _estate(estate_id)
-    kind = _import_kind(kind)
-    if fmt not in ("csv", "xlsx"):
-        abort(404)
-    if fmt == "csv":
-        data, mime = exporter.template_csv(kind), exporter.CSV_MIME
-    else:
-        data, mime = exporter.template_xlsx(kind), exporter.XLSX_MIME
-    name = f"匯入範本-{exporter.SHEET_TITLES[kind]}.{fmt}"
-    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)

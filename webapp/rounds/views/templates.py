@@ -1,234 +1,31 @@
-"""Rounds pages and the coverage report: the supervisor's grid, template and checklist editing,
-and ``GET /api/reports/coverage`` (API.md)."""
+"""Editing rounds: windows, how often, the checklist (versioned), a custom round's checkpoints."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import edge
 from webapp.access import roles
-from webapp.api.openapi import document
-from webapp.errors import api_error
 from webapp.extensions import db
-from webapp.models import Estate, Sign, Unit, utcnow
+from webapp.models import Estate, Sign, Unit
 from webapp.models.audit import record
-from webapp.models.rounds import ROUND_KINDS, ChecklistVersion, RoundTemplate
+from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.review.names import SEVERITY_NAMES
 from webapp.rounds import defaults, rules, service
-from webapp.scoping import get_scoped, scoped, visible_estate_ids
-
-bp = Blueprint("rounds", __name__)
+from webapp.rounds.views import bp
+from webapp.rounds.views.common import estate_arg, kind_names, today
+from webapp.scoping import get_scoped, scoped
 
 ITEM_TYPES = ("yesno", "choice", "number", "text", "photo")
-
-
-def kind_names() -> dict[str, str]:
-    return {
-        "signage": _("Signage check"),
-        "renovation": _("Renovation patrol"),
-        "vacant": _("Vacant-unit patrol"),
-        "custom": _("Custom round"),
-    }
-
-
-def _estate_arg(api: bool):
-    """The ``estate`` query argument as a scoped estate (404 if not the user's)."""
-    raw = request.args.get("estate", "")
-    if not (raw.isascii() and raw.isdigit()):
-        ids = visible_estate_ids()
-        if api or not ids:
-            abort(404)
-        raw = str(min(ids))
-    return get_scoped(Estate, int(raw))
-
-
-def _today(estate: Estate) -> date:
-    return utcnow().astimezone(ZoneInfo(estate.timezone)).date()
-
-
-@bp.get("/api/reports/coverage")
-@roles()
-def api_coverage():
-    """Coverage of the windows that start on a date (estate time), per checkpoint."""
-    estate = _estate_arg(api=True)  # scoped object first: another estate's is 404
-    try:
-        day = edge.bounded_date(request.args.get("date", ""))
-    except ValueError:
-        return api_error(
-            422,
-            "validation",
-            _("Give the date as YYYY-MM-DD, from 1900 to 2999."),
-            {"date": ["YYYY-MM-DD"]},
-        )
-    windows = service.coverage(db.session, estate, day, utcnow())
-    body = service.as_api(estate, day, windows)
-    db.session.commit()  # windows that opened were fixed from the registry
-    return body
-
-
-document(
-    "/api/reports/coverage",
-    {
-        "get": {
-            "summary": "Coverage per round window and checkpoint for one estate day",
-            "security": [{"bearer": []}],
-            "parameters": [
-                {"name": "estate", "in": "query", "required": True, "schema": {"type": "integer"}},
-                {
-                    "name": "date",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string", "format": "date"},
-                },
-            ],
-            "responses": {
-                "200": {
-                    "description": "windows starting that day, each with its checkpoints' status",
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {
-                                    "estate": {"type": "integer"},
-                                    "date": {"type": "string", "format": "date"},
-                                    "windows": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "properties": {
-                                                "round": {"type": "integer"},
-                                                "name": {"type": "string"},
-                                                "kind": {
-                                                    "type": "string",
-                                                    "enum": list(ROUND_KINDS),
-                                                },
-                                                "start": {"type": "string", "format": "date-time"},
-                                                "end": {"type": "string", "format": "date-time"},
-                                                "expected": {"type": "integer"},
-                                                "done": {"type": "integer"},
-                                                "late": {"type": "integer"},
-                                                "missed": {"type": "integer"},
-                                                "no_access": {"type": "integer"},
-                                                "checkpoints": {
-                                                    "type": "array",
-                                                    "items": {
-                                                        "type": "object",
-                                                        "properties": {
-                                                            "code": {"type": "string"},
-                                                            "label": {"type": "string"},
-                                                            "status": {
-                                                                "type": "string",
-                                                                "enum": list(rules.STATUSES),
-                                                            },
-                                                        },
-                                                    },
-                                                },
-                                            },
-                                        },
-                                    },
-                                },
-                            }
-                        }
-                    },
-                },
-                "404": {"description": "not an estate of yours"},
-                "422": {"description": "a bad date"},
-            },
-        }
-    },
-)
-
-
-def _grid(days_cov: dict) -> list[dict]:
-    """One section per round: its windows as columns, checkpoints grouped by building and floor."""
-    sections: OrderedDict = OrderedDict()
-    for day, windows in days_cov.items():
-        for w in windows:
-            sec = sections.setdefault(
-                w.template.id, {"template": w.template, "columns": [], "rows": OrderedDict()}
-            )
-            col = len(sec["columns"])
-            sec["columns"].append({"day": day, "window": w})
-            for p in w.points:
-                row = sec["rows"].setdefault((p.item_type, p.item_id), {"point": p, "cells": {}})
-                row["cells"][col] = p.status
-    out = []
-    for sec in sections.values():
-        ordered = sorted(
-            sec["rows"].values(),
-            key=lambda r: (
-                r["point"].building_sort,
-                r["point"].building,
-                r["point"].floor if r["point"].floor is not None else -1,
-                r["point"].label,
-            ),
-        )
-        groups: list[dict] = []
-        for r in ordered:
-            key = (r["point"].building, r["point"].floor)
-            if not groups or groups[-1]["key"] != key:
-                groups.append({"key": key, "building": key[0], "floor": key[1], "rows": []})
-            groups[-1]["rows"].append(r)
-        columns = sec["columns"]
-        for c in columns:
-            w = c["window"]
-            c["done"] = w.count(rules.DONE)
-            c["expected"] = len(w.points)
-        out.append({"template": sec["template"], "columns": columns, "groups": groups})
-    return out
-
-
-@bp.get("/rounds/coverage")
-@roles("supervisor", "admin")
-def coverage_page():
-    """The supervisor's coverage grid: checkpoints by building and floor against windows."""
-    estate = _estate_arg(api=False)
-    service.ensure_defaults(db.session, estate)
-    try:
-        day = edge.bounded_date(request.args["date"]) if request.args.get("date") else None
-    except ValueError:
-        day = None
-    day = day or _today(estate)
-    week = request.args.get("view") == "week"
-    span = [day - timedelta(days=n) for n in range(6, -1, -1)] if week else [day]
-    days_cov = service.coverage_days(db.session, estate, span, utcnow())
-    sections = _grid(days_cov)
-    zone = ZoneInfo(estate.timezone)
-    lo = datetime.combine(span[0], time(0), zone)
-    fast = service.fast_sequences(db.session, estate, lo, lo + timedelta(days=len(span)))
-    totals = {s: sum(w.count(s) for ws in days_cov.values() for w in ws) for s in rules.STATUSES}
-    expected = sum(len(w.points) for ws in days_cov.values() for w in ws)
-    db.session.commit()
-    estates = db.session.scalars(scoped(Estate).order_by(Estate.id)).all()
-    return render_template(
-        "rounds/coverage.html",
-        estate=estate,
-        estates=estates,
-        day=day,
-        week=week,
-        sections=sections,
-        statuses=rules.STATUSES,
-        kind_names=kind_names(),
-        fast=fast,
-        totals=totals,
-        expected=expected,
-        prev_day=day - timedelta(days=7 if week else 1),
-        next_day=day + timedelta(days=7 if week else 1),
-    )
 
 
 @bp.get("/rounds/")
 @roles("supervisor", "admin")
 def templates_page():
     """The estate's rounds, their windows and checklists."""
-    estate = _estate_arg(api=False)
+    estate = estate_arg(api=False)
     templates = service.ensure_defaults(db.session, estate)
     db.session.commit()
     estates = db.session.scalars(scoped(Estate).order_by(Estate.id)).all()
@@ -385,7 +182,7 @@ def custom_new():
         name=name,
         slots=[{"start": "08:00", "end": "18:00"}],
         period_days=1,
-        anchor=_today(estate),
+        anchor=today(estate),
         items=[],
         checklist_version=1,
         active=True,
