@@ -16,8 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import TableCellFillMode, XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.enums import XPos, YPos
 from PIL import Image
 
 from webapp.labels import fonts
@@ -75,6 +74,7 @@ class Paper(FPDF):
         self.set_creator("Rounds")
         self.set_creation_date(printed)
         self.alias_nb_pages()
+        self._widths: dict[tuple[str, float, str], float] = {}
 
     # -- every page ------------------------------------------------------------------------
 
@@ -145,34 +145,90 @@ class Paper(FPDF):
 
     def table(self, columns: Sequence[Column], rows: Sequence[Sequence[Cell | str]],
               font_size: float = 8.5) -> None:  # fmt: skip
-        """A ruled table; its headings repeat at the top of every page it runs onto."""
+        """A ruled table; its headings repeat at the top of every page it runs onto.
+
+        Drawn line by line with ``text`` rather than fpdf2's table (which lays every cell out
+        twice through ``multi_cell``): a month of 200 units' forms is thousands of rows."""
         total = sum(c.width for c in columns)
         usable = self.w - self.l_margin - self.r_margin
         widths = [usable * c.width / total for c in columns]
-        self.set_draw_color(*RULE)
+        aligns = [c.align for c in columns]
+        heads = [Cell(f"{c.zh}\n{c.en}" if c.en else c.zh) for c in columns]
         self.set_line_width(0.2)
-        self.set_font(FONT, "", font_size)
-        heading = FontFace(emphasis="BOLD", fill_color=HEAD_FILL, size_pt=font_size - 1)
-        with super().table(
-            col_widths=widths,
-            width=usable,
-            headings_style=heading,
-            line_height=font_size * 0.5,
-            padding=(1.2, 1.2),
-            repeat_headings=1,
-            cell_fill_mode=TableCellFillMode.NONE,
-            text_align=tuple(c.align for c in columns),
-        ) as grid:
-            head = grid.row()
-            for c in columns:
-                head.cell(f"{c.zh}\n{c.en}" if c.en else c.zh)
-            for row in rows:
-                line = grid.row()
-                for value in row:
-                    cell = value if isinstance(value, Cell) else Cell(str(value))
-                    style = FontFace(color=BAD, emphasis="BOLD") if cell.bad else None
-                    line.cell(cell.text or "", style=style)
+        self._row(heads, widths, ["CENTER"] * len(columns), font_size - 1, head=True)
+        for row in rows:
+            cells = [v if isinstance(v, Cell) else Cell(str(v)) for v in row]
+            self._row(cells, widths, aligns, font_size, repeat=(heads, font_size - 1))
         self.ln(2)
+
+    def _row(self, cells, widths, aligns, size, head=False, repeat=None) -> None:
+        pad = 1.2
+        line_h = size * 0.46  # points to millimetres, with leading
+        wrapped = []
+        for cell, width in zip(cells, widths, strict=True):
+            self._use(head or cell.bad, size)
+            wrapped.append(self._wrap(cell.text or "", width - 2 * pad))
+        height = max(len(lines) for lines in wrapped) * line_h + 2 * pad
+        if not head and self.will_page_break(height):
+            self.add_page()
+            heads, head_size = repeat
+            self._row(heads, widths, ["CENTER"] * len(widths), head_size, head=True)
+        x, y = self.l_margin, self.get_y()
+        self.set_draw_color(*RULE)
+        for cell, width, align, lines in zip(cells, widths, aligns, wrapped, strict=True):
+            if head:
+                self.set_fill_color(*HEAD_FILL)
+                self.rect(x, y, width, height, style="DF")
+            else:
+                self.rect(x, y, width, height)
+            if cell.text:
+                self._use(head or cell.bad, size)
+                self.set_text_color(*(BAD if cell.bad else INK))
+            for i, line in enumerate(lines):
+                if not line:
+                    continue
+                left = x + pad
+                if align == "CENTER":
+                    left = x + (width - self._width(line)) / 2
+                self.text(left, y + pad + (i + 0.78) * line_h, line)
+            x += width
+        self.set_text_color(*INK)
+        self.set_xy(self.l_margin, y + height)
+
+    def _use(self, bold: bool, size: float) -> None:
+        """The table font, set only when it changes (fpdf2's own check costs more than this)."""
+        style = "B" if bold else ""
+        if self.font_style != style or self.font_size_pt != size or self.font_family != FONT:
+            self.set_font(FONT, style, size)
+
+    def _width(self, text: str) -> float:
+        """``get_string_width`` remembered per font, size and text: a form repeats its words."""
+        key = (self.font_style, self.font_size_pt, text)
+        width = self._widths.get(key)
+        if width is None:
+            width = self._widths[key] = self.get_string_width(text)
+        return width
+
+    def _wrap(self, text: str, width: float) -> list[str]:
+        """Lines of ``text`` no wider than ``width`` in the current font: breaks at newlines,
+        then at spaces, else between any two characters (Chinese has no spaces)."""
+        lines = []
+        for para in text.split("\n"):
+            while para and self._width(para) > width:
+                # The longest prefix that fits (binary search), moved back to a space if any.
+                lo, hi = 1, len(para)
+                while lo < hi:
+                    mid = (lo + hi + 1) // 2
+                    if self._width(para[:mid]) <= width:
+                        lo = mid
+                    else:
+                        hi = mid - 1
+                cut = para.rfind(" ", 1, lo + 1)
+                cut = cut if cut > 0 and para[lo : lo + 1] not in ("", " ") else lo
+                lines.append(para[:cut].rstrip())
+                para = para[cut:].lstrip()
+            lines.append(para)
+        return lines or [""]
 
     def signatures(self, roles: Sequence[tuple[str, str]]) -> None:
         """Signature and date lines, side by side: (zh, en) for each who signs."""

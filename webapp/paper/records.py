@@ -233,14 +233,14 @@ def _checklists(session, templates: dict[str, RoundTemplate], rows) -> dict:
     )
     return {
         (cv.template_id, cv.version): Checklist(
-            cv.template_id, cv.version, tuple(_question(q) for q in cv.items or [])
+            cv.template_id, cv.version, tuple(question_of(q) for q in cv.items or [])
         )
         for cv in found
         if (cv.template_id, cv.version) in wanted
     }
 
 
-def _question(item: dict) -> Question:
+def question_of(item: dict) -> Question:
     return Question(
         key=str(item.get("key", "")),
         type=str(item.get("type", "text")),

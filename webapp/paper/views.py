@@ -12,19 +12,20 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Regexp, ValidationError
 
+from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import Estate, Sign, Unit
 from webapp.models.rounds import RoundTemplate
 from webapp.models.types import utcnow
-from webapp.paper import checksheet, records, signage
+from webapp.paper import checksheet, export, records, signage
 from webapp.scoping import scoped
 from webapp.values import FIRST_DAY, LAST_DAY, bounded_date, choice_id
 
@@ -32,6 +33,8 @@ bp = Blueprint("paper", __name__, url_prefix="/forms")
 
 READERS = ("supervisor", "engineering", "admin")
 MAX_DAYS = 93  # a quarter: a longer renovation form is several forms
+EXPORT_DAYS = 366
+XLSX_ROWS = 100_000  # a workbook is built whole; larger ranges stream as CSV
 UNIT_STATUS = {"renovation": "renovating", "vacant": "vacant"}
 
 
@@ -118,11 +121,34 @@ class DayChoice(_Choice):
     day = DateField(_l("Day"), validators=[InputRequired(), _in_range])
 
 
+class ChecksChoice(FlaskForm):
+    """The checks export: an estate or all the reader's estates, a date range of up to a year."""
+
+    class Meta:
+        csrf = False
+
+    estate = SelectField(_l("Estate"), coerce=_optional_id)
+    start = DateField(_l("From"), validators=[InputRequired(), _in_range])
+    end = DateField(_l("To"), validators=[InputRequired(), _in_range])
+
+    def __init__(self, estates: list[Estate], **kwargs):
+        super().__init__(**kwargs)
+        self.estate.choices = [("", _l("All my estates"))] + [(e.id, e.name) for e in estates]
+
+    def validate_end(self, field):
+        if self.start.data and field.data:
+            if field.data < self.start.data:
+                raise ValidationError(_l("The end is before the start."))
+            if (field.data - self.start.data).days >= EXPORT_DAYS:
+                raise ValidationError(_l("At most %(n)d days at a time.", n=EXPORT_DAYS))
+
+
 FORMS = {
     "renovation": (RangeChoice, checksheet.RENOVATION),
     "vacant-record": (MonthChoice, checksheet.VACANT_RECORD),
     "vacant-sign-in": (MonthChoice, checksheet.VACANT_SIGN_IN),
     "signage": (DayChoice, None),
+    "checks": (ChecksChoice, None),
 }
 
 
@@ -138,6 +164,7 @@ def _forms(estates, filled: str | None = None, form=None) -> dict:
         "vacant-record": {"month": f"{today:%Y-%m}"},
         "vacant-sign-in": {"month": f"{today:%Y-%m}"},
         "signage": {"day": today.isoformat()},
+        "checks": {"start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()},
     }
     out = {}
     for name, (cls, _) in FORMS.items():
@@ -284,3 +311,35 @@ def signage_record():
     )
     data = signage.render(estate, signs, slots, rows, day, datetime.now(tz))
     return _pdf(data, f"{signage.TITLE[0]}-{day.isoformat()}.pdf")
+
+
+@bp.get("/checks.<any(csv, xlsx):fmt>")
+@roles(*READERS)
+def checks_export(fmt: str):
+    """Every check of the range, its answers as columns: CSV streams, XLSX up to XLSX_ROWS."""
+    estates = _estates()
+    form = ChecksChoice(estates, formdata=request.args)
+    if not form.validate():
+        return _refuse("checks", form)
+    chosen = [e for e in estates if form.estate.data in (None, e.id)]
+    first, last = form.start.data, form.end.data
+    columns = export.questions(db.session, [e.id for e in chosen])
+    headers = export.FIXED + [heading for _, heading in columns]
+    stem = f"checks-{first.isoformat()}-{last.isoformat()}"
+    if fmt == "xlsx":
+        if export.count(db.session, chosen, first, last) > XLSX_ROWS:
+            form.end.errors = [
+                _l("Over %(n)d checks: choose a shorter range, or CSV.", n=XLSX_ROWS)
+            ]
+            return _refuse("checks", form)
+        data = exports.to_xlsx(
+            "checks", headers, export.rows(db.session, chosen, first, last, columns)
+        )
+        response = current_app.response_class(data, mimetype=exports.XLSX_MIME)
+    else:
+        lines = export.rows(db.session, chosen, first, last, columns)
+        body = stream_with_context(exports.csv_chunks(headers, lines))
+        response = current_app.response_class(body, mimetype=exports.CSV_MIME)
+    response.headers.set("Content-Disposition", "attachment", filename=f"{stem}.{fmt}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -127,6 +127,7 @@ def walked(app, seed):
             "sign": sign.label,
             "day": day,
             "other_estate": seed.estate_ids[1],
+            "check_ids": [o["payload"]["id"] for o in ops],
         }
 
 
@@ -256,3 +257,77 @@ def test_the_chooser_page_offers_each_form(client, auth, walked):
     for name in ("裝修巡檢表", "空置房屋巡查記錄表", "空置房屋巡查簽到表", "標識檢查記錄"):
         assert name in page
     assert walked["renovating_label"] in page  # offered in the unit list
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    import csv
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_the_checks_export_has_a_line_per_check_and_its_answers(client, auth, walked):
+    """Does the CSV hold each pushed check once, with its answers under the question's column
+    (否 under 裝修巡檢·未破壞承重牆), the inspector and how the item was reached?"""
+    auth.login("supervisor")
+    day = walked["day"]
+    response = _get(client, "/forms/checks.csv", estate=walked["estate"],
+                    start=(day - timedelta(days=3)).isoformat(), end=day.isoformat())  # fmt: skip
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    table = _csv_rows(response.data)
+    header, body = table[0], table[1:]
+    assert "裝修巡檢·未破壞承重牆" in header and "空置房巡查·無滲漏" in header
+    ids = [r[header.index("檢查編號 Check id")] for r in body]
+    assert all(ids.count(i) == 1 for i in walked["check_ids"])
+    col = header.index("裝修巡檢·未破壞承重牆")
+    issue = next(r for r in body if r[header.index("結果 Result")] == "有問題" and r[col])
+    assert issue[col] == "否"
+    assert issue[header.index("方式 Reached by")] == "手動選取"
+    assert issue[header.index("備註 Note")] == "東牆打鑿，已勒令停止"
+    assert issue[header.index("照片數 Photos")] == "1"
+    leak = next(r for r in body if r[header.index("空置房巡查·無滲漏")])
+    assert leak[header.index("空置房巡查·無滲漏")] == "否"
+    xlsx = _get(client, "/forms/checks.xlsx", estate=walked["estate"],
+                start=(day - timedelta(days=3)).isoformat(), end=day.isoformat())  # fmt: skip
+    assert xlsx.status_code == 200
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows()) == len(table)
+
+
+def test_the_checks_export_keeps_to_the_readers_estates(client, auth, walked, app):
+    """Does "all my estates" mean the reader's: a supervisor of the first estate gets none of
+    the second's checks, and naming the second is refused?"""
+    from webapp.models import User
+
+    with app.app_context():
+        user = User(username="sup-two", role="supervisor", display_name="二區主管")
+        user.set_password("sup-two-password")
+        user.estates = [db.session.get(Estate, walked["other_estate"])]
+        db.session.add(user)
+        db.session.commit()
+    auth.login("sup-two", "sup-two-password")
+    day = walked["day"]
+    mine = _get(client, "/forms/checks.csv", estate="", start=(day - timedelta(days=3)).isoformat(),
+                end=day.isoformat())  # fmt: skip
+    assert mine.status_code == 200
+    header, *body = _csv_rows(mine.data)
+    ids = {r[header.index("檢查編號 Check id")] for r in body}
+    assert not ids & set(walked["check_ids"])
+    assert {r[0] for r in body} <= {"港灣豪庭"}
+    theirs = _get(client, "/forms/checks.csv", estate=walked["estate"],
+                  start=day.isoformat(), end=day.isoformat())  # fmt: skip
+    assert theirs.status_code == 422
+
+
+def test_a_large_xlsx_is_refused_with_a_message(client, auth, walked, monkeypatch):
+    from webapp.paper import views
+
+    monkeypatch.setattr(views, "XLSX_ROWS", 2)
+    auth.login("supervisor")
+    day = walked["day"]
+    response = _get(client, "/forms/checks.xlsx", estate=walked["estate"],
+                    start=(day - timedelta(days=3)).isoformat(), end=day.isoformat())  # fmt: skip
+    assert response.status_code == 422
+    assert "CSV" in response.get_data(as_text=True)
