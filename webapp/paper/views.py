@@ -25,7 +25,8 @@ from webapp.extensions import db
 from webapp.models import Estate, Sign, Unit
 from webapp.models.rounds import RoundTemplate
 from webapp.models.types import utcnow
-from webapp.paper import checksheet, export, records, signage
+from webapp.paper import checksheet, coverage, export, records, signage
+from webapp.rounds import service
 from webapp.scoping import scoped
 from webapp.values import FIRST_DAY, LAST_DAY, bounded_date, choice_id
 
@@ -121,6 +122,20 @@ class DayChoice(_Choice):
     day = DateField(_l("Day"), validators=[InputRequired(), _in_range])
 
 
+class CoverageChoice(DayChoice):
+    view = SelectField(_l("Span"), default="day")
+
+    def __init__(self, estates: list[Estate], **kwargs):
+        super().__init__(estates, **kwargs)
+        self.view.choices = [("day", _l("The day")), ("week", _l("The week ending that day"))]
+
+    def days(self) -> list[date]:
+        last = self.day.data
+        if self.view.data == "week":
+            return [last - timedelta(days=n) for n in range(6, -1, -1)]
+        return [last]
+
+
 class ChecksChoice(FlaskForm):
     """The checks export: an estate or all the reader's estates, a date range of up to a year."""
 
@@ -148,6 +163,7 @@ FORMS = {
     "vacant-record": (MonthChoice, checksheet.VACANT_RECORD),
     "vacant-sign-in": (MonthChoice, checksheet.VACANT_SIGN_IN),
     "signage": (DayChoice, None),
+    "coverage": (CoverageChoice, None),
     "checks": (ChecksChoice, None),
 }
 
@@ -164,6 +180,7 @@ def _forms(estates, filled: str | None = None, form=None) -> dict:
         "vacant-record": {"month": f"{today:%Y-%m}"},
         "vacant-sign-in": {"month": f"{today:%Y-%m}"},
         "signage": {"day": today.isoformat()},
+        "coverage": {"day": today.isoformat(), "view": "day"},
         "checks": {"start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()},
     }
     out = {}
@@ -343,3 +360,21 @@ def checks_export(fmt: str):
     response.headers.set("Content-Disposition", "attachment", filename=f"{stem}.{fmt}")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/coverage.pdf")
+@roles(*READERS)
+def coverage_record():
+    """The coverage grid of a day, or of the week that ends on it."""
+    chosen, refused = _choice("coverage")
+    if refused:
+        return refused
+    form, estate, _ = chosen
+    last = form.day.data
+    days = (
+        [last - timedelta(days=n) for n in range(6, -1, -1)] if form.view.data == "week" else [last]
+    )
+    found = service.coverage_days(db.session, estate, days, utcnow())
+    db.session.commit()  # coverage opens the windows it reads, as the grid on the screen does
+    data = coverage.render(estate, days, found, datetime.now(ZoneInfo(estate.timezone)))
+    return _pdf(data, f"{coverage.TITLE[0]}-{days[0].isoformat()}.pdf")

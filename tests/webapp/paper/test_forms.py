@@ -331,3 +331,25 @@ def test_a_large_xlsx_is_refused_with_a_message(client, auth, walked, monkeypatc
                     start=(day - timedelta(days=3)).isoformat(), end=day.isoformat())  # fmt: skip
     assert response.status_code == 422
     assert "CSV" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("view", ["day", "week"])
+def test_the_coverage_grid_prints_for_a_day_and_a_week(client, auth, walked, view):
+    """Does the printed grid name each round and checkpoint, with the dirty sign's window done
+    and the day's missed ones marked 漏檢?"""
+    auth.login("supervisor")
+    response = _get(client, "/forms/coverage.pdf", estate=walked["estate"],
+                    day=walked["day"].isoformat(), view=view)  # fmt: skip
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "《巡查覆蓋表》" in text and "標識檢查" in text and walked["sign"] in text
+    assert "完成" in text and "應檢" in text
+    if SHOTS.is_dir():
+        pdf_pages(response.data)[0].save(SHOTS / f"coverage-{view}.png")
+
+
+def test_the_coverage_grid_refuses_a_bad_span(client, auth, walked):
+    auth.login("supervisor")
+    response = _get(client, "/forms/coverage.pdf", estate=walked["estate"],
+                    day=walked["day"].isoformat(), view="year")  # fmt: skip
+    assert response.status_code == 422
