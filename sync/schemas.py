@@ -17,7 +17,7 @@ from marshmallow import (
     validates,
 )
 
-from webapp import values
+from webapp import values, vocab
 
 MAX_OPS = 500
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lowercase hex sha256.")
@@ -120,9 +120,7 @@ class FindingCreateSchema(Strict):
     code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     estate_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    severity = fields.String(
-        required=True, validate=validate.OneOf(["low", "medium", "high", "critical"])
-    )
+    severity = fields.String(required=True, validate=validate.OneOf(list(vocab.SEVERITIES)))
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
     note = fields.String(required=True, validate=validate.Length(max=4000))
     photos = _photos()
@@ -143,7 +141,7 @@ class KeyLendSchema(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     borrower_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     borrower_type = fields.String(
-        required=True, validate=validate.OneOf(["owner", "tenant", "contractor", "staff"])
+        required=True, validate=validate.OneOf(list(vocab.BORROWER_TYPES))
     )
     purpose = fields.String(required=True, validate=validate.Length(max=200))
     due_back = AwareDateTime(load_default=None, allow_none=True)

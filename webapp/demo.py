@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sync.merge import Actor, push
+from webapp import vocab
 from webapp.extensions import db
 from webapp.keys.demo import push_key_history
 from webapp.labels.codes import mint
@@ -362,7 +363,7 @@ def push_history(
                     morning + timedelta(hours=3),
                     {
                         "code": rng.choice(units),
-                        "severity": rng.choice(["low", "medium", "high"]),
+                        "severity": rng.choice(list(vocab.SEVERITIES)[:-1]),  # not critical
                         "category": rng.choice(["漏水", "照明故障", "門窗損壞", "雜物堆放"]),
                         "note": "巡查發現，已拍照記錄",
                         "photos": [],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -60,6 +61,34 @@ def term(vocabulary: str, value: str | None) -> str:
     if value is None:
         return ""
     return vocab.en(vocabulary, value) if is_english() else vocab.zh(vocabulary, value)
+
+
+def terms(vocabulary: str) -> list[tuple[str, str]]:
+    """A vocabulary's values, in order, each with its name in the reader's language."""
+    return [(value, term(vocabulary, value)) for value in vocab.VOCABULARIES[vocabulary]]
+
+
+class Terms(Mapping):
+    """A vocabulary's names by value, read in the reader's language when looked up (the
+    mapping can be made at import time, like a lazy string); ``extra`` names other values."""
+
+    def __init__(self, vocabulary: str, **extra) -> None:
+        self.vocabulary = vocabulary
+        self.extra = extra
+
+    def __getitem__(self, value: str) -> str:
+        if value in self.extra:
+            return str(self.extra[value])
+        if value not in vocab.VOCABULARIES[self.vocabulary]:
+            raise KeyError(value)
+        return term(self.vocabulary, value)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from vocab.VOCABULARIES[self.vocabulary]
+        yield from self.extra
+
+    def __len__(self) -> int:
+        return len(vocab.VOCABULARIES[self.vocabulary]) + len(self.extra)
 
 
 @bp.post("/language")

@@ -16,6 +16,7 @@ def _common() -> dict:
     return {
         "html_lang": i18n.html_lang,
         "term": i18n.term,
+        "terms": i18n.terms,
         "locales": i18n.LOCALES,
         "current_locale": i18n.select_locale,
         "current_user": current_user,

@@ -1,8 +1,10 @@
 """Controlled vocabularies with their zh-Hant and en names.
 
-Labels and printed forms always use the Chinese name; screens pick by locale
-(see ``webapp.i18n.term``). Keeping both names here, rather than in the message
-catalogue, lets the label printer use Chinese whatever the reader's language.
+Every enumeration the product shows lives here, once: its values (what is stored and sent)
+and their two names. Labels, printed forms and exports always use the Chinese name; screens
+pick by locale (``webapp.i18n.term``, ``terms`` and ``Terms``). Keeping both names here, rather
+than in the message catalogue, lets the label printer use Chinese whatever the reader's language.
+docs/glossary.md lists the same words; tests/webapp/test_glossary.py holds the two together.
 """
 
 from __future__ import annotations
@@ -57,6 +59,40 @@ KEY_STATUSES = {
     "disputed": ("有爭議", "Disputed"),
 }
 
+SEVERITIES = {
+    "low": ("低", "Low"),
+    "medium": ("中", "Medium"),
+    "high": ("高", "High"),
+    "critical": ("緊急", "Critical"),
+}
+
+# Who holds a lent key: the key register's 持有人類型, on screen and in its export.
+BORROWER_TYPES = {
+    "owner": ("業主", "Owner"),
+    "tenant": ("租戶", "Tenant"),
+    "contractor": ("施工單位", "Contractor"),
+    "staff": ("員工", "Staff"),
+}
+
+# A finding's life: open → dispatched → fixed → re-inspected → closed (or reopened).
+FINDING_STATUSES = {
+    "open": ("待派工", "Awaiting dispatch"),
+    "dispatched": ("已派工", "Dispatched"),
+    "fixed": ("已修復", "Fixed"),
+    "reinspected": ("已覆查", "Re-inspected"),
+    "closed": ("已結案", "Closed"),
+    "reopened": ("重新開啟", "Reopened"),
+}
+
+# The departments a finding is dispatched to.
+DEPARTMENTS = {
+    "engineering": ("工程部", "Engineering"),
+    "cleaning": ("清潔部", "Cleaning"),
+    "security": ("保安部", "Security"),
+    "landscaping": ("綠化部", "Landscaping"),
+    "customer_service": ("客服部", "Customer service"),
+}
+
 ITEM_KINDS = {
     "unit": ("房屋", "Unit"),
     "key": ("鑰匙", "Key"),
@@ -71,6 +107,10 @@ VOCABULARIES = {
     "owner_key_kind": OWNER_KEY_KINDS,
     "key_status": KEY_STATUSES,
     "item_kind": ITEM_KINDS,
+    "severity": SEVERITIES,
+    "borrower_type": BORROWER_TYPES,
+    "finding_status": FINDING_STATUSES,
+    "department": DEPARTMENTS,
 }
 
 

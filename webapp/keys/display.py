@@ -6,6 +6,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 
 from webapp.extensions import db
+from webapp.i18n import Terms
 from webapp.keys.history import latest_signature
 
 
@@ -28,12 +29,7 @@ def keytime(value) -> str:
 def names() -> dict:
     """The words for borrower types and key actions, for every template."""
     return {
-        "key_borrower_types": {
-            "owner": _("Owner"),
-            "tenant": _("Tenant"),
-            "contractor": _("Contractor"),
-            "staff": _("Staff"),
-        },
+        "key_borrower_types": Terms("borrower_type"),
         "key_actions": {
             "lend": _("Lend"),
             "return": _("Return"),

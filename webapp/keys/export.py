@@ -22,7 +22,6 @@ HEADERS = [
     "逾期",
     "未經工程部批准",
 ]
-BORROWER_TYPES = {"owner": "業主", "tenant": "租戶", "contractor": "施工單位", "staff": "員工"}
 
 
 def row_values(row, tz) -> list[str]:
@@ -34,7 +33,7 @@ def row_values(row, tz) -> list[str]:
         vocab.zh("key_class", key.key_class),
         vocab.zh("key_status", key.status),
         key.holder_name if holding else "",
-        BORROWER_TYPES.get(key.holder_type or "", key.holder_type or "") if holding else "",
+        vocab.zh("borrower_type", key.holder_type) if holding and key.holder_type else "",
         lent.purpose if lent and holding else "",
         exports.when(lent.occurred_at, tz) if lent and holding else "",
         exports.when(lent.due_back, tz) if lent and holding else "",

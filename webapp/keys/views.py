@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import webapp.models.keys  # noqa: F401  (the register's tables)
-from webapp import edge
+from webapp import edge, vocab
 from webapp.access import roles
 from webapp.auth import passwords
 from webapp.extensions import db
@@ -429,7 +429,7 @@ def lend():
     kind = form.get("borrower_type", "")
     if not name:
         errors["borrower_name"] = _("Name the borrower.")
-    if kind not in ("owner", "tenant", "contractor", "staff"):
+    if kind not in vocab.BORROWER_TYPES:
         errors["borrower_type"] = _("Choose the borrower type.")
     due = None
     if form.get("due_back"):

@@ -16,15 +16,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from webapp import vocab
 from webapp.extensions import db
 from webapp.models.audit import AppendOnlyError
 from webapp.models.types import UTCDateTime, utcnow
 
-STATUSES = ("open", "dispatched", "fixed", "reinspected", "closed", "reopened")
-DEPARTMENTS = ("engineering", "cleaning", "security", "landscaping", "customer_service")
-SEVERITIES = ("low", "medium", "high", "critical")
+STATUSES = tuple(vocab.FINDING_STATUSES)
+DEPARTMENTS = tuple(vocab.DEPARTMENTS)
+SEVERITIES = tuple(vocab.SEVERITIES)
 # Statuses that still need someone to act.
-OPEN_STATUSES = ("open", "dispatched", "fixed", "reinspected", "reopened")
+OPEN_STATUSES = tuple(status for status in STATUSES if status != "closed")
 
 
 class FindingState(db.Model):

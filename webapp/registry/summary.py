@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from webapp import vocab
 from webapp.extensions import db
 from webapp.models import Estate, Key, Sign, Unit
 from webapp.scoping import scoped, visible_estate_ids
@@ -31,7 +32,7 @@ def estate_summaries() -> list[dict]:
             .group_by(Sign.estate_id)
         ).all()
     )
-    keys = {i: {"in": 0, "out": 0, "issued": 0, "disputed": 0} for i in ids}
+    keys = {i: dict.fromkeys(vocab.KEY_STATUSES, 0) for i in ids}
     for estate_id, status, n in db.session.execute(
         sa.select(Key.estate_id, Key.status, sa.func.count())
         .where(Key.estate_id.in_(ids), Key.active)

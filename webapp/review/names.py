@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-STATUS_NAMES = {
-    "open": _l("Open"),
-    "dispatched": _l("Dispatched"),
-    "fixed": _l("Fixed"),
-    "reinspected": _l("Re-inspected"),
-    "closed": _l("Closed"),
-    "reopened": _l("Reopened"),
-}
+from webapp.i18n import Terms
+
+STATUS_NAMES = Terms("finding_status")
 # What the button that makes each move says.
 MOVE_NAMES = {
     "dispatched": _l("Dispatch"),
@@ -20,20 +15,8 @@ MOVE_NAMES = {
     "closed": _l("Close"),
     "reopened": _l("Reopen"),
 }
-DEPARTMENT_NAMES = {
-    "engineering": _l("Engineering"),
-    "cleaning": _l("Cleaning"),
-    "security": _l("Security"),
-    "landscaping": _l("Landscaping"),
-    "customer_service": _l("Customer service"),
-    "none": _l("Not dispatched"),
-}
-SEVERITY_NAMES = {
-    "low": _l("Low"),
-    "medium": _l("Medium"),
-    "high": _l("High"),
-    "critical": _l("Critical"),
-}
+DEPARTMENT_NAMES = Terms("department", none=_l("Not dispatched"))
+SEVERITY_NAMES = Terms("severity")
 SEVERITY_BADGE = {
     "low": "badge-info",
     "medium": "badge-warn",

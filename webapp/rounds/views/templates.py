@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp import vocab
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import Estate, Sign, Unit
@@ -105,7 +106,7 @@ def template_page(template_id: int):
 
 
 # The severities a failed checklist item may make besides critical (its own checkbox).
-FAIL_SEVERITIES = ("low", "medium", "high")
+FAIL_SEVERITIES = tuple(severity for severity in vocab.SEVERITIES if severity != "critical")
 
 
 def _nth(values: list[str], n: int) -> str:

@@ -1,0 +1,54 @@
+"""Enumerations: each lives once in webapp/vocab.py, with both names, and every screen uses it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from webapp import vocab
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("webapp/**/*.py", "sync/*.py", "templates/**/*.html", "static/js/*.js")
+# Colours by value are the page's styling, not the enumeration's names.
+STYLE_MAPS = {
+    ("templates/items/_key_status.html", "key_status"),
+    ("templates/registry/_macros.html", "key_status"),
+}
+
+
+def test_every_value_has_two_names():
+    """Does every vocabulary value carry a zh-Hant and an en name?"""
+    for name, values in vocab.VOCABULARIES.items():
+        for value, names in values.items():
+            assert len(names) == 2 and all(names), (name, value)
+
+
+def test_no_enumeration_is_copied():
+    """Is no enumeration of four or more values written out again outside vocab.py? A line
+    quoting all its values is a copy: severities were written in five places, borrower types
+    in four, and the copies had drifted (a finding's "open" was 開啟 on the review pages and
+    待派工 on the phone). A subset is a rule (who holds a key), not a copy."""
+    copies = []
+    for pattern in SOURCES:
+        for path in ROOT.glob(pattern):
+            if path.name == "vocab.py":
+                continue
+            where = str(path.relative_to(ROOT))
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                quoted = set(re.findall(r"""["']([a-z_]+)["']""", line))
+                for name, values in vocab.VOCABULARIES.items():
+                    copied = len(values) >= 4 and set(values) <= quoted
+                    if copied and (where, name) not in STYLE_MAPS:
+                        copies.append((f"{where}:{number}", name))
+    assert copies == [], "import it from webapp.vocab (i18n.terms / Terms in templates)"
+
+
+def test_a_finding_status_has_one_name_on_every_screen(client, auth, seed):
+    """Is an open finding 待派工 both on the review pages and on the phone's item history?"""
+    auth.login("supervisor")
+    html = client.get("/review/findings?status=open").get_data(as_text=True)
+    assert ">待派工</option>" in html and ">開啟<" not in html
+    shell = client.get("/app").get_data(as_text=True)
+    history = re.search(r'id="phone-history-config">(.*?)</script>', shell).group(1)
+    assert json.loads(history)["statuses"]["open"] == "待派工"
