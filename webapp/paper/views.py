@@ -16,8 +16,8 @@ from flask import Blueprint, current_app, render_template, request, stream_with_
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import InputRequired, Regexp, ValidationError
+from wtforms import DateField, MonthField, SelectField
+from wtforms.validators import InputRequired, ValidationError
 
 from webapp import exports
 from webapp.access import roles
@@ -28,7 +28,7 @@ from webapp.models.types import utcnow
 from webapp.paper import checksheet, coverage, export, records, signage
 from webapp.rounds import service
 from webapp.scoping import scoped
-from webapp.values import FIRST_DAY, LAST_DAY, bounded_date, choice_id
+from webapp.values import FIRST_DAY, LAST_DAY, choice_id
 
 bp = Blueprint("paper", __name__, url_prefix="/forms")
 
@@ -101,19 +101,10 @@ class RangeChoice(_Choice):
 
 class MonthChoice(_Choice):
     kind = "vacant"
-    month = StringField(
-        _l("Month"),
-        validators=[InputRequired(), Regexp(r"^\d{4}-\d{2}$", message=_l("A month: YYYY-MM."))],
-    )
-
-    def validate_month(self, field):
-        try:
-            bounded_date(f"{field.data}-01")
-        except (TypeError, ValueError):
-            raise ValidationError(_l("A month: YYYY-MM.")) from None
+    month = MonthField(_l("Month"), validators=[InputRequired(), _in_range])
 
     def span(self) -> tuple[date, date]:
-        first = date.fromisoformat(f"{self.month.data}-01")
+        first = self.month.data
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         return first, last
 

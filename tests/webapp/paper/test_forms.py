@@ -353,3 +353,11 @@ def test_the_coverage_grid_refuses_a_bad_span(client, auth, walked):
     response = _get(client, "/forms/coverage.pdf", estate=walked["estate"],
                     day=walked["day"].isoformat(), view="year")  # fmt: skip
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("month", ["2026-13", "0001-01", "soon", ""])
+def test_a_bad_month_is_refused_with_a_message(client, auth, walked, month):
+    auth.login("supervisor")
+    response = _get(client, "/forms/vacant-sign-in.pdf", estate=walked["estate"], month=month)
+    assert response.status_code == 422
+    assert "field-error" in response.get_data(as_text=True)
