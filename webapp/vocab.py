@@ -99,6 +99,41 @@ ITEM_KINDS = {
     "sign": ("標識", "Sign"),
 }
 
+ROUND_KINDS = {
+    "signage": ("標識檢查", "Signage check"),
+    "renovation": ("裝修巡檢", "Renovation patrol"),
+    "vacant": ("空置房巡查", "Vacant-unit patrol"),
+    "custom": ("自訂巡查", "Custom round"),
+}
+
+CHECK_RESULTS = {
+    "ok": ("正常", "OK"),
+    "issue": ("有問題", "Issue"),
+    "no_access": ("無法進入", "No access"),
+}
+
+# Why a check could not get in ("nobody" is what the phone and the demo send).
+NO_ACCESS_REASONS = {
+    "nobody": ("無人", "Nobody home"),
+    "nobody_home": ("無人", "Nobody home"),
+    "refused": ("拒絕", "Refused"),
+}
+
+CHECK_METHODS = {
+    "scan": ("掃描", "Scanned"),
+    "typed": ("輸入短碼", "Typed from the label"),
+    "manual": ("手動選取", "Picked from a list"),
+}
+
+# A checkpoint's status in a round window (rounds.rules).
+COVERAGE_STATUSES = {
+    "done": ("完成", "Done"),
+    "late": ("逾時", "Late"),
+    "missed": ("漏檢", "Missed"),
+    "no_access": ("無法進入", "No access"),
+    "pending": ("待檢", "Pending"),
+}
+
 VOCABULARIES = {
     "role": ROLES,
     "unit_status": UNIT_STATUSES,
@@ -111,6 +146,11 @@ VOCABULARIES = {
     "borrower_type": BORROWER_TYPES,
     "finding_status": FINDING_STATUSES,
     "department": DEPARTMENTS,
+    "round_kind": ROUND_KINDS,
+    "check_result": CHECK_RESULTS,
+    "no_access_reason": NO_ACCESS_REASONS,
+    "check_method": CHECK_METHODS,
+    "coverage_status": COVERAGE_STATUSES,
 }
 
 

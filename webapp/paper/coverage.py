@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from webapp import vocab
 from webapp.models import Estate
 from webapp.paper.pdf import Cell, Column, Paper
 from webapp.rounds import rules
@@ -14,19 +15,6 @@ from webapp.rounds.service import WindowCoverage
 
 TITLE = ("巡查覆蓋表", "Patrol coverage")
 SIGNERS = (("主管", "Supervisor"),)
-KINDS = {
-    "signage": "標識檢查",
-    "renovation": "裝修巡檢",
-    "vacant": "空置房巡查",
-    "custom": "自訂巡查",
-}
-MARKS = {
-    rules.DONE: "完成",
-    rules.LATE: "逾時",
-    rules.MISSED: "漏檢",
-    rules.NO_ACCESS: "未能進入",
-    rules.PENDING: "待檢",
-}
 BAD = {rules.MISSED, rules.LATE}
 
 
@@ -48,7 +36,7 @@ def render(estate: Estate, days: Sequence[date], coverage: dict[date, list[Windo
             ("應檢", "Due", str(expected)),
             ("完成", "Done", f"{totals[rules.DONE]}（逾時 {totals[rules.LATE]}）"),
             ("漏檢", "Missed", str(totals[rules.MISSED])),
-            ("未能進入", "No access", str(totals[rules.NO_ACCESS])),
+            ("無法進入", "No access", str(totals[rules.NO_ACCESS])),
         ]
     )
     by_template: dict[int, list[WindowCoverage]] = {}
@@ -65,7 +53,7 @@ def render(estate: Estate, days: Sequence[date], coverage: dict[date, list[Windo
 
 def _section(paper: Paper, group: list[WindowCoverage], week: bool) -> None:
     template = group[0].template
-    kind = KINDS.get(template.kind, template.kind)
+    kind = vocab.zh("round_kind", template.kind)
     paper.heading(kind if template.name in ("", kind) else f"{kind} · {template.name}")
     rows: dict[tuple[str, int], str] = {}
     for w in group:
@@ -84,6 +72,6 @@ def _section(paper: Paper, group: list[WindowCoverage], week: bool) -> None:
         line: list[Cell | str] = [label]
         for i in range(len(group)):
             s = status.get((i, key))
-            line.append(Cell(MARKS.get(s, "—"), s in BAD) if s else "—")
+            line.append(Cell(vocab.zh("coverage_status", s), s in BAD) if s else "—")
         body.append(line)
     paper.table(columns, body, font_size=7.5 if len(group) > 8 else 8.5)

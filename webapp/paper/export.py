@@ -16,18 +16,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from webapp import vocab
 from webapp.models import Estate, Key, Sign, Unit, User
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, PhotoLink
-from webapp.paper.records import METHODS, NO_ACCESS, RESULTS, Question, day_bounds, question_of
+from webapp.paper.records import Question, day_bounds, question_of
 
-KIND_NAMES = {
-    "renovation": "裝修巡檢",
-    "vacant": "空置房巡查",
-    "signage": "標識檢查",
-    "custom": "自訂巡查",
-}
-ITEM_KINDS = {"unit": "房屋", "sign": "標識", "key": "鑰匙"}
 FIXED = [
     "小區 Estate",
     "日期時間 When",
@@ -39,7 +33,7 @@ FIXED = [
     "巡查人 Inspector",
     "方式 Reached by",
     "結果 Result",
-    "未能進入原因 No access",
+    "無法進入原因 No access",
     "備註 Note",
     "照片數 Photos",
     "緯度 Latitude",
@@ -64,7 +58,7 @@ def questions(session: Session, estate_ids: Sequence[int]) -> list[tuple[tuple[s
         for item in items or []:
             q = question_of(item)
             if q.type in ("yesno", "choice", "number", "text"):
-                found[(kind, q.key)] = f"{KIND_NAMES.get(kind, kind)}·{q.zh}"
+                found[(kind, q.key)] = f"{vocab.zh('round_kind', kind)}·{q.zh}"
     return list(found.items())
 
 
@@ -150,18 +144,19 @@ def _line(estate: Estate, tz: ZoneInfo, row, names: dict, keys: list) -> list:
     answers = answers if isinstance(answers, dict) else {}
     kind, round_name = names["templates"].get(round_id or "", ("", ""))
     at = (received if skewed else occurred).astimezone(tz)
-    reason = NO_ACCESS.get(str(answers.get("no_access")), ("",))[0] if result == "no_access" else ""
+    reason = answers.get("no_access") if result == "no_access" else None
+    reason = vocab.zh("no_access_reason", str(reason)) if reason else ""
     line = [
         estate.name,
         at.strftime("%Y-%m-%d %H:%M:%S"),
         received.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
         "是" if skewed else "",
         round_name,
-        ITEM_KINDS.get(item_type, item_type),
+        vocab.zh("item_kind", item_type),
         names["items"].get((item_type, item_id), f"{item_type} {item_id}"),
         names["people"].get(user_id, ""),
-        METHODS.get(method, (method,))[0],
-        RESULTS.get(result, (result,))[0],
+        vocab.zh("check_method", method),
+        vocab.zh("check_result", result),
         reason,
         note or "",
         photo_count or 0,

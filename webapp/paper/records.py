@@ -20,25 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sync.photos import blob_path, shown_links
+from webapp import vocab
 from webapp.models import User
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, PhotoBlob
 
-RESULTS = {
-    "ok": ("正常", "OK"),
-    "issue": ("有問題", "Issue"),
-    "no_access": ("未能進入", "No access"),
-}
-NO_ACCESS = {
-    "nobody": ("無人", "Nobody home"),
-    "nobody_home": ("無人", "Nobody home"),
-    "refused": ("拒絕", "Refused"),
-}
-METHODS = {
-    "scan": ("掃描", "Scanned"),
-    "typed": ("輸入短碼", "Typed from the label"),
-    "manual": ("手動選取", "Picked from a list"),
-}
 ANSWERS = {"yes": "是", "no": "否", "na": "不適用"}
 
 
@@ -126,15 +112,15 @@ class CheckRow:
 
     @property
     def result_text(self) -> str:
-        zh = RESULTS.get(self.result, (self.result,))[0]
-        if self.result == "no_access":
-            reason = NO_ACCESS.get(str(self.answers.get("no_access")))
-            return f"{zh}（{reason[0]}）" if reason else zh
+        zh = vocab.zh("check_result", self.result)
+        reason = str(self.answers.get("no_access"))
+        if self.result == "no_access" and reason in vocab.NO_ACCESS_REASONS:
+            return f"{zh}（{vocab.zh('no_access_reason', reason)}）"
         return zh
 
     @property
     def method_text(self) -> str:
-        return METHODS.get(self.method, (self.method,))[0]
+        return vocab.zh("check_method", self.method)
 
 
 def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
