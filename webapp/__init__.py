@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     stateless.init_app(app)
     api_auth.init_app(app)
     extensions.init_app(app)
+    i18n.init_app(app)
     extensions.login_manager.login_view = "auth.login"
     # No binding to the client's address (phones change networks all shift): sessions live
     # on the server and end there (webapp/auth/sessions.py).

@@ -75,15 +75,7 @@ def init_app(app: Flask) -> None:
     compression.init_app(app)  # after CSRFProtect: templates get the masked token
     htmx.init_app(app)
     limiter.init_app(app)
-
-    from webapp.i18n import select_locale, select_timezone
-
-    babel.init_app(
-        app,
-        locale_selector=select_locale,
-        timezone_selector=select_timezone,
-        default_translation_directories=str(app.config["TRANSLATIONS_DIR"]),
-    )
+    # Flask-Babel is bound by webapp.i18n.init_app: its selectors are i18n's.
 
     @app.after_request
     def _api_no_store(response):

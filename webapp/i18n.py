@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from webapp import vocab
 from webapp.access import public
-from webapp.extensions import db
+from webapp.extensions import babel, db
 from webapp.urls import safe_next
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,16 @@ LOCALES = {"zh_Hant_TW": "中文", "en": "English"}
 DEFAULT_LOCALE = "zh_Hant_TW"
 
 bp = Blueprint("i18n", __name__)
+
+
+def init_app(app) -> None:
+    """Bind Flask-Babel with the reader's language and zone chosen here."""
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(app.config["TRANSLATIONS_DIR"]),
+    )
 
 
 def select_locale() -> str:
