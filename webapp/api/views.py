@@ -19,10 +19,12 @@ from sync.schemas import DeviceAuthRequestSchema, PullQuerySchema, PushRequestSc
 from webapp import edge
 from webapp.access import public, roles
 from webapp.api import auth as api_auth
+from webapp.api.openapi import spec
 from webapp.auth.views import authenticate
 from webapp.errors import api_error
 from webapp.extensions import db
 from webapp.models import Device, utcnow
+from webapp.models.sync import PhotoBlob
 from webapp.scoping import visible_estate_ids
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -224,8 +226,6 @@ def _blob_visible(sha256: str) -> bool:
 @roles(scope={"sha256": "plain"})
 def blob_get(sha256: str):
     """Send a photo the caller may see (never as anything but an image)."""
-    from webapp.models.sync import PhotoBlob
-
     blob = db.session.get(PhotoBlob, sha256) if _blob_visible(sha256) else None
     path = photos.blob_path(current_app.config["BLOB_DIR"], sha256)
     if blob is None or not path.exists():
@@ -271,8 +271,6 @@ def blob_put(sha256: str):
 @public
 def openapi():
     """The OpenAPI document of every /api route."""
-    from webapp.api.openapi import spec
-
     return jsonify(spec(current_app))
 
 

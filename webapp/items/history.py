@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from webapp.models import LabelCode
@@ -51,8 +52,6 @@ def history_for(session: Session, item_type: str, item, limit: int = 100) -> lis
 
 def label_codes(session: Session, item_type: str, item) -> list[HistoryEntry]:
     """The item's label codes: each issued, and each retired with its reason."""
-    from flask_babel import gettext as _
-
     rows = session.scalars(
         sa.select(LabelCode)
         .where(LabelCode.item_type == item_type, LabelCode.item_id == item.id)

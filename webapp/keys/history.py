@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from sync.photos import shown_links
@@ -35,8 +36,6 @@ def key_events(session: Session, item_type: str, item) -> list[HistoryEntry]:
     """The key's custody events, as synced (a conflict or an unapproved lend says so)."""
     if item_type != "key":
         return []
-    from flask_babel import gettext as _
-
     titles = {
         "lend": _("Lent to %(name)s"),
         "return": _("Returned to the cabinet"),
