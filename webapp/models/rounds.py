@@ -9,10 +9,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp import vocab
 from webapp.extensions import db
 from webapp.models.types import UTCDateTime, utcnow
 
-ROUND_KINDS = ("signage", "renovation", "vacant", "custom")
+ROUND_KINDS = tuple(vocab.ROUND_KINDS)
 
 
 class RoundTemplate(db.Model):
