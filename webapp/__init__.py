@@ -99,6 +99,7 @@ BLUEPRINTS = [
     "webapp.keys.views",
     "webapp.rounds.views",
     "webapp.paper.views",
+    "webapp.records.views",
 ]
 
 

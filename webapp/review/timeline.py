@@ -20,6 +20,7 @@ from webapp.models.sync import Check, Finding, KeyEvent
 from webapp.review.names import DEPARTMENT_NAMES, SEVERITY_NAMES, STATUS_NAMES
 
 LIMIT = 100
+RECORD_READERS = ("supervisor", "engineering", "admin")  # who opens a check's record page
 
 
 def _result_name(result: str) -> str:
@@ -49,7 +50,9 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
     """Everything recorded about one unit, key or sign, newest first."""
     entries: list[HistoryEntry] = []
     checks = session.execute(
-        sa.select(Check.occurred_at, Check.result, Check.note, Check.user_id, Check.method)
+        sa.select(
+            Check.occurred_at, Check.result, Check.note, Check.user_id, Check.method, Check.id
+        )
         .where(Check.item_type == item_type, Check.item_id == item.id)
         .order_by(Check.occurred_at.desc())
         .limit(LIMIT)
@@ -102,6 +105,7 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
         + [a.actor_id for a in audits],
     )
 
+    reads_records = getattr(current_user, "role", None) in RECORD_READERS
     for c in checks:
         entries.append(
             HistoryEntry(
@@ -109,6 +113,7 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
                 "check",
                 _("Checked: %(result)s", result=_result_name(c.result)),
                 " · ".join(x for x in (people.get(c.user_id, ""), c.note or "") if x),
+                url_for("records.check", check_id=c.id) if reads_records else None,
             )
         )
     by_id = {}

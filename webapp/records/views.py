@@ -1,0 +1,127 @@
+"""`/records/checks/<id>`: everything one check holds, for supervisors, engineering and admins of
+its estate — the item, the round and the window it fell in, who and which phone, how the item
+was reached, the checklist as answered (in the version the phone showed), the note, the
+photos, the phone's and the server's times and whether the phone's clock was off, the position
+fix, and the findings the same person reported on the same item around then."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template
+
+from sync.photos import shown_links
+from webapp import vocab
+from webapp.access import roles
+from webapp.extensions import db
+from webapp.models import Device, Estate, Key, LabelCode, Sign, Unit, User
+from webapp.models.rounds import ChecklistVersion, RoundTemplate
+from webapp.models.sync import Check, Finding
+from webapp.paper.records import Checklist, question_of
+from webapp.rounds import rules
+from webapp.scoping import visible_estate_ids
+
+bp = Blueprint("records", __name__, url_prefix="/records")
+
+READERS = ("supervisor", "engineering", "admin")
+ITEMS = {"unit": Unit, "sign": Sign, "key": Key}
+NEARBY = timedelta(minutes=15)  # a finding this close to the check, same person and item
+
+
+def _window(template: RoundTemplate | None, check: Check, tz: str):
+    """The round window the check counts for, and whether it came after the window closed."""
+    if template is None:
+        return None, False
+    at = check.received_at if check.clock_skewed else check.occurred_at
+    day = at.astimezone(ZoneInfo(tz)).date()
+    schedule = rules.Schedule.from_template(template)
+    found = None
+    for back in (0, 1):
+        for w in rules.windows_starting(schedule, day - timedelta(days=back), tz):
+            if w.start <= at and (found is None or w.start > found.start):
+                found = w
+        if found is not None:
+            break
+    return found, bool(found and at > found.end)
+
+
+@bp.get("/checks/<check_id>")
+@roles(*READERS)
+def check(check_id: str):
+    record = db.session.get(Check, check_id) if len(check_id) <= 36 else None
+    if record is None or record.estate_id not in visible_estate_ids():
+        abort(404)
+    estate = db.session.get(Estate, record.estate_id)
+    tz = ZoneInfo(estate.timezone)
+    item = db.session.get(ITEMS.get(record.item_type, Unit), record.item_id)
+    code = db.session.scalar(
+        sa.select(LabelCode.code).where(
+            LabelCode.item_type == record.item_type,
+            LabelCode.item_id == record.item_id,
+            LabelCode.active,
+        )
+    )
+    template = None
+    if record.round_id and record.round_id.isdigit():
+        template = db.session.get(RoundTemplate, int(record.round_id))
+        if template is not None and template.estate_id != record.estate_id:
+            template = None
+    answers = record.answers if isinstance(record.answers, dict) else {}
+    checklist = None
+    if template is not None:
+        version = int(answers.get("_v") or template.checklist_version)
+        found = db.session.scalar(
+            sa.select(ChecklistVersion).where(
+                ChecklistVersion.template_id == template.id, ChecklistVersion.version == version
+            )
+        )
+        if found is not None:
+            questions = tuple(question_of(q) for q in found.items or [])
+            checklist = Checklist(template.id, version, questions)
+    window, late = _window(template, record, estate.timezone)
+    user = db.session.get(User, record.user_id)
+    device = db.session.get(Device, record.device_id) if record.device_id else None
+    photos = [sha for _id, sha in shown_links(db.session, "check", [record.id])]
+    findings = db.session.scalars(
+        sa.select(Finding)
+        .where(
+            Finding.item_type == record.item_type,
+            Finding.item_id == record.item_id,
+            Finding.user_id == record.user_id,
+            Finding.occurred_at >= record.occurred_at - NEARBY,
+            Finding.occurred_at <= record.occurred_at + NEARBY,
+        )
+        .order_by(Finding.occurred_at)
+    ).all()
+    rows = []
+    for q in checklist.questions if checklist else ():
+        if q.type == "photo":
+            continue
+        value = answers.get(q.key)
+        rows.append({"question": q, "shown": q.shown(value), "failed": q.failed(value)})
+    reason = answers.get("no_access") if record.result == "no_access" else None
+    return render_template(
+        "records/check.html",
+        record=record,
+        estate=estate,
+        tz=tz,
+        item=item,
+        item_label=getattr(item, "label", f"{record.item_type} {record.item_id}"),
+        code=code,
+        template=template,
+        kind_name=vocab.zh("round_kind", template.kind) if template else "",
+        window=window,
+        late=late,
+        user=user,
+        device=device,
+        checklist=checklist,
+        rows=rows,
+        photos=photos,
+        findings=findings,
+        result_name=vocab.zh("check_result", record.result),
+        reason_name=vocab.zh("no_access_reason", str(reason)) if reason else "",
+        method_name=vocab.zh("check_method", record.method),
+        severity_names={k: v[0] for k, v in vocab.SEVERITIES.items()},
+    )
