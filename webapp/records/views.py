@@ -6,11 +6,11 @@ fix, and the findings the same person reported on the same item around then."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from sync.photos import shown_links
 from webapp import vocab
@@ -27,6 +27,7 @@ bp = Blueprint("records", __name__, url_prefix="/records")
 
 READERS = ("supervisor", "engineering", "admin")
 ITEMS = {"unit": Unit, "sign": Sign, "key": Key}
+CHECKPOINTS = {"signage": "sign", "renovation": "unit", "vacant": "unit"}  # custom: any
 NEARBY = timedelta(minutes=15)  # a finding this close to the check, same person and item
 
 
@@ -45,6 +46,63 @@ def _window(template: RoundTemplate | None, check: Check, tz: str):
         if found is not None:
             break
     return found, bool(found and at > found.end)
+
+
+def _following(schedule: rules.Schedule, window: rules.Window, tz: str):
+    """When the round's next window opens (a late check counts until then), at most a week on."""
+    day = window.start.astimezone(ZoneInfo(tz)).date()
+    for ahead in range(8):
+        for w in rules.windows_starting(schedule, day + timedelta(days=ahead), tz):
+            if w.start > window.start:
+                return w.start
+    return window.end + timedelta(days=7)
+
+
+@bp.get("/cell")
+@roles(*READERS)
+def cell():
+    """A coverage grid cell: the check that decided it (as ``rules.status_sorted`` reads the
+    window), opened on its record page; 404 when no check counts for it."""
+    try:
+        template_id = int(request.args.get("template", ""))
+        start = datetime.fromisoformat(request.args.get("start", ""))
+        item_type, item_id = request.args.get("item", "").split(":")
+        item_id = int(item_id)
+    except ValueError:
+        abort(404)
+    if item_type not in ITEMS or start.tzinfo is None or not 0 < template_id < 2**31:
+        abort(404)
+    template = db.session.get(RoundTemplate, template_id)
+    if template is None or template.estate_id not in visible_estate_ids():
+        abort(404)
+    if item_type != CHECKPOINTS.get(template.kind, item_type):
+        abort(404)  # not a checkpoint of this round
+    tz = db.session.get(Estate, template.estate_id).timezone
+    schedule = rules.Schedule.from_template(template)
+    day = start.astimezone(ZoneInfo(tz)).date()
+    window = next((w for w in rules.windows_starting(schedule, day, tz) if w.start == start), None)
+    if window is None:
+        abort(404)
+    following = _following(schedule, window, tz)
+    when = sa.case((Check.clock_skewed, Check.received_at), else_=Check.occurred_at)
+    checks = db.session.execute(
+        sa.select(Check.id, when.label("at"), Check.result)
+        .where(
+            Check.estate_id == template.estate_id,
+            Check.item_type == item_type,
+            Check.item_id == item_id,
+            when >= window.start,
+            when < max(following, window.end),
+        )
+        .order_by(when, Check.id)
+    ).all()
+    inside = [c for c in checks if c.at < window.end]
+    after = [c for c in checks if c.at >= window.end and c.result != rules.NO_ACCESS]
+    chosen = next((c for c in inside if c.result != rules.NO_ACCESS), None)
+    chosen = chosen or (inside[0] if inside else None) or (after[0] if after else None)
+    if chosen is None:
+        abort(404)
+    return redirect(url_for("records.check", check_id=chosen.id))
 
 
 @bp.get("/checks/<check_id>")

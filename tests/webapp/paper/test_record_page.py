@@ -4,6 +4,8 @@ to the reader's estates and roles."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
@@ -65,3 +67,43 @@ def test_another_estates_check_or_a_bad_id_is_not_found(client, auth, walked, ap
 def test_patrollers_do_not_open_record_pages(client, auth, walked):
     auth.login("patrol")
     assert client.get(f"/records/checks/{_issue_check(walked)}").status_code == 403
+
+
+def test_a_coverage_cell_opens_the_check_that_decided_it(client, auth, walked, app):
+    """Does the sign's first cell of the day link, through /records/cell, to the record of a
+    check of that sign made in that window; and does a made-up cell answer 404?"""
+    import html
+
+    from webapp.models import Sign
+
+    auth.login("supervisor")
+    day = walked["day"].isoformat()
+    page = client.get(f"/rounds/coverage?estate={walked['estate']}&date={day}")
+    assert page.status_code == 200
+    with app.app_context():
+        sign_id = db.session.scalar(
+            sa.select(Sign.id).where(Sign.estate_id == walked["estate"], Sign.active)
+        )
+    links = [
+        html.unescape(link)
+        for link in re.findall(r'href="(/records/cell\?[^"]+)"', page.get_data(as_text=True))
+    ]
+    links = [
+        link for link in links if parse_qs(urlsplit(link).query)["item"] == [f"sign:{sign_id}"]
+    ]
+    assert links, "the sign's checked cell links to its record"
+    opened = client.get(links[0])
+    assert opened.status_code == 302
+    check_id = opened.headers["Location"].rsplit("/", 1)[1]
+    with app.app_context():
+        from webapp.models.sync import Check
+
+        decided = db.session.get(Check, check_id)
+        assert (decided.item_type, decided.item_id) == ("sign", sign_id)
+        window_start = datetime.fromisoformat(parse_qs(urlsplit(links[0]).query)["start"][0])
+        assert window_start <= decided.occurred_at < window_start + timedelta(hours=4)
+    assert walked["sign"] in client.get(opened.headers["Location"]).get_data(as_text=True)
+    made_up = links[0].replace("item=sign", "item=unit")
+    assert made_up != links[0]
+    assert client.get(made_up).status_code == 404
+    assert client.get("/records/cell?template=x&start=y&item=z").status_code == 404
