@@ -21,7 +21,9 @@ run: build migrate
 	@echo ""
 	@$(FLASK) run --host $(HOST) --port $(PORT)
 
+# The phone's pure modules first (node --test, milliseconds), then every Python and browser test.
 test: build browser webkit
+	node --test tests/js/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: build
@@ -60,7 +62,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 # The service worker precaches every CSS, JS, icon and wasm file: rebuild when any changes.
-$(ASSETS_STAMP): $(NODE_STAMP) scripts/build-static.mjs $(wildcard static/js/*.js static/sw/*.js static/css/*.css static/icons/*)
+$(ASSETS_STAMP): $(NODE_STAMP) scripts/build-static.mjs $(wildcard static/js/*.js static/js/*/*.js static/js/*/*/*.js static/sw/*.js static/css/*.css static/icons/*)
 	npm run --silent build
 	@touch $@
 

@@ -3,7 +3,7 @@
 // the button is tapped) does nothing, and the ids of what the form saves are minted once per
 // form instance — a repeated save after a failure is the same op (the same op_id and record
 // id), never a second one. The ids are new only once a save has gone into the outbox.
-import { uuid } from "./_photo.js";
+import { uuid } from "./phone/photo.js";
 
 /**
  * Wrap a form's save. `save(draft, event)` gets `draft.id(slot)`: the same uuid for a slot

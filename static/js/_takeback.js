@@ -1,7 +1,9 @@
 // Taking back an entry that still waits in the outbox (a check made on the wrong door, a key
 // lent to the wrong name): it is never sent, and the phone keeps it in its journal, marked
 // taken back (store.takeBack). Offered wherever the phone lists its waiting entries.
-import { h, phone, pt } from "./_phone.js";
+import { phone } from "./phone/config.js";
+import { h } from "./phone/dom.js";
+import { pt } from "./phone/i18n.js";
 import * as store from "./store.js";
 import { publish, underLock } from "./sync.js";
 

@@ -3,7 +3,8 @@
 // not: the store holds every active label of the user's estates, so the code is not one of
 // them — another estate's label, a label since replaced (retired), or no Rounds label at all.
 // Say that, and offer what works: typing the short code, or searching by the address.
-import { h, pt } from "./_phone.js";
+import { h } from "./phone/dom.js";
+import { pt } from "./phone/i18n.js";
 import * as store from "./store.js";
 
 /** Whether the phone holds a complete copy of the user's estates (a pull ran to its end). */

@@ -2,7 +2,7 @@
 // / issue / stocktake screens from the phone's store. On the front desk's home it makes sure
 // the desk's phone holds a device token and the estate's keys (phone.js asks for one only
 // for patrollers and item pages), so /app/keys works offline from then on.
-import { phone } from "./_phone.js";
+import { phone } from "./phone/config.js";
 import * as store from "./store.js";
 import { obtainToken, sync } from "./sync.js";
 
@@ -25,7 +25,7 @@ async function prepareDeskPhone() {
 }
 
 if (document.getElementById("keys-app")) {
-  import("./_keys_app.js").then((m) => m.mount());
+  import("./screens/keys/app.js").then((m) => m.mount());
 } else if (document.querySelector("[data-keys-phone]")) {
   // A phone (touch screen) gets ready at once, so the key screens work offline later; a desk
   // computer only when the key screens are opened from it (their page then pulls the keys).

@@ -2,9 +2,9 @@
 // session, once), the first pull runs to completion, and from then on the outbox drains on
 // load, on `online`, when the app becomes visible, after each save and every 30 s (plus
 // Background Sync in the service worker where the browser has it).
-import { config } from "./_config.js";
+import { config } from "./phone/config.js";
 import { search, warm } from "./_finder.js";
-import { phone } from "./_phone.js";
+import { phone } from "./phone/config.js";
 import { hasItemSource, registerItemSource } from "./items.js";
 import { mountIndicator, showSetup } from "./status.js";
 import * as store from "./store.js";

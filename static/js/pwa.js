@@ -1,7 +1,8 @@
 // On every page: register the service worker, offer "new version — reload" when one waits,
 // and offer installing the app (the browser's prompt, or Add to Home Screen steps on iOS).
 import { Workbox } from "workbox-window";
-import { config, t } from "./_config.js";
+import { config } from "./phone/config.js";
+import { t } from "./phone/i18n.js";
 
 function updateBanner(wb) {
   if (document.getElementById("pwa-update")) return;

@@ -5,13 +5,15 @@
 //
 // Views by the URL's hash: "" today's rounds · #r/<id> a round · #r/<id>/scan the scanner ·
 // #r/<id>/c/<code> a checkpoint's checklist · #r/<id>/done the summary.
-import { config } from "./_config.js";
-import { h, icon, pairName, phone } from "./_phone.js";
-import { nowWithOffset } from "./_photo.js";
-import { checklistForm, categoryOf, severityOf } from "./_rounds_checklist.js";
-import { checkpoints, checklistOf, lastAnswers, loadWorld, noteCheck, noteOp, seenOf } from "./_rounds_data.js";
-import { dayOf, hmOf, roundNow, statusIn } from "./_rounds_time.js";
-import { rs } from "./_rounds_ui.js";
+import { config } from "./phone/config.js";
+import { phone } from "./phone/config.js";
+import { h, icon } from "./phone/dom.js";
+import { pairName } from "./phone/i18n.js";
+import { nowWithOffset } from "./phone/time.js";
+import { categoryOf, checklistForm, severityOf } from "./screens/rounds/checklist.js";
+import { checklistOf, checkpoints, lastAnswers, loadWorld, noteCheck, noteOp, seenOf } from "./screens/rounds/data.js";
+import { dayOf, hmOf, roundNow, statusIn } from "./screens/rounds/time.js";
+import { rs } from "./screens/rounds/ui.js";
 import { normalize } from "./codes.js";
 import * as store from "./store.js";
 import { onStatus, sync } from "./sync.js";
@@ -602,4 +604,4 @@ function init() {
 init();
 
 // The window rules, for the browser test that checks them against webapp/rounds/rules.py.
-export { nextStart, statusIn, windowsStarting } from "./_rounds_time.js";
+export { nextStart, statusIn, windowsStarting } from "./screens/rounds/time.js";

@@ -1,7 +1,7 @@
 // The QR scanner, loaded on demand: camera frames scaled down and decoded one at a time by
 // the native BarcodeDetector where there is one, else by zxing-wasm (served and precached
 // from our own static files). Only this deployment's /q/ URLs are followed.
-import { t } from "./_config.js";
+import { t } from "./phone/i18n.js";
 import { parseScan } from "./codes.js";
 
 const MAX_SIDE = 720; // decoding a scaled-down frame is faster and still reads a label

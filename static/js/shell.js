@@ -1,7 +1,8 @@
 // The patrol shell (/app, /scan): what the phone holds, manual code entry with type-ahead,
 // and the scanner, which is loaded only when it is opened.
-import { config, t } from "./_config.js";
-import { manualEntry } from "./_manual.js";
+import { config } from "./phone/config.js";
+import { t } from "./phone/i18n.js";
+import { manualEntry } from "./screens/item/manual.js";
 import { explainUnknown } from "./_unknown.js";
 import { normalize } from "./codes.js";
 import { stats } from "./items.js";

@@ -1,11 +1,13 @@
 // The sync indicator in the header (pending count, last sync, last problem, progress), the
 // banners that must not be missed (a refused entry until it is marked seen; a login needed),
 // "export unsynced to a file", and the logout guard.
-import { t } from "./_config.js";
-import { fmtTime, h, pairName, phone, pt } from "./_phone.js";
+import { phone } from "./phone/config.js";
+import { h } from "./phone/dom.js";
+import { fmtTime, pairName, pt, t } from "./phone/i18n.js";
+import { mountBadge } from "./phone/net.js";
 import * as store from "./store.js";
 import { takeBackControl } from "./_takeback.js";
-import { onStatus, probe, publish, reachability, revokeToken, serverState, status, sync } from "./sync.js";
+import { onStatus, publish, revokeToken, status, sync } from "./sync.js";
 
 let chip = null;
 let panel = null;
@@ -251,28 +253,9 @@ function showLogoutRefusal(message) {
   box.scrollIntoView({ block: "nearest" });
 }
 
-// ---------------------------------------------------------------- the server badge
-
-/**
- * The shell pages' header badge (#shell-network): whether the SERVER answers — the outcome of
- * the last request to it — never navigator.onLine alone. No network at all is 離線 at once;
- * otherwise 檢查中 until a request is answered (在線), fails (離線) or hangs (沒有回應).
- */
-function drawReach() {
-  const badge = document.getElementById("shell-network");
-  if (!badge) return;
-  const state = serverState();
-  const words = { up: t("online"), down: t("offline"), stalled: t("noAnswer"), unknown: t("checking") };
-  const tone = { up: "badge-ok", down: "badge-warn", stalled: "badge-warn", unknown: "" };
-  badge.textContent = words[state] || words.unknown;
-  badge.className = `badge shell-network ${tone[state] ?? ""}`.trim();
-  badge.dataset.reach = state;
-}
-
 // ---------------------------------------------------------------- "this phone is not set up"
 
 let setupBox = null;
-const PROBE_AFTER_MS = 1500;
 
 /**
  * Say plainly, on a patrol page, that the phone holds no token and what to do; null hides it.
@@ -337,20 +320,9 @@ export function mountIndicator() {
   else panel.after(banners);
   chip.addEventListener("click", () => toggle(panel.hidden));
   guardLogout();
-  drawReach();
-  // No request of the page's own has answered soon after it opened (its sync may wait for
-  // another tab's lock): ask the server once, so the badge says what is true.
-  if (document.getElementById("shell-network")) {
-    setTimeout(() => {
-      if (reachability().state === "unknown") probe().catch(() => {});
-    }, PROBE_AFTER_MS);
-  }
-  window.addEventListener("online", drawReach);
-  window.addEventListener("offline", drawReach);
+  mountBadge();
   onStatus((message) => {
-    if (message.type === "reach") {
-      drawReach();
-    } else if (message.type === "status") {
+    if (message.type === "status") {
       if (!message.syncing) progress = null;
       draw(message);
     } else if (message.type === "progress") {

@@ -65,15 +65,3 @@ export function uuid() {
   const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-
-/** Now, as ISO-8601 with the phone's offset (the server wants the offset). */
-export function nowWithOffset(date = new Date()) {
-  const pad = (n, w = 2) => String(Math.abs(n)).padStart(w, "0");
-  const off = -date.getTimezoneOffset();
-  const sign = off >= 0 ? "+" : "-";
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
-    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}` +
-    `${sign}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`
-  );
-}

@@ -2,11 +2,11 @@
 // with its check character), or — the label damaged — words of the item's address, looked up
 // in the phone's store with type-ahead (_finder.js). What the phone cannot find is told for
 // what it is (_unknown.js), never as a promise that a sync will bring it.
-import { t } from "./_config.js";
-import { pt } from "./_phone.js";
-import { unknownText } from "./_unknown.js";
-import { isLongCode, normalize, SHORT_MAX, shortCodeValid } from "./codes.js";
-import { findByShortCode, hasItemSource, suggest, warm } from "./items.js";
+import { t } from "../../phone/i18n.js";
+import { pt } from "../../phone/i18n.js";
+import { unknownText } from "../../_unknown.js";
+import { isLongCode, normalize, SHORT_MAX, shortCodeValid } from "../../codes.js";
+import { findByShortCode, hasItemSource, suggest, warm } from "../../items.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -1,12 +1,15 @@
 // Recording on an item, with or without a network: a check (ok / issue / no access) or a
 // finding (severity, category), a note and photos. Saved to the outbox first, always; the
 // sync engine sends it. Also: the item's history on this phone, and the offline item view.
-import { fmtTime, h, icon, pairName, phone, pt, term } from "./_phone.js";
-import { nowWithOffset, preparePhoto } from "./_photo.js";
-import { saveOnce } from "./_save.js";
-import { takeBackControl } from "./_takeback.js";
-import * as store from "./store.js";
-import { onStatus, sync } from "./sync.js";
+import { dataBlock, phone } from "../../phone/config.js";
+import { h, icon } from "../../phone/dom.js";
+import { fmtTime, pairName, pt, term } from "../../phone/i18n.js";
+import { preparePhoto } from "../../phone/photo.js";
+import { nowWithOffset } from "../../phone/time.js";
+import { saveOnce } from "../../_save.js";
+import { takeBackControl } from "../../_takeback.js";
+import * as store from "../../store.js";
+import { onStatus, sync } from "../../sync.js";
 
 const RECENT_MS = 2 * 60 * 1000;
 
@@ -212,12 +215,7 @@ export function recorder(item, onSaved) {
 let historyWords = null;
 function hw() {
   if (historyWords) return historyWords;
-  const node = typeof document !== "undefined" ? document.getElementById("phone-history-config") : null;
-  try {
-    historyWords = node ? JSON.parse(node.textContent) : {};
-  } catch {
-    historyWords = {};
-  }
+  historyWords = { ...dataBlock("phone-history-config") };
   historyWords.s ??= {};
   historyWords.statuses ??= {};
   historyWords.departments ??= {};

@@ -2,25 +2,16 @@
 // network: lend and return by scanning key tags, owner keys issued at move-in with the
 // owner's drawn signature, and the front desk's stocktake of the cabinet. Every entry goes to
 // the outbox first (key.lend / key.return / key.issue); the sync engine sends it.
-import { fmtTime, h, icon, phone, pt, term } from "./_phone.js";
-import { closeScanner, manualEntry, openScanner } from "./_keys_scan.js";
-import { signaturePad } from "./_keys_sign.js";
-import {
-  allKeys,
-  compare,
-  estates,
-  keepStocktake,
-  keptStocktakes,
-  keyEntries,
-  keysConfig,
-  kt,
-  recorder,
-  saveKeyOps,
-} from "./_keys_state.js";
-import { nowWithOffset } from "./_photo.js";
-import { saveOnce } from "./_save.js";
-import { takeBackControl } from "./_takeback.js";
-import { onStatus, serverAway } from "./sync.js";
+import { phone } from "../../phone/config.js";
+import { h, icon } from "../../phone/dom.js";
+import { fmtTime, pt, term } from "../../phone/i18n.js";
+import { closeScanner, manualEntry, openScanner } from "./scan.js";
+import { signaturePad } from "./sign.js";
+import { allKeys, compare, estates, keepStocktake, keptStocktakes, keyEntries, keysConfig, kt, recorder, saveKeyOps } from "./state.js";
+import { localInput, nowWithOffset } from "../../phone/time.js";
+import { saveOnce } from "../../_save.js";
+import { takeBackControl } from "../../_takeback.js";
+import { onStatus, serverAway } from "../../sync.js";
 
 const MODES = ["home", "lend", "return", "issue", "stocktake"];
 const SHOWN = 12; // longer difference lists fold the rest away
@@ -262,10 +253,6 @@ function loginNotice() {
 
 // ---------------------------------------------------------------- lend
 
-function localInput(date) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
 
 function quickDue(input) {
   const at = (fn) => () => {

@@ -1,11 +1,12 @@
 // Scanning key tags one after another: the shared scanner (scanner.js) is started again after
 // each read, so a whole cabinet can be scanned without a tap between keys. What each read
 // meant ("added", "already in the list", "not a key") is said under the picture.
-import { config } from "./_config.js";
-import { search, warm } from "./_finder.js";
-import { h, pt } from "./_phone.js";
-import { kt, resolveCode } from "./_keys_state.js";
-import { syncedFully } from "./_unknown.js";
+import { config } from "../../phone/config.js";
+import { search, warm } from "../../_finder.js";
+import { h } from "../../phone/dom.js";
+import { pt } from "../../phone/i18n.js";
+import { kt, resolveCode } from "./state.js";
+import { syncedFully } from "../../_unknown.js";
 
 const $ = (sel) => document.querySelector(sel);
 const PAUSE_MS = 900;
@@ -37,7 +38,7 @@ export async function openScanner({ title, onKey, onOther, onDone, count }) {
   view.hidden = true;
   document.body.classList.add("keys-scanning");
   window.scrollTo(0, 0);
-  const { startScanner, stopScanner } = await import("./scanner.js");
+  const { startScanner, stopScanner } = await import("../../scanner.js");
 
   const close = () => {
     if (!session.open) return;

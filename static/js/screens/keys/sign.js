@@ -1,7 +1,7 @@
 // The owner's signature, drawn with a finger (or a stylus, or a mouse) on a <canvas> through
 // pointer events, kept as a PNG photo: {sha256, mime, data (ArrayBuffer), width, height}.
-import { sha256Hex } from "./_photo.js";
-import { h } from "./_phone.js";
+import { sha256Hex } from "../../phone/photo.js";
+import { h } from "../../phone/dom.js";
 
 const HEIGHT = 200; // CSS pixels: room for a signature with a thumb
 

@@ -1,10 +1,13 @@
 // The keys as this phone sees them: pulled custody (status, holder) from the store, with this
 // phone's own key entries still in the outbox applied on top, and the ops that record more.
-import { phone } from "./_phone.js";
-import { nowWithOffset, uuid } from "./_photo.js";
-import { isLongCode, normalize, SHORT_MAX, shortCodeValid } from "./codes.js";
-import * as store from "./store.js";
-import { sync } from "./sync.js";
+import { dataBlock, phone } from "../../phone/config.js";
+import { fill } from "../../phone/i18n.js";
+import { applyOp } from "./custody.js";
+import { uuid } from "../../phone/photo.js";
+import { nowWithOffset } from "../../phone/time.js";
+import { isLongCode, normalize, SHORT_MAX, shortCodeValid } from "../../codes.js";
+import * as store from "../../store.js";
+import { sync } from "../../sync.js";
 
 export const KEY_OPS = new Set(["key.lend", "key.return", "key.issue"]);
 
@@ -13,31 +16,15 @@ let words = null;
 /** The key screens' words and links (templates/pwa/keys.html #keys-config). */
 export function keysConfig() {
   if (words) return words;
-  const node = document.getElementById("keys-config");
-  let data = {};
-  try {
-    data = node ? JSON.parse(node.textContent) : {};
-  } catch {
-    data = {};
-  }
-  words = { strings: {}, modes: {}, handoverUrl: "/keys/handover", homeUrl: "/", ...data };
+  words = { strings: {}, modes: {}, handoverUrl: "/keys/handover", homeUrl: "/", ...dataBlock("keys-config") };
   return words;
 }
 
 /** A key screen phrase with {placeholders} filled in. */
 export function kt(key, values = {}) {
-  const text = keysConfig().strings[key] || key;
-  return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  return fill(keysConfig().strings[key] || key, values);
 }
 
-/** What an op does to a key's custody. */
-function applyOp(key, entry) {
-  const p = entry.payload;
-  if (entry.type === "key.lend") return { ...key, status: "out", holder: { name: p.borrower_name, type: p.borrower_type }, due_back: p.due_back || null };
-  if (entry.type === "key.return") return { ...key, status: "in", holder: null, due_back: null };
-  if (entry.type === "key.issue") return { ...key, status: "issued", holder: { name: p.owner_name, type: "owner" }, due_back: null };
-  return key;
-}
 
 function fromRow(r) {
   const d = r.data || {};
@@ -159,16 +146,7 @@ export async function keyEntries(limit = 12) {
 
 // ---------------------------------------------------------------- stocktake
 
-/**
- * The stocktake rule of webapp/keys/stocktake.py on the phone: `missing` = the register says
- * in the cabinet, not scanned; `unexpected` = scanned, but recorded out, issued or disputed.
- */
-export function compare(keys, scannedCodes) {
-  const scanned = new Set(scannedCodes);
-  const missing = keys.filter((k) => k.status === "in" && !scanned.has(k.code));
-  const unexpected = keys.filter((k) => k.status !== "in" && scanned.has(k.code));
-  return { missing, unexpected };
-}
+export { compare } from "./custody.js";
 
 const STOCKTAKES = "keys_stocktakes";
 

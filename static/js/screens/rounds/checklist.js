@@ -1,9 +1,9 @@
 // The checklist of one checkpoint on the phone: prefilled from the last visit, a no-access
-// outcome for units, photos through _photo.js, and what a failed item makes (a finding).
-import { h, icon } from "./_phone.js";
-import { preparePhoto } from "./_photo.js";
-import { saveOnce } from "./_save.js";
-import { rs, textOf } from "./_rounds_ui.js";
+// outcome for units, photos through phone/photo.js, and what a failed item makes (a finding).
+import { h, icon } from "../../phone/dom.js";
+import { preparePhoto } from "../../phone/photo.js";
+import { saveOnce } from "../../_save.js";
+import { rs, textOf } from "./ui.js";
 
 // A failed item's finding category (the review screens' zh categories), by round and item.
 const CATEGORY = { signage: "標識問題", renovation: "裝修違規" };

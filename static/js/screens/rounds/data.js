@@ -1,7 +1,7 @@
 // What a round is made of on the phone, read from the store (pulled by sync.js): rounds,
 // their checkpoints in building and floor order, and every check the phone knows of (pulled
 // ones of the last 30 days, this phone's outbox and journal) to tell progress and prefill.
-import * as store from "./store.js";
+import * as store from "../../store.js";
 
 const BIG = 1 << 30;
 

@@ -1,6 +1,7 @@
 // Round windows on the phone, in the estate's timezone: the same rules as webapp/rounds/rules.py
 // (windows_starting, next_start, status), so the phone's progress agrees with the coverage
 // report. Days are "YYYY-MM-DD" strings; instants are epoch milliseconds.
+import { isoDay, isoTime } from "../../phone/time.js";
 
 const formats = new Map();
 
@@ -36,24 +37,19 @@ function offsetAt(ms, tz) {
   return Date.UTC(w.y, w.m - 1, w.d, w.hh, w.mm, w.ss) - Math.floor(ms / 1000) * 1000;
 }
 
-const pad = (n) => String(n).padStart(2, "0");
-
 /** The estate's date of an instant, "YYYY-MM-DD". */
 export function dayOf(ms, tz) {
-  const w = wall(ms, tz);
-  return `${w.y}-${pad(w.m)}-${pad(w.d)}`;
+  return isoDay(ms, tz);
 }
 
 /** "HH:MM" of an instant in the zone. */
 export function hmOf(ms, tz) {
-  const w = wall(ms, tz);
-  return `${pad(w.hh)}:${pad(w.mm)}`;
+  return isoTime(ms, tz);
 }
 
 export function addDays(day, n) {
   const [y, m, d] = day.split("-").map(Number);
-  const t = new Date(Date.UTC(y, m - 1, d + n));
-  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
+  return isoDay(Date.UTC(y, m - 1, d + n), "UTC");
 }
 
 function daysBetween(a, b) {

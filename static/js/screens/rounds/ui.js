@@ -1,22 +1,11 @@
 // The rounds page's words (a JSON data block in templates/pwa/rounds.html: the CSP runs no
 // inline script) and small helpers shared by its modules.
-let cached = null;
-
-function strings() {
-  if (cached) return cached;
-  const node = typeof document !== "undefined" ? document.getElementById("rounds-strings") : null;
-  try {
-    cached = node ? JSON.parse(node.textContent) : {};
-  } catch {
-    cached = {};
-  }
-  return cached;
-}
+import { dataBlock } from "../../phone/config.js";
+import { fill } from "../../phone/i18n.js";
 
 /** A phrase with {placeholders} filled in. */
 export function rs(key, values = {}) {
-  const text = strings()[key] || key;
-  return text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  return fill(dataBlock("rounds-strings")[key] || key, values);
 }
 
 export const zhFirst = () => !/^en\b/i.test(document.documentElement.lang || "");

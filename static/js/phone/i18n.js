@@ -1,0 +1,33 @@
+// The phone's words: phrases from the page's data blocks with {placeholders} filled in, and
+// the vocabularies' names (key statuses, categories, results).
+import { config, phone } from "./config.js";
+import { shortWhen } from "./time.js";
+
+/** `text` with each {name} replaced by values[name] (unknown names stay as written). */
+export function fill(text, values = {}) {
+  return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+}
+
+/** A word of the PWA shell (#pwa-config). */
+export function t(key) {
+  return config().t[key] || key;
+}
+
+/** A phrase of the phone scripts (#phone-config) with {placeholders} filled in. */
+export function pt(key, values = {}) {
+  return fill(phone().s[key] || key, values);
+}
+
+export function term(vocab, value) {
+  return (phone().vocab[vocab] || {})[value] || value || "";
+}
+
+export function pairName(list, value) {
+  const found = phone()[list].find(([v]) => v === value);
+  return found ? found[1] : value;
+}
+
+/** "HH:MM" today, else "M/D HH:MM"; 「從未」 when there is no time. */
+export function fmtTime(ms) {
+  return shortWhen(ms, pt("never"));
+}
