@@ -7,20 +7,13 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from webapp.codes import ALPHABET, normalize
 from webapp.models import ITEM_MODELS, LabelCode, utcnow
 from webapp.models.audit import record
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
-# Crockford's decoding rules: the letters people confuse with digits read as digits.
-_ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
 CODE_LENGTH = 16  # 16 x 5 = 80 random bits
 SHORT_BODY_LENGTH = 7  # plus one check character = 8
-
-
-def normalize(text: str) -> str:
-    """Uppercase, drop separators and read confusable letters as Crockford does."""
-    return "".join(text.split()).replace("-", "").upper().translate(_ALIASES)
 
 
 def random_code(length: int = CODE_LENGTH) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp import vocab
 from webapp.extensions import db
+from webapp.models.display import key_label, sign_label, unit_label
 from webapp.models.types import UTCDateTime, utcnow
 
 
@@ -80,7 +81,7 @@ class Unit(db.Model):
     @property
     def label(self) -> str:
         """Display text as managers write it: 3棟-2單元-15樓-1502室."""
-        return f"{self.building.name}-{self.entrance}單元-{self.floor}樓-{self.room}室"
+        return unit_label(self.building.name, self.entrance, self.floor, self.room)
 
 
 class Sign(db.Model):
@@ -103,7 +104,7 @@ class Sign(db.Model):
     @property
     def label(self) -> str:
         """Display text: the category's Chinese name and where the sign stands."""
-        return f"{vocab.zh('sign_category', self.category)}·{self.location}"
+        return sign_label(self.category, self.location)
 
 
 class Key(db.Model):
@@ -145,11 +146,15 @@ class Key(db.Model):
     @property
     def label(self) -> str:
         """Display text: what the key opens, in Chinese."""
-        if self.key_class == "owner":
-            return f"{self.unit.label} {vocab.zh('owner_key_kind', self.kind)}"
-        if self.key_class == "public_area":
-            return f"{self.building.name}-{self.floor}樓 {self.name}".rstrip()
-        return f"{self.equipment_room} {self.name}".rstrip()
+        return key_label(
+            self.key_class,
+            unit=self.unit.label if self.key_class == "owner" else None,
+            kind=self.kind,
+            building=self.building.name if self.key_class == "public_area" else None,
+            floor=self.floor,
+            name=self.name,
+            equipment_room=self.equipment_room,
+        )
 
     @property
     def holder(self) -> dict | None:

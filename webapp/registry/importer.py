@@ -26,6 +26,7 @@ from webapp import vocab
 from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Estate, Key, Sign, Unit
 from webapp.models.audit import record
+from webapp.models.display import key_label, sign_label, unit_label
 from webapp.registry import naming
 from webapp.registry.import_file import (
     COLUMNS,
@@ -172,10 +173,6 @@ def _unit_index(session: Session, estate: Estate) -> dict[tuple[str, str, str], 
     return {(u.building.name, u.entrance, u.room): u for u in units}
 
 
-def _unit_label(building: str, entrance: str, floor, room: str) -> str:
-    return f"{building}-{entrance}單元-{floor}樓-{room}室"
-
-
 def plan_units(session: Session, estate: Estate, sheet: Sheet) -> Plan:
     """Check a units file against the estate: every error, or what each row will do."""
     plan = Plan(kind="units", ignored=sheet.ignored)
@@ -195,7 +192,7 @@ def plan_units(session: Session, estate: Estate, sheet: Sheet) -> Plan:
             check.error("building", _l("Building %(name)s is deactivated.", name=building))
         if check.failed or check.duplicate(seen, (building, entrance, room), "room"):
             continue
-        label = _unit_label(building, entrance, floor, room)
+        label = unit_label(building, entrance, floor, room)
         values = {
             "building": building,
             "entrance": entrance,
@@ -246,7 +243,7 @@ def plan_signs(session: Session, estate: Estate, sheet: Sheet) -> Plan:
         description = check.text(values, "description", 200)
         if check.failed or check.duplicate(seen, (category, location), "location"):
             continue
-        label = f"{vocab.zh('sign_category', category)}·{location}"
+        label = sign_label(category, location)
         wanted = {
             "building_id": building.id if building else None,
             "floor": floor,
@@ -313,7 +310,7 @@ def plan_keys(session: Session, estate: Estate, sheet: Sheet) -> Plan:
                 check.error("room", _l("No unit %(label)s in the registry.", label=wanted))
             if not check.failed:
                 natural = ("owner", unit.id, kind)
-                label = f"{unit.label} {vocab.zh('owner_key_kind', kind)}"
+                label = key_label("owner", unit=unit.label, kind=kind)
                 new_values.update(kind=kind, unit_id=unit.id)
         elif key_class == "public_area":
             building_name = naming.building_name(check.text(values, "building", 40, required=True))
@@ -323,13 +320,13 @@ def plan_keys(session: Session, estate: Estate, sheet: Sheet) -> Plan:
                 check.error("building", _l("No building named %(name)s.", name=building_name))
             if not check.failed:
                 natural = ("public_area", building.id, floor, name)
-                label = f"{building.name}-{floor}樓 {name}".rstrip()
+                label = key_label("public_area", building=building.name, floor=floor, name=name)
                 new_values.update(building_id=building.id, floor=floor)
         elif key_class == "equipment_room":
             room_name = check.text(values, "equipment_room", 120, required=True)
             if not check.failed:
                 natural = ("equipment_room", room_name, name)
-                label = f"{room_name} {name}".rstrip()
+                label = key_label("equipment_room", equipment_room=room_name, name=name)
                 new_values.update(equipment_room=room_name)
         if check.failed or check.duplicate(seen, natural, "key_class"):
             continue

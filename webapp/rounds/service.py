@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp import vocab
 from webapp.models import Building, Estate, LabelCode, Sign, Unit, User
+from webapp.models.display import sign_label, unit_label
 from webapp.models.rounds import ChecklistVersion, RoundTemplate, RoundWindow
 from webapp.models.sync import Check
 from webapp.rounds import defaults, rules
@@ -226,9 +226,7 @@ def _describe(session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
             )
         ).all():
             b = names.get(bid, ("", 1 << 30))
-            out[("sign", sid)] = Point(
-                "sign", sid, "", f"{vocab.zh('sign_category', cat)}·{loc}", b[0], b[1], floor
-            )
+            out[("sign", sid)] = Point("sign", sid, "", sign_label(cat, loc), b[0], b[1], floor)
     if by_type.get("unit"):
         for uid, bid, entrance, floor, room in session.execute(
             sa.select(Unit.id, Unit.building_id, Unit.entrance, Unit.floor, Unit.room).where(
@@ -237,7 +235,7 @@ def _describe(session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
         ).all():
             b = names.get(bid, ("", 1 << 30))
             out[("unit", uid)] = Point(
-                "unit", uid, "", f"{b[0]}-{entrance}單元-{floor}樓-{room}室", b[0], b[1], floor
+                "unit", uid, "", unit_label(b[0], entrance, floor, room), b[0], b[1], floor
             )
     for t, i, code in session.execute(
         sa.select(LabelCode.item_type, LabelCode.item_id, LabelCode.code).where(
