@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,59 +18,23 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import chain, custody, feed, photos
-from sync.schemas import PAYLOAD_SCHEMAS, Op, OpSchema
+from sync import feed
+from sync.context import Actor, Context, Prepared, Rejected, held_blobs, skewed
+from sync.keys import lock_keys
+from sync.ops import FAST_TYPES, KEY_OPS, OPS
+from sync.schemas import Op, OpSchema
 from webapp import values
-from webapp.labels.codes import normalize
-from webapp.models import Key, LabelCode
-from webapp.models.sync import (
-    Check,
-    Finding,
-    KeyBaseline,
-    KeyEvent,
-    PhotoLink,
-    QuarantinedOp,
-    SyncOp,
-)
+from webapp.codes import normalize
+from webapp.models import LabelCode
+from webapp.models.sync import QuarantinedOp, SyncOp
 
-SKEW_LIMIT = timedelta(minutes=5)
-# An op made offline may sync days later: only a device time further back than this is a
-# clock fault (a time in the future beyond SKEW_LIMIT always is).
-OFFLINE_LIMIT = timedelta(days=7)
+__all__ = ["Actor", "Rejected", "content_hash", "parse", "push"]
+
 # Plain Core inserts on the tables, one compiled statement each: the hot path of push.
 _OP_INSERT = sa.insert(SyncOp.__table__)
-_CHECK_INSERT = sa.insert(Check.__table__)
-_FINDING_INSERT = sa.insert(Finding.__table__)
-_PHOTO_INSERT = sa.insert(PhotoLink.__table__)
 # Schemas hold no per-load state: one instance each, not one per op.
 _OP_SCHEMA = OpSchema()
-_PAYLOADS = {name: schema() for name, schema in PAYLOAD_SCHEMAS.items()}
-
-
-@dataclass
-class Actor:
-    """Who pushes: the user, the estates they see, and the phone."""
-
-    user_id: int
-    estate_ids: list[int]
-    device_id: str | None = None
-
-
-class Rejected(Exception):
-    """An op that cannot be applied to the records (it goes to the quarantine)."""
-
-    def __init__(self, error: str, message: str, fields: dict | None = None):
-        super().__init__(message)
-        self.error, self.message, self.fields = error, message, fields or {}
-
-
-@dataclass
-class _Context:
-    session: Session
-    actor: Actor
-    now: datetime
-    codes: dict[str, Any] = field(default_factory=dict)
-    blobs: set[str] = field(default_factory=set)
+_PAYLOADS = {name: t.schema() for name, t in OPS.items()}
 
 
 def content_hash(op_type: Any, occurred_at: Any, payload: Any) -> str:
@@ -96,6 +59,7 @@ def parse(raw: Any) -> Op:
         envelope = _OP_SCHEMA.load(raw)
     except ValidationError as exc:
         raise Rejected("validation", "The op envelope is not valid.", _fields(exc)) from exc
+    # A type without its line in sync/ops.py is refused here: it never reaches a handler.
     schema = _PAYLOADS.get(envelope["type"])
     if schema is None:
         raise Rejected("unknown_type", f"Unknown op type {envelope['type']!r}.")
@@ -118,27 +82,19 @@ def parse(raw: Any) -> Op:
 # sorted by id and locked in one statement, then the feed counter (sync/feed.py, at the
 # first commit of a savepoint with feed changes). Locking keys one by one in op order let
 # two phones lending the same keys in opposite orders deadlock each other.
-# _KEY_OPS (the key ops whose keys are locked up front) is derived from the handlers below.
+# Which ops lock a key comes from their line in sync/ops.py (KEY_OPS).
 
 
-def _key_ids(ctx: _Context, ops: list[Op]) -> list[int]:
+def _key_ids(ctx: Context, ops: list[Op]) -> list[int]:
     """The keys of the estates the actor sees that the batch's key ops name."""
     ids = set()
     for op in ops:
-        if op.type not in _KEY_OPS:
+        if op.type not in KEY_OPS:
             continue
         row = ctx.codes.get(normalize(op.payload.get("code") or ""))
         if row is not None and row.item_type == "key" and row.estate_id in ctx.actor.estate_ids:
             ids.add(row.item_id)
     return sorted(ids)
-
-
-def lock_keys(session: Session, key_ids: list[int]) -> None:
-    """Lock key rows in id order (PostgreSQL's LockRows runs after the sort), up front."""
-    if key_ids:
-        session.execute(
-            sa.select(Key.id).where(Key.id.in_(key_ids)).order_by(Key.id).with_for_update()
-        ).all()
 
 
 def _fields(exc: ValidationError) -> dict:
@@ -155,23 +111,23 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
         except Rejected as exc:
             parsed.append(exc)
     ops = [p for p in parsed if isinstance(p, Op)]
-    ctx = _Context(session, actor, now)
+    ctx = Context(session, actor, now)
     known = _known_ops(session, [op.op_id for op in ops])
     ctx.codes = _resolve_codes(session, [op.payload.get("code") for op in ops])
-    ctx.blobs = _held_blobs(session, actor, [s for op in ops for s in op.payload.get("photos", [])])
+    ctx.blobs = held_blobs(session, actor, [s for op in ops for s in op.payload.get("photos", [])])
     lock_keys(session, _key_ids(ctx, ops))
 
     results: list[dict | None] = [None] * len(raw_ops)
     slow: list[int] = []
-    fast: list[tuple[int, Op, _Prepared]] = []
+    fast: list[tuple[int, Op, Prepared]] = []
     seen: set[str] = set()
     for index, item in enumerate(parsed):
         if isinstance(item, Rejected):
             results[index] = _quarantine(ctx, raw_ops[index], item)
-        elif item.type in PREPARERS and item.op_id not in known and item.op_id not in seen:
+        elif item.type in FAST_TYPES and item.op_id not in known and item.op_id not in seen:
             seen.add(item.op_id)
             try:
-                fast.append((index, item, PREPARERS[item.type](ctx, item)))
+                fast.append((index, item, OPS[item.type].handler(ctx, item)))
             except Rejected as exc:
                 results[index] = _quarantine(ctx, raw_ops[index], exc)
         else:
@@ -194,17 +150,7 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
     return results  # type: ignore[return-value]
 
 
-@dataclass
-class _Prepared:
-    """What an op will write, computed before any write: status, answer, rows per table."""
-
-    status: str
-    data: dict
-    estate_id: int | None
-    rows: list[tuple[Any, dict]]
-
-
-def _op_row(ctx: _Context, op: Op, prepared: _Prepared) -> dict:
+def _op_row(ctx: Context, op: Op, prepared: Prepared) -> dict:
     return {
         "op_id": op.op_id,
         "content_hash": op.content_hash,
@@ -214,14 +160,14 @@ def _op_row(ctx: _Context, op: Op, prepared: _Prepared) -> dict:
         "estate_id": prepared.estate_id,
         "occurred_at": op.occurred_at,
         "received_at": ctx.now,
-        "clock_skewed": _skewed(op, ctx.now),
+        "clock_skewed": skewed(op, ctx.now),
         "status": prepared.status,
         "flags": op.flags,
         "payload": op.raw_payload,
     }
 
 
-def _apply_together(ctx: _Context, fast: list[tuple[int, Op, _Prepared]]) -> bool:
+def _apply_together(ctx: Context, fast: list[tuple[int, Op, Prepared]]) -> bool:
     """Write a run of independent new ops in one savepoint; False (nothing written) if any
     of them collides, so that each is then retried in its own savepoint."""
     by_statement: dict[Any, list[dict]] = {_OP_INSERT: []}
@@ -238,7 +184,7 @@ def _apply_together(ctx: _Context, fast: list[tuple[int, Op, _Prepared]]) -> boo
     return True
 
 
-def _answer(op: Op, prepared: _Prepared) -> dict:
+def _answer(op: Op, prepared: Prepared) -> dict:
     result: dict[str, Any] = {"op_id": op.op_id, "status": prepared.status}
     if prepared.data:
         result["data"] = prepared.data
@@ -272,16 +218,7 @@ def _resolve_codes(session: Session, codes: list[str | None]) -> dict[str, Any]:
     return {row.code: row for row in rows}
 
 
-def _held_blobs(session: Session, actor: Actor, shas: list[str]) -> set[str]:
-    """The photos among ``shas`` that are here and that the sender may see (uploaded, or on
-    their estates). Any other is answered missing, held or not: the answer tells nothing of
-    another estate's photos, and the sender's own upload then vouches for their links."""
-    if not shas:
-        return set()
-    return photos.visible_among(session, set(shas), actor.user_id, actor.estate_ids)
-
-
-def _answer_known(ctx: _Context, op: Op, known: tuple[str, int]) -> dict | None:
+def _answer_known(ctx: Context, op: Op, known: tuple[str, int]) -> dict | None:
     stored_hash, user_id = known
     if stored_hash == op.content_hash and user_id == ctx.actor.user_id:
         result = {"op_id": op.op_id, "status": "duplicate"}
@@ -292,7 +229,7 @@ def _answer_known(ctx: _Context, op: Op, known: tuple[str, int]) -> dict | None:
     return None
 
 
-def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -> dict:
+def _push_one(ctx: Context, raw: dict, op: Op, known: tuple[str, int] | None) -> dict:
     if known is not None:
         answer = _answer_known(ctx, op, known)
         if answer is not None:
@@ -303,8 +240,7 @@ def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -
     session = ctx.session
     try:
         with session.begin_nested():
-            prepare = PREPARERS.get(op.type) or SLOW_PREPARERS.get(op.type, _key_event)
-            prepared = prepare(ctx, op)
+            prepared = _handler(op)(ctx, op)
             session.execute(_OP_INSERT, _op_row(ctx, op, prepared))
             for statement, params in prepared.rows:
                 session.execute(statement, params)
@@ -329,24 +265,24 @@ def _push_one(ctx: _Context, raw: dict, op: Op, known: tuple[str, int] | None) -
     return _answer(op, prepared)
 
 
-# Records that phones pull back (sync/pull.py LOADERS), by the op that makes them.
-_FEED_TYPES = {"check.record": "check", "finding.create": "finding"}
+def _handler(op: Op):
+    """The op's handler, from its line in sync/ops.py. parse() accepts only those types; a
+    type that reached here without its line is refused for itself, never a 500 for the batch."""
+    op_type = OPS.get(op.type)
+    if op_type is None:
+        raise Rejected("unknown_type", f"Unknown op type {op.type!r}.")
+    return op_type.handler
 
 
-def _touch_feed(ctx: _Context, op: Op, prepared: _Prepared) -> None:
+def _touch_feed(ctx: Context, op: Op, prepared: Prepared) -> None:
     """Put a record the merge inserted around the ORM in the change feed (written at commit,
     under the one feed sequence number, so the cursor's commit order holds)."""
-    kind = _FEED_TYPES.get(op.type)
+    kind = OPS[op.type].feeds
     if kind is not None and prepared.estate_id is not None:
         feed.touch(ctx.session, kind, op.payload["id"], prepared.estate_id)
 
 
-def _skewed(op: Op, now: datetime) -> bool:
-    """A clock ahead of the server, or further behind than an offline phone plausibly is."""
-    return op.occurred_at - now > SKEW_LIMIT or now - op.occurred_at > OFFLINE_LIMIT
-
-
-def _quarantine(ctx: _Context, raw: Any, exc: Rejected) -> dict:
+def _quarantine(ctx: Context, raw: Any, exc: Rejected) -> dict:
     """Keep a rejected op as sent (once per op_id and content) and answer ``rejected``.
 
     Text no database stores (a NUL, a lone surrogate) is kept written out as its escape."""
@@ -393,7 +329,7 @@ def _jsonable(raw: Any) -> Any:
     return json.loads(json.dumps(raw, default=str))
 
 
-def _estate_hint(ctx: _Context, raw: Any) -> int | None:
+def _estate_hint(ctx: Context, raw: Any) -> int | None:
     """The estate a rejected op was about, when the user may see it (for the review list)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("payload"), dict):
         return None
@@ -407,290 +343,3 @@ def _estate_hint(ctx: _Context, raw: Any) -> int | None:
     if isinstance(estate_id, int) and estate_id in ctx.actor.estate_ids:
         return estate_id
     return None
-
-
-# ---------------------------------------------------------------- handlers
-
-
-def _item_for(ctx: _Context, op: Op, code: str, kinds: tuple[str, ...]):
-    row = ctx.codes.get(normalize(code))
-    if row is None or row.estate_id not in ctx.actor.estate_ids:
-        # One answer for unknown and not-yours: no existence leak across estates.
-        raise Rejected("unknown_code", "No item of your estates has this code.")
-    if row.item_type not in kinds:
-        raise Rejected("wrong_item", f"This code names a {row.item_type}, not a {kinds[0]}.")
-    if not row.active and "retired_code" not in op.flags:
-        op.flags.append("retired_code")
-    return row
-
-
-def _base(ctx: _Context, op: Op) -> dict:
-    return {
-        "op_id": op.op_id,
-        "user_id": ctx.actor.user_id,
-        "device_id": ctx.actor.device_id,
-        "occurred_at": op.occurred_at,
-        "received_at": ctx.now,
-        "clock_skewed": _skewed(op, ctx.now),
-        "retired_code": "retired_code" in op.flags,
-    }
-
-
-def _data(ctx: _Context, op: Op, extra: dict | None = None) -> dict:
-    data = dict(extra or {})
-    missing = [s for s in op.payload.get("photos", []) if s not in ctx.blobs]
-    if missing:
-        data["missing_blobs"] = missing
-    flags = list(op.flags) + (["clock_skew"] if _skewed(op, ctx.now) else [])
-    if flags:
-        data["flags"] = flags
-    return data
-
-
-def _photo_row(ctx: _Context, sha256: str, record_type: str, record_id: str, estate_id: int):
-    """A link of a photo to a record: vouched (shown to the record's estate) only when the
-    sender may already see the photo; else when the sender uploads it (sync/photos.py)."""
-    return (
-        _PHOTO_INSERT,
-        {
-            "sha256": sha256,
-            "record_type": record_type,
-            "record_id": record_id,
-            "estate_id": estate_id,
-            "user_id": ctx.actor.user_id,
-            "vouched": sha256 in ctx.blobs,
-        },
-    )
-
-
-def _photo_rows(ctx: _Context, op: Op, record_type: str, estate_id: int):
-    return [
-        _photo_row(ctx, s, record_type, op.payload["id"], estate_id)
-        for s in dict.fromkeys(op.payload.get("photos", []))
-    ]
-
-
-def _check_record(ctx: _Context, op: Op):
-    p = op.payload
-    row = _item_for(ctx, op, p["code"], ("unit", "key", "sign"))
-    geo = p.get("geo") or {}
-    rows = [
-        (
-            _CHECK_INSERT,
-            {
-                "id": p["id"],
-                "estate_id": row.estate_id,
-                "item_type": row.item_type,
-                "item_id": row.item_id,
-                "code": row.code,
-                "method": p["method"],
-                "result": p["result"],
-                "answers": p.get("answers") or {},
-                "note": p.get("note"),
-                "round_id": p.get("round_id"),
-                "geo_lat": geo.get("lat"),
-                "geo_lon": geo.get("lon"),
-                "geo_accuracy_m": geo.get("accuracy_m"),
-                **_base(ctx, op),
-            },
-        )
-    ]
-    rows += _photo_rows(ctx, op, "check", row.estate_id)
-    return _Prepared("applied", _data(ctx, op), row.estate_id, rows)
-
-
-def _finding_create(ctx: _Context, op: Op):
-    p = op.payload
-    item_type = item_id = None
-    if p.get("code"):
-        row = _item_for(ctx, op, p["code"], ("unit", "key", "sign"))
-        estate_id, item_type, item_id = row.estate_id, row.item_type, row.item_id
-    else:
-        estate_id = p["estate_id"]
-        if estate_id not in ctx.actor.estate_ids:
-            raise Rejected("unknown_estate", "You have no estate with this id.")
-    rows = [
-        (
-            _FINDING_INSERT,
-            {
-                "id": p["id"],
-                "estate_id": estate_id,
-                "item_type": item_type,
-                "item_id": item_id,
-                "location": p.get("location"),
-                "severity": p["severity"],
-                "category": p["category"],
-                "note": p["note"],
-                "status": "open",
-                **_base(ctx, op),
-            },
-        )
-    ]
-    rows += _photo_rows(ctx, op, "finding", estate_id)
-    return _Prepared("applied", _data(ctx, op), estate_id, rows)
-
-
-_ACTIONS = {"key.lend": "lend", "key.return": "return", "key.issue": "issue"}
-APPROVERS = ("engineering", "supervisor", "admin")
-
-
-def _key_event(ctx: _Context, op: Op):
-    p = op.payload
-    row = _item_for(ctx, op, p["code"], ("key",))
-    action = _ACTIONS[op.type]
-    fields = {
-        "id": p["id"],
-        "action": action,
-        "borrower_name": p.get("borrower_name"),
-        "borrower_type": p.get("borrower_type"),
-        "purpose": p.get("purpose"),
-        "due_back": p["due_back"].astimezone(UTC) if p.get("due_back") else None,
-        "id_checked": p.get("id_checked"),
-        **_base(ctx, op),
-    }
-    if action == "issue":
-        fields["borrower_name"], fields["borrower_type"] = p["owner_name"], "owner"
-    key, event, conflict = append_key_event(ctx.session, row.item_id, fields, ctx.now)
-    if action == "issue" and key.key_class != "owner":
-        raise Rejected("wrong_item", "Only owner keys are issued to owners.")
-    rows = []
-    if p.get("signature"):
-        # The batch looked up only `photos`: is the signature's PNG already here (and theirs)?
-        ctx.blobs |= _held_blobs(ctx.session, ctx.actor, [p["signature"]])
-        rows.append(_photo_row(ctx, p["signature"], "key_event", p["id"], key.estate_id))
-        op.payload.setdefault("photos", [p["signature"]])
-    flags = ["unapproved"] if event.unapproved else []
-    data = _data(ctx, op, {"key": {"status": key.status, "holder": key.holder}})
-    if flags:
-        data["flags"] = data.get("flags", []) + flags
-    return _Prepared("conflict" if conflict else "applied", data, key.estate_id, rows)
-
-
-def append_key_event(session: Session, key_id: int, fields: dict, now: datetime):
-    """Append one event to a key's history under the key's row lock: judge custody again,
-    apply the equipment-room approval rule, link the event into the key's hash chain.
-    Returns ``(key, event, conflict)``."""
-    from webapp.models.keys import APPROVAL_WINDOW_HOURS, KeyApproval
-
-    # Lock the key: concurrent events on one key are judged one after another.
-    key = session.scalars(
-        sa.select(Key)
-        .where(Key.id == key_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    baseline = session.get(KeyBaseline, key.id)
-    if baseline is None:
-        baseline = KeyBaseline(
-            key_id=key.id,
-            status=key.status,
-            holder_name=key.holder_name,
-            holder_type=key.holder_type,
-            taken_at=now,
-            head_seq=0,
-        )
-        session.add(baseline)
-    history = list(session.scalars(sa.select(KeyEvent).where(KeyEvent.key_id == key.id)))
-    start = (baseline.status, baseline.holder_name, baseline.holder_type)
-    before = custody.walk(start, [_as_event(e) for e in history])
-    event = KeyEvent(
-        estate_id=key.estate_id,
-        key_id=key.id,
-        seq=max((e.seq for e in history), default=0) + 1,
-        **fields,
-    )
-    event.unapproved = False
-    if event.action == "lend" and key.key_class == "equipment_room":
-        # Engineering approves before the handover: an unused approval given before the lend.
-        approval = session.scalars(
-            sa.select(KeyApproval)
-            .where(
-                KeyApproval.key_id == key.id,
-                KeyApproval.used_by_event_id.is_(None),
-                KeyApproval.occurred_at <= event.occurred_at,
-                KeyApproval.occurred_at
-                >= event.occurred_at - timedelta(hours=APPROVAL_WINDOW_HOURS),
-            )
-            .order_by(KeyApproval.occurred_at.desc())
-        ).first()
-        if approval is None:
-            event.unapproved = True
-        else:
-            approval.used_by_event_id = event.id
-    after = custody.walk(start, [_as_event(e) for e in history] + [_as_event(event)])
-    conflict = len(after.inconsistent) > len(before.inconsistent)
-    event.conflict = conflict
-    for e in [*history, event]:
-        flag = e.id in after.inconsistent
-        if e.inconsistent != flag:
-            e.inconsistent = flag
-    event.prev_hash = baseline.head_hash or chain.GENESIS
-    event.hash = chain.seal(event)
-    baseline.head_hash, baseline.head_seq = event.hash, event.seq
-    session.add(event)
-    if (key.status, key.holder_name, key.holder_type) != (
-        after.status,
-        after.holder_name,
-        after.holder_type,
-    ):
-        key.status, key.holder_name, key.holder_type = (
-            after.status,
-            after.holder_name,
-            after.holder_type,
-        )
-    session.flush()
-    return key, event, conflict
-
-
-def _key_approve(ctx: _Context, op: Op):
-    from webapp.models import User
-    from webapp.models.keys import KeyApproval
-
-    p = op.payload
-    row = _item_for(ctx, op, p["code"], ("key",))
-    user = ctx.session.get(User, ctx.actor.user_id)
-    if user is None or user.role not in APPROVERS:
-        raise Rejected("forbidden", "Only engineering or a supervisor approves a key.")
-    key = ctx.session.get(Key, row.item_id)
-    if key.key_class != "equipment_room":
-        raise Rejected("wrong_item", "Only equipment-room keys need an approval.")
-    ctx.session.add(
-        KeyApproval(
-            id=p["id"],
-            op_id=op.op_id,
-            estate_id=key.estate_id,
-            key_id=key.id,
-            user_id=user.id,
-            borrower_name=p.get("borrower_name"),
-            note=p.get("note") or "",
-            occurred_at=op.occurred_at.astimezone(UTC),
-            received_at=ctx.now,
-        )
-    )
-    return _Prepared("applied", _data(ctx, op), key.estate_id, [])
-
-
-def _as_event(e: KeyEvent) -> custody.Event:
-    return custody.Event(
-        id=e.id,
-        action=e.action,
-        occurred_at=e.occurred_at,
-        seq=e.seq,
-        borrower_name=e.borrower_name,
-        borrower_type=e.borrower_type,
-        settled_status=e.settled_status,
-    )
-
-
-# Ops that depend on nothing but their own payload: these may be written together.
-PREPARERS = {
-    "check.record": _check_record,
-    "finding.create": _finding_create,
-}
-
-# Ops that read and write shared state (a key's history): one savepoint each.
-SLOW_PREPARERS = {"key.approve": _key_approve}
-
-# Every op that touches a key's history, from the handlers themselves: a key op added there is
-# locked in the global order without a second list to remember.
-_KEY_OPS = frozenset(_ACTIONS) | frozenset(SLOW_PREPARERS)

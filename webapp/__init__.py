@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["DEMO_MODE"] = False
 
     from sync import feed
-    from webapp import access, edge, errors, extensions, htmx, i18n, templating
+    from webapp import access, edge, errors, extensions, htmx, i18n, rounds, templating
     from webapp.api import auth as api_auth
     from webapp.items import history
     from webapp.keys.history import key_events
@@ -74,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app)
     templating.init_app(app)
+    rounds.init_app(app)  # the pull's loader of rounds (sync imports no area)
 
     from webapp.cli import commands
 

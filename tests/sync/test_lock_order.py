@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from sync import merge
+from sync import merge, ops
 from tests.sync.conftest import T0, codes_of, issue_device, lend_op, minutes, return_op
 from webapp.api import views as api_views
 from webapp.extensions import db
@@ -145,8 +145,6 @@ def phone_estate(app) -> int:
 def test_every_key_op_type_is_locked_up_front():
     """Is every op type that touches a key's history among the ops whose keys are locked in
     the global order before the batch runs? A key op missing there brings the deadlock back."""
-    from sync.schemas import PAYLOAD_SCHEMAS
-
-    key_types = {t for t in PAYLOAD_SCHEMAS if t.startswith("key.")}
+    key_types = {t for t in ops.OPS if t.startswith("key.")}
     assert key_types
-    assert key_types == set(merge._KEY_OPS)
+    assert key_types == set(ops.KEY_OPS)

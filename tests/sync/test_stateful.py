@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from sync.custody import walk
-from sync.merge import _as_event
+from sync.keys import as_event
 from tests.sync.conftest import T0, check_op, codes_of, issue_device, lend_op, minutes, return_op
 from webapp.extensions import db
 from webapp.models import Key, LabelCode
@@ -119,7 +119,7 @@ def test_replays_reorderings_lost_responses_and_retries_end_exactly_as_meant(app
                     ).all()
                     judged = walk(
                         (base.status, base.holder_name, base.holder_type),
-                        [_as_event(e) for e in history],
+                        [as_event(e) for e in history],
                     )
                     assert (key.status, key.holder_name) == (judged.status, judged.holder_name)
                     assert {e.id for e in history if e.inconsistent} == set(judged.inconsistent)

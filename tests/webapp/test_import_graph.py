@@ -20,9 +20,6 @@ ALLOWED = {
     # The checklist editor names severities with the review area's words; cut when every
     # enumeration lives in webapp.vocab (#16 item 2).
     ("webapp.rounds", "webapp.review"),
-    # The pull loads the rounds' templates and checklists from the rounds area; cut when rounds
-    # registers its pull loader at app start (#16 item 8).
-    ("sync", "webapp.rounds"),
 }
 
 

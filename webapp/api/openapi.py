@@ -7,6 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
 from sync import schemas
+from sync.ops import OPS
 
 _ERRORS = {
     "400": "Malformed request",
@@ -51,6 +52,11 @@ SHA_PARAM = {
 }
 
 
+def payload_name(op_type: str) -> str:
+    """The component name of an op type's payload: ``key.lend`` → ``KeyLendPayload``."""
+    return "".join(part.capitalize() for part in op_type.replace("_", ".").split(".")) + "Payload"
+
+
 def build() -> dict:
     """Build the document (it does not depend on the request)."""
     spec = APISpec(
@@ -69,12 +75,7 @@ def build() -> dict:
         ("PushResponse", schemas.PushResponseSchema),
         ("PullResponse", schemas.PullResponseSchema),
         ("Op", schemas.OpSchema),
-        ("CheckRecordPayload", schemas.CheckRecordSchema),
-        ("FindingCreatePayload", schemas.FindingCreateSchema),
-        ("KeyLendPayload", schemas.KeyLendSchema),
-        ("KeyReturnPayload", schemas.KeyReturnSchema),
-        ("KeyIssuePayload", schemas.KeyIssueSchema),
-        ("KeyApprovePayload", schemas.KeyApproveSchema),
+        *[(payload_name(name), t.schema) for name, t in OPS.items()],
     ]:
         spec.components.schema(name, schema=schema)
     secured = [{"bearer": []}]
@@ -128,8 +129,9 @@ def build() -> dict:
             "post": {
                 "summary": "Push 1 to 500 ops; one result per op, in order",
                 "description": "Statuses: applied, duplicate, conflict, rejected. Op types: "
-                "check.record, finding.create, key.lend, key.return, key.issue, key.approve "
-                "(payload schemas below).",
+                + ", ".join(OPS)
+                + " (payload schemas below; an op of any other type is answered rejected, "
+                "unknown_type).",
                 "security": secured,
                 "requestBody": {"required": True, "content": _json("PushRequest")},
                 "responses": {

@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 import webapp.models.keys  # noqa: F401  (the register's tables)
+from sync import merge
+from sync.keys import append_key_event, approval_for
 from webapp import edge, vocab
 from webapp.access import roles
 from webapp.auth import passwords
@@ -132,8 +134,6 @@ def resolve(key_id: int):
         for e in errors:
             flash(e, "error")
         return redirect(url_for("keys.disputes")), 303
-    from sync.merge import append_key_event
-
     now = utcnow()
     before = {"status": key.status, "holder": key.holder_name}
     event_id = str(uuid.uuid4())
@@ -338,17 +338,15 @@ APPROVER_ROLES = ("engineering", "supervisor")
 def _push_desk(op_type: str, payload: dict) -> dict:
     from datetime import datetime
 
-    from sync.merge import Actor, push
-
     now = utcnow()
-    actor = Actor(user_id=current_user.id, estate_ids=current_user.estate_ids, device_id=None)
+    actor = merge.Actor(user_id=current_user.id, estate_ids=current_user.estate_ids, device_id=None)
     body = {
         "op_id": str(uuid.uuid4()),
         "type": op_type,
         "occurred_at": datetime.now(now.tzinfo).isoformat(),
         "payload": {"id": str(uuid.uuid4()), **payload},
     }
-    (result,) = push(db.session, actor, [body], now)
+    (result,) = merge.push(db.session, actor, [body], now)
     db.session.commit()
     return result
 
@@ -366,26 +364,7 @@ def _desk_key(code: str) -> Key | None:
 
 
 def _has_approval(key: Key) -> bool:
-    from datetime import timedelta
-
-    import sqlalchemy as sa
-
-    from webapp.models.keys import APPROVAL_WINDOW_HOURS, KeyApproval
-
-    now = utcnow()
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(KeyApproval)
-            .where(
-                KeyApproval.key_id == key.id,
-                KeyApproval.used_by_event_id.is_(None),
-                KeyApproval.occurred_at <= now,
-                KeyApproval.occurred_at >= now - timedelta(hours=APPROVAL_WINDOW_HOURS),
-            )
-        )
-        > 0
-    )
+    return approval_for(db.session, key.id, utcnow()) is not None
 
 
 def _desk_page(status=200, **context):
