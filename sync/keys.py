@@ -21,7 +21,9 @@ from webapp.models import Key, User
 from webapp.models.keys import APPROVAL_WINDOW_HOURS, KeyApproval
 from webapp.models.sync import KeyBaseline, KeyEvent
 
-APPROVERS = ("engineering", "supervisor", "admin")
+# Who approves an equipment-room key's lend: engineering alone (the rulebook). The sync
+# handler, the desk (webapp/keys/views.py) and docs/sync-protocol.md all read this one line.
+APPROVERS = ("engineering",)
 
 
 def may_approve(role: str | None) -> bool:
@@ -104,7 +106,7 @@ def approve(ctx: Context, op: Op) -> Prepared:
     row = item_for(ctx, op, p["code"], ("key",))
     user = ctx.session.get(User, ctx.actor.user_id)
     if user is None or not may_approve(user.role):
-        raise Rejected("forbidden", "Only engineering or a supervisor approves a key.")
+        raise Rejected("forbidden", "Only engineering approves an equipment-room key.")
     key = ctx.session.get(Key, row.item_id)
     if key.key_class != "equipment_room":
         raise Rejected("wrong_item", "Only equipment-room keys need an approval.")

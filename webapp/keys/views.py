@@ -14,7 +14,7 @@ from flask_login import current_user
 
 import webapp.models.keys  # noqa: F401  (the register's tables)
 from sync import merge
-from sync.keys import append_key_event, approval_for
+from sync.keys import APPROVERS, append_key_event, approval_for
 from webapp import edge, vocab
 from webapp.access import roles
 from webapp.auth import passwords
@@ -332,7 +332,7 @@ def handover_submit():
 # the phones' (one rule for both); online, an unapproved equipment-room lend is refused.
 
 DESK_ROLES = ("frontdesk", "supervisor")
-APPROVER_ROLES = ("engineering", "supervisor")
+APPROVER_ROLES = APPROVERS  # engineering alone: the one rule, in sync/keys.py
 
 
 def _push_desk(op_type: str, payload: dict) -> dict:

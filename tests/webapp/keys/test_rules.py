@@ -3,8 +3,13 @@ supervisor's resolution of a dispute."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 
+from sync.keys import APPROVERS
 from tests.sync.conftest import T0, lend_op, minutes, return_op
 from tests.webapp.keys.conftest import key_codes, key_of, op, push_one
 from webapp.extensions import db
@@ -64,14 +69,47 @@ def test_an_approval_after_the_lend_does_not_count(app, make_phone, seed):
     assert "unapproved" in push_one(desk, lend_op(code, T0))["data"]["flags"]
 
 
-def test_only_engineering_or_supervisors_approve(app, make_phone, seed):
-    """Is an approval from a patroller refused (quarantined), not stored?"""
-    patrol = make_phone("patrol", "p")
+@pytest.mark.parametrize("username", ["patrol", "supervisor", "admin", "desk"])
+def test_only_engineering_approves_through_sync(app, make_phone, seed, username):
+    """Is a key.approve from anyone but engineering (a supervisor and an admin included: the
+    rulebook names engineering alone) refused (quarantined, forbidden), not stored?"""
+    phone = make_phone(username, "p")
     (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
-    result = push_one(patrol, op("key.approve", T0, code=code))
-    assert result["status"] == "rejected"
+    result = push_one(phone, op("key.approve", T0, code=code))
+    assert (result["status"], result["error"]) == ("rejected", "forbidden")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyApproval)) == 0
+
+
+def test_the_protocol_doc_names_the_approvers_the_code_uses():
+    """Does docs/sync-protocol.md name as approvers exactly the roles of sync.keys.APPROVERS?"""
+    doc = (Path(__file__).parents[3] / "docs" / "sync-protocol.md").read_text(encoding="utf-8")
+    (row,) = [line for line in doc.splitlines() if line.startswith("| `key.approve` |")]
+    said = row.split("from ", 1)[1].split("(", 1)[0]
+    assert set(re.findall(r"`(\w+)`", said)) == set(APPROVERS)
+
+
+@pytest.mark.parametrize("username", ["supervisor", "admin"])
+def test_only_engineering_approves_at_the_desk(app, client, auth, seed, username):
+    """Is the desk's approval form refused to a supervisor and an admin (403), and not
+    offered to a supervisor on the desk page, while engineering's approval is stored?"""
+    (code,) = key_codes(app, seed.estate_ids[0], "equipment_room")
+    auth.login(username)
+    page = client.get("/keys/desk")
+    if page.status_code == 200:
+        assert 'action="/keys/approve"' not in page.get_data(as_text=True)
+    token = auth.csrf("/") if username == "admin" else auth.csrf("/keys/desk")
+    response = client.post("/keys/approve", data={"csrf_token": token, "code": code})
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyApproval)) == 0
+    auth.logout()
+    auth.login("engineer")
+    token = auth.csrf("/keys/desk")
+    response = client.post("/keys/approve", data={"csrf_token": token, "code": code})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyApproval)) == 1
 
 
 def test_the_approval_rule_holds_online_at_the_desk(app, client, auth, seed):
