@@ -31,7 +31,8 @@ def test_every_registered_type_has_a_schema_and_a_handler(app):
     assert {n: t.schema for n, t in ops.OPS.items()} == ops.PAYLOAD_SCHEMAS
     assert {n for n, t in ops.OPS.items() if t.fast} == ops.FAST_TYPES
     assert {n for n, t in ops.OPS.items() if t.locks_key} == ops.KEY_OPS
-    assert ops.FEED_TYPES == {"check.record": "check", "finding.create": "finding"}
+    assert {n: t.feeds for n, t in ops.OPS.items() if t.feeds} == ops.FEED_TYPES
+    assert ops.FEED_TYPES["check.record"] == "check"
 
 
 def test_a_type_cannot_be_registered_without_a_handler():
