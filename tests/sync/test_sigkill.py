@@ -3,6 +3,7 @@ client: every op stored, none twice."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -82,7 +83,14 @@ def _post(port: int, token: str, body: dict) -> dict | None:
     try:
         with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310
             return json.loads(response.read())
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, ValueError):
+    except (
+        urllib.error.URLError,
+        http.client.HTTPException,  # IncompleteRead: killed after the headers, mid-body
+        ConnectionError,
+        TimeoutError,
+        OSError,
+        ValueError,
+    ):
         return None  # killed mid-request, refused while restarting, or a 503: retry
 
 
