@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 from webapp.access import ALL_ROLES, Access
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, user_estate
-from webapp.models.sync import Finding
+from webapp.models.sync import Check, Finding
 
 # How to find, in a given estate, a value for each kind of URL argument a route may scope.
 # A route whose argument names a kind missing here fails test_every_route_declares_access.
@@ -26,6 +26,9 @@ SAMPLES = {
         sa.select(Finding.id).where(Finding.estate_id == e).order_by(Finding.id)
     ),
     "round": lambda e: _round_of(e),
+    "check": lambda e: db.session.scalar(
+        sa.select(Check.id).where(Check.estate_id == e).order_by(Check.id)
+    ),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(
         sa.select(User.id)

@@ -322,7 +322,7 @@ def signage_record():
 
 
 @bp.get("/checks.<any(csv, xlsx):fmt>")
-@roles(*READERS)
+@roles(*READERS, scope={"fmt": "plain"})
 def checks_export(fmt: str):
     """Every check of the range, its answers as columns: CSV streams, XLSX up to XLSX_ROWS."""
     estates = _estates()

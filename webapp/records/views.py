@@ -106,7 +106,7 @@ def cell():
 
 
 @bp.get("/checks/<check_id>")
-@roles(*READERS)
+@roles(*READERS, scope={"check_id": "check"})
 def check(check_id: str):
     record = db.session.get(Check, check_id) if len(check_id) <= 36 else None
     if record is None or record.estate_id not in visible_estate_ids():

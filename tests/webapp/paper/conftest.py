@@ -104,4 +104,7 @@ def walked(app, seed):
             "other_estate": seed.estate_ids[1],
             "check_ids": [o["payload"]["id"] for o in ops],
             "photo": sha,
+            "vacant_label": vacant.label,
+            "vacant_round": templates["vacant"].id,
+            "patrol": patrol,
         }

@@ -107,3 +107,60 @@ def test_a_coverage_cell_opens_the_check_that_decided_it(client, auth, walked, a
     assert made_up != links[0]
     assert client.get(made_up).status_code == 404
     assert client.get("/records/cell?template=x&start=y&item=z").status_code == 404
+
+
+def test_a_refused_visit_is_no_visit(client, auth, walked, app):
+    """Does a vacant unit whose only check was refused stay on the "not visited" list, and
+    leave it once a patroller gets in? (A refusal took it off.)"""
+    import uuid
+    from datetime import UTC
+
+    from sync.merge import Actor, push
+    from webapp.models import Estate
+    from webapp.models.sync import Check
+
+    def listed(label: str) -> bool:
+        page = client.get(f"/review/tables/vacant.csv?days=7&estate={walked['estate']}")
+        assert page.status_code == 200
+        return label in page.get_data(as_text=True)
+
+    with app.app_context():
+        estate = db.session.get(Estate, walked["estate"])
+        unit = db.session.scalars(
+            sa.select(Unit).where(Unit.estate_id == estate.id, Unit.active).order_by(Unit.id)
+        ).all()[5]
+        unit.status = "vacant"
+        # A unit nobody has visited: its demo history goes.
+        db.session.execute(
+            sa.delete(Check).where(Check.item_type == "unit", Check.item_id == unit.id)
+        )
+        label = unit.label
+        code = db.session.scalar(
+            sa.select(LabelCode.code).where(
+                LabelCode.item_type == "unit", LabelCode.item_id == unit.id, LabelCode.active
+            )
+        )
+        db.session.commit()
+
+    def visit(result, answers):
+        op = {
+            "op_id": str(uuid.uuid4()),
+            "type": "check.record",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "payload": {"id": str(uuid.uuid4()), "code": code, "method": "scan",
+                        "result": result, "answers": {"_v": 1, **answers}, "photos": [],
+                        "round_id": str(walked["vacant_round"])},
+        }  # fmt: skip
+        with app.app_context():
+            answered = push(
+                db.session, Actor(walked["patrol"], [walked["estate"]]), [op], datetime.now(UTC)
+            )
+            assert answered[0]["status"] == "applied", answered
+            db.session.commit()
+
+    auth.login("supervisor")
+    assert listed(label), "never visited"
+    visit("no_access", {"no_access": "refused"})
+    assert listed(label), "refused: still not visited"
+    visit("ok", {"shut": "yes"})
+    assert not listed(label), "visited"
