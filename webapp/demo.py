@@ -175,7 +175,7 @@ def _signs(estate: Estate, buildings: list[Building]) -> list[Sign]:
     for b in buildings:
         add("building_number", f"{b.name}正門外牆", b)
         for floor in range(1, b.floors + 1, 3):
-            add("floor", f"{b.name}{floor}樓電梯廳", b, floor)
+            add("floor", f"{b.name}{vocab.floor_name(floor)}電梯廳", b, floor)
         add("door_number", f"{b.name}1樓大堂", b, 1)
         add("entrance_exit", f"{b.name}1單元入口", b, 1)
         add("elevator", f"{b.name}1樓電梯口", b, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from flask_login import current_user
 
-from webapp import i18n
+from webapp import i18n, vocab
 from webapp.keys import display as keys_display
 from webapp.pwa import views as pwa_views
 from webapp.registry import display as registry_display
@@ -17,6 +17,7 @@ def _common() -> dict:
         "html_lang": i18n.html_lang,
         "term": i18n.term,
         "terms": i18n.terms,
+        "floor_name": vocab.floor_name,
         "locales": i18n.LOCALES,
         "current_locale": i18n.select_locale,
         "current_user": current_user,

@@ -134,6 +134,37 @@ COVERAGE_STATUSES = {
     "pending": ("待檢", "Pending"),
 }
 
+# What a registry change did (the last part of an audit action such as ``unit.status``).
+AUDIT_ACTIONS = {
+    "create": ("新增", "Added"),
+    "update": ("編輯", "Edited"),
+    "status": ("狀態變更", "Status changed"),
+    "deactivate": ("已停用", "Deactivated"),
+    "reactivate": ("重新啟用", "Reactivated"),
+    "import": ("匯入", "Imported"),
+}
+
+# The registry's fields as a reader names them (a change's history, an import's preview).
+REGISTRY_FIELDS = {
+    "name": ("名稱", "Name"),
+    "floors": ("樓層數", "Floors"),
+    "sort_key": ("排序", "Order"),
+    "building_id": ("樓棟", "Building"),
+    "entrance": ("單元", "Entrance"),
+    "floor": ("樓層", "Floor"),
+    "room": ("房號", "Room"),
+    "status": ("狀態", "Status"),
+    "category": ("類別", "Category"),
+    "location": ("位置", "Location"),
+    "description": ("說明", "Notes"),
+    "key_class": ("鑰匙類別", "Key class"),
+    "kind": ("類型", "Kind"),
+    "unit_id": ("房屋", "Unit"),
+    "equipment_room": ("設備房", "Equipment room"),
+    "copies": ("份數", "Copies"),
+    "active": ("啟用中", "Active"),
+}
+
 VOCABULARIES = {
     "role": ROLES,
     "unit_status": UNIT_STATUSES,
@@ -151,7 +182,16 @@ VOCABULARIES = {
     "no_access_reason": NO_ACCESS_REASONS,
     "check_method": CHECK_METHODS,
     "coverage_status": COVERAGE_STATUSES,
+    "audit_action": AUDIT_ACTIONS,
+    "registry_field": REGISTRY_FIELDS,
 }
+
+
+def floor_name(floor: int | None) -> str:
+    """A floor as managers write it, in both languages: 15樓, a basement B1 (never -1樓)."""
+    if floor is None:
+        return ""
+    return f"B{-floor}" if floor < 0 else f"{floor}樓"
 
 
 def zh(vocabulary: str, value: str) -> str:

@@ -96,7 +96,8 @@ function dayText(ms, tz) {
 
 /** Where a checkpoint is: building, entrance (units), floor — 「1棟 · 2單元 · 3樓」. */
 function whereOf(p) {
-  const floor = p.floor !== null && p.floor !== undefined ? rs("floorN", { n: p.floor }) : "";
+  // A basement reads B1 as webapp.vocab.floor_name writes it (never "Floor -1" / "-1樓").
+  const floor = p.floor !== null && p.floor !== undefined ? (p.floor < 0 ? `B${-p.floor}` : rs("floorN", { n: p.floor })) : "";
   const entrance = p.type === "unit" && p.entrance !== null && p.entrance !== undefined && p.entrance !== "" ? rs("entranceN", { n: p.entrance }) : "";
   return [p.building, entrance, floor].filter(Boolean).join(" · ");
 }

@@ -52,3 +52,51 @@ def test_a_finding_status_has_one_name_on_every_screen(client, auth, seed):
     shell = client.get("/app").get_data(as_text=True)
     history = re.search(r'id="phone-history-config">(.*?)</script>', shell).group(1)
     assert json.loads(history)["statuses"]["open"] == "待派工"
+
+
+def test_floor_name_writes_a_basement_as_b1():
+    """Is a floor written 15樓, and a basement B1 (not -1樓, which made 「2單元--1樓」)?"""
+    table = {None: "", -2: "B2", -1: "B1", 1: "1樓", 15: "15樓"}
+    assert {floor: vocab.floor_name(floor) for floor in table} == table
+
+
+def _unit_code(app, seed, **changes):
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.labels import codes
+    from webapp.models import Unit
+    from webapp.registry import changes as registry_changes
+
+    with app.app_context():
+        unit = db.session.scalars(
+            sa.select(Unit).where(Unit.estate_id == seed.estate_ids[0], Unit.status == "vacant")
+        ).first()
+        if "floor" in changes:
+            unit.floor = changes["floor"]
+        if "status" in changes:
+            registry_changes.set_status(db.session, unit, changes["status"], None)
+        db.session.commit()
+        return codes.active_code(db.session, "unit", unit.id).code, unit.label
+
+
+def test_a_basement_unit_reads_b1_on_its_label_and_page(app, client, auth, seed):
+    """Does a unit on floor -1 read 「…-2單元-B1-…室」 on its label text and its page?"""
+    code, label = _unit_code(app, seed, floor=-1)
+    assert "-B1-" in label and "-1樓" not in label
+    auth.login("supervisor")
+    html = client.get(f"/q/{code}").get_data(as_text=True)
+    assert "<dd>B1</dd>" in html and "-1樓" not in html
+
+
+def test_a_registry_change_is_named_in_words(app, client, auth, seed):
+    """Does the item's history name a status change in words in both languages, never its raw
+    action (it read 「登記資料變更：unit.status」)?"""
+    code, _label = _unit_code(app, seed, status="renovating")
+    auth.login("supervisor")
+    html = client.get(f"/q/{code}").get_data(as_text=True)
+    assert "unit.status" not in html
+    assert "登記資料變更：狀態變更（空置 → 裝修中）" in html
+    client.post("/language", data={"locale": "en", "csrf_token": auth.csrf("/")})
+    html = client.get(f"/q/{code}").get_data(as_text=True)
+    assert "Registry record changed: Status changed (Vacant → Under renovation)" in html

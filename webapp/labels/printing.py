@@ -157,7 +157,7 @@ def prepare_sheet(session: Session, selection: Selection, base_url: str) -> Shee
         if selection.building is not None:
             where += f" {selection.building.name}"
         if selection.floor is not None:
-            where += f" {selection.floor}樓"
+            where += f" {vocab.floor_name(selection.floor)}"
         raise sheets.LabelError(f"nothing to print: no {selection.kind}s in {where}")
     by_item = codes.active_codes(session, selection.kind, [item.id for item in items])
     missing = [item for item in items if item.id not in by_item]

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp import vocab
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment
@@ -178,7 +179,7 @@ def create():
         for part in (
             estate.name,
             building.name if building else "",
-            f"{floor}樓" if floor is not None else "",
+            vocab.floor_name(floor),
             _label_kind(form.kind),
         )
         if part

@@ -11,8 +11,8 @@ from webapp import vocab
 
 
 def unit_label(building: str, entrance, floor, room) -> str:
-    """A unit as managers write it: 3棟-2單元-15樓-1502室."""
-    return f"{building}-{entrance}單元-{floor}樓-{room}室"
+    """A unit as managers write it: 3棟-2單元-15樓-1502室 (a basement floor: B1)."""
+    return f"{building}-{entrance}單元-{vocab.floor_name(floor)}-{room}室"
 
 
 def sign_label(category: str, location: str) -> str:
@@ -34,5 +34,5 @@ def key_label(
     if key_class == "owner":
         return f"{unit} {vocab.zh('owner_key_kind', kind)}"
     if key_class == "public_area":
-        return f"{building}-{floor}樓 {name}".rstrip()
+        return f"{building}-{vocab.floor_name(floor)} {name}".rstrip()
     return f"{equipment_room} {name}".rstrip()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp import vocab
 from webapp.extensions import db
-from webapp.i18n import term
+from webapp.i18n import Terms, term
 from webapp.models import AuditEvent, Building, Unit, User
 
 VIEWERS = ("supervisor", "admin", "engineering", "frontdesk")
@@ -34,33 +33,8 @@ def actor_name(user: User | None) -> str:
     return user.name if user is not None else _("System")
 
 
-ACTIONS = {
-    "create": _l("Added"),
-    "update": _l("Edited"),
-    "status": _l("Status changed"),
-    "deactivate": _l("Deactivated"),
-    "reactivate": _l("Reactivated"),
-    "import": _l("Imported"),
-}
-FIELD_NAMES = {
-    "name": _l("Name"),
-    "floors": _l("Floors"),
-    "sort_key": _l("Order"),
-    "building_id": _l("Building"),
-    "entrance": _l("Entrance"),
-    "floor": _l("Floor"),
-    "room": _l("Room"),
-    "status": _l("Status"),
-    "category": _l("Category"),
-    "location": _l("Location"),
-    "description": _l("Notes"),
-    "key_class": _l("Key class"),
-    "kind": _l("Kind"),
-    "unit_id": _l("Unit"),
-    "equipment_room": _l("Equipment room"),
-    "copies": _l("Copies"),
-    "active": _l("Active"),
-}
+ACTIONS = Terms("audit_action")
+FIELD_NAMES = Terms("registry_field")
 VALUE_VOCAB = {
     "status": "unit_status",
     "category": "sign_category",

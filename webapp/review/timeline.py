@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from webapp import vocab
+from webapp.i18n import is_english, term
 from webapp.items.history import PROVIDERS, HistoryEntry
 from webapp.models import AuditEvent, Key, User
 from webapp.models.review import FindingEvent, FindingState
@@ -176,8 +178,28 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
             HistoryEntry(
                 a.at,
                 "audit",
-                _("Registry record changed: %(action)s", action=a.action),
+                _("Registry record changed: %(action)s", action=_registry_change(a)),
                 people.get(a.actor_id, ""),
             )
         )
     return entries
+
+
+def _registry_change(event: AuditEvent) -> str:
+    """What a registry change did, in the reader's words: never its action's or fields' raw names
+    (it read 「登記資料變更：unit.status」)."""
+    verb = event.action.rsplit(".", 1)[-1]
+    what = term("audit_action", verb) if verb in vocab.AUDIT_ACTIONS else _("changed")
+    before, after = event.before or {}, event.after or {}
+    if verb == "status" and "status" in after:
+        old, new = term("unit_status", before.get("status")), term("unit_status", after["status"])
+        details = [f"{old} → {new}"]
+    elif verb == "update":
+        changed = [name for name in after if before.get(name) != after[name]]
+        details = [term("registry_field", n) for n in changed if n in vocab.REGISTRY_FIELDS]
+    else:
+        details = []
+    if not details:
+        return what
+    joined = (", " if is_english() else "、").join(details)
+    return _("%(what)s (%(details)s)", what=what, details=joined)

@@ -10,10 +10,10 @@ from flask_login import current_user
 from webapp import vocab
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.i18n import Terms
 from webapp.models import Estate, Sign, Unit
 from webapp.models.audit import record
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
-from webapp.review.names import SEVERITY_NAMES
 from webapp.rounds import defaults, rules, service
 from webapp.rounds.views import bp
 from webapp.rounds.views.common import estate_arg, kind_names, today
@@ -99,7 +99,7 @@ def template_page(template_id: int):
         item_types=ITEM_TYPES,
         kind_names=kind_names(),
         severities=FAIL_SEVERITIES,
-        severity_names=SEVERITY_NAMES,
+        severity_names=Terms("severity"),
         error=error,
         **custom_context(template),
     ), (422 if error else 200)

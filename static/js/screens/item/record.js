@@ -420,7 +420,7 @@ async function facts(item) {
     return dl([
       [pt("status"), h("span", { class: `badge ${badge}` }, term("unit_status", d.status))],
       [pt("building"), building?.name],
-      [pt("floor"), d.floor != null ? `${d.floor}樓` : null],
+      [pt("floor"), d.floor != null ? (d.floor < 0 ? `B${-d.floor}` : `${d.floor}樓`) : null], // webapp.vocab.floor_name
       [pt("room"), d.room != null ? `${d.room}室` : null],
     ]);
   }
