@@ -10,10 +10,13 @@ from webapp import vocab
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("webapp/**/*.py", "sync/*.py", "templates/**/*.html", "static/js/*.js")
-# Colours by value are the page's styling, not the enumeration's names.
+# Colours and marks by value are the page's styling, not the enumeration's names; the phone's
+# scripts cannot import vocab.py (the round kinds' order there is their sort).
 STYLE_MAPS = {
     ("templates/items/_key_status.html", "key_status"),
     ("templates/registry/_macros.html", "key_status"),
+    ("templates/rounds/coverage.html", "coverage_status"),
+    ("static/js/_rounds_data.js", "round_kind"),
 }
 
 

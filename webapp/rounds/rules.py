@@ -14,7 +14,9 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-DONE, LATE, MISSED, NO_ACCESS, PENDING = "done", "late", "missed", "no_access", "pending"
+from webapp import vocab
+
+DONE, LATE, MISSED, NO_ACCESS, PENDING = tuple(vocab.COVERAGE_STATUSES)
 STATUSES = (DONE, LATE, MISSED, NO_ACCESS, PENDING)
 VISIT_SECONDS = 60  # the same checkpoint again within a minute is one visit
 FAST_SECONDS = 8  # two different checkpoints closer than this are implausibly fast
