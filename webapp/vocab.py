@@ -112,7 +112,7 @@ CHECK_RESULTS = {
     "no_access": ("無法進入", "No access"),
 }
 
-# Why a check could not get in ("nobody" is what the phone and the demo send).
+# Why a check could not get in: the contract says "nobody_home"; older phones sent "nobody".
 NO_ACCESS_REASONS = {
     "nobody": ("無人", "Nobody home"),
     "nobody_home": ("無人", "Nobody home"),

@@ -318,7 +318,7 @@ def test_rounds_after_midnight_name_entrances_one_note_box_and_no_access_photos(
     assert len(entries) == 1
     assert entries[0]["payload"]["result"] == "no_access"
     assert len(entries[0]["payload"]["photos"]) == 1
-    assert entries[0]["payload"]["answers"]["no_access"] == "nobody"
+    assert entries[0]["payload"]["answers"]["no_access"] == "nobody_home"  # the contract's word
 
 
 def test_key_screens_and_the_empty_patrol_card_use_the_apps_words(page):

@@ -117,14 +117,14 @@ def _walk(template, window, points, codes, now, rng) -> list[dict]:
                 result = "issue"
             answers["state"] = state
         elif shut_out and n == 0:
-            result, answers = "no_access", answers | {"no_access": "nobody"}
+            result, answers = "no_access", answers | {"no_access": "nobody_home"}
         elif template.kind == "renovation" and rng.random() < 0.25:
             result, answers = (
                 "no_access",
-                answers | {"no_access": rng.choice(["nobody", "refused"])},
+                answers | {"no_access": rng.choice(["nobody_home", "refused"])},
             )
         elif template.kind == "vacant" and rng.random() < 0.1:
-            result, answers = "no_access", answers | {"no_access": "nobody"}
+            result, answers = "no_access", answers | {"no_access": "nobody_home"}
         else:
             answers |= _good_answers(template.kind, rng)
         ops.append(

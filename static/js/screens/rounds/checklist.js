@@ -260,9 +260,9 @@ export function checklistForm(ctx, onSave) {
     fail("");
     const text = note.value.trim();
     if (outcome !== "checked") {
-      // As the demo's history names it: answers.no_access = "nobody" | "refused".
+      // As the sync contract names it (docs/sync-protocol.md): answers.no_access = "nobody_home" | "refused".
       const shown = [...accessPhotos];
-      const answers = { no_access: outcome === "refused" ? "refused" : "nobody" };
+      const answers = { no_access: outcome === "refused" ? "refused" : "nobody_home" };
       await onSave({ result: "no_access", answers, note: text, photos: shown, failures: [], reason: outcome }, draft);
       return;
     }
