@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from sync.photos import shown_links
-from webapp import vocab
+from webapp import edge, vocab
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.models import Device, Estate, Key, LabelCode, Sign, Unit, User
@@ -63,14 +63,14 @@ def _following(schedule: rules.Schedule, window: rules.Window, tz: str):
 def cell():
     """A coverage grid cell: the check that decided it (as ``rules.status_sorted`` reads the
     window), opened on its record page; 404 when no check counts for it."""
+    template_id = request.args.get("template", type=edge.int32)
     try:
-        template_id = int(request.args.get("template", ""))
         start = datetime.fromisoformat(request.args.get("start", ""))
-        item_type, item_id = request.args.get("item", "").split(":")
-        item_id = int(item_id)
+        item_type, item_ref = request.args.get("item", "").split(":")
+        item_id = edge.int32(item_ref)
     except ValueError:
         abort(404)
-    if item_type not in ITEMS or start.tzinfo is None or not 0 < template_id < 2**31:
+    if item_type not in ITEMS or start.tzinfo is None or not template_id or template_id < 1:
         abort(404)
     template = db.session.get(RoundTemplate, template_id)
     if template is None or template.estate_id not in visible_estate_ids():
