@@ -13,10 +13,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp import vocab
 from webapp.extensions import db
+from webapp.forms import Form
 from webapp.i18n import term
 from webapp.models import Estate, User
 from webapp.models.accounts import MAX_PASSWORD_SET, MIN_PASSWORD
-from webapp.registry.forms import RegistryForm
 from webapp.registry.naming import clean
 from webapp.values import choice_id
 
@@ -34,7 +34,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UserForm(RegistryForm):
+class UserForm(Form):
     """Create or edit a user: name, role, estates and (on create, or to reset) a password."""
 
     username = StringField(
@@ -80,7 +80,7 @@ class UserForm(RegistryForm):
             raise ValidationError(_l("At least %(n)d characters.", n=MIN_PASSWORD))
 
 
-class EstateForm(RegistryForm):
+class EstateForm(Form):
     """An estate's settings: its name and timezone."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])

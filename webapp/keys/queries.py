@@ -8,13 +8,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
-from webapp import edge
 from webapp.extensions import db
+from webapp.keys.forms import RegisterFilters
 from webapp.models import Key
 from webapp.models.sync import KeyEvent
 from webapp.models.types import utcnow
 from webapp.scoping import scoped, visible_estate_ids
-from webapp.vocab import KEY_CLASSES, KEY_STATUSES
 
 PAGE = 100
 
@@ -29,19 +28,10 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> Filters:
-        status = args.get("status", "")
-        if status not in ("", "overdue", "unapproved", *KEY_STATUSES):
-            status = ""
-        key_class = args.get("key_class", "")
-        if key_class not in KEY_CLASSES:
-            key_class = ""
-        return cls(
-            estate=args.get("estate", type=edge.int32),
-            status=status,
-            key_class=key_class,
-            q=(args.get("q") or "").strip()[:60],
-            page=max(args.get("page", 1, type=edge.int32) or 1, 1),
-        )
+        """Read the filters from the query string, dropping what does not fit."""
+        filters = cls(**RegisterFilters(args).data)
+        filters.page = max(filters.page or 1, 1)
+        return filters
 
     def args(self, **changes) -> dict:
         values = {

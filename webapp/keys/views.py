@@ -15,12 +15,13 @@ from flask_login import current_user
 import webapp.models.keys  # noqa: F401  (the register's tables)
 from sync import merge
 from sync.keys import APPROVERS, append_key_event, approval_for
-from webapp import edge, vocab
+from webapp import edge
 from webapp.access import roles
 from webapp.auth import passwords
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.keys import export, queries
+from webapp.keys.forms import ApproveForm, HandoverForm, LendForm, ResolveForm, ReturnForm
 from webapp.models import Estate, Key
 from webapp.models.audit import record
 from webapp.models.keys import KeyResolution
@@ -120,20 +121,12 @@ def resolve(key_id: int):
     key = get_scoped(Key, key_id)
     if key.status != "disputed":
         abort(409)
-    status = request.form.get("status", "")
-    note = (request.form.get("note") or "").strip()
-    holder = (request.form.get("holder_name") or "").strip()[:120] or None
-    errors = []
-    if status not in ("in", "out", "issued"):
-        errors.append(_("Choose where the key is now."))
-    if not note:
-        errors.append(_("Write a note: what was found, and who confirmed it."))
-    if status in ("out", "issued") and not holder:
-        errors.append(_("Name who holds the key."))
-    if errors:
-        for e in errors:
-            flash(e, "error")
+    form = ResolveForm()
+    if not form.validate():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
         return redirect(url_for("keys.disputes")), 303
+    status, note, holder = form.status.data, form.note.data, form.holder_name.data
     now = utcnow()
     before = {"status": key.status, "holder": key.holder_name}
     event_id = str(uuid.uuid4())
@@ -263,9 +256,10 @@ def handover_submit():
     estate, estates = _handover_estate()
     keys = _estate_keys(estate.id)
     statuses = {k.id: k.status for k in keys}
-    scanned = {int(v) for v in request.form.getlist("key") if v.isdigit() and int(v) in statuses}
+    form = HandoverForm()
+    scanned = {i for i in form.key.data if i in statuses}
     unknown = []
-    for raw in (request.form.get("codes") or "").replace(",", "\n").split():
+    for raw in form.scanned_codes():
         code = normalize(raw)
         item = db.session.execute(
             scoped(LabelCode).where(LabelCode.code == code, LabelCode.item_type == "key")
@@ -285,9 +279,7 @@ def handover_submit():
     # The app's one password check: rate-limited, one argon2 verification whoever is named.
     try:
         incoming = passwords.check(
-            request.form.get("incoming_username"),
-            request.form.get("incoming_password"),
-            eligible=eligible,
+            form.incoming_username.data, form.incoming_password.data, eligible=eligible
         )
     except passwords.TooManyAttempts as exc:
         flash(passwords.wait_message(exc), "error")
@@ -305,7 +297,7 @@ def handover_submit():
         scanned=sorted(scanned),
         missing=diff.missing,
         unexpected=diff.unexpected,
-        note=(request.form.get("note") or "").strip()[:2000]
+        note=form.note.data
         + (
             "\n" + _("Unknown codes: %(codes)s", codes=", ".join(diff.unknown))
             if diff.unknown
@@ -367,17 +359,22 @@ def _has_approval(key: Key) -> bool:
     return approval_for(db.session, key.id, utcnow()) is not None
 
 
-def _desk_page(status=200, **context):
-    return render_template("keys/desk.html", **context), status
+def _desk_page(status=200, lend=None, give_back=None, approve=None):
+    return render_template(
+        "keys/desk.html",
+        can_lend=current_user.role in DESK_ROLES,
+        can_approve=current_user.role in APPROVER_ROLES,
+        lend=lend or LendForm(_desk_key, _has_approval, formdata=None),
+        give_back=give_back or ReturnForm(_desk_key, formdata=None),
+        approve=approve or ApproveForm(_desk_key, formdata=None),
+    ), status
 
 
 @bp.get("/desk")
 @roles(*DESK_ROLES, *APPROVER_ROLES)
 def desk():
     """The desk's lend, return, issue and approval forms (a key tag's code is typed or scanned)."""
-    return _desk_page(
-        can_lend=current_user.role in DESK_ROLES, can_approve=current_user.role in APPROVER_ROLES
-    )
+    return _desk_page()
 
 
 def _answer(result: dict, ok_message: str):
@@ -397,64 +394,22 @@ def _answer(result: dict, ok_message: str):
 @roles(*DESK_ROLES)
 def lend():
     """Lend a key at the desk; an equipment-room key needs engineering's approval first."""
-    form = request.form
-    key = _desk_key(form.get("code", ""))
-    errors = {}
-    if key is None:
-        errors["code"] = _("No key of your estates has this code.")
-    elif key.key_class == "equipment_room" and not _has_approval(key):
-        errors["code"] = _("This equipment-room key needs engineering's approval before it leaves.")
-    name = (form.get("borrower_name") or "").strip()
-    kind = form.get("borrower_type", "")
-    if not name:
-        errors["borrower_name"] = _("Name the borrower.")
-    if kind not in vocab.BORROWER_TYPES:
-        errors["borrower_type"] = _("Choose the borrower type.")
-    due = None
-    if form.get("due_back"):
-        from datetime import datetime
-
-        try:
-            due = datetime.fromisoformat(form["due_back"]).replace(tzinfo=get_timezone())
-            edge.bounded_utc(due)
-        except ValueError:
-            errors["due_back"] = _("Not a date and time.")
-    if errors:
-        return _desk_page(
-            422,
-            errors=errors,
-            form=form,
-            can_lend=True,
-            can_approve=current_user.role in APPROVER_ROLES,
-        )
-    payload = {
-        "code": form["code"],
-        "borrower_name": name[:120],
-        "borrower_type": kind,
-        "purpose": (form.get("purpose") or "").strip()[:200],
-        "id_checked": form.get("id_checked") == "1",
-    }
-    if due is not None:
-        payload["due_back"] = due.isoformat()
-    return _answer(_push_desk("key.lend", payload), _("Lent: %(key)s", key=key.label))
+    form = LendForm(_desk_key, _has_approval)
+    if not form.validate():
+        return _desk_page(422, lend=form)
+    return _answer(_push_desk("key.lend", form.payload()), _("Lent: %(key)s", key=form.key.label))
 
 
 @bp.post("/return")
 @roles(*DESK_ROLES)
 def give_back():
     """Record a key back in the cabinet."""
-    key = _desk_key(request.form.get("code", ""))
-    if key is None:
-        return _desk_page(
-            422,
-            errors={"return_code": _("No key of your estates has this code.")},
-            form=request.form,
-            can_lend=True,
-            can_approve=current_user.role in APPROVER_ROLES,
-        )
+    form = ReturnForm(_desk_key)
+    if not form.validate():
+        return _desk_page(422, give_back=form)
     return _answer(
-        _push_desk("key.return", {"code": request.form["code"]}),
-        _("Returned: %(key)s", key=key.label),
+        _push_desk("key.return", {"code": form.code.data}),
+        _("Returned: %(key)s", key=form.key.label),
     )
 
 
@@ -462,17 +417,9 @@ def give_back():
 @roles(*APPROVER_ROLES)
 def approve():
     """Engineering approves an equipment-room key's next lend (good for 12 hours)."""
-    form = request.form
-    key = _desk_key(form.get("code", ""))
-    if key is None or key.key_class != "equipment_room":
-        return _desk_page(
-            422,
-            errors={"approve_code": _("Not an equipment-room key of your estates.")},
-            form=form,
-            can_lend=current_user.role in DESK_ROLES,
-            can_approve=True,
-        )
-    payload = {"code": form["code"], "note": (form.get("note") or "").strip()[:200]}
-    if form.get("borrower_name"):
-        payload["borrower_name"] = form["borrower_name"].strip()[:120]
-    return _answer(_push_desk("key.approve", payload), _("Approved: %(key)s", key=key.label))
+    form = ApproveForm(_desk_key)
+    if not form.validate():
+        return _desk_page(422, approve=form)
+    return _answer(
+        _push_desk("key.approve", form.payload()), _("Approved: %(key)s", key=form.key.label)
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 
 from flask import (
     Blueprint,
@@ -11,7 +10,6 @@ from flask import (
     current_app,
     redirect,
     render_template,
-    request,
     send_file,
     url_for,
 )
@@ -23,39 +21,14 @@ from webapp.access import roles
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment
 from webapp.labels import codes, fonts, jobs, printing, sheets
-from webapp.models import Building, Estate, LabelCode
+from webapp.labels.forms import OneForm, SheetForm
+from webapp.models import Building, Estate
 from webapp.scoping import scoped, visible_estate_ids
-from webapp.values import object_id
 
 bp = Blueprint("labels", __name__, url_prefix="/labels")
 
 PRINTERS = ("supervisor", "admin")
 PLAIN = {"job_id": "plain"}
-
-
-@dataclass
-class SheetForm:
-    """The sheet form's values as typed, and what is wrong with them."""
-
-    estate: str = ""
-    kind: str = "unit"
-    building: str = ""
-    floor: str = ""
-    template: str = ""
-    skip: str = "0"
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class OneForm:
-    """The one-label form: a code (long or short), print or reprint, template and position."""
-
-    code: str = ""
-    action: str = "print"
-    template: str = ""
-    skip: str = "0"
-    reason: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
 
 
 def _choices() -> dict:
@@ -78,101 +51,39 @@ def _render_index(sheet_form: SheetForm, one_form: OneForm, status: int = 200):
     )
 
 
-def _object_id(text: str) -> int | None:
-    """A building id from the form, or None when it names nothing (not a number, or past
-    32 bits: a forged id is never sent to the database)."""
-    try:
-        return object_id(text)
-    except ValueError:
-        return None
-
-
-def _parse_skip(text: str, template: sheets.Template, errors: dict, name="skip") -> int:
-    try:
-        skip = int((text or "0").strip())
-    except ValueError:
-        errors[name] = _("Give a whole number of used positions.")
-        return 0
-    if skip < 0 or skip >= template.per_page:
-        errors[name] = _(
-            "Skip 0 to %(last)d: a %(template)s sheet has %(n)d positions.",
-            last=template.per_page - 1,
-            template=template.name,
-            n=template.per_page,
-        )
-    return skip
-
-
-def _template(name: str, kind: str, errors: dict) -> sheets.Template:
-    name = name or printing.default_template(kind)
-    if name not in sheets.TEMPLATES:
-        errors["template"] = _("Unknown template. Choose one from the list.")
-        return sheets.TEMPLATES[printing.default_template(kind)]
-    return sheets.TEMPLATES[name]
-
-
 @bp.get("")
 @roles(*PRINTERS)
 def index():
     """Show the forms for printing a sheet and one label."""
     first = db.session.scalar(scoped(Estate).order_by(Estate.id))
-    return _render_index(SheetForm(estate=str(first.id) if first else ""), OneForm())
+    return _render_index(SheetForm(estate=str(first.id) if first else "", kind="unit"), OneForm())
+
+
+def _font_missing(form) -> bool:
+    try:
+        fonts.check()
+    except fonts.LabelFontMissing as exc:
+        form.form_errors.append(str(exc))
+        return True
+    return False
 
 
 @bp.post("")
 @roles(*PRINTERS)
 def create():
     """Choose the items, mint missing codes, and start drawing their sheet."""
-    f = request.form
-    form = SheetForm(
-        estate=f.get("estate", ""),
-        kind=f.get("kind", ""),
-        building=f.get("building", ""),
-        floor=f.get("floor", "").strip(),
-        template=f.get("template", ""),
-        skip=f.get("skip", "0"),
-    )
-    errors = form.errors
-    estate = None
-    if form.estate.isdigit() and int(form.estate) in visible_estate_ids():
-        estate = db.session.get(Estate, int(form.estate))
-    if estate is None:
-        errors["estate"] = _("Choose one of your estates.")
-    if form.kind not in printing.KINDS:
-        errors["kind"] = _("Choose units, keys or signs.")
-        form.kind = "unit"
-    template = _template(form.template, form.kind, errors)
-    skip = _parse_skip(form.skip, template, errors)
-    building = None
-    if form.building:
-        building_id = _object_id(form.building)
-        if building_id is not None:
-            building = db.session.scalar(scoped(Building).where(Building.id == building_id))
-        if building is None or (estate is not None and building.estate_id != estate.id):
-            errors["building"] = _("That building is not in the chosen estate.")
-    floor = None
-    if form.floor:
-        try:
-            floor = int(form.floor)
-            if not -9 <= floor <= 200:  # the registry's floors; no column holds 10**22
-                raise ValueError(form.floor)
-        except ValueError:
-            floor = None
-            errors["floor"] = _("A floor is a whole number.")
-    try:
-        fonts.check()
-    except fonts.LabelFontMissing as exc:
-        errors["form"] = str(exc)
-    if errors:
-        return _render_index(form, OneForm(), 422)
-
-    selection = printing.Selection(estate, form.kind, building, floor)
+    form = SheetForm()
+    valid = form.validate()
+    if _font_missing(form) or not valid:
+        return _render_index(form, OneForm(formdata=None), 422)
+    estate, building, floor = form.chosen_estate, form.chosen_building, form.floor_number
+    selection = printing.Selection(estate, form.kind.data, building, floor)
     try:
         sheet = printing.prepare_sheet(db.session, selection, current_app.config["PUBLIC_BASE_URL"])
     except sheets.LabelError:
         db.session.rollback()
-        errors["form"] = _("Nothing to print: no items match this choice.")
-        return _render_index(form, OneForm(), 422)
+        form.form_errors.append(_("Nothing to print: no items match this choice."))
+        return _render_index(form, OneForm(formdata=None), 422)
     db.session.commit()
     title = " ".join(
         part
@@ -180,15 +91,15 @@ def create():
             estate.name,
             building.name if building else "",
             vocab.floor_name(floor),
-            _label_kind(form.kind),
+            _label_kind(form.kind.data),
         )
         if part
     )
     job = jobs.start(
         current_app.instance_path,
         sheet.labels,
-        template,
-        skip=skip,
+        form.sheet_template,
+        skip=form.skip_count,
         user_id=current_user.id,
         estate_id=estate.id,
         title=title,
@@ -204,51 +115,24 @@ def _label_kind(kind: str) -> str:
 @roles(*PRINTERS)
 def one():
     """Print one item's label, or reprint it with a new code (retiring the old one)."""
-    f = request.form
-    form = OneForm(
-        code=f.get("code", "").strip(),
-        action=f.get("action", "print"),
-        template=f.get("template", ""),
-        skip=f.get("skip", "0"),
-        reason=f.get("reason", "").strip(),
-    )
-    errors = form.errors
-    ids = visible_estate_ids()
-    found = None
-    if form.code:
-        found = db.session.scalar(
-            scoped(LabelCode).where(LabelCode.code == codes.normalize(form.code)[:32])
-        ) or codes.find_short_code(db.session, ids, form.code)
-    if found is None:
-        errors["code"] = _("No label of your estates has this code.")
-        kind = "unit"
-    else:
-        kind = found.item_type
-    if form.action not in ("print", "reprint"):
-        errors["action"] = _("Choose print or reprint.")
-    template = _template(form.template, kind, errors)
-    skip = _parse_skip(form.skip, template, errors, "skip")
-    if found is not None and not found.active and form.action == "reprint":
-        errors["code"] = _("This code was already replaced; reprint the item's current code.")
-    try:
-        fonts.check()
-    except fonts.LabelFontMissing as exc:
-        errors["form"] = str(exc)
-    if errors:
-        return _render_index(SheetForm(), form, 422)
+    form = OneForm()
+    valid = form.validate()
+    if _font_missing(form) or not valid:
+        return _render_index(SheetForm(formdata=None, kind="unit"), form, 422)
+    found = form.found
     if not found.active:
         found = codes.current_code(db.session, found)
-    if form.action == "reprint":
+    if form.action.data == "reprint":
         found = codes.retire_and_replace(
-            db.session, found, form.reason or "reprinted", actor=current_user
+            db.session, found, form.reason.data or "reprinted", actor=current_user
         )
     data = printing.one_label(db.session, found, current_app.config["PUBLIC_BASE_URL"])
     db.session.commit()
     job = jobs.start(
         current_app.instance_path,
         [data],
-        template,
-        skip=skip,
+        form.sheet_template,
+        skip=form.skip_count,
         user_id=current_user.id,
         estate_id=found.estate_id,
         title=f"{data.text} {sheets.group_short_code(data.short_code)}",

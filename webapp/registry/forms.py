@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-import wtforms
-from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -19,42 +16,12 @@ from wtforms.validators import (
 
 from webapp import vocab
 from webapp.extensions import db
+from webapp.forms import Choice, FilterForm, Flag, Form, IntegerField, Number, Text
 from webapp.i18n import term
 from webapp.models import Building, Key, Sign, Unit
 from webapp.registry import naming
 from webapp.scoping import scoped
 from webapp.values import MAX_INT, choice_id
-
-
-class IntegerField(wtforms.IntegerField):
-    """A whole number within 32 bits, else "not a valid integer": no column holds more, and
-    WTForms' NumberRange turns a number past 10**308 into a float and overflows (a 500)."""
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if self.data is not None and not -MAX_INT <= self.data <= MAX_INT:
-            self.data = None
-            raise ValueError(self.gettext("Not a valid integer value."))
-
-
-class _CatalogTranslations:
-    """WTForms' own messages through our catalogue (its bundled "zh" is Simplified Chinese)."""
-
-    def gettext(self, string):
-        return get_translations().gettext(string)
-
-    def ngettext(self, singular, plural, n):
-        return get_translations().ngettext(singular, plural, n)
-
-
-class RegistryForm(FlaskForm):
-    """Base form: CSRF is checked once for every request by ``webapp.access.enforce``."""
-
-    class Meta:
-        csrf = False
-
-        def get_translations(self, form):
-            return _CatalogTranslations()
 
 
 def _choices(vocabulary: str, blank: str | None = None) -> list[tuple[str, str]]:
@@ -67,7 +34,7 @@ def _building_choices(buildings, blank: str | None = None) -> list[tuple[int, st
     return out + [(b.id, b.name) for b in buildings if b.active]
 
 
-class BuildingForm(RegistryForm):
+class BuildingForm(Form):
     """A building: its name as labels write it, its floors and its place in lists."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40)])
@@ -96,7 +63,7 @@ class BuildingForm(RegistryForm):
             raise ValidationError(_l("This estate already has a building with this name."))
 
 
-class UnitForm(RegistryForm):
+class UnitForm(Form):
     """A unit: building, entrance, floor, room and status."""
 
     building_id = SelectField(_l("Building"), coerce=choice_id, validators=[InputRequired()])
@@ -136,7 +103,7 @@ class UnitForm(RegistryForm):
             raise ValidationError(_l("Another unit already has this building, entrance and room."))
 
 
-class SignForm(RegistryForm):
+class SignForm(Form):
     """A sign: its category, where it stands, and an optional building and floor."""
 
     category = SelectField(_l("Category"), validators=[DataRequired()])
@@ -168,7 +135,7 @@ class SignForm(RegistryForm):
             raise ValidationError(_l("A sign of this category already stands here."))
 
 
-class KeyForm(RegistryForm):
+class KeyForm(Form):
     """A key: owner keys name a unit and kind, public-area keys a building and floor,
     equipment-room keys their room."""
 
@@ -293,3 +260,19 @@ class KeyForm(RegistryForm):
             key.floor = self.floor.data
         else:
             key.equipment_room = self.equipment_room.data
+
+
+MAX_QUERY = 100
+
+
+class ListFilters(FilterForm):
+    """A registry list's filters: search, building, floor, status, category, class, page."""
+
+    q = Text(MAX_QUERY, clean=naming.clean)
+    building = Number(1, MAX_INT)
+    floor = Number(-99, 9999)
+    status = Choice(set(vocab.UNIT_STATUSES) | set(vocab.VOCABULARIES["key_status"]))
+    category = Choice(vocab.VOCABULARIES["sign_category"])
+    key_class = Choice(vocab.VOCABULARIES["key_class"])
+    inactive = Flag()
+    page = Number(1, 10**6, default=1)

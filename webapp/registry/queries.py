@@ -16,10 +16,10 @@ from webapp.extensions import db
 from webapp.labels.codes import normalize
 from webapp.models import Building, Key, LabelCode, Sign, Unit
 from webapp.registry import naming
+from webapp.registry.forms import ListFilters
 from webapp.scoping import scoped
 
 PER_PAGE = 50
-MAX_QUERY = 100
 
 
 def _int(value, low: int = -99, high: int = 9999) -> int | None:
@@ -46,21 +46,7 @@ class Filters:
     @classmethod
     def from_args(cls, args) -> Filters:
         """Read filters from request args, dropping anything malformed rather than failing."""
-
-        def choice(name, vocabulary):
-            value = args.get(name, "")
-            return value if value in vocab.VOCABULARIES[vocabulary] else ""
-
-        return cls(
-            q=naming.clean(args.get("q", ""))[:MAX_QUERY],
-            building=_int(args.get("building"), 1, 2**31 - 1),
-            floor=_int(args.get("floor")),
-            status=choice("status", "unit_status") or choice("status", "key_status"),
-            category=choice("category", "sign_category"),
-            key_class=choice("key_class", "key_class"),
-            inactive=args.get("inactive") in ("1", "on", "true"),
-            page=_int(args.get("page"), 1, 10**6) or 1,
-        )
+        return cls(**ListFilters(args).data)
 
     def args(self, **changes) -> dict:
         """The non-default filters as query-string arguments (``page`` dropped unless > 1)."""

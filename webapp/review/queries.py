@@ -13,18 +13,15 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from flask import abort
 
-from webapp import edge
 from webapp.extensions import db
 from webapp.models import Estate, Key, Sign, Unit
 from webapp.models.review import (
-    DEPARTMENTS,
     OPEN_STATUSES,
-    SEVERITIES,
-    STATUSES,
     FindingState,
 )
 from webapp.models.sync import Finding
 from webapp.models.types import utcnow
+from webapp.review.forms import FindingFilters
 from webapp.scoping import scoped, visible_estate_ids
 
 PAGE = 50
@@ -46,22 +43,12 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> Filters:
-        f = cls()
-        estate = args.get("estate", type=edge.int32)
-        if estate is not None:
-            if estate not in visible_estate_ids():
-                abort(404)
-            f.estate = estate
-        status = args.get("status", "active")
-        f.status = status if status in ("active", "all", *STATUSES) else "active"
-        severity = args.get("severity", "")
-        f.severity = severity if severity in SEVERITIES else ""
-        department = args.get("department", "")
-        f.department = department if department in ("none", *DEPARTMENTS) else ""
-        f.category = args.get("category", "").strip()[:64]
-        f.overdue = args.get("overdue") in ("1", "on", "true")
-        f.q = args.get("q", "").strip()[:100]
-        f.page = max(1, args.get("page", 1, type=edge.int32) or 1)
+        """Read the filters from the query string; another estate's is 404."""
+        form = FindingFilters(args)
+        if form.estate.data is not None and form.estate.data not in visible_estate_ids():
+            abort(404)
+        f = cls(**form.data)
+        f.page = max(1, f.page or 1)
         return f
 
     def args(self, **override) -> dict:

@@ -59,3 +59,12 @@ def test_a_handover_is_signed_by_both_shifts_and_logged(app, client, auth, make_
         assert entry.incoming_name == "林淑芬"
     page = client.get("/keys/handover").get_data(as_text=True)
     assert "前臺交接日志" in page and "林淑芬" in page
+
+
+def test_a_ticked_key_that_is_no_plain_number_is_left_out(app, client, auth, seed):
+    """Was a ticked key of "²" (isdigit, but no int) a 500 instead of the form again?"""
+    auth.login("desk")
+    token = auth.csrf("/keys/handover")
+    form = {"csrf_token": token, "key": ["²", "99999999999999999999", "x"], "codes": ""}
+    response = client.post("/keys/handover", data=form)
+    assert response.status_code == 422  # nobody signed for the incoming shift

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.webapp.rounds.conftest import add_check
@@ -233,3 +234,15 @@ def test_checklist_editor_keeps_what_a_failed_item_makes(app, client, auth, seed
     assert bad.status_code == 422
     with app.app_context():
         assert db.session.get(RoundTemplate, tid).checklist_version == 2
+
+
+@pytest.mark.parametrize("period", ["²", "١٢", "0", "61", ""])
+def test_a_period_that_is_no_plain_number_is_refused_with_422(app, client, auth, seed, period):
+    """Was a period of "²" (isdigit, but no int) a 500 instead of the form with its message?"""
+    tid = _signage_id(app, seed.estate_ids[0])
+    auth.login("supervisor")
+    url = f"/rounds/{tid}"
+    data = {"csrf_token": auth.csrf(url), "name": "標識檢查", "period_days": period}
+    response = client.post(url, data={**data, "start": ["07:30"], "end": ["11:30"]})
+    assert response.status_code == 422
+    assert "重複間隔須為 1 至 60 天。" in response.get_data(as_text=True)

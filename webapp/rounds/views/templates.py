@@ -7,19 +7,24 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import vocab
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.i18n import Terms
 from webapp.models import Estate, Sign, Unit
 from webapp.models.audit import record
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
-from webapp.rounds import defaults, rules, service
+from webapp.rounds import defaults, service
+from webapp.rounds.forms import (
+    FAIL_SEVERITIES,
+    ITEM_TYPES,
+    ChecklistForm,
+    CustomItemsForm,
+    CustomRoundForm,
+    RoundForm,
+)
 from webapp.rounds.views import bp
 from webapp.rounds.views.common import estate_arg, kind_names, today
 from webapp.scoping import get_scoped, scoped
-
-ITEM_TYPES = ("yesno", "choice", "number", "text", "photo")
 
 
 @bp.get("/rounds/")
@@ -39,19 +44,6 @@ def templates_page():
     )
 
 
-def _parse_slots(form) -> tuple[list[dict], str | None]:
-    slots = []
-    for start, end in zip(form.getlist("start"), form.getlist("end"), strict=False):
-        if not start.strip() and not end.strip():
-            continue
-        if rules.parse_hm(start) is None or rules.parse_hm(end) is None:
-            return [], _("Give each window's times as HH:MM.")
-        slots.append({"start": start.strip(), "end": end.strip()})
-    if not slots:
-        return [], _("A round needs at least one window.")
-    return slots, None
-
-
 @bp.route("/rounds/<int:template_id>", methods=["GET", "POST"])
 @roles("supervisor", "admin", scope={"template_id": "round"})
 def template_page(template_id: int):
@@ -60,20 +52,17 @@ def template_page(template_id: int):
     error = None
     if request.method == "POST":
         before = {"name": template.name, "slots": template.slots, "period": template.period_days}
-        name = request.form.get("name", "").strip()[:120]
-        slots, error = _parse_slots(request.form)
-        period = request.form.get("period_days", "1")
-        if not name:
-            error = _("Give the round a name.")
-        elif not period.isdigit() or not 1 <= int(period) <= 60:
-            error = _("Repeat every 1 to 60 days.")
+        form = RoundForm()
+        form.validate()
+        error = form.error()
         if error is None:
+            name, slots, period = form.name.data, form.slots, form.period_days.data
             if template.period_days > 1 and len(slots) == 1 and template.slots:
                 slots[0]["days"] = template.slots[0].get("days", 0)
             template.name = name
             template.slots = slots
             template.period_days = int(period)
-            template.active = request.form.get("active") == "on"
+            template.active = form.active.data == "on"
             record(
                 db.session,
                 "round.update",
@@ -105,56 +94,22 @@ def template_page(template_id: int):
     ), (422 if error else 200)
 
 
-# The severities a failed checklist item may make besides critical (its own checkbox).
-FAIL_SEVERITIES = tuple(severity for severity in vocab.SEVERITIES if severity != "critical")
-
-
-def _nth(values: list[str], n: int) -> str:
-    return values[n] if n < len(values) else ""
-
-
 @bp.post("/rounds/<int:template_id>/checklist")
 @roles("supervisor", "admin", scope={"template_id": "round"})
 def checklist_save(template_id: int):
     """Save the checklist as a new version (answers on older versions stay readable)."""
     template = get_scoped(RoundTemplate, template_id)
-    items = []
-    form = request.form
-    for n, (zh, en, kind) in enumerate(
-        zip(form.getlist("zh"), form.getlist("en"), form.getlist("type"), strict=False)
-    ):
-        if not zh.strip() and not en.strip():
-            continue
-        if kind not in ITEM_TYPES:
-            abort(422)
-        item = {
-            "key": form.getlist("key")[n] if n < len(form.getlist("key")) else "",
-            "type": kind,
-            "zh": zh.strip()[:120],
-            "en": en.strip()[:120],
-        }
-        item["key"] = item["key"].strip()[:40] or f"q{n + 1}"
-        if str(n) in form.getlist("critical"):
-            item["critical"] = True
-        if str(n) in form.getlist("required"):
-            item["required"] = True
-        # What a failed answer makes: its finding's severity (critical is the checkbox) and
-        # category (blank: the round's default). Medium is the default and is not stored.
-        severity = _nth(form.getlist("severity"), n) or "medium"
-        if severity not in FAIL_SEVERITIES:
-            abort(422)
-        if severity != "medium":
-            item["severity"] = severity
-        category = _nth(form.getlist("category"), n).strip()[:64]
-        if category:
-            item["category"] = category
-        old = service.checklist(db.session, template)
+    form = ChecklistForm()
+    if not form.validate():
+        abort(422)
+    items = form.items
+    old = service.checklist(db.session, template)
+    for item in items:
         for o in old.items if old else []:
-            if o.get("key") == item["key"] and o.get("choices") and kind == "choice":
+            if o.get("key") == item["key"] and o.get("choices") and item["type"] == "choice":
                 item["choices"] = o["choices"]
                 if o.get("ok"):
                     item["ok"] = o["ok"]
-        items.append(item)
     version = service.save_checklist(db.session, template, items, current_user.id)
     record(db.session, "round.checklist", template, actor=current_user, after={"version": version})
     db.session.commit()
@@ -164,7 +119,6 @@ def checklist_save(template_id: int):
 
 # ---------------------------------------------------------------- custom rounds: chosen items
 
-CUSTOM_ITEM_TYPES = ("sign", "unit")
 SEARCH_LIMIT = 40
 
 
@@ -172,11 +126,11 @@ SEARCH_LIMIT = 40
 @roles("supervisor", "admin")
 def custom_new():
     """A new custom round over items the supervisor chooses next (starts empty, paused)."""
-    raw = request.form.get("estate", "")
-    if not (raw.isascii() and raw.isdigit()):
+    form = CustomRoundForm()
+    if form.estate_id() is None:
         abort(404)
-    estate = get_scoped(Estate, int(raw))
-    name = request.form.get("name", "").strip()[:120] or _("Custom round")
+    estate = get_scoped(Estate, form.estate_id())
+    name = form.name.data or _("Custom round")
     template = RoundTemplate(
         estate_id=estate.id,
         kind="custom",
@@ -247,15 +201,6 @@ def custom_context(template: RoundTemplate) -> dict:
     return {"chosen": chosen, "q": q, "found": found, "search_limit": SEARCH_LIMIT}
 
 
-def _refs(values) -> list[tuple[str, int]]:
-    out = []
-    for value in values:
-        kind, _sep, ident = value.partition(":")
-        if kind in CUSTOM_ITEM_TYPES and ident.isascii() and ident.isdigit():
-            out.append((kind, int(ident)))
-    return out
-
-
 @bp.post("/rounds/<int:template_id>/items")
 @roles("supervisor", "admin", scope={"template_id": "round"})
 def custom_items(template_id: int):
@@ -267,11 +212,12 @@ def custom_items(template_id: int):
         abort(404)
     points = _estate_points(template.estate_id)
     items = [tuple(x) for x in template.items or []]
-    removed = set(_refs(request.form.getlist("remove")))
+    form = CustomItemsForm()
+    removed = set(form.refs(form.remove.data))
     items = [x for x in items if x not in removed]
-    wanted = _refs(request.form.getlist("add"))
+    wanted = form.refs(form.add.data)
     unknown = []
-    for text in request.form.get("codes", "").replace(",", " ").split():
+    for text in form.typed_codes():
         code = find_short_code(db.session, [template.estate_id], text) or find_code(
             db.session, text
         )
