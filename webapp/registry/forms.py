@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 from wtforms.validators import (
     DataRequired,
@@ -276,3 +277,28 @@ class ListFilters(FilterForm):
     key_class = Choice(vocab.VOCABULARIES["key_class"])
     inactive = Flag()
     page = Number(1, 10**6, default=1)
+
+
+class ActiveForm(Form):
+    """Deactivate an item (0) or reactivate it (1)."""
+
+    active = StringField()
+
+
+class UnitStatusForm(Form):
+    """A unit's new status, and the page to go back to."""
+
+    status = Choice(vocab.UNIT_STATUSES)
+    next = StringField()
+
+
+class ImportUploadForm(Form):
+    """The file to preview (CSV or XLSX)."""
+
+    file = FileField()
+
+
+class ImportCommitForm(Form):
+    """The previewed file to write, by the token its preview was kept under."""
+
+    token = StringField(default="")

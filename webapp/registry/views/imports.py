@@ -14,7 +14,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    request,
     send_file,
     session,
     url_for,
@@ -27,6 +26,7 @@ from webapp.extensions import db
 from webapp.models import Estate
 from webapp.registry import exporter, importer
 from webapp.registry.display import EDITORS
+from webapp.registry.forms import ImportCommitForm, ImportUploadForm
 from webapp.registry.views import bp
 from webapp.scoping import get_scoped
 
@@ -90,7 +90,7 @@ def import_preview(estate_id: int, kind: str):
     """Check an uploaded file and preview it; nothing is written yet."""
     estate = _estate(estate_id)
     kind = _import_kind(kind)
-    upload = request.files.get("file")
+    upload = ImportUploadForm().file.data
     if upload is None or not upload.filename:
         return _import_page(estate, kind, 422, problem=_("Choose a file to upload."))
     data = upload.stream.read(importer.MAX_BYTES + 1)
@@ -119,7 +119,7 @@ def import_commit(estate_id: int, kind: str):
     """Write a previewed file: checked again, then all of it in one transaction."""
     estate = _estate(estate_id)
     kind = _import_kind(kind)
-    token = request.form.get("token", "")
+    token = ImportCommitForm().token.data or ""
     pending = session.get(IMPORT_SESSION_KEY, {})
     entry = pending.get(token)
     path = _import_dir() / f"{token}.upload"

@@ -20,14 +20,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from webapp import vocab
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.models import AuditEvent, Building, Estate, Key, Sign, Unit
 from webapp.registry import changes, exporter, queries
 from webapp.registry.display import EDITORS, VIEWERS
-from webapp.registry.forms import BuildingForm, KeyForm, SignForm, UnitForm
+from webapp.registry.forms import (
+    ActiveForm,
+    BuildingForm,
+    KeyForm,
+    SignForm,
+    UnitForm,
+    UnitStatusForm,
+)
 from webapp.registry.views import bp
 from webapp.scoping import get_scoped, scoped
 from webapp.urls import safe_next
@@ -269,7 +275,7 @@ def _back(kind: str, obj) -> str:
 
 def _active(kind: str, item_id: int):
     obj = get_scoped(MODELS[kind], item_id)
-    active = request.form.get("active") == "1"
+    active = ActiveForm().active.data == "1"
     blocked = None if active else changes.deactivation_blocker(db.session, kind, obj)
     if blocked:
         if wants_fragment():
@@ -301,8 +307,9 @@ def _active(kind: str, item_id: int):
 def unit_status(unit_id: int):
     """Change a unit's status: occupied, vacant or under renovation (audited)."""
     unit = get_scoped(Unit, unit_id)
-    status = request.form.get("status", "")
-    if status not in vocab.UNIT_STATUSES:
+    form = UnitStatusForm()
+    status = form.status.data
+    if not status:
         abort(422)
     changed = changes.set_status(db.session, unit, status, current_user)
     db.session.commit()
@@ -313,7 +320,7 @@ def unit_status(unit_id: int):
             **_row_context("unit", unit, saved=changed),
         )
     flash(_("Saved %(label)s.", label=unit.label), "success")
-    return redirect(safe_next(request.form.get("next"), _back("unit", unit)), code=303)
+    return redirect(safe_next(form.next.data, _back("unit", unit)), code=303)
 
 
 def _register(kind: str) -> None:
