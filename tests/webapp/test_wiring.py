@@ -61,3 +61,13 @@ def test_the_item_history_providers_are_installed_in_order(app):
         "webapp.review.timeline.review_timeline",
         "webapp.keys.history.key_events",
     ]
+
+
+def test_a_bearer_token_logs_in_through_flask_logins_request_loader(app):
+    """Does the token's user come through request_loader, not a private Flask-Login call?"""
+    from webapp.api import auth as api_auth
+    from webapp.extensions import login_manager
+
+    assert login_manager._request_callback is api_auth.load_bearer_user
+    source = (ROOT / "webapp" / "api" / "auth.py").read_text()
+    assert "_update_request_context_with_user" not in source

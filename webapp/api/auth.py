@@ -1,4 +1,5 @@
-"""Bearer tokens for /api: checked before access.enforce() so CSRF is skipped for them."""
+"""Bearer tokens for /api: checked before access.enforce() so CSRF is skipped for them; the
+token's user reaches Flask-Login through its ``request_loader``."""
 
 from __future__ import annotations
 
@@ -48,13 +49,21 @@ def authenticate_bearer() -> None:
         device.revoked_at = now
         db.session.commit()
         abort(401)
-    g.bearer_device = device
-    # Flask-Login reads the request's user from here; no session cookie is written.
-    login_manager._update_request_context_with_user(device.user)
+    g.bearer_device = device  # Flask-Login asks load_bearer_user; no session cookie is written
     if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
         # Committed now, whatever the view does: the token's idle window slides on use.
         device.last_seen_at = now
         db.session.commit()
+
+
+def bearer_call() -> bool:
+    """Tell whether a valid device token names this request's caller."""
+    return isinstance(g.get("bearer_device"), Device)
+
+
+def load_bearer_user(_request):
+    """Flask-Login's request loader: the user of the device token this request carries."""
+    return g.bearer_device.user if bearer_call() else None
 
 
 def _carries_password() -> bool:
@@ -85,7 +94,7 @@ def end_revoked_sessions() -> None:
     phone could ask for a fresh token with the very session it still holds.
     """
     ids = session.get(SESSION_DEVICES)
-    if not ids:
+    if not ids or bearer_call():  # a token decides a call that carries one
         return
     revoked = db.session.scalar(
         sa.select(sa.func.count())
@@ -106,7 +115,9 @@ def end_revoked_sessions() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Install the revoked-session and bearer checks; create_app calls it before any hook
-    that checks CSRF or the user (access.enforce skips CSRF for a bearer call)."""
-    app.before_request(end_revoked_sessions)
+    """Install the bearer and revoked-session checks and the token's user loader; create_app
+    calls it before any hook that checks CSRF or the user (access.enforce skips CSRF for a
+    bearer call)."""
     app.before_request(authenticate_bearer)
+    app.before_request(end_revoked_sessions)
+    login_manager.request_loader(load_bearer_user)

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -22,7 +23,7 @@ from webapp.auth.forms import LoginForm, PasswordChangeForm
 from webapp.auth.passwords import TooManyAttempts, wait_message
 from webapp.errors import api_error
 from webapp.extensions import db, login_manager
-from webapp.models import User, utcnow
+from webapp.models import Device, User, utcnow
 from webapp.models.accounts import MIN_PASSWORD
 from webapp.models.audit import record
 from webapp.urls import safe_next
@@ -41,7 +42,12 @@ DEMO_LOGINS = [
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    """Load the session's user: only from an open server-side session of an active user."""
+    """Load the session's user: only from an open server-side session of an active user.
+
+    A call with a device token is the token's user's (webapp/api/auth.py), whatever session
+    cookie rides along."""
+    if isinstance(g.get("bearer_device"), Device):
+        return None
     return sessions.load_user(user_id)
 
 

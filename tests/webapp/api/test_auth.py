@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from webapp.extensions import db
@@ -148,3 +150,35 @@ def test_logging_in_again_with_a_revoked_token_still_sent_works(client, seed):
         headers=headers,
     )
     assert response.status_code == 201
+
+
+def _estates_pulled(response) -> set:
+    assert response.status_code == 200, response.get_data(as_text=True)[:200]
+    return {json.dumps(c, sort_keys=True) for c in response.get_json()["changes"]}
+
+
+def test_a_token_decides_the_caller_whatever_session_cookie_rides_along(app, client, auth, seed):
+    """Is a call with a one-estate patroller's token theirs, though the browser is an admin's?"""
+    with app.app_context():
+        from webapp.extensions import db
+        from webapp.models import Estate, User
+
+        patroller = User(username="patrol-b", role="patroller", display_name="乙")
+        patroller.set_password("patrol-b-pass")
+        patroller.estates = [db.session.get(Estate, seed.estate_ids[1])]
+        db.session.add(patroller)
+        db.session.commit()
+    phone = app.test_client()
+    token = phone.post(
+        "/api/auth/device",
+        json={"username": "patrol-b", "password": "patrol-b-pass", "device_name": "手機"},
+    ).get_json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    auth.login("admin")
+    as_admin = _estates_pulled(client.get("/api/sync/pull?limit=1000"))
+    as_token = _estates_pulled(phone.get("/api/sync/pull?limit=1000", headers=bearer))
+    both = _estates_pulled(client.get("/api/sync/pull?limit=1000", headers=bearer))
+    assert as_token != as_admin
+    assert both == as_token
+    pushed = client.post("/api/sync/push", json={"device_id": "x", "ops": []}, headers=bearer)
+    assert pushed.status_code != 403  # no CSRF token asked of a token's call
