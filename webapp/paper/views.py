@@ -91,6 +91,9 @@ class RangeChoice(_Choice):
     start = DateField(_l("From"), validators=[InputRequired(), _in_range])
     end = DateField(_l("To"), validators=[InputRequired(), _in_range])
 
+    def span(self) -> tuple[date, date]:
+        return self.start.data, self.end.data
+
     def validate_end(self, field):
         if self.start.data and field.data:
             if field.data < self.start.data:
@@ -231,34 +234,28 @@ def _choice(name: str):
 @bp.get("/renovation.pdf")
 @roles(*READERS)
 def renovation():
-    chosen, refused = _choice("renovation")
-    if refused:
-        return refused
-    form, estate, paper_form = chosen
-    return _unit_form(form, estate, paper_form, form.start.data, form.end.data, "renovation")
+    return _unit_form("renovation")
 
 
 @bp.get("/vacant-record.pdf")
 @roles(*READERS)
 def vacant_record():
-    chosen, refused = _choice("vacant-record")
-    if refused:
-        return refused
-    form, estate, paper_form = chosen
-    return _unit_form(form, estate, paper_form, *form.span(), "vacant-record")
+    return _unit_form("vacant-record")
 
 
 @bp.get("/vacant-sign-in.pdf")
 @roles(*READERS)
 def vacant_sign_in():
-    chosen, refused = _choice("vacant-sign-in")
+    return _unit_form("vacant-sign-in")
+
+
+def _unit_form(name: str):
+    """A unit's form (one unit, or every unit in its round) for the chosen period."""
+    chosen, refused = _choice(name)
     if refused:
         return refused
     form, estate, paper_form = chosen
-    return _unit_form(form, estate, paper_form, *form.span(), "vacant-sign-in")
-
-
-def _unit_form(form, estate: Estate, paper_form, first: date, last: date, name: str):
+    first, last = form.span()
     units = _units(form, estate, paper_form.kind)
     if units is None:
         form.unit.errors = [_l("No such unit in this estate.")]
