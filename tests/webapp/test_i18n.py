@@ -123,3 +123,23 @@ def test_no_msgid_has_two_translations():
         seen.setdefault((context, msgid), set()).add(string)
     clashes = {key: strings for key, strings in seen.items() if len(strings) > 1}
     assert clashes == {}, "give one translation, or a msgctxt (pgettext) per meaning"
+
+
+def test_no_message_writes_a_plural_as_s():
+    """Is every count phrase a real plural (ngettext), not "{n} key(s)" ("0 key(s)", "1 key(s)")?"""
+    assert [msgid for _ctx, msgid in _extracted() if "(s)" in msgid] == []
+
+
+def test_the_phone_gets_both_plural_forms(client, seed):
+    """Does the keys screen carry "{n} key" and "{n} keys" for English, one form for zh-Hant?"""
+    import json
+    import re
+
+    def strings(lang):
+        html = client.get("/app/keys", headers={"Accept-Language": lang}).get_data(as_text=True)
+        return json.loads(re.search(r'id="keys-config">(.*?)</script>', html, re.S).group(1))[
+            "strings"
+        ]
+
+    assert strings("en")["keysN"] == {"one": "{n} key", "other": "{n} keys"}
+    assert strings("zh-TW")["keysN"] == {"one": "{n} 把鑰匙", "other": "{n} 把鑰匙"}

@@ -3,8 +3,13 @@
 import { config, phone } from "./config.js";
 import { shortWhen } from "./time.js";
 
-/** `text` with each {name} replaced by values[name] (unknown names stay as written). */
+/** `text` with each {name} replaced by values[name] (unknown names stay as written). A phrase
+ * with plural forms ({one, other, ...}: the page's ngettext) takes the form values.n asks for. */
 export function fill(text, values = {}) {
+  if (text && typeof text === "object") {
+    const rules = new Intl.PluralRules(document.documentElement.lang || "zh-Hant-TW");
+    text = text[rules.select(Number(values.n))] ?? text.other;
+  }
   return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
 }
 
