@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -108,3 +109,21 @@ def test_forbidden_words_are_not_glossary_terms():
             if never in zh:
                 clashes.append((en, never))
     assert clashes == []
+
+
+# Domain words every phrase that says them in English must say in zh-Hant too.
+PHRASE_TERMS = {"findings?": "報事", "estates?": "小區"}
+
+
+def test_phrases_say_the_domain_words():
+    """Does every message that speaks of a finding say 報事 (not 問題), and of an estate 小區?"""
+    wrong = []
+    with CATALOGUE.open("rb") as fh:
+        for message in read_po(fh):
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            text = message.string if isinstance(message.string, str) else message.string[0]
+            for word, zh in PHRASE_TERMS.items():
+                said = any(re.search(rf"\b{word}\b", msgid, re.I) for msgid in ids if msgid)
+                if said and text and zh not in text:
+                    wrong.append((ids[0], text))
+    assert wrong == []
