@@ -240,19 +240,21 @@ def _all_ended(page, tokens) -> bool:
     )
 
 
+def _edit_user(client, auth, user_id, estates, **changes):
+    """Post the admin's edit form for `user_id`: a patroller, no new password, unless `changes`."""
+    fields = {"display_name": "", "role": "patroller", "password": ""} | changes
+    return client.post(
+        f"/admin/users/{user_id}/edit",
+        data={**fields, "estates": estates, "csrf_token": auth.csrf("/")},
+    )
+
+
 def test_an_admin_password_reset_ends_every_session_and_token(app, client, auth, seed):
     """After an admin resets a user's password, do the user's sessions and tokens all end?"""
     page, tokens = _patrol_signed_in_everywhere(app)
     auth.login("admin")
-    response = client.post(
-        f"/admin/users/{seed.user_ids['patrol']}/edit",
-        data={
-            "display_name": "",
-            "role": "patroller",
-            "estates": [seed.estate_ids[0]],
-            "password": "a-reset-password",
-            "csrf_token": auth.csrf("/"),
-        },
+    response = _edit_user(
+        client, auth, seed.user_ids["patrol"], [seed.estate_ids[0]], password="a-reset-password"
     )
     assert response.status_code == 303
     assert _all_ended(page, tokens)
@@ -263,15 +265,8 @@ def test_a_role_change_ends_every_session_and_token(app, client, auth, seed):
     """After an admin changes a user's role, do the user's sessions and tokens all end?"""
     page, tokens = _patrol_signed_in_everywhere(app)
     auth.login("admin")
-    response = client.post(
-        f"/admin/users/{seed.user_ids['patrol']}/edit",
-        data={
-            "display_name": "",
-            "role": "supervisor",
-            "estates": [seed.estate_ids[0]],
-            "password": "",
-            "csrf_token": auth.csrf("/"),
-        },
+    response = _edit_user(
+        client, auth, seed.user_ids["patrol"], [seed.estate_ids[0]], role="supervisor"
     )
     assert response.status_code == 303
     assert _all_ended(page, tokens)
@@ -281,16 +276,7 @@ def test_a_name_change_ends_nothing(app, client, auth, seed):
     """Does changing only a user's display name leave them signed in?"""
     page, tokens = _patrol_signed_in_everywhere(app)
     auth.login("admin")
-    client.post(
-        f"/admin/users/{seed.user_ids['patrol']}/edit",
-        data={
-            "display_name": "陳巡查",
-            "role": "patroller",
-            "estates": [seed.estate_ids[0]],
-            "password": "",
-            "csrf_token": auth.csrf("/"),
-        },
-    )
+    _edit_user(client, auth, seed.user_ids["patrol"], [seed.estate_ids[0]], display_name="陳巡查")
     assert page.get("/").status_code == 200
     assert page.get("/api/sync/pull", headers=_bearer(tokens[1])).status_code == 200
 
@@ -317,16 +303,7 @@ def test_an_admin_changing_their_own_password_stays_signed_in_here(app, client, 
     me = seed.user_ids["admin"]
     with app.app_context():
         estates = [e.id for e in db.session.get(User, me).estates]
-    response = client.post(
-        f"/admin/users/{me}/edit",
-        data={
-            "display_name": "",
-            "role": "admin",
-            "estates": estates,
-            "password": "my-new-admin-password",
-            "csrf_token": auth.csrf("/"),
-        },
-    )
+    response = _edit_user(client, auth, me, estates, role="admin", password="my-new-admin-password")
     assert response.status_code == 303
     assert client.get("/").status_code == 200
     assert elsewhere.get("/").status_code == 302
