@@ -150,5 +150,19 @@ def finding_op(code: str | None = None, at: datetime = T0, **payload) -> dict:
     }
 
 
+def drain(phone, cursor=None, limit=None):
+    """Pull pages until has_more is false: (changes, last cursor)."""
+    changes = []
+    for _ in range(1000):
+        response = phone.pull(cursor, limit)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        changes.extend(body["changes"])
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            return changes, cursor
+    raise AssertionError("pull never finished")
+
+
 def minutes(n: int) -> timedelta:
     return timedelta(minutes=n)

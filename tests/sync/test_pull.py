@@ -7,23 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from sync import feed
-from tests.sync.conftest import T0, codes_of, lend_op
+from tests.sync.conftest import T0, codes_of, drain, lend_op
 from webapp.extensions import db
 from webapp.models import Estate, Key, LabelCode, Sign, Unit, User, utcnow
-
-
-def _drain(phone, cursor=None, limit=None):
-    """Pull pages until has_more is false: (changes, last cursor)."""
-    changes = []
-    for _ in range(1000):
-        response = phone.pull(cursor, limit)
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        changes.extend(body["changes"])
-        cursor = body["cursor"]
-        if not body["has_more"]:
-            return changes, cursor
-    raise AssertionError("pull never finished")
 
 
 def _replay(changes, state=None):
@@ -51,7 +37,7 @@ def _expected(app, estate_ids):
 
 def test_the_snapshot_holds_exactly_the_users_estates(app, phone, seed):
     """Does a snapshot in pages give every object of the user's estate and nothing else?"""
-    changes, _ = _drain(phone, limit=37)
+    changes, _ = drain(phone, limit=37)
     state = _replay(changes)
     assert state == _expected(app, [seed.estate_ids[0]])
     registry = {"estate", "building", "unit", "key", "sign", "round"}
@@ -67,19 +53,19 @@ def test_the_snapshot_holds_exactly_the_users_estates(app, phone, seed):
 
 def test_after_a_cursor_only_what_changed_comes_with_a_higher_version(app, phone, seed):
     """Does a pull with a cursor give only the changed key, with its new status and version?"""
-    snapshot, cursor = _drain(phone)
+    snapshot, cursor = drain(phone)
     code = codes_of(app, seed.estate_ids[0], "key", 1, status="in")[0]
     assert phone.push([lend_op(code, T0)]).status_code == 200
-    changes, cursor = _drain(phone, cursor)
+    changes, cursor = drain(phone, cursor)
     assert [(c["type"], c["data"]["status"]) for c in changes] == [("key", "out")]
     before = next(c for c in snapshot if (c["type"], c["id"]) == ("key", changes[0]["id"]))
     assert changes[0]["version"] > before["version"]
-    assert _drain(phone, cursor)[0] == []
+    assert drain(phone, cursor)[0] == []
 
 
 def test_deletions_and_deactivations_come_as_tombstones(app, phone, seed):
     """Do a deleted sign and a deactivated unit come as deleted: true after the cursor?"""
-    _, cursor = _drain(phone)
+    _, cursor = drain(phone)
     with app.app_context():
         sign = db.session.scalar(sa.select(Sign).where(Sign.estate_id == seed.estate_ids[0]))
         unit = db.session.scalar(sa.select(Unit).where(Unit.estate_id == seed.estate_ids[0]))
@@ -90,13 +76,13 @@ def test_deletions_and_deactivations_come_as_tombstones(app, phone, seed):
         unit.active = False
         gone = {("sign", str(sign.id)), ("unit", str(unit.id))}
         db.session.commit()
-    changes, _ = _drain(phone, cursor)
+    changes, _ = drain(phone, cursor)
     assert {(c["type"], c["id"]) for c in changes if c["deleted"]} == gone
 
 
 def test_a_reprinted_code_changes_the_item_in_the_feed(app, phone, seed):
     """Does a new active code for a unit reach the phone as a change of that unit?"""
-    _, cursor = _drain(phone)
+    _, cursor = drain(phone)
     with app.app_context():
         code = db.session.scalar(
             sa.select(LabelCode).where(
@@ -106,7 +92,7 @@ def test_a_reprinted_code_changes_the_item_in_the_feed(app, phone, seed):
         code.code = "Z" * 16
         db.session.commit()
         unit_id = str(code.item_id)
-    changes, _ = _drain(phone, cursor)
+    changes, _ = drain(phone, cursor)
     assert [(c["type"], c["id"], c["data"]["code"]) for c in changes] == [
         ("unit", unit_id, "Z" * 16)
     ]
@@ -115,17 +101,17 @@ def test_a_reprinted_code_changes_the_item_in_the_feed(app, phone, seed):
 def test_an_estate_lost_comes_as_tombstones_and_one_gained_is_filled_in(app, phone, seed):
     """When access changes, are the lost estate's objects deleted and the new one's sent?"""
     first, second = seed.estate_ids
-    state_0, cursor = _drain(phone)
+    state_0, cursor = drain(phone)
     state = _replay(state_0)
     with app.app_context():
         user = db.session.get(User, seed.user_ids["patrol"])
         user.estates = [db.session.get(Estate, second)]
         db.session.commit()
-    changes, cursor = _drain(phone, cursor, limit=50)
+    changes, cursor = drain(phone, cursor, limit=50)
     state = _replay(changes, state)
     assert state == _expected(app, [second])
     assert all(c["deleted"] for c in changes if c["data"] is None)
-    assert _drain(phone, cursor)[0] == []
+    assert drain(phone, cursor)[0] == []
 
 
 def test_pages_stay_consistent_while_others_write(app, phone, seed):
@@ -156,7 +142,7 @@ def test_a_bad_limit_is_422_and_an_unknown_or_purged_cursor_is_410(app, phone, s
     assert phone.pull(limit=1001).status_code == 422
     assert phone.pull(limit="x").status_code == 422
     assert phone.pull("nonsense").status_code == 410
-    _, cursor = _drain(phone)
+    _, cursor = drain(phone)
     forged = cursor[:-1] + ("a" if cursor[-1] != "a" else "b")
     assert phone.pull(forged).get_json()["error"] == "cursor_expired"
     with app.app_context():
@@ -175,14 +161,14 @@ def test_a_reprinted_label_travels_as_a_retired_code_of_its_item(app, phone, see
     old one among its retired codes (so the phone, offline, can say it was replaced)?"""
     from webapp.labels.codes import retire_and_replace
 
-    _snapshot, cursor = _drain(phone)
+    _snapshot, cursor = drain(phone)
     old_code = codes_of(app, seed.estate_ids[0], "sign", 1)[0]
     with app.app_context():
         old = db.session.scalar(sa.select(LabelCode).where(LabelCode.code == old_code))
         new = retire_and_replace(db.session, old, "label torn")
         db.session.commit()
         new_code, old_short, sign_id = new.code, old.short_code, old.item_id
-    changes, _ = _drain(phone, cursor)
+    changes, _ = drain(phone, cursor)
     sign = next(c["data"] for c in changes if (c["type"], c["id"]) == ("sign", str(sign_id)))
     assert sign["code"] == new_code
     assert [(r["code"], r["short_code"]) for r in sign["retired_codes"]] == [(old_code, old_short)]

@@ -7,25 +7,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from sync import feed
-from tests.sync.conftest import check_op, codes_of, finding_op
+from tests.sync.conftest import check_op, codes_of, drain, finding_op
 from webapp.extensions import db
 from webapp.models import User, utcnow
 from webapp.models.sync import Check, Finding
 from webapp.review import workflow
-
-
-def _drain(phone, cursor=None, limit=None):
-    """Pull pages until has_more is false: (changes, last cursor)."""
-    changes = []
-    for _ in range(1000):
-        response = phone.pull(cursor, limit)
-        assert response.status_code == 200, response.get_json()
-        body = response.get_json()
-        changes.extend(body["changes"])
-        cursor = body["cursor"]
-        if not body["has_more"]:
-            return changes, cursor
-    raise AssertionError("pull never finished")
 
 
 def _of(changes, kind, obj_id):
@@ -42,13 +28,13 @@ def _push_ok(phone, ops):
 
 def test_a_pushed_finding_is_in_the_snapshot_and_the_next_incremental_pull(app, phone, seed):
     """Does a finding made by push reach phones, both in a fresh snapshot and since a cursor?"""
-    _, cursor = _drain(phone)
+    _, cursor = drain(phone)
     code = codes_of(app, seed.estate_ids[0], "unit", 1)[0]
     op = finding_op(code, at=utcnow() - timedelta(hours=1), photos=["a" * 64])
     _push_ok(phone, [op])
     fid = op["payload"]["id"]
 
-    since, _ = _drain(phone, cursor)
+    since, _ = drain(phone, cursor)
     [change] = _of(since, "finding", fid)
     assert change["deleted"] is False
     data = change["data"]
@@ -60,7 +46,7 @@ def test_a_pushed_finding_is_in_the_snapshot_and_the_next_incremental_pull(app, 
     # The op that made it (phones dedupe their own entries on it) and who recorded it.
     assert data["op_id"] == op["op_id"] and data["by"]
 
-    snapshot, _ = _drain(phone)
+    snapshot, _ = drain(phone)
     [again] = _of(snapshot, "finding", fid)
     assert again["data"] == data
 
@@ -71,7 +57,7 @@ def test_a_workflow_move_reaches_the_next_pull_with_a_higher_version(app, phone,
     op = finding_op(code, at=utcnow() - timedelta(hours=1))
     _push_ok(phone, [op])
     fid = op["payload"]["id"]
-    first, cursor = _drain(phone)
+    first, cursor = drain(phone)
     [before] = _of(first, "finding", fid)
 
     due = utcnow() + timedelta(days=2)
@@ -81,7 +67,7 @@ def test_a_workflow_move_reaches_the_next_pull_with_a_higher_version(app, phone,
         workflow.move(db.session, boss, finding, "dispatched", department="engineering", due_at=due)
         db.session.commit()
 
-    since, cursor = _drain(phone, cursor)
+    since, cursor = drain(phone, cursor)
     [after] = _of(since, "finding", fid)
     assert after["version"] > before["version"]
     assert after["data"]["status"] == "dispatched"
@@ -91,7 +77,7 @@ def test_a_workflow_move_reaches_the_next_pull_with_a_higher_version(app, phone,
         engineer = db.session.get(User, seed.user_ids["engineer"])
         workflow.move(db.session, engineer, db.session.get(Finding, fid), "fixed")
         db.session.commit()
-    later, _ = _drain(phone, cursor)
+    later, _ = drain(phone, cursor)
     [fixed] = _of(later, "finding", fid)
     assert fixed["version"] > after["version"] and fixed["data"]["status"] == "fixed"
 
@@ -100,14 +86,14 @@ def test_a_pushed_check_reaches_phones(app, phone, make_phone, seed):
     """Does one patroller's check reach another phone of the estate, with what the item page
     shows?"""
     other = make_phone("supervisor", "desk phone")
-    _, cursor = _drain(other)
+    _, cursor = drain(other)
     code = codes_of(app, seed.estate_ids[0], "sign", 1)[0]
     at = utcnow() - timedelta(hours=3)
     op = check_op(code, at=at, result="issue", note="燈不亮", round_id="r-1", photos=["b" * 64])
     _push_ok(phone, [op])
     cid = op["payload"]["id"]
 
-    since, _ = _drain(other, cursor)
+    since, _ = drain(other, cursor)
     [change] = _of(since, "check", cid)
     data = change["data"]
     assert data["code"] == code and data["item_type"] == "sign" and data["item_id"]
@@ -117,13 +103,13 @@ def test_a_pushed_check_reaches_phones(app, phone, make_phone, seed):
     assert data["estate_id"] == seed.estate_ids[0] and data["occurred_at"].startswith(
         at.isoformat()[:19]
     )
-    snapshot, _ = _drain(other)
+    snapshot, _ = drain(other)
     assert _of(snapshot, "check", cid)
 
 
 def test_another_estates_findings_and_checks_never_appear(app, phone, make_phone, seed):
     """Does a phone of estate A never see estate B's findings or checks, snapshot or since?"""
-    _, cursor = _drain(phone)
+    _, cursor = drain(phone)
     theirs = make_phone("patrol2")
     code = codes_of(app, seed.estate_ids[1], "unit", 1)[0]
     at = utcnow() - timedelta(hours=1)
@@ -131,11 +117,11 @@ def test_another_estates_findings_and_checks_never_appear(app, phone, make_phone
     _push_ok(theirs, ops)
     ids = {op["payload"]["id"] for op in ops}
 
-    since, _ = _drain(phone, cursor)
-    snapshot, _ = _drain(phone)
+    since, _ = drain(phone, cursor)
+    snapshot, _ = drain(phone)
     assert not [c for c in since + snapshot if c["id"] in ids]
     # ...while their own phone does see them (the test could fail).
-    own, _ = _drain(theirs)
+    own, _ = drain(theirs)
     assert {c["id"] for c in own if c["type"] in ("finding", "check")} >= ids
 
 
@@ -148,7 +134,7 @@ def test_checks_older_than_the_retention_window_are_not_in_a_snapshot(app, phone
     new = check_op(code, at=now - feed.CHECK_RETENTION + timedelta(days=1))
     _push_ok(phone, [old, new])
 
-    snapshot, cursor = _drain(phone)
+    snapshot, cursor = drain(phone)
     assert _of(snapshot, "check", new["payload"]["id"])
     assert not _of(snapshot, "check", old["payload"]["id"])
 
@@ -161,5 +147,5 @@ def test_checks_older_than_the_retention_window_are_not_in_a_snapshot(app, phone
         )
         feed.touch(db.session, "check", new["payload"]["id"], seed.estate_ids[0])
         db.session.commit()
-    since, _ = _drain(phone, cursor)
+    since, _ = drain(phone, cursor)
     assert not _of(since, "check", new["payload"]["id"])
