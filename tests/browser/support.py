@@ -9,8 +9,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
 from PIL import Image
 from werkzeug.serving import make_server
+
+from webapp.extensions import db
+from webapp.models import LabelCode, Unit, User
+from webapp.models.rounds import ChecklistVersion, RoundTemplate
+from webapp.rounds import defaults
 
 # Debian's Chromium (no browser is downloaded), launched headless with these flags.
 CHROMIUM_FLAGS = [
@@ -27,6 +33,59 @@ INSTALL_HINT = (
     "The browser tests need Debian's Chromium: apt-get install -y chromium "
     "(as root; `make test` does it when run as root)."
 )
+
+
+def first_estate_units(app, count: int, skip: int = 0) -> list[dict]:
+    """Units of the first estate with their active codes."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Unit, LabelCode)
+            .join(
+                LabelCode,
+                sa.and_(
+                    LabelCode.item_type == "unit", LabelCode.item_id == Unit.id, LabelCode.active
+                ),
+            )
+            .where(Unit.estate_id == sa.select(sa.func.min(Unit.estate_id)).scalar_subquery())
+            .order_by(Unit.id)
+            .offset(skip)
+            .limit(count)
+        ).all()
+        return [{"code": c.code, "short": c.short_code, "label": u.label} for u, c in rows]
+
+
+def add_round(estate, *, kind: str, name: str, slots: list[dict], anchor) -> RoundTemplate:
+    """A daily round of `kind` on `estate` with the default checklist as its version 1."""
+    template = RoundTemplate(
+        estate_id=estate.id,
+        kind=kind,
+        name=name,
+        slots=slots,
+        period_days=1,
+        anchor=anchor,
+        items=[],
+        checklist_version=1,
+    )
+    db.session.add(template)
+    db.session.flush()
+    db.session.add(
+        ChecklistVersion(
+            template_id=template.id,
+            estate_id=estate.id,
+            version=1,
+            items=defaults.CHECKLISTS[kind],
+        )
+    )
+    return template
+
+
+def add_patroller(estate, username: str, password: str, display_name: str) -> User:
+    """A patroller of `estate` who logs in with `username` / `password`."""
+    user = User(username=username, display_name=display_name, role="patroller")
+    user.set_password(password)
+    user.estates.append(estate)
+    db.session.add(user)
+    return user
 
 
 # A mid-range phone: the browser-context settings every phone test uses.

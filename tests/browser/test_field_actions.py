@@ -13,15 +13,13 @@ import sqlalchemy as sa
 from PIL import Image
 
 from tests.browser.conftest import log_in
-from tests.browser.support import HAS_TOKEN, IDLE, READY
+from tests.browser.support import HAS_TOKEN, IDLE, READY, add_patroller, add_round
 from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _units
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
-from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, utcnow
-from webapp.models.rounds import ChecklistVersion, RoundTemplate
+from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, utcnow
 from webapp.models.sync import Check, KeyEvent
-from webapp.rounds import defaults
 
 pytestmark = pytest.mark.browser
 
@@ -239,30 +237,14 @@ def night_estate(live_server):
         db.session.flush()
         codes = ensure_codes(db.session, "unit", units)
         today = utcnow().astimezone(ZoneInfo(tz)).date()
-        template = RoundTemplate(
-            estate_id=estate.id,
+        template = add_round(
+            estate,
             kind="vacant",
             name="空置房巡查（下午）",
             slots=[{"start": "14:00", "end": "18:00"}],
-            period_days=1,
             anchor=today - timedelta(days=7),
-            items=[],
-            checklist_version=1,
         )
-        db.session.add(template)
-        db.session.flush()
-        db.session.add(
-            ChecklistVersion(
-                template_id=template.id,
-                estate_id=estate.id,
-                version=1,
-                items=defaults.CHECKLISTS["vacant"],
-            )
-        )
-        user = User(username=NIGHT_USER, display_name="夜巡 測試", role="patroller")
-        user.set_password(NIGHT_PASSWORD)
-        user.estates.append(estate)
-        db.session.add(user)
+        add_patroller(estate, NIGHT_USER, NIGHT_PASSWORD, "夜巡 測試")
         facts = {
             "round": template.id,
             "yesterday": today - timedelta(days=1),

@@ -12,13 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser.conftest import log_in
-from tests.browser.support import READY, until
+from tests.browser.support import READY, add_patroller, add_round, until
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes, retire_and_replace
-from webapp.models import Building, Estate, LabelCode, Sign, Unit, User, utcnow
-from webapp.models.rounds import ChecklistVersion, RoundTemplate
+from webapp.models import Building, Estate, LabelCode, Sign, Unit, utcnow
 from webapp.models.sync import Check
-from webapp.rounds import defaults
 
 pytestmark = pytest.mark.browser
 
@@ -373,30 +371,14 @@ def vacant_round(live_server):
         db.session.flush()
         code = ensure_codes(db.session, "unit", [unit])[unit.id].code
         today = utcnow().astimezone(ZoneInfo("Asia/Taipei")).date()
-        template = RoundTemplate(
-            estate_id=estate.id,
+        template = add_round(
+            estate,
             kind="vacant",
             name="空置房巡查",
             slots=[{"start": "00:00", "end": "00:00"}],
-            period_days=1,
             anchor=today - timedelta(days=7),
-            items=[],
-            checklist_version=1,
         )
-        db.session.add(template)
-        db.session.flush()
-        db.session.add(
-            ChecklistVersion(
-                template_id=template.id,
-                estate_id=estate.id,
-                version=1,
-                items=defaults.CHECKLISTS["vacant"],
-            )
-        )
-        user = User(username=WALKER, display_name="真話 測試", role="patroller")
-        user.set_password(WALKER_PASSWORD)
-        user.estates.append(estate)
-        db.session.add(user)
+        add_patroller(estate, WALKER, WALKER_PASSWORD, "真話 測試")
         facts = {"round": template.id, "code": code}
         db.session.commit()
     return facts

@@ -11,15 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser import support
-from tests.browser.support import OUTBOX, READY
+from tests.browser.support import OUTBOX, READY, add_patroller, add_round
 from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _launch, _offline, _online
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
-from webapp.models import Building, Device, Estate, Sign, User, utcnow
-from webapp.models.rounds import ChecklistVersion, RoundTemplate
+from webapp.models import Building, Device, Estate, Sign, utcnow
 from webapp.models.sync import Check, Finding
-from webapp.rounds import defaults
 
 pytestmark = pytest.mark.browser
 
@@ -64,30 +62,14 @@ def signage_estate(live_server, tmp_path_factory):
         db.session.flush()
         codes = ensure_codes(db.session, "sign", signs)
         today = utcnow().astimezone(ZoneInfo(tz)).date()
-        template = RoundTemplate(
-            estate_id=estate.id,
+        template = add_round(
+            estate,
             kind="signage",
             name="標識檢查（全天）",
             slots=[{"start": "00:00", "end": "00:00", "days": 1}],
-            period_days=1,
             anchor=today,
-            items=[],
-            checklist_version=1,
         )
-        db.session.add(template)
-        db.session.flush()
-        db.session.add(
-            ChecklistVersion(
-                template_id=template.id,
-                estate_id=estate.id,
-                version=1,
-                items=defaults.CHECKLISTS["signage"],
-            )
-        )
-        user = User(username=USER, display_name="巡查員 測試", role="patroller")
-        user.set_password(PASSWORD)
-        user.estates.append(estate)
-        db.session.add(user)
+        user = add_patroller(estate, USER, PASSWORD, "巡查員 測試")
         db.session.flush()
         ordered = sorted(signs, key=lambda s: s.floor)
         _earlier_check(user, estate, codes[ordered[0].id].code, today, tz)
