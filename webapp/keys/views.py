@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import time
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 import webapp.models.keys  # noqa: F401  (the register's tables)
 from sync import merge
@@ -22,9 +24,12 @@ from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.keys import export, queries
 from webapp.keys.forms import ApproveForm, HandoverForm, LendForm, ResolveForm, ReturnForm
-from webapp.models import Estate, Key
+from webapp.keys.history import signatures
+from webapp.keys.stocktake import compare
+from webapp.labels.codes import normalize
+from webapp.models import Estate, Key, LabelCode, User
 from webapp.models.audit import record
-from webapp.models.keys import KeyResolution
+from webapp.models.keys import Handover, KeyResolution
 from webapp.models.types import utcnow
 from webapp.scoping import get_scoped, scoped
 
@@ -42,7 +47,6 @@ def _estates():
 @roles(*VIEWERS)
 def register():
     """Show the register: every key's custody, overdue and disputed first (table alone for htmx)."""
-    from webapp.keys.history import signatures
 
     filters = queries.Filters.from_args(request.args)
     rows, has_next, total = queries.page_of(filters, current_user)
@@ -97,7 +101,6 @@ def disputes():
 
 def _recent_resolutions():
     """The latest resolutions, each with its key (for the key's label)."""
-    from sqlalchemy.orm import selectinload
 
     resolutions = db.session.scalars(
         scoped(KeyResolution).order_by(KeyResolution.created_at.desc()).limit(20)
@@ -193,7 +196,6 @@ def _handover_estate():
 
 
 def _estate_keys(estate_id: int) -> list[Key]:
-    from sqlalchemy.orm import selectinload
 
     return db.session.scalars(
         scoped(Key)
@@ -204,7 +206,6 @@ def _estate_keys(estate_id: int) -> list[Key]:
 
 
 def _handover_page(estate, estates, keys, status=200, result=None):
-    from webapp.models.keys import Handover
 
     log = db.session.scalars(
         scoped(Handover)
@@ -248,10 +249,6 @@ def handover():
 @roles("frontdesk", "supervisor")
 def handover_submit():
     """Compare what was scanned or ticked with the register; both shifts sign; log it."""
-    from webapp.keys.stocktake import compare
-    from webapp.labels.codes import normalize
-    from webapp.models import LabelCode, User
-    from webapp.models.keys import Handover
 
     estate, estates = _handover_estate()
     keys = _estate_keys(estate.id)
@@ -328,7 +325,6 @@ APPROVER_ROLES = APPROVERS  # engineering alone: the one rule, in sync/keys.py
 
 
 def _push_desk(op_type: str, payload: dict) -> dict:
-    from datetime import datetime
 
     now = utcnow()
     actor = merge.Actor(user_id=current_user.id, estate_ids=current_user.estate_ids, device_id=None)
@@ -344,8 +340,6 @@ def _push_desk(op_type: str, payload: dict) -> dict:
 
 
 def _desk_key(code: str) -> Key | None:
-    from webapp.labels.codes import normalize
-    from webapp.models import LabelCode
 
     row = db.session.execute(
         scoped(LabelCode).where(

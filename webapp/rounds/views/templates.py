@@ -10,6 +10,7 @@ from flask_login import current_user
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.i18n import Terms
+from webapp.labels.codes import current_code, find_code, find_short_code
 from webapp.models import Estate, Sign, Unit
 from webapp.models.audit import record
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
@@ -205,8 +206,6 @@ def custom_context(template: RoundTemplate) -> dict:
 @roles("supervisor", "admin", scope={"template_id": "round"})
 def custom_items(template_id: int):
     """Choose a custom round's checkpoints: add found items or typed label codes, remove some."""
-    from webapp.labels.codes import current_code, find_code, find_short_code
-
     template = get_scoped(RoundTemplate, template_id)
     if template.kind != "custom":
         abort(404)
