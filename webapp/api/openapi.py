@@ -64,7 +64,7 @@ def build() -> dict:
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Device tokens, sync pull and push, and photos (API.md)."},
+        info={"description": "Device tokens, sync pull and push, and photos."},
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name, schema in [
