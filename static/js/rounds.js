@@ -8,7 +8,7 @@
 import { config } from "./phone/config.js";
 import { phone } from "./phone/config.js";
 import { h, icon } from "./phone/dom.js";
-import { pairName } from "./phone/i18n.js";
+import { floorName, pairName } from "./phone/i18n.js";
 import { nowWithOffset } from "./phone/time.js";
 import { categoryOf, checklistForm, severityOf } from "./screens/rounds/checklist.js";
 import { checklistOf, checkpoints, lastAnswers, loadWorld, noteCheck, noteOp, seenOf } from "./screens/rounds/data.js";
@@ -97,7 +97,7 @@ function dayText(ms, tz) {
 /** Where a checkpoint is: building, entrance (units), floor — 「1棟 · 2單元 · 3樓」. */
 function whereOf(p) {
   // A basement reads B1 as webapp.vocab.floor_name writes it (never "Floor -1" / "-1樓").
-  const floor = p.floor !== null && p.floor !== undefined ? (p.floor < 0 ? `B${-p.floor}` : rs("floorN", { n: p.floor })) : "";
+  const floor = p.floor !== null && p.floor !== undefined ? floorName(p.floor, (n) => rs("floorN", { n })) : "";
   const entrance = p.type === "unit" && p.entrance !== null && p.entrance !== undefined && p.entrance !== "" ? rs("entranceN", { n: p.entrance }) : "";
   return [p.building, entrance, floor].filter(Boolean).join(" · ");
 }

@@ -36,3 +36,9 @@ export function pairName(list, value) {
 export function fmtTime(ms) {
   return shortWhen(ms, pt("never"));
 }
+
+/** A floor as managers write it (webapp.vocab.floor_name): a basement is B1, never -1樓; a floor
+ * above ground is above(n), 15樓 unless the caller words it. */
+export function floorName(floor, above = (n) => `${n}樓`) {
+  return floor < 0 ? `B${-floor}` : above(floor);
+}

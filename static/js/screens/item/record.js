@@ -3,7 +3,7 @@
 // sync engine sends it. Also: the item's history on this phone, and the offline item view.
 import { dataBlock, phone } from "../../phone/config.js";
 import { h, icon } from "../../phone/dom.js";
-import { fmtTime, pairName, pt, term } from "../../phone/i18n.js";
+import { floorName, fmtTime, pairName, pt, term } from "../../phone/i18n.js";
 import { preparePhoto } from "../../phone/photo.js";
 import { nowWithOffset } from "../../phone/time.js";
 import { saveOnce } from "../../_save.js";
@@ -420,7 +420,7 @@ async function facts(item) {
     return dl([
       [pt("status"), h("span", { class: `badge ${badge}` }, term("unit_status", d.status))],
       [pt("building"), building?.name],
-      [pt("floor"), d.floor != null ? (d.floor < 0 ? `B${-d.floor}` : `${d.floor}樓`) : null], // webapp.vocab.floor_name
+      [pt("floor"), d.floor != null ? floorName(d.floor) : null],
       [pt("room"), d.room != null ? `${d.room}室` : null],
     ]);
   }
