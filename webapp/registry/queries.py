@@ -154,6 +154,17 @@ def unit_token_condition(token: str):
     return sa.or_(*options)
 
 
+def _placed(query: sa.Select, model, f: Filters) -> sa.Select:
+    """The filters units and signs share: active only unless asked, building, floor."""
+    if not f.inactive:
+        query = query.where(model.active)
+    if f.building:
+        query = query.where(model.building_id == f.building)
+    if f.floor is not None:
+        query = query.where(model.floor == f.floor)
+    return query
+
+
 def units(estate_id: int, f: Filters) -> sa.Select:
     """The estate's units narrowed by the filters, in building-entrance-floor-room order."""
     query = (
@@ -162,12 +173,7 @@ def units(estate_id: int, f: Filters) -> sa.Select:
         .where(Unit.estate_id == estate_id)
         .options(joinedload(Unit.building))
     )
-    if not f.inactive:
-        query = query.where(Unit.active)
-    if f.building:
-        query = query.where(Unit.building_id == f.building)
-    if f.floor is not None:
-        query = query.where(Unit.floor == f.floor)
+    query = _placed(query, Unit, f)
     if f.status in vocab.UNIT_STATUSES:
         query = query.where(Unit.status == f.status)
     for token in _tokens(f.q):
@@ -199,12 +205,7 @@ def signs(estate_id: int, f: Filters) -> sa.Select:
         .where(Sign.estate_id == estate_id)
         .options(joinedload(Sign.building))
     )
-    if not f.inactive:
-        query = query.where(Sign.active)
-    if f.building:
-        query = query.where(Sign.building_id == f.building)
-    if f.floor is not None:
-        query = query.where(Sign.floor == f.floor)
+    query = _placed(query, Sign, f)
     if f.category in vocab.SIGN_CATEGORIES:
         query = query.where(Sign.category == f.category)
     for token in _tokens(f.q):
