@@ -133,23 +133,26 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         raise ImportRejected(_l("This Excel file could not be read. Is it damaged?")) from exc
     try:
         sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
-            rows.append([_cell(v) for v in values])
-            if len(rows) > MAX_ROWS + 1:
-                raise ImportRejected(
-                    _l(
-                        "The file has more than %(n)d rows. Split it into smaller files.",
-                        n=MAX_ROWS,
-                    )
-                )
-        return rows
+        sheet_rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        return _capped([_cell(v) for v in values] for values in sheet_rows)
     except ImportRejected:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError) as exc:
         raise ImportRejected(_l("This Excel file could not be read. Is it damaged?")) from exc
     finally:
         workbook.close()
+
+
+def _capped(rows) -> list[list[str]]:
+    """The rows read so far, refused once they pass MAX_ROWS (and a heading row)."""
+    kept = []
+    for row in rows:
+        kept.append(row)
+        if len(kept) > MAX_ROWS + 1:
+            raise ImportRejected(
+                _l("The file has more than %(n)d rows. Split it into smaller files.", n=MAX_ROWS)
+            )
+    return kept
 
 
 def _csv_rows(data: bytes) -> list[list[str]]:
@@ -166,17 +169,8 @@ def _csv_rows(data: bytes) -> list[list[str]]:
     first = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first and "," not in first else ","
     try:
-        rows = []
-        for values in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
-            rows.append([_cell(v) for v in values[:MAX_COLUMNS]])
-            if len(rows) > MAX_ROWS + 1:
-                raise ImportRejected(
-                    _l(
-                        "The file has more than %(n)d rows. Split it into smaller files.",
-                        n=MAX_ROWS,
-                    )
-                )
-        return rows
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        return _capped([_cell(v) for v in values[:MAX_COLUMNS]] for values in reader)
     except csv.Error as exc:
         raise ImportRejected(_l("This CSV file is malformed (%(why)s).", why=str(exc))) from exc
 
