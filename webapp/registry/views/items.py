@@ -254,12 +254,17 @@ def _edit(kind: str, item_id: int):
             flash(_("Saved %(label)s.", label=_label(kind, obj)), "success")
             return redirect(_back(kind, obj), code=303)
         status = 422
+    return _edit_page(kind, obj, form, status)
+
+
+def _edit_page(kind: str, obj, form, status: int, **extra):
+    """The item's edit form: a row swapped in place, or the whole page."""
     return page_or_fragment(
         "registry/item_edit.html",
         f"registry/_{kind}_edit_row.html",
         status=status,
         form=form,
-        **_row_context(kind, obj),
+        **_row_context(kind, obj, **extra),
     )
 
 
@@ -280,13 +285,7 @@ def _active(kind: str, item_id: int):
     if blocked:
         if wants_fragment():
             form = _form(kind, obj.estate_id, obj, formdata=MultiDict())
-            return page_or_fragment(
-                "registry/item_edit.html",
-                f"registry/_{kind}_edit_row.html",
-                status=422,
-                form=form,
-                **_row_context(kind, obj, blocked=blocked),
-            )
+            return _edit_page(kind, obj, form, 422, blocked=blocked)
         flash(blocked, "error")
         return redirect(_back(kind, obj), code=303)
     changed = changes.set_active(db.session, kind, obj, active, current_user)
