@@ -249,6 +249,22 @@ def vacant_sign_in():
     return _unit_form("vacant-sign-in")
 
 
+def _checks(estate: Estate, tz: ZoneInfo, first, last, kind: str, item_type: str, item_ids=None):
+    """The estate's checks of `kind` rounds on `item_type` items (all, or item_ids) from first to
+    last, its days in tz, with their photos (records.read_checks)."""
+    return records.read_checks(
+        db.session,
+        estate_id=estate.id,
+        tz=tz,
+        first=first,
+        last=last,
+        kind=kind,
+        item_type=item_type,
+        item_ids=item_ids,
+        blob_dir=current_app.config["BLOB_DIR"],
+    )
+
+
 def _unit_form(name: str):
     """A unit's form (one unit, or every unit in its round) for the chosen period."""
     chosen, refused = _choice(name)
@@ -264,17 +280,7 @@ def _unit_form(name: str):
         form.unit.errors = [_l("No unit of this estate is in this round now; choose a unit.")]
         return _refuse(name, form)
     tz = ZoneInfo(estate.timezone)
-    rows = records.read_checks(
-        db.session,
-        estate_id=estate.id,
-        tz=tz,
-        first=first,
-        last=last,
-        kind=paper_form.kind,
-        item_type="unit",
-        item_ids=[u.id for u in units],
-        blob_dir=current_app.config["BLOB_DIR"],
-    )
+    rows = _checks(estate, tz, first, last, paper_form.kind, "unit", item_ids=[u.id for u in units])
     printed = datetime.now(tz)
     if paper_form is checksheet.VACANT_SIGN_IN:
         data = checksheet.render_sign_in(estate, units, rows, first, last, printed)
@@ -304,16 +310,7 @@ def signage_record():
         )
     )
     slots = signage.windows(template, day, estate.timezone) if template else []
-    rows = records.read_checks(
-        db.session,
-        estate_id=estate.id,
-        tz=tz,
-        first=day,
-        last=day,
-        kind="signage",
-        item_type="sign",
-        blob_dir=current_app.config["BLOB_DIR"],
-    )
+    rows = _checks(estate, tz, day, day, "signage", "sign")
     data = signage.render(estate, signs, slots, rows, day, datetime.now(tz))
     return _pdf(data, f"{signage.TITLE[0]}-{day.isoformat()}.pdf")
 
