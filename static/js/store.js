@@ -323,11 +323,11 @@ export async function applyPage(changes, metaValues, gen) {
   }, { ms: BULK_MS });
 }
 
-/** After a fresh snapshot: forget what it no longer contains (older generations). */
-export async function dropOlderThan(gen) {
+/** Delete every stored object whose `index` value is below `bound`; how many went. */
+function dropBelow(index, bound) {
   return withDB(async (db) => {
     const tx = db.transaction("objects", "readwrite");
-    let cursor = await tx.store.index("gen").openCursor(IDBKeyRange.upperBound(gen, true));
+    let cursor = await tx.store.index(index).openCursor(IDBKeyRange.upperBound(bound, true));
     let dropped = 0;
     while (cursor) {
       cursor.delete();
@@ -337,6 +337,11 @@ export async function dropOlderThan(gen) {
     await tx.done;
     return dropped;
   }, { ms: BULK_MS });
+}
+
+/** After a fresh snapshot: forget what it no longer contains (older generations). */
+export async function dropOlderThan(gen) {
+  return dropBelow("gen", gen);
 }
 
 export const clearReference = () => withDB((db) => db.clear("objects"), { ms: BULK_MS });
@@ -428,18 +433,7 @@ export async function recordsFor(code, itemKey = null, now = Date.now()) {
 
 /** Drop pulled checks older than the window (the server will never say they are gone). */
 export async function pruneRecords(now = Date.now()) {
-  return withDB(async (db) => {
-    const tx = db.transaction("objects", "readwrite");
-    let cursor = await tx.store.index("check_at").openCursor(IDBKeyRange.upperBound(now - CHECK_RETENTION_MS, true));
-    let dropped = 0;
-    while (cursor) {
-      cursor.delete();
-      dropped++;
-      cursor = await cursor.continue();
-    }
-    await tx.done;
-    return dropped;
-  }, { ms: BULK_MS });
+  return dropBelow("check_at", now - CHECK_RETENTION_MS);
 }
 
 // ---------------------------------------------------------------- outbox and photos
