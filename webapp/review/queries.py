@@ -77,24 +77,13 @@ def findings_query(filters: Filters, user, now: datetime | None = None) -> sa.Se
     )
     if user.role == "engineering":
         query = query.where(FindingState.department == "engineering")
-    if filters.estate is not None:
-        query = query.where(Finding.estate_id == filters.estate)
-    if filters.status == "active":
-        query = query.where(Finding.status.in_(OPEN_STATUSES))
-    elif filters.status != "all":
-        query = query.where(Finding.status == filters.status)
-    if filters.severity:
-        query = query.where(Finding.severity == filters.severity)
+    query = _narrowed(query, filters)
     if filters.department == "none":
         query = query.where(FindingState.department.is_(None))
     elif filters.department:
         query = query.where(FindingState.department == filters.department)
-    if filters.category:
-        query = query.where(Finding.category == filters.category)
     if filters.overdue:
         query = query.where(FindingState.due_at < now, Finding.status.in_(OPEN_STATUSES))
-    if filters.q:
-        query = query.where(_words(filters.q))
     return query.order_by(Finding.occurred_at.desc(), Finding.id.desc())
 
 
@@ -157,6 +146,12 @@ def count_query(filters: Filters, user) -> sa.Select:
         query = findings_query(filters, user).order_by(None)
         return sa.select(sa.func.count()).select_from(query.subquery())
     query = scoped(Finding, user).with_only_columns(sa.func.count(Finding.id))
+    return _narrowed(query, filters)
+
+
+def _narrowed(query: sa.Select, filters: Filters) -> sa.Select:
+    """The filters on the finding itself (estate, status, severity, category, words), which the
+    list and its count share; the desk-state ones (department, overdue) are the list's."""
     if filters.estate is not None:
         query = query.where(Finding.estate_id == filters.estate)
     if filters.status == "active":
