@@ -100,9 +100,13 @@ def login():
     elif request.method == "POST":
         status = 422
     demo = DEMO_LOGINS if current_app.config["DEMO_MODE"] else []
-    response = make_response(
-        render_template("auth/login.html", form=form, demo_logins=demo), status
-    )
+    page = render_template("auth/login.html", form=form, demo_logins=demo)
+    return _answer(page, status, retry_after)
+
+
+def _answer(page: str, status: int, retry_after: int | None):
+    """The form page with its status; a throttled attempt also says when to try again."""
+    response = make_response(page, status)
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -154,12 +158,8 @@ def account_password():
                 return redirect(url_for("auth.account_password"), code=303)
     elif request.method == "POST":
         status = 422
-    response = make_response(
-        render_template("auth/account.html", form=form, min_password=MIN_PASSWORD), status
-    )
-    if retry_after is not None:
-        response.headers["Retry-After"] = str(retry_after)
-    return response
+    page = render_template("auth/account.html", form=form, min_password=MIN_PASSWORD)
+    return _answer(page, status, retry_after)
 
 
 @bp.post("/account/sessions/end")
