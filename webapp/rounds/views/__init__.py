@@ -1,5 +1,5 @@
 """Rounds pages and the coverage report: the supervisor's grid, template and checklist editing,
-and ``GET /api/reports/coverage`` (API.md)."""
+and ``GET /api/reports/coverage``."""
 
 from __future__ import annotations
 
