@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,39 @@ from tests.browser import support
 from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
 from webapp.models import LabelCode, Unit
+
+# The phone has its token, its items and its first pull, and is not syncing.
+READY = """async () => {
+  const s = await (await import('/static/build/sync.js')).status();
+  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
+}"""
+
+
+def wait(page, script: str, timeout_s: float = 120):
+    """Poll a page script until it answers truthy; TimeoutError after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = page.evaluate(script)
+        if value:
+            return value
+        page.wait_for_timeout(100)
+    raise TimeoutError(script)
+
+
+def sign_in(page, url: str) -> None:
+    """Log the demo patroller in through the login form; wait until it has let them in."""
+    page.goto(url + "/login")
+    page.fill("input[name=username]", "patrol")
+    page.fill("input[name=password]", "patrol-demo")
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(lambda u: not u.endswith("/login"))
+
+
+def install_and_sign_in(page, url: str) -> None:
+    """The service worker first (it must control /app before the login), then the patroller."""
+    page.goto(url + "/app")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
+    sign_in(page, url)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench._live import live_app
+from bench._live import READY, install_and_sign_in, live_app
 from bench.common import Row
 from tests.browser import support
 from webapp.demo import DemoOptions
@@ -30,12 +30,6 @@ USER_AGENT = (
 )
 
 
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
-
-
 def _phone_profile(browser, url: str, profile: Path) -> str:
     """A Chromium profile of a patroller's phone, logged in and synced (so the patrol pages show
     the phone's data, not their empty state); the session cookie as a header."""
@@ -47,13 +41,7 @@ def _phone_profile(browser, url: str, profile: Path) -> str:
         viewport={"width": 390, "height": 844},
     )
     page = ctx.new_page()
-    page.goto(url + "/app")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
-    page.goto(url + "/login")
-    page.fill("input[name=username]", "patrol")
-    page.fill("input[name=password]", "patrol-demo")
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda u: not u.endswith("/login"))
+    install_and_sign_in(page, url)
     for _ in range(600):
         if page.evaluate(READY):
             break

@@ -12,27 +12,12 @@
 from __future__ import annotations
 
 import statistics
-import time
 
-from bench._live import live_app
+from bench._live import READY, install_and_sign_in, live_app, wait
 from bench.common import Row
 from webapp.demo import DemoOptions
 
 OPENS = 5
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
-
-
-def _wait(page, script: str, timeout_s: float = 120):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = page.evaluate(script)
-        if value:
-            return value
-        page.wait_for_timeout(100)
-    raise TimeoutError(script)
 
 
 def _open_item(page, url: str, code: str) -> float:
@@ -44,14 +29,8 @@ def _open_item(page, url: str, code: str) -> float:
 def _stalled_rows(browser, url: str, code: str) -> list[Row]:
     ctx = browser.new_context(viewport={"width": 390, "height": 844})
     page = ctx.new_page()
-    page.goto(url + "/app")
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
-    page.goto(url + "/login")
-    page.fill("input[name=username]", "patrol")
-    page.fill("input[name=password]", "patrol-demo")
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda u: not u.endswith("/login"))
-    _wait(page, READY)
+    install_and_sign_in(page, url)
+    wait(page, READY)
     page.goto(url + "/app")
 
     held: list = []

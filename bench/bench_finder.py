@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import statistics
 
-from bench._live import live_app
-from bench.bench_phone import FILL, STATUS, STORE_ITEMS, _log_in, _wait
+from bench._live import live_app, wait
+from bench.bench_phone import FILL, STATUS, STORE_ITEMS, _log_in
 from bench.common import Row
 from webapp.demo import DemoOptions
 
@@ -42,7 +42,7 @@ def rows() -> list[Row]:
         loads, times = [], []
         for _ in range(ROUNDS):
             page.goto(live.url + "/app")  # a fresh page: nothing in memory yet
-            _wait(page, "async () => (await import('/static/build/items.js')).hasItemSource()")
+            wait(page, "async () => (await import('/static/build/items.js')).hasItemSource()")
             result = page.evaluate(SEARCH, QUERIES)
             loads.append(result["load"])
             times.extend(result["times"])

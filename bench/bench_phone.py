@@ -12,9 +12,8 @@
 from __future__ import annotations
 
 import statistics
-import time
 
-from bench._live import live_app
+from bench._live import READY, live_app, sign_in, wait
 from bench.common import Row
 from webapp.demo import DemoOptions
 
@@ -25,10 +24,6 @@ STORE_ITEMS = 10_000
 THROTTLE = 4
 
 STATUS = "async () => (await import('/static/build/sync.js')).status()"
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
 FULL_PULL = """async () => {
   const store = await import('/static/build/store.js');
   const sync = await import('/static/build/sync.js');
@@ -90,24 +85,10 @@ FILL = """async ({n, records, spread, code}) => {
 }"""
 
 
-def _wait(page, script: str, timeout_s: float = 120):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = page.evaluate(script)
-        if value:
-            return value
-        page.wait_for_timeout(100)
-    raise TimeoutError(script)
-
-
 def _log_in(page, url: str) -> None:
     page.goto(url + "/app")
-    page.goto(url + "/login")
-    page.fill("input[name=username]", "patrol")
-    page.fill("input[name=password]", "patrol-demo")
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda u: not u.endswith("/login"))
-    _wait(page, READY)
+    sign_in(page, url)
+    wait(page, READY)
 
 
 def _pull_rows(browser, url: str) -> list[Row]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench._live import live_app
+from bench._live import live_app, sign_in
 from bench.common import Row
 from tests.browser import support
 from webapp.demo import DemoOptions
@@ -120,11 +120,7 @@ def _scan_to_item_ms(browser, url: str, code: str) -> tuple[float, int]:
     """Median ms from the scanner's decode to the item page's DOMContentLoaded."""
     ctx = browser.new_context(permissions=["camera"], viewport={"width": 390, "height": 844})
     page = ctx.new_page()
-    page.goto(url + "/login")
-    page.fill("input[name=username]", "patrol")
-    page.fill("input[name=password]", "patrol-demo")
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda u: not u.endswith("/login"))
+    sign_in(page, url)
     times, status = [], 0
     for _ in range(SCANS):
         page.goto(url + "/scan")
