@@ -14,11 +14,26 @@ from tests.browser import support
 from tests.browser.conftest import log_in
 from tests.browser.support import OUTBOX, READY, SENT
 from tests.browser.support import until as _until
+from tests.browser.test_phone_sync import _offline
 from webapp.extensions import db
 from webapp.models import Key, LabelCode
 from webapp.models.sync import KeyEvent
 
 pytestmark = pytest.mark.browser
+
+
+def _desk_offline(page, ctx) -> None:
+    """The service worker first, then the desk logs in (its home gets the phone a token and the
+    estate's keys), then the network goes."""
+    page.goto("/app/keys")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page, "desk")
+    page.goto("/")
+    _until(page, READY)
+    _offline(ctx)
 
 
 @pytest.fixture(scope="module")
@@ -83,17 +98,7 @@ def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
     try:
         # The service worker first, then the desk logs in: its home gets the phone a token
         # and the estate's keys.
-        page.goto("/app/keys")
-        page.wait_for_function(
-            "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-            timeout=45_000,
-        )
-        log_in(page, "desk")
-        page.goto("/")
-        _until(page, READY)
-
-        ctx.set_offline(True)
-        ctx.route("**/*", lambda route: route.abort())
+        _desk_offline(page, ctx)
 
         # Lend, by scanning: the key's state on the phone turns to out, waiting to sync.
         page.goto("/app/keys#lend")
@@ -199,16 +204,7 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, con
     app = live_server.app
     owner = _codes(app, "owner", 1)[0]
     public = _codes(app, "public_area", 1)[0]
-    page.goto("/app/keys")
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=45_000,
-    )
-    log_in(page, "desk")
-    page.goto("/")
-    _until(page, READY)
-    context.set_offline(True)
-    context.route("**/*", lambda route: route.abort())
+    _desk_offline(page, context)
 
     page.goto("/app/keys#issue")
     page.wait_for_selector("#keys-app[data-ready='1'][data-mode='issue']")

@@ -16,33 +16,15 @@ from sync import photos as blob_files
 from tests.browser import support
 from tests.browser.conftest import log_in
 from tests.browser.support import OUTBOX, READY
+from tests.browser.support import first_estate_units as _units
 from tests.browser.support import until as _until
 from webapp.extensions import db
-from webapp.models import Device, LabelCode, Unit, utcnow
+from webapp.models import Device, utcnow
 from webapp.models.sync import Check, PhotoBlob, PhotoLink
 
 pytestmark = pytest.mark.browser
 
 STATUS = "async () => (await import('/static/build/sync.js')).status()"
-
-
-def _units(app, count: int, skip: int = 0) -> list[dict]:
-    """Units of the first estate with their active codes."""
-    with app.app_context():
-        rows = db.session.execute(
-            sa.select(Unit, LabelCode)
-            .join(
-                LabelCode,
-                sa.and_(
-                    LabelCode.item_type == "unit", LabelCode.item_id == Unit.id, LabelCode.active
-                ),
-            )
-            .where(Unit.estate_id == sa.select(sa.func.min(Unit.estate_id)).scalar_subquery())
-            .order_by(Unit.id)
-            .offset(skip)
-            .limit(count)
-        ).all()
-        return [{"code": c.code, "short": c.short_code, "label": u.label} for u, c in rows]
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from tests.browser.support import first_estate_units as units
 from tests.conftest import AuthActions
 from webapp.extensions import db
-from webapp.models import LabelCode, Unit
 from webapp.models.sync import Check, PhotoBlob, PhotoLink
 
 pytestmark = pytest.mark.webkit
@@ -25,24 +25,6 @@ OUTBOX = "return import('/static/build/store.js').then((m) => m.outboxEntries())
 DRAINED = """return import('/static/build/sync.js').then((m) => m.status()).then(
   (s) => s.pending === 0 && !s.syncing);"""
 CONTROLLED = "return Boolean(navigator.serviceWorker && navigator.serviceWorker.controller);"
-
-
-def units(app, count: int) -> list[dict]:
-    """Units of the first estate with their active codes."""
-    with app.app_context():
-        rows = db.session.execute(
-            sa.select(Unit, LabelCode)
-            .join(
-                LabelCode,
-                sa.and_(
-                    LabelCode.item_type == "unit", LabelCode.item_id == Unit.id, LabelCode.active
-                ),
-            )
-            .where(Unit.estate_id == sa.select(sa.func.min(Unit.estate_id)).scalar_subquery())
-            .order_by(Unit.id)
-            .limit(count)
-        ).all()
-        return [{"code": c.code, "short": c.short_code, "label": u.label} for u, c in rows]
 
 
 @pytest.fixture(scope="module")
