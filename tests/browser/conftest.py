@@ -141,20 +141,9 @@ def wait_for_control(page) -> None:
     )
 
 
-# The live server is werkzeug's development server. When Chromium aborts a request mid-body
-# (the offline tests cut every request; the service worker cancels precache fetches), that
-# server can leave the static file it was sending unclosed, which Python reports later as a
-# ResourceWarning in whatever test is running. Production serves through gunicorn.
-_LIVE_SERVER_NOISE = (
-    "ignore:unclosed file <_io.BufferedReader name='.*/static/:ResourceWarning",
-    "ignore:Exception ignored in. <_io.FileIO name='.*/static/:"
-    "pytest.PytestUnraisableExceptionWarning",
-)
-
-
 def pytest_collection_modifyitems(config, items):
     """Let browser tests ignore only the live server's unclosed static files."""
     for item in items:
         if "tests/browser/" in str(item.path):
-            for spec in _LIVE_SERVER_NOISE:
+            for spec in support.LIVE_SERVER_NOISE:
                 item.add_marker(pytest.mark.filterwarnings(spec))

@@ -73,18 +73,9 @@ def phone(live_server, display, tmp_path, relay):
     assert problems == [], problems
 
 
-# The werkzeug development server leaves a static file unclosed when a client drops the
-# connection mid-body (the relay cut does), which Python reports in a later test.
-_LIVE_SERVER_NOISE = (
-    "ignore:unclosed file <_io.BufferedReader name='.*/static/:ResourceWarning",
-    "ignore:Exception ignored in. <_io.FileIO name='.*/static/:"
-    "pytest.PytestUnraisableExceptionWarning",
-)
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/webkit/" in str(item.path):
             item.add_marker(pytest.mark.webkit)
-            for spec in _LIVE_SERVER_NOISE:
+            for spec in support.LIVE_SERVER_NOISE:
                 item.add_marker(pytest.mark.filterwarnings(spec))
