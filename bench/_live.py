@@ -19,12 +19,6 @@ from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
 from webapp.models import LabelCode, Unit
 
-# The phone has its token, its items and its first pull, and is not syncing.
-READY = """async () => {
-  const s = await (await import('/static/build/sync.js')).status();
-  return s.hasToken && s.items > 0 && !s.firstPull && !s.syncing;
-}"""
-
 
 def wait(page, script: str, timeout_s: float = 120):
     """Poll a page script until it answers truthy; TimeoutError after `timeout_s`."""

@@ -12,9 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench._live import READY, install_and_sign_in, live_app
+from bench._live import install_and_sign_in, live_app
 from bench.common import Row
 from tests.browser import support
+from tests.browser.support import READY
 from webapp.demo import DemoOptions
 
 ROOT = Path(__file__).resolve().parents[1]

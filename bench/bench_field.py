@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import statistics
 
-from bench._live import READY, install_and_sign_in, live_app, wait
+from bench._live import install_and_sign_in, live_app, wait
 from bench.common import Row
+from tests.browser.support import READY
 from webapp.demo import DemoOptions
 
 OPENS = 5

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import statistics
 
-from bench._live import READY, live_app, sign_in, wait
+from bench._live import live_app, sign_in, wait
 from bench.common import Row
+from tests.browser.support import READY
 from webapp.demo import DemoOptions
 
 UNITS = 2000
