@@ -134,6 +134,18 @@ def log_in(page, username: str = "patrol") -> None:
     page.wait_for_url(lambda url: not url.endswith("/login"))
 
 
+def log_in_and_pull(page, username: str = "patrol") -> None:
+    """The service worker first (navigating away while it installs has left it uninstalled
+    now and then on this live server), then the login, the token and the first pull."""
+    page.goto("/app")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page, username)
+    support.until(page, support.READY)
+
+
 def wait_for_control(page) -> None:
     """Wait until the service worker is active and controls this page."""
     page.wait_for_function(

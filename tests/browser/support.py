@@ -229,6 +229,14 @@ OUTBOX = "async () => (await import('/static/build/store.js')).outboxEntries()"
 SENT = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
 HAS_TOKEN = "async () => (await (await import('/static/build/sync.js')).status()).hasToken"
 IDLE = "async () => !(await (await import('/static/build/sync.js')).status()).syncing"
+SYNC = "async () => (await import('/static/build/sync.js')).sync()"
+# Every entry this phone made about a code: waiting (outbox) and settled or taken back (journal).
+OWN = """async (code) => {
+  const store = await import('/static/build/store.js');
+  const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
+  return [...outbox.map((e) => ({...e, where: 'outbox'})),
+          ...journal.map((e) => ({...e, where: 'journal'}))];
+}"""
 
 
 def until(page, script: str, timeout_s: float = 45, arg=None):

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from tests.browser.conftest import log_in
-from tests.browser.support import HAS_TOKEN, IDLE, READY, add_patroller, add_round
+from tests.browser.conftest import log_in, log_in_and_pull
+from tests.browser.support import HAS_TOKEN, IDLE, OWN, READY, SYNC, add_patroller, add_round
 from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _units
 from webapp.extensions import db
@@ -22,15 +22,6 @@ from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, utcnow
 from webapp.models.sync import Check, KeyEvent
 
 pytestmark = pytest.mark.browser
-
-SYNC = "async () => (await import('/static/build/sync.js')).sync()"
-# Every entry this phone made about a code: waiting (outbox) and settled or taken back (journal).
-OWN = """async (code) => {
-  const store = await import('/static/build/store.js');
-  const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
-  return [...outbox.map((e) => ({...e, where: 'outbox'})),
-          ...journal.map((e) => ({...e, where: 'journal'}))];
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -348,13 +339,7 @@ def test_an_unknown_code_after_a_full_sync_is_told_for_what_it_is(page, context,
     """Offline after a complete sync, a label of another estate and a code no label has: does
     the phone say it is not a label of the user's estates (no 「同步後就會有」) and offer typing
     the code or searching?"""
-    page.goto("/app")
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=45_000,
-    )
-    log_in(page)
-    _until(page, READY, timeout_s=45)
+    log_in_and_pull(page)
     _offline(context)
     for code in (_other_estates_code(live_server.app), "ZZZZZZZZZZZZZZZZ"):
         page.goto(f"/q/{code}")

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import support
-from tests.browser.conftest import log_in
-from tests.browser.support import READY, until
+from tests.browser.conftest import log_in_and_pull
 from tests.browser.test_phone_sync import _units
 from tests.webkit.test_iphone_pages import PHONE_PAGES
 
@@ -41,13 +40,7 @@ def test_phone_pages_screenshots(page, context, live_server):
     """Every phone page online and offline: nothing wider than the screen, the header badge
     resolved, nothing stray written on the page ("null", "undefined")."""
     unit = _units(live_server.app, 1)[0]
-    page.goto("/app")
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=45_000,
-    )
-    log_in(page)
-    until(page, READY, timeout_s=45)
+    log_in_and_pull(page)
     target = support.screenshot_dir()
     for state in ("online", "offline"):
         if state == "offline":

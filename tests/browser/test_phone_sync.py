@@ -14,7 +14,7 @@ from PIL import Image
 
 from sync import photos as blob_files
 from tests.browser import support
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in_and_pull
 from tests.browser.support import OUTBOX, READY
 from tests.browser.support import first_estate_units as _units
 from tests.browser.support import until as _until
@@ -67,15 +67,7 @@ def _online(ctx) -> None:
 
 
 def _log_in_and_pull(page, username: str = "patrol") -> None:
-    # The service worker first (navigating away while it installs has left it uninstalled
-    # now and then on this live server), then the login, the token and the first pull.
-    page.goto("/app")
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=45_000,
-    )
-    log_in(page, username)
-    _until(page, READY)
+    log_in_and_pull(page, username)
     page.goto("/app")
 
 

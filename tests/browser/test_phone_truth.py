@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import log_in
-from tests.browser.support import READY, add_patroller, add_round, until
+from tests.browser.conftest import log_in, log_in_and_pull
+from tests.browser.support import OWN, READY, SYNC, add_patroller, add_round, until
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes, retire_and_replace
 from webapp.models import Building, Estate, LabelCode, Sign, Unit, utcnow
@@ -154,14 +154,7 @@ def test_a_version_2_store_keeps_its_outbox_and_pulls_retired_codes_afresh(page)
 
 # ---------------------------------------------------------------- the key screens
 
-SYNC = "async () => (await import('/static/build/sync.js')).sync()"
 REACH = "async () => (await import('/static/build/sync.js')).reachability().state"
-OWN = """async (code) => {
-  const store = await import('/static/build/store.js');
-  const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
-  return [...outbox.map((e) => ({...e, where: 'outbox'})),
-          ...journal.map((e) => ({...e, where: 'journal'}))];
-}"""
 # The first estate's keys in the cabinet, as the phone holds them.
 CABINET = """async () => { const s = await import('/static/build/store.js');
   const rows = await s.withDB((db) => db.getAllFromIndex('objects', 'type', 'key'));
@@ -431,13 +424,7 @@ def test_a_checklist_is_saved_when_the_phones_user_record_cannot_be_read(
 def test_the_badge_resolves_while_another_tab_holds_the_sync_lock(page, context, live_server):
     """Another tab holds the sync lock, so this page's sync makes no request for 20 s: does the
     header badge still leave 連線檢查中… for 在線 at once (WebKit showed it stuck)?"""
-    page.goto("/app")
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=45_000,
-    )
-    log_in(page)
-    until(page, READY, timeout_s=45)
+    log_in_and_pull(page)
     other = context.new_page()
     other.goto("/static/build/store.js")
     other.evaluate(HOLD_LOCK)
