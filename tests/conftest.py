@@ -112,6 +112,15 @@ def _empty_all_tables():
     db.session.commit()
 
 
+def empty_app(app) -> None:
+    """After the tests of `app`: its database emptied and its connections closed."""
+    with app.app_context():
+        db.session.rollback()
+        _empty_all_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app(_migrated, database_url, instance_dir):
     """A fresh app on an empty, migrated database."""
@@ -119,11 +128,7 @@ def app(_migrated, database_url, instance_dir):
     # No app context stays pushed while the test runs: each request must get its own
     # (a shared one would carry g, the logged-in user and the session across requests).
     yield app
-    with app.app_context():
-        db.session.rollback()
-        _empty_all_tables()
-        db.session.remove()
-        db.engine.dispose()
+    empty_app(app)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser import support
-from tests.conftest import AuthActions, _empty_all_tables, make_test_app
+from tests.conftest import AuthActions, empty_app, make_test_app
 from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
 from webapp.models import LabelCode, Unit
@@ -35,11 +35,7 @@ def live_server(_migrated, database_url, instance_dir):
         db.session.commit()
     yield server
     server.stop()
-    with app.app_context():
-        db.session.rollback()
-        _empty_all_tables()
-        db.session.remove()
-        db.engine.dispose()
+    empty_app(app)
 
 
 @pytest.fixture(scope="package")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import support
-from tests.conftest import _empty_all_tables, make_test_app
+from tests.conftest import empty_app, make_test_app
 from tests.webkit import harness
 from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
@@ -48,11 +48,7 @@ def live_server(webkit_ready, _migrated, database_url, instance_dir):
     yield server
     relay.stop()
     server.stop()
-    with app.app_context():
-        db.session.rollback()
-        _empty_all_tables()
-        db.session.remove()
-        db.engine.dispose()
+    empty_app(app)
 
 
 @pytest.fixture
