@@ -35,8 +35,8 @@ INSTALL_HINT = (
 )
 
 
-def first_estate_units(app, count: int, skip: int = 0) -> list[dict]:
-    """Units of the first estate with their active codes."""
+def first_estate_units(app, count: int, skip: int = 0, last: bool = False) -> list[dict]:
+    """Units of the first estate with their active codes (`last`: from the end of the list)."""
     with app.app_context():
         rows = db.session.execute(
             sa.select(Unit, LabelCode)
@@ -47,7 +47,7 @@ def first_estate_units(app, count: int, skip: int = 0) -> list[dict]:
                 ),
             )
             .where(Unit.estate_id == sa.select(sa.func.min(Unit.estate_id)).scalar_subquery())
-            .order_by(Unit.id)
+            .order_by(Unit.id.desc() if last else Unit.id)
             .offset(skip)
             .limit(count)
         ).all()

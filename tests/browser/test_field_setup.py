@@ -194,25 +194,9 @@ def test_a_page_that_cannot_set_the_phone_up_says_so_and_what_to_do(browser, liv
 
 
 def _unit_code(app) -> tuple[str, str]:
-    """A unit of the first estate: its active code and label."""
-    import sqlalchemy as sa
-
-    from webapp.extensions import db
-    from webapp.models import LabelCode, Unit
-
-    with app.app_context():
-        unit, code = db.session.execute(
-            sa.select(Unit, LabelCode)
-            .join(
-                LabelCode,
-                sa.and_(
-                    LabelCode.item_type == "unit", LabelCode.item_id == Unit.id, LabelCode.active
-                ),
-            )
-            .where(Unit.estate_id == sa.select(sa.func.min(Unit.estate_id)).scalar_subquery())
-            .order_by(Unit.id.desc())
-        ).first()
-        return code.code, unit.label
+    """The last unit of the first estate: its active code and label."""
+    (unit,) = support.first_estate_units(app, 1, last=True)
+    return unit["code"], unit["label"]
 
 
 def test_an_item_opens_from_the_phone_while_the_network_stalls(browser, live_server):
