@@ -14,8 +14,9 @@ from PIL import Image
 from werkzeug.serving import make_server
 
 from webapp.extensions import db
-from webapp.models import LabelCode, Unit, User
+from webapp.models import Key, LabelCode, Unit, User
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
+from webapp.models.sync import KeyEvent
 from webapp.rounds import defaults
 
 # Debian's Chromium (no browser is downloaded), launched headless with these flags.
@@ -52,6 +53,36 @@ def first_estate_units(app, count: int, skip: int = 0, last: bool = False) -> li
             .limit(count)
         ).all()
         return [{"code": c.code, "short": c.short_code, "label": u.label} for u, c in rows]
+
+
+def first_estate_keys(app, key_class: str, n: int, skip: int = 0, fresh: bool = True) -> list[dict]:
+    """Keys of a class of the first estate with their active codes, from the end of the list
+    (test_keys' key_tag takes the first one); `fresh`: in the cabinet with no events."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Key, LabelCode)
+            .join(
+                LabelCode,
+                sa.and_(
+                    LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active
+                ),
+            )
+            .where(
+                Key.key_class == key_class,
+                Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
+                *(
+                    (Key.status == "in", ~sa.exists().where(KeyEvent.key_id == Key.id))
+                    if fresh
+                    else ()
+                ),
+            )
+            .order_by(Key.id.desc())
+            .offset(skip)
+            .limit(n)
+        ).all()
+        return [
+            {"id": k.id, "code": c.code, "short": c.short_code, "label": k.label} for k, c in rows
+        ]
 
 
 def add_round(estate, *, kind: str, name: str, slots: list[dict], anchor) -> RoundTemplate:

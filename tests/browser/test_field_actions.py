@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from tests.browser import support
 from tests.browser.conftest import log_in, log_in_and_pull
 from tests.browser.support import HAS_TOKEN, IDLE, OWN, READY, SYNC, add_patroller, add_round
 from tests.browser.support import until as _until
@@ -39,31 +40,8 @@ def _settle(page) -> None:
 
 
 def _key(app, offset: int, fresh: bool = True) -> dict:
-    """A public-area key of the first estate; `fresh`: in the cabinet with no events (from the
-    end of the list: test_keys takes the first one)."""
-    with app.app_context():
-        key, code = db.session.execute(
-            sa.select(Key, LabelCode)
-            .join(
-                LabelCode,
-                sa.and_(
-                    LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active
-                ),
-            )
-            .where(
-                Key.key_class == "public_area",
-                Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
-                *(
-                    (Key.status == "in", ~sa.exists().where(KeyEvent.key_id == Key.id))
-                    if fresh
-                    else ()
-                ),
-            )
-            .order_by(Key.id.desc())
-            .offset(offset)
-            .limit(1)
-        ).one()
-        return {"id": key.id, "code": code.code, "short": code.short_code, "label": key.label}
+    """A public-area key of the first estate; `fresh`: in the cabinet with no events."""
+    return support.first_estate_keys(app, "public_area", 1, skip=offset, fresh=fresh)[0]
 
 
 # ---------------------------------------------------------------- defect 3: one tap, one op

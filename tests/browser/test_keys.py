@@ -165,29 +165,9 @@ def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
     assert problems == []
 
 
-def _codes(app, key_class: str, n: int, status: str = "in") -> list[dict]:
+def _codes(app, key_class: str, n: int) -> list[dict]:
     """Untouched keys of the first estate of a class, with their codes."""
-    with app.app_context():
-        rows = db.session.execute(
-            sa.select(Key, LabelCode)
-            .join(
-                LabelCode,
-                sa.and_(
-                    LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active
-                ),
-            )
-            .where(
-                Key.key_class == key_class,
-                Key.status == status,
-                Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
-                ~sa.exists().where(KeyEvent.key_id == Key.id),
-            )
-            .order_by(Key.id.desc())
-            .limit(n)
-        ).all()
-        return [
-            {"id": k.id, "code": c.code, "short": c.short_code, "label": k.label} for k, c in rows
-        ]
+    return support.first_estate_keys(app, key_class, n)
 
 
 def _type_code(page, short: str, basket: str | None = None, code: str | None = None) -> None:
