@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import sqlalchemy as sa
 
 from webapp.extensions import db
@@ -9,13 +11,20 @@ from webapp.labels import codes
 from webapp.models import AuditEvent, LabelCode, Unit
 
 
-def _count_queries():
-    seen = []
+@contextlib.contextmanager
+def _selects():
+    """The SELECT statements sent while the block runs."""
+    seen: list[str] = []
 
     def listener(conn, cursor, statement, params, context, executemany):
-        seen.append(statement)
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
 
-    return seen, listener
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def test_mint_many_makes_valid_unique_codes_with_one_query_per_estate(app, seed):
@@ -23,13 +32,8 @@ def test_mint_many_makes_valid_unique_codes_with_one_query_per_estate(app, seed)
     with app.app_context():
         units = db.session.scalars(sa.select(Unit).order_by(Unit.id)).all()
         db.session.execute(sa.delete(LabelCode))
-        seen, listener = _count_queries()
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with _selects() as selects:
             minted = codes.mint_many(db.session, "unit", units)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
         assert len(selects) == len({u.estate_id for u in units}) == 2
         db.session.commit()
         assert len(minted) == len(units) == 48  # 2 estates x 24
@@ -93,14 +97,9 @@ def test_minting_one_by_one_reads_the_estates_codes_once_per_transaction(app, se
     with app.app_context():
         units = db.session.scalars(sa.select(Unit).order_by(Unit.id)).all()
         db.session.execute(sa.delete(LabelCode))
-        seen, listener = _count_queries()
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with _selects() as selects:
             for unit in units:
                 codes.mint(db.session, "unit", unit)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
         assert len(selects) == 2
         db.session.commit()
         # A new transaction reads afresh (another may have minted in between).
