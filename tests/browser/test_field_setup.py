@@ -136,6 +136,16 @@ def _worker_first(page) -> None:
     )
 
 
+def _sign_in_and_sync(page) -> None:
+    """The worker first, then the login form, the first pull, and back on /app."""
+    _worker_first(page)
+    page.goto("/login")
+    _submit_login(page)
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+    _until(page, READY, timeout_s=60)
+    page.goto("/app")
+
+
 @pytest.mark.parametrize("tapped", ["/app/rounds", "/app/keys", "/app"])
 def test_a_tap_away_right_after_login_still_sets_the_phone_up(browser, live_server, tapped):
     """Defect 1: the device token answers 1.5 s late and the patroller taps away from the home
@@ -207,12 +217,7 @@ def test_an_item_opens_from_the_phone_while_the_network_stalls(browser, live_ser
     ctx = _new_context(browser, live_server)
     page = ctx.new_page()
     problems = support.watch(page)
-    _worker_first(page)
-    page.goto("/login")
-    _submit_login(page)
-    page.wait_for_url(lambda url: not url.endswith("/login"))
-    _until(page, READY, timeout_s=60)
-    page.goto("/app")
+    _sign_in_and_sync(page)
     page.locator("#shell-network[data-reach=up]").wait_for()
     assert page.locator("#shell-network").inner_text() == "在線"
 
@@ -268,12 +273,7 @@ def test_the_last_sync_time_follows_the_page_language_not_the_browsers(browser, 
     )
     ctx.set_default_timeout(20_000)
     page = ctx.new_page()
-    _worker_first(page)
-    page.goto("/login")
-    _submit_login(page)
-    page.wait_for_url(lambda url: not url.endswith("/login"))
-    _until(page, READY, timeout_s=60)
-    page.goto("/app")
+    _sign_in_and_sync(page)
     synced = page.locator("[data-synced]")
     synced.wait_for()
     assert page.evaluate("document.documentElement.lang").startswith("zh")
