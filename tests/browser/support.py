@@ -15,9 +15,9 @@ from werkzeug.serving import make_server
 
 from webapp.extensions import db
 from webapp.models import Key, LabelCode, Unit, User
-from webapp.models.rounds import ChecklistVersion, RoundTemplate
+from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import KeyEvent
-from webapp.rounds import defaults
+from webapp.rounds.service import new_round
 
 # Debian's Chromium (no browser is downloaded), launched headless with these flags.
 CHROMIUM_FLAGS = [
@@ -55,30 +55,29 @@ def first_estate_units(app, count: int, skip: int = 0, last: bool = False) -> li
         return [{"code": c.code, "short": c.short_code, "label": u.label} for u, c in rows]
 
 
+def first_estate_key_codes(key_class: str, fresh: bool = True) -> sa.Select:
+    """(Key, its active LabelCode) of a class of the first estate; `fresh`: in the cabinet
+    with no events. Unordered: callers take from either end."""
+    return (
+        sa.select(Key, LabelCode)
+        .join(
+            LabelCode,
+            sa.and_(LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active),
+        )
+        .where(
+            Key.key_class == key_class,
+            Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
+            *((Key.status == "in", ~sa.exists().where(KeyEvent.key_id == Key.id)) if fresh else ()),
+        )
+    )
+
+
 def first_estate_keys(app, key_class: str, n: int, skip: int = 0, fresh: bool = True) -> list[dict]:
     """Keys of a class of the first estate with their active codes, from the end of the list
     (test_keys' key_tag takes the first one); `fresh`: in the cabinet with no events."""
     with app.app_context():
         rows = db.session.execute(
-            sa.select(Key, LabelCode)
-            .join(
-                LabelCode,
-                sa.and_(
-                    LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active
-                ),
-            )
-            .where(
-                Key.key_class == key_class,
-                Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
-                *(
-                    (Key.status == "in", ~sa.exists().where(KeyEvent.key_id == Key.id))
-                    if fresh
-                    else ()
-                ),
-            )
-            .order_by(Key.id.desc())
-            .offset(skip)
-            .limit(n)
+            first_estate_key_codes(key_class, fresh).order_by(Key.id.desc()).offset(skip).limit(n)
         ).all()
         return [
             {"id": k.id, "code": c.code, "short": c.short_code, "label": k.label} for k, c in rows
@@ -87,27 +86,7 @@ def first_estate_keys(app, key_class: str, n: int, skip: int = 0, fresh: bool = 
 
 def add_round(estate, *, kind: str, name: str, slots: list[dict], anchor) -> RoundTemplate:
     """A daily round of `kind` on `estate` with the default checklist as its version 1."""
-    template = RoundTemplate(
-        estate_id=estate.id,
-        kind=kind,
-        name=name,
-        slots=slots,
-        period_days=1,
-        anchor=anchor,
-        items=[],
-        checklist_version=1,
-    )
-    db.session.add(template)
-    db.session.flush()
-    db.session.add(
-        ChecklistVersion(
-            template_id=template.id,
-            estate_id=estate.id,
-            version=1,
-            items=defaults.CHECKLISTS[kind],
-        )
-    )
-    return template
+    return new_round(db.session, estate, kind, name, slots, anchor)
 
 
 def add_patroller(estate, username: str, password: str, display_name: str) -> User:

@@ -16,7 +16,7 @@ from tests.browser.support import OUTBOX, READY, SENT
 from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _offline
 from webapp.extensions import db
-from webapp.models import Key, LabelCode
+from webapp.models import Key
 from webapp.models.sync import KeyEvent
 
 pytestmark = pytest.mark.browser
@@ -43,21 +43,7 @@ def key_tag(live_server, tmp_path_factory):
     app = live_server.app
     with app.app_context():
         key, code = db.session.execute(
-            sa.select(Key, LabelCode)
-            .join(
-                LabelCode,
-                sa.and_(
-                    LabelCode.item_type == "key", LabelCode.item_id == Key.id, LabelCode.active
-                ),
-            )
-            .where(
-                Key.key_class == "public_area",
-                Key.status == "in",
-                Key.estate_id == sa.select(sa.func.min(Key.estate_id)).scalar_subquery(),
-                ~sa.exists().where(KeyEvent.key_id == Key.id),
-            )
-            .order_by(Key.id)
-            .limit(1)
+            support.first_estate_key_codes("public_area").order_by(Key.id).limit(1)
         ).one()
         png = support.label_png(code, live_server.url)
         facts = {"id": key.id, "code": code.code, "label": key.label}

@@ -30,31 +30,49 @@ def ensure_defaults(session: Session, estate: Estate) -> list[RoundTemplate]:
     ).all()
     if have:
         return list(have)
-    made = []
-    for kind, name, slots, period in defaults.ROUNDS:
-        template = RoundTemplate(
-            estate_id=estate.id,
-            kind=kind,
-            name=name,
-            slots=slots,
-            period_days=period,
-            anchor=defaults.ANCHOR,
-            items=[],
-            checklist_version=1,
-        )
-        session.add(template)
-        session.flush()
-        session.add(
-            ChecklistVersion(
-                template_id=template.id,
-                estate_id=estate.id,
-                version=1,
-                items=defaults.CHECKLISTS[kind],
-            )
-        )
-        made.append(template)
+    made = [
+        new_round(session, estate, kind, name, slots, defaults.ANCHOR, period_days=period)
+        for kind, name, slots, period in defaults.ROUNDS
+    ]
     session.flush()
     return made
+
+
+def new_round(
+    session: Session,
+    estate: Estate,
+    kind: str,
+    name: str,
+    slots: list[dict],
+    anchor,
+    *,
+    period_days: int = 1,
+    created_by_id: int | None = None,
+) -> RoundTemplate:
+    """A round of ``kind`` with version 1 of its default checklist (caller commits)."""
+    template = RoundTemplate(
+        estate_id=estate.id,
+        kind=kind,
+        name=name,
+        slots=slots,
+        period_days=period_days,
+        anchor=anchor,
+        items=[],
+        checklist_version=1,
+        active=True,
+    )
+    session.add(template)
+    session.flush()
+    session.add(
+        ChecklistVersion(
+            template_id=template.id,
+            estate_id=estate.id,
+            version=1,
+            items=defaults.CHECKLISTS[kind],
+            created_by_id=created_by_id,
+        )
+    )
+    return template
 
 
 def checklist(session: Session, template: RoundTemplate, version: int | None = None):

@@ -14,7 +14,7 @@ from webapp.labels.codes import current_code, find_code, find_short_code
 from webapp.models import Estate, Sign, Unit
 from webapp.models.audit import record
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
-from webapp.rounds import defaults, service
+from webapp.rounds import service
 from webapp.rounds.forms import (
     FAIL_SEVERITIES,
     ITEM_TYPES,
@@ -132,27 +132,14 @@ def custom_new():
         abort(404)
     estate = get_scoped(Estate, form.estate_id())
     name = form.name.data or _("Custom round")
-    template = RoundTemplate(
-        estate_id=estate.id,
-        kind="custom",
-        name=name,
-        slots=[{"start": "08:00", "end": "18:00"}],
-        period_days=1,
-        anchor=today(estate),
-        items=[],
-        checklist_version=1,
-        active=True,
-    )
-    db.session.add(template)
-    db.session.flush()
-    db.session.add(
-        ChecklistVersion(
-            template_id=template.id,
-            estate_id=estate.id,
-            version=1,
-            items=defaults.CHECKLISTS["custom"],
-            created_by_id=current_user.id,
-        )
+    template = service.new_round(
+        db.session,
+        estate,
+        "custom",
+        name,
+        [{"start": "08:00", "end": "18:00"}],
+        today(estate),
+        created_by_id=current_user.id,
     )
     record(db.session, "round.create", template, actor=current_user, after={"name": name})
     db.session.commit()
