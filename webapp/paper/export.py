@@ -103,14 +103,23 @@ def rows(session: Session, estates: Sequence[Estate], first: date, last: date,
     names = _names(session, [e.id for e in estates])
     keys = [key for key, _ in columns]
     when = sa.case((Check.clock_skewed, Check.received_at), else_=Check.occurred_at)
-    photos = (
-        sa.select(sa.func.count())
-        .where(PhotoLink.record_type == "check", PhotoLink.record_id == Check.id)
-        .scalar_subquery()
-    )
     for estate in estates:
         tz = ZoneInfo(estate.timezone)
         lo, hi = day_bounds(first, last, tz)
+        # Photo counts in one grouped read (a count per row was a subquery per check).
+        photos = dict(
+            session.execute(
+                sa.select(PhotoLink.record_id, sa.func.count())
+                .join(Check, Check.id == PhotoLink.record_id)
+                .where(
+                    PhotoLink.record_type == "check",
+                    Check.estate_id == estate.id,
+                    when >= lo,
+                    when < hi,
+                )
+                .group_by(PhotoLink.record_id)
+            ).all()
+        )
         query = (
             sa.select(
                 Check.id,
@@ -128,19 +137,18 @@ def rows(session: Session, estates: Sequence[Estate], first: date, last: date,
                 Check.geo_lat,
                 Check.geo_lon,
                 Check.geo_accuracy_m,
-                photos,
             )
             .where(Check.estate_id == estate.id, when >= lo, when < hi)
             .order_by(when, Check.id)
             .execution_options(yield_per=BATCH)
         )
         for row in session.execute(query):
-            yield _line(estate, tz, row, names, keys)
+            yield _line(estate, tz, row, names, keys, photos)
 
 
-def _line(estate: Estate, tz: ZoneInfo, row, names: dict, keys: list) -> list:
+def _line(estate: Estate, tz: ZoneInfo, row, names: dict, keys: list, photos: dict) -> list:
     (check_id, occurred, received, skewed, round_id, item_type, item_id, user_id, method,
-     result, note, answers, lat, lon, accuracy, photo_count) = row  # fmt: skip
+     result, note, answers, lat, lon, accuracy) = row  # fmt: skip
     answers = answers if isinstance(answers, dict) else {}
     kind, round_name = names["templates"].get(round_id or "", ("", ""))
     at = (received if skewed else occurred).astimezone(tz)
@@ -148,8 +156,8 @@ def _line(estate: Estate, tz: ZoneInfo, row, names: dict, keys: list) -> list:
     reason = vocab.zh("no_access_reason", str(reason)) if reason else ""
     line = [
         estate.name,
-        at.strftime("%Y-%m-%d %H:%M:%S"),
-        received.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+        at.isoformat(" ", "seconds")[:19],  # isoformat is C; strftime was a tenth of the time
+        received.astimezone(tz).isoformat(" ", "seconds")[:19],
         "是" if skewed else "",
         round_name,
         vocab.zh("item_kind", item_type),
@@ -159,7 +167,7 @@ def _line(estate: Estate, tz: ZoneInfo, row, names: dict, keys: list) -> list:
         vocab.zh("check_result", result),
         reason,
         note or "",
-        photo_count or 0,
+        photos.get(check_id, 0),
         lat if lat is not None else "",
         lon if lon is not None else "",
         round(accuracy) if accuracy is not None else "",
