@@ -44,22 +44,31 @@ FIXED = [
 BATCH = 5000
 
 
-def questions(session: Session, estate_ids: Sequence[int]) -> list[tuple[tuple[str, str], str]]:
-    """((round kind, question key), heading) for every answerable question of these estates'
-    rounds, in checklist order, the newest version's wording winning."""
+Columns = list[tuple[tuple[str, str], Question]]  # ((round kind, question key), question)
+
+
+def questions(session: Session, estate_ids: Sequence[int]) -> Columns:
+    """((round kind, question key), the question) for every answerable question of these
+    estates' rounds, in checklist order, the newest version's wording winning: the columns
+    after the fixed ones, and how each answer is written."""
     rows = session.execute(
-        sa.select(RoundTemplate.kind, ChecklistVersion.version, ChecklistVersion.items)
+        sa.select(RoundTemplate.kind, ChecklistVersion.items)
         .join(RoundTemplate, RoundTemplate.id == ChecklistVersion.template_id)
         .where(RoundTemplate.estate_id.in_(list(estate_ids)))
         .order_by(RoundTemplate.kind, ChecklistVersion.version)
     ).all()
-    found: dict[tuple[str, str], str] = {}
-    for kind, _version, items in rows:
+    found: dict[tuple[str, str], Question] = {}
+    for kind, items in rows:
         for item in items or []:
             q = question_of(item)
             if q.type in ("yesno", "choice", "number", "text"):
-                found[(kind, q.key)] = f"{vocab.zh('round_kind', kind)}·{q.zh}"
+                found[(kind, q.key)] = q
     return list(found.items())
+
+
+def heading(key: tuple[str, str], question: Question) -> str:
+    """A question's column heading: its round's kind and its words (裝修巡檢·未破壞承重牆)."""
+    return f"{vocab.zh('round_kind', key[0])}·{question.zh}"
 
 
 def _names(session: Session, estate_ids: Sequence[int]) -> dict:
@@ -73,16 +82,7 @@ def _names(session: Session, estate_ids: Sequence[int]) -> dict:
         for t in session.scalars(sa.select(RoundTemplate).where(RoundTemplate.estate_id.in_(ids)))
     }
     people = {u.id: u.display_name or u.username for u in session.scalars(sa.select(User))}
-    shapes: dict[tuple[str, str], Question] = {}
-    for kind, items_ in session.execute(
-        sa.select(RoundTemplate.kind, ChecklistVersion.items)
-        .join(RoundTemplate, RoundTemplate.id == ChecklistVersion.template_id)
-        .where(RoundTemplate.estate_id.in_(ids))
-    ):
-        for item in items_ or []:
-            q = question_of(item)
-            shapes[(kind, q.key)] = q
-    return {"items": items, "templates": templates, "people": people, "shapes": shapes}
+    return {"items": items, "templates": templates, "people": people}
 
 
 def count(session: Session, estates: Sequence[Estate], first: date, last: date) -> int:
@@ -98,10 +98,9 @@ def count(session: Session, estates: Sequence[Estate], first: date, last: date) 
 
 
 def rows(session: Session, estates: Sequence[Estate], first: date, last: date,
-         columns: list[tuple[tuple[str, str], str]]) -> Iterator[list]:  # fmt: skip
+         columns: Columns) -> Iterator[list]:  # fmt: skip
     """The export's lines, oldest first within each estate."""
     names = _names(session, [e.id for e in estates])
-    keys = [key for key, _ in columns]
     when = sa.case((Check.clock_skewed, Check.received_at), else_=Check.occurred_at)
     for estate in estates:
         tz = ZoneInfo(estate.timezone)
@@ -143,10 +142,10 @@ def rows(session: Session, estates: Sequence[Estate], first: date, last: date,
             .execution_options(yield_per=BATCH)
         )
         for row in session.execute(query):
-            yield _line(estate, tz, row, names, keys, photos)
+            yield _line(estate, tz, row, names, columns, photos)
 
 
-def _line(estate: Estate, tz: ZoneInfo, row, names: dict, keys: list, photos: dict) -> list:
+def _line(estate: Estate, tz: ZoneInfo, row, names: dict, columns: list, photos: dict) -> list:
     (check_id, occurred, received, skewed, round_id, item_type, item_id, user_id, method,
      result, note, answers, lat, lon, accuracy) = row  # fmt: skip
     answers = answers if isinstance(answers, dict) else {}
@@ -173,10 +172,6 @@ def _line(estate: Estate, tz: ZoneInfo, row, names: dict, keys: list, photos: di
         round(accuracy) if accuracy is not None else "",
         check_id,
     ]
-    shapes = names["shapes"]
-    for key in keys:
-        if key[0] != kind or key[1] not in answers:
-            line.append("")
-            continue
-        line.append(shapes[key].shown(answers[key[1]]))
+    for (column_kind, key), question in columns:
+        line.append(question.shown(answers.get(key)) if column_kind == kind else "")
     return line

@@ -326,7 +326,7 @@ def checks_export(fmt: str):
     chosen = [e for e in estates if form.estate.data in (None, e.id)]
     first, last = form.start.data, form.end.data
     columns = export.questions(db.session, [e.id for e in chosen])
-    headers = export.FIXED + [heading for _, heading in columns]
+    headers = export.FIXED + [export.heading(key, q) for key, q in columns]
     stem = f"checks-{first.isoformat()}-{last.isoformat()}"
     if fmt == "xlsx":
         if export.count(db.session, chosen, first, last) > XLSX_ROWS:
