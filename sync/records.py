@@ -31,6 +31,7 @@ def check_record(ctx: Context, op: Op) -> Prepared:
                 "item_id": row.item_id,
                 "code": row.code,
                 "method": p["method"],
+                "manual_reason": p.get("manual_reason"),
                 "result": p["result"],
                 "answers": p.get("answers") or {},
                 "note": p.get("note"),
@@ -70,6 +71,7 @@ def finding_create(ctx: Context, op: Op) -> Prepared:
                 "category": p["category"],
                 "note": p["note"],
                 "status": "open",
+                "check_id": p.get("check_id"),
                 **base(ctx, op),
             },
         )

@@ -104,13 +104,25 @@ class CheckRecordSchema(Strict):
 
     id = UUIDString(required=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    method = fields.String(required=True, validate=validate.OneOf(["scan", "manual"]))
-    result = fields.String(required=True, validate=validate.OneOf(["ok", "issue", "no_access"]))
+    method = fields.String(required=True, validate=validate.OneOf(list(vocab.CHECK_METHODS)))
+    # Why it was typed or picked rather than scanned; an older app sends none (applied, flagged).
+    manual_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(list(vocab.MANUAL_REASONS))
+    )
+    result = fields.String(required=True, validate=validate.OneOf(list(vocab.CHECK_RESULTS)))
     answers = fields.Dict(load_default=dict)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     photos = _photos()
     round_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     geo = fields.Nested(lambda: GeoSchema(), load_default=None, allow_none=True)
+
+    @post_load
+    def _reason_only_unscanned(self, data, **_kwargs):
+        if data.get("manual_reason") and data["method"] == "scan":
+            raise ValidationError(
+                "A scanned check has no manual_reason.", field_name="manual_reason"
+            )
+        return data
 
 
 class FindingCreateSchema(Strict):
@@ -124,6 +136,8 @@ class FindingCreateSchema(Strict):
     category = fields.String(required=True, validate=validate.Length(min=1, max=64))
     note = fields.String(required=True, validate=validate.Length(max=4000))
     photos = _photos()
+    # The check.record whose checklist raised it (the same action on the phone).
+    check_id = UUIDString(load_default=None, allow_none=True)
 
     @post_load
     def _where(self, data, **_kwargs):

@@ -125,6 +125,16 @@ CHECK_METHODS = {
     "manual": ("手動選取", "Picked from a list"),
 }
 
+# Why a check was not scanned (``check.record`` ``manual_reason``, with method typed or manual).
+# A missing or damaged label also raises a finding to relabel the item (sync/derived.py).
+MANUAL_REASONS = {
+    "label_missing": ("標籤遺失", "Label missing"),
+    "label_damaged": ("標籤損壞", "Label damaged"),
+    "label_unreadable": ("標籤無法讀取", "Label unreadable"),
+    "camera_unavailable": ("相機無法使用", "Camera not working"),
+    "other": ("其他", "Other"),
+}
+
 # A checkpoint's status in a round window (rounds.rules).
 COVERAGE_STATUSES = {
     "done": ("完成", "Done"),
@@ -181,6 +191,7 @@ VOCABULARIES = {
     "check_result": CHECK_RESULTS,
     "no_access_reason": NO_ACCESS_REASONS,
     "check_method": CHECK_METHODS,
+    "manual_reason": MANUAL_REASONS,
     "coverage_status": COVERAGE_STATUSES,
     "audit_action": AUDIT_ACTIONS,
     "registry_field": REGISTRY_FIELDS,

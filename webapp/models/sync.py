@@ -73,6 +73,8 @@ class Check(_Observed, db.Model):
     item_id: Mapped[int]
     code: Mapped[str] = mapped_column(sa.String(32))
     method: Mapped[str] = mapped_column(sa.String(16))
+    # Why it was not scanned (vocab.MANUAL_REASONS); None on a scan, or from an older app.
+    manual_reason: Mapped[str | None] = mapped_column(sa.String(32))
     result: Mapped[str] = mapped_column(sa.String(16))
     answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     note: Mapped[str | None] = mapped_column(sa.Text)
@@ -117,6 +119,10 @@ class Finding(_Observed, db.Model):
     category: Mapped[str] = mapped_column(sa.String(64))
     note: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    # The check that raised it (the phone's checklist, or the server from the check itself:
+    # sync/derived.py); None for a finding reported on its own. No foreign key: either op
+    # may arrive first.
+    check_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
 
 
 class KeyEvent(_Observed, db.Model):
