@@ -14,8 +14,11 @@ from webapp.models.sync import Check
 from webapp.rounds.service import ensure_defaults
 
 
-def add_check(sign_id: int, occurred: datetime, result: str = "ok", received=None, skewed=False):
-    """Insert a check of a sign (inside an app context)."""
+def add_check(
+    sign_id: int, occurred: datetime, result: str = "ok", received=None, skewed=False, **columns
+):
+    """Insert a check of a sign (inside an app context); ``columns`` set or override others
+    (method, geo_lat, user_id...). Returns the check's id."""
     sign = db.session.get(Sign, sign_id)
     code = db.session.scalar(
         sa.select(LabelCode.code).where(
@@ -23,23 +26,24 @@ def add_check(sign_id: int, occurred: datetime, result: str = "ok", received=Non
         )
     )
     patrol = db.session.scalar(sa.select(User).where(User.username == "patrol"))
-    db.session.add(
-        Check(
-            id=str(uuid.uuid4()),
-            op_id=str(uuid.uuid4()),
-            user_id=patrol.id,
-            occurred_at=occurred,
-            received_at=received or occurred,
-            clock_skewed=skewed,
-            estate_id=sign.estate_id,
-            item_type="sign",
-            item_id=sign_id,
-            code=code,
-            method="scan",
-            result=result,
-            answers={},
-        )
-    )
+    values = {
+        "id": str(uuid.uuid4()),
+        "op_id": str(uuid.uuid4()),
+        "user_id": patrol.id,
+        "occurred_at": occurred,
+        "received_at": received or occurred,
+        "clock_skewed": skewed,
+        "estate_id": sign.estate_id,
+        "item_type": "sign",
+        "item_id": sign_id,
+        "code": code,
+        "method": "scan",
+        "result": result,
+        "answers": {},
+    }
+    values.update(columns)
+    db.session.add(Check(**values))
+    return values["id"]
 
 
 @pytest.fixture

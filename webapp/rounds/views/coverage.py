@@ -16,7 +16,7 @@ from webapp.errors import api_error
 from webapp.extensions import db
 from webapp.models import Estate, utcnow
 from webapp.models.rounds import ROUND_KINDS
-from webapp.rounds import rules, service
+from webapp.rounds import presence, rules, service
 from webapp.rounds.views import bp
 from webapp.rounds.views.common import estate_arg, kind_names, today
 from webapp.scoping import scoped
@@ -171,7 +171,13 @@ def coverage_page():
     sections = _grid(days_cov)
     zone = ZoneInfo(estate.timezone)
     lo = datetime.combine(span[0], time(0), zone)
-    fast = service.fast_sequences(db.session, estate, lo, lo + timedelta(days=len(span)))
+    hi = lo + timedelta(days=len(span))
+    fast = service.fast_sequences(db.session, estate, lo, hi)
+    far = presence.far_fixes(db.session, estate, lo, hi)
+    far_labels = {}
+    if far:
+        refs = {(f.item_type, f.item_id) for f in far}
+        far_labels = {k: p.label for k, p in service.describe(db.session, estate.id, refs).items()}
     totals = {s: sum(w.count(s) for ws in days_cov.values() for w in ws) for s in rules.STATUSES}
     expected = sum(len(w.points) for ws in days_cov.values() for w in ws)
     db.session.commit()
@@ -186,6 +192,10 @@ def coverage_page():
         statuses=rules.STATUSES,
         kind_names=kind_names(),
         fast=fast,
+        far=far,
+        far_labels=far_labels,
+        far_m=int(presence.FAR_M),
+        good_m=int(presence.GOOD_FIX_M),
         totals=totals,
         expected=expected,
         prev_day=day - timedelta(days=7 if week else 1),
