@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 import webapp.models.accounts as accounts
@@ -72,6 +73,23 @@ def _dispose_made_apps():
             db.engine.dispose()
 
 
+class WireClient(FlaskClient):
+    """The test client, refusing a response a real server could not send.
+
+    Werkzeug's test client hands headers over as Python strings, so a header that is not
+    latin-1 (a Chinese file name in Content-Disposition) passes here and breaks every real
+    server at the first byte. Every request of every test checks it."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        for name, value in response.headers.items():
+            try:
+                f"{name}: {value}".encode("latin-1")
+            except UnicodeEncodeError:
+                pytest.fail(f"header {name!r} is not latin-1, no server can send it: {value!r}")
+        return response
+
+
 def make_test_app(database_url, instance_dir, **overrides):
     """An app on the session's database with test settings (engine disposed after the test)."""
     config = {
@@ -88,6 +106,7 @@ def make_test_app(database_url, instance_dir, **overrides):
     }
     config.update(overrides)
     made = create_app(config)
+    made.test_client_class = WireClient
     _made_apps.append(made)
     return made
 

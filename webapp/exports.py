@@ -12,10 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from urllib.parse import quote
 
-from flask import send_file
+from flask import Response, send_file
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
@@ -25,6 +27,27 @@ CSV_MIME = "text/csv; charset=utf-8"
 FORMULA_STARTS = ("=", "+", "-", "@")
 CONTROL_STARTS = ("\t", "\r", "\n")
 MARK_FILL = "FDE2E1"  # the pale red of an overdue row
+
+
+def name_download(response: Response, filename: str, *, inline: bool = False) -> Response:
+    """Name a download in ``Content-Disposition`` as RFC 6266 asks: a header is latin-1 on
+    the wire, so a Chinese name travels as ``filename*`` (UTF-8, percent-encoded) beside an
+    ASCII fallback for clients that read only ``filename`` (what send_file does)."""
+    kind = "inline" if inline else "attachment"
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+        simple = simple.lstrip("-_ ") or "download"
+        response.headers.set(
+            "Content-Disposition",
+            kind,
+            filename=simple,
+            **{"filename*": f"UTF-8''{quote(filename)}"},
+        )
+    else:
+        response.headers.set("Content-Disposition", kind, filename=filename)
+    return response
 
 
 def needs_guard(text: str) -> bool:

@@ -205,7 +205,7 @@ def _refuse(name: str, form):
 
 def _pdf(data: bytes, filename: str):
     response = current_app.response_class(data, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=filename)
+    exports.name_download(response, filename, inline=True)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -342,7 +342,7 @@ def checks_export(fmt: str):
         lines = export.rows(db.session, chosen, first, last, columns)
         body = stream_with_context(exports.csv_chunks(headers, lines))
         response = current_app.response_class(body, mimetype=exports.CSV_MIME)
-    response.headers.set("Content-Disposition", "attachment", filename=f"{stem}.{fmt}")
+    exports.name_download(response, f"{stem}.{fmt}")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

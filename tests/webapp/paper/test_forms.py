@@ -8,6 +8,7 @@ import io
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 import pypdfium2 as pdfium
 import pytest
@@ -57,6 +58,10 @@ def test_the_renovation_form_holds_each_answer_as_given(client, auth, walked):
     )
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.mimetype == "application/pdf"
+    # Named in Chinese for the person saving it, and still sendable (latin-1 on the wire).
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("inline; filename=")
+    assert unquote(disposition.split("filename*=UTF-8''")[1]).startswith("裝修巡檢表-")
     text = pdf_text(response.data)
     assert "《裝修巡檢表》" in text and walked["renovating_label"] in text
     assert "未破壞承重牆" in text and "東牆打鑿，已勒令停止" in text
