@@ -125,7 +125,7 @@ def _record_table(paper: Paper, checklist: Checklist | None, rows: list[CheckRow
         Column("日期時間", "When", 1.2),
         Column("巡查人", "Inspector", 1.0),
         *(Column(q.zh, q.en, 1.15, "CENTER") for q in questions),
-        Column("結果", "Result", 1.35),
+        Column("結果", "Result", 1.5),
         Column("問題及處理", "Notes", 2.2),
         Column("照片", "Photos", 0.75, "CENTER"),
         Column("方式", "Reached by", 0.95),

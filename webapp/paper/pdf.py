@@ -57,6 +57,23 @@ class Thumb:
     caption: str
 
 
+# Kinsoku: a line never starts with closing punctuation, nor ends with opening punctuation.
+NO_LINE_START = frozenset("）」』】〉》、。，．：；！？％)]}’”,.:;!?%")
+NO_LINE_END = frozenset("（「『【〈《([{‘“")
+
+
+def may_break(text: str, i: int) -> bool:
+    """Whether a line may end between ``text[i - 1]`` and ``text[i]``: at a space, after a
+    slash or hyphen, or beside a CJK character — never inside a Latin word or number, and
+    never where kinsoku forbids it ("無法進入（無人" and a lone "）" below)."""
+    before, after = text[i - 1], text[i]
+    if after in NO_LINE_START or before in NO_LINE_END:
+        return False
+    if before == " " or after == " " or before in "/-":
+        return True
+    return before >= "\u2e80" or after >= "\u2e80"
+
+
 class Paper(FPDF):
     """One printed form (or several, one after another, e.g. a month of units)."""
 
@@ -211,11 +228,12 @@ class Paper(FPDF):
 
     def _wrap(self, text: str, width: float) -> list[str]:
         """Lines of ``text`` no wider than ``width`` in the current font: breaks at newlines,
-        then at spaces, else between any two characters (Chinese has no spaces)."""
+        then at the last place ``may_break`` allows, else (one word wider than the cell)
+        wherever the width runs out."""
         lines = []
         for para in text.split("\n"):
             while para and self._width(para) > width:
-                # The longest prefix that fits (binary search), moved back to a space if any.
+                # The longest prefix that fits (binary search), moved back to a break if any.
                 lo, hi = 1, len(para)
                 while lo < hi:
                     mid = (lo + hi + 1) // 2
@@ -223,8 +241,7 @@ class Paper(FPDF):
                         lo = mid
                     else:
                         hi = mid - 1
-                cut = para.rfind(" ", 1, lo + 1)
-                cut = cut if cut > 0 and para[lo : lo + 1] not in ("", " ") else lo
+                cut = next((i for i in range(lo, 0, -1) if may_break(para, i)), lo)
                 lines.append(para[:cut].rstrip())
                 para = para[cut:].lstrip()
             lines.append(para)

@@ -1,0 +1,61 @@
+"""Where a printed form's cell breaks its lines (the rules as a table)."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp.paper.pdf import Paper, may_break
+
+
+@pytest.mark.parametrize(
+    ("text", "i", "allowed"),
+    [
+        ("無法進入（無人）", 7, False),  # never a lone closing bracket on a line
+        ("無法進入（無人）", 5, False),  # never an opening bracket left at a line's end
+        ("無法進入（無人）", 6, True),
+        ("巡查，完成", 2, False),  # a comma stays with what it follows
+        ("巡查，完成", 3, True),
+        ("Kitchen/bathroom", 8, True),  # after the slash
+        ("Kitchen/bathroom", 12, False),  # inside a word
+        ("2026-11-30", 5, True),
+        ("1234", 2, False),
+        ("walls intact", 6, True),
+        ("未破壞承重牆", 3, True),
+        ("A棟", 1, True),
+    ],
+)
+def test_may_break(text, i, allowed):
+    """Does a line break there, as a typesetter of zh-Hant and English would?"""
+    assert may_break(text, i) is allowed
+
+
+def _paper() -> Paper:
+    from datetime import UTC, datetime
+
+    paper = Paper(estate="E", title_zh="表", title_en="Form", printed=datetime.now(UTC))
+    paper._use(False, 8)
+    return paper
+
+
+@pytest.mark.parametrize(
+    ("text", "chars"),
+    [
+        ("無法進入（無人）", 7),
+        ("Kitchen/bathroom waterproof layer intact", 12),
+        ("巡查結果：有問題，已通知工程部處理。", 6),
+    ],
+)
+def test_wrapped_lines_keep_to_the_rules(text, chars):
+    """Does every line fit, lose nothing, and start and end where may_break allows?"""
+    paper = _paper()
+    width = paper.get_string_width(text[:chars])
+    lines = paper._wrap(text, width)
+    assert len(lines) > 1
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    for line in lines:
+        assert paper.get_string_width(line) <= width + 1e-6
+    at = 0
+    for line in lines[:-1]:
+        # Where this line ends in the text: every break is one may_break allows.
+        at = text.index(line, at) + len(line)
+        assert may_break(text, at) or may_break(text, at + 1), (line, text[at:])
