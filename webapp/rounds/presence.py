@@ -1,5 +1,7 @@
-"""Proof of presence, read from what the phones sent: where a checkpoint is, learned from the
-GPS fixes of its first checks, and which later checks were made far from it.
+"""Proof of presence, read from what the phones sent: how each check reached its item
+(scanned, typed from the label, picked from a list) per patroller and per round; where a
+checkpoint is, learned from the GPS fixes of its first checks; and which later checks were
+made far from it.
 
 Nothing here is stored: a checkpoint's position is computed on each read from its checks (no
 column, no write in sync), in one batched query for all the items a page asks about. The
@@ -23,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp.models import Estate, User
+from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import Check
 
 GOOD_FIX_M = 30.0  # a fix this accurate (or better) says where the phone was
@@ -232,15 +235,147 @@ def far_fixes(session: Session, estate: Estate, lo: datetime, hi: datetime) -> l
                     r.geo_accuracy_m,
                 )
             )
-    if found:
-        names = {
-            user_id: shown or username
-            for user_id, shown, username in session.execute(
-                sa.select(User.id, User.display_name, User.username).where(
-                    User.id.in_({f.user_id for f in found})
-                )
-            )
-        }
-        for f in found:
-            f.who = names.get(f.user_id, "")
+    names = people(session, {f.user_id for f in found})
+    for f in found:
+        f.who = names.get(f.user_id, "")
     return found
+
+
+# ---- scanned, typed, picked -------------------------------------------------------------------
+
+# The mark a grid cell (on screen and printed) carries for how its check reached the item; a
+# scan has none. Glyphs the printed forms' font has.
+MARKS = {"typed": "#", "manual": "≡", "unexplained": "!"}
+
+
+def how(method: str, reason: str | None) -> str:
+    """Which mark a check gets: "" (scanned), typed, manual, or unexplained (picked from a list
+    with no reason given: an older app)."""
+    if method == "manual":
+        return "manual" if reason else "unexplained"
+    return "typed" if method == "typed" else ""
+
+
+@dataclass
+class Share:
+    """How one patroller's (or one round's) checks reached their items."""
+
+    key: object  # a user id, a round id (text, as checks carry it), or None: no round
+    name: str
+    scan: int = 0
+    typed: int = 0
+    manual: int = 0
+    no_reason: int = 0  # picked from a list with no reason given (an older app)
+
+    @property
+    def total(self) -> int:
+        return self.scan + self.typed + self.manual
+
+    @property
+    def scanned_pct(self) -> int | None:
+        """The share scanned, in whole per cent rounded down: 100 only when every check was."""
+        return self.scan * 100 // self.total if self.total else None
+
+    def add(self, method: str, n: int, no_reason: int) -> None:
+        if method == "scan":
+            self.scan += n
+        elif method == "typed":
+            self.typed += n
+        else:
+            self.manual += n
+        self.no_reason += no_reason
+
+
+class Tally(NamedTuple):
+    user_id: int
+    round_id: str | None
+    method: str
+    n: int
+    no_reason: int
+
+
+def tally(session: Session, estate_id: int, lo: datetime, hi: datetime) -> list[Tally]:
+    """The estate's checks in [lo, hi) by effective time (device time, receipt time for a
+    flagged clock: as coverage counts them) counted by person, round and method, with how
+    many were picked with no reason given: two grouped reads (the on-time ones by
+    ``ix_check_record_estate_time``, the flagged ones by their partial index)."""
+    no_reason = sa.func.sum(
+        sa.case((sa.and_(Check.method == "manual", Check.manual_reason.is_(None)), 1), else_=0)
+    )
+    keys = (Check.user_id, Check.round_id, Check.method)
+    on_time = (
+        sa.select(*keys, sa.func.count(), no_reason)
+        .where(
+            Check.estate_id == estate_id,
+            Check.occurred_at >= lo,
+            Check.occurred_at < hi,
+            ~Check.clock_skewed,
+        )
+        .group_by(*keys)
+    )
+    flagged = (
+        sa.select(*keys, sa.func.count(), no_reason)
+        .where(
+            Check.estate_id == estate_id,
+            Check.clock_skewed,
+            Check.received_at >= lo,
+            Check.received_at < hi,
+        )
+        .group_by(*keys)
+    )
+    return [
+        Tally(user_id, round_id, method, int(n), int(none or 0))
+        for query in (on_time, flagged)
+        for user_id, round_id, method, n, none in session.execute(query)
+    ]
+
+
+def people(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    """Each user's name as screens show it (display name, else the username)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    return {
+        user_id: shown or username
+        for user_id, shown, username in session.execute(
+            sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
+        )
+    }
+
+
+def by_patroller(tallies: Iterable[Tally], names: dict[int, str]) -> list[Share]:
+    """One share per person, by name."""
+    out: dict[int, Share] = {}
+    for t in tallies:
+        share = out.setdefault(t.user_id, Share(t.user_id, names.get(t.user_id, "")))
+        share.add(t.method, t.n, t.no_reason)
+    return sorted(out.values(), key=lambda s: (s.name, s.key))
+
+
+def shares(
+    session: Session, estate: Estate, lo: datetime, hi: datetime
+) -> tuple[list[Share], list[Share]]:
+    """The estate's checks in [lo, hi) as shares per patroller (by name) and per round (in
+    the rounds' order; checks in no round, or in a round not of this estate, last, key None)."""
+    tallies = tally(session, estate.id, lo, hi)
+    if not tallies:
+        return [], []
+    rounds = {
+        str(template_id): name
+        for template_id, name in session.execute(
+            sa.select(RoundTemplate.id, RoundTemplate.name)
+            .where(RoundTemplate.estate_id == estate.id)
+            .order_by(RoundTemplate.id)
+        )
+    }
+    per_round: dict[str | None, Share] = {}
+    for t in tallies:
+        key = t.round_id if t.round_id in rounds else None
+        share = per_round.setdefault(key, Share(key, rounds.get(key, "")))
+        share.add(t.method, t.n, t.no_reason)
+    order = list(rounds)
+    ordered = sorted(
+        per_round.values(), key=lambda s: order.index(s.key) if s.key in rounds else len(order)
+    )
+    names = people(session, {t.user_id for t in tallies})
+    return by_patroller(tallies, names), ordered

@@ -137,20 +137,34 @@ def status_sorted(
     """``status`` for one checkpoint whose checks come as two parallel lists sorted by time
     (coverage's form): the checks that matter are found by bisecting, not by scanning them
     all. Same answers as ``status`` (tested against it on random checks)."""
+    return decide_sorted(times, results, window, following, now)[0]
+
+
+def decide_sorted(
+    times: Sequence[datetime],
+    results: Sequence[str],
+    window: Window,
+    following: datetime,
+    now: datetime,
+) -> tuple[str, int | None]:
+    """``status_sorted`` and the index of the check that decided it (None for missed and
+    pending): the first ok/issue inside the window, else the first check inside (no access),
+    else the first ok/issue after the close (late) — the check a grid cell opens
+    (``records.cell`` picks the same one)."""
     lo = bisect_left(times, window.start)
     mid = bisect_left(times, window.end, lo)
     if mid > lo:  # checks inside the window
         for k in range(lo, mid):
             if results[k] != NO_ACCESS:
-                return DONE
-        return NO_ACCESS
+                return DONE, k
+        return NO_ACCESS, lo
     if now < window.end:
-        return PENDING
+        return PENDING, None
     # Nothing inside: the checks from the close on start at mid.
     for k in range(mid, bisect_left(times, following, mid) if following > window.end else mid):
         if results[k] != NO_ACCESS:
-            return LATE
-    return MISSED
+            return LATE, k
+    return MISSED, None
 
 
 @dataclass(frozen=True)

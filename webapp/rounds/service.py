@@ -121,6 +121,10 @@ class Point:
     building_sort: int = 1 << 30
     floor: int | None = None
     status: str = rules.PENDING
+    # How the check that decided the status reached the item (scan / typed / manual) and why
+    # it was not scanned (vocab.MANUAL_REASONS, None if not given); "" when no check decided.
+    method: str = ""
+    reason: str | None = None
 
 
 def checkpoints_now(session: Session, template: RoundTemplate) -> list[list]:
@@ -191,16 +195,20 @@ def _windows(session, template, day, tz, now, cache) -> list[tuple[rules.Window,
     return out
 
 
-def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, tuple[list, list]]:
-    """Each checkpoint's checks in a span, sorted by effective time: (times, results)."""
+def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, tuple]:
+    """Each checkpoint's checks in a span, sorted by effective time: (times, results, hows),
+    ``hows`` each check's (method, manual reason)."""
     cols = (Check.item_type, Check.item_id, Check.occurred_at, Check.result)
-    on_time = sa.select(*cols).where(
+    how = (Check.method, Check.manual_reason)
+    on_time = sa.select(*cols, *how).where(
         Check.estate_id == estate_id,
         Check.occurred_at >= lo,
         Check.occurred_at < hi,
         ~Check.clock_skewed,
     )
-    flagged = sa.select(Check.item_type, Check.item_id, Check.received_at, Check.result).where(
+    flagged = sa.select(
+        Check.item_type, Check.item_id, Check.received_at, Check.result, *how
+    ).where(
         Check.estate_id == estate_id,
         Check.clock_skewed,
         Check.received_at >= lo,
@@ -208,20 +216,25 @@ def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, tu
     )
     found: dict[tuple, list[tuple]] = defaultdict(list)
     for query in (on_time, flagged):
-        for item_type, item_id, at, result in session.execute(query):
-            found[(item_type, item_id)].append((at, result))
+        for item_type, item_id, at, result, method, reason in session.execute(query):
+            found[(item_type, item_id)].append(
+                (at, result, _SCANNED if method == "scan" and reason is None else (method, reason))
+            )
     out = {}
     for key, checks in found.items():
         checks.sort(key=_first)
-        out[key] = ([c[0] for c in checks], [c[1] for c in checks])
+        out[key] = ([c[0] for c in checks], [c[1] for c in checks], [c[2] for c in checks])
     return out
+
+
+_SCANNED = ("scan", None)  # shared: nearly every check is one
 
 
 def _first(pair: tuple):
     return pair[0]
 
 
-_NONE: tuple[list, list] = ([], [])
+_NONE: tuple[list, list, list] = ([], [], [])
 
 
 def _describe(session, estate_id: int, refs: set[tuple]) -> dict[tuple, Point]:
@@ -336,6 +349,9 @@ def coverage_days(
         following = estate_following.astimezone(UTC)
         for t, i in points:
             base = described.get((t, i)) or Point(t, i)
+            times, results, hows = seen.get((t, i), _NONE)
+            decided, k = rules.decide_sorted(times, results, window, following, now)
+            method, reason = hows[k] if k is not None else ("", None)
             cov.points.append(
                 Point(
                     t,
@@ -345,7 +361,9 @@ def coverage_days(
                     base.building,
                     base.building_sort,
                     base.floor,
-                    rules.status_sorted(*seen.get((t, i), _NONE), window, following, now),
+                    decided,
+                    method,
+                    reason,
                 )
             )
         result[day].append(cov)

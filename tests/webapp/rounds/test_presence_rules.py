@@ -112,3 +112,19 @@ def test_is_far(position, metres, accuracy, far):
     position?"""
     fix = north(HOME, metres)
     assert presence.is_far(position, fix[0], fix[1], accuracy) is far
+
+
+@pytest.mark.parametrize(
+    ("method", "reason", "mark"),
+    [
+        ("scan", None, ""),
+        ("typed", "label_unreadable", "typed"),
+        ("typed", None, "typed"),  # a typed code needs no reason to be told apart
+        ("manual", "label_damaged", "manual"),
+        ("manual", None, "unexplained"),  # an older app: no reason given
+    ],
+)
+def test_how_a_check_is_marked(method, reason, mark):
+    """Which mark does a grid cell carry for how its check reached the item?"""
+    assert presence.how(method, reason) == mark
+    assert mark == "" or presence.MARKS[mark]

@@ -11,6 +11,7 @@ from webapp.rounds.rules import (
     Schedule,
     Seen,
     Window,
+    decide_sorted,
     effective_time,
     next_start,
     status,
@@ -164,6 +165,44 @@ def test_the_bisecting_status_agrees_with_the_plain_one():
             seen,
             now,
         )
+
+
+def _cell_pick(times, results, window, following) -> int | None:
+    """The check a grid cell opens, as records.cell picks it: the first ok/issue inside, else
+    the first check inside, else the first ok/issue after the close until the next window."""
+    inside = [k for k, t in enumerate(times) if window.start <= t < window.end]
+    after = [
+        k
+        for k, t in enumerate(times)
+        if window.end <= t < max(following, window.end) and results[k] != "no_access"
+    ]
+    chosen = next((k for k in inside if results[k] != "no_access"), None)
+    if chosen is None and inside:
+        chosen = inside[0]
+    return chosen if chosen is not None else (after[0] if after else None)
+
+
+def test_the_deciding_check_is_the_one_the_cell_opens():
+    """Does the check that decides a cell's status (whose method the grid marks) agree with
+    the one the cell's link opens, on many random cases, and none for missed or pending?"""
+    import random
+
+    rng = random.Random(18)
+    base = utc("2026-11-27T00:00:00+08:00")
+    minute = timedelta(minutes=1)
+    for _ in range(3000):
+        start = base + rng.randrange(0, 600) * minute
+        window = Window(start, start + rng.randrange(1, 600) * minute)
+        following = window.start + rng.randrange(1, 1200) * minute
+        times = sorted(base + rng.randrange(-60, 1800) * minute for _ in range(rng.randrange(6)))
+        results = [rng.choice(["ok", "issue", "no_access"]) for _ in times]
+        now = base + rng.randrange(0, 1800) * minute
+        decided, k = decide_sorted(times, results, window, following, now)
+        assert decided == status_sorted(times, results, window, following, now)
+        if decided in ("missed", "pending"):
+            assert k is None
+        else:
+            assert k == _cell_pick(times, results, window, following), (window, times, results)
 
 
 @pytest.mark.parametrize(

@@ -127,7 +127,7 @@ def _grid(days_cov: dict) -> list[dict]:
             sec["columns"].append({"day": day, "window": w})
             for p in w.points:
                 row = sec["rows"].setdefault((p.item_type, p.item_id), {"point": p, "cells": {}})
-                row["cells"][col] = p.status
+                row["cells"][col] = p  # its status, and how the deciding check was made
     out = []
     for sec in sections.values():
         ordered = sorted(
@@ -174,6 +174,7 @@ def coverage_page():
     hi = lo + timedelta(days=len(span))
     fast = service.fast_sequences(db.session, estate, lo, hi)
     far = presence.far_fixes(db.session, estate, lo, hi)
+    by_patroller, by_round = presence.shares(db.session, estate, lo, hi)
     far_labels = {}
     if far:
         refs = {(f.item_type, f.item_id) for f in far}
@@ -193,6 +194,10 @@ def coverage_page():
         kind_names=kind_names(),
         fast=fast,
         far=far,
+        how_marks=presence.MARKS,
+        how_of=presence.how,
+        by_patroller=by_patroller,
+        by_round=by_round,
         far_labels=far_labels,
         far_m=int(presence.FAR_M),
         good_m=int(presence.GOOD_FIX_M),
