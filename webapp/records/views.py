@@ -16,10 +16,13 @@ from sync.photos import shown_links
 from webapp import edge, vocab
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.models import Device, Estate, Key, LabelCode, Sign, Unit, User
+from webapp.i18n import Terms
+from webapp.models import Device, Estate, Key, LabelCode, Sign, Unit, User, utcnow
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, Finding
 from webapp.paper.records import Checklist, question_of
+from webapp.records import day as day_of
+from webapp.review.queries import item_labels
 from webapp.rounds import rules
 from webapp.scoping import visible_estate_ids
 
@@ -182,4 +185,37 @@ def check(check_id: str):
         reason_name=vocab.zh("no_access_reason", str(reason)) if reason else "",
         method_name=vocab.zh("check_method", record.method),
         severity_names={k: v[0] for k, v in vocab.SEVERITIES.items()},
+    )
+
+
+@bp.get("/people/<int:user_id>")
+@roles(*READERS, scope={"user_id": "user"})
+def patroller_day(user_id: int):
+    """One patroller's day: every check they made, in order, each linked to its record."""
+    person = db.session.get(User, user_id)
+    seen = set(visible_estate_ids())
+    shared = [e for e in (person.estate_ids if person else []) if e in seen]
+    if not shared:
+        abort(404)
+    estates = db.session.scalars(
+        sa.select(Estate).where(Estate.id.in_(shared)).order_by(Estate.id)
+    ).all()
+    zone = ZoneInfo(estates[0].timezone)
+    try:
+        day = edge.bounded_date(request.args["day"]) if request.args.get("day") else None
+    except ValueError:
+        day = None
+    day = day or utcnow().astimezone(zone).date()
+    found = day_of.patroller_day(db.session, user_id, estates, day, item_labels)
+    return render_template(
+        "records/day.html",
+        person=person,
+        day=day,
+        prev_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+        found=found,
+        several=len(estates) > 1,
+        result_names=Terms("check_result"),
+        method_names=Terms("check_method"),
+        severity_names=Terms("severity"),
     )

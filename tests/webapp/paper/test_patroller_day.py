@@ -1,0 +1,152 @@
+"""A patroller's day: every check one person made that day, in order, flagged where a
+supervisor should look twice, kept to the reader's estates."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from sync.merge import Actor, push
+from webapp.extensions import db
+from webapp.labels.codes import ensure_codes
+from webapp.models import Estate, Sign
+from webapp.rounds.presence import FAR_M, LEARN_FIXES
+
+
+def _rows(page: str) -> list[str]:
+    return re.findall(r'<tr data-check="([^"]+)"', page)
+
+
+def _day_url(walked, day=None) -> str:
+    return f"/records/people/{walked['patrol']}?day={(day or walked['day']).isoformat()}"
+
+
+def test_the_day_lists_each_check_in_order_linked_to_its_record(client, auth, walked):
+    """Are the day's four checks listed in the order they were made (the earlier renovation
+    visit of the day before is not), each linking to its record, with the scanned share?"""
+    auth.login("supervisor")
+    response = client.get(_day_url(walked))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    ids = walked["check_ids"]
+    listed = _rows(page)
+    # The walked checks (all made at 09:30, the seed's demo checks around them).
+    assert set(ids[1:]) <= set(listed) and ids[0] not in listed
+    for check_id in listed:
+        assert f'href="/records/checks/{check_id}"' in page
+    assert 'data-method="manual"' in page and "陳志明" in page
+    methods = re.findall(r'<td data-method="(\w+)"', page)
+    assert len(methods) == len(listed)
+    share = round(100 * methods.count("scan") / len(methods))
+    assert f'data-total="scanned">{share}%<' in page
+    # The day before holds the first visit, and not the day's.
+    earlier = _rows(
+        client.get(_day_url(walked, walked["day"] - timedelta(days=1))).get_data(as_text=True)
+    )
+    assert ids[0] in earlier and not set(ids[1:]) & set(earlier)
+
+
+def _push_sign_checks(app, walked, fixes, now):
+    """Checks of one sign at these (time, lat, lon, accuracy) fixes, pushed at ``now``."""
+    with app.app_context():
+        estate = db.session.get(Estate, walked["estate"])
+        # A sign of its own (no demo visits: the fixes here alone teach its position).
+        sign = db.session.scalar(sa.select(Sign).where(Sign.location == "測試牌"))
+        if sign is None:
+            sign = Sign(estate_id=estate.id, category="floor", location="測試牌")
+            db.session.add(sign)
+            db.session.flush()
+        code = ensure_codes(db.session, "sign", [sign])[sign.id].code
+        ops, ids = [], []
+        for at, lat, lon, acc in fixes:
+            ids.append(str(uuid.uuid4()))
+            ops.append(
+                {
+                    "op_id": str(uuid.uuid4()),
+                    "type": "check.record",
+                    "occurred_at": at.isoformat(),
+                    "payload": {
+                        "id": ids[-1],
+                        "code": code,
+                        "method": "scan",
+                        "result": "ok",
+                        "answers": {},
+                        "photos": [],
+                        **({"geo": {"lat": lat, "lon": lon, "accuracy_m": acc}} if lat else {}),
+                    },
+                }
+            )
+        answers = push(db.session, Actor(walked["patrol"], [estate.id]), ops, now)
+        assert {a["status"] for a in answers} == {"applied"}, answers
+        db.session.commit()
+        return ids
+
+
+def test_the_record_page_leads_to_the_inspectors_day(client, auth, walked):
+    """Does a check's record name its inspector with a link to that inspector's day?"""
+    auth.login("supervisor")
+    page = client.get(f"/records/checks/{walked['check_ids'][1]}").get_data(as_text=True)
+    assert f'href="{_day_url(walked)}"' in page
+
+
+def test_far_fixes_and_an_off_clock_are_flagged(client, auth, walked, app):
+    """Is a check whose good fix lies far from the sign's learned position flagged, and one
+    from a phone whose clock ran ahead, while the checks that taught the position are not?"""
+    tz = ZoneInfo("Asia/Taipei")
+    with app.app_context():
+        tz = ZoneInfo(db.session.get(Estate, walked["estate"]).timezone)
+    day = walked["day"]
+    noon = datetime(day.year, day.month, day.day, 12, 0, tzinfo=tz)
+    lat, lon = 25.03, 121.56
+    away = lat + (FAR_M * 3) / 111_000  # three times the limit north
+    # The sign's first LEARN_FIXES good fixes (days before) teach its position.
+    learning = _push_sign_checks(
+        app,
+        walked,
+        [(noon - timedelta(days=3, minutes=n), lat, lon, 10.0) for n in range(LEARN_FIXES)],
+        datetime.now(UTC),
+    )
+    far, near = _push_sign_checks(
+        app,
+        walked,
+        [(noon, away, lon, 10.0), (noon + timedelta(minutes=5), lat, lon, 12.0)],
+        datetime.now(UTC),
+    )
+    # A phone whose clock is an hour ahead of the server when it sends.
+    (ahead,) = _push_sign_checks(
+        app, walked, [(noon + timedelta(hours=1), None, None, None)], noon - timedelta(minutes=1)
+    )
+    auth.login("supervisor")
+    page = client.get(_day_url(walked)).get_data(as_text=True)
+
+    def flags(check_id):
+        row = page.split(f'<tr data-check="{check_id}"', 1)[1].split("</tr>", 1)[0]
+        return set(re.findall(r'data-flag="(\w+)"', row))
+
+    assert flags(far) == {"far"}
+    assert flags(near) == set()
+    assert flags(ahead) == {"skewed"}
+    assert learning[0] not in _rows(page)  # three days before
+
+
+@pytest.mark.parametrize("who", ["patrol2", "desk"])
+def test_the_day_is_kept_to_the_readers_estates_and_roles(client, auth, walked, who):
+    """Does a supervisor of the other estate (patrol2 is a patroller there) get a 404 and the
+    front desk a 403, never the patroller's checks?"""
+    auth.login(who)
+    response = client.get(_day_url(walked))
+    assert response.status_code in (403, 404)
+    assert walked["check_ids"][1] not in response.get_data(as_text=True)
+
+
+def test_a_bad_day_falls_back_to_today(client, auth, walked):
+    """Is a day that is no date answered with today's page, not an error?"""
+    auth.login("supervisor")
+    for bad in ("2026-13-40", "x" * 40, "9999-01-01"):
+        response = client.get(f"/records/people/{walked['patrol']}?day={bad}")
+        assert response.status_code == 200
