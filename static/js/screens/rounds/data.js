@@ -2,6 +2,7 @@
 // their checkpoints in building and floor order, and every check the phone knows of (pulled
 // ones of the last 30 days, this phone's outbox and journal) to tell progress and prefill.
 import * as store from "../../store.js";
+import { raisedBy } from "./findings.js";
 
 const BIG = 1 << 30;
 
@@ -28,7 +29,15 @@ export async function loadWorld() {
     rounds: rounds.map((r) => ({ id: String(r.id), ...r.data })),
     items: new Map(),
     checks: new Map(),
-    findings: findings.map((r) => ({ id: String(r.id), code: r.data.code, occurred_at: r.data.occurred_at, severity: r.data.severity })),
+    findings: findings.map((r) => ({
+      id: String(r.id),
+      code: r.data.code,
+      occurred_at: r.data.occurred_at,
+      severity: r.data.severity,
+      category: r.data.category,
+      status: r.data.status,
+      check_id: r.data.check_id ?? null, // the check that raised it (screens/rounds/findings.js)
+    })),
     ops: [...outbox, ...journal].filter((e) => e.state !== "rejected" && e.state !== "withdrawn"),
     user: meta.user || null,
     lastSync: meta.last_sync_at || null,
@@ -36,7 +45,7 @@ export async function loadWorld() {
   for (const r of [...signs, ...units]) {
     if (r.code) world.items.set(r.code, { code: r.code, short_code: r.short_code, label: r.label, type: r.type, id: Number(r.id), data: r.data });
   }
-  for (const r of pulled) addCheck(world, r.data.code, Date.parse(r.data.occurred_at), r.data, r.data.answers);
+  for (const r of pulled) addCheck(world, r.data.code, Date.parse(r.data.occurred_at), { ...r.data, id: String(r.id) }, r.data.answers);
   for (const e of world.ops) {
     if (e.type === "check.record") addCheck(world, e.payload.code, Date.parse(e.occurred_at), e.payload, e.payload.answers, e);
   }
@@ -51,7 +60,21 @@ function addCheck(world, code, at, data, answers, entry = null) {
   if (!code || Number.isNaN(at)) return;
   let list = world.checks.get(code);
   if (!list) world.checks.set(code, (list = []));
-  list.push({ at, result: data.result, answers: answers || {}, round_id: data.round_id ?? null, method: data.method, entry });
+  list.push({
+    id: data.id ?? null,
+    code,
+    at,
+    result: data.result,
+    answers: answers || {},
+    round_id: data.round_id ?? null,
+    method: data.method,
+    manual_reason: data.manual_reason ?? null,
+    // The phone's own op (seq: the order it is sent in) or the server's copy, pulled.
+    own: Boolean(entry),
+    pulled: !entry,
+    seq: entry ? entry.created_at ?? null : null,
+    entry,
+  });
 }
 
 /** Record a check made just now without reading the store again. */
@@ -141,6 +164,20 @@ export function lastAnswers(world, code, now = Date.now()) {
     }
   }
   return null;
+}
+
+/** Every finding each check raised, by check id, as the server counts them (findings.js). */
+export function raisedOf(world) {
+  const kinds = new Map(world.rounds.map((r) => [String(r.id), r.kind]));
+  const ops = world.ops
+    .filter((e) => e.type === "finding.create")
+    .map((e) => ({ id: e.payload.id, check_id: e.payload.check_id, code: e.payload.code ?? e.code, occurred_at: e.occurred_at, severity: e.payload.severity, category: e.payload.category }));
+  return raisedBy({
+    checks: [...world.checks.values()].flat(),
+    ops,
+    findings: world.findings,
+    kindOf: (roundId) => (roundId == null ? null : kinds.get(String(roundId)) || null),
+  });
 }
 
 /** The checklist (items) of a round's current version. */
