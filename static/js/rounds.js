@@ -9,12 +9,14 @@ import { config } from "./phone/config.js";
 import { phone } from "./phone/config.js";
 import { h, icon } from "./phone/dom.js";
 import { floorName, pairName } from "./phone/i18n.js";
+import { noteWithReason } from "./phone/reason.js";
 import { nowWithOffset } from "./phone/time.js";
 import { categoryOf, checklistForm, severityOf } from "./screens/rounds/checklist.js";
-import { checklistOf, checkpoints, lastAnswers, loadWorld, noteCheck, noteOp, seenOf } from "./screens/rounds/data.js";
+import { checklistOf, checkpoints, lastAnswers, loadWorld, noteCheck, noteOp, raisedOf, seenOf } from "./screens/rounds/data.js";
+import { countRaised, worstSeverity } from "./screens/rounds/findings.js";
 import { dayOf, hmOf, roundNow, statusIn } from "./screens/rounds/time.js";
 import { rs } from "./screens/rounds/ui.js";
-import { normalize } from "./codes.js";
+import { normalize, shortCodeValid } from "./codes.js";
 import * as store from "./store.js";
 import { onStatus, sync } from "./sync.js";
 
@@ -25,7 +27,7 @@ const GEO_KEY = "rounds.geo";
 
 let world = null;
 let flash = null; // a message for the next view ({text, tone})
-let methodFor = null; // {code, method} set when the scanner opens a checkpoint
+let methodFor = null; // {code, method} set when the scanner (or a typed code) opens a checkpoint
 
 // ---------------------------------------------------------------- state kept on the phone
 
@@ -71,7 +73,7 @@ function standing(round, now = Date.now()) {
     const until = current ? Math.max(current.end, current.next ?? current.end) : 0;
     const inside = current ? seen.filter((s) => current.start <= s.at && s.at < until) : [];
     const last = inside[inside.length - 1] || null;
-    return { ...p, status, last, issue: inside.some((s) => s.result === "issue") };
+    return { ...p, status, last, inside, issue: inside.some((s) => s.result === "issue") };
   });
   const count = (s) => points.filter((p) => p.status === s).length;
   const visited = count("done") + count("no_access") + count("late");
@@ -237,6 +239,8 @@ async function renderRound(id) {
   const listBox = h("div", { class: "rp-points" });
   const drawList = () => {
     const q = normalize(filter.value || "");
+    // The whole short code typed from the label (its check character right): a typed check.
+    const typed = q.length >= 4 && shortCodeValid(q) ? q : null;
     const rows = [];
     let group = null;
     for (const p of st.points) {
@@ -252,7 +256,14 @@ async function renderRound(id) {
           {},
           h(
             "a",
-            { class: `rp-point is-${p.status}${p.issue ? " has-issue" : ""}`, href: `#r/${round.id}/c/${encodeURIComponent(p.code)}`, "data-code": p.code, "data-status": p.status },
+            {
+              class: `rp-point is-${p.status}${p.issue ? " has-issue" : ""}`,
+              href: `#r/${round.id}/c/${encodeURIComponent(p.code)}`,
+              "data-code": p.code,
+              "data-status": p.status,
+              "data-typed": typed && p.short_code === typed ? "1" : null,
+              onclick: typed && p.short_code === typed ? () => (methodFor = { code: p.code, method: "typed" }) : null,
+            },
             h("span", { class: "rp-dot", "aria-hidden": "true" }),
             h("span", { class: "rp-point-label" }, p.label),
             h("span", { class: `rp-point-status st-${p.status}` }, p.issue ? rs("issue") : rs(`st_${p.status}`)),
@@ -394,7 +405,15 @@ async function renderCheck(id, code) {
   const tz = st.tz;
   const view = $("rp-check");
   show("rp-check");
-  const form = checklistForm({ round, point: p, version, items, prefill, kind: round.kind }, (result, draft) => save(round, st, p, method, version, result, form, draft));
+  // Not scanned: the header names how, and the reason once one is picked.
+  const reasonBadge = h("span", { class: "method-reason", "data-method-reason": "", hidden: true });
+  const onReason = (value) => {
+    reasonBadge.textContent = `· ${pairName("manualReasons", value)}`;
+    reasonBadge.dataset.methodReason = value;
+    reasonBadge.hidden = false;
+  };
+  const form = checklistForm({ round, point: p, version, items, prefill, kind: round.kind, method, onReason }, (result, draft) => save(round, st, p, method, version, result, form, draft));
+  const badge = { scan: ["badge-ok", rs("scanned")], typed: ["badge-info", rs("typed")], manual: ["badge-info", rs("picked")] }[method];
   fill(view,
     h("a", { class: "rp-back", href: `#r/${round.id}` }, "‹ ", round.name),
     h(
@@ -403,7 +422,7 @@ async function renderCheck(id, code) {
       h(
         "p",
         { class: "rp-check-kicker" },
-        h("span", { class: `badge ${method === "scan" ? "badge-ok" : "badge-info"}`, "data-method": method }, method === "scan" ? rs("scanned") : rs("picked")),
+        h("span", { class: `badge ${badge[0]}`, "data-method": method }, badge[1], " ", reasonBadge),
         " ",
         h("span", { class: "muted" }, whereOf(p)),
       ),
@@ -447,7 +466,10 @@ async function save(round, st, p, method, version, result, form, draft) {
       photos: result.photos.map((x) => x.sha256),
       round_id: String(round.id),
     };
-    if (result.note) payload.note = result.note;
+    // Not scanned: why (API.md manual_reason); "other" carries its words in the note's first line.
+    if (method !== "scan" && result.manual) payload.manual_reason = result.manual.reason;
+    const note = result.manual ? noteWithReason(result.manual.reason, result.manual.note, result.note) : result.note;
+    if (note) payload.note = note;
     if (geo) payload.geo = geo;
     const entry = { op_id: draft.id("op"), type: "check.record", occurred_at: occurred, payload, code: p.code, item, username, created_at: Date.now(), state: "pending" };
     // A failed item is a finding, with the item's severity (critical for the major violations).
@@ -461,7 +483,8 @@ async function save(round, st, p, method, version, result, form, draft) {
         op_id: draft.id(`op:${q.key}`),
         type: "finding.create",
         occurred_at: occurred,
-        payload: { id: draft.id(`finding:${q.key}`), code: p.code, severity: severityOf(q), category: categoryOf(round.kind, q), note, photos: shas },
+        // check_id: the check that raised it (API.md), so the server and the summary count it once.
+        payload: { id: draft.id(`finding:${q.key}`), code: p.code, check_id: payload.id, severity: severityOf(q), category: categoryOf(round.kind, q), note, photos: shas },
         code: p.code,
         item,
         username,
@@ -474,12 +497,15 @@ async function save(round, st, p, method, version, result, form, draft) {
     draft.saved();
     noteCheck(world, entry);
     for (const finding of findings) noteOp(world, finding);
-    const n = result.failures.length;
+    // What this check raised, counted as the summary counts it (its findings and the server's).
+    const raised = raisedOf(world).get(payload.id) || [];
+    const n = raised.length;
+    const severity = n ? pairName("severities", worstSeverity(raised)) : "";
     say(
       result.result === "no_access"
-        ? rs("savedNoAccess", { label: p.label })
+        ? rs(n ? "savedNoAccessFindings" : "savedNoAccess", { label: p.label, n, severity })
         : n
-          ? rs("savedFindings", { label: p.label, n, severity: pairName("severities", severityOf(result.failures[0].item)) })
+          ? rs("savedFindings", { label: p.label, n, severity })
           : rs("saved", { label: p.label }),
       n ? "warn" : "ok",
     );
@@ -504,14 +530,12 @@ async function renderSummary(id) {
   const st = standing(round);
   show("rp-summary");
   const left = st.points.filter((p) => p.status === "pending" || p.status === "missed");
-  const inWindow = (iso) => st.window && Date.parse(iso) >= st.window.start && Date.parse(iso) < st.window.end;
-  const codes = new Set(st.points.map((p) => p.code));
-  const findingIds = new Set();
-  for (const e of world.ops) if (e.type === "finding.create" && codes.has(e.code) && inWindow(e.occurred_at)) findingIds.add(e.payload.id);
-  for (const f of world.findings) if (codes.has(f.code) && inWindow(f.occurred_at)) findingIds.add(f.id);
+  // Every finding this window's checks raised (a late check's too), whenever it was made, as
+  // the server counts them: screens/rounds/findings.js.
+  const found = countRaised(raisedOf(world), st.points.flatMap((p) => p.inside.map((c) => c.id)).filter(Boolean));
   const issues = st.points.filter((p) => p.issue).length;
   const waiting = world.ops.filter((e) => e.state === "pending").length;
-  const stat = (n, label, cls) => h("div", { class: `rp-stat ${cls}` }, h("dd", {}, String(n)), h("dt", {}, label));
+  const stat = (n, label, cls) => h("div", { class: `rp-stat ${cls}`, "data-n": String(n) }, h("dd", {}, String(n)), h("dt", {}, label));
   const groups = [];
   let group = null;
   for (const p of left) {
@@ -538,7 +562,7 @@ async function renderSummary(id) {
         stat(`${st.visited}/${st.total}`, rs("visited"), "is-visited"),
         stat(issues, rs("issue"), issues ? "is-issues" : ""),
         stat(st.count("no_access"), rs("st_no_access"), "is-na"),
-        stat(findingIds.size, rs("findings"), findingIds.size ? "is-findings" : ""),
+        stat(found, rs("findings"), `rp-stat-findings${found ? " is-findings" : ""}`),
       ),
     ),
     left.length ? h("section", { class: "rp-list" }, h("h2", {}, rs("stillToCheck")), h("ul", { class: "rp-point-list" }, groups)) : null,

@@ -257,6 +257,8 @@ def test_rounds_after_midnight_name_entrances_one_note_box_and_no_access_photos(
     assert page.locator("#rp-check textarea").count() == 1
     assert page.locator("#rp-check label:text-is('備註')").count() == 1
 
+    # Opened from its address, not its label: the phone asks why it was not scanned.
+    page.click("#rp-check .reason-tile[data-value='label_missing']")
     page.click("#rp-check .rp-opt[data-value='nobody_home']")
     camera = page.locator("#rp-check [data-rp-outcome-photo]")
     page.set_input_files("#rp-check [data-rp-outcome-photo]", door_photo)
@@ -270,6 +272,7 @@ def test_rounds_after_midnight_name_entrances_one_note_box_and_no_access_photos(
     assert entries[0]["payload"]["result"] == "no_access"
     assert len(entries[0]["payload"]["photos"]) == 1
     assert entries[0]["payload"]["answers"]["no_access"] == "nobody_home"  # the contract's word
+    assert entries[0]["payload"]["manual_reason"] == "label_missing"
 
 
 def test_key_screens_and_the_empty_patrol_card_use_the_apps_words(page):

@@ -48,7 +48,8 @@ def test_an_offline_scan_shows_the_item_in_place_and_back_returns_to_the_scanner
 
 
 def test_an_offline_typed_code_opens_in_place_too(browser, live_server, printed_label, tmp_path):
-    """Offline, does a short code typed on /app open its item in place, method "manual"?"""
+    """Offline, does a short code typed on /app open its item in place, and is its check
+    method "typed" with the reason the picker was given?"""
     label, _video, _png = printed_label
     ctx = _launch(browser, live_server, tmp_path / "profile")
     page = ctx.new_page()
@@ -60,7 +61,8 @@ def test_an_offline_typed_code_opens_in_place_too(browser, live_server, printed_
     page.wait_for_url(f"**/q/{label.code}")
     page.locator("#item-view").wait_for(state="visible")
     assert page.evaluate(NAVIGATED).endswith("/app")
-    _record_check(page, None)
+    _record_check(page, None, reason="camera_unavailable")
     outbox = page.evaluate("async () => (await import('/static/build/store.js')).outboxEntries()")
-    assert outbox[0]["payload"]["method"] == "manual"
+    assert outbox[0]["payload"]["method"] == "typed"
+    assert outbox[0]["payload"]["manual_reason"] == "camera_unavailable"
     ctx.close()

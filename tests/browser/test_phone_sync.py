@@ -71,10 +71,16 @@ def _log_in_and_pull(page, username: str = "patrol") -> None:
     page.goto("/app")
 
 
-def _record_check(page, photo: str | None, result: str = "ok", note: str = "") -> None:
+def _record_check(
+    page, photo: str | None, result: str = "ok", note: str = "", reason: str = "label_unreadable"
+) -> None:
+    """Record a check on the item shown; an item opened by a typed code or a pick asks why it
+    was not scanned (the reason picker), answered with `reason`."""
     view = page.locator("#item-view")
     view.wait_for(state="visible")
     saved_before = int(page.locator("#record").get_attribute("data-saved") or 0)
+    if page.locator("#record [data-reason-picker]").count():
+        page.locator(f"#record .reason-tile[data-value={reason}]").click()
     page.locator(f"#record .choice-{result}").click()
     if note:
         page.fill("#record-note", note)
@@ -157,7 +163,10 @@ def test_twenty_checks_offline_across_reload_and_restart_all_reach_the_server(
     with app.app_context():
         checks = db.session.scalars(sa.select(Check).where(Check.op_id.in_(op_ids))).all()
         assert len(checks) == 20
-        assert {c.method for c in checks} == {"scan", "manual"}
+        assert {c.method for c in checks} == {"scan", "typed"}
+        # A short code typed from the label says why it was not scanned (the picker's answer).
+        assert {c.manual_reason for c in checks if c.method == "typed"} == {"label_unreadable"}
+        assert {c.manual_reason for c in checks if c.method == "scan"} == {None}
         for check in checks:
             (sha,) = op_ids[check.op_id]
             link = db.session.scalar(

@@ -405,6 +405,7 @@ def test_a_checklist_is_saved_when_the_phones_user_record_cannot_be_read(
     page.wait_for_selector("#rp-check .rp-form")
     page.route("**/api/sync/push", lambda route: route.abort())
     page.evaluate(FAIL_USER_READ)
+    page.click("#rp-check .reason-tile[data-value='camera_unavailable']")  # opened by its address
     page.click("#rp-check .rp-opt[data-value='nobody_home']")
     page.click("#rp-check .rp-save")
     page.wait_for_function("() => !location.hash.includes('/c/')")

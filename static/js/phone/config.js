@@ -46,6 +46,7 @@ export function phone() {
     categories: data.categories || [],
     severities: data.severities || [],
     results: data.results || [],
+    manualReasons: data.manualReasons || [], // why a check was not scanned (webapp/vocab.py)
     holderTypes: data.holderTypes || {},
     s: data.strings || {},
   };

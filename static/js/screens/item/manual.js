@@ -10,7 +10,11 @@ import { findByShortCode, hasItemSource, suggest, warm } from "../../items.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** Wire the manual field; `openItem(code, method)` opens an item. */
+/**
+ * Wire the manual field; `openItem(code, method)` opens an item — method "typed" for a code
+ * typed from the label (long, or short with its check character), "manual" for an item picked
+ * from the suggestions or found by its address (API.md check.record `method`).
+ */
 export function manualEntry(openItem) {
   const form = $("manual-form");
   if (!form) return;
@@ -70,12 +74,12 @@ export function manualEntry(openItem) {
     const text = input.value;
     const code = normalize(text);
     if (!code) return say(t("enterCode"));
-    if (isLongCode(code)) return openItem(code, "manual");
+    if (isLongCode(code)) return openItem(code, "typed");
     const shortValid = code.length <= SHORT_MAX && shortCodeValid(code);
     if (shortValid) {
       const item = await findByShortCode(code).catch(() => null);
       // A replaced label's code opens its item with the notice that it was replaced.
-      if (item) return openItem(item.retired?.code || item.code, "manual");
+      if (item) return openItem(item.retired?.code || item.code, "typed");
     }
     // Not a code the phone knows: the words of an address?
     const items = (await lookUp()) || [];

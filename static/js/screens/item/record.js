@@ -5,6 +5,7 @@ import { dataBlock, phone } from "../../phone/config.js";
 import { h, icon } from "../../phone/dom.js";
 import { floorName, fmtTime, pairName, pt, term } from "../../phone/i18n.js";
 import { preparePhoto } from "../../phone/photo.js";
+import { noteWithReason, OTHER_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
 import { nowWithOffset } from "../../phone/time.js";
 import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
@@ -13,12 +14,15 @@ import { onStatus, sync } from "../../sync.js";
 
 const RECENT_MS = 2 * 60 * 1000;
 
-/** How the item was reached: "manual" when the code was typed just now, else "scan". */
+/**
+ * How the item was reached: "typed" when its code was typed from the label just now, "manual"
+ * when it was picked from the suggestions or found by address, else "scan".
+ */
 function method() {
   try {
     const by = sessionStorage.getItem("rounds.openedBy");
     const at = Number(sessionStorage.getItem("rounds.openedAt") || 0);
-    if (by === "manual" && Date.now() - at < RECENT_MS) return "manual";
+    if ((by === "manual" || by === "typed") && Date.now() - at < RECENT_MS) return by;
   } catch {
     // no sessionStorage: a label opened the page
   }
@@ -52,14 +56,21 @@ export function recorder(item, onSaved) {
   const saved = h("p", { class: "record-saved", role: "status", hidden: true }, pt("saved"));
   const busy = h("p", { class: "muted small", hidden: true }, pt("resizing"));
   const fileInput = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, "data-record-photo": true });
-  const note = h("textarea", { name: "note", rows: "3", maxlength: "4000", placeholder: pt("notePlaceholder"), id: "record-note" });
+  // A check not scanned asks why (phone/reason.js); an "other" reason's words go in front of the note.
+  const picker = how === "scan" ? null : reasonPicker({ method: how });
+  const note = h("textarea", { name: "note", rows: "3", maxlength: String(picker ? 4000 - OTHER_NOTE_MAX - 16 : 4000), placeholder: pt("notePlaceholder"), id: "record-note" });
   const category = h(
     "select",
     { name: "category", id: "record-category" },
     h("option", { value: "" }, pt("choose")),
     cfg.categories.map(([v, label]) => h("option", { value: v }, label)),
   );
-  const checkPart = h("fieldset", { class: "record-part", "data-part": "check" }, h("legend", {}, pt("result")), radios("result", cfg.results, "record-results"));
+  const checkPart = h(
+    "div",
+    { class: "record-check", "data-part": "check" },
+    picker?.node,
+    h("fieldset", { class: "record-part" }, h("legend", {}, pt("result")), radios("result", cfg.results, "record-results")),
+  );
   const findingPart = h(
     "fieldset",
     { class: "record-part", "data-part": "finding", hidden: true },
@@ -152,10 +163,18 @@ export function recorder(item, onSaved) {
     let payload;
     if (kind === "check") {
       const result = data.get("result");
+      const problem = picker?.problem();
+      if (problem) {
+        picker.stop(problem);
+        return fail(problem);
+      }
       if (!result) return fail(pt("chooseResult"));
       type = "check.record";
       payload = { id: draft.id("record"), code: item.code, method: how, result, answers: {}, photos: shas };
-      if (text) payload.note = text;
+      const why = picker ? picker.value() : null;
+      if (why) payload.manual_reason = why.reason;
+      const full = why ? noteWithReason(why.reason, why.note, text) : text;
+      if (full) payload.note = full;
     } else {
       const severity = data.get("severity");
       const cat = data.get("category");
@@ -190,6 +209,7 @@ export function recorder(item, onSaved) {
     draft.saved();
     photos.splice(0);
     form.reset();
+    picker?.reset(); // the next check on the item says its own reason
     setKind(kind);
     drawThumbs();
     form.dataset.photos = "0";
@@ -255,7 +275,7 @@ function fromRecord(r) {
     type: finding ? "finding.create" : "check.record",
     payload: finding
       ? { id: r.id, severity: d.severity, category: d.category, note: d.note, photos: d.photos || [] }
-      : { id: r.id, result: d.result, note: d.note, photos: d.photos || [] },
+      : { id: r.id, result: d.result, note: d.note, photos: d.photos || [], manual_reason: d.manual_reason ?? null },
     at: r.at,
     by: d.by || "",
     status: finding ? d.status : null,
@@ -316,7 +336,9 @@ function entryItem(e, onChange) {
   const who = e.mine ? ht("byThisPhone") : e.by ? ht("byName", { name: e.by }) : "";
   const dept = e.department ? hw().departments[e.department] || e.department : "";
   const due = e.due_at ? ht("dueOn", { date: fmtTime(Date.parse(e.due_at)) }) : "";
-  const meta = [who, dept, due, n ? pt("photosN", { n }) : ""].filter(Boolean).join(" · ");
+  // A check not scanned names why (the reason picked on the phone).
+  const why = e.payload.manual_reason ? pairName("manualReasons", e.payload.manual_reason) : "";
+  const meta = [who, why, dept, due, n ? pt("photosN", { n }) : ""].filter(Boolean).join(" · ");
   const kind = e.type === "finding.create" ? "finding" : "check";
   return h(
     "li",

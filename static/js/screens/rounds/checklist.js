@@ -2,6 +2,7 @@
 // outcome for units, photos through phone/photo.js, and what a failed item makes (a finding).
 import { h, icon } from "../../phone/dom.js";
 import { preparePhoto } from "../../phone/photo.js";
+import { OTHER_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
 import { saveOnce } from "../../_save.js";
 import { rs, textOf } from "./ui.js";
 
@@ -92,11 +93,14 @@ function photoPicker(list, attrs, onChange, busy, fail, label = rs("takePhoto"))
 }
 
 /**
- * The form. `ctx`: {round, point, version, items, prefill, kind}. `onSave(result)` gets
- * {result, answers, note, photos, failures: [{item, value}], reason}.
+ * The form. `ctx`: {round, point, version, items, prefill, kind, method, onReason}. `onSave(result)`
+ * gets {result, answers, note, photos, failures: [{item, value}], reason, manual}: `manual` is
+ * {reason, note} — why the label was not scanned — for a check not scanned (`method` "manual"
+ * or "typed"), asked at the top of the form and required before it saves; else null.
  */
 export function checklistForm(ctx, onSave) {
   const { items, prefill } = ctx;
+  const picker = ctx.method && ctx.method !== "scan" ? reasonPicker({ method: ctx.method, onChange: ctx.onReason }) : null;
   const answers = {};
   const photos = {}; // item key -> [photo]
   let outcome = "checked";
@@ -197,7 +201,9 @@ export function checklistForm(ctx, onSave) {
     rs("allInOrder"),
   );
 
-  const note = h("textarea", { id: "rp-note", name: "note", rows: "3", maxlength: "4000", placeholder: rs("notePlaceholder") });
+  // With an "other" reason its words go in front of the note (reason.js noteWithReason): room for both.
+  const noteMax = picker ? 4000 - OTHER_NOTE_MAX - 16 : 4000;
+  const note = h("textarea", { id: "rp-note", name: "note", rows: "3", maxlength: String(noteMax), placeholder: rs("notePlaceholder") });
   const checklistPart = h("div", { class: "rp-questions" }, items.some((i) => i.type === "yesno" || i.type === "choice") ? allGood : null, fieldsets);
 
   // No access (nobody home, refused): a photo of the door or the notice left is evidence.
@@ -241,6 +247,7 @@ export function checklistForm(ctx, onSave) {
   const form = h(
     "form",
     { class: "rp-form", novalidate: true, "data-outcome": outcome },
+    picker?.node,
     outcomePart,
     checklistPart,
     outcomePhotos,
@@ -259,11 +266,19 @@ export function checklistForm(ctx, onSave) {
   form.addEventListener("submit", saveOnce(form, async (draft) => {
     fail("");
     const text = note.value.trim();
+    const problem = picker?.problem();
+    if (problem) {
+      // Not scanned and no reason yet: said at the picker, and under the save button too.
+      picker.stop(problem);
+      fail(problem);
+      return;
+    }
+    const manual = picker ? picker.value() : null;
     if (outcome !== "checked") {
       // As the sync contract names it (docs/sync-protocol.md): answers.no_access = "nobody_home" | "refused".
       const shown = [...accessPhotos];
       const answers = { no_access: outcome === "refused" ? "refused" : "nobody_home" };
-      await onSave({ result: "no_access", answers, note: text, photos: shown, failures: [], reason: outcome }, draft);
+      await onSave({ result: "no_access", answers, note: text, photos: shown, failures: [], reason: outcome, manual }, draft);
       return;
     }
     const missing = items.filter((i) => i.required && (i.type === "photo" ? !photos[i.key]?.length : answers[i.key] === undefined));
@@ -280,7 +295,7 @@ export function checklistForm(ctx, onSave) {
       if (list.length) out[key] = list.map((p) => p.sha256);
       for (const p of list) if (!allPhotos.some((x) => x.sha256 === p.sha256)) allPhotos.push(p);
     }
-    await onSave({ result: failures.length ? "issue" : "ok", answers: out, note: text, photos: allPhotos, failures, reason: null }, draft);
+    await onSave({ result: failures.length ? "issue" : "ok", answers: out, note: text, photos: allPhotos, failures, reason: null, manual }, draft);
   }));
 
   return form;
