@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.support import OUTBOX
 from tests.browser.test_phone_sync import _launch, _log_in_and_pull, _offline, _record_check
 
 pytestmark = pytest.mark.browser
@@ -61,8 +62,13 @@ def test_an_offline_typed_code_opens_in_place_too(browser, live_server, printed_
     page.wait_for_url(f"**/q/{label.code}")
     page.locator("#item-view").wait_for(state="visible")
     assert page.evaluate(NAVIGATED).endswith("/app")
+    # Not scanned: no check is saved until the patroller says why.
+    page.locator("#record .choice-ok").click()
+    page.click(".record-save")
+    page.locator("#record .reason-error").wait_for(state="visible")
+    assert page.evaluate(OUTBOX) == []
     _record_check(page, None, reason="camera_unavailable")
-    outbox = page.evaluate("async () => (await import('/static/build/store.js')).outboxEntries()")
+    outbox = page.evaluate(OUTBOX)
     assert outbox[0]["payload"]["method"] == "typed"
     assert outbox[0]["payload"]["manual_reason"] == "camera_unavailable"
     ctx.close()

@@ -57,6 +57,7 @@ def _signage_estate(app, *, slots: list[dict], signs: int = 2) -> dict:
         facts = {
             "round": template.id,
             "codes": [codes[s.id].code for s in rows],
+            "shorts": [codes[s.id].short_code for s in rows],
             "username": username,
         }
         db.session.commit()
@@ -153,11 +154,18 @@ def test_a_check_without_scanning_needs_a_reason_and_the_server_keeps_it(
         assert stored.note == "標籤被刮花"
 
 
-def test_other_puts_its_words_in_front_of_the_note(page, context, live_server):
-    """With "other", are its words and the patroller's note both in the check's note?"""
+def test_a_typed_short_code_is_typed_and_other_puts_its_words_in_front_of_the_note(
+    page, context, live_server
+):
+    """The second sign opened from the list filtered by its short code as printed: is it a
+    typed check; and with "other", are its words and the patroller's note both in its note?"""
     facts = _signage_estate(live_server.app, slots=[{"start": "00:00", "end": "00:00", "days": 1}])
     _offline_in_round(page, context, facts)
-    page.click(".rp-pick")
+    short = facts["shorts"][1]
+    page.fill(".rp-filter", f"{short[:4]}-{short[4:].lower()}")
+    page.click(f".rp-point[data-typed][data-code='{facts['codes'][1]}']")
+    page.locator("#rp-check").wait_for(state="visible")
+    assert page.locator("[data-method]").get_attribute("data-method") == "typed"
     picker = page.locator("#rp-check [data-reason-picker]")
     picker.locator(".reason-tile[data-value=other]").click()
     picker.locator("input[type=text]").fill("標籤被海報蓋住")
@@ -166,6 +174,7 @@ def test_other_puts_its_words_in_front_of_the_note(page, context, live_server):
     page.click(".rp-save")
     page.wait_for_function("() => !location.hash.includes('/c/')")
     (check,) = _checks(page)
+    assert check["payload"]["method"] == "typed"
     assert check["payload"]["manual_reason"] == "other"
     assert check["payload"]["note"] == "其他原因：標籤被海報蓋住\n已請清潔撕除"
 
