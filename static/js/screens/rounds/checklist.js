@@ -4,6 +4,7 @@ import { h, icon } from "../../phone/dom.js";
 import { preparePhoto } from "../../phone/photo.js";
 import { OTHER_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
 import { saveOnce } from "../../_save.js";
+import { failed } from "./findings.js";
 import { rs, textOf } from "./ui.js";
 
 // A failed item's finding category (the review screens' zh categories), by round and item.
@@ -29,13 +30,8 @@ export function categoryOf(kind, item) {
   return CATEGORY[kind] || "其他";
 }
 
-/** Whether an answer fails its item: "no" to a yes/no, a choice outside the item's "ok". */
-export function failed(item, value) {
-  if (value === undefined || value === null || value === "") return false;
-  if (item.type === "yesno") return value === "no";
-  if (item.type === "choice") return Array.isArray(item.ok) && item.ok.length > 0 && !item.ok.includes(value);
-  return false;
-}
+// Whether an answer fails its item: the rule the server reads too (sync/derived.py failed).
+export { failed };
 
 function choicesOf(item) {
   if (item.type === "yesno") {

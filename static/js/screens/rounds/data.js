@@ -2,7 +2,7 @@
 // their checkpoints in building and floor order, and every check the phone knows of (pulled
 // ones of the last 30 days, this phone's outbox and journal) to tell progress and prefill.
 import * as store from "../../store.js";
-import { raisedBy } from "./findings.js";
+import { anyFailed, raisedBy } from "./findings.js";
 
 const BIG = 1 << 30;
 
@@ -69,6 +69,7 @@ function addCheck(world, code, at, data, answers, entry = null) {
     round_id: data.round_id ?? null,
     method: data.method,
     manual_reason: data.manual_reason ?? null,
+    item_type: data.item_type ?? entry?.item?.type ?? null,
     // The phone's own op (seq: the order it is sent in) or the server's copy, pulled.
     own: Boolean(entry),
     pulled: !entry,
@@ -168,7 +169,7 @@ export function lastAnswers(world, code, now = Date.now()) {
 
 /** Every finding each check raised, by check id, as the server counts them (findings.js). */
 export function raisedOf(world) {
-  const kinds = new Map(world.rounds.map((r) => [String(r.id), r.kind]));
+  const rounds = new Map(world.rounds.map((r) => [String(r.id), r]));
   const ops = world.ops
     .filter((e) => e.type === "finding.create")
     .map((e) => ({ id: e.payload.id, check_id: e.payload.check_id, code: e.payload.code ?? e.code, occurred_at: e.occurred_at, severity: e.payload.severity, category: e.payload.category }));
@@ -176,7 +177,13 @@ export function raisedOf(world) {
     checks: [...world.checks.values()].flat(),
     ops,
     findings: world.findings,
-    kindOf: (roundId) => (roundId == null ? null : kinds.get(String(roundId)) || null),
+    kindOf: (roundId) => (roundId == null ? null : rounds.get(String(roundId))?.kind || null),
+    // Rule a reads the checklist in the version answered (answers._v), as the server does.
+    failedAny: (c) => {
+      const round = c.round_id == null ? null : rounds.get(String(c.round_id));
+      const items = round?.checklists?.[String((c.answers || {})._v ?? round?.checklist_version ?? 1)];
+      return anyFailed(items, c.answers);
+    },
   });
 }
 

@@ -4,53 +4,74 @@
 // and pulled history until the server's copy of the check is pulled, then read from the pulled
 // findings by check_id. Pure: no DOM, no store (tests/js/findings.test.mjs).
 //
-// The server's rules, for a check C of an item:
-//   a. result "issue" and no failed checklist item → one finding, medium, category by the
-//      round's kind (renovation 裝修違規, signage 標識問題, else 其他);
-//   b. manual_reason label_missing / label_damaged → one relabel finding (標籤需更換), unless
-//      one is open for the item;
-//   c. result no_access, answers.no_access "refused", and the item's previous check by device
-//      time was a refusal too → one finding (連續拒絕入戶), unless one is open for the item.
+// The server's rules (sync/derived.py, docs/sync-protocol.md), for a check C of an item:
+//   a. "issue": result 有問題 and its checklist failed no item (failed() below) and no finding
+//      names it → one finding, medium, category by the round's kind (renovation 裝修違規,
+//      signage 標識問題, else 其他; a sign checked outside any round 標識問題);
+//   b. "relabel": typed or picked with manual_reason label_missing / label_damaged → one
+//      標籤需更換, low, unless one is open for the item;
+//   c. "refused": a refusal whose neighbouring check of the item by device time (the one
+//      before it, or for one that arrives late the one after) was a refusal too → one
+//      連續拒絕入戶, medium, unless one is open for the item.
+// "Open" is any status but closed.
 
 export const RELABEL = "標籤需更換";
-export const REFUSALS = "連續拒絕入戶";
+export const REFUSED = "連續拒絕入戶";
 const ISSUE_CATEGORY = { renovation: "裝修違規", signage: "標識問題" };
 const RELABEL_REASONS = new Set(["label_missing", "label_damaged"]);
-// What the server's rules give each finding they raise (sync/derived.py).
-export const RULE_SEVERITY = { issue: "medium", relabel: "medium", refusals: "medium" };
-// A finding still open for the item, for "unless one is open" (every status but closed).
+export const RULE_SEVERITY = { issue: "medium", relabel: "low", refused: "medium" };
 const CLOSED = new Set(["closed"]);
 const RANK = { low: 1, medium: 2, high: 3, critical: 4 };
 
-export const issueCategory = (kind) => ISSUE_CATEGORY[kind] || "其他";
+/** Whether an answer fails its item: "no" to a yes/no, a choice outside the item's "ok". */
+export function failed(item, value) {
+  if (value === undefined || value === null || value === "") return false;
+  if (item.type === "yesno") return value === "no";
+  if (item.type === "choice") return Array.isArray(item.ok) && item.ok.length > 0 && !item.ok.includes(value);
+  return false;
+}
+
+/** Whether answers fail any item of a checklist. */
+export function anyFailed(items, answers) {
+  return (items || []).some((item) => item && failed(item, (answers || {})[item.key]));
+}
+
+/** Rule a's category: the round's form's; a sign checked outside any round is a sign problem. */
+export function issueCategory(kind, itemType = null) {
+  if (!kind && itemType === "sign") return ISSUE_CATEGORY.signage;
+  return ISSUE_CATEGORY[kind] || "其他";
+}
 
 /** Which rule raised a finding of the server's own (not a finding.create of the phone's). */
 export function ruleOf(finding) {
   if (finding.category === RELABEL) return "relabel";
-  if (finding.category === REFUSALS) return "refusals";
+  if (finding.category === REFUSED) return "refused";
   return "issue";
 }
 
-const refused = (c) => c && c.result === "no_access" && (c.answers || {}).no_access === "refused";
+const refused = (c) => Boolean(c) && c.result === "no_access" && (c.answers || {}).no_access === "refused";
+// Checks by device time, ties by id (the server's order).
+const byTime = (x, y) => x.at - y.at || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0);
 
 /**
  * Every finding each check raised, by check id.
  *
- * - `checks`: every check the phone knows of, `{id, code, at (ms), result, answers,
- *   manual_reason?, round_id?, own?, pulled?, seq?}` — `own`: one of this phone's ops (waiting
+ * - `checks`: every check the phone knows of, `{id, code, at (ms), result, answers, method,
+ *   manual_reason?, round_id?, item_type?, own?, pulled?, seq?}` — `own`: one of this phone's ops (waiting
  *   or settled), `pulled`: the server's copy is in the store (the same id may come twice, once
  *   of each); `seq`: the order the phone sends its own (the outbox order).
  * - `ops`: this phone's finding.create ops, `{id, check_id?, code, occurred_at, severity,
  *   category}`; one without `check_id` (an older app) belongs to its own check op of the same
  *   code saved at the same `occurred_at` (one save made them).
  * - `findings`: the pulled findings, `{id, check_id?, code, category, status, severity}`.
- * - `kindOf(round_id)`: the kind of a check's round, for rule a's category.
+ * - `kindOf(round_id)`: the kind of a check's round, for rule a's category;
+ *   `failedAny(check)`: whether its answers fail an item of its round's checklist (rule a).
  *
  * Returns Map(check id → [{id, rule, severity, category, predicted}]): `rule` is "checklist"
- * for the checklist's findings, else "issue" / "relabel" / "refusals"; `predicted` when the
+ * for the checklist's findings, else "issue" / "relabel" / "refused"; `predicted` when the
  * server has not raised it yet as far as the phone has pulled.
  */
-export function raisedBy({ checks = [], ops = [], findings = [], kindOf = () => null } = {}) {
+export function raisedBy({ checks = [], ops = [], findings = [], kindOf = () => null, failedAny = () => false } = {}) {
   // One record per check id: the phone's op and the pulled copy are the same check.
   const byId = new Map();
   for (const c of checks) {
@@ -70,7 +91,6 @@ export function raisedBy({ checks = [], ops = [], findings = [], kindOf = () => 
     if (!byCode.has(c.code)) byCode.set(c.code, []);
     byCode.get(c.code).push(c);
   }
-  for (const list of byCode.values()) list.sort((x, y) => x.at - y.at);
 
   // The phone's finding ops, each on its check.
   const ownChecks = [...byId.values()].filter((c) => c.own);
@@ -111,24 +131,29 @@ export function raisedBy({ checks = [], ops = [], findings = [], kindOf = () => 
   }
 
   // The rules, for the checks the server has not answered yet as far as the phone knows, in
-  // the order the phone sends them ("unless one is open" sees the ones predicted before).
+  // the order the phone sends them: each arrives on a timeline of what the server already
+  // holds (and the ones sent before it), and "unless one is open" sees those raised before.
   const openFor = (code, category) => findings.some((f) => f.code === code && f.category === category && !CLOSED.has(f.status));
   const predictedOpen = new Set(); // `${rule}|${code}`
-  const waiting = ownChecks.filter((c) => !c.pulled).sort((x, y) => (x.seq ?? x.at) - (y.seq ?? y.at) || x.at - y.at);
+  const waiting = ownChecks.filter((c) => !c.pulled).sort((x, y) => (x.seq ?? x.at) - (y.seq ?? y.at) || byTime(x, y));
+  const waitingIds = new Set(waiting.map((c) => c.id));
+  const timelines = new Map(); // code → the checks the server holds by now, by device time
+  for (const [code, list] of byCode) timelines.set(code, list.filter((c) => !waitingIds.has(c.id)).sort(byTime));
   for (const c of waiting) {
+    const timeline = timelines.get(c.code);
+    let at = timeline.findIndex((x) => byTime(x, c) > 0);
+    if (at < 0) at = timeline.length;
+    timeline.splice(at, 0, c);
     const raised = new Set((pulledOf.get(c.id) || []).filter((f) => !opIds.has(f.id)).map(ruleOf));
     const predict = (rule, category) => {
       predictedOpen.add(`${rule}|${c.code}`);
       if (raised.has(rule)) return; // pulled already: counted above
       add(c.id, { id: `${rule}:${c.id}`, rule, severity: RULE_SEVERITY[rule], category, predicted: true });
     };
-    if (c.result === "issue" && !(linked.get(c.id) || []).length) predict("issue", issueCategory(kindOf(c.round_id)));
-    if (RELABEL_REASONS.has(c.manual_reason) && !openFor(c.code, RELABEL) && !predictedOpen.has(`relabel|${c.code}`)) predict("relabel", RELABEL);
-    if (refused(c) && !openFor(c.code, REFUSALS) && !predictedOpen.has(`refusals|${c.code}`)) {
-      const list = byCode.get(c.code) || [];
-      const before = list.filter((x) => x.id !== c.id && x.at < c.at);
-      if (refused(before[before.length - 1])) predict("refusals", REFUSALS);
-    }
+    const open = (rule, category) => openFor(c.code, category) || predictedOpen.has(`${rule}|${c.code}`);
+    if (c.result === "issue" && !failedAny(c) && !(linked.get(c.id) || []).length) predict("issue", issueCategory(kindOf(c.round_id), c.item_type));
+    if (c.method !== "scan" && RELABEL_REASONS.has(c.manual_reason) && !open("relabel", RELABEL)) predict("relabel", RELABEL);
+    if (refused(c) && !open("refused", REFUSED) && (refused(timeline[at - 1]) || refused(timeline[at + 1]))) predict("refused", REFUSED);
   }
   return out;
 }
