@@ -126,19 +126,13 @@ def to_xlsx(
     headers: Sequence[str],
     rows: Iterable[Sequence],
     marked: Sequence[bool] | None = None,
+    more: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]] = (),
 ) -> bytes:
     """The rows as one XLSX sheet (write-only, so memory stays flat), bold headers; rows whose
-    ``marked`` flag is true are filled pale red."""
+    ``marked`` flag is true are filled pale red. ``more``: further (title, headers, rows)
+    sheets after it (a summary)."""
     book = Workbook(write_only=True)
-    # Sheet titles: at most 31 characters, none of []:*?/\
-    sheet = book.create_sheet("".join(c for c in title if c not in "[]:*?/\\")[:31] or "Sheet")
-    bold = Font(bold=True)
-    header = []
-    for text in headers:
-        head = WriteOnlyCell(sheet, value=cell(text))
-        head.font = bold
-        header.append(head)
-    sheet.append(header)
+    sheet = _sheet(book, title, headers)
     fill = PatternFill("solid", fgColor=MARK_FILL)
     for i, row in enumerate(rows):
         if marked is not None and i < len(marked) and marked[i]:
@@ -150,9 +144,27 @@ def to_xlsx(
             sheet.append(cells)
         else:
             sheet.append([cell(v) for v in row])
+    for more_title, more_headers, more_rows in more:
+        extra = _sheet(book, more_title, more_headers)
+        for row in more_rows:
+            extra.append([cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _sheet(book: Workbook, title: str, headers: Sequence[str]):
+    """A new write-only sheet with its bold header row."""
+    # Sheet titles: at most 31 characters, none of []:*?/\
+    sheet = book.create_sheet("".join(c for c in title if c not in "[]:*?/\\")[:31] or "Sheet")
+    bold = Font(bold=True)
+    header = []
+    for text in headers:
+        head = WriteOnlyCell(sheet, value=cell(text))
+        head.font = bold
+        header.append(head)
+    sheet.append(header)
+    return sheet
 
 
 def download(

@@ -1,4 +1,5 @@
-"""Every check in a date range as a spreadsheet: one line per check, its answers as columns.
+"""Every check in a date range as a spreadsheet: one line per check, its answers as columns;
+in a workbook, a second sheet of each patroller's share of scanned checks.
 
 The columns are known before the first row: the fixed facts of a check, then one column per
 checklist question of the rounds of the chosen estates (every version's questions, keyed by
@@ -21,6 +22,7 @@ from webapp.models import Estate, Key, Sign, Unit, User
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, PhotoLink
 from webapp.paper.records import Question, day_bounds, question_of
+from webapp.rounds import presence
 
 FIXED = [
     "小區 Estate",
@@ -32,6 +34,7 @@ FIXED = [
     "項目 Item",
     "巡查人 Inspector",
     "方式 Reached by",
+    "未掃描原因 Why not scanned",
     "結果 Result",
     "無法進入原因 No access",
     "備註 Note",
@@ -42,6 +45,19 @@ FIXED = [
     "檢查編號 Check id",
 ]
 BATCH = 5000
+# The workbook's second sheet: each patroller's checks by how they reached their items.
+PATROLLER_SHEET = "By patroller"
+PATROLLER_HEADERS = [
+    "小區 Estate",
+    "巡查人 Inspector",
+    "檢查數 Checks",
+    "掃描 Scanned",
+    "輸入短碼 Typed",
+    "手動選取 Picked",
+    "掃描比例(%) Share scanned",
+    "未說明原因 No reason given",
+]
+NO_REASON = "未說明原因"
 
 
 Columns = list[tuple[tuple[str, str], Question]]  # ((round kind, question key), question)
@@ -130,6 +146,7 @@ def rows(session: Session, estates: Sequence[Estate], first: date, last: date,
                 Check.item_id,
                 Check.user_id,
                 Check.method,
+                Check.manual_reason,
                 Check.result,
                 Check.note,
                 Check.answers,
@@ -147,7 +164,7 @@ def rows(session: Session, estates: Sequence[Estate], first: date, last: date,
 
 def _line(estate: Estate, tz: ZoneInfo, row, names: dict, columns: list, photos: dict) -> list:
     (check_id, occurred, received, skewed, round_id, item_type, item_id, user_id, method,
-     result, note, answers, lat, lon, accuracy) = row  # fmt: skip
+     manual_reason, result, note, answers, lat, lon, accuracy) = row  # fmt: skip
     answers = answers if isinstance(answers, dict) else {}
     kind, round_name = names["templates"].get(round_id or "", ("", ""))
     at = (received if skewed else occurred).astimezone(tz)
@@ -163,6 +180,7 @@ def _line(estate: Estate, tz: ZoneInfo, row, names: dict, columns: list, photos:
         names["items"].get((item_type, item_id), f"{item_type} {item_id}"),
         names["people"].get(user_id, ""),
         vocab.zh("check_method", method),
+        _why(method, manual_reason),
         vocab.zh("check_result", result),
         reason,
         note or "",
@@ -175,3 +193,35 @@ def _line(estate: Estate, tz: ZoneInfo, row, names: dict, columns: list, photos:
     for (column_kind, key), question in columns:
         line.append(question.shown(answers.get(key)) if column_kind == kind else "")
     return line
+
+
+def _why(method: str, reason: str | None) -> str:
+    """Why a check was not scanned: its reason, 未說明原因 for a pick without one (an older
+    app), nothing for a scan."""
+    if reason:
+        return vocab.zh("manual_reason", reason)
+    return NO_REASON if method == "manual" else ""
+
+
+def by_patroller(session: Session, estates: Sequence[Estate], first: date, last: date) -> list:
+    """The second sheet's lines: per estate, each patroller's checks of the range (by
+    effective time, as the lines) by how they reached their items, by name."""
+    out = []
+    for estate in estates:
+        lo, hi = day_bounds(first, last, ZoneInfo(estate.timezone))
+        tallies = presence.tally(session, estate.id, lo, hi)
+        names = presence.people(session, {t.user_id for t in tallies})
+        for share in presence.by_patroller(tallies, names):
+            out.append(
+                [
+                    estate.name,
+                    share.name,
+                    share.total,
+                    share.scan,
+                    share.typed,
+                    share.manual,
+                    share.scanned_pct,
+                    share.no_reason,
+                ]
+            )
+    return out

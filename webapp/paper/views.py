@@ -334,8 +334,12 @@ def checks_export(fmt: str):
                 _l("Over %(n)d checks: choose a shorter range, or CSV.", n=XLSX_ROWS)
             ]
             return _refuse("checks", form)
+        summary = export.by_patroller(db.session, chosen, first, last)
         data = exports.to_xlsx(
-            "checks", headers, export.rows(db.session, chosen, first, last, columns)
+            "checks",
+            headers,
+            export.rows(db.session, chosen, first, last, columns),
+            more=[(export.PATROLLER_SHEET, export.PATROLLER_HEADERS, summary)],
         )
         response = current_app.response_class(data, mimetype=exports.XLSX_MIME)
     else:
