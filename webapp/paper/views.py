@@ -26,7 +26,7 @@ from webapp.models import Estate, Sign, Unit
 from webapp.models.rounds import RoundTemplate
 from webapp.models.types import utcnow
 from webapp.paper import checksheet, coverage, export, records, signage
-from webapp.rounds import service
+from webapp.rounds import presence, service
 from webapp.scoping import scoped
 from webapp.values import FIRST_DAY, LAST_DAY, choice_id
 
@@ -365,5 +365,7 @@ def coverage_record():
     )
     found = service.coverage_days(db.session, estate, days, utcnow())
     db.session.commit()  # coverage opens the windows it reads, as the grid on the screen does
-    data = coverage.render(estate, days, found, datetime.now(ZoneInfo(estate.timezone)))
+    tz = ZoneInfo(estate.timezone)
+    shares = presence.shares(db.session, estate, *records.day_bounds(days[0], days[-1], tz))
+    data = coverage.render(estate, days, found, datetime.now(tz), shares)
     return _pdf(data, f"{coverage.TITLE[0]}-{days[0].isoformat()}.pdf")

@@ -130,3 +130,22 @@ def test_the_summary_keeps_to_the_estates_asked_for(app, walked, seed):
     assert {r[0] for r in one} == {first.name}
     assert [r for r in both if r[0] == first.name] == one
     assert sum(r[2] for r in both) > sum(r[2] for r in one)  # the demo walks both estates
+
+
+def test_the_printed_grid_marks_picks_and_prints_the_shares(client, auth, walked):
+    """Does the printed coverage grid mark the renovation check picked with no reason (完成 !),
+    explain the marks, and print the share scanned overall, per patroller and per round?"""
+    from tests.webapp.paper.test_forms import pdf_text
+
+    auth.login("supervisor")
+    response = client.get(
+        "/forms/coverage.pdf",
+        query_string={"estate": walked["estate"], "day": walked["day"].isoformat(), "view": "day"},
+    )
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert "完成 !" in text
+    assert "≡＝手動選取" in text and "!＝手動選取，未說明原因" in text
+    assert "掃描比例 Scanned" in text and "未說明原因 No reason given" in text
+    assert "各巡查人掃描比例" in text and "各巡查掃描比例" in text
+    assert "裝修巡檢" in text and "%" in text
