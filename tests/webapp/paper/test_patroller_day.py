@@ -94,6 +94,14 @@ def test_the_record_page_leads_to_the_inspectors_day(client, auth, walked):
     assert f'href="{_day_url(walked)}"' in page
 
 
+def test_the_coverage_page_leads_to_each_patrollers_day(client, auth, walked):
+    """Does the coverage page's by-patroller table link the inspector to their day?"""
+    auth.login("supervisor")
+    day = walked["day"].isoformat()
+    page = client.get(f"/rounds/coverage?estate={walked['estate']}&date={day}")
+    assert f'href="{_day_url(walked)}"' in page.get_data(as_text=True)
+
+
 def test_far_fixes_and_an_off_clock_are_flagged(client, auth, walked, app):
     """Is a check whose good fix lies far from the sign's learned position flagged, and one
     from a phone whose clock ran ahead, while the checks that taught the position are not?"""
