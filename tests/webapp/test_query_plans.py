@@ -120,3 +120,15 @@ def test_a_checkpoints_learning_fixes_are_read_through_the_item_index(app, seed)
             # all by ix_check_record_estate_id; told the truth, it seeks each item.
             db.session.connection().exec_driver_sql("ANALYZE check_record")
         assert "ix_check_record_item_time" in _plan(statement, parameters)
+
+
+def test_the_dashboard_counts_clock_off_checks_from_their_partial_index(app, seed):
+    """The dashboard counts each estate's checks from phones whose clock was off, received in
+    the last 30 days: does it read only the flagged ones, through their partial index?"""
+    from webapp.review import dashboard
+
+    with app.app_context():
+        with _recorded() as statements:
+            dashboard.skewed(list(seed.estate_ids), utcnow())
+        statement, parameters = _one(statements, "FROM check_record", "GROUP BY")
+        assert "ix_check_record_estate_skewed_received" in _plan(statement, parameters)

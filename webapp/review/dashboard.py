@@ -1,5 +1,6 @@
 """The supervisor's dashboard: open findings by severity, age and department, the most
-overdue, keys out, findings per day, category and building, and the first rows of its tables.
+overdue, keys out, findings per day, category and building, checks and findings made on phones
+whose clock was off, and the first rows of its tables.
 
 Each read starts from the user's visible estates; docs/review.md explains the indexes the
 counts lean on.
@@ -20,13 +21,14 @@ from flask import abort
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, Unit
 from webapp.models.review import OPEN_STATUSES, FindingState
-from webapp.models.sync import Finding, KeyEvent
+from webapp.models.sync import Check, Finding, KeyEvent
 from webapp.models.types import utcnow
 from webapp.review import tables
 from webapp.review.queries import Row, rows_for
 from webapp.scoping import visible_estate_ids
 
 CARD_ROWS = 10  # rows a dashboard card shows; its "all" page and exports have the rest
+SKEW_DAYS = tables.SKEW_DAYS  # the period phone clocks off are counted over (by receipt)
 
 
 @dataclass
@@ -57,6 +59,18 @@ class Dashboard:
     by_category: list[tuple[str, int]]
     by_building: list[tuple[str, int]]
     per_day: list[tuple[date, int]]
+    skewed: list[Skewed]
+
+
+@dataclass
+class Skewed:
+    """An estate's checks and findings received in the last SKEW_DAYS from a phone whose
+    clock was off (more than 5 minutes ahead of the server, or over 7 days behind)."""
+
+    estate_id: int
+    name: str
+    checks: int
+    findings: int
 
 
 def zone_of(ids: list[int]) -> ZoneInfo:
@@ -97,6 +111,34 @@ def per_day(ids: list[int], now: datetime, days: int = 30) -> list[tuple[date, i
             if 0 <= index < days:
                 counts[index] += n
     return list(zip(dates[:days], counts, strict=True))
+
+
+def skewed(ids: list[int], now: datetime) -> list[Skewed]:
+    """Per estate (all of ``ids``, in order), how many checks and findings came from a phone
+    whose clock was off, received in the last SKEW_DAYS. Checks are counted from their
+    partial index ``ix_check_record_estate_skewed_received`` (the flagged ones only, by
+    receipt time); findings, far fewer, from the estate's findings."""
+    since = now - timedelta(days=SKEW_DAYS)
+    checks = dict(
+        db.session.execute(
+            sa.select(Check.estate_id, sa.func.count())
+            .where(Check.estate_id.in_(ids), Check.clock_skewed, Check.received_at >= since)
+            .group_by(Check.estate_id)
+        ).all()
+    )
+    findings = dict(
+        db.session.execute(
+            sa.select(Finding.estate_id, sa.func.count())
+            .where(Finding.estate_id.in_(ids), Finding.clock_skewed, Finding.received_at >= since)
+            .group_by(Finding.estate_id)
+        ).all()
+    )
+    return [
+        Skewed(estate_id, name, checks.get(estate_id, 0), findings.get(estate_id, 0))
+        for estate_id, name in db.session.execute(
+            sa.select(Estate.id, Estate.name).where(Estate.id.in_(ids)).order_by(Estate.id)
+        )
+    ]
 
 
 def most_overdue(ids: list[int], now: datetime, n: int) -> list:
@@ -240,4 +282,5 @@ def dashboard(
         by_category=by_category,
         by_building=by_building,
         per_day=per_day(ids, now),
+        skewed=skewed(ids, now),
     )

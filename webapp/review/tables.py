@@ -18,14 +18,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from webapp import edge, exports
 from webapp.extensions import db
-from webapp.models import Device, Estate, Unit, User, user_estate
+from webapp.models import Device, Estate, Key, Sign, Unit, User, user_estate
 from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, FindingState
 from webapp.models.sync import Check, Finding, QuarantinedOp
 from webapp.models.types import utcnow
@@ -37,6 +38,18 @@ PAGE = 50
 # The open findings' ages: (name, from days, to days).
 AGE_BUCKETS = (("0-1", 0, 1), ("1-7", 1, 7), ("7-30", 7, 30), ("30+", 30, None))
 STALE_HOURS = 24  # a phone that has not synced for a day is stale
+SKEW_DAYS = 30  # phone clocks off: checks and findings received in the last 30 days
+
+
+class Linked(str):
+    """A cell's text that the table's page shows as a link (files get the text alone)."""
+
+    href: str
+
+    def __new__(cls, text: str, href: str) -> Linked:
+        made = super().__new__(cls, text)
+        made.href = href
+        return made
 
 
 @dataclass
@@ -446,4 +459,126 @@ MISSED = Table(
 )
 
 
-TABLES = {t.slug: t for t in (OPEN, MISSED, VACANT, RENOVATING, DEVICES, QUARANTINE)}
+# ---- phone clocks off ---------------------------------------------------------------------------
+
+
+def _skew_parts(p: Params) -> tuple[sa.Select, sa.Select]:
+    """The checks and the findings received in the last SKEW_DAYS from a phone whose clock was
+    off, as like columns: the checks through their partial index (flagged, by receipt)."""
+    since = p.now - timedelta(days=SKEW_DAYS)
+    checks = sa.select(
+        sa.literal("check", sa.String).label("kind"),
+        Check.id,
+        Check.estate_id,
+        Check.item_type,
+        Check.item_id,
+        sa.cast(sa.null(), sa.String(200)).label("location"),
+        Check.user_id,
+        Check.occurred_at,
+        Check.received_at,
+    ).where(Check.estate_id.in_(p.ids), Check.clock_skewed, Check.received_at >= since)
+    findings = sa.select(
+        sa.literal("finding", sa.String).label("kind"),
+        Finding.id,
+        Finding.estate_id,
+        Finding.item_type,
+        Finding.item_id,
+        Finding.location,
+        Finding.user_id,
+        Finding.occurred_at,
+        Finding.received_at,
+    ).where(Finding.estate_id.in_(p.ids), Finding.clock_skewed, Finding.received_at >= since)
+    return checks, findings
+
+
+def _skew_count(p: Params) -> int:
+    return sum(_count(part) for part in _skew_parts(p))
+
+
+def off_by(occurred: datetime, received: datetime) -> str:
+    """How far the phone's clock was off when it sent a record: ahead or behind, in minutes,
+    hours or days (the unit a person would say)."""
+    seconds = abs((occurred - received).total_seconds())
+    if seconds < 90 * 60:
+        amount = _("%(n)d min", n=round(seconds / 60))
+    elif seconds < 48 * 3600:
+        amount = _("%(n)d h", n=round(seconds / 3600))
+    else:
+        amount = _("%(n)d days", n=round(seconds / 86400))
+    return _("%(d)s ahead", d=amount) if occurred > received else _("%(d)s behind", d=amount)
+
+
+def _item_labels(refs: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The labels of a page's items (at most a page of them: a few reads)."""
+    out: dict[tuple[str, int], str] = {}
+    for kind, model, options in (
+        ("unit", Unit, (joinedload(Unit.building),)),
+        ("sign", Sign, ()),
+        ("key", Key, ()),
+    ):
+        ids = [i for t, i in refs if t == kind]
+        if ids:
+            for item in db.session.scalars(
+                sa.select(model).options(*options).where(model.id.in_(ids))
+            ):
+                out[(kind, item.id)] = item.label
+    return out
+
+
+def _skew_rows(p: Params, o, n, tz) -> list[list]:
+    checks, findings = _skew_parts(p)
+    both = sa.union_all(checks, findings).subquery()
+    found = db.session.execute(
+        _window(sa.select(both).order_by(both.c.received_at.desc(), both.c.id), o, n)
+    ).all()
+    labels = _item_labels({(r.item_type, r.item_id) for r in found if r.item_type})
+    people = {
+        user_id: shown or username
+        for user_id, shown, username in db.session.execute(
+            sa.select(User.id, User.display_name, User.username).where(
+                User.id.in_({r.user_id for r in found})
+            )
+        )
+    }
+    estates = _estate_names()
+    out = []
+    for r in found:
+        what = labels.get((r.item_type, r.item_id)) or r.location or ""
+        if r.kind == "check":
+            kind, href = _("Check"), url_for("records.check", check_id=r.id)
+        else:
+            kind, href = _("Finding"), url_for("review.finding", finding_id=r.id)
+        out.append(
+            [
+                estates.get(r.estate_id, ""),
+                kind,
+                Linked(what or r.id, href),
+                people.get(r.user_id, ""),
+                exports.when(r.occurred_at, tz),
+                exports.when(r.received_at, tz),
+                off_by(r.occurred_at, r.received_at),
+            ]
+        )
+    return out
+
+
+SKEWED = Table(
+    slug="skewed",
+    title=_l("Phone clocks off, last 30 days"),
+    stem="clock-off",
+    headers=(
+        _l("Estate"),
+        _l("Record"),
+        _l("Item"),
+        _l("Inspector"),
+        _l("Phone's time"),
+        _l("Received"),
+        _l("Clock off by"),
+    ),
+    count=_skew_count,
+    fetch=_skew_rows,
+    empty=_l("No check or finding came from a phone whose clock was off."),
+)
+
+
+TABLES = {t.slug: t for t in (OPEN, MISSED, VACANT, RENOVATING, DEVICES, QUARANTINE, SKEWED)}
