@@ -33,7 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["DEMO_MODE"] = False
 
     from sync import feed
-    from webapp import access, edge, errors, extensions, htmx, i18n, rounds, templating
+    from webapp import access, edge, errors, extensions, htmx, i18n, monitoring, rounds, templating
     from webapp.api import auth as api_auth
     from webapp.items import history
     from webapp.keys.history import key_events
@@ -43,6 +43,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.review.timeline import review_timeline
 
     i18n.compile_catalogs(Path(app.config["TRANSLATIONS_DIR"]))
+    # Before anything can fail: a request id on every request and in every log line, and
+    # the configured log format.
+    monitoring.init_app(app)
     # First of all: bounded URL integers, and input no route can store refused (400).
     edge.init_app(app)
     # Who is calling, before any hook reads the user or checks CSRF: the precached pages

@@ -35,6 +35,14 @@ def _whole(env, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    """A setting that is one of a few words (case-insensitive), or ConfigError naming it."""
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
 def _dev_secret_key(instance: Path) -> str:
     """Return the development secret, generating it once into instance/."""
     path = instance / "secret_key"
@@ -123,4 +131,11 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "JSON_SORT_KEYS": False,
+        # Logs: JSON lines for a collector in production, readable text while developing.
+        "LOG_FORMAT": _choice(
+            env, "LOG_FORMAT", "json" if production else "text", ("json", "text")
+        ),
+        "LOG_LEVEL": _choice(
+            env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+        ).upper(),
     }

@@ -1,4 +1,6 @@
-"""Errors answered as JSON under /api and as pages in the app's own look elsewhere."""
+"""Errors answered as JSON under /api and as pages in the app's own look elsewhere; both carry
+the request id (webapp/monitoring/request_id.py), so a user can quote it and it leads to the
+request's log lines."""
 
 from __future__ import annotations
 
@@ -13,16 +15,28 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from webapp.access import wants_json
 from webapp.edge import BadInput
 from webapp.extensions import db
+from webapp.monitoring import request_id
 
 log = logging.getLogger(__name__)
 
 
 def api_error(status: int, error: str, message: str, fields: dict | None = None):
-    """Build an API error response in the API's one shape: {"error", "message", "fields"?}."""
+    """Build an API error response in the API's one shape:
+    {"error", "message", "fields"?, "request_id"}."""
     body = {"error": error, "message": message}
     if fields:
         body["fields"] = fields
+    rid = request_id.current()
+    if rid:
+        body["request_id"] = rid
     return jsonify(body), status
+
+
+def error_page(code: int, message: str) -> str:
+    """The error page, with the request id to quote."""
+    return render_template(
+        "errors/error.html", code=code, message=message, request_id=request_id.current()
+    )
 
 
 def _message(exc: HTTPException) -> str:
@@ -56,7 +70,7 @@ def handle_http(exc: HTTPException):
     if wants_json():
         response, status = api_error(code, error, message)
     else:
-        response = render_template("errors/error.html", code=code, message=message)
+        response = error_page(code, message)
         status = code
     if code == 401 and wants_json():
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -87,9 +101,9 @@ def handle_unavailable(exc: Exception):
         response, status = api_error(503, "unavailable", message)
     else:
         try:
-            page = render_template("errors/error.html", code=503, message=message)
+            page = error_page(503, message)
         except Exception:  # noqa: BLE001 - the page itself needed the database
-            page = message
+            page = f"{message} ({request_id.current()})"
         response, status = make_response(page, 503), 503
     response.headers["Retry-After"] = "5"
     return response, status

@@ -21,7 +21,7 @@ from webapp.access import public, roles, wants_json
 from webapp.auth import passwords, sessions
 from webapp.auth.forms import LoginForm, PasswordChangeForm
 from webapp.auth.passwords import TooManyAttempts, wait_message
-from webapp.errors import api_error
+from webapp.errors import api_error, error_page
 from webapp.extensions import db, login_manager
 from webapp.models import Device, User, utcnow
 from webapp.models.accounts import MIN_PASSWORD
@@ -62,7 +62,7 @@ def too_many_attempts(exc: TooManyAttempts):
     if wants_json():
         response = make_response(api_error(429, "too_many_attempts", wait_message(exc)))
     else:
-        page = render_template("errors/error.html", code=429, message=wait_message(exc))
+        page = error_page(429, wait_message(exc))
         response = make_response(page, 429)
     response.headers["Retry-After"] = str(exc.retry_after)
     return response

@@ -23,7 +23,9 @@ def test_push_envelope_errors(app, client, phone, make_phone, seed):
     response = client.post(
         "/api/sync/push", data="{nope", headers=phone.headers | {"Content-Type": "application/json"}
     )
-    assert response.status_code == 400 and set(response.get_json()) == {"error", "message"}
+    body = response.get_json()
+    assert response.status_code == 400 and set(body) == {"error", "message", "request_id"}
+    assert body["request_id"] == response.headers["X-Request-ID"]
     other = make_phone("patrol", "other")
     response = client.post(
         "/api/sync/push",

@@ -53,7 +53,8 @@ def test_a_page_that_loses_the_database_is_503(app, client, auth, seed, monkeypa
 
     auth.login("supervisor")
     monkeypatch.setattr(views.queries, "page_of", lambda *a, **k: _lose_the_database(monkeypatch))
-    response = client.get("/review/findings")
+    response = client.get("/review/findings", headers={"X-Request-ID": "lost-db-1"})
     monkeypatch.undo()
     assert response.status_code == 503
+    assert "lost-db-1" in response.get_data(as_text=True)  # the id to quote, page or not
     assert client.get("/review/findings").status_code == 200
