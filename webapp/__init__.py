@@ -43,8 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.review.timeline import review_timeline
 
     i18n.compile_catalogs(Path(app.config["TRANSLATIONS_DIR"]))
-    # Before anything can fail: a request id on every request and in every log line, and
-    # the configured log format.
+    # Before anything can fail: a request id on every request and in every log line; the
+    # configured log format; request counts and latencies.
     monitoring.init_app(app)
     # First of all: bounded URL integers, and input no route can store refused (400).
     edge.init_app(app)
@@ -89,6 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 BLUEPRINTS = [
     "webapp.auth.views",
     "webapp.health.views",
+    "webapp.monitoring.views",
     "webapp.home.views",
     "webapp.i18n",
     "webapp.labels.views",

@@ -94,6 +94,9 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         secure_cookies = True
 
     redis_url = env.get("REDIS_URL") or None
+    metrics_token = (env.get("METRICS_TOKEN") or "").strip() or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise ConfigError("METRICS_TOKEN must be at least 16 characters (or unset: no /metrics)")
     session_hours = _whole(env, "SESSION_LIFETIME_HOURS", 12, 1, 24 * 7)
     return {
         "ROUNDS_ENV": rounds_env,
@@ -138,4 +141,6 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "LOG_LEVEL": _choice(
             env, "LOG_LEVEL", "info", ("debug", "info", "warning", "error")
         ).upper(),
+        # /metrics answers only this bearer token; unset, it is not served at all (404).
+        "METRICS_TOKEN": metrics_token,
     }

@@ -25,6 +25,7 @@ from webapp.errors import api_error
 from webapp.extensions import db
 from webapp.models import Device, utcnow
 from webapp.models.sync import PhotoBlob
+from webapp.monitoring import metrics
 from webapp.scoping import visible_estate_ids
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -150,7 +151,8 @@ def sync_pull():
         "server_time": now.isoformat(),
     }
     # Unsorted, compact, UTF-8: a full pull is tens of thousands of objects with CJK labels.
-    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    metrics.pulled(len(body))
     return Response(body, mimetype="application/json")
 
 
@@ -179,7 +181,7 @@ def sync_push():
     now = utcnow()
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         try:
-            results = _push(device, data, now)
+            results, lags = _push(device, data, now)
             break
         except OperationalError as exc:
             if not _retryable(exc) or attempt == PUSH_ATTEMPTS:
@@ -187,6 +189,7 @@ def sync_push():
             db.session.rollback()
             current_app.logger.info("push retried after %s", exc.orig.__class__.__name__)
             time.sleep(random.uniform(0.005, 0.05) * attempt)
+    metrics.pushed(results, lags)  # once, for the attempt that was committed
     return jsonify({"results": results, "server_time": now.isoformat()})
 
 
@@ -201,9 +204,10 @@ def _retryable(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) in _RETRYABLE
 
 
-def _push(device: Device, data: dict, now) -> list[dict]:
-    """One attempt at a push, committed. The device row is written (locked) first: the
-    start of the lock order that sync/merge.py continues."""
+def _push(device: Device, data: dict, now) -> tuple[list[dict], list[tuple[str, float]]]:
+    """One attempt at a push, committed, with the lag of each op it stored (for /metrics).
+    The device row is written (locked) first: the start of the lock order that sync/merge.py
+    continues."""
     device.last_sync_at = now
     if data.get("pending") is not None:
         device.pending_count = min(data["pending"], 2**31 - 1)
@@ -212,8 +216,9 @@ def _push(device: Device, data: dict, now) -> list[dict]:
         user_id=current_user.id, estate_ids=visible_estate_ids(), device_id=device.id
     )
     results = merge.push(db.session, actor, data["ops"], now)
+    lags = metrics.stored_ops_lag(db.session, results, now)  # in this transaction, no other
     db.session.commit()
-    return results
+    return results, lags
 
 
 def _blob_visible(sha256: str) -> bool:
