@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from webapp.backup.cli import backup_command, restore_command
 from webapp.cli.sync import sync
 from webapp.cliargs import resolve_estate
 from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
@@ -126,3 +127,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(labels)
     app.cli.add_command(keys)
     app.cli.add_command(sync)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -1,0 +1,1 @@
+"""Backup and restore: ``flask backup DIR`` and ``flask restore DIR [--force]``."""
