@@ -53,16 +53,20 @@ class Context:
     now: datetime
     codes: dict[str, Any] = field(default_factory=dict)
     blobs: set[str] = field(default_factory=set)
+    # What the batch's checks and findings need of each other (sync.records.BatchReads).
+    derived: Any = None
 
 
 @dataclass
 class Prepared:
-    """What an op will write, computed before any write: status, answer, rows per table."""
+    """What an op will write, computed before any write: status, answer, rows per table,
+    and the records besides its own it puts in the pull feed (kind, id)."""
 
     status: str
     data: dict
     estate_id: int | None
     rows: list[tuple[Any, dict]]
+    touched: list[tuple[str, str]] = field(default_factory=list)
 
 
 def skewed(op: Op, now: datetime) -> bool:

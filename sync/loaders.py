@@ -276,6 +276,7 @@ def _load_findings(session, ids):
             "location": f.location,
             "occurred_at": _iso(f.occurred_at),
             "photos": photos.get(f.id, []),
+            "check_id": f.check_id,  # the check that raised it (the phone links the two)
         }
     return out
 
@@ -299,6 +300,7 @@ def _load_checks(session, ids):
             "result": c.result,
             "note": c.note,
             "method": c.method,
+            "manual_reason": c.manual_reason,
             "occurred_at": _iso(c.occurred_at),
             "round_id": c.round_id,
             "answers": c.answers or {},  # rounds: the next visit's checklist starts from these

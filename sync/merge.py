@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import feed
+from sync import feed, records
 from sync.context import Actor, Context, Prepared, Rejected, held_blobs, skewed
 from sync.keys import lock_keys
 from sync.ops import FAST_TYPES, KEY_OPS, OPS
@@ -116,6 +116,7 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
     ctx.codes = _resolve_codes(session, [op.payload.get("code") for op in ops])
     ctx.blobs = held_blobs(session, actor, [s for op in ops for s in op.payload.get("photos", [])])
     lock_keys(session, _key_ids(ctx, ops))
+    records.read_batch(ctx, _new_ops(ops, known))
 
     results: list[dict | None] = [None] * len(raw_ops)
     slow: list[int] = []
@@ -148,6 +149,17 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
             known[item.op_id] = (item.content_hash, actor.user_id)
         results[index] = result
     return results  # type: ignore[return-value]
+
+
+def _new_ops(ops: list[Op], known: dict) -> list[Op]:
+    """The batch's ops not stored before, each op_id once (a replay changes nothing)."""
+    seen: set[str] = set()
+    out = []
+    for op in ops:
+        if op.op_id not in known and op.op_id not in seen:
+            seen.add(op.op_id)
+            out.append(op)
+    return out
 
 
 def _op_row(ctx: Context, op: Op, prepared: Prepared) -> dict:
@@ -280,6 +292,8 @@ def _touch_feed(ctx: Context, op: Op, prepared: Prepared) -> None:
     kind = OPS[op.type].feeds
     if kind is not None and prepared.estate_id is not None:
         feed.touch(ctx.session, kind, op.payload["id"], prepared.estate_id)
+        for other, obj_id in prepared.touched:
+            feed.touch(ctx.session, other, obj_id, prepared.estate_id)
 
 
 def _quarantine(ctx: Context, raw: Any, exc: Rejected) -> dict:
