@@ -2,7 +2,8 @@
 its estate — the item, the round and the window it fell in, who and which phone, how the item
 was reached, the checklist as answered (in the version the phone showed), the note, the
 photos, the phone's and the server's times and whether the phone's clock was off, the position
-fix, and the findings the same person reported on the same item around then."""
+fix, and the findings the check raised (those naming it by ``check_id``: the phone's for its
+failed items, and the server's own, sync/derived.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from sync import derived
 from sync.photos import shown_links
 from webapp import edge, vocab
 from webapp.access import roles
@@ -31,7 +33,6 @@ bp = Blueprint("records", __name__, url_prefix="/records")
 READERS = ("supervisor", "engineering", "admin")
 ITEMS = {"unit": Unit, "sign": Sign, "key": Key}
 CHECKPOINTS = {"signage": "sign", "renovation": "unit", "vacant": "unit"}  # custom: any
-NEARBY = timedelta(minutes=15)  # a finding this close to the check, same person and item
 
 
 def _window(template: RoundTemplate | None, check: Check, tz: str):
@@ -147,15 +148,11 @@ def check(check_id: str):
     photos = [sha for _id, sha in shown_links(db.session, "check", [record.id])]
     findings = db.session.scalars(
         sa.select(Finding)
-        .where(
-            Finding.item_type == record.item_type,
-            Finding.item_id == record.item_id,
-            Finding.user_id == record.user_id,
-            Finding.occurred_at >= record.occurred_at - NEARBY,
-            Finding.occurred_at <= record.occurred_at + NEARBY,
-        )
-        .order_by(Finding.occurred_at)
+        .where(Finding.check_id == record.id)
+        .order_by(Finding.occurred_at, Finding.id)
     ).all()
+    # The ones the server raised from the check itself (not reported on the phone).
+    raised = {derived.derived_id(record.id, why) for why in derived.CATEGORIES}
     rows = []
     for q in checklist.questions if checklist else ():
         if q.type == "photo":
@@ -181,6 +178,11 @@ def check(check_id: str):
         rows=rows,
         photos=photos,
         findings=findings,
+        raised=raised,
+        reason_given=vocab.zh("manual_reason", record.manual_reason)
+        if record.manual_reason
+        else "",
+        no_reason=record.method == "manual" and not record.manual_reason,
         result_name=vocab.zh("check_result", record.result),
         reason_name=vocab.zh("no_access_reason", str(reason)) if reason else "",
         method_name=vocab.zh("check_method", record.method),

@@ -31,6 +31,11 @@ def _result_name(result: str) -> str:
     )
 
 
+def _unexplained(check) -> str:
+    """A pick from a list with no reason given (an app older than the reason): flagged."""
+    return _("No reason given") if check.method == "manual" and not check.manual_reason else ""
+
+
 def _names(session: Session, ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     if not ids:
@@ -53,7 +58,13 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
     entries: list[HistoryEntry] = []
     checks = session.execute(
         sa.select(
-            Check.occurred_at, Check.result, Check.note, Check.user_id, Check.method, Check.id
+            Check.occurred_at,
+            Check.result,
+            Check.note,
+            Check.user_id,
+            Check.method,
+            Check.id,
+            Check.manual_reason,
         )
         .where(Check.item_type == item_type, Check.item_id == item.id)
         .order_by(Check.occurred_at.desc())
@@ -114,7 +125,9 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
                 c.occurred_at,
                 "check",
                 _("Checked: %(result)s", result=_result_name(c.result)),
-                " · ".join(x for x in (people.get(c.user_id, ""), c.note or "") if x),
+                " · ".join(
+                    x for x in (people.get(c.user_id, ""), c.note or "", _unexplained(c)) if x
+                ),
                 url_for("records.check", check_id=c.id) if reads_records else None,
             )
         )

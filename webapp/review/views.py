@@ -25,17 +25,18 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from sync import derived
 from sync.photos import shown_links
 from webapp import edge, exports
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
-from webapp.models import Estate
+from webapp.models import Estate, User
 from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
 from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
 from webapp.registry.summary import estate_summaries
-from webapp.review import cache, export, queries, tables, workflow
+from webapp.review import cache, export, queries, tables, timeline, workflow
 from webapp.review.names import names
 from webapp.scoping import get_scoped, scoped, visible_estate_ids
 from webapp.urls import safe_next
@@ -240,9 +241,30 @@ def _detail_context(finding: Finding, errors: dict | None = None) -> dict:
         "can_comment": workflow.can_comment(current_user, db.session, finding),
         "can_set_due": current_user.role == "supervisor",
         "departments": DEPARTMENTS,
+        "raised_by": _raised_by(finding),
         "before_photos": _photos("finding", [finding.id]),
         "after_photos": _after_photos(finding, state),
         "errors": errors or {},
+    }
+
+
+def _raised_by(finding: Finding) -> dict | None:
+    """The check that raised the finding (its ``check_id``): who made it and when, a link to
+    its record page for those who read records, whether the server raised the finding from
+    it, and whether it was picked from a list with no reason given."""
+    check = db.session.get(Check, finding.check_id) if finding.check_id else None
+    if check is None or check.estate_id != finding.estate_id:
+        return None
+    user = db.session.get(User, check.user_id)
+    readers = timeline.RECORD_READERS
+    return {
+        "check": check,
+        "who": (user.display_name or user.username) if user else "",
+        "url": url_for("records.check", check_id=check.id)
+        if current_user.role in readers
+        else None,
+        "by_server": finding.id in {derived.derived_id(check.id, w) for w in derived.CATEGORIES},
+        "no_reason": check.method == "manual" and not check.manual_reason,
     }
 
 
