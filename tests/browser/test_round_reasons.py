@@ -17,11 +17,17 @@ from tests.browser.test_rounds import _noon_zone
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Estate, Sign, utcnow
-from webapp.models.sync import Check
+from webapp.models.sync import Check, Finding
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "reasons-rounds-1"
+# Whether the phone's store holds a pulled finding raised by this check.
+PULLED_FINDING = """async (checkId) => {
+  const store = await import('/static/build/store.js');
+  const all = await store.withDB((db) => db.getAllFromIndex('objects', 'type', 'finding'));
+  return all.some((r) => r.data.check_id === checkId);
+}"""
 
 
 def _signage_estate(app, *, slots: list[dict], signs: int = 2) -> dict:
@@ -94,7 +100,9 @@ def test_a_check_without_scanning_needs_a_reason_and_the_server_keeps_it(
 ):
     """Picked from the list with no network: does save stay blocked (said at the picker) until
     a reason is chosen, and "other" until its note is written; does the header show the
-    reason; and after sync does the server's check carry manual_reason label_damaged?"""
+    reason; after sync does the server's check carry manual_reason label_damaged, with the
+    relabel finding it raised; and does the summary count that finding once, predicted
+    before the sync and pulled after it?"""
     facts = _signage_estate(live_server.app, slots=[{"start": "00:00", "end": "00:00", "days": 1}])
     _offline_in_round(page, context, facts)
     first = facts["codes"][0]
@@ -141,6 +149,10 @@ def test_a_check_without_scanning_needs_a_reason_and_the_server_keeps_it(
     assert check["payload"]["method"] == "manual"
     assert check["payload"]["manual_reason"] == "label_damaged"
     assert check["payload"]["note"] == "標籤被刮花"
+    # Before any sync the summary counts the relabel finding the server will raise.
+    page.goto(f"/app/rounds#r/{facts['round']}/done")
+    page.locator("#rp-summary").wait_for(state="visible")
+    assert page.locator(".rp-stat-findings").get_attribute("data-n") == "1"
 
     # The network is back: the server keeps the reason.
     context.unroute("**/*")
@@ -152,6 +164,17 @@ def test_a_check_without_scanning_needs_a_reason_and_the_server_keeps_it(
         assert stored.method == "manual"
         assert stored.manual_reason == "label_damaged"
         assert stored.note == "標籤被刮花"
+        # The damaged label asks for a new one: the server raised it from the check.
+        (relabel,) = db.session.scalars(
+            sa.select(Finding).where(Finding.check_id == check["payload"]["id"])
+        )
+        assert relabel.category == "標籤需更換"
+
+    # Pulled back, the summary counts the server's finding: the one it predicted, not two.
+    _until(page, PULLED_FINDING, arg=check["payload"]["id"], timeout_s=45)
+    page.goto(f"/app/rounds#r/{facts['round']}/done")
+    page.locator("#rp-summary").wait_for(state="visible")
+    assert page.locator(".rp-stat-findings").get_attribute("data-n") == "1"
 
 
 def test_a_typed_short_code_is_typed_and_other_puts_its_words_in_front_of_the_note(
