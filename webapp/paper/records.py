@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sync import derived
 from sync.photos import blob_path, shown_links
 from webapp import vocab
 from webapp.models import User
@@ -38,6 +39,7 @@ class Question:
     en: str
     choices: tuple[tuple[str, str], ...] = ()  # (value, zh)
     ok: tuple[str, ...] = ()
+    severity: str = "medium"  # of the finding a failed answer makes (critical: 重大違規)
 
     def shown(self, value: Any) -> str:
         """The answer as the form prints it."""
@@ -52,12 +54,8 @@ class Question:
         return str(value)
 
     def failed(self, value: Any) -> bool:
-        """The phone's rule (rounds checklist): "no" to a yes/no, a choice outside ``ok``."""
-        if self.type == "yesno":
-            return value == "no"
-        if self.type == "choice" and self.ok:
-            return value not in (None, "") and value not in self.ok
-        return False
+        """The phone's rule, as the server raises findings by it (sync.derived.failed)."""
+        return derived.failed({"type": self.type, "ok": list(self.ok)}, value)
 
 
 @dataclass(frozen=True)
@@ -91,6 +89,7 @@ class CheckRow:
     clock_skewed: bool
     round_id: str | None
     geo: tuple[float, float, float | None] | None = None  # lat, lon, accuracy in metres
+    manual_reason: str | None = None  # why it was not scanned (typed or picked)
 
     @property
     def written(self) -> str:
@@ -120,7 +119,14 @@ class CheckRow:
 
     @property
     def method_text(self) -> str:
-        return vocab.zh("check_method", self.method)
+        """How the item was reached, and why not by a scan: 手動選取（標籤損壞）; a pick from an
+        older app that gave no reason says so (未說明原因)."""
+        zh = vocab.zh("check_method", self.method)
+        if self.manual_reason in vocab.MANUAL_REASONS:
+            return f"{zh}（{vocab.zh('manual_reason', self.manual_reason)}）"
+        if self.method == "manual":
+            return f"{zh}（未說明原因）"
+        return zh
 
 
 def day_bounds(first: date, last: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -195,6 +201,7 @@ def read_checks(
                 photos=tuple(photos.get(check.id, ())),
                 clock_skewed=check.clock_skewed,
                 round_id=check.round_id,
+                manual_reason=check.manual_reason,
                 geo=(check.geo_lat, check.geo_lon, check.geo_accuracy_m)
                 if check.geo_lat is not None and check.geo_lon is not None
                 else None,
@@ -237,6 +244,7 @@ def question_of(item: dict) -> Question:
             for c in item.get("choices") or []
         ),
         ok=tuple(item.get("ok") or ()),
+        severity="critical" if item.get("critical") else str(item.get("severity") or "medium"),
     )
 
 

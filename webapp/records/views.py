@@ -15,10 +15,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from sync import derived
 from sync.photos import shown_links
-from webapp import edge, vocab
+from webapp import edge
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.i18n import Terms
+from webapp.i18n import Terms, term
 from webapp.models import Device, Estate, Key, LabelCode, Sign, Unit, User, utcnow
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, Finding
@@ -169,7 +169,7 @@ def check(check_id: str):
         item_label=getattr(item, "label", f"{record.item_type} {record.item_id}"),
         code=code,
         template=template,
-        kind_name=vocab.zh("round_kind", template.kind) if template else "",
+        kind_name=term("round_kind", template.kind) if template else "",
         window=window,
         late=late,
         user=user,
@@ -179,14 +179,12 @@ def check(check_id: str):
         photos=photos,
         findings=findings,
         raised=raised,
-        reason_given=vocab.zh("manual_reason", record.manual_reason)
-        if record.manual_reason
-        else "",
+        reason_given=term("manual_reason", record.manual_reason) if record.manual_reason else "",
         no_reason=record.method == "manual" and not record.manual_reason,
-        result_name=vocab.zh("check_result", record.result),
-        reason_name=vocab.zh("no_access_reason", str(reason)) if reason else "",
-        method_name=vocab.zh("check_method", record.method),
-        severity_names={k: v[0] for k, v in vocab.SEVERITIES.items()},
+        result_name=term("check_result", record.result),
+        reason_name=term("no_access_reason", str(reason)) if reason else "",
+        method_name=term("check_method", record.method),
+        severity_names=Terms("severity"),
     )
 
 

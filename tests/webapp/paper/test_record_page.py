@@ -164,3 +164,22 @@ def test_a_refused_visit_is_no_visit(client, auth, walked, app):
     assert listed(label), "refused: still not visited"
     visit("ok", {"shut": "yes"})
     assert not listed(label), "visited"
+
+
+def test_a_failed_answer_names_its_severity(client, auth, walked):
+    """Is the 否 to 未破壞承重牆 (a 重大違規 question) marked with its severity, critical?"""
+    auth.login("supervisor")
+    page = client.get(f"/records/checks/{_issue_check(walked)}").get_data(as_text=True)
+    row = page.split('class="row-bad"', 1)[1].split("</tr>", 1)[0]
+    assert "未破壞承重牆" in row and 'data-severity="critical"' in row and "緊急" in row
+
+
+def test_the_record_page_in_english_names_things_in_english(client, auth, walked):
+    """With the interface in English, are the result, the method and the severity named in
+    English — no stored or vocabulary Chinese where a word of the interface stands?"""
+    auth.login("supervisor")
+    client.post("/language", data={"locale": "en", "csrf_token": auth.csrf("/")})
+    page = client.get(f"/records/checks/{_issue_check(walked)}").get_data(as_text=True)
+    assert "Issue" in page and "Picked from a list" in page and "Critical" in page
+    for chinese in ("有問題", "手動選取", "緊急"):
+        assert chinese not in page, chinese
