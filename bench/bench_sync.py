@@ -296,7 +296,7 @@ def history_rows() -> list[Row]:
         headers = {"Authorization": f"Bearer {token}"}
         bare_total, _bare_raw, bare_gz = _pull_gzip(client, headers)
         checks, findings = _month_of_records(estate, user.id, device_id)
-        db.session.close()
+        db.session.expire_all()  # the pull reads the month afresh (the login stays bound)
         total, raw_bytes, gz_bytes = _pull_gzip(client, headers)
     return [
         Row(
@@ -388,7 +388,7 @@ def rows() -> list[Row]:
         # Push: rounds of 5 batches of 500 ops through the HTTP endpoint; the host is shared,
         # so each side reports its least disturbed round (as best_of does).
         user_id, estate_id = user.id, estate.id
-        db.session.close()
+        db.session.expire_all()  # the login cached for this context stays bound
 
         def push_round():
             ops = _check_ops(codes, 2_500)
