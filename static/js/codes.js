@@ -45,9 +45,26 @@ export function isLongCode(code) {
   return code.length >= LONG_MIN && code.length <= 64 && inAlphabet(code);
 }
 
+// A label prints its URL as PUBLIC_BASE_URL/q/<code> or, upper case so it fits QR's
+// alphanumeric mode, PUBLIC_BASE_URL/Q/<CODE> (the server answers both alike).
+const ITEM_PATH = /^\/[qQ]\/([^/]+)\/?$/;
+
+/** The normalized code an item page's path (/q/<code> or /Q/<CODE>) names, else null. */
+export function itemCodeFromPath(pathname) {
+  const match = String(pathname).match(ITEM_PATH);
+  if (!match) return null;
+  try {
+    return normalize(decodeURIComponent(match[1]));
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Read a scanned QR text: {ok: true, code} only for this deployment's /q/ URLs,
- * else {ok: false, reason: "foreign"} — a foreign QR is never followed.
+ * Read a scanned QR text: {ok: true, code} only for this deployment's /q/ (or /Q/) URLs,
+ * else {ok: false, reason: "foreign"} — a foreign QR is never followed. Scheme and host
+ * compare case-insensitively (URL parsing lowers them); the base URL's own path, if any,
+ * exactly as configured.
  */
 export function parseScan(text, baseUrl) {
   let url;
@@ -58,17 +75,20 @@ export function parseScan(text, baseUrl) {
   } catch {
     return { ok: false, reason: "foreign" };
   }
-  const prefix = `${base.pathname.replace(/\/+$/, "")}/q/`;
-  if (url.origin !== base.origin || !url.pathname.startsWith(prefix) || url.search || url.hash) {
+  const root = base.pathname.replace(/\/+$/, "");
+  const path = url.pathname;
+  if (url.origin !== base.origin || url.search || url.hash || !path.startsWith(`${root}/`)) {
     return { ok: false, reason: "foreign" };
   }
-  let rest;
+  const rest = path.slice(root.length);
+  if (!rest.startsWith("/q/") && !rest.startsWith("/Q/")) return { ok: false, reason: "foreign" };
+  let code;
   try {
-    rest = decodeURIComponent(url.pathname.slice(prefix.length));
+    code = decodeURIComponent(rest.slice(3));
   } catch {
     return { ok: false, reason: "foreign" };
   }
-  const code = normalize(rest);
-  if (rest.includes("/") || !isLongCode(code)) return { ok: false, reason: "foreign" };
-  return { ok: true, code };
+  const normalized = normalize(code);
+  if (code.includes("/") || !isLongCode(normalized)) return { ok: false, reason: "foreign" };
+  return { ok: true, code: normalized };
 }

@@ -4,6 +4,7 @@
 // Background Sync in the service worker where the browser has it).
 import { config } from "./phone/config.js";
 import { search, warm } from "./_finder.js";
+import { itemCodeFromPath } from "./codes.js";
 import { phone } from "./phone/config.js";
 import { hasItemSource, registerItemSource } from "./items.js";
 import { mountIndicator, showSetup } from "./status.js";
@@ -23,7 +24,7 @@ function csrfToken() {
 }
 
 function itemArticle() {
-  return location.pathname.startsWith("/q/") ? document.querySelector("article.item-page:not(.offline-item)") : null;
+  return itemCodeFromPath(location.pathname) ? document.querySelector("article.item-page:not(.offline-item)") : null;
 }
 
 async function offerItems() {
@@ -112,7 +113,7 @@ async function boot() {
   await offerItems().catch(() => {});
   const article = itemArticle();
   if (article) {
-    const code = decodeURIComponent(location.pathname.slice(3)).toUpperCase();
+    const code = itemCodeFromPath(location.pathname);
     import("./record.js").then((m) => m.mountOnline(article, code)).catch(() => {});
   }
   triggers();

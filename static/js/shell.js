@@ -4,7 +4,7 @@ import { config } from "./phone/config.js";
 import { t } from "./phone/i18n.js";
 import { manualEntry } from "./screens/item/manual.js";
 import { explainUnknown } from "./_unknown.js";
-import { normalize } from "./codes.js";
+import { itemCodeFromPath } from "./codes.js";
 import { stats } from "./items.js";
 import { serverAway } from "./sync.js";
 
@@ -110,9 +110,8 @@ async function closeScanner() {
  */
 async function showItemFromStore(code = null, { pushPath = null } = {}) {
   if (code === null) {
-    const match = location.pathname.match(/^\/q\/([^/]+)\/?$/);
-    if (!match) return false;
-    code = normalize(decodeURIComponent(match[1]));
+    code = itemCodeFromPath(location.pathname);
+    if (!code) return false;
   }
   const view = $("item-view");
   let shown = false;

@@ -1,6 +1,7 @@
 // The sync indicator in the header (pending count, last sync, last problem, progress), the
 // banners that must not be missed (a refused entry until it is marked seen; a login needed),
 // "export unsynced to a file", and the logout guard.
+import { itemCodeFromPath } from "./codes.js";
 import { phone } from "./phone/config.js";
 import { h } from "./phone/dom.js";
 import { fmtTime, pairName, pt, t } from "./phone/i18n.js";
@@ -24,7 +25,7 @@ function errorText(error) {
 }
 
 function loginHref() {
-  const next = location.pathname.startsWith("/q/") || location.pathname === "/" ? location.pathname : "/";
+  const next = itemCodeFromPath(location.pathname) || location.pathname === "/" ? location.pathname : "/";
   return `${phone().loginUrl}?next=${encodeURIComponent(next)}`;
 }
 

@@ -5,7 +5,7 @@
 import { clientsClaim } from "workbox-core";
 import { addPlugins, cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute, setCatchHandler } from "workbox-routing";
-import { normalize } from "../js/codes.js";
+import { itemCodeFromPath } from "../js/codes.js";
 import { getMetas, itemByCode } from "../js/store.js";
 import { sync } from "../js/sync.js";
 
@@ -73,12 +73,11 @@ async function patrolHome(url) {
   }
 }
 
-/** The code of an item page (/q/<code>) the phone holds, with a token to sync it; else null. */
+/** The code of an item page (/q/<code>, /Q/<CODE>) the phone holds, with a token; else null. */
 async function heldItem(url) {
-  const match = url.pathname.match(/^\/q\/([^/]+)\/?$/);
-  if (!match || url.origin !== self.location.origin) return null;
+  const code = itemCodeFromPath(url.pathname);
+  if (!code || url.origin !== self.location.origin) return null;
   try {
-    const code = normalize(decodeURIComponent(match[1]));
     const [meta, item] = await Promise.all([getMetas(["token"]), itemByCode(code)]);
     return meta.token && item ? code : null;
   } catch {
