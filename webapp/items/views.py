@@ -1,4 +1,8 @@
-"""`/q/<code>`: the page a scanned label opens, for any logged-in user of the item's estate."""
+"""`/q/<code>`: the page a scanned label opens, for any logged-in user of the item's estate.
+
+Labels print the URL in upper case (``/Q/<CODE>``, QR's alphanumeric mode: docs/labels.md);
+that path is the same view, so it is answered exactly as ``/q/<code>``.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ def _code_links(item_type: str, ids) -> dict[int, LabelCode]:
     return codes.active_codes(db.session, item_type, list(ids))
 
 
+@bp.get("/Q/<code>")  # registered second: url_for still builds /q/<code>
 @bp.get("/q/<code>")
 @roles(scope={"code": "code"})
 def show(code):

@@ -208,8 +208,9 @@ def draw_label(draw: ImageDraw.ImageDraw, label: LabelData, template: Template, 
     code_font = fonts.font(template.code_size, "bold")
     code_w = round(code_font.getlength(code))
     code_top = box.y + box.size + template.pad_px // 4
+    code_baseline = code_top + round(template.code_size * 0.82)
     draw.text(
-        (box.x + (box.size - code_w) // 2, code_top + round(template.code_size * 0.82)),
+        (box.x + (box.size - code_w) // 2, code_baseline),
         code,
         font=code_font,
         fill=BLACK,
@@ -224,14 +225,15 @@ def draw_label(draw: ImageDraw.ImageDraw, label: LabelData, template: Template, 
     small = template.small_size
     estate = _clip_to_width(label.estate, small, tw)
     _draw_lines(draw, [estate], tx, top, small, weight="regular")
-    caption_h = round(small * 1.15) if label.caption else 0
+    # The caption stands on the short code's baseline, so the bottom line reads as one.
+    caption_top = code_baseline - round(small * 0.9) if label.caption else bottom
     text_top = top + round(small * 1.15) + small // 3
-    text_h = bottom - caption_h - small // 3 - text_top
+    text_h = caption_top - small // 3 - text_top
     size, lines = fit_text(label.text, tw, text_h, template.text_sizes, template.max_lines)
     _draw_lines(draw, lines, tx, text_top, size)
     if label.caption:
         caption = _clip_to_width(label.caption, small, tw)
-        _draw_lines(draw, [caption], tx, bottom - caption_h, small, weight="regular")
+        _draw_lines(draw, [caption], tx, caption_top, small, weight="regular")
     return box
 
 

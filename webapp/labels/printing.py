@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -33,9 +34,27 @@ class Selection:
     floor: int | None = None
 
 
+# QR's alphanumeric mode: 45 characters at 5.5 bits each (bytes take 8).
+QR_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+
+
 def code_url(base_url: str, code: str) -> str:
-    """The URL a label's QR carries: PUBLIC_BASE_URL/q/<code>."""
-    return f"{base_url.rstrip('/')}/q/{code}"
+    """The URL a label's QR carries: ``PUBLIC_BASE_URL/Q/<CODE>`` in upper case where it can.
+
+    Scheme and host are case-insensitive and ``/Q/<CODE>`` is answered as ``/q/<code>``, so
+    ``https://rounds.example.com`` prints ``HTTPS://ROUNDS.EXAMPLE.COM/Q/<CODE>``: QR's
+    alphanumeric mode, a third fewer bits than bytes. A base URL whose path (case-sensitive)
+    is not already upper case, or that holds characters the mode lacks (``_``, an IPv6
+    literal, a user name), keeps ``<base>/q/<code>`` in byte mode. Every label goes through
+    here: sheets, single labels and reprints, key tags and signs.
+    """
+    base = base_url.rstrip("/")
+    parts = urlsplit(base)
+    upper = urlunsplit((parts.scheme.upper(), parts.netloc.upper(), parts.path, "", ""))
+    url = f"{upper}/Q/{code.upper()}"
+    if parts.query or parts.fragment or "@" in parts.netloc or not set(url) <= QR_ALPHANUMERIC:
+        return f"{base}/q/{code}"
+    return url
 
 
 def check_kind(kind: str) -> str:

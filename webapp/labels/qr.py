@@ -138,7 +138,8 @@ class Matrix:
 
 
 def make(data: str, error_correction: int) -> Matrix:
-    """The QR symbol qrcode would make for ``data`` (byte mode, smallest version)."""
+    """The QR symbol qrcode would make for ``data``: one segment in the mode qrcode picks for
+    the whole text (alphanumeric for an upper-case URL, else bytes), the smallest version."""
     q = qrcode.QRCode(error_correction=error_correction, border=0)
     q.add_data(data, optimize=0)
     q.best_fit()

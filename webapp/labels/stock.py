@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qrcode.constants import ERROR_CORRECT_Q
+from qrcode.constants import ERROR_CORRECT_H
 
 DPI = 300
 A4_MM = (210.0, 297.0)
 QUIET_MODULES = 4  # the quiet zone ISO/IEC 18004 asks for, kept white on every label
-ERROR_CORRECTION = ERROR_CORRECT_Q  # 25 % of the code may be dirt or damage
+ERROR_CORRECTION = ERROR_CORRECT_H  # 30 % of the code may be dirt or damage
 BLACK, WHITE = 0, 1
 
 
@@ -78,14 +78,14 @@ class Template:
 TEMPLATES: dict[str, Template] = {
     # 70 x 37 mm, 3 x 8 = 24 per A4: the common address-label stock.
     "address-24": Template(
-        "address-24", 70, 37, 3, 8, 0, 0.5, "side", module_px=8, min_module_px=6,
-        pad_px=22, text_pad_px=46, code_size=48, small_size=28,
+        "address-24", 70, 37, 3, 8, 0, 0.5, "side", module_px=9, min_module_px=6,
+        pad_px=12, text_pad_px=46, code_size=40, small_size=28,
         text_sizes=(66, 60, 54, 48, 44, 40, 36, 32),
     ),
     # 52.5 x 29.7 mm, 4 x 10 = 40 per A4: small enough for a key tag.
     "key-tag": Template(
-        "key-tag", 52.5, 29.7, 4, 10, 0, 0, "side", module_px=6, min_module_px=5,
-        pad_px=14, text_pad_px=36, code_size=36, small_size=22,
+        "key-tag", 52.5, 29.7, 4, 10, 0, 0, "side", module_px=7, min_module_px=5,
+        pad_px=12, text_pad_px=36, code_size=36, small_size=22,
         text_sizes=(40, 36, 32, 29, 26, 24),
     ),
     # One label per A4 page, for a sign read from a distance.

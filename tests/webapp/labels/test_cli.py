@@ -9,7 +9,7 @@ from tests.webapp.labels.support import pdf_pages, read_qr_texts
 from webapp.extensions import db
 from webapp.models import Building, LabelCode, Unit
 
-BASE = "http://127.0.0.1:5000"
+PRINTED = "HTTP://127.0.0.1:5000/Q/"  # what the QR carries: upper case, alphanumeric mode
 
 
 def _codes(app):
@@ -41,7 +41,7 @@ def test_a_sheet_by_estate_name_reuses_active_codes(app, seed, runner, tmp_path)
     assert _codes(app) == before
     with app.app_context():
         active = {
-            f"{BASE}/q/{c}"
+            f"{PRINTED}{c}"
             for c in db.session.scalars(
                 sa.select(LabelCode.code).where(
                     LabelCode.estate_id == seed.estate_ids[0],
@@ -87,7 +87,7 @@ def test_building_and_floor_choose_the_items(app, seed, runner, tmp_path):
             .where(Building.name == "1棟", Unit.floor == 2, Unit.estate_id == seed.estate_ids[0])
         ).all()
         urls = {
-            f"{BASE}/q/{c.code}"
+            f"{PRINTED}{c.code}"
             for c in db.session.scalars(
                 sa.select(LabelCode).where(
                     LabelCode.item_type == "unit", LabelCode.item_id.in_(ids), LabelCode.active
@@ -113,7 +113,7 @@ def test_reprint_retires_the_code_and_prints_the_new_one(app, seed, runner, tmp_
         assert not old.active and old.retired_reason == "faded" and old.retired_at is not None
         assert new.active and (new.item_type, new.item_id) == item
         assert new.code in result.output
-    assert _read(out) == [[f"{BASE}/q/{new.code}"]]
+    assert _read(out) == [[f"{PRINTED}{new.code}"]]
     again = runner.invoke(args=["labels", "--reprint", old_code, "--out", str(out)])
     assert again.exit_code != 0 and "already retired" in again.output and new.code in again.output
 
@@ -127,7 +127,7 @@ def test_one_label_by_code_at_a_skipped_position(app, seed, runner, tmp_path):
     out = tmp_path / "one.pdf"
     result = runner.invoke(args=["labels", "--code", code_text, "--skip", "7", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert _read(out) == [[f"{BASE}/q/{code_text}"]]
+    assert _read(out) == [[f"{PRINTED}{code_text}"]]
     assert _codes(app) == before
     from webapp.labels import sheets
 
@@ -135,7 +135,7 @@ def test_one_label_by_code_at_a_skipped_position(app, seed, runner, tmp_path):
     template = sheets.TEMPLATES["address-24"]
     x, y = template.origin(7)
     w, h = template.size_px
-    assert read_qr_texts(page.crop((x, y, x + w, y + h))) == [f"{BASE}/q/{code_text}"]
+    assert read_qr_texts(page.crop((x, y, x + w, y + h))) == [f"{PRINTED}{code_text}"]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from webapp.labels import fonts, printing, sheets
 from webapp.models import Estate, LabelCode
 
 BASE = "http://127.0.0.1:5000"
+PRINTED = "HTTP://127.0.0.1:5000/Q/"  # what the QR carries: upper case, alphanumeric mode
 
 
 def _sheet(app, estate_id, kind):
@@ -37,7 +38,7 @@ def _expected_urls(app, estate_id, kind):
                 LabelCode.estate_id == estate_id, LabelCode.item_type == kind, LabelCode.active
             )
         )
-        return {f"{BASE}/q/{code}" for code in rows}
+        return {f"{PRINTED}{code}" for code in rows}
 
 
 @pytest.mark.parametrize(
@@ -188,7 +189,7 @@ def test_render_label_png_gives_one_readable_label(app, seed):
     with app.app_context():
         code = db.session.scalars(sa.select(LabelCode).where(LabelCode.item_type == "unit")).first()
         png = printing.render_label_png(code)
-        url = f"{BASE}/q/{code.code}"
+        url = f"{PRINTED}{code.code}"
         key = db.session.scalars(sa.select(LabelCode).where(LabelCode.item_type == "key")).first()
         key_png = printing.render_label_png(key, "sign-large")
     image = Image.open(io.BytesIO(png))
@@ -196,4 +197,4 @@ def test_render_label_png_gives_one_readable_label(app, seed):
     template = sheets.TEMPLATES["address-24"]
     assert image.size == (template.size_px[0] + 80, template.size_px[1] + 80)
     assert read_qr_texts(image.convert("L")) == [url]
-    assert read_qr_texts(Image.open(io.BytesIO(key_png)).convert("L")) == [f"{BASE}/q/{key.code}"]
+    assert read_qr_texts(Image.open(io.BytesIO(key_png)).convert("L")) == [f"{PRINTED}{key.code}"]

@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.labels import jobs
 from webapp.models import Building, Estate, LabelCode, Unit, User
 
-BASE = "http://127.0.0.1:5000"
+PRINTED = "HTTP://127.0.0.1:5000/Q/"  # what the QR carries: upper case, alphanumeric mode
 JOB_URL = re.compile(r"/labels/jobs/([0-9a-f]{32})$")
 
 
@@ -49,7 +49,7 @@ def test_a_building_sheet_previews_and_downloads_with_every_code(app, client, au
         )
         units = db.session.scalars(sa.select(Unit.id).where(Unit.building_id == building.id)).all()
         urls = sorted(
-            f"{BASE}/q/{c}"
+            f"{PRINTED}{c}"
             for c in db.session.scalars(
                 sa.select(LabelCode.code).where(
                     LabelCode.item_type == "unit", LabelCode.item_id.in_(units), LabelCode.active
@@ -142,7 +142,7 @@ def test_one_label_by_short_code_and_reprint_from_the_page(app, client, auth, se
     typed = f"{short[:4].lower()}-{short[4:]}"
     job_id = _job_id(_start(client, auth, "/labels/one", {"code": typed, "action": "print"}))
     pdf = client.get(f"/labels/jobs/{job_id}/labels.pdf").get_data()
-    assert [read_qr_texts(p) for p in pdf_pages(pdf)] == [[f"{BASE}/q/{long_code}"]]
+    assert [read_qr_texts(p) for p in pdf_pages(pdf)] == [[f"{PRINTED}{long_code}"]]
 
     job_id = _job_id(
         _start(
@@ -154,7 +154,7 @@ def test_one_label_by_short_code_and_reprint_from_the_page(app, client, auth, se
         assert not old.active and old.retired_reason == "torn"
         new = db.session.get(LabelCode, old.replaced_by_id)
     pdf = client.get(f"/labels/jobs/{job_id}/labels.pdf").get_data()
-    assert [read_qr_texts(p) for p in pdf_pages(pdf)] == [[f"{BASE}/q/{new.code}"]]
+    assert [read_qr_texts(p) for p in pdf_pages(pdf)] == [[f"{PRINTED}{new.code}"]]
     again = _start(client, auth, "/labels/one", {"code": long_code, "action": "reprint"})
     assert again.status_code == 422 and "這個代碼已被取代" in again.get_data(as_text=True)
 
