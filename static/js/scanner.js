@@ -1,8 +1,10 @@
 // The QR scanner, loaded on demand: camera frames scaled down and decoded one at a time by
 // the native BarcodeDetector where there is one, else by zxing-wasm (served and precached
-// from our own static files). Only this deployment's /q/ URLs are followed.
+// from our own static files). A frame where nothing is read is tried again with dark specks
+// closed away (_denoise.js: dirt on a label). Only this deployment's /q/ (/Q/) URLs are followed.
 import { t } from "./phone/i18n.js";
 import { parseScan } from "./codes.js";
+import { detectWithRetries } from "./_denoise.js";
 
 const MAX_SIDE = 720; // decoding a scaled-down frame is faster and still reads a label
 const WASM_URL = new URL("./zxing_reader.wasm", import.meta.url).href;
@@ -39,6 +41,12 @@ export async function decodeImage(source) {
   const { detector } = await getDetector();
   const found = await detector.detect(source);
   return found.map((b) => b.rawValue);
+}
+
+/** Decode a canvas's pixels, retrying with closed frames when nothing is read (_denoise.js). */
+async function detectFrame(detector, canvas) {
+  const frame = canvas.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height);
+  return detectWithRetries(detector, frame);
 }
 
 function scaledCanvas(canvas, source, width, height, maxSide = MAX_SIDE) {
@@ -175,7 +183,7 @@ async function decodeLoop(s, video, handle) {
       scaledCanvas(canvas, video, video.videoWidth, video.videoHeight);
       let found = [];
       try {
-        found = await detector.detect(canvas);
+        found = await detectFrame(detector, canvas);
       } catch {
         found = [];
       }
@@ -225,8 +233,14 @@ function wirePhoto(root, handle) {
     try {
       const bitmap = await createImageBitmap(file);
       const canvas = scaledCanvas(document.createElement("canvas"), bitmap, bitmap.width, bitmap.height, 1600);
+      let texts = await decodeImage(canvas);
+      if (!texts.length) {
+        // A dirty label: the retries' squares are sized for the live frames' scale.
+        const { detector } = await getDetector();
+        const frame = scaledCanvas(document.createElement("canvas"), bitmap, bitmap.width, bitmap.height);
+        texts = (await detectFrame(detector, frame)).map((b) => b.rawValue);
+      }
       bitmap.close?.();
-      const texts = await decodeImage(canvas);
       if (!texts.length) return status(root, t("noCodeInPhoto"));
       for (const text of texts) if (handle(text, "scan")) return;
       status(root, "");
