@@ -23,8 +23,10 @@ def _code(app, item_type, estate_id) -> str:
 
 
 def _same(response, path) -> str:
-    """A page with its own address and the (timed) CSRF token taken out, to compare two."""
+    """A page with its own address, the (timed) CSRF token and an error page's request id
+    taken out, to compare two."""
     text = response.get_data(as_text=True).replace(path, "PATH")
+    text = re.sub(r'class="request-id">[^<]*<', "REQUEST", text)
     return re.sub(r'(csrf_token" value=|X-CSRFToken": )"[^"]+"', "TOKEN", text)
 
 
