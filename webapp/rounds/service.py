@@ -195,11 +195,15 @@ def _windows(session, template, day, tz, now, cache) -> list[tuple[rules.Window,
     return out
 
 
-def _seen(session, estate_id: int, lo: datetime, hi: datetime) -> dict[tuple, tuple]:
+def _seen(
+    session, estate_id: int, lo: datetime, hi: datetime, hows: bool = True
+) -> dict[tuple, tuple]:
     """Each checkpoint's checks in a span, sorted by effective time: (times, results, hows),
-    ``hows`` each check's (method, manual reason)."""
+    ``hows`` each check's (method, manual reason) — all scanned when not asked for."""
     cols = (Check.item_type, Check.item_id, Check.occurred_at, Check.result)
-    how = (Check.method, Check.manual_reason)
+    how = (
+        (Check.method, Check.manual_reason) if hows else (sa.literal("scan", sa.String), sa.null())
+    )
     on_time = sa.select(*cols, *how).where(
         Check.estate_id == estate_id,
         Check.occurred_at >= lo,
@@ -296,7 +300,8 @@ def coverage_days(
     """Coverage of several days at once: one read of the checks for the whole span.
 
     ``labels=False`` leaves each checkpoint's label, code and building out (the registry reads
-    that fill them): for callers that only count statuses, like the dashboard's card."""
+    that fill them) and how each cell's check was made: for callers that only count statuses,
+    like the dashboard's card and the trend."""
     tz = estate.timezone
     templates = session.scalars(
         sa.select(RoundTemplate)
@@ -332,7 +337,7 @@ def coverage_days(
         return result
     lo = min(p[2].start for p in planned)
     hi = max(max(p[3], p[2].end) for p in planned)
-    seen = _seen(session, estate.id, lo, hi)
+    seen = _seen(session, estate.id, lo, hi, hows=labels)
     described = {}
     if labels:
         described = _describe(session, estate.id, {tuple(x) for p in planned for x in p[4]})
@@ -399,7 +404,7 @@ def as_api(estate: Estate, day: date, windows: list[WindowCoverage]) -> dict:
 def trend(session: Session, estate: Estate, last: date, days: int, now: datetime) -> list[dict]:
     """Per day: expected and each status's count over all windows that start that day."""
     span = [last - timedelta(days=n) for n in range(days - 1, -1, -1)]
-    by_day = coverage_days(session, estate, span, now)
+    by_day = coverage_days(session, estate, span, now, labels=False)
     out = []
     for day in span:
         row = {"date": day.isoformat(), "expected": 0} | {s: 0 for s in rules.STATUSES}
