@@ -25,7 +25,7 @@ from webapp.models.sync import Check, Finding
 from webapp.paper.records import Checklist, question_of
 from webapp.records import day as day_of
 from webapp.review.queries import item_labels
-from webapp.rounds import rules
+from webapp.rounds import presence, rules
 from webapp.scoping import visible_estate_ids
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -185,6 +185,7 @@ def check(check_id: str):
         reason_name=term("no_access_reason", str(reason)) if reason else "",
         method_name=term("check_method", record.method),
         severity_names=Terms("severity"),
+        presence=presence.for_check(db.session, record),
     )
 
 

@@ -160,3 +160,19 @@ def test_coverage_page_lists_far_fixes_beside_fast_sequences(client, auth, seed,
     assert "相距 300 公尺（±10 公尺）" in html
     quiet = client.get(f"/rounds/coverage?estate={seed.estate_ids[0]}&date=2025-06-10")
     assert 'id="far-title"' not in quiet.get_data(as_text=True)
+
+
+def test_the_record_page_says_how_far_the_check_was(client, auth, seed, walked):
+    """Does a check's record page give its distance from the checkpoint, flag it far only
+    when it is (not a learning check however far), and say when the position is not known?"""
+    auth.login("supervisor")
+
+    def line(key):
+        page = client.get(f"/records/checks/{walked[key]}").get_data(as_text=True)
+        return page.split("<dd data-presence>", 1)[1].split("</dd>", 1)[0]
+
+    assert line("far").startswith("300 公尺") and "遠離檢查點" in line("far")
+    assert line("near").startswith("40 公尺") and "遠離檢查點" not in line("near")
+    assert "遠離檢查點" not in line("b_learning")  # 900 m off, but it made the position
+    assert line("no_fix") == "—"
+    assert "尚不知道" in line("d_none")
