@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.codes import ALPHABET, normalize
+from webapp.codes import ALPHABET, Entry, normalize, read_entry
 from webapp.models import ITEM_MODELS, LabelCode, utcnow
 from webapp.models.audit import record
 
@@ -208,3 +209,54 @@ def active_code(session: Session, item_type: str, item_id: int) -> LabelCode | N
             LabelCode.item_type == item_type, LabelCode.item_id == item_id, LabelCode.active
         )
     )
+
+
+@dataclass(frozen=True)
+class Found:
+    """An entry of a desk's basket and the label it names: ``code`` is None and ``problem``
+    says why when it names none (``unread``, ``check``, ``unknown``, ``ambiguous``)."""
+
+    entry: Entry
+    code: LabelCode | None = None
+    problem: str = ""
+
+
+def find_entries(session: Session, estate_ids, texts) -> list[Found]:
+    """The labels of these estates that scanned URLs, long codes and short codes name, in
+    order: two queries for the lot. A code of another estate is ``unknown``, as is one that
+    names nothing (no existence leak across estates); a short code whose check character does
+    not match is ``check``."""
+    estate_ids = list(estate_ids)
+    entries = [read_entry(t) for t in texts]
+    longs = {e.code for e in entries if not e.unread and not e.short}
+    shorts = {e.code for e in entries if e.short and short_code_valid(e.code)}
+    by_long: dict[str, LabelCode] = {}
+    by_short: dict[str, list[LabelCode]] = {}
+    if longs and estate_ids:
+        for row in session.scalars(
+            sa.select(LabelCode).where(
+                LabelCode.code.in_(longs), LabelCode.estate_id.in_(estate_ids)
+            )
+        ):
+            by_long[row.code] = row
+    if shorts and estate_ids:
+        for row in session.scalars(
+            sa.select(LabelCode).where(
+                LabelCode.short_code.in_(shorts), LabelCode.estate_id.in_(estate_ids)
+            )
+        ):
+            by_short.setdefault(row.short_code, []).append(row)
+    found = []
+    for e in entries:
+        if e.unread:
+            found.append(Found(e, problem="unread"))
+        elif e.short and e.code not in shorts:
+            found.append(Found(e, problem="check"))
+        elif e.short:
+            rows = by_short.get(e.code, [])
+            problem = "" if len(rows) == 1 else ("ambiguous" if rows else "unknown")
+            found.append(Found(e, rows[0] if len(rows) == 1 else None, problem))
+        else:
+            row = by_long.get(e.code)
+            found.append(Found(e, row, "" if row is not None else "unknown"))
+    return found
