@@ -9,7 +9,9 @@ in id order (``lock_keys``; the lock order is in docs/sync-protocol.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,13 +19,45 @@ from sqlalchemy.orm import Session
 from sync import chain, custody
 from sync.context import Context, Prepared, Rejected, base, data, held_blobs, item_for, photo_row
 from sync.schemas import Op
-from webapp.models import Key, User
+from webapp.models import Estate, Key, User
 from webapp.models.keys import APPROVAL_WINDOW_HOURS, KeyApproval
 from webapp.models.sync import KeyBaseline, KeyEvent
 
 # Who approves an equipment-room key's lend: engineering alone (the rulebook). The sync
 # handler, the desk (webapp/keys/views.py) and docs/sync-protocol.md all read this one line.
 APPROVERS = ("engineering",)
+
+
+@dataclass(frozen=True)
+class LendDefault:
+    """What a lend of a key class is for and when it is due back when it does not say: by
+    ``by_hour`` o'clock (estate time) on the day it leaves, or ``hours`` after, the later."""
+
+    purpose: str  # a webapp.vocab.KEY_PURPOSES value
+    by_hour: int | None
+    hours: int
+
+
+# The one place the defaults live: a phone may leave purpose and due back out (the contract
+# allows it) and gets these on the server; the desk's lend form starts from the same. Unit keys
+# and public-area keys come back the same day, by 18:00 (two hours after a late lend); an
+# equipment room's key four hours after it left (engineering's approval is good for 12).
+LEND_DEFAULTS = {
+    "owner": LendDefault("repair", by_hour=18, hours=2),
+    "public_area": LendDefault("inspection", by_hour=18, hours=2),
+    "equipment_room": LendDefault("equipment_maintenance", by_hour=None, hours=4),
+}
+
+
+def lend_default(key_class: str, lent_at: datetime, timezone: str) -> tuple[str, datetime]:
+    """The purpose and due-back time (UTC) a lend of this key class gets when it says none."""
+    rule = LEND_DEFAULTS[key_class]
+    due = lent_at + timedelta(hours=rule.hours)
+    if rule.by_hour is not None:
+        local = lent_at.astimezone(ZoneInfo(timezone))
+        by = local.replace(hour=rule.by_hour, minute=0, second=0, microsecond=0)
+        due = max(due, by)
+    return rule.purpose, due.astimezone(UTC)
 
 
 def may_approve(role: str | None) -> bool:
@@ -85,6 +119,8 @@ def _key_event(ctx: Context, op: Op, action: str) -> Prepared:
     }
     if action == "issue":
         fields["borrower_name"], fields["borrower_type"] = p["owner_name"], "owner"
+    if action == "lend" and not ((fields["purpose"] or "").strip() and fields["due_back"]):
+        _lend_defaults(ctx, row.item_id, fields)
     key, event, conflict = append_key_event(ctx.session, row.item_id, fields, ctx.now)
     if action == "issue" and key.key_class != "owner":
         raise Rejected("wrong_item", "Only owner keys are issued to owners.")
@@ -98,6 +134,19 @@ def _key_event(ctx: Context, op: Op, action: str) -> Prepared:
     if event.unapproved:
         answer["flags"] = answer.get("flags", []) + ["unapproved"]
     return Prepared("conflict" if conflict else "applied", answer, key.estate_id, rows)
+
+
+def _lend_defaults(ctx: Context, key_id: int, fields: dict) -> None:
+    """Give a lend that names no purpose or due back its key class's (before it is sealed);
+    a skewed clock's lend counts from when it arrived."""
+    key = ctx.session.get(Key, key_id)
+    estate = ctx.session.get(Estate, key.estate_id)
+    lent_at = fields["received_at"] if fields["clock_skewed"] else fields["occurred_at"]
+    purpose, due = lend_default(key.key_class, lent_at, estate.timezone)
+    if not (fields["purpose"] or "").strip():
+        fields["purpose"] = purpose
+    if not fields["due_back"]:
+        fields["due_back"] = due
 
 
 def approve(ctx: Context, op: Op) -> Prepared:
@@ -172,20 +221,20 @@ def append_key_event(session: Session, key_id: int, fields: dict, now: datetime)
         flag = e.id in after.inconsistent
         if e.inconsistent != flag:
             e.inconsistent = flag
+        pair = after.pairs.get(e.id)
+        if e.pair_id != pair:
+            e.pair_id = pair
     event.prev_hash = baseline.head_hash or chain.GENESIS
     event.hash = chain.seal(event)
     baseline.head_hash, baseline.head_seq = event.hash, event.seq
     session.add(event)
-    if (key.status, key.holder_name, key.holder_type) != (
+    key.status, key.holder_name, key.holder_type = (
         after.status,
         after.holder_name,
         after.holder_type,
-    ):
-        key.status, key.holder_name, key.holder_type = (
-            after.status,
-            after.holder_name,
-            after.holder_type,
-        )
+    )
+    key.due_back = after.due_back
+    key.last_event_id, key.moved_at = event.id, event.occurred_at
     session.flush()
     return key, event, conflict
 
@@ -200,4 +249,5 @@ def as_event(e: KeyEvent) -> custody.Event:
         borrower_name=e.borrower_name,
         borrower_type=e.borrower_type,
         settled_status=e.settled_status,
+        due_back=e.due_back,
     )

@@ -74,6 +74,26 @@ BORROWER_TYPES = {
     "staff": ("員工", "Staff"),
 }
 
+# What an event of a key's history did (the register's loan record, its exports).
+KEY_ACTIONS = {
+    "lend": ("借出", "Lend"),
+    "return": ("歸還", "Return"),
+    "issue": ("交業主", "Issue to owner"),
+    "settle": ("爭議處理", "Dispute resolution"),
+}
+
+# What a key is lent for (the register's 用途): offered on the desk's lend form, and what a lend
+# that names none is given for its key class (sync/keys.py ``LEND_DEFAULTS``). A purpose
+# written in other words is kept as written.
+KEY_PURPOSES = {
+    "repair": ("維修", "Repair"),
+    "inspection": ("巡查", "Inspection"),
+    "equipment_maintenance": ("設備保養", "Equipment maintenance"),
+    "renovation": ("裝修", "Renovation"),
+    "cleaning": ("清潔", "Cleaning"),
+    "viewing": ("看房", "Viewing"),
+}
+
 # A finding's life: open → dispatched → fixed → re-inspected → closed (or reopened).
 FINDING_STATUSES = {
     "open": ("待派工", "Awaiting dispatch"),
@@ -185,6 +205,8 @@ VOCABULARIES = {
     "item_kind": ITEM_KINDS,
     "severity": SEVERITIES,
     "borrower_type": BORROWER_TYPES,
+    "key_action": KEY_ACTIONS,
+    "key_purpose": KEY_PURPOSES,
     "finding_status": FINDING_STATUSES,
     "department": DEPARTMENTS,
     "round_kind": ROUND_KINDS,

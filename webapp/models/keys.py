@@ -28,8 +28,8 @@ class KeyApproval(db.Model):
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The lend this approval let out (one approval, one lend).
-    used_by_event_id: Mapped[str | None] = mapped_column(sa.String(36))
+    # The lend this approval let out (one approval, one lend): the register names the approver.
+    used_by_event_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
 
 
 class KeyResolution(db.Model):

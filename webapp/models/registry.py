@@ -125,6 +125,12 @@ class Key(db.Model):
     status: Mapped[str] = mapped_column(_enum(vocab.KEY_STATUSES, "key_status"), default="in")
     holder_name: Mapped[str | None] = mapped_column(sa.String(120))
     holder_type: Mapped[str | None] = mapped_column(sa.String(20))
+    # Kept by the sync merge with status and holder (sync/keys.py): when a held key is due
+    # back (a disputed one too), and the key's newest event (the register reads it by its id
+    # and sorts by its time, without grouping the event log).
+    due_back: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_event_id: Mapped[str | None] = mapped_column(sa.String(36))
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # that event's device time
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -125,12 +125,19 @@ class Finding(_Observed, db.Model):
     check_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
 
 
+# A line of the key register's loan record: every event but a return that ended a loan (that
+# return is on its loan's line). Queries write it literally too (webapp/keys/ledger.py), so that
+# both databases see it implies the partial index's predicate.
+LEDGER_LINE = "action != 'return' OR pair_id IS NULL"
+
+
 class KeyEvent(_Observed, db.Model):
     """A lend or return of a key; custody is judged on these in device-time order."""
 
     __tablename__ = "key_event"
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
-    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    # Read by estate through ix_key_event_ledger (a plain estate index only misled the planner).
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"))
     key_id: Mapped[int] = mapped_column(sa.ForeignKey("key.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(8))  # lend | return | issue | settle
     borrower_name: Mapped[str | None] = mapped_column(sa.String(120))
@@ -149,6 +156,22 @@ class KeyEvent(_Observed, db.Model):
     # Tamper evidence (sync/chain.py): the hash of this key's event before, and this one's.
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    # One loan of the paper register: a lend (issue, resolution) and the return that ended it
+    # name each other. Recomputed as events arrive, like ``inconsistent`` (not sealed).
+    pair_id: Mapped[str | None] = mapped_column(sa.String(36))
+
+    __table_args__ = (
+        # The register's loan record: an estate's lines by device time, newest first, counted
+        # and paged from the index alone (its predicate is LEDGER_LINE, word for word).
+        sa.Index(
+            "ix_key_event_ledger",
+            "estate_id",
+            "occurred_at",
+            "id",
+            sqlite_where=sa.text(LEDGER_LINE),
+            postgresql_where=sa.text(LEDGER_LINE),
+        ),
+    )
 
 
 class KeyBaseline(db.Model):
