@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sync.chain import Break, verify_key
+from sync.chain import SEALED, Break, verify_key
 from webapp.models import Key
 from webapp.models.sync import KeyBaseline, KeyEvent
 
@@ -15,16 +16,29 @@ from webapp.models.sync import KeyBaseline, KeyEvent
 def breaks(session: Session, estate_id: int | None = None) -> Iterator[Break]:
     """Every key whose chain does not hold, first broken link each, in key order."""
     heads_q = sa.select(KeyBaseline.key_id, KeyBaseline.head_hash, KeyBaseline.head_seq)
-    events_q = sa.select(KeyEvent).order_by(KeyEvent.key_id, KeyEvent.seq)
+    # The sealed columns as plain rows, key by key, read in batches: years of events are
+    # checked without an ORM object each.
+    columns = KeyEvent.__table__.c
+    events_q = (
+        sa.select(*{columns[name] for name in (*SEALED, "hash")})
+        .order_by(columns.key_id, columns.seq)
+        .execution_options(yield_per=5000)
+    )
     if estate_id is not None:
         heads_q = heads_q.join(Key, Key.id == KeyBaseline.key_id).where(Key.estate_id == estate_id)
-        events_q = events_q.where(KeyEvent.estate_id == estate_id)
+        events_q = events_q.where(columns.estate_id == estate_id)
     heads = {k: (h, s or 0) for k, h, s in session.execute(heads_q)}
-    by_key: dict[int, list[KeyEvent]] = {}
-    for event in session.scalars(events_q):
-        by_key.setdefault(event.key_id, []).append(event)
-    for key_id in sorted(set(heads) | set(by_key)):
+    found: list[Break] = []
+    checked = set()
+    for key_id, events in itertools.groupby(session.execute(events_q), lambda e: e.key_id):
+        checked.add(key_id)
         head_hash, head_seq = heads.get(key_id, (None, 0))
-        found = verify_key(key_id, by_key.get(key_id, []), head_hash, head_seq)
-        if found is not None:
-            yield found
+        broken = verify_key(key_id, list(events), head_hash, head_seq)
+        if broken is not None:
+            found.append(broken)
+    # A head with no event left at all: its events were all deleted.
+    for key_id in set(heads) - checked:
+        broken = verify_key(key_id, [], *heads[key_id])
+        if broken is not None:
+            found.append(broken)
+    yield from sorted(found, key=lambda b: b.key_id)

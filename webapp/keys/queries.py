@@ -13,7 +13,7 @@ from webapp.keys.forms import RegisterFilters
 from webapp.models import Key
 from webapp.models.sync import KeyEvent
 from webapp.models.types import utcnow
-from webapp.scoping import scoped, visible_estate_ids
+from webapp.scoping import scoped
 
 PAGE = 100
 
@@ -52,12 +52,11 @@ class Row:
 
     @property
     def overdue(self) -> bool:
+        # Held (out, or disputed: the first borrower may still have it) past its due back.
         return (
-            self.key.status == "out"
-            and self.last is not None
-            and self.last.action == "lend"
-            and self.last.due_back is not None
-            and self.last.due_back < self.now
+            self.key.status in HELD
+            and self.key.due_back is not None
+            and self.key.due_back < self.now
         )
 
     @property
@@ -65,43 +64,39 @@ class Row:
         return self.key.status == "out" and self.last is not None and self.last.unapproved
 
 
-def _joined(user, estate: int | None = None):
-    """Active keys of the user's estates joined with their latest event (one grouped pass)."""
-    latest = (
-        sa.select(KeyEvent.key_id, sa.func.max(KeyEvent.seq).label("seq"))
-        .where(KeyEvent.estate_id.in_(visible_estate_ids(user)))
-        .group_by(KeyEvent.key_id)
-    )
-    if estate:
-        latest = latest.where(KeyEvent.estate_id == estate)
-    latest = latest.subquery()
-    last = aliased(KeyEvent)
-    query = (
-        scoped(Key, user)
-        .where(Key.active)
-        .outerjoin(latest, latest.c.key_id == Key.id)
-        .outerjoin(last, sa.and_(last.key_id == latest.c.key_id, last.seq == latest.c.seq))
-    )
+HELD = ("out", "disputed")  # the statuses a key can be overdue in
+
+
+def _overdue(now):
+    return sa.and_(Key.status.in_(HELD), Key.due_back < now)
+
+
+def _keys(user, estate: int | None = None) -> sa.Select:
+    """Active keys of the user's estates (of one estate)."""
+    query = scoped(Key, user).where(Key.active)
     if estate:
         query = query.where(Key.estate_id == estate)
-    return query, last
+    return query
 
 
-def register_query(filters: Filters, user) -> sa.Select:
-    """Keys of the user's estates with their latest event, filtered."""
-    query, last = _joined(user, filters.estate)
-    query = query.add_columns(last).options(selectinload(Key.unit), selectinload(Key.building))
+def _where(query: sa.Select, filters: Filters, now) -> sa.Select:
+    """The filters' conditions. Only a search or the unapproved filter reads the keys' newest
+    events (joined by the id kept on the key); the rest, and the order, read the keys alone."""
     if filters.key_class:
         query = query.where(Key.key_class == filters.key_class)
     if filters.status == "overdue":
-        query = query.where(Key.status == "out", last.action == "lend", last.due_back < utcnow())
+        query = query.where(_overdue(now))
     elif filters.status == "unapproved":
-        query = query.where(Key.status == "out", last.unapproved)
+        last = aliased(KeyEvent)
+        query = query.join(last, last.id == Key.last_event_id).where(
+            Key.status == "out", last.unapproved
+        )
     elif filters.status:
         query = query.where(Key.status == filters.status)
     if filters.q:
+        last = aliased(KeyEvent)
         like = f"%{filters.q}%"
-        query = query.where(
+        query = query.outerjoin(last, last.id == Key.last_event_id).where(
             sa.or_(
                 Key.holder_name.ilike(like),
                 Key.name.ilike(like),
@@ -109,66 +104,71 @@ def register_query(filters: Filters, user) -> sa.Select:
                 last.purpose.ilike(like),
             )
         )
-    # Overdue and disputed first, then the latest movement.
-    return query.order_by(
+    return query
+
+
+def register_query(filters: Filters, user) -> sa.Select:
+    """Keys of the user's estates, filtered: disputed and overdue first, then the latest
+    movement."""
+    now = utcnow()
+    return _where(_keys(user, filters.estate), filters, now).order_by(
         (Key.status == "disputed").desc(),
-        sa.and_(Key.status == "out", last.due_back < utcnow()).desc(),
-        last.occurred_at.desc().nulls_last(),
+        _overdue(now).desc(),
+        Key.moved_at.desc().nulls_last(),
         Key.id,
     )
 
 
+def _rows(keys: list[Key], now) -> list[Row]:
+    """The keys with their newest events (one read by id for the lot)."""
+    ids = [k.last_event_id for k in keys if k.last_event_id]
+    events = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        events.update(
+            (e.id, e) for e in db.session.scalars(sa.select(KeyEvent).where(KeyEvent.id.in_(chunk)))
+        )
+    return [Row(k, events.get(k.last_event_id), now) for k in keys]
+
+
 def page_of(filters: Filters, user) -> tuple[list[Row], bool, int]:
-    query = register_query(filters, user)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    results = db.session.execute(query.limit(PAGE + 1).offset((filters.page - 1) * PAGE)).all()
+    """A page of the register's keys; whether there is a next; how many keys match."""
     now = utcnow()
-    rows = [Row(key, last, now) for key, last in results[:PAGE]]
-    return rows, len(results) > PAGE, total or 0
+    counted = _where(_keys(user, filters.estate), filters, now)
+    total = db.session.scalar(counted.with_only_columns(sa.func.count(Key.id)))
+    keys = db.session.scalars(
+        register_query(filters, user)
+        .options(selectinload(Key.unit), selectinload(Key.building))
+        .limit(PAGE + 1)
+        .offset((filters.page - 1) * PAGE)
+    ).all()
+    return _rows(list(keys[:PAGE]), now), len(keys) > PAGE, total or 0
 
 
 def all_rows(filters: Filters, user) -> list[Row]:
-    now = utcnow()
-    return [Row(k, e, now) for k, e in db.session.execute(register_query(filters, user)).all()]
+    """Every key the filters select (the exports)."""
+    query = register_query(filters, user).options(
+        selectinload(Key.unit), selectinload(Key.building)
+    )
+    return _rows(list(db.session.scalars(query)), utcnow())
 
 
 def counts(user, estate: int | None = None) -> dict[str, int]:
-    """How many keys are out, overdue, disputed, unapproved, issued: one query, one pass."""
-    query, last = _joined(user, estate)
+    """How many keys are out, overdue, disputed, unapproved, issued: one pass over the keys,
+    and the newest events of the keys that are out."""
     now = utcnow()
-    out = Key.status == "out"
     conditions = {
-        "out": out,
-        "overdue": sa.and_(out, last.action == "lend", last.due_back < now),
+        "out": Key.status == "out",
+        "overdue": _overdue(now),
         "disputed": Key.status == "disputed",
-        "unapproved": sa.and_(out, last.unapproved),
         "issued": Key.status == "issued",
     }
     sums = [sa.func.sum(sa.case((c, 1), else_=0)).label(n) for n, c in conditions.items()]
-    row = db.session.execute(query.with_only_columns(*sums, maintain_column_froms=True)).one()
-    return {name: int(getattr(row, name) or 0) for name in conditions}
-
-
-def recent_events(user, estate: int | None = None, limit: int = 12) -> list[tuple[KeyEvent, Key]]:
-    """The register's latest movements (lends, returns, issues, resolutions), newest first."""
-    query = (
-        sa.select(KeyEvent)
-        .where(KeyEvent.estate_id.in_(visible_estate_ids(user)))
-        .order_by(KeyEvent.occurred_at.desc(), KeyEvent.seq.desc())
-        .limit(limit)
-    )
-    if estate:
-        query = query.where(KeyEvent.estate_id == estate)
-    events = list(db.session.scalars(query))
-    keys = {
-        k.id: k
-        for k in db.session.scalars(
-            sa.select(Key)
-            .where(Key.id.in_({e.key_id for e in events}))
-            .options(selectinload(Key.unit), selectinload(Key.building))
-        )
-    }
-    return [(e, keys[e.key_id]) for e in events if e.key_id in keys]
+    row = db.session.execute(_keys(user, estate).with_only_columns(*sums)).one()
+    found = {name: int(getattr(row, name) or 0) for name in conditions}
+    unapproved = _where(_keys(user, estate), Filters(status="unapproved"), now)
+    found["unapproved"] = db.session.scalar(unapproved.with_only_columns(sa.func.count(Key.id)))
+    return found
 
 
 def history(key: Key) -> list[KeyEvent]:

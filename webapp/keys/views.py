@@ -8,7 +8,18 @@ import time
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,12 +33,12 @@ from webapp.access import roles
 from webapp.auth import passwords
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
-from webapp.keys import export, queries
+from webapp.keys import basket, export, ledger, queries
 from webapp.keys.forms import ApproveForm, HandoverForm, LendForm, ResolveForm, ReturnForm
 from webapp.keys.history import signatures
 from webapp.keys.stocktake import compare
-from webapp.labels.codes import normalize
-from webapp.models import Estate, Key, LabelCode, User
+from webapp.labels.codes import find_entries
+from webapp.models import Estate, Key, User
 from webapp.models.audit import record
 from webapp.models.keys import Handover, KeyResolution
 from webapp.models.types import utcnow
@@ -62,11 +73,42 @@ def register():
         signed=signatures(db.session, issued),
         estates=[] if fragment else _estates(),
         counts={} if fragment else queries.counts(current_user, filters.estate),
-        # The latest movements, under the unfiltered register (a filter narrows to its rows).
-        recent=[]
-        if fragment or filters.status or filters.q or filters.key_class
-        else queries.recent_events(current_user, filters.estate),
     )
+
+
+@bp.get("/ledger")
+@roles(*VIEWERS)
+def ledger_page():
+    """Show the loan record 《房屋鑰匙管理記錄表》: every movement, a line per loan, in pages."""
+    filters = ledger.Filters.from_args(request.args)
+    lines, has_next, total = ledger.page_of(filters, current_user)
+    return page_or_fragment(
+        "keys/ledger.html",
+        "keys/_ledger_table.html",
+        lines=lines,
+        has_next=has_next,
+        total=total,
+        filters=filters,
+        estates=[] if wants_fragment() else _estates(),
+    )
+
+
+@bp.get("/ledger.<any(csv, xlsx):fmt>")
+@roles(*VIEWERS, scope={"fmt": "plain"})
+def ledger_export(fmt: str):
+    """Download the loan record the filters select (all of it unfiltered): CSV streams."""
+    filters = ledger.Filters.from_args(request.args)
+    tz = get_timezone()
+    if fmt == "csv":
+        body = stream_with_context(ledger.csv_chunks(filters, current_user, tz))
+        response = current_app.response_class(body, mimetype=export.CSV_MIME)
+    else:
+        data = ledger.to_xlsx(filters, current_user, tz)
+        response = current_app.response_class(data, mimetype=export.XLSX_MIME)
+    name = f"key-loans-{time.strftime('%Y%m%d')}.{fmt}"
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/register.<any(csv, xlsx):fmt>")
@@ -130,6 +172,7 @@ def resolve(key_id: int):
             flash(errors[0], "error")
         return redirect(url_for("keys.disputes")), 303
     status, note, holder = form.status.data, form.note.data, form.holder_name.data
+    holder_type = form.holder_type_for(key) if holder else None
     now = utcnow()
     before = {"status": key.status, "holder": key.holder_name}
     event_id = str(uuid.uuid4())
@@ -142,7 +185,7 @@ def resolve(key_id: int):
             "action": "settle",
             "settled_status": status,
             "borrower_name": holder if status != "in" else None,
-            "borrower_type": ("owner" if status == "issued" else "staff") if holder else None,
+            "borrower_type": holder_type,
             "purpose": note[:200],
             "user_id": current_user.id,
             "device_id": None,
@@ -256,15 +299,17 @@ def handover_submit():
     form = HandoverForm()
     scanned = {i for i in form.key.data if i in statuses}
     unknown = []
-    for raw in form.scanned_codes():
-        code = normalize(raw)
-        item = db.session.execute(
-            scoped(LabelCode).where(LabelCode.code == code, LabelCode.item_type == "key")
-        ).scalar_one_or_none()
-        if item is not None and item.item_id in statuses:
-            scanned.add(item.item_id)
+    entries = form.scanned_codes()
+    for found in find_entries(db.session, [estate.id], entries[: basket.MAX_HANDOVER]):
+        if (
+            found.code is not None
+            and found.code.item_type == "key"
+            and found.code.item_id in statuses
+        ):
+            scanned.add(found.code.item_id)
         else:
-            unknown.append(raw[:40])
+            unknown.append(found.entry.text[:40])
+    unknown.extend(e[:40] for e in entries[basket.MAX_HANDOVER :])
 
     def eligible(user: User) -> bool:
         return (
@@ -324,29 +369,33 @@ DESK_ROLES = ("frontdesk", "supervisor")
 APPROVER_ROLES = APPROVERS  # engineering alone: the one rule, in sync/keys.py
 
 
-def _push_desk(op_type: str, payload: dict) -> dict:
-
+def _push_desk(op_type: str, payloads: list[dict]) -> list[dict]:
+    """Push one op per payload through the phones' merge, in one batch, and commit."""
     now = utcnow()
     actor = merge.Actor(user_id=current_user.id, estate_ids=current_user.estate_ids, device_id=None)
-    body = {
-        "op_id": str(uuid.uuid4()),
-        "type": op_type,
-        "occurred_at": datetime.now(now.tzinfo).isoformat(),
-        "payload": {"id": str(uuid.uuid4()), **payload},
-    }
-    (result,) = merge.push(db.session, actor, [body], now)
+    occurred = datetime.now(now.tzinfo).isoformat()
+    bodies = [
+        {
+            "op_id": str(uuid.uuid4()),
+            "type": op_type,
+            "occurred_at": occurred,
+            "payload": {"id": str(uuid.uuid4()), **payload},
+        }
+        for payload in payloads
+    ]
+    results = merge.push(db.session, actor, bodies, now)
     db.session.commit()
-    return result
+    return results
 
 
-def _desk_key(code: str) -> Key | None:
+def _read_basket(entries: list[str]) -> basket.Basket:
+    return basket.read(entries)
 
-    row = db.session.execute(
-        scoped(LabelCode).where(
-            LabelCode.code == normalize(code or ""), LabelCode.item_type == "key"
-        )
-    ).scalar_one_or_none()
-    return db.session.get(Key, row.item_id) if row is not None else None
+
+def _read_locked(entries: list[str]) -> basket.Basket:
+    # The keys' rows stay locked until the commit: what the form checked still holds when
+    # the ops are merged.
+    return basket.read(entries, lock=True)
 
 
 def _has_approval(key: Key) -> bool:
@@ -358,62 +407,102 @@ def _desk_page(status=200, lend=None, give_back=None, approve=None):
         "keys/desk.html",
         can_lend=current_user.role in DESK_ROLES,
         can_approve=current_user.role in APPROVER_ROLES,
-        lend=lend or LendForm(_desk_key, _has_approval, formdata=None),
-        give_back=give_back or ReturnForm(_desk_key, formdata=None),
-        approve=approve or ApproveForm(_desk_key, formdata=None),
+        lend=lend or LendForm(_read_basket, _has_approval, formdata=None),
+        give_back=give_back or ReturnForm(_read_basket, formdata=None),
+        approve=approve or ApproveForm(_read_basket, formdata=None),
     ), status
+
+
+_PREVIEWS = {"lend": DESK_ROLES, "return": DESK_ROLES, "approve": APPROVER_ROLES}
+
+
+@bp.get("/desk/basket")
+@roles(*DESK_ROLES, *APPROVER_ROLES)
+def basket_preview():
+    """A desk form's basket as it is being scanned: each key and what keeps it back (htmx);
+    the lend form's purpose and due back follow the keys' defaults until the desk types."""
+    which = request.args.get("form", "")
+    if which not in _PREVIEWS or current_user.role not in _PREVIEWS[which]:
+        abort(404)
+    if which == "lend":
+        form = LendForm(_read_basket, _has_approval, formdata=request.args)
+    elif which == "return":
+        form = ReturnForm(_read_basket, formdata=request.args)
+    else:
+        form = ApproveForm(_read_basket, formdata=request.args)
+    form.preview()
+    if which == "lend":
+        form.fill_defaults(utcnow())
+    return render_template("keys/_basket.html", form=form, which=which, oob=True)
 
 
 @bp.get("/desk")
 @roles(*DESK_ROLES, *APPROVER_ROLES)
 def desk():
-    """The desk's lend, return, issue and approval forms (a key tag's code is typed or scanned)."""
+    """The desk's lend, return and approval forms: key tags scanned or typed, as a basket."""
     return _desk_page()
 
 
-def _answer(result: dict, ok_message: str):
-    if result["status"] == "rejected":
-        flash(result.get("message") or _("Not recorded."), "error")
-        return redirect(url_for("keys.desk")), 303
-    if result["status"] == "conflict":
-        flash(
-            _("Recorded, but it does not fit the key's history: the key is now disputed."), "error"
-        )
-    else:
-        flash(ok_message, "ok")
+def _answer(labels: list[str], results: list[dict], ok_message: str):
+    """Say what became of each key of the basket, and go back to the desk."""
+    done = []
+    for label, result in zip(labels, results, strict=True):
+        if result["status"] == "rejected":
+            flash(
+                _("%(key)s: not recorded.", key=label),
+                "error",
+            )
+        elif result["status"] == "conflict":
+            flash(
+                _(
+                    "%(key)s: recorded, but it does not fit the key's history: the key is now"
+                    " disputed.",
+                    key=label,
+                ),
+                "error",
+            )
+        else:
+            done.append(label)
+    if done:
+        flash(ok_message % {"keys": "、".join(done)}, "ok")
     return redirect(url_for("keys.desk")), 303
 
 
 @bp.post("/lend")
 @roles(*DESK_ROLES)
 def lend():
-    """Lend a key at the desk; an equipment-room key needs engineering's approval first."""
-    form = LendForm(_desk_key, _has_approval)
+    """Lend a basket of keys at the desk: refused whole, nothing recorded, if a key is not in
+    the cabinet or an equipment-room key has no approval from engineering."""
+    form = LendForm(_read_locked, _has_approval)
     if not form.validate():
+        db.session.rollback()
         return _desk_page(422, lend=form)
-    return _answer(_push_desk("key.lend", form.payload()), _("Lent: %(key)s", key=form.key.label))
+    # Labels read before the merge locks and reloads the keys (it drops what they had loaded).
+    labels = [k.label for k in form.keys]
+    return _answer(labels, _push_desk("key.lend", form.payloads()), _("Lent: %(keys)s"))
 
 
 @bp.post("/return")
 @roles(*DESK_ROLES)
 def give_back():
-    """Record a key back in the cabinet."""
-    form = ReturnForm(_desk_key)
+    """Record a basket of keys back in the cabinet."""
+    form = ReturnForm(_read_locked)
     if not form.validate():
+        db.session.rollback()
         return _desk_page(422, give_back=form)
-    return _answer(
-        _push_desk("key.return", {"code": form.code.data}),
-        _("Returned: %(key)s", key=form.key.label),
-    )
+    # Labels read before the merge locks and reloads the keys (it drops what they had loaded).
+    labels = [k.label for k in form.keys]
+    return _answer(labels, _push_desk("key.return", form.payloads()), _("Returned: %(keys)s"))
 
 
 @bp.post("/approve")
 @roles(*APPROVER_ROLES)
 def approve():
-    """Engineering approves an equipment-room key's next lend (good for 12 hours)."""
-    form = ApproveForm(_desk_key)
+    """Engineering approves a basket of equipment-room keys' next lends (good for 12 hours)."""
+    form = ApproveForm(_read_locked)
     if not form.validate():
+        db.session.rollback()
         return _desk_page(422, approve=form)
-    return _answer(
-        _push_desk("key.approve", form.payload()), _("Approved: %(key)s", key=form.key.label)
-    )
+    # Labels read before the merge locks and reloads the keys (it drops what they had loaded).
+    labels = [k.label for k in form.keys]
+    return _answer(labels, _push_desk("key.approve", form.payloads()), _("Approved: %(keys)s"))

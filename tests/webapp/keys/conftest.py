@@ -56,3 +56,43 @@ def push_one(device, body) -> dict:
     response = device.push([body])
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["results"][0]
+
+
+def key_tags(app, estate_id: int, key_class: str, n: int = 1) -> list[tuple[str, str]]:
+    """(long code, short code) of untouched keys of a class, as their labels print them."""
+    with app.app_context():
+        return [
+            (row.code, row.short_code)
+            for row in db.session.execute(
+                sa.select(LabelCode.code, LabelCode.short_code)
+                .join(Key, Key.id == LabelCode.item_id)
+                .where(
+                    LabelCode.item_type == "key",
+                    LabelCode.active,
+                    LabelCode.estate_id == estate_id,
+                    Key.key_class == key_class,
+                    Key.status == "in",
+                    ~sa.exists().where(KeyEvent.key_id == Key.id),
+                )
+                .order_by(LabelCode.id)
+                .limit(n)
+            )
+        ]
+
+
+def row_counts(app) -> dict[str, int]:
+    """How many rows the register's tables and the sync log hold (a refusal writes none)."""
+    from webapp.models.audit import AuditEvent
+    from webapp.models.keys import KeyApproval
+    from webapp.models.sync import QuarantinedOp, SyncOp
+
+    with app.app_context():
+        return {
+            model.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (KeyEvent, SyncOp, QuarantinedOp, KeyApproval, AuditEvent)
+        }
+
+
+def chain_intact(app) -> bool:
+    """Does ``flask keys verify-chain`` find every key's hash chain whole?"""
+    return app.test_cli_runner().invoke(args=["keys", "verify-chain"]).exit_code == 0
