@@ -7,8 +7,9 @@ and export but do not act; patrollers and the front desk work from their own scr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from datetime import time as dtime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import (
@@ -301,16 +302,23 @@ def finding(finding_id: str):
     return render_template("review/finding.html", **_detail_context(finding))
 
 
-def _parse_due(text: str | None):
+def _parse_due(text: str | None) -> date | None:
     if not text:
         return None
     try:
-        day = edge.bounded_date(datetime.strptime(text, "%Y-%m-%d").date().isoformat())
+        return edge.bounded_date(datetime.strptime(text, "%Y-%m-%d").date().isoformat())
     except ValueError:
         message = _("Give the due date as YYYY-MM-DD, from 1900 to 2999.")
         raise workflow.WorkflowError("due", message) from None
-    # Due at the end of that day in the reader's zone.
-    return datetime.combine(day, dtime(23, 59), tzinfo=get_timezone())
+
+
+def _due_at(day: date | None, finding: Finding) -> datetime | None:
+    """Due at the end of that day on the finding's estate's calendar. (A zone as ``tzinfo=``
+    must be a zoneinfo one: Babel's pytz zone there is the city's LMT, six minutes off.)"""
+    if day is None:
+        return None
+    zone = ZoneInfo(db.session.get(Estate, finding.estate_id).timezone)
+    return datetime.combine(day, dtime(23, 59), tzinfo=zone)
 
 
 def _back(finding: Finding):
@@ -332,7 +340,7 @@ def move(finding_id: str):
     """Move a finding along its workflow (dispatch, fixed, re-inspected, closed, reopened)."""
     finding = _finding(finding_id)
     try:
-        due_at = _parse_due(request.form.get("due"))
+        due_at = _due_at(_parse_due(request.form.get("due")), finding)
         workflow.move(
             db.session,
             current_user,
@@ -368,7 +376,8 @@ def set_due(finding_id: str):
     """Set or clear a finding's due date."""
     finding = _finding(finding_id)
     try:
-        workflow.set_due(db.session, current_user, finding, _parse_due(request.form.get("due")))
+        due_at = _due_at(_parse_due(request.form.get("due")), finding)
+        workflow.set_due(db.session, current_user, finding, due_at)
     except workflow.WorkflowError as error:
         return _refuse(finding, error)
     db.session.commit()
@@ -385,12 +394,13 @@ def bulk():
     found = db.session.scalars(scoped(Finding).where(Finding.id.in_(ids))).all() if ids else []
     moved = skipped = 0
     try:
-        due_at = _parse_due(request.form.get("due"))
+        due = _parse_due(request.form.get("due"))
     except workflow.WorkflowError:
-        due_at = None
+        due = None
     for finding in found:
         try:
             with db.session.begin_nested():
+                due_at = _due_at(due, finding)
                 workflow.move(
                     db.session, current_user, finding, to, department=department, due_at=due_at
                 )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, User
+from webapp.models import AuditEvent, Estate, User
 from webapp.models.audit import AppendOnlyError
 from webapp.models.review import FindingEvent, FindingState
 from webapp.models.sync import Finding
@@ -225,3 +228,14 @@ def test_status_change_reaches_the_finding_row(app, auth, post, finding):
     post(f"/review/findings/{finding}/move", {"to": "closed"})
     with app.app_context():
         assert db.session.get(Finding, finding).status == "closed"
+
+
+def test_a_due_date_is_the_end_of_that_day_on_the_estates_clock(app, auth, post, finding):
+    """Is "due 2031-02-03" stored as 23:59 of that day in the estate's zone, to the minute (a
+    pytz zone passed as tzinfo made it the city's local mean time, six minutes off)?"""
+    auth.login("supervisor")
+    assert post(f"/review/findings/{finding}/due", {"due": "2031-02-03"}).status_code == 303
+    with app.app_context():
+        stored = db.session.get(FindingState, finding).due_at
+        zone = ZoneInfo(db.session.get(Estate, db.session.get(Finding, finding).estate_id).timezone)
+    assert stored.astimezone(zone).replace(tzinfo=None) == datetime(2031, 2, 3, 23, 59)
