@@ -195,6 +195,36 @@ REGISTRY_FIELDS = {
     "active": ("啟用中", "Active"),
 }
 
+# Items the front desk holds for residents (rule 8): parcels and documents held at a resident's
+# request, only with a supervisor's approval (8.4); mail and newspapers not yet delivered (8.6).
+DESK_ITEM_KINDS = {
+    "parcel": ("包裹", "Parcel"),
+    "document": ("紙本文件", "Document"),
+    "mail": ("信件", "Mail"),
+    "newspaper": ("報紙", "Newspaper"),
+    "other": ("其他", "Other"),
+}
+
+# Where a held item stands: open while it is at the desk (awaiting approval, held, or refused
+# and still to be returned), closed once collected or returned.
+DESK_ITEM_STATUSES = {
+    "requested": ("待主管批准", "Awaiting approval"),
+    "held": ("代存中", "Held at the desk"),
+    "refused": ("不予代存", "Refused, to be returned"),
+    "collected": ("已領取", "Collected"),
+    "returned": ("已退回", "Returned"),
+}
+
+# What happened to a held item (its history, the items log's export).
+DESK_ITEM_ACTIONS = {
+    "receive": ("收件", "Received"),
+    "approve": ("主管批准", "Approved by a supervisor"),
+    "refuse": ("主管不批准", "Refused by a supervisor"),
+    "hand_over": ("交接班", "Handed over at shift change"),
+    "collect": ("住戶領取", "Collected"),
+    "return": ("退回", "Returned"),
+}
+
 VOCABULARIES = {
     "role": ROLES,
     "unit_status": UNIT_STATUSES,
@@ -217,6 +247,9 @@ VOCABULARIES = {
     "coverage_status": COVERAGE_STATUSES,
     "audit_action": AUDIT_ACTIONS,
     "registry_field": REGISTRY_FIELDS,
+    "desk_item_kind": DESK_ITEM_KINDS,
+    "desk_item_status": DESK_ITEM_STATUSES,
+    "desk_item_action": DESK_ITEM_ACTIONS,
 }
 
 

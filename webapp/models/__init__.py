@@ -5,7 +5,7 @@ and index) as soon as ``webapp.models`` is, whichever area is loaded first.
 """
 
 # The other areas' tables, imported for the schema; their names are read from their modules.
-from webapp.models import keys, review, rounds, sync
+from webapp.models import desk, keys, review, rounds, sync
 from webapp.models.accounts import (
     ROLES,
     Device,
@@ -38,6 +38,7 @@ __all__ = [
     "hash_token",
     "user_estate",
     "utcnow",
+    "desk",
     "keys",
     "review",
     "rounds",
