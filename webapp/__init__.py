@@ -102,6 +102,7 @@ BLUEPRINTS = [
     "webapp.pwa.views",
     "webapp.review.views",
     "webapp.keys.views",
+    "webapp.desk.views",
     "webapp.rounds.views",
     "webapp.paper.views",
     "webapp.records.views",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from sync.merge import Actor, push
 from webapp import vocab
+from webapp.desk.demo import build_desk_history
 from webapp.extensions import db
 from webapp.keys.demo import push_key_history
 from webapp.labels.codes import mint
@@ -261,6 +262,7 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     say("key register", 0, 1)
     result.counts.update(push_key_history(session, result, options.days, rng))
     say("key register", 1, 1)
+    result.counts.update(build_desk_history(session, result))
     for model in (Estate, Building, Unit, Sign, Key, User):
         result.counts[model.__tablename__] = session.scalar(
             sa.select(sa.func.count()).select_from(model)

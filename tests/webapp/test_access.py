@@ -9,6 +9,7 @@ from werkzeug.routing import IntegerConverter
 from webapp.access import ALL_ROLES, Access
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, user_estate
+from webapp.models.desk import DeskHandover, DeskItem
 from webapp.models.sync import Check, Finding
 
 # How to find, in a given estate, a value for each kind of URL argument a route may scope.
@@ -28,6 +29,13 @@ SAMPLES = {
     "round": lambda e: _round_of(e),
     "check": lambda e: db.session.scalar(
         sa.select(Check.id).where(Check.estate_id == e).order_by(Check.id)
+    ),
+    # The front desk's items and handovers (the demo logs some at the first estate's desk).
+    "desk_item": lambda e: db.session.scalar(
+        sa.select(DeskItem.id).where(DeskItem.estate_id == e).order_by(DeskItem.id)
+    ),
+    "desk_handover": lambda e: db.session.scalar(
+        sa.select(DeskHandover.id).where(DeskHandover.estate_id == e).order_by(DeskHandover.id)
     ),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(
