@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +22,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sync.blobs import BlobStore, FileStore, as_store
 from webapp.models.sync import PhotoBlob, PhotoLink, PhotoUploader
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -48,9 +47,14 @@ class Stored:
     created: bool
 
 
+def photo_key(sha256: str) -> str:
+    """A photo's key in the blob store (sync/blobs.py): ``ab/cd/abcd…``."""
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
 def blob_path(blob_dir: str | Path, sha256: str) -> Path:
-    """Where a photo's stored file lives."""
-    return Path(blob_dir) / sha256[:2] / sha256[2:4] / sha256
+    """Where a photo's stored file lives in a folder store."""
+    return FileStore(blob_dir).path(photo_key(sha256))
 
 
 def _gps(exif) -> tuple[float, float] | None:
@@ -137,7 +141,7 @@ def clean(data: bytes) -> tuple[bytes, str, int, int, tuple[float, float] | None
 
 def store(
     session: Session,
-    blob_dir: str | Path,
+    blobs: BlobStore | str | Path,
     sha256: str,
     data: bytes,
     content_type: str | None,
@@ -152,22 +156,15 @@ def store(
         raise PhotoError(415, "unsupported_media_type", "Send image/jpeg, image/png or image/webp.")
     if hashlib.sha256(data).hexdigest() != sha256:
         raise PhotoError(400, "hash_mismatch", "The body does not hash to the sha256 in the URL.")
+    blobs = as_store(blobs)
     existing = session.get(PhotoBlob, sha256)
-    if existing is not None and blob_path(blob_dir, sha256).exists():
+    if existing is not None and blobs.exists(photo_key(sha256)):
         _add_uploader(session, sha256, user_id)
         return Stored(existing, False)
     cleaned, stored_type, width, height, gps = clean(data)
     if stored_type != base_type:
         raise PhotoError(415, "unsupported_media_type", "The content type does not match.")
-    path = blob_path(blob_dir, sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: a reader never sees half a file, a crash leaves no torn one.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".up-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(cleaned)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    blobs.put(photo_key(sha256), cleaned)  # atomic: never half a file
     if existing is not None:
         _add_uploader(session, sha256, user_id)
         return Stored(existing, False)

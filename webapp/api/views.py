@@ -13,7 +13,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
 
-from sync import merge, photos
+from sync import blobs, merge, photos
 from sync.pull import CursorExpired, pull
 from sync.schemas import DeviceAuthRequestSchema, PullQuerySchema, PushRequestSchema
 from webapp import edge
@@ -232,11 +232,12 @@ def _blob_visible(sha256: str) -> bool:
 def blob_get(sha256: str):
     """Send a photo the caller may see (never as anything but an image)."""
     blob = db.session.get(PhotoBlob, sha256) if _blob_visible(sha256) else None
-    path = photos.blob_path(current_app.config["BLOB_DIR"], sha256)
-    if blob is None or not path.exists():
-        return api_error(404, "not_found", _("No such photo."))
     # Read whole (photos are small once re-encoded): no file handle outlives the request.
-    response = Response(path.read_bytes(), mimetype=blob.content_type)
+    store = blobs.from_config(current_app.config)
+    data = None if blob is None else store.get(photos.photo_key(sha256))
+    if data is None:
+        return api_error(404, "not_found", _("No such photo."))
+    response = Response(data, mimetype=blob.content_type)
     response.set_etag(blob.stored_sha256)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -258,7 +259,7 @@ def blob_put(sha256: str):
     try:
         stored = photos.store(
             db.session,
-            current_app.config["BLOB_DIR"],
+            blobs.from_config(current_app.config),
             sha256,
             data,
             request.mimetype,
