@@ -103,6 +103,10 @@ def make_test_app(database_url, instance_dir, **overrides):
         "DEMO_MODE": True,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        # Jobs: the instance's SQLite queue, a queue of its own per app (tests run its jobs
+        # with webapp.jobs.engine.get(app).work()).
+        "JOBS_QUEUE_URL": f"sqlite:///{instance_dir / 'jobs.sqlite3'}",
+        "JOBS_QUEUE_NAME": f"test-{uuid.uuid4().hex[:12]}",
     }
     config.update(overrides)
     made = create_app(config)

@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp import access, edge, errors, extensions, htmx, i18n, monitoring, rounds, templating
     from webapp.api import auth as api_auth
     from webapp.items import history
+    from webapp.jobs import engine as jobs
     from webapp.keys.history import key_events
     from webapp.labels import codes
     from webapp.pwa import csp, stateless
@@ -74,6 +75,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     cache.install()
     codes.install()
     history.install(history.label_codes, review_timeline, key_events)
+    # Background jobs: queued when the transaction that submits them commits; each area's
+    # kinds and schedules are declared in the modules of JOB_MODULES.
+    jobs.install()
+    jobs.init_app(app)
+    _import_all(JOB_MODULES)
     errors.init_app(app)
     _register_blueprints(app)
     templating.init_app(app)
@@ -107,6 +113,19 @@ BLUEPRINTS = [
     "webapp.paper.views",
     "webapp.records.views",
 ]
+
+
+# The modules that declare job kinds and schedules (webapp/jobs/engine.py: task, periodic).
+JOB_MODULES = [
+    "webapp.jobs.housekeeping",
+]
+
+
+def _import_all(modules: list[str]) -> None:
+    import importlib
+
+    for module in modules:
+        importlib.import_module(module)
 
 
 def _register_blueprints(app: Flask) -> None:

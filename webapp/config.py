@@ -128,6 +128,14 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "5 per minute",
+        # Background jobs' queue: Redis when the app runs on several machines, else a SQLite
+        # file in the instance folder (None: instance/jobs.sqlite3, read by webapp/jobs).
+        "JOBS_QUEUE_URL": env.get("JOBS_QUEUE_URL") or redis_url,
+        "JOBS_QUEUE_NAME": env.get("JOBS_QUEUE_NAME") or "rounds",
+        "JOBS_THREADS": _whole(env, "JOBS_THREADS", 2, 1, 32),
+        # Deletions the sync feed keeps before the weekly purge forgets them (a phone offline
+        # longer takes a fresh snapshot).
+        "TOMBSTONE_RETENTION_DAYS": _whole(env, "TOMBSTONE_RETENTION_DAYS", 90, 7, 3650),
         "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
         "WTF_CSRF_TIME_LIMIT": 3600,

@@ -225,6 +225,20 @@ DESK_ITEM_ACTIONS = {
     "return": ("退回", "Returned"),
 }
 
+# Where a background job stands (webapp/jobs): waiting its turn (or its retry), being run by a
+# worker, finished, or given up after its last try.
+JOB_STATES = {
+    "queued": ("排隊中", "Queued"),
+    "running": ("執行中", "Running"),
+    "done": ("已完成", "Done"),
+    "failed": ("失敗", "Failed"),
+}
+
+# What an alert is about (webapp/alerts): the event kinds recorded for the alerts to send.
+ALERT_KINDS = {
+    "key_chain_broken": ("鑰匙記錄被竄改", "Key records tampered with"),
+}
+
 VOCABULARIES = {
     "role": ROLES,
     "unit_status": UNIT_STATUSES,
@@ -250,6 +264,8 @@ VOCABULARIES = {
     "desk_item_kind": DESK_ITEM_KINDS,
     "desk_item_status": DESK_ITEM_STATUSES,
     "desk_item_action": DESK_ITEM_ACTIONS,
+    "job_state": JOB_STATES,
+    "alert_kind": ALERT_KINDS,
 }
 
 

@@ -15,6 +15,7 @@ from webapp.cli.sync import sync
 from webapp.cliargs import resolve_estate
 from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
 from webapp.extensions import db
+from webapp.jobs.cli import jobs
 from webapp.keys.cli import keys
 from webapp.labels.cli import labels
 from webapp.models import ROLES, User
@@ -126,6 +127,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(labels)
     app.cli.add_command(keys)
+    app.cli.add_command(jobs)
     app.cli.add_command(sync)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

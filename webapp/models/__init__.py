@@ -5,7 +5,7 @@ and index) as soon as ``webapp.models`` is, whichever area is loaded first.
 """
 
 # The other areas' tables, imported for the schema; their names are read from their modules.
-from webapp.models import desk, keys, review, rounds, sync
+from webapp.models import desk, jobs, keys, review, rounds, sync
 from webapp.models.accounts import (
     ROLES,
     Device,
@@ -39,6 +39,7 @@ __all__ = [
     "user_estate",
     "utcnow",
     "desk",
+    "jobs",
     "keys",
     "review",
     "rounds",

@@ -1,0 +1,54 @@
+"""The engine's own periodic work: forget finished jobs, and the sync feed's old tombstones."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from huey import crontab
+
+from sync import feed
+from webapp.jobs.engine import KINDS, LOOKBACK, SCHEDULES, Kind, periodic
+from webapp.models.jobs import Job
+
+# Deletions the pull feed keeps (docs/sync-protocol.md, "Expiry"): a phone offline longer
+# takes a fresh snapshot. TOMBSTONE_RETENTION_DAYS changes it (at least 7).
+TOMBSTONE_RETENTION_DAYS = 90
+
+
+@periodic("jobs.purge", crontab(minute="30", hour="4"), title="Forget finished jobs")
+def purge_jobs(ctx) -> dict:
+    """Delete finished jobs older than their kind keeps them, with their output files.
+
+    A scheduled job's row is its slot's key: it is kept past the tick's look-back, so a slot
+    is never run a second time."""
+    now = ctx.now()
+    gone = 0
+    for name in ctx.session.scalars(sa.select(Job.kind).distinct()).all():
+        keep = KINDS[name].keep if name in KINDS else Kind.keep
+        if name in SCHEDULES:
+            keep = max(keep, 2 * LOOKBACK)
+        ids = ctx.session.scalars(
+            sa.select(Job.id).where(
+                Job.kind == name, Job.state.in_(("done", "failed")), Job.finished_at < now - keep
+            )
+        ).all()
+        for job_id in ids:
+            ctx.engine.blobs.delete_prefix(f"jobs/{job_id}")
+        if ids:
+            ctx.session.execute(sa.delete(Job).where(Job.id.in_(ids)))
+            gone += len(ids)
+    return {"purged": gone}
+
+
+@periodic(
+    "sync.purge_tombstones",
+    crontab(minute="0", hour="4", day_of_week="0"),
+    title="Forget old deletions in the sync feed",
+)
+def purge_tombstones(ctx) -> dict:
+    """Forget the feed's deletions older than the retention (Sundays, 04:00 estate time);
+    cursors from before them expire and those phones take a fresh snapshot."""
+    days = ctx.config.get("TOMBSTONE_RETENTION_DAYS", TOMBSTONE_RETENTION_DAYS)
+    gone = feed.purge_tombstones(ctx.session, ctx.now() - timedelta(days=days))
+    return {"purged": gone, "older_than_days": days}
