@@ -118,6 +118,7 @@ BLUEPRINTS = [
 # The modules that declare job kinds and schedules (webapp/jobs/engine.py: task, periodic).
 JOB_MODULES = [
     "webapp.jobs.housekeeping",
+    "webapp.labels.jobs",
 ]
 
 

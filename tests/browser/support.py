@@ -14,6 +14,7 @@ from PIL import Image
 from werkzeug.serving import make_server
 
 from webapp.extensions import db
+from webapp.jobs import engine as jobs_engine
 from webapp.models import Key, LabelCode, Unit, User
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import KeyEvent
@@ -196,6 +197,7 @@ class LiveServer:
     url: str = ""
     _server: object = None
     _thread: threading.Thread | None = None
+    _jobs: object = None
     facts: dict = field(default_factory=dict)
 
     def start(self) -> LiveServer:
@@ -205,9 +207,14 @@ class LiveServer:
         self.app.config["PUBLIC_BASE_URL"] = self.url
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+        # The job worker `make run` starts beside the server, here as threads (label sheets).
+        self._jobs = jobs_engine.get(self.app).consumer(threads=1, in_process=True)
+        self._jobs.start()
         return self
 
     def stop(self) -> None:
+        if self._jobs is not None:
+            self._jobs.stop(graceful=True)
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

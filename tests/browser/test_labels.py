@@ -43,33 +43,44 @@ def test_a_running_job_polls_until_it_is_done(desk, live_server):
     import sqlalchemy as sa
 
     from webapp.extensions import db
+    from webapp.jobs import engine
     from webapp.labels import jobs
     from webapp.models import Estate, User
+    from webapp.models.jobs import Job
 
     app = live_server.app
+    job_id = "b" * 32
+
+    def update(**values):
+        with app.app_context():
+            db.session.execute(sa.update(Job).where(Job.id == job_id).values(**values))
+            db.session.commit()
+
     with app.app_context():
         estate_id = db.session.scalar(sa.select(Estate.id).order_by(Estate.id))
         user_id = db.session.scalar(sa.select(User.id).where(User.username == "supervisor"))
-    job = jobs.Job(
-        id="b" * 32, user_id=user_id, estate_id=estate_id, title="翠湖花園 測試",
-        template="address-24", labels=200, pages_total=9, pages_done=2,
-    )  # fmt: skip
-    folder = jobs.job_dir(app.instance_path, job.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    jobs._save(folder, job)
+        # A sheet a worker is drawing (written as the worker would, no worker involved).
+        db.session.add(
+            Job(
+                id=job_id, kind=jobs.KIND, state="running", attempts=1, max_attempts=3,
+                user_id=user_id, estate_id=estate_id, title="翠湖花園 測試",
+                params={"labels": [{}] * 200, "template": "address-24", "skip": 0},
+                progress_total=9, progress_done=2,
+            )
+        )  # fmt: skip
+        db.session.commit()
 
     page = desk
     log_in(page, "supervisor")
-    page.goto(f"/labels/jobs/{job.id}")
+    page.goto(f"/labels/jobs/{job_id}")
     assert page.locator("#label-job progress").get_attribute("value") == "2"
-    job.pages_done = 5
-    jobs._save(folder, job)
+    update(progress_done=5)
     page.wait_for_function(
         "() => document.querySelector('#label-job progress')?.getAttribute('value') === '5'"
     )
-    (folder / "labels.pdf").write_bytes(b"%PDF-1.4\n")
-    job.state, job.pages_done = "done", 9
-    jobs._save(folder, job)
+    key = f"jobs/{job_id}/labels.pdf"
+    engine.get(app).blobs.put(key, b"%PDF-1.4\n")
+    update(state="done", progress_done=9, result={"files": {"labels.pdf": key}})
     page.locator("#label-job a[href$='labels.pdf']").wait_for()
-    assert page.url.endswith(f"/labels/jobs/{job.id}")
+    assert page.url.endswith(f"/labels/jobs/{job_id}")
     assert page.locator("#label-job progress").count() == 0

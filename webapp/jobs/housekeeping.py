@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from huey import crontab
 
 from sync import feed
-from webapp.jobs.engine import KINDS, LOOKBACK, SCHEDULES, Kind, periodic
+from webapp.jobs.engine import KINDS, LOOKBACK, Kind, periodic
 from webapp.models.jobs import Job
 
 # Deletions the pull feed keeps (docs/sync-protocol.md, "Expiry"): a phone offline longer
@@ -20,17 +20,18 @@ TOMBSTONE_RETENTION_DAYS = 90
 def purge_jobs(ctx) -> dict:
     """Delete finished jobs older than their kind keeps them, with their output files.
 
-    A scheduled job's row is its slot's key: it is kept past the tick's look-back, so a slot
-    is never run a second time."""
+    A job with a key (a schedule's slot, an event) is kept at least twice the tick's look-back:
+    while its row is there, its slot or event is never run a second time."""
     now = ctx.now()
     gone = 0
     for name in ctx.session.scalars(sa.select(Job.kind).distinct()).all():
         keep = KINDS[name].keep if name in KINDS else Kind.keep
-        if name in SCHEDULES:
-            keep = max(keep, 2 * LOOKBACK)
         ids = ctx.session.scalars(
             sa.select(Job.id).where(
-                Job.kind == name, Job.state.in_(("done", "failed")), Job.finished_at < now - keep
+                Job.kind == name,
+                Job.state.in_(("done", "failed")),
+                Job.finished_at < now - keep,
+                sa.or_(Job.key.is_(None), Job.finished_at < now - max(keep, 2 * LOOKBACK)),
             )
         ).all()
         for job_id in ids:

@@ -84,7 +84,6 @@ def create():
         db.session.rollback()
         form.form_errors.append(_("Nothing to print: no items match this choice."))
         return _render_index(form, OneForm(formdata=None), 422)
-    db.session.commit()
     title = " ".join(
         part
         for part in (
@@ -96,7 +95,7 @@ def create():
         if part
     )
     job = jobs.start(
-        current_app.instance_path,
+        db.session,
         sheet.labels,
         form.sheet_template,
         skip=form.skip_count,
@@ -104,6 +103,7 @@ def create():
         estate_id=estate.id,
         title=title,
     )
+    db.session.commit()  # the codes and the job together; the job is queued on commit
     return redirect(url_for("labels.job", job_id=job.id), code=303)
 
 
@@ -127,9 +127,8 @@ def one():
             db.session, found, form.reason.data or "reprinted", actor=current_user
         )
     data = printing.one_label(db.session, found, current_app.config["PUBLIC_BASE_URL"])
-    db.session.commit()
     job = jobs.start(
-        current_app.instance_path,
+        db.session,
         [data],
         form.sheet_template,
         skip=form.skip_count,
@@ -137,15 +136,15 @@ def one():
         estate_id=found.estate_id,
         title=f"{data.text} {sheets.group_short_code(data.short_code)}",
     )
+    db.session.commit()
     return redirect(url_for("labels.job", job_id=job.id), code=303)
 
 
-def _own_job(job_id: str) -> jobs.Job:
+def _own_job(job_id: str) -> jobs.SheetJob:
     """The job, if it is of an estate the user sees; else 404 like any other estate's object."""
-    job = jobs.load(current_app.instance_path, job_id)
+    job = jobs.load(db.session, job_id)
     if job is None or job.estate_id not in visible_estate_ids():
         abort(404)
-    jobs.resume_if_orphaned(current_app.instance_path, job)
     return job
 
 
@@ -160,12 +159,11 @@ def job(job_id):
 @roles(*PRINTERS, scope=PLAIN)
 def preview(job_id):
     """Send the first sheet as a PNG."""
-    found = _own_job(job_id)
-    path = jobs.job_dir(current_app.instance_path, found.id) / "preview.png"
-    if not found.preview or not path.is_file():
+    data = jobs.output(_own_job(job_id), "preview.png")
+    if data is None:
         abort(404)
-    # Read whole (small) files: a handle left to the response could outlive a test client.
-    return send_file(io.BytesIO(path.read_bytes()), mimetype="image/png", max_age=0)
+    # Whole bytes (small files): no handle left to the response can outlive a test client.
+    return send_file(io.BytesIO(data), mimetype="image/png", max_age=0)
 
 
 @bp.get("/jobs/<job_id>/labels.pdf")
@@ -173,12 +171,12 @@ def preview(job_id):
 def pdf(job_id):
     """Send the finished PDF."""
     found = _own_job(job_id)
-    path = jobs.job_dir(current_app.instance_path, found.id) / "labels.pdf"
-    if found.state != "done" or not path.is_file():
+    data = jobs.output(found, "labels.pdf") if found.state == "done" else None
+    if data is None:
         abort(404)
     name = f"labels-{found.template}-{found.id[:8]}.pdf"
     return send_file(
-        io.BytesIO(path.read_bytes()),
+        io.BytesIO(data),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=name,

@@ -1,5 +1,5 @@
 """The app's scheduled jobs, run through the engine at the times their schedules name: the
-weekly purge forgets old tombstones."""
+weekly purge forgets old tombstones, and old finished jobs go with their files."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tests.webapp.cli.test_sync_commands import _deactivate_two_units, _tombstones
 from webapp.extensions import db
 from webapp.jobs import engine
-from webapp.models.jobs import AlertEvent
+from webapp.models.jobs import AlertEvent, Job
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -60,3 +60,27 @@ def test_the_weekly_purge_forgets_tombstones_past_the_retention(app, seed, only)
     _night(app, eng, sunday)
     left = _tombstones(app)
     assert str(old) not in left and str(young) in left
+
+
+def test_finished_jobs_go_after_their_kind_keeps_them_with_their_files(app, seed, only):
+    """Does the daily purge delete a label sheet older than a day with its files, keep one of
+    today, and keep a job with a key (a schedule's slot) for two days whatever its kind says?"""
+    only("jobs.purge")
+    eng = engine.get(app)
+    now = datetime(2026, 12, 7, 4, 30, 10, tzinfo=TAIPEI)
+    with app.app_context():
+        for job_id, key, age in (("a" * 32, None, 36), ("b" * 32, None, 1), ("c" * 32, "x", 36)):
+            db.session.add(
+                Job(id=job_id, kind="labels.sheet", key=key, state="done", params={},
+                    finished_at=now - timedelta(hours=age))
+            )  # fmt: skip
+            eng.blobs.put(f"jobs/{job_id}/labels.pdf", b"%PDF")
+        db.session.commit()
+    _night(app, eng, now)
+    with app.app_context():
+        left = set(db.session.scalars(sa.select(Job.id).where(Job.kind == "labels.sheet")))
+        purge = db.session.scalar(sa.select(Job).where(Job.kind == "jobs.purge"))
+        assert (purge.state, purge.result) == ("done", {"purged": 1})
+    assert left == {"b" * 32, "c" * 32}
+    assert eng.blobs.get(f"jobs/{'a' * 32}/labels.pdf") is None
+    assert eng.blobs.get(f"jobs/{'b' * 32}/labels.pdf") == b"%PDF"

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from tests.webapp.labels.support import pdf_pages, read_qr_texts
 from webapp.extensions import db
+from webapp.jobs import engine
 from webapp.labels import jobs
 from webapp.models import Building, Estate, LabelCode, Unit, User
+from webapp.models.jobs import Job
 
 PRINTED = "HTTP://127.0.0.1:5000/Q/"  # what the QR carries: upper case, alphanumeric mode
 JOB_URL = re.compile(r"/labels/jobs/([0-9a-f]{32})$")
@@ -22,11 +24,12 @@ def _start(client, auth, path, data):
     return response
 
 
-def _job_id(response) -> str:
+def _job_id(app, response) -> str:
+    """The sheet's job id, once the engine has run what was queued (the worker's part)."""
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     match = JOB_URL.search(response.headers["Location"])
     assert match
-    jobs.wait(match.group(1))
+    engine.get(app).work()
     return match.group(1)
 
 
@@ -60,7 +63,7 @@ def test_a_building_sheet_previews_and_downloads_with_every_code(app, client, au
         client, auth, "/labels",
         {"estate": seed.estate_ids[0], "kind": "unit", "building": building.id, "skip": "2"},
     )  # fmt: skip
-    job_id = _job_id(response)
+    job_id = _job_id(app, response)
     page = client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
     assert "下載 PDF" in page and f"/labels/jobs/{job_id}/preview.png" in page
     assert "hx-trigger" not in page  # finished: no more polling
@@ -76,19 +79,43 @@ def test_a_running_job_polls_itself_as_a_fragment(app, client, auth, seed):
     """While a sheet is drawn, does the htmx request get just the component, polling itself?"""
     auth.login("supervisor")
     with app.app_context():
-        job = jobs.Job(
-            id="a" * 32, user_id=seed.user_ids["supervisor"], estate_id=seed.estate_ids[0],
-            title="t", template="address-24", labels=240, pages_total=10, pages_done=3,
+        job = Job(
+            id="a" * 32, kind=jobs.KIND, state="running", attempts=1, max_attempts=3,
+            user_id=seed.user_ids["supervisor"], estate_id=seed.estate_ids[0], title="t",
+            params={"labels": [{}] * 240, "template": "address-24", "skip": 0},
+            progress_total=10, progress_done=3,
         )  # fmt: skip
-        folder = jobs.job_dir(app.instance_path, job.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        jobs._save(folder, job)
-    response = client.get(f"/labels/jobs/{job.id}", headers={"HX-Request": "true"})
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    response = client.get(f"/labels/jobs/{job_id}", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
     assert 'hx-trigger="every 1s"' in body and 'value="3"' in body and 'max="10"' in body
     assert "HX-Request" in response.headers.get("Vary", "")
-    assert client.get(f"/labels/jobs/{job.id}/labels.pdf").status_code == 404
+    assert client.get(f"/labels/jobs/{job_id}/labels.pdf").status_code == 404
+
+
+def test_a_sheet_waits_in_the_queue_until_a_worker_draws_it(app, client, auth, seed):
+    """Through the engine end to end: is a new sheet shown as waiting (0 of N pages, no PDF)
+    until a worker runs the queue, then as done with its preview and PDF?"""
+    auth.login("supervisor")
+    response = _start(client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "key"})
+    assert response.status_code == 303
+    job_id = JOB_URL.search(response.headers["Location"]).group(1)
+    page = client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
+    assert "hx-trigger" in page and 'value="0"' in page
+    assert client.get(f"/labels/jobs/{job_id}/labels.pdf").status_code == 404
+    assert engine.get(app).work() == 1
+    page = client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
+    assert "下載 PDF" in page and "hx-trigger" not in page
+    pdf = client.get(f"/labels/jobs/{job_id}/labels.pdf")
+    assert pdf.status_code == 200 and pdf.get_data().startswith(b"%PDF")
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.state, job.attempts) == ("done", 1)
+        stored = engine.get(app).blobs.get(job.result["files"]["labels.pdf"])
+    assert stored == pdf.get_data()  # kept in the blob store, like photos
 
 
 @pytest.mark.parametrize(
@@ -140,14 +167,15 @@ def test_one_label_by_short_code_and_reprint_from_the_page(app, client, auth, se
         long_code, short = code.code, code.short_code
     auth.login("admin")
     typed = f"{short[:4].lower()}-{short[4:]}"
-    job_id = _job_id(_start(client, auth, "/labels/one", {"code": typed, "action": "print"}))
+    job_id = _job_id(app, _start(client, auth, "/labels/one", {"code": typed, "action": "print"}))
     pdf = client.get(f"/labels/jobs/{job_id}/labels.pdf").get_data()
     assert [read_qr_texts(p) for p in pdf_pages(pdf)] == [[f"{PRINTED}{long_code}"]]
 
     job_id = _job_id(
+        app,
         _start(
             client, auth, "/labels/one", {"code": long_code, "action": "reprint", "reason": "torn"}
-        )
+        ),
     )
     with app.app_context():
         old = db.session.scalar(sa.select(LabelCode).where(LabelCode.code == long_code))
@@ -192,7 +220,7 @@ def test_a_job_of_another_estate_is_404(app, client, auth, seed):
     """Does a supervisor of another estate get 404 for a sheet's page, preview and PDF?"""
     auth.login("supervisor")
     job_id = _job_id(
-        _start(client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "sign"})
+        app, _start(client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "sign"})
     )
     auth.logout()
     with app.app_context():
@@ -207,46 +235,66 @@ def test_a_job_of_another_estate_is_404(app, client, auth, seed):
     assert client.get("/labels/jobs/not-a-job").status_code == 404
 
 
-def _orphan(app, job_id: str) -> None:
-    """Make a finished job look like one whose process died half-way (a restart, a deploy)."""
-    folder = jobs.job_dir(app.instance_path, job_id)
-    job = jobs.load(app.instance_path, job_id)
-    job.state, job.pages_done = "running", 1
-    jobs._save(folder, job)
-    job.updated -= jobs.ORPHAN_SECONDS + 5
-    (folder / "job.json").write_text(__import__("json").dumps(jobs.asdict(job)), encoding="utf-8")
-    (folder / "labels.pdf").unlink()
+def _die_mid_sheet(app, job_id: str) -> None:
+    """Play a worker that took the sheet's message, drew a page, and was killed (a deploy)."""
+    from datetime import timedelta
+
+    found = engine.get(app)
+    assert found.huey.dequeue() is not None  # the dead worker had taken the message
+    with app.app_context():
+        now = found.clock()
+        db.session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id)
+            .values(
+                state="running",
+                attempts=1,
+                progress_done=1,
+                lease_until=now + timedelta(seconds=60),
+            )
+        )
+        db.session.commit()
 
 
-def test_a_job_whose_process_died_is_drawn_again_by_the_next_poll(app, client, auth, seed):
-    """After a restart mid-sheet, does the next poll draw the whole sheet again, only once?"""
+def test_a_sheet_whose_worker_died_is_drawn_again_once(app, client, auth, seed):
+    """After a worker dies mid-sheet, does the page keep showing progress, and does the engine
+    (not a poll) draw the whole sheet again once its lease runs out — once, however many
+    consumers look?"""
+    from datetime import timedelta
+
     auth.login("supervisor")
+    expected_response = _start(
+        client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "sign"}
+    )
+    first = _job_id(app, expected_response)
+    expected = sorted(
+        t
+        for p in pdf_pages(client.get(f"/labels/jobs/{first}/labels.pdf").get_data())
+        for t in read_qr_texts(p)
+    )
     response = _start(client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "sign"})
-    job_id = _job_id(response)
-    first = client.get(f"/labels/jobs/{job_id}/labels.pdf").get_data()
-    expected = sorted(t for p in pdf_pages(first) for t in read_qr_texts(p))
-    _orphan(app, job_id)
-    assert not (jobs.job_dir(app.instance_path, job_id) / "labels.pdf").exists()
+    job_id = JOB_URL.search(response.headers["Location"]).group(1)
+    _die_mid_sheet(app, job_id)
+    found = engine.get(app)
 
-    # Two processes polled at once: the claim lets exactly one of them resume it.
-    one, two = jobs.load(app.instance_path, job_id), jobs.load(app.instance_path, job_id)
-    assert jobs.resume_if_orphaned(app.instance_path, one) is True
-    thread = jobs._threads.pop(job_id, None)  # as seen from another process
-    assert jobs.resume_if_orphaned(app.instance_path, two) is False
-    if thread is not None:
-        thread.join()
+    def state():
+        with app.app_context():
+            job = db.session.get(Job, job_id)
+            return job.state, job.attempts
+
+    found.tick()  # the lease still runs: nobody takes it over
+    found.work()
+    assert state() == ("running", 1)
+    assert "hx-trigger" in client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
+
+    later = found.clock() + timedelta(seconds=61)
+    found.clock = lambda: later
+    found.tick()
+    found.tick()  # a second consumer's tick finds nothing more to recover
+    found.work()
+    assert state() == ("done", 2)  # drawn again, once
     page = client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
     assert "下載 PDF" in page
     again = client.get(f"/labels/jobs/{job_id}/labels.pdf")
     assert again.status_code == 200
     assert sorted(t for p in pdf_pages(again.get_data()) for t in read_qr_texts(p)) == expected
-
-
-def test_a_stale_job_is_resumed_by_polling_its_page(app, client, auth, seed):
-    """Does simply opening the job's page after a restart bring the sheet back?"""
-    auth.login("supervisor")
-    job_id = _job_id(_start(client, auth, "/labels", {"estate": seed.estate_ids[0], "kind": "key"}))
-    _orphan(app, job_id)
-    assert "hx-trigger" in client.get(f"/labels/jobs/{job_id}").get_data(as_text=True)
-    jobs.wait(job_id)
-    assert client.get(f"/labels/jobs/{job_id}/labels.pdf").status_code == 200
