@@ -119,6 +119,7 @@ BLUEPRINTS = [
 JOB_MODULES = [
     "webapp.jobs.housekeeping",
     "webapp.labels.jobs",
+    "webapp.keys.jobs",
 ]
 
 

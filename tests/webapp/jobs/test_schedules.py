@@ -1,5 +1,6 @@
 """The app's scheduled jobs, run through the engine at the times their schedules name: the
-weekly purge forgets old tombstones, and old finished jobs go with their files."""
+nightly key-chain check records an alert event once per break, the weekly purge forgets old
+tombstones, and old finished jobs go with their files."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import sqlalchemy as sa
 from tests.webapp.cli.test_sync_commands import _deactivate_two_units, _tombstones
 from webapp.extensions import db
 from webapp.jobs import engine
+from webapp.models import Key
 from webapp.models.jobs import AlertEvent, Job
+from webapp.models.sync import KeyEvent
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -40,6 +43,40 @@ def _alerts(app):
             (a.kind, a.estate_id, a.detail["key_id"], a.detail["event_id"])
             for a in db.session.scalars(sa.select(AlertEvent).order_by(AlertEvent.id))
         ]
+
+
+def test_the_nightly_check_flags_a_tampered_chain_once(app, seed, only):
+    """At 03:00, is an intact key register quiet; once an event is edited, does the next night
+    record one alert event naming the key, the event and its estate — and the night after,
+    finding the same break, record nothing more?"""
+    only("keys.verify_chain")
+    eng = engine.get(app)
+    night = datetime(2026, 12, 7, 3, 0, 20, tzinfo=TAIPEI)
+    _night(app, eng, night)
+    assert _alerts(app) == []
+    with app.app_context():
+        victim = db.session.scalars(sa.select(KeyEvent).order_by(KeyEvent.id)).first()
+        victim_id, key_id = victim.id, victim.key_id
+        estate_id = db.session.get(Key, key_id).estate_id
+        db.session.execute(
+            sa.update(KeyEvent).where(KeyEvent.id == victim_id).values(purpose="改過")
+        )
+        db.session.commit()
+    _night(app, eng, night + timedelta(days=1))
+    assert _alerts(app) == [("key_chain_broken", estate_id, key_id, victim_id)]
+    _night(app, eng, night + timedelta(days=2))
+    assert len(_alerts(app)) == 1
+    with app.app_context():
+        runs = db.session.scalars(
+            sa.select(Job).where(Job.kind == "keys.verify_chain").order_by(Job.created_at)
+        ).all()
+        assert [(j.state, j.result) for j in runs] == [
+            ("done", {"broken": 0, "new_alerts": 0}),
+            ("done", {"broken": 1, "new_alerts": 1}),
+            ("done", {"broken": 1, "new_alerts": 0}),
+        ]
+        text = db.session.scalar(sa.select(AlertEvent.detail)).get("text")
+    assert f"event {victim_id}" in text and "content does not match" in text
 
 
 def test_the_weekly_purge_forgets_tombstones_past_the_retention(app, seed, only):
