@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.jobs import engine as jobs
     from webapp.keys.history import key_events
     from webapp.labels import codes
+    from webapp.monitoring import metrics
     from webapp.pwa import csp, stateless
     from webapp.review import cache
     from webapp.review.timeline import review_timeline
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     jobs.install()
     jobs.init_app(app)
     _import_all(JOB_MODULES)
+    metrics.add_queue_depth(app, "jobs", jobs.get(app).waiting)
     errors.init_app(app)
     _register_blueprints(app)
     templating.init_app(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 import click
@@ -26,8 +25,6 @@ def jobs() -> None:
 @with_appcontext
 def worker(threads: int | None) -> None:
     """Run jobs until stopped (SIGINT: finish the running ones; SIGTERM: stop now)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s jobs %(levelname)s %(message)s")
     found = engine.get()
     threads = threads or current_app.config.get("JOBS_THREADS", 2)
     where = urlsplit(found.url)

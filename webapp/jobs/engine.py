@@ -417,6 +417,14 @@ class Engine:
                 )
                 self._after_commit(session, job_id)
 
+    def waiting(self) -> int:
+        """Jobs due and not yet taken by a worker (the queue's depth, read from the rows)."""
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Job)
+            .where(Job.state == "queued", Job.run_after <= self.clock())
+        )
+
     # -- consumers ------------------------------------------------------------------------
 
     def work(self) -> int:

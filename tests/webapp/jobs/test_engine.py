@@ -151,3 +151,22 @@ def test_the_app_queues_in_its_instance_unless_told(tmp_path):
     assert engine.Engine(bare).url == f"sqlite:///{tmp_path}/jobs.sqlite3"
     made = make_huey(f"sqlite:///{tmp_path / 'q.db'}", "n", lambda: None)
     assert made.storage.filename == str(tmp_path / "q.db")
+
+
+def test_metrics_report_the_jobs_waiting(_migrated, database_url, instance_dir, clock):
+    """Does /metrics report as the jobs queue's depth the jobs due and not yet taken (a retry
+    waiting its back-off is not counted)?"""
+    from tests.conftest import empty_app, make_test_app
+    from tests.webapp.monitoring.conftest import TOKEN, scrape, value
+
+    made = make_test_app(database_url, instance_dir, METRICS_TOKEN=TOKEN)
+    try:
+        eng = engine.get(made)
+        eng.clock = clock
+        _submit(made, eng, "jobs.purge")
+        _submit(made, eng, "jobs.purge")
+        _submit(made, eng, "jobs.purge", run_after=clock.now + timedelta(minutes=1))
+        samples = scrape(made.test_client())
+        assert value(samples, "rounds_queue_depth", queue="jobs") == 2
+    finally:
+        empty_app(made)

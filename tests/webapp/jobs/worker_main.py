@@ -6,7 +6,6 @@ the test's database and queue, with the test kinds (and no schedule but the test
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from webapp.jobs import engine
 
 def main() -> None:
     database_url, instance_dir, queue_url, queue_name = sys.argv[1:5]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = make_test_app(
         database_url, Path(instance_dir), JOBS_QUEUE_URL=queue_url, JOBS_QUEUE_NAME=queue_name
     )
