@@ -1,4 +1,5 @@
-# Rounds: `make run` serves the demo, `make test` runs the whole suite. Nothing else is needed.
+# Rounds: `make run` serves the demo (and runs its job worker), `make test` runs the whole suite.
+# Nothing else is needed.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,11 @@ run: build migrate
 	@echo "  Demo logins: patrol/patrol-demo  supervisor/supervisor-demo  engineer/engineer-demo"
 	@echo "               desk/desk-demo  admin/admin-demo  patrol2/patrol2-demo (second estate)"
 	@echo ""
-	@$(FLASK) run --host $(HOST) --port $(PORT)
+	@# The job worker (label sheets, the nightly checks) beside the server, as in production;
+	@# it stops with the server (Ctrl-C reaches both; the trap covers the server exiting alone).
+	@$(FLASK) jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The phone's pure modules first (node --test, milliseconds), then every Python and browser test.
 test: build browser webkit

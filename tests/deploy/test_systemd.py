@@ -11,7 +11,7 @@ import pytest
 
 from tests.deploy.conftest import DEPLOY, ROOT, gunicorn_binary
 
-UNITS = ["rounds.service", "rounds-backup.service", "rounds-backup.timer"]
+UNITS = ["rounds.service", "rounds-worker.service", "rounds-backup.service", "rounds-backup.timer"]
 
 
 def _lines(name: str) -> list[tuple[str, str, str]]:
@@ -32,7 +32,8 @@ def _lines(name: str) -> list[tuple[str, str, str]]:
 
 def test_the_units_say_what_the_recipe_needs():
     """Does the app's unit run gunicorn with the repository's config, from rounds.env, in
-    production, with the metrics folder in its runtime directory, restarting on failure; and
+    production, with the metrics folder in its runtime directory, restarting on failure; does
+    the job worker's unit run `flask jobs worker` from the same file, stopping gracefully; and
     does the timer start the backup unit nightly?"""
     app = {(s, k): v for s, k, v in _lines("rounds.service")}
     start = app[("Service", "ExecStart")]
@@ -45,6 +46,10 @@ def test_the_units_say_what_the_recipe_needs():
     environment = [v for s, k, v in _lines("rounds.service") if k == "Environment"]
     assert "PROMETHEUS_MULTIPROC_DIR=/run/rounds/metrics" in environment
     assert "ROUNDS_ENV=production" in environment
+    worker = {(s, k): v for s, k, v in _lines("rounds-worker.service")}
+    assert worker[("Service", "ExecStart")].endswith("flask --app webapp jobs worker")
+    assert worker[("Service", "EnvironmentFile")] == "/etc/rounds/rounds.env"
+    assert worker[("Service", "KillSignal")] == "SIGINT"  # running jobs finish on stop
     backup = {(s, k): v for s, k, v in _lines("rounds-backup.service")}
     assert "flask --app webapp backup" in backup[("Service", "ExecStart")]
     timer = {(s, k): v for s, k, v in _lines("rounds-backup.timer")}
