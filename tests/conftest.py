@@ -71,6 +71,8 @@ def _dispose_made_apps():
         with made.app_context():
             db.session.remove()
             db.engine.dispose()
+        if "jobs" in made.extensions:
+            made.extensions["jobs"].close()  # the job queue's connection, if one was opened
 
 
 class WireClient(FlaskClient):

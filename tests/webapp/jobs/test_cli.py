@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_worker_command_runs_what_the_app_queued_and_stops_on_sigint(
-    app, seed, database_url, tmp_path
+    app, database_url, tmp_path
 ):
     """Does ``flask jobs worker``, configured by the environment alone, run a job the app
     queued (``flask jobs run``), and stop cleanly on SIGINT (systemd's stop signal)?"""
