@@ -24,6 +24,7 @@ from webapp.models.types import utcnow
 
 PENDING = "sync_feed_pending"
 CASCADE = "sync_feed_cascade"
+SAVED = "sync_feed_savepoints"  # what was pending when each open savepoint began
 
 TYPES: dict[type, str] = {
     Estate: "estate",
@@ -167,9 +168,29 @@ def write(session: Session, pending: dict, now: datetime | None = None) -> int:
     return seq
 
 
+def _after_transaction_create(session: Session, transaction) -> None:
+    # begin_nested() flushes first, so this is everything the savepoint must give back.
+    if transaction.nested:
+        pending, cascade = session.info.get(PENDING, {}), session.info.get(CASCADE, set())
+        session.info.setdefault(SAVED, {})[transaction] = (dict(pending), set(cascade))
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info.get(SAVED, {}).pop(transaction, None)
+
+
 def _after_rollback(session: Session) -> None:
+    """A savepoint rolled back forgets only what was flushed inside it (the merge rolls back
+    one bad op and commits the rest of its batch); the whole transaction, everything."""
+    savepoint = session.get_nested_transaction()
+    saved = session.info.get(SAVED, {}).get(savepoint) if savepoint is not None else None
+    if saved is not None:
+        session.info[PENDING], session.info[CASCADE] = dict(saved[0]), set(saved[1])
+        return
     session.info.pop(PENDING, None)
     session.info.pop(CASCADE, None)
+    session.info.pop(SAVED, None)
 
 
 def ensure_tracked(session: Session, estate_ids: list[int]) -> int:
@@ -224,4 +245,6 @@ def install() -> None:
     sa.event.listen(Session, "after_flush", _after_flush)
     sa.event.listen(Session, "before_commit", _before_commit)
     sa.event.listen(Session, "after_rollback", _after_rollback)
+    sa.event.listen(Session, "after_transaction_create", _after_transaction_create)
+    sa.event.listen(Session, "after_transaction_end", _after_transaction_end)
     _installed = True

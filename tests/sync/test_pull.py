@@ -175,3 +175,25 @@ def test_a_reprinted_label_travels_as_a_retired_code_of_its_item(app, phone, see
     assert sign["retired_codes"][0]["retired_at"]
     others = [c["data"] for c in changes if c["type"] == "unit" and not c["deleted"]]
     assert all(d["retired_codes"] == [] for d in others)
+
+
+def test_a_savepoint_rolled_back_keeps_the_transactions_other_changes_in_the_feed(app, phone, seed):
+    """A unit renamed, then a savepoint rolled back in the same transaction (as the merge
+    does for a bad op): does the rename still reach the feed, and so the phones?"""
+    _snapshot, cursor = drain(phone)
+    with app.app_context():
+        unit = db.session.scalar(
+            sa.select(Unit).where(Unit.estate_id == seed.estate_ids[0]).order_by(Unit.id)
+        )
+        unit.room = "9901"
+        db.session.flush()
+        nested = db.session.begin_nested()
+        db.session.add(Sign(estate_id=seed.estate_ids[0], category="floor", location="回滾"))
+        db.session.flush()
+        nested.rollback()
+        db.session.commit()
+        unit_id = str(unit.id)
+    changes, _ = drain(phone, cursor)
+    assert ("unit", unit_id) in {(c["type"], c["id"]) for c in changes}
+    # And what the savepoint wrote and took back is not announced either.
+    assert [c for c in changes if c["type"] == "sign"] == []
