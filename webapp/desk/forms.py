@@ -14,6 +14,7 @@ from wtforms.validators import NumberRange, ValidationError
 
 from webapp.forms import Choice, FilterForm, Form, Int32, IntegerField, Text
 from webapp.i18n import terms
+from webapp.keys.basket import entries_of
 from webapp.models import Unit
 from webapp.models.types import utcnow
 from webapp.values import MAX_INT, bounded_date, bounded_utc, choice_id
@@ -159,8 +160,8 @@ class HandoverForm(Form):
     incoming_password = PasswordField()
 
     def scanned_codes(self) -> list[str]:
-        """The codes typed or scanned, one per line or comma."""
-        return (self.codes.data or "").replace(",", "\n").split()
+        """The entries scanned or typed (label URLs, long or short codes), one per line."""
+        return entries_of(self.codes.data)
 
     def task_lines(self) -> list[str]:
         """The open work, a line each (blank lines dropped, each cut to 300 characters)."""

@@ -14,15 +14,16 @@ from sqlalchemy.orm import Session, selectinload
 from webapp.desk import items as desk_items
 from webapp.desk.queries import MAIL_KINDS, desk_findings, open_items
 from webapp.extensions import db
+from webapp.keys.basket import MAX_HANDOVER
 from webapp.keys.stocktake import Differences, compare
-from webapp.labels.codes import find_code, find_short_code
+from webapp.labels.codes import find_entries
 from webapp.models import Estate, Key, Unit, User
 from webapp.models.audit import record
 from webapp.models.desk import DeskHandover, DeskItem, DeskItemEvent
 from webapp.models.sync import Finding
 from webapp.scoping import scoped
 
-MAX_CODES = 2000  # a stocktake scans the whole cabinet; beyond this, codes are left unread
+MAX_CODES = MAX_HANDOVER  # a stocktake scans the whole cabinet; beyond, codes are left unread
 SIGNERS = ("frontdesk", "supervisor")  # who may take over the desk
 # Keys the next shift must follow: lent out, or disputed. A key issued to its owner is the
 # owner's (it still counts in the stocktake's differences if it is scanned at the desk).
@@ -42,15 +43,16 @@ def estate_keys(estate_id: int, user=None) -> list[Key]:
 
 
 def read_codes(estate_id: int, entries: list[str], key_ids: set[int]) -> tuple[set[int], list[str]]:
-    """The keys of the estate that scanned or typed codes name, and the entries that name none
-    (kept as scanned, cut to 40 characters)."""
+    """The keys of the estate that scanned label URLs, long or short codes name (the desk's one
+    reader, ``labels.codes.find_entries``), and the entries that name none, kept as scanned
+    (cut to 40 characters)."""
     found, unknown = set(), []
-    for text in entries[:MAX_CODES]:
-        code = find_code(db.session, text) or find_short_code(db.session, [estate_id], text)
+    for entry in find_entries(db.session, [estate_id], entries[:MAX_CODES]):
+        code = entry.code
         if code is not None and code.item_type == "key" and code.item_id in key_ids:
             found.add(code.item_id)
         else:
-            unknown.append(text[:40])
+            unknown.append(entry.entry.text[:40])
     unknown.extend(text[:40] for text in entries[MAX_CODES:])
     return found, unknown
 

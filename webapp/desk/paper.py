@@ -101,7 +101,7 @@ def render(view: Shown, tz, printed: datetime) -> bytes:
     ]
     if diffs:
         paper.table(
-            [Column("項目", "What", 1.6), Column("鑰匙", "Key", 2.4), Column("持有", "Held", 1.8)],
+            [Column("項目", "What", 2.2), Column("鑰匙", "Key", 2.4), Column("持有", "Held", 1.6)],
             diffs,
         )
     else:
