@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from webapp.access import roles
+from webapp.desk.queries import counts as desk_counts
 from webapp.keys.views import desk_context
 from webapp.registry.summary import estate_summaries
 from webapp.review.views import home_for
@@ -28,6 +29,9 @@ def index():
         return home_for(current_user)
     if current_user.role == "frontdesk":
         return render_template(
-            HOME_TEMPLATES["frontdesk"], summaries=estate_summaries(), key_desk=desk_context()
+            HOME_TEMPLATES["frontdesk"],
+            summaries=estate_summaries(),
+            key_desk=desk_context(),
+            desk_counts=desk_counts(),
         )
     return render_template(HOME_TEMPLATES[current_user.role], summaries=estate_summaries())

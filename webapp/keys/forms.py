@@ -1,4 +1,4 @@
-"""The key desk's forms: lend, return, approve; a dispute's resolution; the shift handover."""
+"""The key desk's forms: lend, return, approve; a dispute's resolution; the register's filters."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from wtforms import Field, PasswordField, StringField, TextAreaField
+from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
 from webapp import edge, vocab
@@ -18,7 +18,7 @@ from webapp.keys.basket import Basket, entries_of, lend_defaults, not_lendable
 from webapp.keys.display import purpose_value, zone
 from webapp.models import Key
 from webapp.models.types import utcnow
-from webapp.values import MAX_INT, bounded_utc
+from webapp.values import bounded_utc
 from webapp.vocab import KEY_CLASSES, KEY_STATUSES
 
 RESOLVED_STATUSES = ("in", "out", "issued")
@@ -26,18 +26,6 @@ RESOLVED_STATUSES = ("in", "out", "issued")
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-class IdList(Field):
-    """The ids ticked in a list of checkboxes; a value that names no id is left out."""
-
-    def process_formdata(self, valuelist):
-        self.data = [
-            int(v) for v in valuelist if v.isascii() and v.isdigit() and 0 < int(v) <= MAX_INT
-        ]
-
-    def process_data(self, value):
-        self.data = list(value or [])
 
 
 class BasketField(Field):
@@ -245,20 +233,6 @@ class ResolveForm(Form):
     def validate_holder_name(self, field):
         if self.status.data in ("out", "issued") and not field.data:
             raise ValidationError(_("Name who holds the key."))
-
-
-class HandoverForm(Form):
-    """A stocktake: keys ticked and codes scanned; the incoming shift signs; a note."""
-
-    key = IdList()
-    codes = TextAreaField()
-    incoming_username = StringField()
-    incoming_password = PasswordField()
-    note = TextAreaField(filters=[_strip, lambda v: (v or "")[:2000]])
-
-    def scanned_codes(self) -> list[str]:
-        """The entries scanned or typed (label URLs, long or short codes), one per line."""
-        return entries_of(self.codes.data)
 
 
 class RegisterFilters(FilterForm):

@@ -28,19 +28,15 @@ from sqlalchemy.orm import selectinload
 import webapp.models.keys  # noqa: F401  (the register's tables)
 from sync import merge
 from sync.keys import APPROVERS, append_key_event, approval_for
-from webapp import edge
 from webapp.access import roles
-from webapp.auth import passwords
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.keys import basket, export, ledger, queries
-from webapp.keys.forms import ApproveForm, HandoverForm, LendForm, ResolveForm, ReturnForm
+from webapp.keys.forms import ApproveForm, LendForm, ResolveForm, ReturnForm
 from webapp.keys.history import signatures
-from webapp.keys.stocktake import compare
-from webapp.labels.codes import find_entries
-from webapp.models import Estate, Key, User
+from webapp.models import Estate, Key
 from webapp.models.audit import record
-from webapp.models.keys import Handover, KeyResolution
+from webapp.models.keys import KeyResolution
 from webapp.models.types import utcnow
 from webapp.scoping import get_scoped, scoped
 
@@ -228,137 +224,14 @@ def desk_context() -> dict:
     return {"key_counts": queries.counts(current_user), "overdue_rows": rows[:10]}
 
 
-def _handover_estate():
-    estates = _estates()
-    if not estates:
-        abort(404)
-    wanted = request.values.get("estate", type=edge.int32)
-    if wanted is None:
-        return estates[0], estates
-    return get_scoped(Estate, wanted), estates
-
-
-def _estate_keys(estate_id: int) -> list[Key]:
-
-    return db.session.scalars(
-        scoped(Key)
-        .where(Key.estate_id == estate_id, Key.active)
-        .options(selectinload(Key.unit), selectinload(Key.building))
-        .order_by(Key.key_class, Key.id)
-    ).all()
-
-
-def _handover_page(estate, estates, keys, status=200, result=None):
-
-    log = db.session.scalars(
-        scoped(Handover)
-        .where(Handover.estate_id == estate.id)
-        .order_by(Handover.created_at.desc())
-        .limit(20)
-    ).all()
-    by_id = {k.id: k for k in keys}
-    return (
-        render_template(
-            "keys/handover.html",
-            estate=estate,
-            estates=estates,
-            cabinet=[k for k in keys if k.status == "in"],
-            away=[k for k in keys if k.status != "in"],
-            log=log,
-            by_id=by_id,
-            result=result,
-            prefill=_prefill_codes(),
-        ),
-        status,
-    )
-
-
-def _prefill_codes() -> str:
-    """Codes a phone's stocktake sends along (``?codes=A,B``), one per line in the form."""
-    raw = request.args.get("codes") or ""
-    codes = [c.strip()[:40] for c in raw.replace(",", "\n").split() if c.strip()]
-    return "\n".join(codes[:500])
-
-
-@bp.get("/handover")
+@bp.route("/handover", methods=["GET", "POST"])
 @roles("frontdesk", "supervisor")
 def handover():
-    """The stocktake and shift handover form, and the handover log 《前臺交接日志》."""
-    estate, estates = _handover_estate()
-    return _handover_page(estate, estates, _estate_keys(estate.id))
-
-
-@bp.post("/handover")
-@roles("frontdesk", "supervisor")
-def handover_submit():
-    """Compare what was scanned or ticked with the register; both shifts sign; log it."""
-
-    estate, estates = _handover_estate()
-    keys = _estate_keys(estate.id)
-    statuses = {k.id: k.status for k in keys}
-    form = HandoverForm()
-    scanned = {i for i in form.key.data if i in statuses}
-    unknown = []
-    entries = form.scanned_codes()
-    for found in find_entries(db.session, [estate.id], entries[: basket.MAX_HANDOVER]):
-        if (
-            found.code is not None
-            and found.code.item_type == "key"
-            and found.code.item_id in statuses
-        ):
-            scanned.add(found.code.item_id)
-        else:
-            unknown.append(found.entry.text[:40])
-    unknown.extend(e[:40] for e in entries[basket.MAX_HANDOVER :])
-
-    def eligible(user: User) -> bool:
-        return (
-            user.id != current_user.id
-            and estate.id in user.estate_ids
-            and user.role in ("frontdesk", "supervisor")
-        )
-
-    # The app's one password check: rate-limited, one argon2 verification whoever is named.
-    try:
-        incoming = passwords.check(
-            form.incoming_username.data, form.incoming_password.data, eligible=eligible
-        )
-    except passwords.TooManyAttempts as exc:
-        flash(passwords.wait_message(exc), "error")
-        page, status = _handover_page(estate, estates, keys, status=429)
-        return page, status, {"Retry-After": str(exc.retry_after)}
-    if incoming is None:
-        flash(_("The incoming shift must sign with their own username and password."), "error")
-        return _handover_page(estate, estates, keys, status=422)
-    diff = compare(statuses, scanned, unknown)
-    entry = Handover(
-        estate_id=estate.id,
-        outgoing_user_id=current_user.id,
-        outgoing_name=current_user.display_name or current_user.username,
-        incoming_name=incoming.display_name or incoming.username,
-        scanned=sorted(scanned),
-        missing=diff.missing,
-        unexpected=diff.unexpected,
-        note=form.note.data
-        + (
-            "\n" + _("Unknown codes: %(codes)s", codes=", ".join(diff.unknown))
-            if diff.unknown
-            else ""
-        ),
-    )
-    db.session.add(entry)
-    db.session.flush()
-    record(
-        db.session,
-        "key.handover",
-        entry,
-        actor=current_user,
-        after={"missing": diff.missing, "unexpected": diff.unexpected, "incoming": incoming.id},
-        estate_id=estate.id,
-    )
-    db.session.commit()
-    flash(_("Handover logged."), "ok")
-    return redirect(url_for("keys.handover", estate=estate.id)), 303
+    """The key handover is part of the desk's shift handover 《前臺交接日志》 now: go there, with
+    the estate and the codes a phone's stocktake sends (a post keeps its method)."""
+    args = {k: v for k, v in request.args.items() if k in ("estate", "codes")}
+    code = 308 if request.method == "POST" else 301
+    return redirect(url_for("desk.handover_form", **args), code)
 
 
 # ---------------------------------------------------------------- the desk, online

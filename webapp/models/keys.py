@@ -1,9 +1,9 @@
-"""The key register's own records: engineering approvals, dispute resolutions, handovers."""
+"""The key register's own records: engineering approvals and dispute resolutions. (The shift
+handover that counts the keys is the front desk's: ``webapp.models.desk.DeskHandover``.)"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,21 +44,4 @@ class KeyResolution(db.Model):
     holder_name: Mapped[str | None] = mapped_column(sa.String(120))
     note: Mapped[str] = mapped_column(sa.Text)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class Handover(db.Model):
-    """A stocktake at a shift handover 《前臺交接日志》: what was scanned, the differences, both
-    shifts' signatures."""
-
-    __tablename__ = "key_handover"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
-    outgoing_user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    outgoing_name: Mapped[str] = mapped_column(sa.String(120))
-    incoming_name: Mapped[str] = mapped_column(sa.String(120))
-    scanned: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # key ids
-    missing: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # expected, not scanned
-    unexpected: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)  # scanned, recorded out
-    note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -24,9 +24,10 @@ def _login(client, username, password, environ=None):
 
 def _handover(client, token, username, password):
     return client.post(
-        "/keys/handover",
+        "/desk/handover",
         data={
             "csrf_token": token,
+            "outgoing_password": "desk-demo",
             "incoming_username": username,
             "incoming_password": password,
         },
@@ -65,7 +66,7 @@ def clock(monkeypatch):
 def test_the_handover_password_is_rate_limited(app, client, auth, seed):
     """Are wrong incoming-shift passwords at the handover refused with 429 after five?"""
     auth.login("desk")
-    token = auth.csrf("/keys/handover")
+    token = auth.csrf("/desk/handover")
     codes = [_handover(client, token, "supervisor", f"wrong-{i}").status_code for i in range(7)]
     assert codes[:5] == [422] * 5
     assert codes[5:] == [429, 429]
@@ -75,13 +76,14 @@ def test_the_handover_password_is_rate_limited(app, client, auth, seed):
 
 
 def test_the_handover_spends_one_argon2_check_whoever_is_named(app, client, auth, seed, verifies):
-    """Do an unknown, an ineligible and an eligible incoming user each cost one argon2 check?"""
+    """Do an unknown, an ineligible and an eligible incoming user each cost one argon2 check
+    (beside the outgoing shift's own)?"""
     auth.login("desk")
-    token = auth.csrf("/keys/handover")
+    token = auth.csrf("/desk/handover")
     for username in ("nobody-at-all", "patrol", "desk", "supervisor"):
         before = len(verifies)
         assert _handover(client, token, username, "wrong-password").status_code == 422
-        assert len(verifies) == before + 1, username
+        assert len(verifies) == before + 2, username
 
 
 def test_login_spends_one_argon2_check_for_unknown_and_inactive_users(app, client, seed, verifies):

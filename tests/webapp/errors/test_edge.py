@@ -167,7 +167,7 @@ def test_huge_page_and_estate_numbers_are_400(client, auth, seed, value):
         "/review/dashboard": ("estate", "days"),
         "/review/tables/open": ("page", "estate", "days"),
         "/review/coverage-today": ("estate",),
-        "/keys/handover": ("estate",),
+        "/desk/handover": ("estate",),
     }
     for path, names in reads.items():
         for name in names:

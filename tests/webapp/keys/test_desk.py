@@ -24,7 +24,7 @@ from webapp.codes import read_entry, split_entries
 from webapp.extensions import db
 from webapp.labels.codes import check_character
 from webapp.models import LabelCode
-from webapp.models.keys import Handover, KeyApproval
+from webapp.models.keys import KeyApproval
 from webapp.models.sync import KeyEvent
 from webapp.models.types import utcnow
 
@@ -290,7 +290,7 @@ def test_an_issued_or_disputed_key_is_not_lent_at_the_desk(app, client, auth, ma
     assert "有爭議，須先由主管處理" in page
 
 
-# ------------------------------------------------------------------ returns, approvals, handover
+# ------------------------------------------------------------------ returns, approvals
 
 
 def test_a_basket_is_returned_by_short_codes(app, client, auth, seed):
@@ -329,27 +329,6 @@ def test_engineering_approves_by_short_code_and_the_desk_lends_by_url(app, clien
     assert (event.action, event.unapproved) == ("lend", False)
     with app.app_context():
         assert db.session.scalar(sa.select(KeyApproval.used_by_event_id)) == event.id
-
-
-def test_the_handover_reads_urls_and_short_codes(app, client, auth, seed):
-    """Does the handover's scanned-codes box take label URLs and short codes, and note what it
-    could not read?"""
-    estate = seed.estate_ids[0]
-    (a, _a), (b, b_short) = key_tags(app, estate, "public_area", 2)
-    auth.login("desk")
-    form = {
-        "csrf_token": auth.csrf("/keys/handover"),
-        "estate": str(estate),
-        "codes": f"HTTPS://X.EXAMPLE/Q/{a}\n{b_short.lower()}\n門禁卡",
-        "incoming_username": "supervisor",
-        "incoming_password": "supervisor-demo",
-    }
-    assert client.post("/keys/handover", data=form).status_code == 303
-    ids = {key_of(app, a).id, key_of(app, b).id}
-    with app.app_context():
-        (entry,) = db.session.scalars(sa.select(Handover)).all()
-        assert set(entry.scanned) == ids
-        assert "門禁卡" in entry.note
 
 
 def test_the_basket_preview_names_each_key_and_fills_the_defaults(app, client, auth, seed):

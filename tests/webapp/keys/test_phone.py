@@ -87,16 +87,23 @@ def test_the_key_shell_names_nobody_and_loads_the_key_screens(app, client, auth,
     logged_in = client.get("/app/keys").get_data(as_text=True)
     phone_config = logged_in.split('id="phone-config">')[1].split("</script>")[0]
     assert '"user": null' in phone_config
-    assert "desk" not in logged_in.split('id="keys-config">')[1].split("</script>")[0]
+    keys_config = logged_in.split('id="keys-config">')[1].split("</script>")[0]
+    # Neither the username nor the name (the handover's address, /desk/handover, is no name).
+    assert '"desk"' not in keys_config and "張美玲" not in keys_config
     assert "/app/keys" in client.get("/").get_data(as_text=True)
 
 
 def test_a_phone_stocktake_fills_the_handover_form(app, client, auth, make_phone, seed):
-    """Does the handover form come with the codes a phone's stocktake scanned (escaped)?"""
+    """Does the desk's shift handover come with the codes a phone's stocktake scanned (escaped),
+    where the key screens send them and through the old key handover address alike?"""
     codes = key_codes(app, seed.estate_ids[0], "public_area", 2)
     auth.login("desk")
+    shell = client.get("/app/keys").get_data(as_text=True)
+    assert '"handoverUrl": "/desk/handover"' in shell
     page = client.get(
-        "/keys/handover", query_string={"codes": ",".join([*codes, "<b>x</b>"])}
+        "/keys/handover",
+        query_string={"codes": ",".join([*codes, "<b>x</b>"])},
+        follow_redirects=True,
     ).get_data(as_text=True)
     textarea = page.split('name="codes"')[1].split("</textarea>")[0]
     assert codes[0] in textarea and codes[1] in textarea

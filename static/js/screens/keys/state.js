@@ -16,7 +16,7 @@ let words = null;
 /** The key screens' words and links (templates/pwa/keys.html #keys-config). */
 export function keysConfig() {
   if (words) return words;
-  words = { strings: {}, modes: {}, handoverUrl: "/keys/handover", homeUrl: "/", ...dataBlock("keys-config") };
+  words = { strings: {}, modes: {}, handoverUrl: "/desk/handover", homeUrl: "/", ...dataBlock("keys-config") };
   return words;
 }
 
