@@ -30,6 +30,7 @@ from sync import derived
 from sync.photos import shown_links
 from webapp import edge, exports
 from webapp.access import roles
+from webapp.desk.queries import counts as desk_counts
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.models import Estate, User
@@ -79,6 +80,8 @@ def dashboard_page():
     context = _dashboard_context()
     if not wants_fragment():
         context["summaries"] = estate_summaries()
+        # Items the front desk asks a supervisor to approve holding (rule 8.4), one click away.
+        context["desk_waiting"] = desk_counts(None, context["estate"])["requested"]
     return page_or_fragment("review/dashboard.html", "review/_dashboard.html", **context)
 
 

@@ -307,3 +307,23 @@ def test_admin_sees_the_log_but_does_not_act(app, client, auth, desk, seed):
     token = auth.csrf("/desk/")
     assert client.post("/desk/items", data={"csrf_token": token}).status_code == 403
     assert client.get("/desk/handover").status_code == 403
+
+
+def test_the_supervisors_home_says_what_awaits_approval(app, client, auth, desk, seed):
+    """Does the supervisor's home name the items awaiting approval, with their count, linking to
+    them — and say nothing once none waits?"""
+    with app.app_context():
+        waiting = db.session.scalar(
+            sa.select(sa.func.count()).select_from(DeskItem).where(DeskItem.status == "requested")
+        )
+    assert waiting > 0  # the demo leaves some
+    auth.login("supervisor")
+    home = client.get("/").get_data(as_text=True)
+    assert "待您批准的代存物品" in home and "/desk/?status=requested" in home
+    assert f'<span class="badge badge-warn">{waiting}</span>' in home
+    with app.app_context():
+        ids = db.session.scalars(sa.select(DeskItem.id).where(DeskItem.status == "requested"))
+        ids = list(ids)
+    for item_id in ids:
+        assert desk.decide(item_id, "approve").status_code == 303
+    assert "待您批准的代存物品" not in client.get("/").get_data(as_text=True)
