@@ -305,3 +305,36 @@ def test_a_ticked_key_that_is_no_plain_number_is_left_out(app, client, auth, see
     token = auth.csrf("/desk/handover")
     form = {"csrf_token": token, "key": ["²", "99999999999999999999", "x"], "codes": ""}
     assert client.post("/desk/handover", data=form).status_code == 422
+
+
+def test_findings_dispatched_to_the_desk_are_open_tasks(app, client, auth, seed):
+    """Is an open finding dispatched to customer service (the desk's department) listed among
+    the open tasks, kept with the handover and printed — and one dispatched elsewhere not?"""
+    from webapp.models.sync import Finding
+    from webapp.review import workflow
+
+    estate = seed.estate_ids[0]
+    with app.app_context():
+        supervisor = db.session.get(User, seed.user_ids["supervisor"])
+        found = db.session.scalars(
+            sa.select(Finding)
+            .where(Finding.estate_id == estate, Finding.status == "open")
+            .order_by(Finding.id)
+            .limit(2)
+        ).all()
+        assert len(found) == 2
+        mine, theirs = found
+        workflow.move(db.session, supervisor, mine, "dispatched", department="customer_service")
+        workflow.move(db.session, supervisor, theirs, "dispatched", department="engineering")
+        db.session.commit()
+        mine_id, theirs_id, category = mine.id, theirs.id, mine.category
+    auth.login("desk")
+    page = client.get("/desk/handover").get_data(as_text=True)
+    section = page.split('id="h-tasks"')[1].split("</section>")[0]
+    assert category in section
+    signed = client.post("/desk/handover", data=_key_form(auth, estate))
+    assert signed.status_code == 303
+    entry = _handovers(app)[-1]
+    assert mine_id in entry.findings and theirs_id not in entry.findings
+    text = pdf_text(client.get(f"/desk/handovers/{entry.id}.pdf").data)
+    assert f"{category} · 已派工" in text
