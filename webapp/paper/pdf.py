@@ -304,7 +304,19 @@ class Paper(FPDF):
         self.multi_cell(size, 3.2, photo.caption, align="C", max_line_height=3.2)
 
     def output_bytes(self) -> bytes:
-        return bytes(self.output())
+        """The PDF, and the font files closed: fontTools reads them lazily and keeps them open
+        until collected (a ResourceWarning wherever that happens)."""
+        try:
+            return bytes(self.output())
+        finally:
+            self.close_fonts()
+
+    def close_fonts(self) -> None:
+        """Close the font files (a form dropped before its bytes are written calls this)."""
+        for font in self.fonts.values():
+            close = getattr(font, "close", None)
+            if close is not None:
+                close()
 
 
 def _thumbnail(path: Path) -> Image.Image | None:

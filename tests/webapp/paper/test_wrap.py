@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 import pytest
 
 from webapp.paper.pdf import Paper, may_break
@@ -29,12 +32,26 @@ def test_may_break(text, i, allowed):
     assert may_break(text, i) is allowed
 
 
-def _paper() -> Paper:
+def _new_paper() -> Paper:
     from datetime import UTC, datetime
 
     paper = Paper(estate="E", title_zh="表", title_en="Form", printed=datetime.now(UTC))
     paper._use(False, 8)
     return paper
+
+
+@pytest.fixture
+def _paper():
+    """A form to measure lines on; its font files closed after the test."""
+    made = []
+
+    def make() -> Paper:
+        made.append(_new_paper())
+        return made[-1]
+
+    yield make
+    for paper in made:
+        paper.close_fonts()
 
 
 @pytest.mark.parametrize(
@@ -45,7 +62,7 @@ def _paper() -> Paper:
         ("巡查結果：有問題，已通知工程部處理。", 6),
     ],
 )
-def test_wrapped_lines_keep_to_the_rules(text, chars):
+def test_wrapped_lines_keep_to_the_rules(_paper, text, chars):
     """Does every line fit, lose nothing, and start and end where may_break allows?"""
     paper = _paper()
     width = paper.get_string_width(text[:chars])
@@ -59,3 +76,18 @@ def test_wrapped_lines_keep_to_the_rules(text, chars):
         # Where this line ends in the text: every break is one may_break allows.
         at = text.index(line, at) + len(line)
         assert may_break(text, at) or may_break(text, at + 1), (line, text[at:])
+
+
+def test_a_printed_form_leaves_no_font_file_open():
+    """Once a form's bytes are out, are its font files closed (not left for the collector,
+    which warns wherever it happens to run)?"""
+    gc.collect()  # what earlier tests left is theirs
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        paper = _new_paper()
+        paper.add_page()
+        paper.cell(text="巡查 Rounds")
+        assert paper.output_bytes().startswith(b"%PDF")
+        del paper
+        gc.collect()
+    assert [str(w.message) for w in caught if "NotoSansHant" in str(w.message)] == []
