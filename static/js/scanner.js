@@ -4,7 +4,7 @@
 // closed away (_denoise.js: dirt on a label). Only this deployment's /q/ (/Q/) URLs are followed.
 import { t } from "./phone/i18n.js";
 import { parseScan } from "./codes.js";
-import { detectWithRetries } from "./_denoise.js";
+import { detectWithRetries, retryPacer } from "./_denoise.js";
 
 const MAX_SIDE = 720; // decoding a scaled-down frame is faster and still reads a label
 const WASM_URL = new URL("./zxing_reader.wasm", import.meta.url).href;
@@ -43,10 +43,13 @@ export async function decodeImage(source) {
   return found.map((b) => b.rawValue);
 }
 
-/** Decode a canvas's pixels, retrying with closed frames when nothing is read (_denoise.js). */
-async function detectFrame(detector, canvas) {
+/**
+ * Decode a canvas's pixels, retrying with closed frames when nothing is read (_denoise.js);
+ * with a `pacer`, only when it says the retries are due (the live camera).
+ */
+async function detectFrame(detector, canvas, pacer = null) {
   const frame = canvas.getContext("2d", { willReadFrequently: true }).getImageData(0, 0, canvas.width, canvas.height);
-  return detectWithRetries(detector, frame);
+  return detectWithRetries(detector, frame, pacer);
 }
 
 function scaledCanvas(canvas, source, width, height, maxSide = MAX_SIDE) {
@@ -176,14 +179,16 @@ async function decodeLoop(s, video, handle) {
   } catch {
     return;
   }
-  // One decode at a time: the next frame is taken only when this one is done.
+  // One decode at a time: the next frame is taken only when this one is done. Dirty-label
+  // retries at most every RETRY_REST_MS of plain reads (_denoise.js retryPacer).
+  const pacer = retryPacer();
   while (s.running && session === s) {
     if (video.readyState >= 2 && video.videoWidth) {
       const frameAt = Date.now();
       scaledCanvas(canvas, video, video.videoWidth, video.videoHeight);
       let found = [];
       try {
-        found = await detectFrame(detector, canvas);
+        found = await detectFrame(detector, canvas, pacer);
       } catch {
         found = [];
       }

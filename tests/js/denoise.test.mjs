@@ -2,7 +2,7 @@
 // proves the closing is Pillow's pixel for pixel and that the retries read dirty labels.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { closing, detectWithRetries, luminance, RETRY_KERNELS } from "../../static/js/_denoise.js";
+import { closing, detectWithRetries, luminance, RETRY_KERNELS, RETRY_REST_MS, retryPacer } from "../../static/js/_denoise.js";
 
 globalThis.ImageData ??= class ImageData {
   constructor(data, width, height) {
@@ -73,4 +73,38 @@ test("retries come only when nothing is read, in RETRY_KERNELS order, until one 
   calls.length = 0;
   assert.deepEqual(await detectWithRetries(detector([]), frame), []);
   assert.equal(calls.length, 1 + RETRY_KERNELS.length);
+});
+
+test("the live camera's retries wait RETRY_REST_MS of plain reads after the last ones end", async () => {
+  const frame = new ImageData(new Uint8ClampedArray(8 * 8 * 4).fill(255), 8, 8);
+  let now = 1000;
+  let calls = 0;
+  const detector = {
+    async detect() {
+      calls++;
+      now += 10; // every decode takes 10 ms
+      return [];
+    },
+  };
+  const pacer = retryPacer(RETRY_REST_MS, () => now);
+  const reads = async () => {
+    calls = 0;
+    await detectWithRetries(detector, frame, pacer);
+    return calls;
+  };
+  assert.equal(await reads(), 1 + RETRY_KERNELS.length, "the first empty frame is retried");
+  const rested = now;
+  let plain = 0;
+  // (Due is asked once the plain read is done: 10 ms on.)
+  while (now + 10 < rested + RETRY_REST_MS) {
+    assert.equal(await reads(), 1, `a plain read only, ${now - rested} ms after the retries`);
+    plain++;
+  }
+  assert.ok(plain >= RETRY_REST_MS / 10 - 1);
+  assert.equal(await reads(), 1 + RETRY_KERNELS.length, "then retried again");
+  // A frame that reads is never retried, and does not spend the pacer's turn.
+  const reading = { async detect() { return [{ rawValue: "A" }]; } };
+  now += RETRY_REST_MS;
+  assert.deepEqual(await detectWithRetries(reading, frame, pacer), [{ rawValue: "A" }]);
+  assert.equal(pacer.due(), true);
 });
