@@ -13,7 +13,8 @@
 //   c. "refused": a refusal whose neighbouring check of the item by device time (the one
 //      before it, or for one that arrives late the one after) was a refusal too → one
 //      連續拒絕入戶, medium, unless one is open for the item.
-// "Open" is any status but closed.
+// "Open" is any status but closed. tests/sync/test_derived_phone.py runs this module on every
+// case the vocabularies allow and holds it to sync/derived.py: change both together.
 
 export const RELABEL = "標籤需更換";
 export const REFUSED = "連續拒絕入戶";
