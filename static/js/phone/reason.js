@@ -11,6 +11,9 @@ export const OTHER_NOTE_MAX = 120;
 // The prefix of the check's note that carries the "other" reason (the estate's language, as
 // the findings' notes): 「其他原因：…」, then the patroller's own note on the next line.
 const OTHER_PREFIX = "其他原因：";
+const NOTE_MAX = 4000; // the longest note of a check the server takes (sync/schemas.py)
+/** The patroller's own note where a reason is asked: room left for the "other" line in front. */
+export const OWN_NOTE_MAX = NOTE_MAX - OTHER_PREFIX.length - OTHER_NOTE_MAX - 1;
 
 /**
  * The check's note with the "other" reason's words in front: 「其他原因：<reason>」, a line

@@ -5,7 +5,7 @@ import { dataBlock, phone } from "../../phone/config.js";
 import { h, icon } from "../../phone/dom.js";
 import { floorName, fmtTime, pairName, pt, term } from "../../phone/i18n.js";
 import { preparePhoto } from "../../phone/photo.js";
-import { noteWithReason, OTHER_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
+import { noteWithReason, OWN_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
 import { nowWithOffset } from "../../phone/time.js";
 import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
@@ -58,7 +58,7 @@ export function recorder(item, onSaved) {
   const fileInput = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, "data-record-photo": true });
   // A check not scanned asks why (phone/reason.js); an "other" reason's words go in front of the note.
   const picker = how === "scan" ? null : reasonPicker({ method: how });
-  const note = h("textarea", { name: "note", rows: "3", maxlength: String(picker ? 4000 - OTHER_NOTE_MAX - 16 : 4000), placeholder: pt("notePlaceholder"), id: "record-note" });
+  const note = h("textarea", { name: "note", rows: "3", maxlength: String(picker ? OWN_NOTE_MAX : 4000), placeholder: pt("notePlaceholder"), id: "record-note" });
   const category = h(
     "select",
     { name: "category", id: "record-category" },

@@ -2,7 +2,7 @@
 // outcome for units, photos through phone/photo.js, and what a failed item makes (a finding).
 import { h, icon } from "../../phone/dom.js";
 import { preparePhoto } from "../../phone/photo.js";
-import { OTHER_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
+import { OWN_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
 import { saveOnce } from "../../_save.js";
 import { failed } from "./findings.js";
 import { rs, textOf } from "./ui.js";
@@ -198,7 +198,7 @@ export function checklistForm(ctx, onSave) {
   );
 
   // With an "other" reason its words go in front of the note (reason.js noteWithReason): room for both.
-  const noteMax = picker ? 4000 - OTHER_NOTE_MAX - 16 : 4000;
+  const noteMax = picker ? OWN_NOTE_MAX : 4000;
   const note = h("textarea", { id: "rp-note", name: "note", rows: "3", maxlength: String(noteMax), placeholder: rs("notePlaceholder") });
   const checklistPart = h("div", { class: "rp-questions" }, items.some((i) => i.type === "yesno" || i.type === "choice") ? allGood : null, fieldsets);
 
