@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -51,10 +52,11 @@ def _stamp(ids) -> tuple:
 
 
 def dashboard(user, estate: int | None, days: int, tz):
-    """The dashboard's numbers, from the cache when fresh, else computed and kept."""
+    """The dashboard's numbers, from the cache when fresh, else computed and kept. Its table
+    rows hold words in the reader's language ("never synced"): one entry per language."""
     ids = tuple(sorted(visible_estate_ids(user)))
     return memo(
-        ("dashboard", ids, estate, days, str(tz), user.role == "engineering"),
+        ("dashboard", ids, estate, days, str(tz), str(get_locale()), user.role == "engineering"),
         ids if estate is None else (estate,),
         lambda: compute(user, estate, days, tz=tz),
     )

@@ -71,3 +71,27 @@ def test_vacant_table_title_names_its_days(client, auth, seed):
     client.post("/language", data={"locale": "en", "csrf_token": auth.csrf("/")})
     html = client.get("/review/tables/vacant?days=1").get_data(as_text=True)
     assert "Vacant units not visited in 1 day<" in html
+
+
+def test_dashboard_cache_keeps_each_language_apart(app, client, auth, seed):
+    """Does an English reader within the cache's 30 s of a Chinese one get the dashboard's
+    table rows in English (the rows hold translated words: 'never synced'), not the Chinese
+    copy the first reader left in the cache?"""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.models import Device, User
+
+    with app.app_context():
+        patrol = db.session.scalar(sa.select(User).where(User.username == "patrol"))
+        device, _token = Device.issue(patrol, "never-synced phone")
+        db.session.add(device)
+        db.session.commit()
+    auth.login("supervisor")
+    zh = client.get("/review/dashboard", headers={"Accept-Language": "zh-TW"}).get_data(
+        as_text=True
+    )
+    assert "never-synced phone" in zh and "從未同步" in zh
+    en = client.get("/review/dashboard", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in en
+    assert "never synced" in en and "從未同步" not in en
