@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sync import feed
 from sync.photos import shown_links
-from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User
+from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, shown_names
 from webapp.models.display import key_label, sign_label, unit_label
 from webapp.models.review import FindingState
 from webapp.models.sync import Check, Finding
@@ -234,17 +234,6 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _names(session, user_ids) -> dict[int, str]:
-    """Who recorded: the display name (the username when there is none)."""
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
-    )
-    return {uid: name or username for uid, name, username in rows}
-
-
 def _load_findings(session, ids):
     """Findings with their workflow status, department and due date (webapp/review)."""
     rows = list(session.scalars(sa.select(Finding).where(Finding.id.in_(list(ids)))))
@@ -256,7 +245,7 @@ def _load_findings(session, ids):
     }
     photos = _photos(session, "finding", ids)
     codes = _active_codes(session, [(r.item_type, r.item_id) for r in rows])
-    names = _names(session, [r.user_id for r in rows])
+    names = shown_names(session, [r.user_id for r in rows])
     out = {}
     for f in rows:
         state = states.get(f.id)
@@ -288,7 +277,7 @@ def _load_checks(session, ids):
         session.scalars(sa.select(Check).where(Check.id.in_(list(ids)), Check.occurred_at >= since))
     )
     photos = _photos(session, "check", [r.id for r in rows]) if rows else {}
-    names = _names(session, [r.user_id for r in rows])
+    names = shown_names(session, [r.user_id for r in rows])
     return {
         c.id: {
             "estate_id": c.estate_id,

@@ -13,6 +13,7 @@ from webapp.models.accounts import (
     UserSession,
     burn_password_check,
     hash_token,
+    shown_names,
     user_estate,
 )
 from webapp.models.audit import AppendOnlyError, AuditEvent
@@ -36,6 +37,7 @@ __all__ = [
     "UserSession",
     "burn_password_check",
     "hash_token",
+    "shown_names",
     "user_estate",
     "utcnow",
     "desk",

@@ -89,6 +89,18 @@ class User(UserMixin, db.Model):
         return self.display_name or self.username
 
 
+def shown_names(session, user_ids) -> dict[int, str]:
+    """Each user's name as screens show it (``User.name``: the display name, else the
+    username), for many users in one read."""
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
+    )
+    return {user_id: shown or username for user_id, shown, username in rows}
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     """One argon2 verification (the module's hasher is looked up at call time)."""
     try:

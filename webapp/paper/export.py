@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from webapp import vocab
-from webapp.models import Estate, Key, Sign, Unit, User
+from webapp.models import Estate, Key, Sign, Unit, User, shown_names
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, PhotoLink
 from webapp.paper.records import Question, day_bounds, question_of
@@ -210,7 +210,7 @@ def by_patroller(session: Session, estates: Sequence[Estate], first: date, last:
     for estate in estates:
         lo, hi = day_bounds(first, last, ZoneInfo(estate.timezone))
         tallies = presence.tally(session, estate.id, lo, hi)
-        names = presence.people(session, {t.user_id for t in tallies})
+        names = shown_names(session, {t.user_id for t in tallies})
         for share in presence.by_patroller(tallies, names):
             out.append(
                 [

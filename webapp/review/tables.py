@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from webapp import edge, exports
 from webapp.extensions import db
-from webapp.models import Device, Estate, Key, Sign, Unit, User, user_estate
+from webapp.models import Device, Estate, Key, Sign, Unit, User, shown_names, user_estate
 from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, FindingState
 from webapp.models.sync import Check, Finding, QuarantinedOp
 from webapp.models.types import utcnow
@@ -532,14 +532,7 @@ def _skew_rows(p: Params, o, n, tz) -> list[list]:
         _window(sa.select(both).order_by(both.c.received_at.desc(), both.c.id), o, n)
     ).all()
     labels = _item_labels({(r.item_type, r.item_id) for r in found if r.item_type})
-    people = {
-        user_id: shown or username
-        for user_id, shown, username in db.session.execute(
-            sa.select(User.id, User.display_name, User.username).where(
-                User.id.in_({r.user_id for r in found})
-            )
-        )
-    }
+    people = shown_names(db.session, {r.user_id for r in found})
     estates = _estate_names()
     out = []
     for r in found:

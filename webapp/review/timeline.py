@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from webapp import vocab
 from webapp.i18n import is_english, term
 from webapp.items.history import PROVIDERS, HistoryEntry
-from webapp.models import AuditEvent, Key, User
+from webapp.models import AuditEvent, Key, shown_names
 from webapp.models.review import FindingEvent, FindingState
 from webapp.models.sync import Check, Finding, KeyEvent
 from webapp.review.names import DEPARTMENT_NAMES, SEVERITY_NAMES, STATUS_NAMES
@@ -34,16 +34,6 @@ def _result_name(result: str) -> str:
 def _unexplained(check) -> str:
     """A pick from a list with no reason given (an app older than the reason): flagged."""
     return _("No reason given") if check.method == "manual" and not check.manual_reason else ""
-
-
-def _names(session: Session, ids) -> dict[int, str]:
-    ids = {i for i in ids if i}
-    if not ids:
-        return {}
-    rows = session.execute(
-        sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
-    )
-    return {uid: display or username for uid, display, username in rows}
 
 
 def _may_open(department: str | None) -> bool:
@@ -109,7 +99,7 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
         .order_by(AuditEvent.at.desc())
         .limit(LIMIT)
     ).all()
-    people = _names(
+    people = shown_names(
         session,
         [c.user_id for c in checks]
         + [f.user_id for f, _d in findings]

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 from sqlalchemy.orm import Session
 
-from webapp.models import Estate, Key, Sign, Unit, User
+from webapp.models import Estate, Key, Sign, Unit, shown_names
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import Check
 
@@ -246,7 +246,7 @@ def far_fixes(session: Session, estate: Estate, lo: datetime, hi: datetime) -> l
                     r.geo_accuracy_m,
                 )
             )
-    names = people(session, {f.user_id for f in found})
+    names = shown_names(session, {f.user_id for f in found})
     for f in found:
         f.who = names.get(f.user_id, "")
     return found
@@ -341,19 +341,6 @@ def tally(session: Session, estate_id: int, lo: datetime, hi: datetime) -> list[
     ]
 
 
-def people(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
-    """Each user's name as screens show it (display name, else the username)."""
-    ids = set(user_ids)
-    if not ids:
-        return {}
-    return {
-        user_id: shown or username
-        for user_id, shown, username in session.execute(
-            sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
-        )
-    }
-
-
 def by_patroller(tallies: Iterable[Tally], names: dict[int, str]) -> list[Share]:
     """One share per person, by name."""
     out: dict[int, Share] = {}
@@ -388,5 +375,5 @@ def shares(
     ordered = sorted(
         per_round.values(), key=lambda s: order.index(s.key) if s.key in rounds else len(order)
     )
-    names = people(session, {t.user_id for t in tallies})
+    names = shown_names(session, {t.user_id for t in tallies})
     return by_patroller(tallies, names), ordered

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Building, Estate, LabelCode, Sign, Unit, User
+from webapp.models import Building, Estate, LabelCode, Sign, Unit, shown_names
 from webapp.models.display import sign_label, unit_label
 from webapp.models.rounds import ChecklistVersion, RoundTemplate, RoundWindow
 from webapp.models.sync import Check
@@ -434,11 +434,7 @@ def fast_sequences(session: Session, estate: Estate, lo: datetime, hi: datetime)
             )
     if not found:
         return []
-    names = dict(
-        session.execute(
-            sa.select(User.id, User.display_name).where(User.id.in_({f["user_id"] for f in found}))
-        ).all()
-    )
+    names = shown_names(session, {f["user_id"] for f in found})
     refs = {tuple(s.checkpoint.split(":")) for f in found for s in (f["a"], f["b"])}
     described = _describe(session, estate.id, {(t, int(i)) for t, i in refs})
     zone = ZoneInfo(estate.timezone)

@@ -176,3 +176,21 @@ def test_the_record_page_says_how_far_the_check_was(client, auth, seed, walked):
     assert "遠離檢查點" not in line("b_learning")  # 900 m off, but it made the position
     assert line("no_fix") == "—"
     assert "尚不知道" in line("d_none")
+
+
+def test_a_fast_run_names_a_patroller_without_a_display_name(app, seed, rounds):
+    """Does the coverage page's fast-run list name its patroller by username when they have
+    no display name (as every other list names people), not leave the name blank?"""
+    from webapp.models import User
+    from webapp.rounds import service
+
+    with app.app_context():
+        patrol = db.session.scalar(sa.select(User).where(User.username == "patrol"))
+        patrol.display_name = ""  # the default: no display name given
+        estate = db.session.get(Estate, seed.estate_ids[0])
+        on = datetime(2025, 6, 3, 9, 0, tzinfo=ZoneInfo(estate.timezone))
+        add_check(rounds[0], on)
+        add_check(rounds[1], on + timedelta(seconds=3))
+        db.session.commit()
+        fast = service.fast_sequences(db.session, estate, on, on + timedelta(hours=1))
+        assert [f["who"] for f in fast] == ["patrol"]
