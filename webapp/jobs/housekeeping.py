@@ -11,10 +11,6 @@ from sync import feed
 from webapp.jobs.engine import KINDS, LOOKBACK, Kind, periodic
 from webapp.models.jobs import Job
 
-# Deletions the pull feed keeps (docs/sync-protocol.md, "Expiry"): a phone offline longer
-# takes a fresh snapshot. TOMBSTONE_RETENTION_DAYS changes it (at least 7).
-TOMBSTONE_RETENTION_DAYS = 90
-
 
 @periodic("jobs.purge", crontab(minute="30", hour="4"), title="Forget finished jobs")
 def purge_jobs(ctx) -> dict:
@@ -50,6 +46,6 @@ def purge_jobs(ctx) -> dict:
 def purge_tombstones(ctx) -> dict:
     """Forget the feed's deletions older than the retention (Sundays, 04:00 estate time);
     cursors from before them expire and those phones take a fresh snapshot."""
-    days = ctx.config.get("TOMBSTONE_RETENTION_DAYS", TOMBSTONE_RETENTION_DAYS)
+    days = ctx.config["TOMBSTONE_RETENTION_DAYS"]  # webapp/config.py: 90 unless set
     gone = feed.purge_tombstones(ctx.session, ctx.now() - timedelta(days=days))
     return {"purged": gone, "older_than_days": days}

@@ -49,6 +49,18 @@ def test_purge_forgets_only_deletions_older_than_asked(app, seed):
     assert str(old) not in left and str(fresh) in left
 
 
+def test_purge_by_hand_keeps_the_configured_retention(app, seed):
+    """Without --older-than-days, does the command keep TOMBSTONE_RETENTION_DAYS, as the
+    weekly job does (a 60-day-old deletion goes at 30 days; it would stay at 90)?"""
+    app.config["TOMBSTONE_RETENTION_DAYS"] = 30
+    old, fresh = _deactivate_two_units(app, seed, ages_days=(60, 0))
+    result = app.test_cli_runner().invoke(args=["sync", "purge-tombstones"])
+    assert result.exit_code == 0, result.output
+    assert "older than 30 days" in result.output
+    left = _tombstones(app)
+    assert str(old) not in left and str(fresh) in left
+
+
 def test_purge_refuses_a_window_shorter_than_a_week(app, seed):
     """Is a window under 7 days refused with a message, deleting nothing?"""
     old, _ = _deactivate_two_units(app, seed, ages_days=(3, 0))
