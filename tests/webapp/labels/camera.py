@@ -20,8 +20,9 @@ import math
 import random
 from dataclasses import dataclass
 
-import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
+
+from tests.webapp.labels.support import read_qr_texts
 
 FRAME = (720, 405)  # a 1280 x 720 camera frame scaled to the scanner's 720 px
 SYMBOL_PX = (225, 255)  # the symbol (quiet zone not counted) across, in frame pixels
@@ -132,15 +133,6 @@ def photograph(printed: Printed, rng: random.Random) -> Image.Image:
     return frame
 
 
-def read(image: Image.Image) -> list[str]:
-    """What zxing reads on an image, with the options the phone's decoder uses."""
-    return [
-        r.text
-        for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-        if r.valid
-    ]
-
-
 def closing(image: Image.Image, size: int) -> Image.Image:
     """Greyscale closing with a size x size square: dark specks smaller than it go."""
     return image.filter(ImageFilter.MaxFilter(size)).filter(ImageFilter.MinFilter(size))
@@ -148,9 +140,9 @@ def closing(image: Image.Image, size: int) -> Image.Image:
 
 def phone_read(frame: Image.Image, kernels=PHONE_RETRY_KERNELS) -> list[str]:
     """Read a frame as the phone does: as it is, then closed with each retry kernel."""
-    texts = read(frame)
+    texts = read_qr_texts(frame)
     for size in kernels:
         if texts:
             break
-        texts = read(closing(frame, size))
+        texts = read_qr_texts(closing(frame, size))
     return texts
