@@ -35,6 +35,10 @@ def _whole(env, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+# What webapp/jobs/queue.py can open (memory:// too, for tests that set it directly).
+JOBS_QUEUE_SCHEMES = ("sqlite:///", "redis://", "rediss://", "unix://")
+
+
 def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:
     """A setting that is one of a few words (case-insensitive), or ConfigError naming it."""
     value = (env.get(name) or default).strip().lower()
@@ -94,6 +98,14 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         secure_cookies = True
 
     redis_url = env.get("REDIS_URL") or None
+    jobs_queue_url = env.get("JOBS_QUEUE_URL") or redis_url
+    # Checked here, so the app and the worker refuse to start (webapp/jobs/queue.py would only
+    # find out at the first job, and the web app's jobs would then wait for ever).
+    if jobs_queue_url is not None and not jobs_queue_url.startswith(JOBS_QUEUE_SCHEMES):
+        raise ConfigError(
+            f"JOBS_QUEUE_URL (or REDIS_URL) must be sqlite:///FILE, redis://… or rediss://…, "
+            f"not {jobs_queue_url!r}"
+        )
     metrics_token = (env.get("METRICS_TOKEN") or "").strip() or None
     if metrics_token is not None and len(metrics_token) < 16:
         raise ConfigError("METRICS_TOKEN must be at least 16 characters (or unset: no /metrics)")
@@ -130,7 +142,7 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "5 per minute",
         # Background jobs' queue: Redis when the app runs on several machines, else a SQLite
         # file in the instance folder (None: instance/jobs.sqlite3, read by webapp/jobs).
-        "JOBS_QUEUE_URL": env.get("JOBS_QUEUE_URL") or redis_url,
+        "JOBS_QUEUE_URL": jobs_queue_url,
         "JOBS_QUEUE_NAME": env.get("JOBS_QUEUE_NAME") or "rounds",
         "JOBS_THREADS": _whole(env, "JOBS_THREADS", 2, 1, 32),
         # Deletions the sync feed keeps before the weekly purge forgets them (a phone offline

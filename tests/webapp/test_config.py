@@ -63,3 +63,14 @@ def test_unknown_environment_name_is_refused(tmp_path):
     """Is a typo in ROUNDS_ENV caught rather than silently treated as development?"""
     with pytest.raises(ConfigError, match="ROUNDS_ENV"):
         from_env({"ROUNDS_ENV": "prod"}, instance=tmp_path)
+
+
+def test_a_job_queue_url_no_queue_can_open_is_refused_at_start(tmp_path):
+    """Is a JOBS_QUEUE_URL of an unknown kind (a database URL pasted in) refused when the
+    settings are read, naming the setting, rather than at the first job?"""
+    with pytest.raises(ConfigError, match="JOBS_QUEUE_URL"):
+        from_env({"JOBS_QUEUE_URL": "postgresql://rounds@/rounds"}, instance=tmp_path)
+    fine = from_env({"JOBS_QUEUE_URL": "sqlite:////srv/q.sqlite3"}, instance=tmp_path)
+    assert fine["JOBS_QUEUE_URL"] == "sqlite:////srv/q.sqlite3"
+    shared = from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"}, instance=tmp_path)
+    assert shared["JOBS_QUEUE_URL"] == "redis://127.0.0.1:6379/0"
