@@ -26,9 +26,19 @@ def _day_url(walked, day=None) -> str:
     return f"/records/people/{walked['patrol']}?day={(day or walked['day']).isoformat()}"
 
 
-def test_the_day_lists_each_check_in_order_linked_to_its_record(client, auth, walked):
+def test_the_day_lists_each_check_in_order_linked_to_its_record(client, auth, walked, app):
     """Are the day's four checks listed in the order they were made (the earlier renovation
     visit of the day before is not), each linking to its record, with the scanned share?"""
+    with app.app_context():
+        tz = ZoneInfo(db.session.get(Estate, walked["estate"]).timezone)
+    day = walked["day"]
+    # One more check at 07:00, pushed after the 09:30 ones: listed first all the same.
+    (early,) = _push_sign_checks(
+        app,
+        walked,
+        [(datetime(day.year, day.month, day.day, 7, 0, tzinfo=tz), None, None, None)],
+        datetime.now(UTC),
+    )
     auth.login("supervisor")
     response = client.get(_day_url(walked))
     assert response.status_code == 200
@@ -37,6 +47,9 @@ def test_the_day_lists_each_check_in_order_linked_to_its_record(client, auth, wa
     listed = _rows(page)
     # The walked checks (all made at 09:30, the seed's demo checks around them).
     assert set(ids[1:]) <= set(listed) and ids[0] not in listed
+    times = re.findall(r'<tr data-check="[^"]+"[^>]*>\s*<td><a [^>]*>([0-9:]{8})</a>', page)
+    assert len(times) == len(listed) and times == sorted(times), times
+    assert listed.index(early) < min(listed.index(i) for i in ids[1:])
     for check_id in listed:
         assert f'href="/records/checks/{check_id}"' in page
     assert 'data-method="manual"' in page and "陳志明" in page
@@ -142,19 +155,32 @@ def test_far_fixes_and_an_off_clock_are_flagged(client, auth, walked, app):
     assert learning[0] not in _rows(page)  # three days before
 
 
-@pytest.mark.parametrize("who", ["patrol2", "desk"])
-def test_the_day_is_kept_to_the_readers_estates_and_roles(client, auth, walked, who):
-    """Does a supervisor of the other estate (patrol2 is a patroller there) get a 404 and the
-    front desk a 403, never the patroller's checks?"""
+@pytest.mark.parametrize(
+    ("who", "whose", "status"),
+    [("supervisor", "patrol2", 404), ("desk", "patrol", 403), ("patrol2", "patrol", 403)],
+)
+def test_the_day_is_kept_to_the_readers_estates_and_roles(
+    client, auth, walked, seed, who, whose, status
+):
+    """Does a supervisor asking for the day of a patroller of another estate only (patrol2)
+    get a 404, and the front desk or a patroller a 403, never the patroller's checks?"""
     auth.login(who)
-    response = client.get(_day_url(walked))
-    assert response.status_code in (403, 404)
+    day = walked["day"].isoformat()
+    response = client.get(f"/records/people/{seed.user_ids[whose]}?day={day}")
+    assert response.status_code == status
     assert walked["check_ids"][1] not in response.get_data(as_text=True)
 
 
-def test_a_bad_day_falls_back_to_today(client, auth, walked):
-    """Is a day that is no date answered with today's page, not an error?"""
+def test_a_bad_day_falls_back_to_today(client, auth, walked, app):
+    """Is a day that is no date answered with today's page (in the estate's zone), not an
+    error?"""
+    with app.app_context():
+        tz = ZoneInfo(db.session.get(Estate, walked["estate"]).timezone)
     auth.login("supervisor")
-    for bad in ("2026-13-40", "x" * 40, "9999-01-01"):
+    for bad in ("2026-13-40", "x" * 40, "9999-01-01", "-1", "2026-1-1", "１２"):
+        before = datetime.now(tz).date()
         response = client.get(f"/records/people/{walked['patrol']}?day={bad}")
-        assert response.status_code == 200
+        after = datetime.now(tz).date()
+        assert response.status_code == 200, bad
+        shown = re.search(r'<p class="lead">([0-9-]+)</p>', response.get_data(as_text=True))
+        assert shown and shown.group(1) in {before.isoformat(), after.isoformat()}, bad
