@@ -214,6 +214,41 @@ def test_an_empty_basket_is_refused(app, client, auth, seed):
     assert "請掃描或輸入至少一個鑰匙牌" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("due_back", "2031-13-45T10:00", "不是有效的日期時間"),
+        ("due_back", "99999-01-01T00:00", "不是有效的日期時間"),
+        ("due_back", "0001-01-01T00:00", "不是有效的日期時間"),
+        ("due_back", "tomorrow", "不是有效的日期時間"),
+        ("borrower_type", "99999999999999999999", "請選擇借用人類型"),
+        ("borrower_name", "   ", "請填寫借用人"),
+        ("codes", "門禁卡\n" * 51, "最多"),
+    ],
+)
+def test_a_malformed_lend_is_refused_with_a_message(app, client, auth, seed, field, value, says):
+    """Is a due back no calendar holds (or past the year 2999, or no date), a borrower type
+    off the list, a blank borrower or a pasted page of text a 422 that says what is wrong —
+    never a 500, the key still in and nothing stored?"""
+    ((code, _short),) = key_tags(app, seed.estate_ids[0], "public_area")
+    auth.login("desk")
+    before = row_counts(app)
+    data = {
+        "csrf_token": auth.csrf("/keys/desk"),
+        "codes": code,
+        "borrower_name": "陳師傅",
+        "borrower_type": "contractor",
+        "purpose": "維修",
+        "due_back": DUE,
+        field: value,
+    }
+    response = client.post("/keys/lend", data=data)
+    assert response.status_code == 422
+    assert says in response.get_data(as_text=True)
+    assert row_counts(app) == before
+    assert key_of(app, code).status == "in"
+
+
 # ------------------------------------------------------------------ a key that is out
 
 
