@@ -163,6 +163,8 @@ def test_huge_page_and_estate_numbers_are_400(client, auth, seed, value):
         "/review/findings.csv": ("estate",),
         "/keys/": ("page", "estate"),
         "/keys/register.csv": ("estate",),
+        "/keys/ledger": ("page", "estate"),
+        "/keys/ledger.csv": ("estate",),
         "/quarantine/": ("page",),
         "/review/dashboard": ("estate", "days"),
         "/review/tables/open": ("page", "estate", "days"),

@@ -184,6 +184,26 @@ def test_the_exports_escape_formulas_and_keep_estates_apart(app, client, auth, m
     assert "第二苑的人" not in client.get("/keys/ledger").get_data(as_text=True)
 
 
+def test_a_filter_no_calendar_holds_is_dropped_not_an_error(app, client, auth, seed):
+    """Is a day no calendar holds (or past 2999), a negative page or a word for an estate
+    read as no such filter — the whole record, not a 500 — in the page and the export?"""
+    auth.login("desk")
+    whole = client.get("/keys/ledger").get_data(as_text=True).count('class="keys-line ')
+    assert whole > 0
+    for query in (
+        "start=2026-02-30",
+        "end=99999-01-01",
+        "start=2026-13-01&end=0000-00-00",
+        "start=１２&end=-1",
+        "page=-3",
+        "estate=x",
+    ):
+        page = client.get(f"/keys/ledger?{query}")
+        assert page.status_code == 200, query
+        assert page.get_data(as_text=True).count('class="keys-line ') == whole, query
+        assert client.get(f"/keys/ledger.csv?{query}").status_code == 200, query
+
+
 def test_a_return_that_ends_no_loan_is_a_line_of_its_own(app, client, auth, make_phone, seed):
     """Is a return of a key already in the cabinet (it does not fit) kept as its own line, and a
     resolution too, so that no movement is missing from the record?"""
