@@ -6,7 +6,9 @@ import io
 import os
 import shutil
 import threading
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -15,7 +17,7 @@ from werkzeug.serving import make_server
 
 from webapp.extensions import db
 from webapp.jobs import engine as jobs_engine
-from webapp.models import Key, LabelCode, Unit, User
+from webapp.models import Building, Estate, Key, LabelCode, Unit, User
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import KeyEvent
 from webapp.rounds.service import new_round
@@ -85,6 +87,24 @@ def first_estate_keys(app, key_class: str, n: int, skip: int = 0, fresh: bool = 
         ]
 
 
+def noon_zone(now: datetime) -> str:
+    """A zone where it is about noon now, so today's whole-day window stays open all test."""
+    offset = 12 - now.hour  # Etc/GMT signs are inverted: Etc/GMT-8 is UTC+8
+    offset = max(-12, min(14, offset))
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def add_estate(name: str, timezone: str, building: str, floors: int) -> tuple[Estate, Building]:
+    """An estate in `timezone` (`name` and a fresh suffix) and one building of it, flushed."""
+    estate = Estate(name=f"{name} {uuid.uuid4().hex[:6]}", timezone=timezone)
+    db.session.add(estate)
+    db.session.flush()
+    block = Building(estate_id=estate.id, name=building, sort_key=1, floors=floors)
+    db.session.add(block)
+    db.session.flush()
+    return estate, block
+
+
 def add_round(estate, *, kind: str, name: str, slots: list[dict], anchor) -> RoundTemplate:
     """A daily round of `kind` on `estate` with the default checklist as its version 1."""
     return new_round(db.session, estate, kind, name, slots, anchor)
@@ -97,6 +117,33 @@ def add_patroller(estate, username: str, password: str, display_name: str) -> Us
     user.estates.append(estate)
     db.session.add(user)
     return user
+
+
+def log_in(page, username: str, password: str) -> None:
+    """Log in through the login page and wait to leave it."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form:has(input[name=password]) button[type=submit]")
+    page.wait_for_url(lambda url: not url.endswith("/login"))
+
+
+def go_offline(context) -> None:
+    """No network at all from here: the context offline, and every request aborted too."""
+    context.set_offline(True)
+    context.route("**/*", lambda route: route.abort())
+
+
+def log_in_then_go_offline(page, context, username: str, password: str) -> None:
+    """A phone online once (service worker, login, token, first pull), then no network."""
+    page.goto("/app/rounds")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page, username, password)
+    until(page, READY)
+    go_offline(context)
 
 
 # The live server is werkzeug's development server. When a client aborts a request mid-body

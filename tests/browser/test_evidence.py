@@ -16,12 +16,11 @@ import pytest
 from PIL import Image
 
 from tests.browser import support
-from tests.browser.support import OUTBOX, READY, SENT, add_patroller, add_round
+from tests.browser.support import OUTBOX, SENT, add_patroller, add_round
 from tests.browser.support import until as _until
-from tests.browser.test_rounds import _noon_zone
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
-from webapp.models import Building, Estate, Unit, User, utcnow
+from webapp.models import Unit, User, utcnow
 from webapp.models.sync import Check
 
 pytestmark = pytest.mark.browser
@@ -41,13 +40,8 @@ def renovating_estate(live_server):
     """An estate where it is about noon: one building, two units under renovation, a
     renovation round open all day, a patroller and a supervisor of that estate only."""
     with live_server.app.app_context():
-        tz = _noon_zone(utcnow())
-        estate = Estate(name=f"證據測試苑 {uuid.uuid4().hex[:6]}", timezone=tz)
-        db.session.add(estate)
-        db.session.flush()
-        building = Building(estate_id=estate.id, name="C棟", sort_key=1, floors=3)
-        db.session.add(building)
-        db.session.flush()
+        tz = support.noon_zone(utcnow())
+        estate, building = support.add_estate("證據測試苑", tz, "C棟", floors=3)
         units = [
             Unit(
                 estate_id=estate.id,
@@ -90,11 +84,7 @@ def renovating_estate(live_server):
 
 
 def _log_in(page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda url: not url.endswith("/login"))
+    support.log_in(page, username, PASSWORD)
 
 
 def test_an_offline_renovation_check_becomes_evidence(
@@ -108,15 +98,7 @@ def test_an_offline_renovation_check_becomes_evidence(
     shots = support.screenshot_dir()
 
     # The phone: online once (service worker, login, first pull), then no network at all.
-    page.goto("/app/rounds")
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=45_000,
-    )
-    _log_in(page, facts["patrol"])
-    _until(page, READY)
-    context.set_offline(True)
-    context.route("**/*", lambda route: route.abort())
+    support.log_in_then_go_offline(page, context, facts["patrol"], PASSWORD)
     page.goto("/app/rounds")
     page.wait_for_selector("html[data-rounds-ready]")
     page.click(f".rp-round-card[data-round='{facts['round']}'] a")

@@ -4,7 +4,6 @@ a damaged label is found by its address, and the small things the first day show
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +18,7 @@ from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _units
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
-from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, utcnow
+from webapp.models import Key, LabelCode, Sign, Unit, utcnow
 from webapp.models.sync import Check, KeyEvent
 
 pytestmark = pytest.mark.browser
@@ -185,12 +184,7 @@ def night_estate(live_server):
     app = live_server.app
     with app.app_context():
         tz = _one_am_zone(utcnow())
-        estate = Estate(name=f"夜巡測試苑 {uuid.uuid4().hex[:6]}", timezone=tz)
-        db.session.add(estate)
-        db.session.flush()
-        building = Building(estate_id=estate.id, name="1棟", sort_key=1, floors=5)
-        db.session.add(building)
-        db.session.flush()
+        estate, building = support.add_estate("夜巡測試苑", tz, "1棟", floors=5)
         units = [
             Unit(
                 estate_id=estate.id,
@@ -223,21 +217,13 @@ def night_estate(live_server):
     return facts
 
 
-def _log_in_as(page, username: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda url: not url.endswith("/login"))
-
-
 def test_rounds_after_midnight_name_entrances_one_note_box_and_no_access_photos(
     page, night_estate, door_photo
 ):
     """At 01:00: does yesterday's afternoon window carry its own date; do the checkpoint
     groups name the entrance (not 「1棟 · 3樓」 twice); does the vacant checklist show one
     備註 box; and can a "nobody home" outcome take a photo?"""
-    _log_in_as(page, NIGHT_USER, NIGHT_PASSWORD)
+    support.log_in(page, NIGHT_USER, NIGHT_PASSWORD)
     _until(page, READY, timeout_s=45)
     page.goto("/app/rounds")
     page.wait_for_selector(f"[data-round='{night_estate['round']}']")
@@ -311,17 +297,12 @@ def _other_estates_code(app) -> str:
         )
 
 
-def _offline(context) -> None:
-    context.set_offline(True)
-    context.route("**/*", lambda route: route.abort())
-
-
 def test_an_unknown_code_after_a_full_sync_is_told_for_what_it_is(page, context, live_server):
     """Offline after a complete sync, a label of another estate and a code no label has: does
     the phone say it is not a label of the user's estates (no 「同步後就會有」) and offer typing
     the code or searching?"""
     log_in_and_pull(page)
-    _offline(context)
+    support.go_offline(context)
     for code in (_other_estates_code(live_server.app), "ZZZZZZZZZZZZZZZZ"):
         page.goto(f"/q/{code}")
         notice = page.locator("#shell-not-on-phone[data-unknown='not-yours']")
@@ -407,7 +388,7 @@ def test_a_damaged_label_is_found_by_its_address_offline(page, context, live_ser
     page.wait_for_url(f"**/q/{facts['code']}")
 
     page.goto("/app")
-    _offline(context)
+    support.go_offline(context)
     field = page.locator("#manual-code")
     field.fill(facts["room"])
     page.wait_for_function(

@@ -11,12 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser import support
-from tests.browser.support import OUTBOX, READY, SENT, add_patroller, add_round
+from tests.browser.support import OUTBOX, SENT, add_patroller, add_round
 from tests.browser.support import until as _until
-from tests.browser.test_rounds import _noon_zone
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
-from webapp.models import Building, Estate, Sign, utcnow
+from webapp.models import Sign, utcnow
 from webapp.models.sync import Check, Finding
 
 pytestmark = pytest.mark.browser
@@ -34,13 +33,8 @@ def _signage_estate(app, *, slots: list[dict], signs: int = 2) -> dict:
     """An estate where it is about noon, a building with `signs` signs, a signage round with
     these windows, and a patroller of that estate only (a fresh username)."""
     with app.app_context():
-        tz = _noon_zone(utcnow())
-        estate = Estate(name=f"原因測試苑 {uuid.uuid4().hex[:6]}", timezone=tz)
-        db.session.add(estate)
-        db.session.flush()
-        building = Building(estate_id=estate.id, name="B棟", sort_key=1, floors=signs)
-        db.session.add(building)
-        db.session.flush()
+        tz = support.noon_zone(utcnow())
+        estate, building = support.add_estate("原因測試苑", tz, "B棟", floors=signs)
         rows = [
             Sign(
                 estate_id=estate.id,
@@ -72,19 +66,7 @@ def _signage_estate(app, *, slots: list[dict], signs: int = 2) -> dict:
 
 def _offline_in_round(page, context, facts) -> None:
     """Log in (online once: token and first pull), cut the network, open the round."""
-    page.goto("/app/rounds")
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=45_000,
-    )
-    page.goto("/login")
-    page.fill("input[name=username]", facts["username"])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda url: not url.endswith("/login"))
-    _until(page, READY)
-    context.set_offline(True)
-    context.route("**/*", lambda route: route.abort())
+    support.log_in_then_go_offline(page, context, facts["username"], PASSWORD)
     page.goto("/app/rounds")
     page.wait_for_selector("html[data-rounds-ready]")
     page.click(f".rp-round-card[data-round='{facts['round']}'] a")

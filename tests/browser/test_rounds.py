@@ -16,20 +16,13 @@ from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _launch, _offline, _online
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
-from webapp.models import Building, Device, Estate, Sign, utcnow
+from webapp.models import Device, Sign, utcnow
 from webapp.models.sync import Check, Finding
 
 pytestmark = pytest.mark.browser
 
 USER, PASSWORD = "walker", "walker-rounds-1"
 PENDING = "async () => (await (await import('/static/build/sync.js')).status()).pending === 0"
-
-
-def _noon_zone(now: datetime) -> str:
-    """A zone where it is about noon now, so today's whole-day window stays open all test."""
-    offset = 12 - now.hour  # Etc/GMT signs are inverted: Etc/GMT-8 is UTC+8
-    offset = max(-12, min(14, offset))
-    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +33,8 @@ def signage_estate(live_server, tmp_path_factory):
     app = live_server.app
     folder = tmp_path_factory.mktemp("round-camera")
     with app.app_context():
-        tz = _noon_zone(utcnow())
-        estate = Estate(name=f"巡查測試苑 {uuid.uuid4().hex[:6]}", timezone=tz)
-        db.session.add(estate)
-        db.session.flush()
-        building = Building(estate_id=estate.id, name="A棟", sort_key=1, floors=3)
-        db.session.add(building)
-        db.session.flush()
+        tz = support.noon_zone(utcnow())
+        estate, building = support.add_estate("巡查測試苑", tz, "A棟", floors=3)
         # Added out of order: the phone must walk them by floor.
         signs = [
             Sign(
