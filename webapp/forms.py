@@ -117,3 +117,12 @@ class Int32(wtforms.Field):
         if valuelist:
             with contextlib.suppress(ValueError):  # no number: the filter is off
                 self.data = edge.int32(valuelist[0])
+
+
+class Day(wtforms.Field):
+    """A day (YYYY-MM-DD) from 1900 to 2999, else the default (the filter is off)."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0]:
+            with contextlib.suppress(ValueError):
+                self.data = edge.bounded_date(valuelist[0].strip())

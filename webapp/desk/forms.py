@@ -12,12 +12,12 @@ from flask_wtf.file import FileField
 from wtforms import Field, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange, ValidationError
 
-from webapp.forms import Choice, FilterForm, Form, Int32, IntegerField, Text
+from webapp.forms import Choice, Day, FilterForm, Form, Int32, IntegerField, Text
 from webapp.i18n import terms
 from webapp.keys.basket import entries_of
 from webapp.models import Unit
 from webapp.models.types import utcnow
-from webapp.values import MAX_INT, bounded_date, bounded_utc, choice_id
+from webapp.values import MAX_INT, bounded_utc, choice_id
 from webapp.vocab import DESK_ITEM_KINDS, DESK_ITEM_STATUSES
 
 MAX_QUANTITY = 999
@@ -172,16 +172,6 @@ class HandoverForm(Form):
         lines = [line for line in (field.data or "").splitlines() if line.strip()]
         if len(lines) > MAX_TASKS:
             raise ValidationError(_("At most %(n)d lines of open work.", n=MAX_TASKS))
-
-
-class Day(Field):
-    """A day (YYYY-MM-DD, 1900–2999), else none: a filter that does not fit is off."""
-
-    def process_formdata(self, valuelist):
-        try:
-            self.data = bounded_date(valuelist[0]) if valuelist and valuelist[0] else None
-        except ValueError:
-            self.data = None
 
 
 class ItemFilters(FilterForm):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -11,8 +10,8 @@ from flask_babel import gettext as _
 from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
-from webapp import edge, vocab
-from webapp.forms import Choice, FilterForm, Form, Int32, Text
+from webapp import vocab
+from webapp.forms import Choice, Day, FilterForm, Form, Int32, Text
 from webapp.i18n import term
 from webapp.keys.basket import Basket, entries_of, lend_defaults, not_lendable
 from webapp.keys.display import purpose_value, zone
@@ -243,15 +242,6 @@ class RegisterFilters(FilterForm):
     key_class = Choice(KEY_CLASSES)
     q = Text(60)
     page = Int32(default=1)
-
-
-class Day(Field):
-    """A day (YYYY-MM-DD) from 1900 to 2999, else the default (the filter is off)."""
-
-    def process_formdata(self, valuelist):
-        if valuelist and valuelist[0]:
-            with contextlib.suppress(ValueError):
-                self.data = edge.bounded_date(valuelist[0].strip())
 
 
 class LedgerFilters(FilterForm):
