@@ -1,4 +1,4 @@
-"""The items log and the handover log as spreadsheets (CSV/XLSX through webapp/exports.py).
+"""The items log and the handover log as spreadsheet rows (CSV/XLSX: ``webapp.exports.download``).
 
 Exports speak the paper forms' language: Chinese headings and the vocabularies' Chinese names,
 whoever downloads them; times in the reader's zone.
@@ -65,16 +65,6 @@ def item_values(item, estates: dict[int, str], tz) -> list:
     ]
 
 
-def items_file(fmt: str, items: Iterable, estates: dict[int, str], tz) -> tuple[bytes, str]:
-    """The items as CSV or XLSX bytes and their MIME type; open items marked in XLSX."""
-    items = list(items)
-    rows = [item_values(i, estates, tz) for i in items]
-    if fmt == "csv":
-        return exports.to_csv(ITEM_HEADERS, rows), exports.CSV_MIME
-    marked = [i.status == "requested" for i in items]
-    return exports.to_xlsx(ITEMS_SHEET, ITEM_HEADERS, rows, marked), exports.XLSX_MIME
-
-
 LOG_SHEET = "前臺交接日志"
 LOG_HEADERS = ["交接編號", "交接時間", "小區", "交班人", "接班人", "部分", "項目", "說明"]
 
@@ -136,11 +126,3 @@ def log_rows(views: Iterable[Shown], tz):
         ]
         for section, what, detail in _lines(view, tz):
             yield [*head, section, what, detail]
-
-
-def log_file(fmt: str, views: Iterable[Shown], tz) -> tuple[bytes, str]:
-    """The handover log as CSV or XLSX bytes and their MIME type."""
-    rows = list(log_rows(views, tz))
-    if fmt == "csv":
-        return exports.to_csv(LOG_HEADERS, rows), exports.CSV_MIME
-    return exports.to_xlsx(LOG_SHEET, LOG_HEADERS, rows), exports.XLSX_MIME

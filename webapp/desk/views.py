@@ -4,7 +4,6 @@ supervisor, handed over, collected with a signature or returned — and the shif
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from flask import (
@@ -253,13 +252,6 @@ def _span(filters) -> tuple:
     return start, end
 
 
-def _download(data: bytes, mime: str, stem: str, fmt: str):
-    response = current_app.response_class(data, mimetype=mime)
-    exports.name_download(response, f"{stem}-{time.strftime('%Y%m%d')}.{fmt}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/items.<any(csv, xlsx):fmt>")
 @roles(*VIEWERS, scope={"fmt": "plain"})
 def items_export(fmt: str):
@@ -268,8 +260,15 @@ def items_export(fmt: str):
     filters.start, filters.end = _span(filters)
     rows = db.session.scalars(queries.items_query(filters)).all()
     estates = {e.id: e.name for e in _estates()}
-    data, mime = export.items_file(fmt, rows, estates, get_timezone())
-    return _download(data, mime, "desk-items", fmt)
+    tz = get_timezone()
+    return exports.download(
+        fmt,
+        "desk-items",
+        export.ITEMS_SHEET,
+        export.ITEM_HEADERS,
+        [export.item_values(item, estates, tz) for item in rows],
+        [item.status == "requested" for item in rows],
+    )
 
 
 # ---------------------------------------------------------------- the shift handover
@@ -393,9 +392,7 @@ def handover_pdf(handover_id: int):
     data = paper.render(view, tz, utcnow().astimezone(tz))
     response = current_app.response_class(data, mimetype="application/pdf")
     stamp = view.entry.created_at.astimezone(tz).strftime("%Y%m%d-%H%M")
-    exports.name_download(response, f"前臺交接日志-{stamp}.pdf", inline=True)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return exports.name_download(response, f"前臺交接日志-{stamp}.pdf", inline=True)
 
 
 @bp.get("/handovers")
@@ -421,5 +418,5 @@ def handovers_export(fmt: str):
     filters = queries.LogFilters.from_args(request.args)
     filters.start, filters.end = _span(filters)
     entries = db.session.scalars(queries.handovers_query(filters)).all()
-    data, mime = export.log_file(fmt, [handover.shown(e) for e in entries], get_timezone())
-    return _download(data, mime, "desk-handovers", fmt)
+    rows = list(export.log_rows([handover.shown(e) for e in entries], get_timezone()))
+    return exports.download(fmt, "desk-handovers", export.LOG_SHEET, export.LOG_HEADERS, rows)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 import webapp.models.keys  # noqa: F401  (the register's tables)
 from sync import merge
 from sync.keys import APPROVERS, append_key_event, approval_for
+from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment
@@ -101,10 +102,7 @@ def ledger_export(fmt: str):
     else:
         data = ledger.to_xlsx(filters, current_user, tz)
         response = current_app.response_class(data, mimetype=export.XLSX_MIME)
-    name = f"key-loans-{time.strftime('%Y%m%d')}.{fmt}"
-    response.headers.set("Content-Disposition", "attachment", filename=name)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return exports.name_download(response, f"key-loans-{time.strftime('%Y%m%d')}.{fmt}")
 
 
 @bp.get("/register.<any(csv, xlsx):fmt>")
