@@ -7,6 +7,9 @@ token itself), so the forms here do not check it again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+from datetime import date
+from typing import ClassVar
 
 import wtforms
 from flask_babel import get_translations
@@ -56,6 +59,31 @@ class FilterForm(Form):
 
     def __init__(self, args, **kwargs):
         super().__init__(formdata=args, **kwargs)
+
+
+class QueryFilters:
+    """A list's filters as a dataclass: read from the query string through ``FORM`` (what does
+    not fit is off, the page at least 1) and written back as the arguments of its links."""
+
+    FORM: ClassVar[type[FilterForm]]
+    page: int
+
+    @classmethod
+    def from_args(cls, args):
+        """Read the filters from the query string, dropping what does not fit."""
+        filters = cls(**cls.FORM(args).data)
+        filters.page = max(filters.page or 1, 1)
+        return filters
+
+    def args(self, **changes) -> dict:
+        """The filters that are set as query arguments (days as YYYY-MM-DD; the page only as
+        ``changes`` give it)."""
+        values = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "page"
+        }
+        values = {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None)}
 
 
 class Choice(wtforms.Field):

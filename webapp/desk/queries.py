@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import ClassVar
 
 import sqlalchemy as sa
 from flask_babel import get_timezone
@@ -13,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.desk.forms import HandoverFilters, ItemFilters
 from webapp.extensions import db
+from webapp.forms import QueryFilters
 from webapp.models import Unit
 from webapp.models.desk import OPEN_STATUSES, DeskHandover, DeskItem
 from webapp.models.registry import Building
@@ -33,7 +35,9 @@ def _day_start(day: date) -> datetime:
 
 
 @dataclass
-class Filters:
+class Filters(QueryFilters):
+    FORM: ClassVar = ItemFilters
+
     estate: int | None = None
     status: str = ""  # open | a status | ""
     kind: str = ""
@@ -41,25 +45,6 @@ class Filters:
     start: date | None = None
     end: date | None = None
     page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> Filters:
-        """Read the filters from the query string, dropping what does not fit."""
-        filters = cls(**ItemFilters(args).data)
-        filters.page = max(filters.page or 1, 1)
-        return filters
-
-    def args(self, **changes) -> dict:
-        values = {
-            "estate": self.estate or "",
-            "status": self.status,
-            "kind": self.kind,
-            "q": self.q,
-            "start": self.start.isoformat() if self.start else "",
-            "end": self.end.isoformat() if self.end else "",
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None)}
 
 
 def items_query(filters: Filters, user=None) -> sa.Select:
@@ -191,26 +176,13 @@ def desk_findings(estate_id: int, user=None) -> list[Finding]:
 
 
 @dataclass
-class LogFilters:
+class LogFilters(QueryFilters):
+    FORM: ClassVar = HandoverFilters
+
     estate: int | None = None
     start: date | None = None
     end: date | None = None
     page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> LogFilters:
-        filters = cls(**HandoverFilters(args).data)
-        filters.page = max(filters.page or 1, 1)
-        return filters
-
-    def args(self, **changes) -> dict:
-        values = {
-            "estate": self.estate or "",
-            "start": self.start.isoformat() if self.start else "",
-            "end": self.end.isoformat() if self.end else "",
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None)}
 
 
 def handovers_query(filters: LogFilters, user=None) -> sa.Select:

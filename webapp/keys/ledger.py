@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp import exports, vocab
 from webapp.extensions import db
+from webapp.forms import QueryFilters
 from webapp.keys.display import purpose_zh, zone
 from webapp.keys.forms import LedgerFilters
 from webapp.labels.codes import find_entries
@@ -36,31 +38,15 @@ HELD = ("out", "disputed")
 
 
 @dataclass
-class Filters:
+class Filters(QueryFilters):
+    FORM: ClassVar = LedgerFilters
+
     estate: int | None = None
     start: date | None = None
     end: date | None = None
     key: str = ""  # a key's tag (URL, long or short code) or words of its name
     borrower: str = ""
     page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> Filters:
-        """Read the filters from the query string, dropping what does not fit."""
-        filters = cls(**LedgerFilters(args).data)
-        filters.page = max(filters.page or 1, 1)
-        return filters
-
-    def args(self, **changes) -> dict:
-        values = {
-            "estate": self.estate or "",
-            "start": self.start.isoformat() if self.start else "",
-            "end": self.end.isoformat() if self.end else "",
-            "key": self.key,
-            "borrower": self.borrower,
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None)}
 
     @property
     def narrowed(self) -> bool:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.extensions import db
+from webapp.forms import QueryFilters
 from webapp.keys.forms import RegisterFilters
 from webapp.models import Key
 from webapp.models.sync import KeyEvent
@@ -19,29 +21,14 @@ PAGE = 100
 
 
 @dataclass
-class Filters:
+class Filters(QueryFilters):
+    FORM: ClassVar = RegisterFilters
+
     estate: int | None = None
     status: str = ""  # in | out | issued | disputed | overdue | unapproved | ""
     key_class: str = ""
     q: str = ""
     page: int = 1
-
-    @classmethod
-    def from_args(cls, args) -> Filters:
-        """Read the filters from the query string, dropping what does not fit."""
-        filters = cls(**RegisterFilters(args).data)
-        filters.page = max(filters.page or 1, 1)
-        return filters
-
-    def args(self, **changes) -> dict:
-        values = {
-            "estate": self.estate or "",
-            "status": self.status,
-            "key_class": self.key_class,
-            "q": self.q,
-        }
-        values.update(changes)
-        return {k: v for k, v in values.items() if v not in ("", None)}
 
 
 @dataclass
