@@ -25,7 +25,7 @@ from webapp.forms import QueryFilters
 from webapp.keys.display import purpose_zh, zone
 from webapp.keys.forms import LedgerFilters
 from webapp.labels.codes import find_entries
-from webapp.models import Building, Estate, Key, Unit, User
+from webapp.models import Building, Estate, Key, Unit, User, shown_names
 from webapp.models.display import key_label, unit_label
 from webapp.models.keys import KeyApproval
 from webapp.models.sync import KeyEvent
@@ -149,18 +149,6 @@ def _where(filters: Filters, user) -> list:
     return conditions
 
 
-def _names(user_ids) -> dict[int, str]:
-    ids = {i for i in user_ids if i is not None}
-    if not ids:
-        return {}
-    return {
-        uid: display or username
-        for uid, display, username in db.session.execute(
-            sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
-        )
-    }
-
-
 def _approvers(event_ids) -> dict[str, int]:
     ids = list(event_ids)
     if not ids:
@@ -209,10 +197,11 @@ def page_of(filters: Filters, user) -> tuple[list[Line], bool, int]:
         )
     }
     approvers = _approvers(e.id for e, _b in rows if e.action == "lend")
-    names = _names(
+    names = shown_names(
+        db.session,
         [e.user_id for e, _b in rows]
         + [b.user_id for _e, b in rows if b is not None]
-        + list(approvers.values())
+        + list(approvers.values()),
     )
     now = utcnow()
     lines = [Line(e, b, keys.get(e.key_id), names, approvers.get(e.id), now) for e, b in rows]
