@@ -7,9 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.deploy.conftest import DEPLOY, ROOT, gunicorn_binary
+from tests.deploy.conftest import DEPLOY, ROOT, gunicorn_binary, missing
 
 UNITS = ["rounds.service", "rounds-worker.service", "rounds-backup.service", "rounds-backup.timer"]
 
@@ -61,7 +59,7 @@ def test_systemd_accepts_the_units(tmp_path):
     missing program), with their /srv/rounds paths pointed at this checkout?"""
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
-        pytest.skip("systemd-analyze is not installed: only the settings were read")
+        missing("systemd-analyze is not installed: only the settings were read")
     venv_bin = Path(gunicorn_binary()).parent
     env_file = tmp_path / "rounds.env"
     env_file.write_text("SECRET_KEY=x\n")
