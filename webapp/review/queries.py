@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm
 from flask import abort
+from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
 from webapp.models import Estate, Key, Sign, Unit
@@ -122,18 +123,26 @@ def rows_for(results, now: datetime | None = None) -> list[Row]:
     return out
 
 
+# What each kind's label reads, loaded with it: a unit's building; a key's unit (and its
+# building) or its floor's building.
+_LABEL_LOADS = {
+    "unit": (Unit, (joinedload(Unit.building),)),
+    "key": (Key, (joinedload(Key.unit).joinedload(Unit.building), joinedload(Key.building))),
+    "sign": (Sign, ()),
+}
+
+
 def item_labels(pairs) -> dict[tuple[str, int], str]:
     """Display labels of units, keys and signs, read in one query per kind."""
     wanted: dict[str, set[int]] = {}
     for kind, ident in pairs:
         wanted.setdefault(kind, set()).add(ident)
     out: dict[tuple[str, int], str] = {}
-    models = {"unit": Unit, "key": Key, "sign": Sign}
     for kind, ids in wanted.items():
-        model = models.get(kind)
-        if model is None:
+        if kind not in _LABEL_LOADS:
             continue
-        for obj in db.session.scalars(sa.select(model).where(model.id.in_(ids))):
+        model, loads = _LABEL_LOADS[kind]
+        for obj in db.session.scalars(sa.select(model).options(*loads).where(model.id.in_(ids))):
             out[(kind, obj.id)] = obj.label
     return out
 

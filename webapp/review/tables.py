@@ -26,11 +26,12 @@ from sqlalchemy.orm import joinedload
 
 from webapp import edge, exports
 from webapp.extensions import db
-from webapp.models import Device, Estate, Key, Sign, Unit, User, shown_names, user_estate
+from webapp.models import Device, Estate, Unit, User, shown_names, user_estate
 from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, FindingState
 from webapp.models.sync import Check, Finding, QuarantinedOp
 from webapp.models.types import utcnow
 from webapp.review.names import AGE_NAMES, DEPARTMENT_NAMES, SEVERITY_NAMES
+from webapp.review.queries import item_labels
 from webapp.rounds import rules, service
 from webapp.scoping import visible_estate_ids
 
@@ -508,30 +509,13 @@ def off_by(occurred: datetime, received: datetime) -> str:
     return _("%(d)s ahead", d=amount) if occurred > received else _("%(d)s behind", d=amount)
 
 
-def _item_labels(refs: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """The labels of a page's items (at most a page of them: a few reads)."""
-    out: dict[tuple[str, int], str] = {}
-    for kind, model, options in (
-        ("unit", Unit, (joinedload(Unit.building),)),
-        ("sign", Sign, ()),
-        ("key", Key, ()),
-    ):
-        ids = [i for t, i in refs if t == kind]
-        if ids:
-            for item in db.session.scalars(
-                sa.select(model).options(*options).where(model.id.in_(ids))
-            ):
-                out[(kind, item.id)] = item.label
-    return out
-
-
 def _skew_rows(p: Params, o, n, tz) -> list[list]:
     checks, findings = _skew_parts(p)
     both = sa.union_all(checks, findings).subquery()
     found = db.session.execute(
         _window(sa.select(both).order_by(both.c.received_at.desc(), both.c.id), o, n)
     ).all()
-    labels = _item_labels({(r.item_type, r.item_id) for r in found if r.item_type})
+    labels = item_labels({(r.item_type, r.item_id) for r in found if r.item_type})
     people = shown_names(db.session, {r.user_id for r in found})
     estates = _estate_names()
     out = []

@@ -306,3 +306,31 @@ def test_a_phone_syncing_drops_the_dashboards_of_its_users_estates_only(app, see
         for estate in seed.estate_ids:
             bumped = after.get(estate, 0) > before.get(estate, 0)
             assert bumped == (estate in theirs), estate
+
+
+def test_item_labels_read_one_query_per_kind_for_owner_keys_and_units(app, seed):
+    """Do the labels of many units and owner keys (a key's label names its unit and the
+    unit's building) take one read per kind, not one more per key for its unit?"""
+    from webapp.models import Key
+    from webapp.review.queries import item_labels
+
+    with app.app_context():
+        keys = db.session.execute(
+            sa.select(Key.id, Key.unit_id).where(Key.key_class == "owner").limit(12)
+        ).all()
+        units = db.session.scalars(sa.select(Unit.id).limit(12)).all()
+        assert len(keys) > 3 and len({u for _k, u in keys}) > 1 and len(units) > 3
+        refs = [("key", k) for k, _u in keys] + [("unit", u) for u in units]
+        db.session.expunge_all()  # nothing already in the session answers for free
+        selects: list[str] = []
+
+        def listen(_conn, _cursor, statement, *_args):
+            selects.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            labels = item_labels(refs)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listen)
+        assert len(labels) == len(set(refs))
+        assert len(selects) == 2, selects
