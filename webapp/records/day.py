@@ -6,7 +6,7 @@ was reached (and why, when it was not scanned), and what a supervisor should loo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Estate
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import Check, Finding
+from webapp.paper.records import day_bounds
 from webapp.rounds import presence, rules
 
 
@@ -43,18 +44,12 @@ class Day:
 
     @property
     def share_scanned(self) -> int | None:
-        """Per cent of the day's checks that were scanned (None with no checks)."""
-        return round(100 * self.scanned / len(self.rows)) if self.rows else None
+        """Per cent of the day's checks that were scanned, as the coverage page counts it."""
+        return presence.scanned_pct(self.scanned, len(self.rows))
 
     @property
     def flagged(self) -> int:
         return sum(1 for r in self.rows if r.flags)
-
-
-def _bounds(day: date, tz: str) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(tz)
-    start = datetime.combine(day, time.min, zone)
-    return start, datetime.combine(day + timedelta(days=1), time.min, zone)
 
 
 def patroller_day(session: Session, user_id: int, estates: list[Estate], day: date, labels) -> Day:
@@ -63,7 +58,8 @@ def patroller_day(session: Session, user_id: int, estates: list[Estate], day: da
     rows: list[DayRow] = []
     findings: list[Finding] = []
     for estate in estates:
-        lo, hi = _bounds(day, estate.timezone)
+        zone = ZoneInfo(estate.timezone)
+        lo, hi = day_bounds(day, day, zone)
         checks = session.scalars(
             sa.select(Check)
             .where(
@@ -86,7 +82,6 @@ def patroller_day(session: Session, user_id: int, estates: list[Estate], day: da
         ).all()
         if not checks:
             continue
-        zone = ZoneInfo(estate.timezone)
         templates = {
             str(t.id): t.name
             for t in session.scalars(
@@ -102,12 +97,8 @@ def patroller_day(session: Session, user_id: int, estates: list[Estate], day: da
             if check.clock_skewed:
                 flags.append("skewed")
             known = learned.get((check.item_type, check.item_id))
-            if (
-                known is not None
-                and check.id not in known.ids
-                and presence.is_far(
-                    known.position, check.geo_lat, check.geo_lon, check.geo_accuracy_m
-                )
+            if known is not None and known.far(
+                check.id, check.geo_lat, check.geo_lon, check.geo_accuracy_m
             ):
                 flags.append("far")
             if id(scan) in fast:

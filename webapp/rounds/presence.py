@@ -95,6 +95,11 @@ class Learned:
     def position(self) -> LatLon:
         return (self.lat, self.lon)
 
+    def far(self, check_id: str, lat, lon, accuracy_m) -> bool:
+        """Is this check's fix far from the position (``is_far``)? A check the position was
+        learned from never is."""
+        return check_id not in self.ids and is_far(self.position, lat, lon, accuracy_m)
+
 
 class Presence(NamedTuple):
     """One check against its checkpoint: the known position, how far the check's fix was
@@ -185,9 +190,7 @@ def for_check(session: Session, check: Check) -> Presence:
     if check.geo_lat is None or check.geo_lon is None:
         return Presence(learned.position, None, False)
     distance = distance_m(learned.position, (check.geo_lat, check.geo_lon))
-    far = check.id not in learned.ids and is_far(
-        learned.position, check.geo_lat, check.geo_lon, check.geo_accuracy_m
-    )
+    far = learned.far(check.id, check.geo_lat, check.geo_lon, check.geo_accuracy_m)
     return Presence(learned.position, distance, far)
 
 
@@ -231,9 +234,7 @@ def far_fixes(session: Session, estate: Estate, lo: datetime, hi: datetime) -> l
     found = []
     for r in rows:
         known = learned.get((r.item_type, r.item_id))
-        if known is None or r.id in known.ids:
-            continue
-        if is_far(known.position, r.geo_lat, r.geo_lon, r.geo_accuracy_m):
+        if known is not None and known.far(r.id, r.geo_lat, r.geo_lon, r.geo_accuracy_m):
             distance = distance_m(known.position, (r.geo_lat, r.geo_lon))
             found.append(
                 FarFix(
@@ -267,6 +268,12 @@ def how(method: str, reason: str | None) -> str:
     return "typed" if method == "typed" else ""
 
 
+def scanned_pct(scanned: int, total: int) -> int | None:
+    """The share scanned, in whole per cent rounded down: 100 only when every check was
+    (None with no checks)."""
+    return scanned * 100 // total if total else None
+
+
 @dataclass
 class Share:
     """How one patroller's (or one round's) checks reached their items."""
@@ -284,8 +291,7 @@ class Share:
 
     @property
     def scanned_pct(self) -> int | None:
-        """The share scanned, in whole per cent rounded down: 100 only when every check was."""
-        return self.scan * 100 // self.total if self.total else None
+        return scanned_pct(self.scan, self.total)
 
     def add(self, method: str, n: int, no_reason: int) -> None:
         if method == "scan":
