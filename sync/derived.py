@@ -38,7 +38,7 @@ ROUND_CATEGORY = {"signage": "標識問題", "renovation": "裝修違規"}
 OTHER_CATEGORY = "其他"
 RELABEL_CATEGORY = "標籤需更換"
 REFUSED_CATEGORY = "連續拒絕入戶"
-CATEGORIES = {ISSUE: None, RELABEL: RELABEL_CATEGORY, REFUSED: REFUSED_CATEGORY}
+WHYS = (ISSUE, RELABEL, REFUSED)  # what a check can raise a finding for
 SEVERITY = {ISSUE: "medium", RELABEL: "low", REFUSED: "medium"}
 
 # A label that cannot be scanned because it is gone or broken needs a new one; an unreadable
@@ -56,6 +56,12 @@ REFUSED_NOTE = "連續兩次拒絕入戶（{first} 與 {second}），請主管�
 def derived_id(check_id: str, why: str) -> str:
     """The id of the finding a check raises for ``why``: the same for every replay."""
     return str(uuid.uuid5(NAMESPACE, f"{check_id}:{why}"))
+
+
+def raised_ids(check_id: str) -> frozenset[str]:
+    """The ids any finding the server raised from this check has (what pages mark as
+    "raised by the server")."""
+    return frozenset(derived_id(check_id, why) for why in WHYS)
 
 
 def failed(item: dict[str, Any], value: Any) -> bool:

@@ -152,7 +152,7 @@ def check(check_id: str):
         .order_by(Finding.occurred_at, Finding.id)
     ).all()
     # The ones the server raised from the check itself (not reported on the phone).
-    raised = {derived.derived_id(record.id, why) for why in derived.CATEGORIES}
+    raised = derived.raised_ids(record.id)
     rows = []
     for q in checklist.questions if checklist else ():
         if q.type == "photo":

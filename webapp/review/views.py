@@ -267,7 +267,7 @@ def _raised_by(finding: Finding) -> dict | None:
         "url": url_for("records.check", check_id=check.id)
         if current_user.role in readers
         else None,
-        "by_server": finding.id in {derived.derived_id(check.id, w) for w in derived.CATEGORIES},
+        "by_server": finding.id in derived.raised_ids(check.id),
         "no_reason": check.method == "manual" and not check.manual_reason,
     }
 
