@@ -80,7 +80,8 @@ class WireClient(FlaskClient):
 
     Werkzeug's test client hands headers over as Python strings, so a header that is not
     latin-1 (a Chinese file name in Content-Disposition) passes here and breaks every real
-    server at the first byte. Every request of every test checks it."""
+    server at the first byte; nor a Content-Type naming its charset twice (a mimetype that
+    carried one, and the response added its own). Every request of every test checks it."""
 
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
@@ -89,6 +90,9 @@ class WireClient(FlaskClient):
                 f"{name}: {value}".encode("latin-1")
             except UnicodeEncodeError:
                 pytest.fail(f"header {name!r} is not latin-1, no server can send it: {value!r}")
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.lower().count("charset=") > 1:
+            pytest.fail(f"Content-Type names its charset twice: {content_type!r}")
         return response
 
 

@@ -19,8 +19,7 @@ from webapp import exports, vocab
 from webapp.models import Key, Sign, Unit
 from webapp.registry.import_file import COLUMNS
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MIME = "text/csv; charset=utf-8"
+XLSX_MIME, CSV_MIME = exports.XLSX_MIME, exports.CSV_MIME
 
 EXTRA = {
     "units": ["標籤", "短碼", "啟用"],
