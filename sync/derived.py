@@ -65,8 +65,8 @@ def raised_ids(check_id: str) -> frozenset[str]:
 
 
 def failed(item: dict[str, Any], value: Any) -> bool:
-    """The phone's rule (checklist.js ``failed``): "no" to a yes/no, a choice outside the
-    item's non-empty ``ok`` list; nothing answered never fails."""
+    """The phone's rule (static/js/screens/rounds/findings.js ``failed``): "no" to a yes/no, a
+    choice outside the item's non-empty ``ok`` list; nothing answered never fails."""
     if value is None or value == "":
         return False
     if item.get("type") == "yesno":
