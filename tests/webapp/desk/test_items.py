@@ -17,6 +17,11 @@ from webapp.models.desk import DeskItem, DeskItemEvent
 from webapp.models.sync import PhotoLink
 
 
+def _count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(DeskItem))
+
+
 def _history(app, item_id: int) -> list[str]:
     with app.app_context():
         return list(
@@ -199,7 +204,13 @@ def test_another_estates_desk_never_sees_an_item(app, client, auth, desk, seed, 
         assert client.post(f"/desk/items/{item_id}/{action}", data=data).status_code == 404
     # Receiving for the other estate, or its unit, is refused too.
     data = {"csrf_token": token, "estate": str(estate), "unit": label, "kind": "mail"}
-    assert client.post("/desk/items", data=data).status_code in (404, 422)
+    before = _count(app)
+    refused = client.post("/desk/items", data=data)
+    assert refused.status_code == 422, refused.status_code
+    page = refused.get_data(as_text=True)
+    assert 'class="field-error"' in page, "a 422 that says nothing"
+    assert f'name="estate" value="{estate}"' not in page, "the other estate kept in the form"
+    assert _count(app) == before
     assert item(app, item_id).status == "requested"
     assert client.get(f"/desk/handover?estate={estate}").status_code == 404
 
