@@ -20,11 +20,14 @@ SKIP = {"auth.logout", "auth.login", "i18n.set_language", "api.device_login", "a
 # 10**400: WTForms' NumberRange turns a number past 10**308 into a float, and overflows.
 EDGES = ["99999999999999999999999", "9223372036854775808", "2147483648", "-2147483649", "-1"]
 EDGES += ["1" + "0" * 400]
+# What a refused form's page shows its reason with: a field's error or an alert.
+SAYS_WHY = ('class="field-error"', 'role="alert"', "flash-error", "keys-desk-basket-why")
+SAYS_WHY += ('class="error-code"',)  # the error page: "Some of what was sent is not valid."
 
 
 def test_no_form_field_of_any_post_route_gets_a_5xx_for_numbers_out_of_range(app, seed):
     """Does every POST route answer below 500 when each field it reads holds a number past
-    32 or 64 bits (a forged building id, copies, floor)?"""
+    32 or 64 bits (a forged building id, copies, floor), and does a refused page say why?"""
     walk._record_args(app)
     samples = walk._samples(app, seed)
     rules = sorted(
@@ -41,7 +44,7 @@ def test_no_form_field_of_any_post_route_gets_a_5xx_for_numbers_out_of_range(app
             clients[role] = app.test_client()
             AuthActions(clients[role]).login(role)
             tokens[role] = csrf_token_from(clients[role].get("/").get_data(as_text=True))
-    checked = 0
+    checked, silent = 0, []
     for rule in rules:
         spec = app.view_functions[rule.endpoint].access
         role = sorted(walk._allowed(spec))[0]
@@ -59,5 +62,10 @@ def test_no_form_field_of_any_post_route_gets_a_5xx_for_numbers_out_of_range(app
             form = dict.fromkeys(names, edge)
             response = clients[role].post(url, data={**form, "csrf_token": tokens[role]})
             assert response.status_code < 500, f"POST {url} as {role} with {form}"
+            if response.status_code == 422 and response.mimetype == "text/html":
+                page = response.get_data(as_text=True)
+                if not any(mark in page for mark in SAYS_WHY):
+                    silent.append(f"POST {url} as {role} with {form}")
             checked += 1
     assert checked > 20
+    assert not silent, "a 422 that says nothing:\n" + "\n".join(silent)

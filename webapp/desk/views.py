@@ -179,6 +179,8 @@ def _moved(item: DeskItem, exc: items.Moved):
 def decide(item_id: int):
     """A supervisor approves or refuses holding an item (rule 8.4)."""
     item = get_scoped(DeskItem, item_id)
+    if rules.after("approve", item.status) is None:
+        return _moved(item, items.Moved(item.status))
     form = DecideForm()
     if not form.validate():
         return _item_page(item, 422, decide=form)
@@ -197,6 +199,8 @@ def decide(item_id: int):
 def collect(item_id: int):
     """The item was collected: who took it, with their signature drawn at the desk."""
     item = get_scoped(DeskItem, item_id)
+    if rules.after("collect", item.status) is None:
+        return _moved(item, items.Moved(item.status))
     form = CollectForm()
     if not form.validate():
         return _item_page(item, 422, collect=form)
@@ -228,6 +232,8 @@ def collect(item_id: int):
 def give_back(item_id: int):
     """The item went back to whoever brought it."""
     item = get_scoped(DeskItem, item_id)
+    if rules.after("return", item.status) is None:
+        return _moved(item, items.Moved(item.status))
     form = ReturnForm()
     if not form.validate():
         return _item_page(item, 422, give_back=form)
