@@ -206,7 +206,6 @@ def _refuse(name: str, form):
 def _pdf(data: bytes, filename: str):
     response = current_app.response_class(data, mimetype="application/pdf")
     exports.name_download(response, filename, inline=True)
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -347,7 +346,6 @@ def checks_export(fmt: str):
         body = stream_with_context(exports.csv_chunks(headers, lines))
         response = current_app.response_class(body, mimetype=exports.CSV_MIME)
     exports.name_download(response, f"{stem}.{fmt}")
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
