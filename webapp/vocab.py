@@ -234,9 +234,39 @@ JOB_STATES = {
     "failed": ("失敗", "Failed"),
 }
 
-# What an alert is about (webapp/alerts): the event kinds recorded for the alerts to send.
+# What an alert is about (webapp/alerts): the event kinds recorded for the alerts to send
+# (docs/alerts.md: where each is found, who hears of it). The renovation chain's two
+# (notice_deadline, stop_work) are recorded by its own code.
 ALERT_KINDS = {
+    "critical_finding": ("緊急報事", "Critical finding"),
+    "major_violation": ("重大違規", "Major violation"),
+    "window_missed": ("巡查時段漏檢", "Round window closed with missed checkpoints"),
+    "key_overdue": ("鑰匙逾期未還", "Key overdue"),
+    "key_disputed": ("鑰匙有爭議", "Key disputed"),
+    "refused_twice": ("空置房連續拒絕入戶", "Entry refused twice at a vacant unit"),
+    "op_quarantined": ("記錄進入隔離區", "Record quarantined"),
+    "device_unsynced": ("裝置有未同步記錄", "Device holding unsynced records"),
+    "finding_dispatched": ("報事已派工", "Finding dispatched"),
+    "finding_overdue": ("報事逾期", "Finding past its due date"),
+    "notice_deadline": ("整改期限明天到期", "Notice deadline tomorrow"),
+    "stop_work": ("停工", "Stop-work"),
     "key_chain_broken": ("鑰匙記錄被竄改", "Key records tampered with"),
+}
+
+# How an alert reaches a person (webapp/alerts/channels.py: one sender per name).
+ALERT_CHANNELS = {
+    "bell": ("站內通知", "In-app bell"),
+    "email": ("電子郵件", "Email"),
+    "push": ("推播通知", "Push notification"),
+}
+
+# Where one alert to one person on one channel stands: waiting (its job queued, perhaps until
+# quiet hours end), sent, skipped (no longer wanted when its time came), or failed.
+ALERT_DELIVERY_STATES = {
+    "waiting": ("等待發送", "Waiting"),
+    "sent": ("已發送", "Sent"),
+    "skipped": ("已略過", "Skipped"),
+    "failed": ("發送失敗", "Failed"),
 }
 
 VOCABULARIES = {
@@ -266,6 +296,8 @@ VOCABULARIES = {
     "desk_item_action": DESK_ITEM_ACTIONS,
     "job_state": JOB_STATES,
     "alert_kind": ALERT_KINDS,
+    "alert_channel": ALERT_CHANNELS,
+    "alert_delivery_state": ALERT_DELIVERY_STATES,
 }
 
 

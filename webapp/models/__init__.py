@@ -5,7 +5,7 @@ and index) as soon as ``webapp.models`` is, whichever area is loaded first.
 """
 
 # The other areas' tables, imported for the schema; their names are read from their modules.
-from webapp.models import desk, jobs, keys, review, rounds, sync
+from webapp.models import alerts, desk, jobs, keys, review, rounds, sync
 from webapp.models.accounts import (
     ROLES,
     Device,
@@ -40,6 +40,7 @@ __all__ = [
     "shown_names",
     "user_estate",
     "utcnow",
+    "alerts",
     "desk",
     "jobs",
     "keys",

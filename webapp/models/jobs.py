@@ -21,6 +21,9 @@ from webapp.models.types import UTCDateTime, utcnow
 
 JOB_STATES = tuple(vocab.JOB_STATES)
 ALERT_KINDS = tuple(vocab.ALERT_KINDS)
+# session.info: the keys of the alert events recorded in the session's transaction; when it
+# commits, the alerts fan each out (webapp/alerts/fanout.py). sync/ writes it too.
+RECORDED_EVENTS = "alerts.recorded"
 
 
 def _enum(values, name: str) -> sa.Enum:
@@ -64,9 +67,9 @@ class Job(db.Model):
 class AlertEvent(db.Model):
     """Something people should be told of, recorded once per event (``key``).
 
-    The alerts (issue #21, items 2–4) fan each event out to the people who can act and mark it
-    ``dispatched_at``; until then it waits here, so an event found while no channel exists yet
-    is not lost."""
+    The alerts (webapp/alerts) fan each event out to the people who can act and mark it
+    ``dispatched_at``; until then it waits here, so an event recorded where no job could be
+    submitted (no app) is fanned out by the next sweep."""
 
     __tablename__ = "alert_event"
     id: Mapped[int] = mapped_column(primary_key=True)
