@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sync import chain, custody
+from sync import chain, custody, key_requests
 from sync.context import Context, Prepared, Rejected, base, data, held_blobs, item_for, photo_row
 from sync.schemas import Op
 from webapp.models import Estate, Key, User
@@ -159,19 +159,20 @@ def approve(ctx: Context, op: Op) -> Prepared:
     key = ctx.session.get(Key, row.item_id)
     if key.key_class != "equipment_room":
         raise Rejected("wrong_item", "Only equipment-room keys need an approval.")
-    ctx.session.add(
-        KeyApproval(
-            id=p["id"],
-            op_id=op.op_id,
-            estate_id=key.estate_id,
-            key_id=key.id,
-            user_id=user.id,
-            borrower_name=p.get("borrower_name"),
-            note=p.get("note") or "",
-            occurred_at=op.occurred_at.astimezone(UTC),
-            received_at=ctx.now,
-        )
+    approval = KeyApproval(
+        id=p["id"],
+        op_id=op.op_id,
+        estate_id=key.estate_id,
+        key_id=key.id,
+        user_id=user.id,
+        borrower_name=p.get("borrower_name"),
+        note=p.get("note") or "",
+        occurred_at=op.occurred_at.astimezone(UTC),
+        received_at=ctx.now,
     )
+    ctx.session.add(approval)
+    # The desk may be waiting for this answer: its loan request of the key is approved by it.
+    key_requests.answer_by_approval(ctx.session, approval)
     return Prepared("applied", data(ctx, op), key.estate_id, [])
 
 

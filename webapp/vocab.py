@@ -94,6 +94,23 @@ KEY_PURPOSES = {
     "viewing": ("看房", "Viewing"),
 }
 
+# What the front desk asks engineering (rule 5.3(2)): an equipment-room key leaves, and any key
+# is copied, only with engineering's approval (webapp/keys/requests.py).
+KEY_REQUEST_KINDS = {
+    "loan": ("借用申請", "Loan request"),
+    "copy": ("配製申請", "Copy request"),
+}
+
+# Where a request to engineering stands. "expired" is never stored: an approved loan not lent
+# within the approval's 12 hours is shown so (the desk asks again).
+KEY_REQUEST_STATUSES = {
+    "pending": ("待工程部批准", "Awaiting engineering"),
+    "approved": ("已批准", "Approved"),
+    "refused": ("不予批准", "Refused"),
+    "withdrawn": ("已撤回", "Withdrawn"),
+    "expired": ("已過期", "Expired"),
+}
+
 # A finding's life: open → dispatched → fixed → re-inspected → closed (or reopened).
 FINDING_STATUSES = {
     "open": ("待派工", "Awaiting dispatch"),
@@ -281,6 +298,8 @@ VOCABULARIES = {
     "borrower_type": BORROWER_TYPES,
     "key_action": KEY_ACTIONS,
     "key_purpose": KEY_PURPOSES,
+    "key_request_kind": KEY_REQUEST_KINDS,
+    "key_request_status": KEY_REQUEST_STATUSES,
     "finding_status": FINDING_STATUSES,
     "department": DEPARTMENTS,
     "round_kind": ROUND_KINDS,

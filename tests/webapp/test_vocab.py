@@ -16,6 +16,7 @@ STYLE_MAPS = {
     ("templates/items/_key_status.html", "key_status"),
     ("templates/registry/_macros.html", "key_status"),
     ("templates/rounds/coverage.html", "coverage_status"),
+    ("templates/keys/_request_parts.html", "key_request_status"),
     ("static/js/_rounds_data.js", "round_kind"),
 }
 
