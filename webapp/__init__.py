@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webapp.items import history
     from webapp.jobs import engine as jobs
     from webapp.keys.history import key_events
+    from webapp.keys.request_history import request_events
     from webapp.labels import codes
     from webapp.monitoring import metrics
     from webapp.pwa import csp, stateless
@@ -75,7 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     feed.install()
     cache.install()
     codes.install()
-    history.install(history.label_codes, review_timeline, key_events)
+    history.install(history.label_codes, review_timeline, key_events, request_events)
     # Background jobs: queued when the transaction that submits them commits; each area's
     # kinds and schedules are declared in the modules of JOB_MODULES.
     jobs.install()
@@ -110,6 +111,7 @@ BLUEPRINTS = [
     "webapp.pwa.views",
     "webapp.review.views",
     "webapp.keys.views",
+    "webapp.keys.approvals",
     "webapp.desk.views",
     "webapp.rounds.views",
     "webapp.paper.views",

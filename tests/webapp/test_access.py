@@ -37,6 +37,8 @@ SAMPLES = {
     "desk_handover": lambda e: db.session.scalar(
         sa.select(DeskHandover.id).where(DeskHandover.estate_id == e).order_by(DeskHandover.id)
     ),
+    # A request to engineering (the seed has none: one is made, asked by the estate's desk).
+    "key_request": lambda e: _key_request_of(e),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(
         sa.select(User.id)
@@ -46,6 +48,27 @@ SAMPLES = {
         .order_by(User.id)
     ),
 }
+
+
+def _key_request_of(estate_id):
+    from webapp.models.key_requests import KeyRequest
+
+    found = db.session.scalar(sa.select(KeyRequest.id).where(KeyRequest.estate_id == estate_id))
+    if found is not None:
+        return found
+    key = db.session.scalar(
+        sa.select(Key).where(Key.estate_id == estate_id, Key.key_class == "equipment_room")
+    )
+    asker = db.session.scalar(
+        sa.select(User.id).join(user_estate).where(user_estate.c.estate_id == estate_id)
+    )
+    request = KeyRequest(
+        estate_id=estate_id, key_id=key.id, kind="loan", borrower_name="陳師傅",
+        borrower_type="contractor", hours=2, purpose="repair", requested_by_id=asker,
+    )  # fmt: skip
+    db.session.add(request)
+    db.session.commit()
+    return request.id
 
 
 def _round_of(estate_id):

@@ -60,6 +60,7 @@ def test_the_item_history_providers_are_installed_in_order(app):
         "webapp.items.history.label_codes",
         "webapp.review.timeline.review_timeline",
         "webapp.keys.history.key_events",
+        "webapp.keys.request_history.request_events",
     ]
 
 

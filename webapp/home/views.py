@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from webapp.access import roles
 from webapp.desk.queries import counts as desk_counts
+from webapp.keys import approvals
 from webapp.keys.views import desk_context
 from webapp.registry.summary import estate_summaries
-from webapp.review.views import home_for
+from webapp.review.views import engineering_home, home_for
 
 bp = Blueprint("home", __name__)
 
@@ -25,7 +26,10 @@ HOME_TEMPLATES = {
 @roles()
 def index():
     """Show the home screen of the current user's role."""
-    if current_user.role in ("supervisor", "engineering"):
+    if current_user.role == "engineering":
+        # Its approvals first (the desk is waiting), then the jobs dispatched to it.
+        return engineering_home(**approvals.home_context())
+    if current_user.role == "supervisor":
         return home_for(current_user)
     if current_user.role == "frontdesk":
         return render_template(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import time
 import uuid
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -26,7 +25,6 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 import webapp.models.keys  # noqa: F401  (the register's tables)
-from sync import merge
 from sync.keys import APPROVERS, append_key_event, approval_for
 from webapp import exports
 from webapp.access import roles
@@ -35,6 +33,7 @@ from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.keys import basket, export, ledger, queries
 from webapp.keys.forms import ApproveForm, LendForm, ResolveForm, ReturnForm
 from webapp.keys.history import signatures
+from webapp.keys.pushing import push_ops as _push_desk
 from webapp.models import Estate, Key
 from webapp.models.audit import record
 from webapp.models.keys import KeyResolution
@@ -43,7 +42,9 @@ from webapp.scoping import get_scoped, scoped
 
 bp = Blueprint("keys", __name__, url_prefix="/keys")
 
-VIEWERS = ("frontdesk", "supervisor", "admin")
+# Engineering holds the equipment-room keys: it reads the register and the loan record (the
+# approver column is its own), never lends, returns or resolves.
+VIEWERS = ("frontdesk", "supervisor", "admin", "engineering")
 RESOLVERS = ("supervisor",)
 
 
@@ -238,25 +239,6 @@ def handover():
 
 DESK_ROLES = ("frontdesk", "supervisor")
 APPROVER_ROLES = APPROVERS  # engineering alone: the one rule, in sync/keys.py
-
-
-def _push_desk(op_type: str, payloads: list[dict]) -> list[dict]:
-    """Push one op per payload through the phones' merge, in one batch, and commit."""
-    now = utcnow()
-    actor = merge.Actor(user_id=current_user.id, estate_ids=current_user.estate_ids, device_id=None)
-    occurred = datetime.now(now.tzinfo).isoformat()
-    bodies = [
-        {
-            "op_id": str(uuid.uuid4()),
-            "type": op_type,
-            "occurred_at": occurred,
-            "payload": {"id": str(uuid.uuid4()), **payload},
-        }
-        for payload in payloads
-    ]
-    results = merge.push(db.session, actor, bodies, now)
-    db.session.commit()
-    return results
 
 
 def _read_basket(entries: list[str]) -> basket.Basket:

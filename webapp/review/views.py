@@ -116,8 +116,9 @@ def dashboard():
     return dashboard_page()
 
 
-def engineering_home():
-    """Show engineering the jobs dispatched to it that are not yet fixed, oldest due first."""
+def engineering_home(**extra):
+    """Show engineering the jobs dispatched to it that are not yet fixed, oldest due first
+    (``extra``: what the page shows above them, the key approvals waiting)."""
     filters = queries.Filters.from_args(request.args)
     filters.status = request.args.get("status", "dispatched")
     if filters.status not in ("active", "all", *STATUSES):
@@ -130,6 +131,7 @@ def engineering_home():
         total=total,
         filters=filters,
         summaries=estate_summaries(),
+        **extra,
     )
 
 
