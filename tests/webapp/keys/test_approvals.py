@@ -327,3 +327,15 @@ def test_the_history_names_a_phone_approval_without_a_request(app, client, auth,
     auth.login("desk")
     history = _history(client, room)
     assert "黃建國" in history and "李工" in history
+
+
+def test_the_desk_page_loads_the_requests_and_htmx_gets_the_list_alone(app, client, auth, seed):
+    """Does the lend-and-return page load the desk's requests below its forms, and does the
+    requests page answer htmx (its polling) with the list alone?"""
+    auth.login("desk")
+    assert 'hx-get="/keys/requests" hx-trigger="load"' in client.get("/keys/desk").get_data(
+        as_text=True
+    )
+    fragment = client.get("/keys/requests", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="key-requests"') and "<html" not in fragment
+    assert 'href="/keys/requests"' in client.get("/").get_data(as_text=True)
