@@ -20,6 +20,7 @@ from webapp import vocab
 from webapp.desk.demo import build_desk_history
 from webapp.extensions import db
 from webapp.keys.demo import push_key_history
+from webapp.keys.request_demo import add_requests
 from webapp.labels.codes import mint
 from webapp.models import Building, Device, Estate, Key, LabelCode, Sign, Unit, User
 from webapp.rounds.demo import push_round_history
@@ -261,6 +262,7 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     result.counts.update(push_round_history(session, result, options.days, rng, say))
     say("key register", 0, 1)
     result.counts.update(push_key_history(session, result, options.days, rng))
+    result.counts.update(add_requests(session, result))
     say("key register", 1, 1)
     result.counts.update(build_desk_history(session, result))
     for model in (Estate, Building, Unit, Sign, Key, User):

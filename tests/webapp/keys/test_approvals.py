@@ -4,6 +4,7 @@ the copies; everything in the key's history and the loan record, estates kept ap
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -339,3 +340,33 @@ def test_the_desk_page_loads_the_requests_and_htmx_gets_the_list_alone(app, clie
     fragment = client.get("/keys/requests", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<div id="key-requests"') and "<html" not in fragment
     assert 'href="/keys/requests"' in client.get("/").get_data(as_text=True)
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]+")
+
+
+def test_the_english_pages_show_no_stored_chinese(app, client, auth, seed):
+    """With the reader in English, do engineering's home, the requests page, a request's page
+    and the key's history show no Chinese but the registry's names and what people wrote (an
+    offered purpose is stored as its value and named in English)?"""
+    ((room, _s),) = key_tags(app, seed.estate_ids[0], "equipment_room")
+    auth.login("desk")
+    _ask_loan(client, auth, room, purpose="設備保養")  # an offered purpose, typed in Chinese
+    (req,) = _requests(app)
+    assert req.purpose == "equipment_maintenance"
+    auth.logout()
+    auth.login("engineer")
+    _post(client, auth, f"/keys/requests/{req.id}/refuse", page="/", reason="停水")
+    with app.app_context():
+        names = [e.name for e in db.session.scalars(sa.select(Estate))]
+        names += [u.display_name for u in db.session.scalars(sa.select(User)) if u.display_name]
+        names += [k.label for k in db.session.scalars(sa.select(Key))]
+    allowed = sorted({*names, "陳師傅", "停水", "巡", "中文"}, key=len, reverse=True)
+    client.post("/language", data={"locale": "en", "next": "/", "csrf_token": auth.csrf("/")})
+    for path in ("/", "/keys/requests", f"/keys/requests/{req.id}", f"/q/{room}"):
+        html = client.get(path).get_data(as_text=True)
+        assert '<html lang="en">' in html
+        text = re.sub(r"<[^>]+>", " ", html)
+        for name in allowed:
+            text = text.replace(name, "")
+        assert CJK.findall(text) == [], (path, CJK.findall(text)[:20])

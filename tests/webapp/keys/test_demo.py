@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import Key
+from webapp.models.key_requests import KeyRequest
 from webapp.models.sync import KeyEvent
 
 
@@ -26,6 +27,11 @@ def test_the_demo_has_keys_out_overdue_issued_unapproved_and_one_disputed(app):
         assert count("issued") >= 5
         assert count("unapproved") >= 1
         assert count("disputed") == 1
+        # Engineering's home has a loan and a copy to answer, and one refusal answered.
+        statuses = db.session.execute(
+            sa.select(KeyRequest.kind, KeyRequest.status).order_by(KeyRequest.id)
+        ).all()
+        assert sorted(statuses) == [("copy", "pending"), ("loan", "pending"), ("loan", "refused")]
         assert (
             db.session.scalar(
                 sa.select(sa.func.count()).select_from(KeyEvent).where(KeyEvent.action == "issue")
