@@ -55,6 +55,8 @@ class Context:
     blobs: set[str] = field(default_factory=set)
     # What the batch's checks and findings need of each other (sync.records.BatchReads).
     derived: Any = None
+    # Ops of the batch newly quarantined: the first is an alert (sync/alerts.py), not each.
+    quarantined: int = 0
 
 
 @dataclass

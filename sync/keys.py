@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sync import chain, custody, key_requests
+from sync import alerts, chain, custody, key_requests
 from sync.context import Context, Prepared, Rejected, base, data, held_blobs, item_for, photo_row
 from sync.schemas import Op
 from webapp.models import Estate, Key, User
@@ -237,6 +237,15 @@ def append_key_event(session: Session, key_id: int, fields: dict, now: datetime)
     key.due_back = after.due_back
     key.last_event_id, key.moved_at = event.id, event.occurred_at
     session.flush()
+    if after.status == "disputed" and before.status != "disputed":
+        alerts.record(
+            session,
+            "key_disputed",
+            f"key_disputed:{key.id}:{event.id}",
+            key.estate_id,
+            now,
+            {"key_id": key.id, "event_id": event.id},
+        )
     return key, event, conflict
 
 

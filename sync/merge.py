@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import feed, records
+from sync import alerts, feed, records
 from sync.context import Actor, Context, Prepared, Rejected, held_blobs, skewed
 from sync.keys import lock_keys
 from sync.ops import FAST_TYPES, KEY_OPS, OPS
@@ -317,7 +317,7 @@ def _quarantine(ctx: Context, raw: Any, exc: Rejected) -> dict:
     if exists is None:
         try:
             with session.begin_nested():
-                session.execute(
+                stored = session.execute(
                     sa.insert(QuarantinedOp).values(
                         op_id=op_id_text,
                         content_hash=digest,
@@ -331,12 +331,32 @@ def _quarantine(ctx: Context, raw: Any, exc: Rejected) -> dict:
                         received_at=ctx.now,
                     )
                 )
+                if not ctx.quarantined:
+                    _alert_quarantined(ctx, stored.inserted_primary_key[0], raw, exc)
+                ctx.quarantined += 1
         except IntegrityError:
             pass  # a concurrent push quarantined the same op
     result = {"op_id": op_id_text, "status": "rejected", "error": exc.error, "message": exc.message}
     if exc.fields:
         result["data"] = {"fields": exc.fields}
     return result
+
+
+def _alert_quarantined(ctx: Context, quarantine_id: int, raw: Any, exc: Rejected) -> None:
+    """The batch's first newly quarantined op is an alert to its estate's supervisors (the
+    estate it named, else the sender's only one)."""
+    estate_id = _estate_hint(ctx, raw)
+    if estate_id is None and len(ctx.actor.estate_ids) == 1:
+        estate_id = ctx.actor.estate_ids[0]
+    detail = {"quarantine_id": quarantine_id, "error": exc.error, "device_id": ctx.actor.device_id}
+    alerts.record(
+        ctx.session,
+        "op_quarantined",
+        f"op_quarantined:{quarantine_id}",
+        estate_id,
+        ctx.now,
+        detail,
+    )
 
 
 def _jsonable(raw: Any) -> Any:

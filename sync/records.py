@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from sync import derived
+from sync import alerts, derived
 from sync.context import (
     Context,
     Prepared,
@@ -30,7 +30,7 @@ from sync.context import (
 )
 from sync.schemas import Op
 from webapp.codes import normalize
-from webapp.models import Estate
+from webapp.models import Estate, Unit
 from webapp.models.review import OPEN_STATUSES
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, Finding
@@ -66,6 +66,7 @@ class BatchReads:
     relabel: set[str] = field(default_factory=set)
     refused: dict[str, derived.Visit | None] = field(default_factory=dict)
     zones: dict[int, str] = field(default_factory=dict)  # estate id -> time zone, for notes
+    vacant: set[int] = field(default_factory=set)  # refused units that are vacant (an alert)
 
 
 def _code_row(ctx: Context, code: Any):
@@ -228,6 +229,17 @@ def _decide_refusals(ctx: Context, reads: BatchReads, checks) -> None:
                 sa.select(Estate.id, Estate.timezone).where(Estate.id.in_(estates))
             ).all()
         )
+        units = {
+            item[1]
+            for op, item, _e in checks
+            if item[0] == "unit" and op.payload["id"] in reads.refused
+        }
+        if units:
+            reads.vacant = set(
+                ctx.session.scalars(
+                    sa.select(Unit.id).where(Unit.id.in_(units), Unit.status == "vacant")
+                )
+            )
 
 
 # The refusal rule's reads: per item, the last stored check before the batch's first device
@@ -346,6 +358,17 @@ def check_record(ctx: Context, op: Op) -> Prepared:
                 photo_row(ctx, sha, "finding", finding_id, row.estate_id)
                 for sha in dict.fromkeys(p.get("photos", []))
             ]
+        if why == derived.REFUSED and row.item_type == "unit" and row.item_id in reads.vacant:
+            rows.append(
+                alerts.row(
+                    ctx.session,
+                    "refused_twice",
+                    f"refused_twice:{finding_id}",
+                    row.estate_id,
+                    ctx.now,
+                    {"finding_id": finding_id, "unit_id": row.item_id},
+                )
+            )
         touched.append(("finding", finding_id))
     return Prepared("applied", data(ctx, op), row.estate_id, rows, touched)
 
@@ -428,4 +451,8 @@ def finding_create(ctx: Context, op: Op) -> Prepared:
         )
     ]
     rows += photo_rows(ctx, op, "finding", estate_id)
+    kind = alerts.finding_kind(p["severity"], p["category"])
+    if kind is not None:  # at once, to the estate's supervisors
+        detail = {"finding_id": p["id"], "severity": p["severity"]}
+        rows.append(alerts.row(ctx.session, kind, f"{kind}:{p['id']}", estate_id, ctx.now, detail))
     return Prepared("applied", data(ctx, op), estate_id, rows)

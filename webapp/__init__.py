@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from sync import feed
     from webapp import access, edge, errors, extensions, htmx, i18n, monitoring, rounds, templating
+    from webapp.alerts import fanout
     from webapp.api import auth as api_auth
     from webapp.items import history
     from webapp.jobs import engine as jobs
@@ -81,6 +82,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # kinds and schedules are declared in the modules of JOB_MODULES.
     jobs.install()
     jobs.init_app(app)
+    fanout.install()  # alert events recorded in a transaction are fanned out as it commits
     _import_all(JOB_MODULES)
     metrics.add_queue_depth(app, "jobs", jobs.get(app).waiting)
     errors.init_app(app)
@@ -116,14 +118,19 @@ BLUEPRINTS = [
     "webapp.rounds.views",
     "webapp.paper.views",
     "webapp.records.views",
+    "webapp.alerts.views",
 ]
 
 
-# The modules that declare job kinds and schedules (webapp/jobs/engine.py: task, periodic).
+# The modules that declare job kinds and schedules (webapp/jobs/engine.py: task, periodic),
+# and the alert channels (webapp/alerts/channels.py: register).
 JOB_MODULES = [
     "webapp.jobs.housekeeping",
     "webapp.labels.jobs",
     "webapp.keys.jobs",
+    "webapp.alerts.fanout",
+    "webapp.alerts.checks",
+    "webapp.alerts.mail",
 ]
 
 

@@ -47,6 +47,35 @@ def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+FLAG_WORDS = frozenset({"", "1", "true", "yes", "on", "0", "false", "no", "off"})
+
+
+def _smtp(env) -> dict:
+    """The email channel's SMTP settings (webapp/alerts/mail.py); no SMTP_HOST: no email."""
+    host = (env.get("SMTP_HOST") or "").strip()
+    starttls = env.get("SMTP_STARTTLS")
+    if starttls is not None and starttls.strip().lower() not in FLAG_WORDS:
+        raise ConfigError(f"SMTP_STARTTLS must be true or false, not {starttls!r}")
+    settings = {
+        "SMTP_HOST": host or None,
+        "SMTP_PORT": _whole(env, "SMTP_PORT", 587, 1, 65535),
+        "SMTP_USER": (env.get("SMTP_USER") or "").strip() or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_FROM": (env.get("SMTP_FROM") or "").strip() or None,
+        "SMTP_STARTTLS": _flag(starttls, True),
+    }
+    if not host:
+        return settings
+    sender = settings["SMTP_FROM"]
+    if not sender or "@" not in sender or any(c in sender for c in "\r\n"):
+        raise ConfigError(
+            f"SMTP_HOST is set, so SMTP_FROM must be the address alerts come from, not {sender!r}"
+        )
+    if bool(settings["SMTP_USER"]) != bool(settings["SMTP_PASSWORD"]):
+        raise ConfigError("SMTP_USER and SMTP_PASSWORD go together: set both or neither")
+    return settings
+
+
 def _dev_secret_key(instance: Path) -> str:
     """Return the development secret, generating it once into instance/."""
     path = instance / "secret_key"
@@ -163,4 +192,8 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         ).upper(),
         # /metrics answers only this bearer token; unset, it is not served at all (404).
         "METRICS_TOKEN": metrics_token,
+        # Alerts: a device holding unsynced records this many hours is worth an alert (each
+        # person may choose their own on their alerts page); email through SMTP_*.
+        "ALERTS_UNSYNCED_HOURS": _whole(env, "ALERTS_UNSYNCED_HOURS", 4, 1, 168),
+        **_smtp(env),
     }

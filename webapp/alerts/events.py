@@ -1,4 +1,8 @@
-"""Record an alert event once: the same key again is the same event."""
+"""Record an alert event once: the same key again is the same event.
+
+A new event's key is noted in ``session.info`` (``RECORDED_EVENTS``): when the transaction
+commits, webapp/alerts/fanout.py submits its fan-out. Pushes record theirs through
+sync/alerts.py (sync imports no area), which notes them the same way."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp import vocab
-from webapp.models.jobs import AlertEvent
+from webapp.models.jobs import RECORDED_EVENTS, AlertEvent
 
 
 def record(
@@ -38,4 +42,5 @@ def record(
             session.add(event)
     except IntegrityError:
         return session.scalar(sa.select(AlertEvent).where(AlertEvent.key == key)), False
+    session.info.setdefault(RECORDED_EVENTS, set()).add(key)
     return event, True

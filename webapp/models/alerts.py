@@ -73,4 +73,6 @@ class AlertPreference(db.Model):
     urgent_through_quiet: Mapped[bool] = mapped_column(default=True)
     # A device counts as holding unsynced records after this many hours.
     unsynced_hours: Mapped[int] = mapped_column(default=4)
+    # Where the email channel writes to (users have no address elsewhere); None: no email.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

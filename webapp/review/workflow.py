@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from sync import feed
+from webapp.alerts import events
 from webapp.models.audit import record
 from webapp.models.review import DEPARTMENTS, FindingEvent, FindingState
 from webapp.models.sync import Finding
@@ -132,20 +133,29 @@ def move(
         state.due_at = due_at
     state.updated_at = now
     state.updated_by_id = user.id
-    session.add(
-        FindingEvent(
-            finding_id=finding.id,
-            estate_id=finding.estate_id,
-            at=now,
-            actor_id=user.id,
-            kind="transition",
-            from_status=from_status,
-            to_status=to,
-            department=department,
-            due_at=due_at,
-            body=note.strip(),
-        )
+    step = FindingEvent(
+        finding_id=finding.id,
+        estate_id=finding.estate_id,
+        at=now,
+        actor_id=user.id,
+        kind="transition",
+        from_status=from_status,
+        to_status=to,
+        department=department,
+        due_at=due_at,
+        body=note.strip(),
     )
+    session.add(step)
+    if to == "dispatched":  # the department's people hear of it (webapp/alerts)
+        session.flush()
+        events.record(
+            session,
+            "finding_dispatched",
+            f"finding_dispatched:{finding.id}:{step.id}",
+            occurred_at=now,
+            estate_id=finding.estate_id,
+            detail={"finding_id": finding.id, "department": department},
+        )
     after = {"status": to, "department": state.department, "due_at": _iso(state.due_at)}
     record(session, f"finding.{to}", finding, actor=user, before=before, after=after)
     _feed(session, finding)

@@ -1,0 +1,70 @@
+"""The alerts' forms: a person's choices (kinds × channels, quiet hours, thresholds), and the
+bell's open and mark-read buttons."""
+
+from __future__ import annotations
+
+import re
+
+import wtforms
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from webapp.alerts import preferences
+from webapp.forms import Flag, Form, Int32, IntegerField, Text
+
+# Enough to catch a typo; the mail server is the judge of the rest.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class OpenForm(Form):
+    """Open one alert of the bell (marking it read)."""
+
+    delivery = Int32()
+
+
+class ChoicesForm(Form):
+    """A person's choices; the kind × channel boxes are added per person (``build``)."""
+
+    quiet_start = Text(5, label=_l("Quiet from"))
+    quiet_end = Text(5, label=_l("Quiet until"))
+    urgent_through_quiet = Flag(label=_l("Critical findings and major violations come through"))
+    unsynced_hours = IntegerField(
+        _l("Hours before a device's unsynced records are an alert"),
+        validators=[InputRequired(), NumberRange(min=1, max=168)],
+    )
+    email = Text(254, label=_l("Email address for alerts"), validators=[Optional()])
+
+    def validate_email(self, field):
+        if field.data and not EMAIL_RE.match(field.data):
+            raise ValidationError(_l("That is not an email address."))
+
+    def validate_quiet_start(self, field):
+        _hm(field)
+        if bool(field.data) != bool(self.quiet_end.data):
+            raise ValidationError(_l("Give both times, or neither."))
+
+    def validate_quiet_end(self, field):
+        _hm(field)
+
+
+def _hm(field) -> None:
+    if field.data and preferences.parse_hm(field.data) is None:
+        raise ValidationError(_l("Write a time as HH:MM, for example 22:00."))
+
+
+def box(kind: str, channel: str) -> str:
+    """The name of the box for a kind on a channel."""
+    return f"c_{kind}_{channel}"
+
+
+def build(kinds: list[str], channels: list[str], **data) -> ChoicesForm:
+    """The choices form with a box for each kind on each channel (read from the request when
+    it is a POST, else from ``data``)."""
+
+    class Built(ChoicesForm):
+        pass
+
+    for kind in kinds:
+        for channel in channels:
+            setattr(Built, box(kind, channel), wtforms.BooleanField())
+    return Built(data=data)

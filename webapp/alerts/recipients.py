@@ -1,0 +1,101 @@
+"""Who hears of an event: the people of its estate whose role can act on it, and whether what it
+says is still true when a held alert's time comes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.models import Device, Estate, Key, User, user_estate
+from webapp.models.jobs import AlertEvent
+from webapp.models.review import FindingState
+
+SUPERVISORS = ("supervisor",)
+# The roles that hear of each kind in the event's estate. A finding dispatched to a department
+# goes to that department's people (DEPARTMENT_ROLES), not to the supervisor who dispatched it.
+ROLES: dict[str, tuple[str, ...]] = {
+    "critical_finding": SUPERVISORS,
+    "major_violation": SUPERVISORS,
+    "window_missed": SUPERVISORS,
+    "key_overdue": ("supervisor", "frontdesk"),
+    "key_disputed": ("supervisor", "frontdesk"),
+    "refused_twice": SUPERVISORS,
+    "op_quarantined": SUPERVISORS,
+    "device_unsynced": SUPERVISORS,
+    "finding_dispatched": (),
+    "finding_overdue": SUPERVISORS,
+    "notice_deadline": SUPERVISORS,
+    "stop_work": SUPERVISORS,
+    "key_chain_broken": SUPERVISORS,
+}
+# The departments that are a role of the product; the others (cleaning, security, ...) have
+# no users yet, so a dispatch to them alerts nobody.
+DEPARTMENT_ROLES = {"engineering": "engineering"}
+# The kinds that concern a finding's department too.
+DEPARTMENT_KINDS = frozenset({"finding_dispatched", "finding_overdue"})
+# Work not yet done: a finding in these statuses past its due date is overdue.
+UNDONE = ("open", "dispatched", "reopened")
+
+
+def roles_for(event: AlertEvent) -> set[str]:
+    """The roles that hear of this event in its estate."""
+    roles = set(ROLES.get(event.kind, SUPERVISORS))
+    department = (event.detail or {}).get("department")
+    if event.kind in DEPARTMENT_KINDS and department in DEPARTMENT_ROLES:
+        roles.add(DEPARTMENT_ROLES[department])
+    return roles
+
+
+def of(session: Session, event: AlertEvent) -> list[tuple[int, str | None]]:
+    """(user id, language) of each person who hears of the event: active, of its estate (an
+    active one), in a role that acts on it — and, for a device holding unsynced records, the
+    device's own user. An event of no estate reaches nobody."""
+    if event.estate_id is None:
+        return []
+    roles = roles_for(event)
+    owner = (event.detail or {}).get("user_id") if event.kind == "device_unsynced" else None
+    who = User.role.in_(sorted(roles))
+    if isinstance(owner, int):
+        who = sa.or_(who, User.id == owner)
+    rows = session.execute(
+        sa.select(User.id, User.locale)
+        .join(user_estate, user_estate.c.user_id == User.id)
+        .join(Estate, Estate.id == user_estate.c.estate_id)
+        .where(user_estate.c.estate_id == event.estate_id, Estate.active, User.active, who)
+        .order_by(User.id)
+    ).all()
+    return [(user_id, locale) for user_id, locale in rows]
+
+
+def may_hear(session: Session, event: AlertEvent, user: User | None) -> bool:
+    """Whether the person may still hear of the event (active, still of its estate)."""
+    return (
+        user is not None
+        and user.active
+        and event.estate_id is not None
+        and event.estate_id in user.estate_ids
+    )
+
+
+def still_true(session: Session, event: AlertEvent, now: datetime) -> bool:
+    """Whether a held alert (quiet hours, a person's later threshold) still says something
+    true: the device has not synced since, the key is not back, the finding not done."""
+    detail = event.detail or {}
+    if event.kind == "device_unsynced":
+        device = session.get(Device, detail.get("device_id"))
+        return (
+            device is not None
+            and device.revoked_at is None
+            and device.pending_count > 0
+            and device.last_sync_at is not None
+            and device.last_sync_at.isoformat() == detail.get("since")
+        )
+    if event.kind == "key_overdue":
+        key = session.get(Key, detail.get("key_id"))
+        return key is not None and key.status == "out" and key.last_event_id == detail.get("lend")
+    if event.kind == "finding_overdue":
+        state = session.get(FindingState, detail.get("finding_id"))
+        return state is not None and state.status in UNDONE
+    return True

@@ -1,0 +1,176 @@
+"""The bell and the choices: /alerts lists a person's alerts (newest first, unread marked),
+opening one marks it read; /account/alerts is where they choose kinds, channels and quiet
+hours. The header's unread count is one indexed count (``unread``)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from webapp import vocab
+from webapp.access import roles
+from webapp.alerts import channels, messages, preferences, recipients
+from webapp.alerts.forms import OpenForm, box, build
+from webapp.extensions import db
+from webapp.models.alerts import AlertDelivery, AlertPreference
+from webapp.models.jobs import AlertEvent
+from webapp.models.types import utcnow
+from webapp.scoping import visible_estate_ids
+
+bp = Blueprint("alerts", __name__)
+PAGE = 30
+
+
+def _inbox() -> sa.Select:
+    """The current person's bell alerts of the estates they still see."""
+    return sa.select(AlertDelivery).where(
+        AlertDelivery.user_id == current_user.id,
+        AlertDelivery.channel == "bell",
+        AlertDelivery.state == "sent",
+        AlertDelivery.estate_id.in_(visible_estate_ids()),
+    )
+
+
+def unread() -> int:
+    """The header's count: one range of ix_alert_delivery_inbox."""
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AlertDelivery)
+        .where(
+            AlertDelivery.user_id == current_user.id,
+            AlertDelivery.channel == "bell",
+            AlertDelivery.read_at.is_(None),
+            AlertDelivery.state == "sent",
+        )
+    )
+
+
+@bp.app_context_processor
+def _bell() -> dict:
+    # A function: the count is read only where the header shows it.
+    return {"alerts_unread": unread}
+
+
+@bp.get("/alerts")
+@roles()
+def index():
+    """List the person's alerts, newest first, unread marked."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(page, 10_000)
+    found = db.session.scalars(
+        _inbox()
+        .order_by(AlertDelivery.created_at.desc(), AlertDelivery.id.desc())
+        .offset((page - 1) * PAGE)
+        .limit(PAGE + 1)
+    ).all()
+    rows = []
+    for delivery in found[:PAGE]:
+        event = db.session.get(AlertEvent, delivery.event_id)
+        rows.append((delivery, event, messages.render(db.session, event)))
+    return render_template(
+        "alerts/index.html", rows=rows, page=page, has_next=len(found) > PAGE, unread=unread()
+    )
+
+
+@bp.post("/alerts/open")
+@roles()
+def open_alert():
+    """Open one alert: mark it read and go to its page."""
+    form = OpenForm()
+    delivery = (
+        db.session.scalar(_inbox().where(AlertDelivery.id == form.delivery.data))
+        if form.delivery.data
+        else None
+    )
+    if delivery is None:
+        abort(404)
+    if delivery.read_at is None:
+        delivery.read_at = utcnow()
+        db.session.commit()
+    event = db.session.get(AlertEvent, delivery.event_id)
+    return redirect(messages.render(db.session, event).path, code=303)
+
+
+@bp.post("/alerts/read")
+@roles()
+def read_all():
+    """Mark every alert read."""
+    db.session.execute(
+        sa.update(AlertDelivery)
+        .where(
+            AlertDelivery.user_id == current_user.id,
+            AlertDelivery.channel == "bell",
+            AlertDelivery.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    flash(_("Every alert is marked read."), "success")
+    return redirect(url_for("alerts.index"), code=303)
+
+
+def kinds_for(user) -> list[str]:
+    """The kinds this person can hear of (their role's; a patroller their own device's)."""
+    kinds = [k for k in vocab.ALERT_KINDS if user.role in recipients.ROLES.get(k, ())]
+    if user.role in recipients.DEPARTMENT_ROLES.values():
+        kinds += [k for k in recipients.DEPARTMENT_KINDS if k not in kinds]
+    if user.role == "patroller":
+        kinds.append("device_unsynced")
+    return [k for k in vocab.ALERT_KINDS if k in kinds]
+
+
+@bp.route("/account/alerts", methods=["GET", "POST"])
+@roles()
+def choices():
+    """Choose which alerts come on which channel, quiet hours and thresholds."""
+    user = current_user._get_current_object()
+    config = current_app.config
+    row = db.session.get(AlertPreference, user.id)
+    mine = preferences.of(row, config["ALERTS_UNSYNCED_HOURS"])
+    kinds = kinds_for(user)
+    names = [n for n in vocab.ALERT_CHANNELS if n in channels.CHANNELS]
+    ready = {channel.name for channel in channels.ready(config)}
+    data = {box(k, c): mine.wants(k, c) for k in kinds for c in names}
+    data.update(
+        quiet_start=row.quiet_start if row and row.quiet_start else "",
+        quiet_end=row.quiet_end if row and row.quiet_end else "",
+        urgent_through_quiet=mine.urgent_through_quiet,
+        unsynced_hours=mine.unsynced_hours,
+        email=mine.email or "",
+    )
+    form = build(kinds, names, **data)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            if row is None:
+                row = AlertPreference(user_id=user.id, choices={})
+                db.session.add(row)
+            row.choices = {
+                k: [c for c in names if form[box(k, c)].data]
+                for k in vocab.ALERT_KINDS
+                if k in kinds
+            } | {k: sorted(v) for k, v in (row.choices or {}).items() if k not in kinds}
+            row.quiet_start = form.quiet_start.data or None
+            row.quiet_end = form.quiet_end.data or None
+            row.urgent_through_quiet = form.urgent_through_quiet.data
+            row.unsynced_hours = form.unsynced_hours.data
+            row.email = form.email.data or None
+            db.session.commit()
+            flash(_("Your alert choices are saved."), "success")
+            return redirect(url_for("alerts.choices"), code=303)
+        status = 422
+    page = render_template(
+        "alerts/choices.html",
+        form=form,
+        kinds=kinds,
+        channel_names=names,
+        ready=ready,
+        box=box,
+        urgent=preferences.URGENT,
+    )
+    return page, status
