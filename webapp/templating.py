@@ -6,6 +6,7 @@ from flask import Flask, current_app, g
 from flask_login import current_user
 
 from webapp import i18n, vocab
+from webapp.alerts import views as alerts_views
 from webapp.keys import display as keys_display
 from webapp.pwa import views as pwa_views
 from webapp.registry import display as registry_display
@@ -39,5 +40,6 @@ def init_app(app: Flask) -> None:
         keys_display.names,
         review_names,
         pwa_views.helpers,
+        alerts_views.bell,
     ):
         app.context_processor(processor)

@@ -4,7 +4,8 @@ due date, a device holding unsynced records; then any event still waiting for it
 
 Each event's key names what it is about (the window, the lend, the due date, the device's last
 sync), so the next run finding the same thing records nothing new. Only what became true within
-LOOKBACK is looked at: a fresh install does not alert on years of history.
+LOOKBACK is looked at (a window: within WINDOW_LOOKBACK of its close): a fresh install does not
+alert on years of history.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from webapp.models.rounds import RoundTemplate
 from webapp.rounds import rules, service
 
 LOOKBACK = timedelta(days=2)
+# A window is looked at in the runs of the hour after it closed (every five minutes): the
+# grid's own reads, for the days those windows started on, and only then.
+WINDOW_LOOKBACK = timedelta(hours=1)
 # An event whose fan-out should have been submitted when it was recorded: a sweep catches
 # the ones recorded where no engine was (a script), or whose commit hook failed.
 SWEEP_AFTER = timedelta(minutes=2)
@@ -36,9 +40,32 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
+def _closing_days(session: Session, estate: Estate, since: datetime, now: datetime) -> list[date]:
+    """The days (estate time) whose windows include one that closed in (since, now] — found
+    from the rounds' schedules alone, so a run with nothing closing reads no check."""
+    zone = ZoneInfo(estate.timezone)
+    days: set[date] = set()
+    for template in session.scalars(
+        sa.select(RoundTemplate).where(RoundTemplate.estate_id == estate.id, RoundTemplate.active)
+    ):
+        schedule = rules.Schedule.from_template(template)
+        longest = max((extra for _s, _e, extra in schedule.slots), default=0)
+        last = now.astimezone(zone).date()
+        day = since.astimezone(zone).date() - timedelta(days=longest + 1)
+        while day <= last:
+            if any(
+                since < w.end <= now for w in rules.windows_starting(schedule, day, estate.timezone)
+            ):
+                days.add(day)
+            day += timedelta(days=1)
+    return sorted(days)
+
+
 def windows_closed(session: Session, now: datetime) -> int:
-    """Record each round window that closed within LOOKBACK with checkpoints missed."""
+    """Record each round window that closed within WINDOW_LOOKBACK with checkpoints missed
+    (the count as the window closed: a check synced later makes it late, not done)."""
     new = 0
+    since = now - WINDOW_LOOKBACK
     estates = session.scalars(
         sa.select(Estate)
         .where(
@@ -48,13 +75,12 @@ def windows_closed(session: Session, now: datetime) -> int:
         .order_by(Estate.id)
     ).all()
     for estate in estates:
-        zone = ZoneInfo(estate.timezone)
-        first = (now - LOOKBACK).astimezone(zone).date() - timedelta(days=1)
-        last = now.astimezone(zone).date()
-        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        days = _closing_days(session, estate, since, now)
+        if not days:
+            continue
         for day, windows in service.coverage_days(session, estate, days, now, labels=False).items():
             for window in windows:
-                if not now - LOOKBACK < window.end <= now:
+                if not since < window.end <= now:
                     continue
                 missed = window.count(rules.MISSED)
                 if missed:

@@ -2,8 +2,8 @@
 
 1. An event is recorded in the transaction that found it (``events.record``, or sync/alerts.py
    in a push), which notes its key in ``session.info``. When that transaction commits, the
-   listener here submits ``alerts.fanout`` for it (keyed ``alerts.fanout:<event id>``): the
-   insert is all the finding code pays.
+   listener here submits ``alerts.fanout`` for it (a job per batch of the transaction's
+   events, keyed by them): the insert is all the finding code pays.
 2. ``alerts.fanout`` reads who hears of it (recipients.py) and their choices
    (preferences.py), and makes one ``AlertDelivery`` per person and chosen channel, keyed
    ``alert:<event>:<user>:<channel>``; the event is marked dispatched in the same commit. A
@@ -39,26 +39,31 @@ from webapp.models.jobs import RECORDED_EVENTS, AlertEvent
 KEEP = timedelta(days=2)
 
 
-def fanout_key(event_id: int) -> str:
-    return f"alerts.fanout:{event_id}"
+# Events fanned out by one job: a watch run or a push that finds many pays a job per batch.
+BATCH = 50
 
 
 def submit_fanouts(session: Session, keys) -> int:
-    """Submit the fan-out of each event named (by key) that is stored and not yet dispatched."""
+    """Submit the fan-out of the events named (by key) that are stored and not yet dispatched,
+    a job per batch of them, keyed by the batch's events (a second submit of the same batch is
+    the same job; an event in two batches is fanned out once: the delivery keys hold it)."""
     rows = session.execute(
-        sa.select(AlertEvent.id, AlertEvent.kind, AlertEvent.estate_id).where(
-            AlertEvent.key.in_(sorted(keys)), AlertEvent.dispatched_at.is_(None)
-        )
+        sa.select(AlertEvent.id, AlertEvent.estate_id)
+        .where(AlertEvent.key.in_(sorted(keys)), AlertEvent.dispatched_at.is_(None))
+        .order_by(AlertEvent.id)
     ).all()
     jobs = engine.get()
-    for event_id, kind, estate_id in rows:
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        ids = [event_id for event_id, _estate in batch]
+        estates = {estate for _id, estate in batch}
         jobs.submit(
             session,
             "alerts.fanout",
-            {"event": event_id},
-            key=fanout_key(event_id),
-            title=f"alert {kind}",
-            estate_id=estate_id,
+            {"events": ids},
+            key=f"alerts.fanout:{ids[0]}-{ids[-1]}:{len(ids)}",
+            title=f"alerts ({len(ids)})",
+            estate_id=estates.pop() if len(estates) == 1 else None,
         )
     return len(rows)
 
@@ -171,12 +176,14 @@ def fan_out(session: Session, jobs: engine.Engine, event: AlertEvent, now: datet
 
 @task("alerts.fanout", retries=4, retry_delay=10, keep=KEEP)
 def fanout_job(ctx) -> dict:
-    """Fan one event out to its people (params: ``event``)."""
-    event = ctx.session.get(AlertEvent, ctx.params.get("event"))
-    if event is None or event.dispatched_at is not None:
-        return {"deliveries": 0}
-    made = fan_out(ctx.session, ctx.engine, event, ctx.now())
-    event.dispatched_at = ctx.now()
+    """Fan events out to their people (params: ``events``, their ids)."""
+    made = 0
+    for event_id in ctx.params.get("events", []):
+        event = ctx.session.get(AlertEvent, event_id)
+        if event is None or event.dispatched_at is not None:
+            continue
+        made += fan_out(ctx.session, ctx.engine, event, ctx.now())
+        event.dispatched_at = ctx.now()
     return {"deliveries": made}
 
 

@@ -49,9 +49,9 @@ def unread() -> int:
     )
 
 
-@bp.app_context_processor
-def _bell() -> dict:
-    # A function: the count is read only where the header shows it.
+def bell() -> dict:
+    """The header's count, as a function: read only where the header shows it (installed by
+    webapp/templating.py)."""
     return {"alerts_unread": unread}
 
 

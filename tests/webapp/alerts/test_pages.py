@@ -1,0 +1,148 @@
+"""The bell and the choices page: the header's unread count, the /alerts list with links,
+opening one marks it read, mark all read, and the choices saved (and refused) in both
+languages; nobody opens another person's alert."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import sqlalchemy as sa
+
+from tests.conftest import csrf_token_from
+from tests.webapp.review.conftest import make_finding
+from webapp.alerts import events
+from webapp.extensions import db
+from webapp.models.alerts import AlertDelivery, AlertPreference
+
+
+def _alert(app, seed, clock, jobs, kind="critical_finding") -> str:
+    with app.app_context():
+        finding = make_finding(seed.estate_ids[0])
+        events.record(
+            db.session, kind, f"{kind}:{uuid.uuid4()}", occurred_at=clock.now,
+            estate_id=seed.estate_ids[0], detail={"finding_id": finding},
+        )  # fmt: skip
+        db.session.commit()
+    jobs()
+    return finding
+
+
+def _count(html: str) -> str | None:
+    found = re.search(r'class="bell-count"[^>]*>([^<]+)<', html)
+    return found.group(1) if found else None
+
+
+def test_the_bell_counts_lists_and_opens(app, client, auth, people, seed, clock, jobs):
+    """Two alerts: does the header say 2, the list show both with the finding's place, opening
+    one go to the finding and leave 1, and mark-all-read leave none?"""
+    first = _alert(app, seed, clock, jobs)
+    _alert(app, seed, clock, jobs)
+    auth.login("supervisor")
+    page = client.get("/alerts").get_data(as_text=True)
+    assert _count(page) == "2" and page.count('class="alert-item alert-unread"') == 2
+    assert "緊急報事" in page
+    with app.app_context():
+        delivery = db.session.scalar(
+            sa.select(AlertDelivery.id).where(
+                AlertDelivery.channel == "bell",
+                AlertDelivery.event_id.in_(
+                    sa.select(events.AlertEvent.id).where(
+                        events.AlertEvent.detail["finding_id"].as_string() == first
+                    )
+                ),
+            )
+        )
+    token = csrf_token_from(page)
+    opened = client.post("/alerts/open", data={"csrf_token": token, "delivery": delivery})
+    assert opened.status_code == 303 and opened.location.endswith(f"/review/findings/{first}")
+    assert _count(client.get("/").get_data(as_text=True)) == "1"
+    client.post("/alerts/read", data={"csrf_token": token})
+    assert _count(client.get("/alerts").get_data(as_text=True)) is None
+
+
+def test_nobody_opens_another_persons_alert(app, client, auth, people, seed, clock, jobs):
+    """The desk (estate 1) and supervisor2 (estate 2) posting the supervisor's alert: 404."""
+    _alert(app, seed, clock, jobs)
+    with app.app_context():
+        delivery = db.session.scalar(sa.select(AlertDelivery.id))
+    for username, password in (("desk", None), ("supervisor2", "supervisor2-demo")):
+        auth.login(username, password)
+        token = auth.csrf("/alerts")
+        response = client.post("/alerts/open", data={"csrf_token": token, "delivery": delivery})
+        assert response.status_code == 404
+        assert "alert-item" not in client.get("/alerts").get_data(as_text=True)
+        auth.logout()
+
+
+def test_the_header_count_is_one_indexed_query(app, client, auth, people, seed, clock, jobs):
+    """Does the header's count read the inbox index (one statement, no table scan)?"""
+    _alert(app, seed, clock, jobs)
+    auth.login("supervisor")
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+        def seen(conn, cursor, statement, params, context, executemany):
+            if "alert_delivery" in statement:
+                statements.append((statement, params))
+
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            client.get("/")
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+        assert len(statements) == 1
+        statement, params = statements[0]
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(
+                str(row[-1])
+                for row in db.session.connection().exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, params
+                )
+            )
+            assert "ix_alert_delivery_inbox" in plan, plan
+
+
+def test_choices_are_saved_and_bad_ones_refused(app, client, auth, people, seed):
+    """Turn email off for critical findings, set quiet hours and an address: saved; a time
+    that is not HH:MM, one time without the other, a bad address: 422 with the reason, and
+    nothing saved. In English the page is English."""
+    auth.login("supervisor")
+    page = client.get("/account/alerts").get_data(as_text=True)
+    assert "緊急報事" in page and "勿擾時段" in page
+    token = csrf_token_from(page)
+    good = {
+        "csrf_token": token,
+        "c_critical_finding_bell": "y",
+        "c_window_missed_bell": "y",
+        "c_window_missed_email": "y",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+        "unsynced_hours": "6",
+        "email": "lin@example.test",
+    }
+    assert client.post("/account/alerts", data=good).status_code == 303
+    with app.app_context():
+        row = db.session.get(AlertPreference, people["supervisor"])
+        assert row.choices["critical_finding"] == ["bell"]
+        assert row.choices["window_missed"] == ["bell", "email"]
+        assert row.choices["key_overdue"] == []
+        quiet = (row.quiet_start, row.quiet_end, row.urgent_through_quiet)
+        assert quiet == ("22:00", "07:00", False)
+        assert (row.unsynced_hours, row.email) == (6, "lin@example.test")
+    for bad, says in (
+        ({"quiet_start": "25:00"}, "HH:MM"),
+        ({"quiet_end": ""}, "both times"),
+        ({"email": "not an address"}, "not an email address"),
+        ({"unsynced_hours": "0"}, "1"),
+    ):
+        client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
+        sent = {**good, **bad, "email": bad.get("email", "x@y.z")}
+        response = client.post("/account/alerts", data=sent)
+        assert response.status_code == 422, bad
+        assert says in response.get_data(as_text=True), bad
+    with app.app_context():
+        assert db.session.get(AlertPreference, people["supervisor"]).email == "lin@example.test"
+    english = client.get("/account/alerts").get_data(as_text=True)
+    assert "Quiet hours" in english and "勿擾" not in english

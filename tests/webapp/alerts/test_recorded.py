@@ -1,0 +1,107 @@
+"""The other alerts found where they happen: a key disputed and an op quarantined (in a push),
+two refusals in a row at a vacant unit (the server's raised finding), a finding dispatched (the
+review workflow) — each once, to its estate's right people only."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from tests.sync.conftest import T0, check_op, codes_of, lend_op
+from tests.webapp.alerts.conftest import deliveries, events_of
+from tests.webapp.review.conftest import make_finding
+from webapp.alerts import events
+from webapp.extensions import db
+from webapp.models import LabelCode, Unit
+
+
+def test_a_key_that_becomes_disputed_alerts_the_supervisor_and_desk_once(
+    app, phone, people, seed, clock, jobs
+):
+    """A second lend with no return between disputes the key: one alert to estate 1's
+    supervisor and desk; a third lend (still disputed) is no new one."""
+    code = codes_of(app, seed.estate_ids[0], "key", 1, status="in")[0]
+    phone.push([lend_op(code, T0, name="甲")])
+    phone.push([lend_op(code, T0 + timedelta(minutes=10), name="乙")])
+    phone.push([lend_op(code, T0 + timedelta(minutes=20), name="丙")])
+    jobs()
+    assert deliveries(app) == [
+        ("key_disputed", "desk", "bell", "sent"),
+        ("key_disputed", "supervisor", "bell", "sent"),
+    ]
+
+
+def test_a_quarantined_batch_is_one_alert(app, phone, people, seed, clock, jobs):
+    """Three ops of a push rejected (unknown codes): is it one alert to the sender's estate's
+    supervisor, and a replay of the batch none?"""
+    bad = [check_op(f"NOPE{n}") for n in range(3)]
+    phone.push(bad)
+    phone.push(bad)
+    jobs()
+    assert deliveries(app) == [("op_quarantined", "supervisor", "bell", "sent")]
+
+
+def _vacant_and_occupied(app, estate_id):
+    with app.app_context():
+        found = {}
+        for status in ("vacant", "occupied"):
+            found[status] = db.session.scalar(
+                sa.select(LabelCode.code)
+                .join(Unit, sa.and_(LabelCode.item_type == "unit", LabelCode.item_id == Unit.id))
+                .where(Unit.estate_id == estate_id, Unit.status == status, LabelCode.active)
+                .order_by(Unit.id.desc())
+            )
+        return found
+
+
+def test_two_refusals_in_a_row_alert_only_at_a_vacant_unit(app, phone, people, seed, clock, jobs):
+    """Two refusals in a row raise a finding at any unit; is it an alert only at a vacant one?"""
+    T = T0.replace(year=2021)
+    for code in _vacant_and_occupied(app, seed.estate_ids[0]).values():
+        refused = {"result": "no_access", "answers": {"no_access": "refused"}}
+        phone.push([check_op(code, T, **refused), check_op(code, T + timedelta(days=7), **refused)])
+    jobs()
+    assert deliveries(app) == [("refused_twice", "supervisor", "bell", "sent")]
+
+
+def test_a_dispatch_alerts_the_departments_people_only(app, client, auth, people, seed, jobs):
+    """Dispatched to engineering: the engineer hears of it, not the supervisor who did it;
+    dispatched to cleaning (no users in the product): nobody."""
+    with app.app_context():
+        one, two = make_finding(seed.estate_ids[0]), make_finding(seed.estate_ids[0])
+    auth.login("supervisor")
+    for finding, department in ((one, "engineering"), (two, "cleaning")):
+        token = auth.csrf("/review/findings")
+        response = client.post(
+            f"/review/findings/{finding}/move",
+            data={"csrf_token": token, "to": "dispatched", "department": department},
+        )
+        assert response.status_code in (200, 303)
+    jobs()
+    assert deliveries(app) == [("finding_dispatched", "engineer", "bell", "sent")]
+    assert len(events_of(app, "finding_dispatched")) == 2
+
+
+def test_an_event_of_estate_one_never_reaches_estate_twos_supervisor(
+    app, people, seed, clock, jobs
+):
+    """Every kind, recorded in estate 1: does supervisor2 (estate 2 only) hear of none, and
+    estate 1's supervisor of each of theirs once, whatever sweeps run again?"""
+    with app.app_context():
+        for kind in ("notice_deadline", "stop_work", "key_chain_broken", "critical_finding"):
+            events.record(
+                db.session, kind, f"{kind}:{uuid.uuid4()}", occurred_at=clock.now,
+                estate_id=seed.estate_ids[0], detail={"label": "3棟-2單元-15樓-1502室"},
+            )  # fmt: skip
+        db.session.commit()
+    jobs()
+    clock.advance(minutes=10)
+    with app.app_context():
+        from webapp.alerts import checks
+
+        assert checks.sweep(db.session, clock.now) == 0  # all fanned out already
+    people_heard = {user for _kind, user, _channel, _state in deliveries(app)}
+    assert people_heard == {"supervisor"}
+    assert len(deliveries(app)) == 4 + 1  # the critical finding's email too
