@@ -1,7 +1,7 @@
 """alerts: the address the email channel writes to, on the person's alert choices
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 11:00:00
 
 Users have no email address anywhere else; a person gives one on their alerts page.
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
