@@ -11,7 +11,7 @@ PY_STAMP := $(VENV)/.stamp-deps
 NODE_STAMP := node_modules/.stamp-deps
 ASSETS_STAMP := static/vendor/.stamp-build
 
-.PHONY: run test bench lint format build deps browser webkit migrate clean fuzz
+.PHONY: run test bench bench-load lint format build deps browser webkit migrate clean fuzz
 
 run: build migrate
 	@$(FLASK) demo-data --if-empty
@@ -33,6 +33,10 @@ test: build browser webkit
 
 bench: build
 	$(PY) -m bench
+
+# The load rows alone (bench/bench_load.py: PostgreSQL and Redis on loopback, ~5 min on 2 cores).
+bench-load: build
+	$(PY) -m bench load
 
 # The fuzz targets (tests/fuzz) for longer than the two minutes of every test run.
 FUZZ_SECONDS ?= 1800

@@ -172,7 +172,47 @@ def _history(days: int, seed: int = 7) -> dict[str, int]:
     return counts
 
 
-def _login(client, username="supervisor"):
+def build(estates: int, units: int, days: int) -> tuple[float, float, dict[str, int]]:
+    """The demo registry of ``estates`` x ``units`` and ``days`` of history, in the app
+    context's database, with fresh statistics: (registry seconds, history seconds, counts)."""
+    started = time.perf_counter()
+    build_demo(db.session, DemoOptions(estates=estates, units_per_estate=units, days=0))
+    db.session.commit()
+    registry_s = time.perf_counter() - started
+    started = time.perf_counter()
+    counts = _history(days)
+    history_s = time.perf_counter() - started
+    # Fresh statistics (and, on PostgreSQL, the visibility map index-only scans need),
+    # as autovacuum or a periodic ANALYZE (SQLite) keep them.
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+    return registry_s, history_s, counts
+
+
+def regional_supervisor() -> None:
+    """Every estate on the default rounds (the demo sets them up for its first two), and the
+    regional supervisor ``boss``, who sees every estate (made once; a database `flask
+    demo-data` built gets one too, so its pages can be timed the same way)."""
+    from webapp.models import Estate, User
+    from webapp.rounds import service
+
+    for estate in db.session.scalars(sa.select(Estate)):
+        service.ensure_defaults(db.session, estate)
+    db.session.commit()
+    if db.session.scalar(sa.select(User).where(User.username == "boss")) is None:
+        boss = User(username="boss", role="supervisor", display_name="區域經理")
+        boss.set_password("boss-demo")
+        boss.estates = list(db.session.scalars(sa.select(Estate)))
+        db.session.add(boss)
+        db.session.commit()
+
+
+def login(client, username="supervisor"):
     from tests.conftest import csrf_token_from
 
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
@@ -183,7 +223,7 @@ def _login(client, username="supervisor"):
     g.pop("csrf_token", None)
 
 
-def _times(client, url: str, n: int, headers=None) -> tuple[list[float], list[float]]:
+def page_times(client, url: str, n: int, headers=None) -> tuple[list[float], list[float]]:
     """Wall and CPU seconds of ``n`` requests (SQLite runs in this process, so CPU time holds
     the queries too, and is what a busy shared host disturbs least)."""
     client.get(url, headers=headers)  # warm
@@ -197,7 +237,7 @@ def _times(client, url: str, n: int, headers=None) -> tuple[list[float], list[fl
     return wall, cpu
 
 
-def _pct(values: list[float], p: float) -> float:
+def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
@@ -216,29 +256,8 @@ def rows() -> list[Row]:
         registry_s = history_s = 0.0
         counts = {"checks": 0, "findings": 0, "steps": 0}
         if not prebuilt:
-            started = time.perf_counter()
-            build_demo(db.session, DemoOptions(estates=ESTATES, units_per_estate=UNITS, days=0))
-            db.session.commit()
-            registry_s = time.perf_counter() - started
-            started = time.perf_counter()
-            counts = _history(DAYS)
-            history_s = time.perf_counter() - started
-            # Fresh statistics (and, on PostgreSQL, the visibility map index-only scans need),
-            # as autovacuum or a periodic ANALYZE (SQLite) keep them.
-            db.session.commit()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                    c.exec_driver_sql("VACUUM ANALYZE")
-            else:
-                db.session.execute(sa.text("ANALYZE"))
-                db.session.commit()
-        from webapp.models import Estate
-        from webapp.rounds import service
-
-        # Every estate runs the default rounds (the demo sets them up for its first two).
-        for estate in db.session.scalars(sa.select(Estate)):
-            service.ensure_defaults(db.session, estate)
-        db.session.commit()
+            registry_s, history_s, counts = build(ESTATES, UNITS, DAYS)
+        regional_supervisor()
         # The busiest unit the supervisor sees (ties — units checked every day — by id, so
         # SQLite and PostgreSQL time the same one).
         from webapp.models import User
@@ -259,27 +278,19 @@ def rows() -> list[Row]:
         )
         assert db.session.get(Unit, busiest[0]) is not None
 
-        # The regional supervisor, who sees every estate (made once; a database `flask
-        # demo-data` built gets one too, so its pages can be timed the same way).
-        if db.session.scalar(sa.select(User).where(User.username == "boss")) is None:
-            boss = User(username="boss", role="supervisor", display_name="區域經理")
-            boss.set_password("boss-demo")
-            boss.estates = list(db.session.scalars(sa.select(Estate)))
-            db.session.add(boss)
-            db.session.commit()
         if prebuilt:
             from webapp.models.sync import Finding
 
             counts["findings"] = db.session.scalar(sa.select(sa.func.count(Finding.id)))
         client = app.test_client()
-        _login(client)
+        login(client)
         n = 40
         hx = {"HX-Request": "true"}
         # The baseline every page is set against, measured in this run on this host: the
         # framework's floor (a logged-in request that reads nothing), so ratios are comparable
         # across runs on a busy or quiet machine. The cached dashboard's baseline is the same
         # dashboard computed afresh (cache off).
-        floor = _times(client, "/healthz", n)
+        floor = page_times(client, "/healthz", n)
         cases = [
             ("dashboard, the supervisor's estate", "/", None, False),
             ("dashboard panel (htmx poll)", "/review/dashboard", hx, False),
@@ -304,34 +315,34 @@ def rows() -> list[Row]:
                 g.pop("_login_user", None)
                 g.pop("csrf_token", None)
                 client = app.test_client()
-                _login(client, "boss")
+                login(client, "boss")
                 switched = True
             runs = []
             if plain:
-                runs.append((name, _times(client, url, n, headers), floor, "GET /healthz"))
+                runs.append((name, page_times(client, url, n, headers), floor, "GET /healthz"))
             else:
                 app.config["REVIEW_CACHE"] = False
-                cold = _times(client, url, n, headers)
+                cold = page_times(client, url, n, headers)
                 app.config["REVIEW_CACHE"] = True
-                warm = _times(client, url, n, headers)
+                warm = page_times(client, url, n, headers)
                 runs.append((f"{name}, computed (no cache)", cold, floor, "GET /healthz"))
                 runs.append((f"{name}, polled (30 s cache)", warm, cold, "same, no cache"))
             for label, (wall, cpu), (base_wall, base_cpu), base_name in runs:
                 for kind, times, base in (("", wall, base_wall), (" CPU", cpu, base_cpu)):
                     for pname, p in (("p50", 0.5), ("p95", 0.95)):
-                        value = _pct(times, p)
+                        value = pct(times, p)
                         out.append(
                             Row(
                                 f"{label}{kind} {pname} [{size}]",
                                 value * 1000,
                                 "ms",
                                 baseline_name=f"{base_name}{kind} {pname}",
-                                baseline_value=_pct(base, p) * 1000,
+                                baseline_value=pct(base, p) * 1000,
                                 target="<= 200 ms" if pname == "p95" else "",
                                 met=value <= 0.2 if pname == "p95" else None,
                             )
                         )
-        csv_times, _cpu = _times(client, "/review/findings.csv?status=all", 3)
+        csv_times, _cpu = page_times(client, "/review/findings.csv?status=all", 3)
         out.append(
             Row(
                 f"findings CSV export, all {counts['findings']:,} [{size}]",
