@@ -388,39 +388,22 @@ def table(alone: Scenario, *runs, killed_at: float | None) -> list[Row]:
                     met=meets,
                 )
             )
-        n = counted["ops"]
+        n, phones, photos = counted["ops"], len(scenario.phones), counted["photos"]
+        finished = (
+            f"phones that finished (retries: {got['retries']}, unanswered tries: "
+            f"{got['no_answer']}, ops answered duplicate: {got['duplicates']})"
+        )
         out += [
-            Row(f"{label}: 5xx answers", got["5xx"], "", target="0", met=got["5xx"] == 0),
-            Row(
-                f"{label}: ops lost, of {n:,}",
-                counted["lost"],
-                "",
-                target="0",
-                met=not counted["lost"],
-            ),
-            Row(
-                f"{label}: ops doubled, of {n:,}",
-                counted["doubled"],
-                "",
-                target="0",
-                met=not counted["doubled"],
-            ),
-            Row(
-                f"{label}: photos stored, of {counted['photos']}",
-                counted["photos_stored"],
-                "",
-                target=f"{counted['photos']}",
-                met=counted["photos_stored"] == counted["photos"],
-            ),
-            Row(
-                f"{label}: phones that finished (retries: {got['retries']}, "
-                f"unanswered tries: {got['no_answer']}, ops answered duplicate: "
-                f"{got['duplicates']})",
-                len(scenario.phones) - got["unfinished"],
-                "",
-                target=f"{len(scenario.phones)}",
-                met=not got["unfinished"],
-            ),
+            Row(f"{label}: {what}", value, "", target=f"{want}", met=value == want)
+            for what, value, want in (
+                ("5xx answers", got["5xx"], 0),
+                (f"ops lost, of {n:,}", counted["lost"], 0),
+                (f"ops doubled, of {n:,}", counted["doubled"], 0),
+                (f"photos stored, of {photos}", counted["photos_stored"], photos),
+                (finished, phones - got["unfinished"], phones),
+            )
+        ]
+        out += [
             Row(f"{label}: every phone synced, wall clock", got["wall_s"], "s"),
         ]
         if scenario.cpu_s is not None and alone.cpu_s:

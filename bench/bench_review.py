@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import g
 
-from bench.common import Row, bench_app
+from bench.common import Row, bench_app, fresh_statistics
 from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
 
@@ -182,15 +182,7 @@ def build(estates: int, units: int, days: int) -> tuple[float, float, dict[str, 
     started = time.perf_counter()
     counts = _history(days)
     history_s = time.perf_counter() - started
-    # Fresh statistics (and, on PostgreSQL, the visibility map index-only scans need),
-    # as autovacuum or a periodic ANALYZE (SQLite) keep them.
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
+    fresh_statistics()
     return registry_s, history_s, counts
 
 

@@ -40,6 +40,22 @@ def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
     return best
 
 
+def fresh_statistics() -> None:
+    """Fresh planner statistics after a bulk write (and, on PostgreSQL, the visibility map
+    index-only scans need), as autovacuum or a periodic ANALYZE (SQLite) keep them."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+
+
 @contextlib.contextmanager
 def bench_app(**config) -> Iterator:
     """A fresh app on a throwaway, migrated SQLite database (or BENCH_DATABASE_URL)."""
