@@ -291,6 +291,10 @@ class AuthActions:
         "desk": "desk-demo",
         "admin": "admin-demo",
         "patrol2": "patrol2-demo",
+        "hq": "hq-demo",
+        "regional": "regional-demo",
+        "supervisor2": "supervisor2-demo",
+        "admin2": "admin2-demo",
     }
 
     def __init__(self, client):

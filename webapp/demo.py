@@ -28,15 +28,37 @@ from webapp.vocab import OWNER_KEY_KINDS
 
 ESTATE_NAMES = ["翠湖花園", "港灣豪庭", "松柏山莊", "雲景新城", "金禾苑", "錦繡華庭"]
 
+EVERY = "every"  # the organisation's: every estate, present and future (``all_estates``)
+EACH = "each"  # appointed to each of the demo's estates, one by one (a regional supervisor)
+
 DEMO_USERS = [
-    # username, password, role, display name, estates (indexes)
+    # username, password, role, display name, estates (indexes, EVERY or EACH)
     ("patrol", "patrol-demo", "patroller", "陳志明", [0]),
     ("supervisor", "supervisor-demo", "supervisor", "林淑芬", [0]),
     ("engineer", "engineer-demo", "engineering", "黃建國", [0]),
     ("desk", "desk-demo", "frontdesk", "張美玲", [0]),
     ("admin", "admin-demo", "admin", "系統管理員", [0]),
     ("patrol2", "patrol2-demo", "patroller", "吳家豪", [1]),
+    ("hq", "hq-demo", "admin", "總公司管理員", EVERY),
+    ("regional", "regional-demo", "supervisor", "劉建宏", EACH),
 ]
+# Each further estate's own supervisor and admin (the first estate's are `supervisor` and
+# `admin` above): supervisor2 / supervisor2-demo, admin2 / admin2-demo, ...
+ESTATE_SUPERVISORS = ["林淑芬", "周雅婷", "許文雄", "郭怡君", "蔡明哲", "謝佩珊"]
+ESTATE_ADMINS = ["系統管理員", "鄭國華", "曾美惠", "潘志強", "葉淑貞", "蕭俊傑"]
+
+
+def demo_users(estates: int) -> list[tuple]:
+    """The demo's users for a demo of ``estates`` estates, as DEMO_USERS lists them."""
+    users = list(DEMO_USERS)
+    for i in range(1, estates):
+        n = i + 1
+        supervisor = ESTATE_SUPERVISORS[i % len(ESTATE_SUPERVISORS)]
+        admin = ESTATE_ADMINS[i % len(ESTATE_ADMINS)]
+        users.append((f"supervisor{n}", f"supervisor{n}-demo", "supervisor", supervisor, [i]))
+        users.append((f"admin{n}", f"admin{n}-demo", "admin", admin, [i]))
+    return users
+
 
 PUBLIC_FACILITIES = ["游泳池", "運動場", "中心廣場", "兒童遊樂場"]
 EQUIPMENT_ROOMS = ["配電房", "水泵房", "消防控制室", "電梯機房", "發電機房", "監控室"]
@@ -236,12 +258,19 @@ def _keys(estate: Estate, buildings: list[Building], units: list[Unit], rng) -> 
 
 
 def build_users(session: Session, estates: list[Estate]) -> list[User]:
-    """Create the demo users (the second estate's patroller only if there is one)."""
+    """Create the demo users: the first estate's team, the second estate's patroller (on the
+    first if there is one estate), the organisation admin, a regional supervisor of every
+    demo estate, and each further estate's supervisor and admin."""
     users = []
-    for username, password, role, display, estate_indexes in DEMO_USERS:
+    for username, password, role, display, where in demo_users(len(estates)):
         user = User(username=username, role=role, display_name=display)
         user.set_password(password)
-        user.estates = [estates[min(i, len(estates) - 1)] for i in estate_indexes]
+        if where == EVERY:
+            user.all_estates = True
+        elif where == EACH:
+            user.estates = list(estates)
+        else:
+            user.estates = [estates[min(i, len(estates) - 1)] for i in where]
         session.add(user)
         users.append(user)
     session.flush()

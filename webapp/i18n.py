@@ -50,8 +50,10 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     """Show times in the user's first estate's timezone."""
-    if getattr(current_user, "is_authenticated", False) and current_user.estates:
-        return current_user.estates[0].timezone
+    if getattr(current_user, "is_authenticated", False):
+        estates = current_user.visible_estates
+        if estates:
+            return estates[0].timezone
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 

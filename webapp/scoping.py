@@ -7,7 +7,7 @@ from flask import abort
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.models import Estate, user_estate
+from webapp.models import Estate, User, user_estate
 
 MAX_INTEGER_ID = 2**31 - 1
 
@@ -21,17 +21,35 @@ def visible_estate_ids(user=None) -> list[int]:
 
 
 def manageable_user_ids(user=None) -> sa.Select:
-    """Ids of the users an admin (default: the current user) manages: those whose estates
-    are all among the admin's own, and who have at least one. A user who also belongs to
-    an estate the admin cannot see is another admin's too: changing their password, role
-    or access from one estate would take over the other."""
+    """Ids of the users an admin (default: the current user) manages.
+
+    An organisation admin (``all_estates``) manages everyone. An estate admin manages the
+    users whose estates are all among the admin's own, who have at least one, and who do not
+    see every estate: a user who also belongs to an estate the admin cannot see is another
+    admin's too (changing their password, role or access from one estate would take over the
+    other), and an all-estates user belongs to every estate, present and future."""
+    user = user or current_user
+    if getattr(user, "all_estates", False):
+        return sa.select(User.id)
     mine = visible_estate_ids(user)
     elsewhere = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.not_in(mine))
+    everywhere = sa.select(User.id).where(User.all_estates)
     return (
         sa.select(user_estate.c.user_id)
-        .where(user_estate.c.estate_id.in_(mine), user_estate.c.user_id.not_in(elsewhere))
+        .where(
+            user_estate.c.estate_id.in_(mine),
+            user_estate.c.user_id.not_in(elsewhere),
+            user_estate.c.user_id.not_in(everywhere),
+        )
         .distinct()
     )
+
+
+def people_of(estate_ids) -> sa.Select:
+    """Ids of the users who see any of these estates: those appointed to one, and those who
+    see every estate (their phones and refused records are these estates' too)."""
+    appointed = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(estate_ids))
+    return sa.union(appointed, sa.select(User.id).where(User.all_estates))
 
 
 def _estate_column(model):

@@ -58,7 +58,7 @@ def _invalid(exc: ValidationError):
 
 
 def _estates_payload(user) -> list[dict]:
-    return [{"id": e.id, "name": e.name} for e in user.estates if e.active]
+    return [{"id": e.id, "name": e.name} for e in user.visible_estates]
 
 
 @bp.post("/auth/device")

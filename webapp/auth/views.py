@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from webapp.access import public, roles, wants_json
@@ -30,13 +31,18 @@ from webapp.urls import safe_next
 
 bp = Blueprint("auth", __name__)
 
+# username, password, role, where (the first estate's when not said)
 DEMO_LOGINS = [
-    ("patrol", "patrol-demo", "patroller"),
-    ("supervisor", "supervisor-demo", "supervisor"),
-    ("engineer", "engineer-demo", "engineering"),
-    ("desk", "desk-demo", "frontdesk"),
-    ("admin", "admin-demo", "admin"),
-    ("patrol2", "patrol2-demo", "patroller"),
+    ("patrol", "patrol-demo", "patroller", None),
+    ("supervisor", "supervisor-demo", "supervisor", None),
+    ("engineer", "engineer-demo", "engineering", None),
+    ("desk", "desk-demo", "frontdesk", None),
+    ("admin", "admin-demo", "admin", None),
+    ("patrol2", "patrol2-demo", "patroller", _l("second estate")),
+    ("supervisor2", "supervisor2-demo", "supervisor", _l("second estate")),
+    ("admin2", "admin2-demo", "admin", _l("second estate")),
+    ("regional", "regional-demo", "supervisor", _l("every demo estate")),
+    ("hq", "hq-demo", "admin", _l("the organisation: every estate")),
 ]
 
 

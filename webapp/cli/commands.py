@@ -13,13 +13,13 @@ from flask.cli import with_appcontext
 from webapp.backup.cli import backup_command, restore_command
 from webapp.cli.sync import sync
 from webapp.cliargs import resolve_estate
-from webapp.demo import DEMO_USERS, DemoOptions, build_demo, database_has_data, wipe
+from webapp.demo import DemoOptions, build_demo, database_has_data, demo_users, wipe
 from webapp.extensions import db
 from webapp.jobs.cli import jobs
 from webapp.keys.cli import keys
 from webapp.labels.cli import labels
 from webapp.models import ROLES, User
-from webapp.models.accounts import MIN_PASSWORD
+from webapp.models.accounts import ALL_ESTATE_ROLES, MIN_PASSWORD
 from webapp.review.demo import advance_findings
 
 
@@ -80,14 +80,21 @@ def demo_data(estates, units_per_estate, days, reset, if_empty):
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     click.echo(f"Demo loaded: {counts}.")
     click.echo("Demo logins (username / password):")
-    for username, password, role, _display, _estates in DEMO_USERS:
-        click.echo(f"  {username:<11} {password:<16} {role}")
+    for username, password, role, _display, where in demo_users(estates):
+        reach = {"every": "  every estate", "each": "  every demo estate"}.get(str(where), "")
+        click.echo(f"  {username:<11} {password:<16} {role}{reach}")
 
 
 @click.command("create-user")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--estate", "estates", multiple=True, help="Estate id or name; repeatable.")
+@click.option(
+    "--all-estates",
+    is_flag=True,
+    help="Every estate, present and future (an admin or supervisor: the organisation admin, "
+    "a head-office supervisor).",
+)
 @click.option(
     "--password",
     prompt=True,
@@ -96,8 +103,8 @@ def demo_data(estates, units_per_estate, days, reset, if_empty):
     help="Asked for twice when not given.",
 )
 @with_appcontext
-def create_user(name, role, estates, password):
-    """Create a user with a role and estates."""
+def create_user(name, role, estates, all_estates, password):
+    """Create a user with a role and estates (or every estate)."""
     name = name.strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
         raise click.BadParameter(
@@ -109,15 +116,27 @@ def create_user(name, role, estates, password):
         raise click.BadParameter(
             f"a password has at least {MIN_PASSWORD} characters", param_hint="password"
         )
+    if all_estates and role not in ALL_ESTATE_ROLES:
+        raise click.BadParameter(
+            "--all-estates is for an admin or a supervisor", param_hint="--all-estates"
+        )
+    if all_estates and estates:
+        raise click.BadParameter(
+            "give --all-estates or --estate, not both", param_hint="--all-estates"
+        )
     chosen = [resolve_estate(ref) for ref in estates]
-    if not chosen and role != "admin":
+    if not chosen and not all_estates and role != "admin":
         raise click.BadParameter("give at least one --estate for this role", param_hint="--estate")
-    user = User(username=name, role=role)
+    user = User(username=name, role=role, all_estates=all_estates)
     user.set_password(password)
     user.estates = chosen
     db.session.add(user)
     db.session.commit()
-    where = ", ".join(e.name for e in chosen) or "no estate yet"
+    where = (
+        "every estate, present and future"
+        if all_estates
+        else ", ".join(e.name for e in chosen) or "no estate yet"
+    )
     click.echo(f"Created {role} {name!r} ({where}).")
 
 

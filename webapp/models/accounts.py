@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from webapp import vocab
 from webapp.extensions import db
@@ -29,6 +29,9 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-password")
 
 ROLES = tuple(vocab.ROLES)
+# The roles that may see every estate, present and future (an organisation admin, a head-office
+# supervisor): ``User.all_estates``.
+ALL_ESTATE_ROLES = ("admin", "supervisor")
 # The password policy of every form that sets one (admin pages, the user's own change).
 MIN_PASSWORD = 10
 MAX_PASSWORD_SET = 200
@@ -42,15 +45,23 @@ user_estate = sa.Table(
 
 
 class User(UserMixin, db.Model):
-    """A person who logs in: one role, one or more estates."""
+    """A person who logs in: one role, one or more estates — or, for an organisation admin or
+    a head-office supervisor, every estate there is and will be (``all_estates``)."""
 
     __tablename__ = "user"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "NOT all_estates OR role IN ('admin', 'supervisor')", name="all_estates_role"
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(120), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[str] = mapped_column(_enum(ROLES, "role"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Every estate, resolved when asked (never a frozen list): estates added later included.
+    all_estates: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     locale: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -81,12 +92,37 @@ class User(UserMixin, db.Model):
 
     @property
     def estate_ids(self) -> list[int]:
-        """Ids of the estates this user may see."""
+        """Ids of the active estates this user may see: every one there is now for an
+        all-estates user (read once per transaction), else those they are appointed to."""
+        if self.all_estates:
+            return every_estate_id(self)
         return [e.id for e in self.estates if e.active]
+
+    @property
+    def visible_estates(self) -> list[Estate]:
+        """The active estates this user may see, in id order."""
+        if not self.all_estates:
+            return [e for e in self.estates if e.active]
+        session = object_session(self) or db.session
+        return list(session.scalars(sa.select(Estate).where(Estate.active).order_by(Estate.id)))
 
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+
+def every_estate_id(user: User) -> list[int]:
+    """Every active estate's id, read at most once per transaction of the user's session (a
+    later transaction reads again, so an estate added meanwhile is seen)."""
+    session = object_session(user) or db.session
+    transaction = session.get_transaction()
+    cached = getattr(user, "_every_estate", None)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return list(cached[1])
+    ids = list(session.scalars(sa.select(Estate.id).where(Estate.active).order_by(Estate.id)))
+    if transaction is not None:
+        user._every_estate = (transaction, ids)
+    return list(ids)
 
 
 def shown_names(session, user_ids) -> dict[int, str]:

@@ -18,11 +18,11 @@ from sync import merge
 from webapp import edge
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.models import User, user_estate
+from webapp.models import User
 from webapp.models.audit import record
 from webapp.models.sync import QuarantinedOp
 from webapp.models.types import utcnow
-from webapp.scoping import visible_estate_ids
+from webapp.scoping import people_of, visible_estate_ids
 
 bp = Blueprint("quarantine", __name__, url_prefix="/quarantine")
 PAGE = 50
@@ -45,7 +45,7 @@ SHOWS = ("open", "reviewed", "all")
 def scoped_quarantine() -> sa.Select:
     """Rejected ops about the viewer's estates, or sent by people of those estates."""
     estates = visible_estate_ids()
-    people = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(estates))
+    people = people_of(estates)
     return sa.select(QuarantinedOp).where(
         sa.or_(
             QuarantinedOp.estate_id.in_(estates),

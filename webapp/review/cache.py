@@ -26,7 +26,7 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from webapp.models import user_estate
+from webapp.models import User, user_estate
 from webapp.review.dashboard import dashboard as compute
 from webapp.scoping import visible_estate_ids
 
@@ -119,11 +119,15 @@ def _collect(session, _context):
         elif name in _WATCHED:
             touched.add(getattr(obj, "estate_id", None))
     if devices:
+        connection = session.connection()
         touched.update(
-            session.connection().scalars(
+            connection.scalars(
                 sa.select(user_estate.c.estate_id).where(user_estate.c.user_id.in_(devices))
             )
         )
+        everywhere = sa.select(User.id).where(User.id.in_(devices), User.all_estates).limit(1)
+        if connection.scalar(everywhere) is not None:
+            touched.add(None)  # the phone of someone who sees every estate: every estate's
 
 
 def _bump(session):

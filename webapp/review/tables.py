@@ -26,14 +26,14 @@ from sqlalchemy.orm import joinedload
 
 from webapp import edge, exports
 from webapp.extensions import db
-from webapp.models import Device, Estate, Unit, User, shown_names, user_estate
+from webapp.models import Device, Estate, Unit, User, shown_names
 from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, FindingState
 from webapp.models.sync import Check, Finding, QuarantinedOp
 from webapp.models.types import utcnow
 from webapp.review.names import AGE_NAMES, DEPARTMENT_NAMES, SEVERITY_NAMES
 from webapp.review.queries import item_labels
 from webapp.rounds import rules, service
-from webapp.scoping import visible_estate_ids
+from webapp.scoping import people_of, visible_estate_ids
 
 PAGE = 50
 # The open findings' ages: (name, from days, to days).
@@ -237,7 +237,7 @@ RENOVATING = Table(
 
 
 def _devices(p: Params) -> sa.Select:
-    people = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(p.ids))
+    people = people_of(p.ids)
     return (
         sa.select(Device, User)
         .join(User, User.id == Device.user_id)
@@ -282,7 +282,7 @@ DEVICES = Table(
 
 
 def _quarantine(p: Params) -> sa.Select:
-    people = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(p.ids))
+    people = people_of(p.ids)
     return (
         sa.select(QuarantinedOp, User.display_name)
         .join(User, User.id == QuarantinedOp.user_id)

@@ -179,3 +179,50 @@ def test_progress_prints_a_line_per_tenth_not_per_step():
     assert lines[5].endswith("checks: 500 / 1,000 (50%)")
     assert lines[10].endswith("checks: 1,000 / 1,000 (100%)")
     assert lines[11].endswith("keys: 0 / 0 (100%)")
+
+
+def test_demo_data_has_a_company_admin_a_regional_supervisor_and_a_team_per_estate(app):
+    """Does the demo give the organisation an admin of every estate, a supervisor of all the
+    demo's estates, and each estate a supervisor and an admin of its own?"""
+    result = app.test_cli_runner().invoke(
+        args=["demo-data", "--estates", "3", "--units-per-estate", "8", "--days", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "hq" in result.output and "supervisor3-demo" in result.output
+    with app.app_context():
+        estates = list(db.session.scalars(sa.select(Estate.id).order_by(Estate.id)))
+        users = {u.username: u for u in db.session.scalars(sa.select(User))}
+        assert users["hq"].role == "admin" and users["hq"].all_estates
+        assert users["regional"].role == "supervisor" and not users["regional"].all_estates
+        assert users["regional"].estate_ids == estates
+        for n, estate_id in enumerate(estates, 1):
+            suffix = "" if n == 1 else str(n)
+            for role in ("supervisor", "admin"):
+                user = users[f"{role}{suffix}"]
+                assert (user.role, user.estate_ids) == (role, [estate_id])
+                assert user.check_password(f"{role}{suffix}-demo")
+
+
+def test_create_user_all_estates_for_an_admin_or_a_supervisor_only(app, seed):
+    """Does --all-estates make an organisation admin who sees estates added later, and is it
+    refused for other roles and beside --estate?"""
+    runner = app.test_cli_runner()
+    made = runner.invoke(
+        args=["create-user", "boss", "--role", "admin", "--all-estates"],
+        input="long-enough\nlong-enough\n",
+    )
+    assert made.exit_code == 0, made.output
+    assert "every estate" in made.output
+    for args in (
+        ["create-user", "g1", "--role", "patroller", "--all-estates"],
+        ["create-user", "g2", "--role", "supervisor", "--all-estates", "--estate", "1"],
+    ):
+        result = runner.invoke(args=args, input="long-enough\nlong-enough\n")
+        assert result.exit_code != 0 and "--all-estates" in result.output, result.output
+    with app.app_context():
+        later = Estate(name="後來的小區", timezone="Asia/Taipei")
+        db.session.add(later)
+        db.session.commit()
+        boss = db.session.scalar(sa.select(User).where(User.username == "boss"))
+        assert boss.all_estates and boss.estate_ids == [*seed.estate_ids, later.id]
+        assert db.session.scalar(sa.select(User).where(User.username.in_(("g1", "g2")))) is None
