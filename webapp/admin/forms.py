@@ -7,7 +7,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.forms import Form
 from webapp.i18n import term
 from webapp.models import Estate, User
-from webapp.models.accounts import MAX_PASSWORD_SET, MIN_PASSWORD
+from webapp.models.accounts import ALL_ESTATE_ROLES, MAX_PASSWORD_SET, MIN_PASSWORD
 from webapp.registry.naming import clean
 from webapp.values import choice_id
 
@@ -35,7 +35,11 @@ class CheckboxList(SelectMultipleField):
 
 
 class UserForm(Form):
-    """Create or edit a user: name, role, estates and (on create, or to reset) a password."""
+    """Create or edit a user: name, role, estates and (on create, or to reset) a password.
+
+    ``every_estate`` (the organisation admin's form only: others' forms have no such field,
+    so a posted value is never read) makes an admin or supervisor see every estate, present
+    and future."""
 
     username = StringField(
         _l("Username"),
@@ -48,10 +52,15 @@ class UserForm(Form):
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     estates = CheckboxList(_l("Estates"), coerce=choice_id)
+    all_estates = BooleanField(_l("Every estate, present and future"))
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=MAX_PASSWORD_SET)])
 
-    def __init__(self, estates: list[Estate], user: User | None = None, **kwargs):
+    def __init__(
+        self, estates: list[Estate], user: User | None = None, every_estate=False, **kwargs
+    ):
         super().__init__(obj=user, **kwargs)
+        if not every_estate:
+            del self.all_estates
         self.user = user
         self.role.choices = [(r, term("role", r)) for r in vocab.ROLES]
         self.estates.choices = [(e.id, e.name) for e in estates]
@@ -69,9 +78,17 @@ class UserForm(Form):
         if db.session.scalar(sa.select(User.id).where(User.username == field.data)):
             raise ValidationError(_l("This username is taken."))
 
+    def sees_every_estate(self) -> bool:
+        """Whether the form asks for every estate (only the organisation admin's can)."""
+        return "all_estates" in self and bool(self.all_estates.data)
+
     def validate_estates(self, field):
-        if not field.data:
+        if not field.data and not self.sees_every_estate():
             raise ValidationError(_l("Choose at least one estate."))
+
+    def validate_all_estates(self, field):
+        if field.data and self.role.data not in ALL_ESTATE_ROLES:
+            raise ValidationError(_l("Only an admin or a supervisor can see every estate."))
 
     def validate_password(self, field):
         if self.user is None and not field.data:
