@@ -15,14 +15,12 @@ with BENCH_DATABASE_URL (a database of its own: the bench migrates it and fills 
 from __future__ import annotations
 
 import os
-import time
 
 import sqlalchemy as sa
 from flask import g
 
-from bench.bench_review import _history, _pct, _times
+from bench.bench_review import build, login, page_times, percentile_rows
 from bench.common import Row, bench_app
-from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
 
 ESTATES = int(os.environ.get("REGIONAL_BENCH_ESTATES", 20))
@@ -33,17 +31,10 @@ DAYS = int(os.environ.get("REGIONAL_BENCH_DAYS", 30))
 def _client_of(app, username: str):
     """A test client logged in as a demo user (bench_app keeps one app context pushed, so g
     would carry the last user across clients: dropped first)."""
-    from tests.conftest import csrf_token_from
-
     g.pop("_login_user", None)
     g.pop("csrf_token", None)
     client = app.test_client()
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    client.post(
-        "/login",
-        data={"username": username, "password": f"{username}-demo", "csrf_token": token},
-    )
-    g.pop("csrf_token", None)
+    login(client, username)
     return client
 
 
@@ -54,20 +45,10 @@ def rows() -> list[Row]:
     out = []
     size = f"{ESTATES} x {UNITS:,} x {DAYS} d"
     with bench_app() as app:
-        started = time.perf_counter()
-        build_demo(db.session, DemoOptions(estates=ESTATES, units_per_estate=UNITS, days=0))
-        db.session.commit()
+        registry_s, history_s, counts = build(ESTATES, UNITS, DAYS)
         for estate in db.session.scalars(sa.select(Estate)):
             service.ensure_defaults(db.session, estate)
         db.session.commit()
-        counts = _history(DAYS)
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            db.session.execute(sa.text("ANALYZE"))
-            db.session.commit()
-        built_s = time.perf_counter() - started
         # The baseline user: a supervisor of two estates (the first two).
         two = User(username="two", role="supervisor", display_name="兩個小區的主管")
         two.set_password("two-demo")
@@ -87,31 +68,24 @@ def rows() -> list[Row]:
         base = {}
         client = _client_of(app, "two")
         for name, url, headers in pages:
-            base[name] = _times(client, url, n, headers)
+            base[name] = page_times(client, url, n, headers)
         for who in ("regional", "hq"):
             client = _client_of(app, who)
             label = "regional supervisor" if who == "regional" else "organisation admin"
             for name, url, headers in pages:
-                wall, _cpu = _times(client, url, n, headers)
-                base_wall = base[name][0]
-                for pname, p in (("p50", 0.5), ("p95", 0.95)):
-                    value = _pct(wall, p)
-                    out.append(
-                        Row(
-                            f"{label}, {ESTATES} estates: {name} {pname} [{size}]",
-                            value * 1000,
-                            "ms",
-                            baseline_name=f"same, a supervisor of 2 estates {pname}",
-                            baseline_value=_pct(base_wall, p) * 1000,
-                            target="<= 200 ms" if pname == "p95" else "",
-                            met=value <= 0.2 if pname == "p95" else None,
-                        )
-                    )
+                wall, _cpu = page_times(client, url, n, headers)
+                out += percentile_rows(
+                    f"{label}, {ESTATES} estates: {name}",
+                    f"[{size}]",
+                    wall,
+                    "same, a supervisor of 2 estates",
+                    base[name][0],
+                )
         out.append(
             Row(
                 f"build {ESTATES} estates, {counts['checks']:,} checks, "
                 f"{counts['findings']:,} findings ({DAYS} d)",
-                built_s,
+                registry_s + history_s,
                 "s",
             )
         )
