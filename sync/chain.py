@@ -43,6 +43,11 @@ SEALED = (
 )
 
 
+# Sealed too, but only when set: the owner's ID check of an issue (added later). An event
+# without them keeps the hash it was sealed with; setting one afterwards breaks the link.
+SEALED_IF_SET = ("id_type", "id_last4")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -52,6 +57,10 @@ def _plain(value: Any) -> Any:
 def seal(event: Any) -> str:
     """The sha256 of an event's sealed columns (``prev_hash`` included)."""
     doc = {name: _plain(getattr(event, name, None)) for name in SEALED}
+    for name in SEALED_IF_SET:
+        value = getattr(event, name, None)
+        if value is not None:
+            doc[name] = value
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

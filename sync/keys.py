@@ -119,6 +119,7 @@ def _key_event(ctx: Context, op: Op, action: str) -> Prepared:
     }
     if action == "issue":
         fields["borrower_name"], fields["borrower_type"] = p["owner_name"], "owner"
+        fields["id_type"], fields["id_last4"] = p.get("id_type"), p.get("id_last4")
     if action == "lend" and not ((fields["purpose"] or "").strip() and fields["due_back"]):
         _lend_defaults(ctx, row.item_id, fields)
     key, event, conflict = append_key_event(ctx.session, row.item_id, fields, ctx.now)

@@ -18,7 +18,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sync import alerts, feed, records
+from sync import alerts, feed, records, schemas
 from sync.context import Actor, Context, Prepared, Rejected, held_blobs, skewed
 from sync.keys import lock_keys
 from sync.ops import FAST_TYPES, KEY_OPS, OPS
@@ -105,6 +105,8 @@ def _fields(exc: ValidationError) -> dict:
 def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[dict]:
     """Merge a batch of ops; one result per op, in order. The caller commits."""
     parsed: list[Op | Rejected] = []
+    # A whole ID number is cut to its last 4 before anything is kept (the op log, quarantine).
+    raw_ops = [schemas.scrub(raw) for raw in raw_ops]
     for raw in raw_ops:
         try:
             parsed.append(parse(raw))

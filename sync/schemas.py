@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,9 @@ from webapp import values, vocab
 
 MAX_OPS = 500
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lowercase hex sha256.")
+ID_LAST4 = validate.Regexp(
+    r"^[0-9A-Z]{4}$", error="The last 4 characters of the ID number: 4 letters or digits."
+)
 
 
 class Strict(Schema):
@@ -59,6 +63,31 @@ class UUIDString(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         _uuid_string(text)
         return str(uuid.UUID(text))
+
+
+def id_chars(text: str) -> str:
+    """The letters and digits of an ID number as written, full-width folded, upper case
+    (spaces, brackets and hyphens dropped): ``a123456(7)`` → ``A1234567``."""
+    folded = unicodedata.normalize("NFKC", text).upper()
+    return "".join(c for c in folded if c.isascii() and c.isalnum())
+
+
+def last4(text: str) -> str:
+    """The last 4 of an ID number's letters and digits: ``A123456(7)`` → ``4567``."""
+    return id_chars(text)[-4:]
+
+
+def scrub(raw: Any) -> Any:
+    """An op as it may be kept: a ``key.issue``'s ``id_last4`` is read as ``last4`` reads it, so
+    that a whole ID number sent by a faulty client is cut to its last 4 characters before the op
+    is validated, hashed, stored or quarantined. The whole number is never kept anywhere."""
+    if not isinstance(raw, dict) or raw.get("type") != "key.issue":
+        return raw
+    payload = raw.get("payload")
+    value = payload.get("id_last4") if isinstance(payload, dict) else None
+    if not isinstance(value, str) or last4(value) == value:
+        return raw
+    return {**raw, "payload": {**payload, "id_last4": last4(value)}}
 
 
 # ---------------------------------------------------------------- requests
@@ -169,6 +198,21 @@ class KeyIssueSchema(Strict):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     owner_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     signature = fields.String(load_default=None, allow_none=True, validate=SHA256)
+    # The owner's identity document as checked: its type and the last 4 characters of its
+    # number, never more (``scrub`` cuts a longer one before anything is kept). Both or neither;
+    # an older phone sends neither.
+    id_type = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(list(vocab.ID_DOCUMENT_TYPES))
+    )
+    id_last4 = fields.String(load_default=None, allow_none=True, validate=ID_LAST4)
+
+    @post_load
+    def _both_or_neither(self, data, **_kwargs):
+        if bool(data.get("id_type")) != bool(data.get("id_last4")):
+            raise ValidationError(
+                "Give id_type and id_last4 together, or neither.", field_name="id_last4"
+            )
+        return data
 
 
 class KeyApproveSchema(Strict):

@@ -74,6 +74,17 @@ BORROWER_TYPES = {
     "staff": ("員工", "Staff"),
 }
 
+# The identity document the desk checks before an owner key is issued (the rulebook: owner keys
+# are issued at move-in after the owner's identity is checked). Only its type and the last 4
+# characters of its number are kept (webapp/keys/owner.py), never the whole number.
+ID_DOCUMENT_TYPES = {
+    "hk_identity_card": ("香港身份證", "Hong Kong identity card"),
+    "resident_identity_card": ("居民身份證", "Resident identity card"),
+    "passport": ("護照", "Passport"),
+    "mainland_travel_permit": ("回鄉證／往來港澳通行證", "Mainland travel permit"),
+    "other": ("其他", "Other"),
+}
+
 # What an event of a key's history did (the register's loan record, its exports).
 KEY_ACTIONS = {
     "lend": ("借出", "Lend"),
@@ -300,6 +311,7 @@ VOCABULARIES = {
     "key_purpose": KEY_PURPOSES,
     "key_request_kind": KEY_REQUEST_KINDS,
     "key_request_status": KEY_REQUEST_STATUSES,
+    "id_document": ID_DOCUMENT_TYPES,
     "finding_status": FINDING_STATUSES,
     "department": DEPARTMENTS,
     "round_kind": ROUND_KINDS,

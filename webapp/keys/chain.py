@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sync.chain import SEALED, Break, verify_key
+from sync.chain import SEALED, SEALED_IF_SET, Break, verify_key
 from webapp.models import Key
 from webapp.models.sync import KeyBaseline, KeyEvent
 
@@ -20,7 +20,7 @@ def breaks(session: Session, estate_id: int | None = None) -> Iterator[Break]:
     # checked without an ORM object each.
     columns = KeyEvent.__table__.c
     events_q = (
-        sa.select(*{columns[name] for name in (*SEALED, "hash")})
+        sa.select(*{columns[name] for name in (*SEALED, *SEALED_IF_SET, "hash")})
         .order_by(columns.key_id, columns.seq)
         .execution_options(yield_per=5000)
     )

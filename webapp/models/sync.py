@@ -153,6 +153,10 @@ class KeyEvent(_Observed, db.Model):
     unapproved: Mapped[bool] = mapped_column(default=False)
     id_checked: Mapped[bool | None] = mapped_column()  # key.lend: the borrower's ID was seen
     settled_status: Mapped[str | None] = mapped_column(sa.String(16))  # settle: decided state
+    # key.issue: the owner's identity document as checked — its type (vocab.ID_DOCUMENT_TYPES)
+    # and the last 4 characters of its number, never the whole number (the check holds it to 4).
+    id_type: Mapped[str | None] = mapped_column(sa.String(32))
+    id_last4: Mapped[str | None] = mapped_column(sa.String(4))
     # Tamper evidence (sync/chain.py): the hash of this key's event before, and this one's.
     prev_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     hash: Mapped[str] = mapped_column(sa.String(64), default="")
@@ -161,6 +165,7 @@ class KeyEvent(_Observed, db.Model):
     pair_id: Mapped[str | None] = mapped_column(sa.String(36))
 
     __table_args__ = (
+        sa.CheckConstraint("length(id_last4) = 4", name="id_last4_only"),
         # The register's loan record: an estate's lines by device time, newest first, counted
         # and paged from the index alone (its predicate is LEDGER_LINE, word for word).
         sa.Index(
