@@ -1,5 +1,6 @@
-// The front desk's item page: the collector signs on a <canvas> (the same pad the phone's owner
-// issue uses), and the drawing travels with the form as a PNG file. An empty pad is not sent.
+// The front desk's signed forms — an item's collection, an owner key's issue (/keys/owner/):
+// the collector or the owner signs on a <canvas> (the same pad the phone's owner issue uses),
+// and the drawing travels with the form as a PNG file. An empty pad is not sent.
 import { signaturePad } from "./screens/keys/sign.js";
 
 function mount(form) {
@@ -33,4 +34,4 @@ function mount(form) {
   });
 }
 
-for (const form of document.querySelectorAll("[data-desk-collect]")) mount(form);
+for (const form of document.querySelectorAll("[data-desk-collect], [data-desk-signed]")) mount(form);

@@ -20,10 +20,10 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import edge, exports
+from webapp import edge, exports, signature
 from webapp.access import roles
 from webapp.auth import passwords
-from webapp.desk import export, handover, items, paper, queries, rules, signature
+from webapp.desk import export, handover, items, paper, queries, rules
 from webapp.desk.forms import CollectForm, DecideForm, HandoverForm, ReceiveForm, ReturnForm
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment, wants_fragment

@@ -1,5 +1,6 @@
-"""The collector's signature, drawn on the desk's canvas and sent as a PNG: checked, refused when
-blank, and kept in the photo store (sync/photos.py) under the sha256 of its bytes."""
+"""A signature drawn on a desk page's canvas and sent as a PNG (an item's collector, an owner
+taking their keys): checked, refused when blank, and kept in the photo store (sync/photos.py)
+under the sha256 of its bytes."""
 
 from __future__ import annotations
 
@@ -40,15 +41,18 @@ def _has_ink(data: bytes) -> bool:
     return darkest < INK_BELOW
 
 
-def keep(session: Session, blob_dir: str, data: bytes | None, user_id: int, now: datetime) -> str:
-    """Store a drawn signature; its sha256. Refused: nothing sent, not a PNG, or blank."""
+def keep(session: Session, blob_dir: str, data: bytes | None, user_id: int, now: datetime,
+         unsigned: str | None = None) -> str:  # fmt: skip
+    """Store a drawn signature; its sha256. Refused: nothing sent, not a PNG, or blank
+    (``unsigned`` says who must sign: the collector unless told)."""
+    unsigned = unsigned or _("The collector must sign: draw the signature in the box.")
     if not data:
-        raise Refused(_("The collector must sign: draw the signature in the box."))
+        raise Refused(unsigned)
     if len(data) > MAX_BYTES or not data.startswith(PNG_MAGIC):
         raise Refused(_("The signature is not a drawing from this page."))
     try:
         if not _has_ink(data):
-            raise Refused(_("The collector must sign: draw the signature in the box."))
+            raise Refused(unsigned)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError,
             Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # fmt: skip
         raise Refused(_("The signature is not a drawing from this page.")) from exc
