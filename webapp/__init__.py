@@ -114,6 +114,7 @@ BLUEPRINTS = [
     "webapp.review.views",
     "webapp.keys.views",
     "webapp.keys.approvals",
+    "webapp.keys.owner_views",
     "webapp.desk.views",
     "webapp.rounds.views",
     "webapp.paper.views",

@@ -9,7 +9,7 @@ from flask_babel import get_timezone
 from webapp import vocab
 from webapp.extensions import db
 from webapp.i18n import Terms, term
-from webapp.keys.history import latest_signature
+from webapp.keys.history import id_check, latest_signature
 
 # A purpose written as one of the offered purposes' names (either language) is that purpose.
 _PURPOSE_NAMES = {
@@ -67,4 +67,5 @@ def names() -> dict:
         "key_borrower_types": Terms("borrower_type"),
         "key_actions": Terms("key_action"),
         "key_purpose": purpose_name,
+        "key_id_check": id_check,
     }

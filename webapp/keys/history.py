@@ -1,5 +1,6 @@
 """Key events on a key's ``/q/`` page: lends, returns, issues and resolutions; the owner's
-signature drawn on the phone at issue (a photo linked to the issue event)."""
+signature drawn at issue (a photo linked to the issue event) and the identity document checked
+(its type and the last 4 of its number, masked); an issue links its receipt."""
 
 from __future__ import annotations
 
@@ -9,8 +10,22 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from sync.photos import shown_links
+from webapp.i18n import term
 from webapp.items.history import HistoryEntry
 from webapp.models.sync import KeyEvent
+
+
+def masked(last4: str | None) -> str:
+    """The last 4 characters of an ID number as printed and shown: ``****1234``."""
+    return f"****{last4}" if last4 else ""
+
+
+def id_check(event: KeyEvent) -> str:
+    """The identity document checked at an issue, in the reader's language: its type and its
+    number masked (``香港身份證 ****1234``); empty when none was recorded."""
+    if not event.id_type:
+        return ""
+    return f"{term('id_document', event.id_type)} {masked(event.id_last4)}"
 
 
 def signatures(session: Session, event_ids: list[str]) -> dict[str, str]:
@@ -57,9 +72,13 @@ def key_events(session: Session, item_type: str, item) -> list[HistoryEntry]:
         if e.unapproved:
             notes.append(_("not approved by engineering"))
         url = None
-        if e.id in signed:
-            notes.append(_("signed by the owner"))
-            url = url_for("api.blob_get", sha256=signed[e.id])
+        if e.action == "issue":
+            # An issue links its page: the signature, and the receipt 《業主鑰匙簽收單》.
+            if e.id_type:
+                notes.append(_("ID checked: %(document)s", document=id_check(e)))
+            if e.id in signed:
+                notes.append(_("signed by the owner"))
+            url = url_for("owner_keys.issued", key_id=e.key_id, event_id=e.id)
         entries.append(
             HistoryEntry(e.occurred_at, "key", title, " · ".join(n for n in notes if n), url)
         )

@@ -24,6 +24,7 @@ from webapp.extensions import db
 from webapp.forms import QueryFilters
 from webapp.keys.display import purpose_zh, zone
 from webapp.keys.forms import LedgerFilters
+from webapp.keys.history import masked
 from webapp.labels.codes import find_entries
 from webapp.models import Building, Estate, Key, Unit, User, shown_names
 from webapp.models.display import key_label, unit_label
@@ -217,6 +218,7 @@ HEADERS = [
     "記錄",
     "借用人",
     "借用人類型",
+    "核驗證件",
     "用途",
     "借出時間",
     "應還時間",
@@ -320,6 +322,8 @@ def export_lines(filters: Filters, user, tz) -> Iterator[list]:
             e.unapproved,
             e.inconsistent,
             e.settled_status,
+            e.id_type,
+            e.id_last4,
             back.occurred_at,
             back.user_id,
         )
@@ -332,7 +336,7 @@ def export_lines(filters: Filters, user, tz) -> Iterator[list]:
     when = exports.when
     for row in db.session.execute(query):
         (event_id, key_id, estate_id, action, name, kind, purpose, out_at, due, by, unapproved,
-         inconsistent, settled, back_at, back_by) = row  # fmt: skip
+         inconsistent, settled, id_type, id_last4, back_at, back_by) = row  # fmt: skip
         label, key_class = labels.get(key_id, (str(key_id), ""))
         lone = action == "return"
         overdue = (
@@ -350,6 +354,7 @@ def export_lines(filters: Filters, user, tz) -> Iterator[list]:
             + (f"：{vocab.zh('key_status', settled)}" if action == "settle" and settled else ""),
             name or "",
             vocab.zh("borrower_type", kind) if kind else "",
+            f"{vocab.zh('id_document', id_type)} {masked(id_last4)}" if id_type else "",
             purpose_zh(purpose),
             "" if lone else when(out_at, tz),
             when(due, tz),

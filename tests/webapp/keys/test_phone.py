@@ -44,6 +44,7 @@ def test_an_owner_issue_keeps_the_drawn_signature_and_shows_it(app, client, auth
     assert "missing_blobs" not in result["data"]
     with app.app_context():
         event = db.session.scalar(sa.select(KeyEvent).where(KeyEvent.op_id == result["op_id"]))
+        db.session.expunge(event)
         link = db.session.scalar(
             sa.select(PhotoLink).where(
                 PhotoLink.record_type == "key_event", PhotoLink.record_id == event.id
@@ -63,7 +64,10 @@ def test_an_owner_issue_keeps_the_drawn_signature_and_shows_it(app, client, auth
     push_one(desk, return_op(code))
     page = client.get(f"/q/{code}", follow_redirects=True).get_data(as_text=True)
     assert 'class="key-signature"' not in page
-    assert f"/api/blobs/{sha}" in page  # still linked from the issue in the history
+    # Still linked from the issue in the history: its page (and receipt) shows the signature.
+    issued = f"/keys/owner/{event.key_id}/{event.id}"
+    assert issued in page
+    assert f"/api/blobs/{sha}" in client.get(issued).get_data(as_text=True)
 
 
 def test_an_issue_without_a_signature_shows_none(app, client, auth, make_phone, seed):
