@@ -4,7 +4,16 @@ one push (``views._push_desk``): the same ``key.issue`` op and merge as a phone'
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -37,7 +46,7 @@ def form():
 @roles(*DESK_ROLES)
 def basket():
     """The basket as it is being scanned: each key and what keeps it back (htmx)."""
-    form = owner.OwnerIssueForm(_read_basket)
+    form = owner.OwnerIssueForm(_read_basket, formdata=request.args)
     form.preview()
     return render_template("keys/_basket.html", form=form, which="issue", oob=False)
 

@@ -163,6 +163,18 @@ def test_the_desk_issues_a_units_owner_keys_with_the_id_checked(app, client, aut
     assert page.count('class="keys-label"') == 2 and "receipt.pdf" in page
 
 
+def test_the_basket_is_shown_as_it_is_scanned(app, client, auth, seed):
+    """Does the basket preview (htmx, as the scanner types) list each owner key scanned, and
+    name what keeps a public-area key back?"""
+    (a, _), (b, _) = unit_keys(app, seed.estate_ids[0])
+    ((public, _),) = key_tags(app, seed.estate_ids[0], "public_area")
+    auth.login("desk")
+    codes = "\n".join([f"{BASE}/q/{a}", b, public])
+    page = client.get("/keys/owner/basket", query_string={"codes": codes}).get_data(as_text=True)
+    assert page.count("is-ok") == 2 and page.count("is-refused") == 1
+    assert label(app, a) in page and "不是業主鑰匙" in page
+
+
 def test_the_issue_shows_in_the_ledger_history_and_export(app, client, auth, seed):
     """Do the loan record (page and CSV) and the key's /q/ history show the ID checked (type and
     last 4, masked) and link the receipt?"""
