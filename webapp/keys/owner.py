@@ -4,7 +4,7 @@ after the owner's identity document is checked, signed for on the desk's screen.
 The form names its keys the way every desk form does (a basket of scanned label URLs, long or
 short codes: ``webapp.keys.basket``), checks them under their row locks, keeps the drawn
 signature as a PNG blob (``webapp.signature``) and records one ``key.issue`` per key through
-the phones' merge (``views._push_desk``), so the hash chain, the loan record and the key's
+the phones' merge (``pushing.push_ops``), so the hash chain, the loan record and the key's
 history hold it like a phone's issue. Only the document's type and the last 4 characters of its
 number are ever kept: a longer number is refused, and not even echoed back into the form.
 """

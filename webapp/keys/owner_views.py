@@ -1,6 +1,6 @@
 """The desk's owner-key issue (issue 19 item 4): the form, the basket as it is scanned, the
 confirmation page and the printed receipt 《業主鑰匙簽收單》. Its writes go through the key desk's
-one push (``views._push_desk``): the same ``key.issue`` op and merge as a phone's."""
+one push (``pushing.push_ops``): the same ``key.issue`` op and merge as a phone's."""
 
 from __future__ import annotations
 
@@ -22,13 +22,25 @@ from sync import blobs, photos
 from webapp import exports, signature
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.keys import basket as baskets
 from webapp.keys import owner, receipt
-from webapp.keys.views import DESK_ROLES, VIEWERS, _push_desk, _read_basket, _read_locked
+from webapp.keys.pushing import push_ops
+from webapp.keys.views import DESK_ROLES, VIEWERS
 from webapp.models import Key
 from webapp.models.types import utcnow
 from webapp.scoping import get_scoped
 
 bp = Blueprint("owner_keys", __name__, url_prefix="/keys/owner")
+
+
+def _read_basket(entries: list[str]) -> baskets.Basket:
+    return baskets.read(entries)
+
+
+def _read_locked(entries: list[str]) -> baskets.Basket:
+    # The keys' rows stay locked until the commit: what the form checked still holds when
+    # the ops are merged.
+    return baskets.read(entries, lock=True)
 
 
 def _page(form: owner.OwnerIssueForm, status: int = 200):
@@ -77,7 +89,7 @@ def issue():
     labels = [k.label for k in form.keys]
     first = form.keys[0].id
     payloads = form.payloads(sha)
-    results = _push_desk("key.issue", payloads)
+    results = push_ops("key.issue", payloads)
     refused = [label for label, r in zip(labels, results, strict=True) if r["status"] != "applied"]
     if refused:
         # Checked under the keys' locks first: only a fault gets here. Say which.
