@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 import webapp.models.accounts as accounts
+from tests.multi.cluster import S3_KEYS, StartError, start_moto, stop
 from webapp import create_app
 from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
@@ -55,6 +56,28 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def moto_s3(tmp_path_factory):
+    """moto's S3 in server mode on a loopback port (tests/multi/cluster.py), for this session."""
+    try:
+        server = start_moto(tmp_path_factory.mktemp("moto"))
+    except StartError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"moto's S3 server did not start (CI installs it): {exc}")
+        pytest.skip(f"no moto S3 server: {exc}")
+    yield server
+    stop(server.process)
+
+
+@pytest.fixture
+def s3_env(moto_s3, monkeypatch):
+    """The settings of an app keeping its blobs in moto's bucket, under a prefix of its own."""
+    for name, value in S3_KEYS.items():
+        monkeypatch.setenv(name, value)
+    env = {k: v for k, v in moto_s3.env.items() if k not in S3_KEYS}
+    return {**env, "S3_ENDPOINT_URL": moto_s3.endpoint, "S3_PREFIX": uuid.uuid4().hex[:12]}
+
+
+@pytest.fixture(scope="session")
 def instance_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("instance")
 
@@ -73,6 +96,11 @@ def _dispose_made_apps():
             db.engine.dispose()
         if "jobs" in made.extensions:
             made.extensions["jobs"].close()  # the job queue's connection, if one was opened
+    while _responses:
+        _responses.pop().close()  # as a server does: a streamed file or object is closed
+
+
+_responses: list = []
 
 
 class WireClient(FlaskClient):
@@ -81,10 +109,13 @@ class WireClient(FlaskClient):
     Werkzeug's test client hands headers over as Python strings, so a header that is not
     latin-1 (a Chinese file name in Content-Disposition) passes here and breaks every real
     server at the first byte; nor a Content-Type naming its charset twice (a mimetype that
-    carried one, and the response added its own). Every request of every test checks it."""
+    carried one, and the response added its own). Every request of every test checks it.
+    Like a server, it closes every response (at the test's end: a test may still read it), so
+    a photo streamed from its file leaves no handle open."""
 
     def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
+        _responses.append(response)
         for name, value in response.headers.items():
             try:
                 f"{name}: {value}".encode("latin-1")

@@ -32,10 +32,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["ROUNDS_ENV"] == "production":
         app.config["DEMO_MODE"] = False
 
-    from sync import feed
+    from sync import blobs, feed
     from webapp import access, edge, errors, extensions, htmx, i18n, monitoring, rounds, templating
     from webapp.alerts import fanout
     from webapp.api import auth as api_auth
+    from webapp.health import checks as health_checks
     from webapp.items import history
     from webapp.jobs import engine as jobs
     from webapp.keys.history import key_events
@@ -85,6 +86,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     fanout.install()  # alert events recorded in a transaction are fanned out as it commits
     _import_all(JOB_MODULES)
     metrics.add_queue_depth(app, "jobs", jobs.get(app).waiting)
+    if app.config.get("BLOB_STORE") == "s3":  # /healthz asks the bucket too
+        health_checks.add_check(app, "objects", blobs.from_config(app.config).check, 3.0)
     errors.init_app(app)
     _register_blueprints(app)
     templating.init_app(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -76,6 +77,47 @@ def _smtp(env) -> dict:
     return settings
 
 
+# A bucket name as S3 allows it (3–63 lowercase letters, digits, dots, hyphens).
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+S3_SETTINGS = ("S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_PREFIX")
+
+
+def _blob_store(env) -> dict:
+    """Where blobs go: the folder (default) or an S3-compatible bucket, checked as a whole."""
+    store = _choice(env, "BLOB_STORE", "folder", ("folder", "s3"))
+    given = {name: (env.get(name) or "").strip() or None for name in S3_SETTINGS}
+    if store == "folder":
+        stray = [name for name, value in given.items() if value]
+        if stray:
+            # Someone meant the bucket: refuse rather than quietly keep photos on one disk.
+            raise ConfigError(
+                f"{', '.join(stray)} set but BLOB_STORE is not s3 (set BLOB_STORE=s3)"
+            )
+        return {"BLOB_STORE": "folder"}
+    bucket, endpoint, region, prefix = (given[name] for name in S3_SETTINGS)
+    if not bucket:
+        raise ConfigError("BLOB_STORE=s3 needs S3_BUCKET (the bucket's name)")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise ConfigError(f"S3_BUCKET is not a bucket name: {bucket!r}")
+    if endpoint is not None and not re.match(r"^https?://[^/\s]+/?$", endpoint):
+        raise ConfigError(
+            f"S3_ENDPOINT_URL must be http(s)://host[:port] (no path), not {endpoint!r}"
+        )
+    if prefix is not None and not re.match(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$", prefix):
+        raise ConfigError(
+            f"S3_PREFIX must be one plain word (letters, digits, ._-), not {prefix!r}"
+        )
+    if endpoint is None and region is None:
+        raise ConfigError("BLOB_STORE=s3 needs S3_REGION (AWS) or S3_ENDPOINT_URL (another server)")
+    return {
+        "BLOB_STORE": "s3",
+        "S3_BUCKET": bucket,
+        "S3_ENDPOINT_URL": endpoint.rstrip("/") if endpoint else None,
+        "S3_REGION": region,
+        "S3_PREFIX": prefix or "",
+    }
+
+
 def _dev_secret_key(instance: Path) -> str:
     """Return the development secret, generating it once into instance/."""
     path = instance / "secret_key"
@@ -147,7 +189,10 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "REDIS_URL": redis_url,
         "DEMO_MODE": False if production else _flag(env.get("DEMO_MODE"), True),
         "INSTANCE_PATH": str(instance),
+        # Photos, signatures and job output: this folder, or a bucket (BLOB_STORE=s3, below);
+        # with a bucket the folder is where `flask blobs migrate` copies from.
         "BLOB_DIR": env.get("BLOB_DIR") or str(instance / "blobs"),
+        **_blob_store(env),
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

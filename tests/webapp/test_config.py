@@ -74,3 +74,34 @@ def test_a_job_queue_url_no_queue_can_open_is_refused_at_start(tmp_path):
     assert fine["JOBS_QUEUE_URL"] == "sqlite:////srv/q.sqlite3"
     shared = from_env({"REDIS_URL": "redis://127.0.0.1:6379/0"}, instance=tmp_path)
     assert shared["JOBS_QUEUE_URL"] == "redis://127.0.0.1:6379/0"
+
+
+S3 = {"BLOB_STORE": "s3", "S3_BUCKET": "rounds-photos", "S3_REGION": "ap-northeast-1"}
+
+
+def test_blobs_go_to_a_bucket_only_when_told_and_told_completely(tmp_path):
+    """Is the folder the default, a bucket chosen by BLOB_STORE=s3 with its name and a region
+    or endpoint, and every half-said combination refused, naming what is wrong?"""
+    assert from_env({}, instance=tmp_path)["BLOB_STORE"] == "folder"
+    config = from_env(S3, instance=tmp_path)
+    assert (config["BLOB_STORE"], config["S3_BUCKET"], config["S3_PREFIX"]) == (
+        "s3",
+        "rounds-photos",
+        "",
+    )
+    local = from_env(
+        {**S3, "S3_ENDPOINT_URL": "http://127.0.0.1:9000/", "S3_REGION": ""}, instance=tmp_path
+    )
+    assert local["S3_ENDPOINT_URL"] == "http://127.0.0.1:9000" and local["S3_REGION"] is None
+    refused = {
+        "BLOB_STORE=s3 needs S3_BUCKET": {"BLOB_STORE": "s3", "S3_REGION": "x"},
+        "S3_BUCKET set but BLOB_STORE is not s3": {"S3_BUCKET": "rounds-photos"},
+        "S3_BUCKET is not a bucket name": {**S3, "S3_BUCKET": "Rounds_Photos"},
+        "S3_ENDPOINT_URL must be": {**S3, "S3_ENDPOINT_URL": "minio:9000"},
+        "S3_PREFIX must be one plain word": {**S3, "S3_PREFIX": "a/../b"},
+        "needs S3_REGION": {"BLOB_STORE": "s3", "S3_BUCKET": "rounds-photos"},
+        "BLOB_STORE must be one of": {"BLOB_STORE": "gcs"},
+    }
+    for message, env in refused.items():
+        with pytest.raises(ConfigError, match=message):
+            from_env(env, instance=tmp_path)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError
+from werkzeug.wsgi import FileWrapper
 
 from sync import blobs, merge, photos
 from sync.pull import CursorExpired, pull
@@ -232,12 +233,16 @@ def _blob_visible(sha256: str) -> bool:
 def blob_get(sha256: str):
     """Send a photo the caller may see (never as anything but an image)."""
     blob = db.session.get(PhotoBlob, sha256) if _blob_visible(sha256) else None
-    # Read whole (photos are small once re-encoded): no file handle outlives the request.
+    # Streamed in chunks from the folder or the bucket, after the same checks either way
+    # (docs/decisions.md 21): the file or object is closed when the response is.
     store = blobs.from_config(current_app.config)
-    data = None if blob is None else store.get(photos.photo_key(sha256))
-    if data is None:
+    stream = None if blob is None else store.open(photos.photo_key(sha256))
+    if stream is None:
         return api_error(404, "not_found", _("No such photo."))
-    response = Response(data, mimetype=blob.content_type)
+    response = Response(
+        FileWrapper(stream, blobs.CHUNK), mimetype=blob.content_type, direct_passthrough=True
+    )
+    response.content_length = blob.size
     response.set_etag(blob.stored_sha256)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

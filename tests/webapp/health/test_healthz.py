@@ -98,3 +98,16 @@ def test_an_area_adds_a_check_such_as_the_object_store(app, client):
         release.set()
     assert response.status_code == 503
     assert response.get_json()["objects"] == "timeout"
+
+
+def test_healthz_asks_the_bucket_when_blobs_are_kept_in_one(
+    database_url, instance_dir, _migrated, s3_env
+):
+    """With BLOB_STORE=s3, does /healthz report the bucket ("objects"), ok while it answers
+    and a 503 naming it when the bucket is gone (credentials or name wrong)?"""
+    app = make_test_app(database_url, instance_dir, **s3_env)
+    body = app.test_client().get("/healthz").get_json()
+    assert body == {"status": "ok", "db": "ok", "objects": "ok"}
+    gone = make_test_app(database_url, instance_dir, **{**s3_env, "S3_BUCKET": "no-such-bucket"})
+    response = gone.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["objects"] == "error"
