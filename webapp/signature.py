@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from sync import photos
+from sync.blobs import BlobStore
 
 MAX_BYTES = 2 * 1024 * 1024  # a drawn signature is tens of kilobytes
 MAX_PIXELS = 4_000_000  # a canvas three times the pad's CSS size is well under this
@@ -41,10 +42,10 @@ def _has_ink(data: bytes) -> bool:
     return darkest < INK_BELOW
 
 
-def keep(session: Session, blob_dir: str, data: bytes | None, user_id: int, now: datetime,
+def keep(session: Session, store: BlobStore, data: bytes | None, user_id: int, now: datetime,
          unsigned: str | None = None) -> str:  # fmt: skip
-    """Store a drawn signature; its sha256. Refused: nothing sent, not a PNG, or blank
-    (``unsigned`` says who must sign: the collector unless told)."""
+    """Store a drawn signature in the blob store; its sha256. Refused: nothing sent, not a PNG,
+    or blank (``unsigned`` says who must sign: the collector unless told)."""
     unsigned = unsigned or _("The collector must sign: draw the signature in the box.")
     if not data:
         raise Refused(unsigned)
@@ -58,7 +59,7 @@ def keep(session: Session, blob_dir: str, data: bytes | None, user_id: int, now:
         raise Refused(_("The signature is not a drawing from this page.")) from exc
     sha = hashlib.sha256(data).hexdigest()
     try:
-        photos.store(session, blob_dir, sha, data, "image/png", user_id, now)
+        photos.store(session, store, sha, data, "image/png", user_id, now)
     except photos.PhotoError as exc:
         raise Refused(_("The signature is not a drawing from this page.")) from exc
     return sha

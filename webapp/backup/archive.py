@@ -1,8 +1,9 @@
-"""Back up and restore everything Rounds keeps: the database and the blob folder.
+"""Back up and restore everything Rounds keeps: the database and the blobs.
 
 A backup is a folder: the database (``rounds.db``, a SQLite copy made with SQLite's online
-backup API, safe while the app writes; or ``rounds.dump``, ``pg_dump`` custom format), the
-blob folder's files under ``blobs/`` (photos and job output), and ``manifest.json`` written
+backup API, safe while the app writes; or ``rounds.dump``, ``pg_dump`` custom format), every
+blob under ``blobs/`` (photos, signatures and job output, read through the blob store: from
+the folder, or from the bucket when BLOB_STORE=s3), and ``manifest.json`` written
 last: the row count of every table, read in the same snapshot as the copy, and the size and
 SHA-256 of every file. A folder without a manifest is not a backup.
 
@@ -24,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from sync.blobs import BlobStore, as_store
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -193,27 +196,33 @@ def _backup_postgresql(engine: sa.Engine, dest: Path) -> tuple[dict, dict[str, i
     return {"dialect": "postgresql", "file": PG_FILE, "revision": revision}, counts
 
 
-def _blob_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-
-def _copy_blobs(source: Path, dest: Path) -> dict:
+def _copy_blobs(store: BlobStore, dest: Path) -> dict:
+    """Every blob of the store (the folder's files or the bucket's objects, streamed) into
+    ``dest``, hashed as it is written; a bucket's own checksum must agree."""
     files: dict[str, str] = {}
     total = 0
-    for path in _blob_files(source):
-        relative = path.relative_to(source).as_posix()
-        target = dest / relative
+    for key in store.iter_keys():
+        source = store.open(key)
+        if source is None:
+            continue  # deleted since it was listed (a purged job's output)
+        target = dest.joinpath(*key.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-        files[relative] = sha256_of(target)
+        digest = hashlib.sha256()
+        with source, target.open("wb") as out:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        files[key] = digest.hexdigest()
+        if store.keeps_checksums and store.checksum(key) not in (None, files[key]):
+            raise BackupError(f"blob {key} does not match its stored checksum: back up again")
         total += target.stat().st_size
-    return {"count": len(files), "bytes": total, "files": files}
+    return {"count": len(files), "bytes": total, "files": files, "store": store.where}
 
 
-def backup(engine: sa.Engine, blob_dir: Path, dest: Path, now: datetime | None = None) -> Result:
-    """Back up the database and the blob folder into the empty folder ``dest``."""
+def backup(
+    engine: sa.Engine, blobs: BlobStore | Path, dest: Path, now: datetime | None = None
+) -> Result:
+    """Back up the database and the blobs (folder or bucket) into the empty folder ``dest``."""
     _ready_destination(dest)
     if engine.dialect.name == "sqlite":
         database, counts = _backup_sqlite(engine, dest)
@@ -228,7 +237,7 @@ def backup(engine: sa.Engine, blob_dir: Path, dest: Path, now: datetime | None =
         "created_at": (now or datetime.now(UTC)).isoformat(),
         "database": database,
         "tables": counts,
-        "blobs": _copy_blobs(Path(blob_dir), dest / BLOBS),
+        "blobs": _copy_blobs(as_store(blobs), dest / BLOBS),
     }
     partial = dest / f".{MANIFEST}.part"
     partial.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
@@ -296,19 +305,17 @@ def _restore_postgresql(engine: sa.Engine, source: Path) -> None:
     )
 
 
-def _put_blobs_back(src: Path, blob_dir: Path, files: dict[str, str]) -> None:
-    for relative, digest in files.items():
-        target = blob_dir / relative
-        if target.is_file() and sha256_of(target) == digest:
-            continue  # content-addressed: the same file is already there
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.restore")
-        shutil.copy2(src / BLOBS / relative, partial)
-        partial.replace(target)
+def _put_blobs_back(src: Path, store: BlobStore, files: dict[str, str]) -> None:
+    for key, digest in files.items():
+        if store.checksum(key) == digest:
+            continue  # content-addressed: the same bytes are already there
+        with (src / BLOBS).joinpath(*key.split("/")).open("rb") as fh:
+            store.put(key, fh)  # atomic in a folder and a bucket alike
 
 
-def restore(engine: sa.Engine, blob_dir: Path, src: Path, force: bool = False) -> Result:
-    """Put a backup back: database, then blobs; the counts checked against the manifest."""
+def restore(engine: sa.Engine, blobs: BlobStore | Path, src: Path, force: bool = False) -> Result:
+    """Put a backup back: database, then blobs (into the folder or the bucket configured now);
+    the counts checked against the manifest."""
     manifest = read_manifest(src)
     dialect = manifest["database"]["dialect"]
     if dialect != engine.dialect.name:
@@ -327,7 +334,7 @@ def restore(engine: sa.Engine, blob_dir: Path, src: Path, force: bool = False) -
     else:
         _restore_postgresql(engine, source)
     engine.dispose()
-    _put_blobs_back(src, Path(blob_dir), manifest["blobs"]["files"])
+    _put_blobs_back(src, as_store(blobs), manifest["blobs"]["files"])
     with engine.connect() as conn:
         counts = table_counts(conn)
     wrong = {

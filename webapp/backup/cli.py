@@ -9,6 +9,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 
+from sync import blobs
 from webapp.backup.archive import BackupError, backup, restore
 from webapp.extensions import db
 
@@ -23,12 +24,13 @@ def _size(n: int) -> str:
 def backup_command(directory: Path) -> None:
     """Back up the database and the blobs (photos, job output) into a new folder."""
     try:
-        done = backup(db.engine, Path(current_app.config["BLOB_DIR"]), directory)
+        done = backup(db.engine, blobs.from_config(current_app.config), directory)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Backed up {done.rows:,} rows in {len(done.counts)} tables and {done.blob_count:,} "
-        f"files ({_size(done.blob_bytes)}) to {directory} "
+        f"blobs ({_size(done.blob_bytes)}, from the {done.manifest['blobs']['store']}) "
+        f"to {directory} "
         f"({done.manifest['database']['file']}, manifest.json)."
     )
 
@@ -40,12 +42,13 @@ def backup_command(directory: Path) -> None:
 def restore_command(directory: Path, force: bool) -> None:
     """Restore a backup made by `flask backup` (stop the app first)."""
     try:
-        done = restore(db.engine, Path(current_app.config["BLOB_DIR"]), directory, force)
+        done = restore(db.engine, blobs.from_config(current_app.config), directory, force)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"Restored {done.rows:,} rows in {len(done.counts)} tables and {done.blob_count:,} "
-        f"files from {directory}; every count matches the manifest."
+        f"blobs (into the {blobs.from_config(current_app.config).where}) from {directory}; "
+        "every count matches the manifest."
     )
     head = ScriptDirectory(str(current_app.config["MIGRATIONS_DIR"])).get_current_head()
     if done.manifest["database"].get("revision") != head:

@@ -20,6 +20,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from sync import blobs
 from webapp import edge, exports, signature
 from webapp.access import roles
 from webapp.auth import passwords
@@ -208,7 +209,7 @@ def collect(item_id: int):
     try:
         sha = signature.keep(
             db.session,
-            current_app.config["BLOB_DIR"],
+            blobs.from_config(current_app.config),
             form.signature_bytes(signature.MAX_BYTES),
             current_user.id,
             now,

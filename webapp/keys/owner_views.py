@@ -75,7 +75,7 @@ def issue():
     try:
         sha = signature.keep(
             db.session,
-            current_app.config["BLOB_DIR"],
+            blobs.from_config(current_app.config),
             form.signature_bytes(signature.MAX_BYTES),
             current_user.id,
             utcnow(),

@@ -104,7 +104,7 @@ def _record_sheet(paper: Paper, form: Form, estate: Estate, unit: Unit, rows: li
         paper.note(
             "方式：掃描＝在現場掃描標籤；輸入短碼＝依標籤上的短碼輸入；手動選取＝未掃描，由清單選取。"
         )
-    photos = [Thumb(path, f"{r.at:%m-%d %H:%M} {r.by}") for r in rows for path in r.photos]
+    photos = [Thumb(photo, f"{r.at:%m-%d %H:%M} {r.by}") for r in rows for photo in r.photos]
     if photos:
         paper.heading("照片", "Photos")
         paper.thumbs(photos)

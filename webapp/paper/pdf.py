@@ -10,15 +10,16 @@ when it was printed. fpdf2 writes the PDF (text stays text: searchable, small, r
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
 
+from sync.blobs import Ref
 from webapp.labels import fonts
 
 FONT = "noto"
@@ -51,9 +52,9 @@ class Cell:
 
 @dataclass(frozen=True)
 class Thumb:
-    """A photo to print: its file (None: not uploaded yet) and the caption under it."""
+    """A photo to print: where its bytes are (None: not uploaded yet) and its caption."""
 
-    path: Path | None
+    photo: Ref | None
     caption: str
 
 
@@ -285,7 +286,7 @@ class Paper(FPDF):
 
     def _thumb(self, photo: Thumb, x: float, y: float, size: float) -> None:
         self.set_draw_color(*RULE)
-        image = _thumbnail(photo.path) if photo.path else None
+        image = _thumbnail(photo.photo) if photo.photo else None
         if image is None:
             self.rect(x, y, size, size)
             self.set_xy(x, y + size / 2 - 3)
@@ -319,10 +320,13 @@ class Paper(FPDF):
                 close()
 
 
-def _thumbnail(path: Path) -> Image.Image | None:
+def _thumbnail(photo: Ref) -> Image.Image | None:
     """The photo shrunk for print (JPEG re-encoded by fpdf2), or None if it cannot be read."""
+    data = photo.read()  # whole: Pillow seeks, an object store's stream cannot
+    if data is None:
+        return None
     try:
-        with Image.open(path) as image:
+        with Image.open(io.BytesIO(data)) as image:
             image.load()
             image = image.convert("RGB")
     except (OSError, ValueError):

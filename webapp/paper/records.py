@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sync import derived
-from sync.photos import blob_path, shown_links
+from sync.blobs import BlobStore, Ref, as_store
+from sync.photos import photo_key, shown_links
 from webapp import vocab
 from webapp.models import User
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
@@ -85,7 +86,7 @@ class CheckRow:
     answers: dict[str, Any]
     note: str
     checklist: Checklist | None
-    photos: tuple[Path | None, ...]  # None: named, bytes not uploaded yet
+    photos: tuple[Ref | None, ...]  # in the blob store; None: named, not uploaded yet
     clock_skewed: bool
     round_id: str | None
     geo: tuple[float, float, float | None] | None = None  # lat, lon, accuracy in metres
@@ -146,7 +147,7 @@ def read_checks(
     kind: str,
     item_type: str,
     item_ids: Iterable[int] | None = None,
-    blob_dir: str | Path,
+    blobs: BlobStore | str | Path,
 ) -> list[CheckRow]:
     """The checks of ``item_type`` items (all, or ``item_ids``) made in rounds of ``kind``
     between ``first`` and ``last`` (estate days), oldest first."""
@@ -179,7 +180,7 @@ def read_checks(
         query = query.where(Check.item_id.in_(list(item_ids)))
     rows = session.execute(query).all()
     checklists = _checklists(session, templates, rows)
-    photos = _photos(session, [c.id for c, _, _ in rows], blob_dir)
+    photos = _photos(session, [c.id for c, _, _ in rows], as_store(blobs))
     out = []
     for check, display_name, username in rows:
         template = templates[check.round_id]
@@ -248,14 +249,14 @@ def question_of(item: dict) -> Question:
     )
 
 
-def _photos(session, check_ids: Sequence[str], blob_dir) -> dict[str, list[Path | None]]:
+def _photos(session, check_ids: Sequence[str], store: BlobStore) -> dict[str, list[Ref | None]]:
     links = shown_links(session, "check", check_ids)
     held = set(
         session.scalars(
             sa.select(PhotoBlob.sha256).where(PhotoBlob.sha256.in_({sha for _, sha in links}))
         )
     )
-    out: dict[str, list[Path | None]] = {}
+    out: dict[str, list[Ref | None]] = {}
     for record_id, sha in links:
-        out.setdefault(record_id, []).append(blob_path(blob_dir, sha) if sha in held else None)
+        out.setdefault(record_id, []).append(Ref(store, photo_key(sha)) if sha in held else None)
     return out

@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, MonthField, SelectField
 from wtforms.validators import InputRequired, ValidationError
 
+from sync import blobs
 from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
@@ -260,7 +261,7 @@ def _checks(estate: Estate, tz: ZoneInfo, first, last, kind: str, item_type: str
         kind=kind,
         item_type=item_type,
         item_ids=item_ids,
-        blob_dir=current_app.config["BLOB_DIR"],
+        blobs=blobs.from_config(current_app.config),
     )
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from sync import blobs
 from tests.webapp.registry.conftest import (
     UNIT_HEADERS,
     audit_events,
@@ -323,3 +326,22 @@ def test_a_clash_at_write_time_writes_nothing_and_says_so(
     with app.app_context():
         assert count(Unit, estate_id=estate) == before
         assert audit_events("registry.import") == []
+
+
+def test_a_preview_waits_in_the_blob_store_and_old_ones_are_swept(app, supervisor, seed, token):
+    """Is a previewed file kept in the blob store (where any instance's commit finds it, not
+    a folder of one machine's), gone once committed, and a preview from two days ago swept
+    by the next upload while yesterday's stays?"""
+    store = blobs.from_config(app.config)
+    store.put("registry-imports/20000101/" + "a" * 32 + ".upload", b"old")
+    yesterday = f"{datetime.now(UTC) - timedelta(days=1):%Y%m%d}"
+    store.put(f"registry-imports/{yesterday}/{'b' * 32}.upload", b"recent")
+    estate = seed.estate_ids[0]
+    preview = upload(supervisor, estate, "units", xlsx(UNIT_HEADERS, unit_rows(3)), "a.xlsx", token)
+    mine = f"registry-imports/{datetime.now(UTC):%Y%m%d}/{TOKEN_RE.search(preview.text)[1]}.upload"
+    staged = set(store.iter_keys("registry-imports"))
+    assert mine in staged and f"registry-imports/{yesterday}/{'b' * 32}.upload" in staged
+    assert not any("/20000101/" in key for key in staged)
+    assert not (Path(app.instance_path) / "registry-imports").exists()
+    assert commit(supervisor, estate, "units", preview, token).status_code == 303
+    assert mine not in set(store.iter_keys("registry-imports"))

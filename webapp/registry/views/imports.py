@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
-import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,9 +21,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from sync import blobs
+from sync.blobs import BlobStore
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.models import Estate
+from webapp.models import Estate, utcnow
 from webapp.registry import exporter, importer
 from webapp.registry.display import EDITORS
 from webapp.registry.forms import ImportCommitForm, ImportUploadForm
@@ -38,20 +40,22 @@ def _estate(estate_id: int) -> Estate:
 # Import --------------------------------------------------------------------------------------
 
 IMPORT_SESSION_KEY = "registry_imports"
+STAGED = "registry-imports"
 IMPORT_KINDS = {"units": "unit", "signs": "sign", "keys": "key"}
 
 
-def _import_dir() -> Path:
-    path = Path(current_app.instance_path) / "registry-imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _staged_key(token: str, day: str) -> str:
+    """Where a previewed file waits for its commit: the blob store, so the commit may land on
+    any instance (a folder of one machine's would not be there)."""
+    return f"{STAGED}/{day}/{token}.upload"
 
 
-def _sweep(directory: Path, max_age: float = 24 * 3600) -> None:
-    cutoff = time.time() - max_age
-    for old in directory.glob("*.upload"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+def _sweep(store: BlobStore, now: datetime) -> None:
+    """Previews nobody committed are dropped after a day or two (their day's folder)."""
+    oldest = f"{now - timedelta(days=1):%Y%m%d}"
+    for day in {key.split("/")[1] for key in store.iter_keys(STAGED)}:
+        if day < oldest:
+            store.delete_prefix(f"{STAGED}/{day}")
 
 
 def _import_kind(kind: str) -> str:
@@ -101,13 +105,15 @@ def import_preview(estate_id: int, kind: str):
         return _import_page(estate, kind, 422, problem=str(exc.message), filename=filename)
     token = None
     if plan.ok and (plan.count("new") or plan.count("update")):
-        directory = _import_dir()
-        _sweep(directory)
-        token = secrets.token_urlsafe(16)
-        (directory / f"{token}.upload").write_bytes(data)
+        store = blobs.from_config(current_app.config)
+        now = utcnow()
+        today = f"{now:%Y%m%d}"
+        _sweep(store, now)
+        token = secrets.token_hex(16)
+        store.put(_staged_key(token, today), data)
         pending = session.get(IMPORT_SESSION_KEY, {})
         pending = dict(list(pending.items())[-4:])
-        pending[token] = {"estate_id": estate.id, "kind": kind, "filename": filename}
+        pending[token] = {"estate_id": estate.id, "kind": kind, "filename": filename, "day": today}
         session[IMPORT_SESSION_KEY] = pending
     status = 200 if plan.ok else 422
     return _import_page(estate, kind, status, plan=plan, filename=filename, token=token)
@@ -122,17 +128,14 @@ def import_commit(estate_id: int, kind: str):
     token = ImportCommitForm().token.data or ""
     pending = session.get(IMPORT_SESSION_KEY, {})
     entry = pending.get(token)
-    path = _import_dir() / f"{token}.upload"
-    if (
-        entry is None
-        or entry["estate_id"] != estate.id
-        or entry["kind"] != kind
-        or not token.replace("-", "").replace("_", "").isalnum()
-        or not path.exists()
-    ):
+    store = blobs.from_config(current_app.config)
+    key = None
+    if entry is not None and token.isalnum() and str(entry.get("day", "")).isdigit():
+        key = _staged_key(token, entry["day"])
+    data = store.get(key) if key and entry["estate_id"] == estate.id else None
+    if data is None or entry["kind"] != kind:
         flash(_("That preview has expired. Please upload the file again."), "error")
         return redirect(url_for("registry.import_form", estate_id=estate.id, kind=kind), code=303)
-    data = path.read_bytes()
     filename = entry["filename"]
     try:
         plan = importer.plan_file(db.session, estate, kind, filename, data)
@@ -151,7 +154,7 @@ def import_commit(estate_id: int, kind: str):
     except Exception:
         db.session.rollback()
         raise
-    path.unlink(missing_ok=True)
+    store.delete(key)
     pending.pop(token, None)
     session[IMPORT_SESSION_KEY] = pending
     flash(
