@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from webapp.backup.cli import backup_command, restore_command
+from webapp.cli.blobs import blobs_group
 from webapp.cli.sync import sync
 from webapp.cliargs import resolve_estate
 from webapp.demo import DemoOptions, build_demo, database_has_data, demo_users, wipe
@@ -150,3 +151,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sync)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(blobs_group)
