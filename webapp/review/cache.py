@@ -9,19 +9,26 @@ estate's generation, and the next request recomputes. Phones' and desks' writes 
 show on the next poll; only writes that bypass the ORM (bulk Core inserts, another process)
 wait out the TTL.
 
-The cache is per process (a dict); with several workers each keeps its own, and the TTL bounds
-how stale any of them can be.
+The generations are what keeps the numbers true, and with ``REDIS_URL`` they live in Redis (one
+hash, ``HINCRBY`` on commit, ``HMGET`` on read): a write through any instance or worker drops
+every instance's entry at its next poll, so no instance of several shows what another has
+already changed. The numbers themselves are kept per process (they hold row objects and
+lambdas, not worth serialising for a 30 s memo): each process computes them at most once per
+TTL and generation. Without Redis (one machine) the generations are a dict here, seen by the
+process that wrote; the TTL bounds what another process shows.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
+import redis
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -30,8 +37,11 @@ from webapp.models import User, user_estate
 from webapp.review.dashboard import dashboard as compute
 from webapp.scoping import visible_estate_ids
 
+log = logging.getLogger(__name__)
+
 TTL = 30.0  # seconds: the dashboard's polling interval
 MAX_ENTRIES = 256
+ANY = "any"  # the generation of writes whose estate is unknown
 
 _lock = threading.Lock()
 _apps = itertools.count(1)
@@ -47,8 +57,25 @@ class _Entry:
     value: object
 
 
+def _shared() -> tuple[redis.Redis, str] | None:
+    """The app's Redis and the generations' key, when REDIS_URL is set (several instances)."""
+    if not has_app_context() or not current_app.config.get("REDIS_URL"):
+        return None
+    ext = current_app.extensions
+    if "review_cache_redis" not in ext:
+        ext["review_cache_redis"] = redis.Redis.from_url(
+            current_app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=1
+        )
+    prefix = current_app.config.get("CACHE_KEY_PREFIX") or "rounds"
+    return ext["review_cache_redis"], f"{prefix}:review:generations"
+
+
 def _stamp(ids) -> tuple:
-    return (_any_generation, *(_generation.get(i, 0) for i in ids))
+    shared = _shared()
+    if shared is None:
+        return (_any_generation, *(_generation.get(i, 0) for i in ids))
+    client, key = shared
+    return tuple(int(n or 0) for n in client.hmget(key, [ANY, *ids]))
 
 
 def dashboard(user, estate: int | None, days: int, tz):
@@ -72,8 +99,12 @@ def memo(key: tuple, estates, compute, ttl: float = TTL):
     key = (current_app.extensions.setdefault("review_cache", next(_apps)), *key)
     wanted = tuple(estates) if estates is not None else None
     now = time.monotonic()
-    with _lock:
+    try:
         stamp = _stamp(wanted) if wanted is not None else ()
+    except redis.RedisError:
+        log.warning("review cache: Redis did not answer; computed afresh", exc_info=True)
+        return compute()
+    with _lock:
         entry = _entries.get(key)
         if entry and now - entry.at < ttl and entry.generations == stamp:
             return entry.value
@@ -134,6 +165,17 @@ def _bump(session):
     global _any_generation
     touched = session.info.pop(_PENDING, None)
     if not touched:
+        return
+    shared = _shared()
+    if shared is not None:
+        client, key = shared
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for estate_id in touched:
+                    pipe.hincrby(key, ANY if estate_id is None else estate_id, 1)
+                pipe.execute()
+        except redis.RedisError:  # committed all the same; entries end at their TTL
+            log.warning("review cache: could not drop the numbers of %s", touched, exc_info=True)
         return
     with _lock:
         for estate_id in touched:
