@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -16,15 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.multi.cluster import free_port, stop
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 METRICS_TOKEN = "deploy-test-metrics-token-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(port: int, process: subprocess.Popen, what: str, log: Path) -> None:
@@ -40,16 +35,6 @@ def wait_until_up(port: int, process: subprocess.Popen, what: str, log: Path) ->
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"{what} did not listen on {port}:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass
