@@ -160,7 +160,9 @@ def _type_code(page, short: str, basket: str | None = None, code: str | None = N
         page.locator(f"[data-basket='{basket}'] [data-code='{code}']").wait_for()
 
 
-def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, context, live_server):
+def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(
+    page, context, live_server, tmp_path
+):
     """With no network: is an owner key issued with the owner's signature drawn on the canvas
     (a non-owner key refused), the signature synced as a PNG linked to the issue; and does a
     stocktake list exactly the keys not scanned and the scanned key recorded as issued?"""
@@ -182,8 +184,27 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, con
     assert page.locator("[data-basket='issue'] [data-code]").count() == 0
     _type_code(page, owner["short"], "issue", owner["code"])
     page.fill("#keys-owner", "簽名的業主")
+    # The ID checked: its type, and only the last 4 of its number (a whole number is refused
+    # and cleared; the field holds 4 characters, a paste past it is what a script could send).
+    error = page.locator("[data-keys-form=issue] .field-error")
+    page.click("[data-keys-submit=issue]")  # no ID type yet: refused
+    error.wait_for(state="visible")
+    assert error.inner_text() == "請選擇已核驗的證件。"
+    page.select_option("#keys-id-type", "passport")
+    page.evaluate("() => document.querySelector('#keys-id-last4').removeAttribute('maxlength')")
+    page.fill("#keys-id-last4", "K1234567")
+    page.click("[data-keys-submit=issue]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-keys-form=issue] .field-error')"
+        ".textContent.includes('全號不予保存')"
+    )
+    assert page.input_value("#keys-id-last4") == ""
+    page.fill("#keys-id-last4", "k567")
     page.click("[data-keys-submit=issue]")  # no signature yet: refused
-    page.locator("[data-keys-form=issue] .field-error").wait_for(state="visible")
+    page.wait_for_function(
+        "() => document.querySelector('[data-keys-form=issue] .field-error')"
+        ".textContent.includes('簽名')"
+    )
     canvas = page.locator("[data-signature]")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
@@ -192,10 +213,12 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, con
     for x, y in ((80, 50), (130, 150), (180, 60), (240, 140)):
         page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
     page.mouse.up()
+    page.screenshot(path=str(tmp_path / "phone-issue.png"), full_page=True)
     page.click("[data-keys-submit=issue]")
     page.wait_for_selector("#keys-app[data-saved='1']")
     (entry,) = page.evaluate(OUTBOX)
     assert entry["type"] == "key.issue" and entry["payload"]["owner_name"] == "簽名的業主"
+    assert (entry["payload"]["id_type"], entry["payload"]["id_last4"]) == ("passport", "K567")
     sha = entry["payload"]["signature"]
     photo = page.evaluate(
         "async (sha) => { const p = await (await import('/static/build/store.js')).getPhoto(sha);"
@@ -263,6 +286,7 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(page, con
             sa.select(KeyEvent).where(KeyEvent.key_id == owner["id"], KeyEvent.action == "issue")
         )
         assert event is not None and event.borrower_name == "簽名的業主"
+        assert (event.id_type, event.id_last4) == ("passport", "K567")
         link = db.session.scalar(
             sa.select(PhotoLink).where(
                 PhotoLink.record_type == "key_event", PhotoLink.record_id == event.id

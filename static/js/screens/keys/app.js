@@ -356,22 +356,47 @@ function issueView() {
     submit.textContent = kt("issueN", { n: state.baskets.issue.length });
   });
   const pad = signaturePad({ label: kt("signature"), hint: kt("signHere"), clearText: kt("clear") });
+  const last4 = h("input", { type: "text", id: "keys-id-last4", name: "id_last4", maxlength: "4", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", class: "keys-last4" });
   const form = h(
     "form",
     { class: "keys-form card", novalidate: true, "data-keys-form": "issue" },
     h("div", { class: "field" }, h("label", { for: "keys-owner" }, kt("ownerName")), h("input", { type: "text", id: "keys-owner", name: "owner_name", maxlength: "120", autocomplete: "off" })),
+    // The owner's ID as checked: its type and only the last 4 characters of its number.
+    h(
+      "fieldset",
+      { class: "record-part keys-owner-id" },
+      h("legend", {}, kt("idDocument")),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "keys-id-type" }, kt("idType")),
+        h("select", { id: "keys-id-type", name: "id_type" }, h("option", { value: "" }, kt("choose")), keysConfig().idTypes.map(([value, name]) => h("option", { value }, name))),
+      ),
+      h("div", { class: "field" }, h("label", { for: "keys-id-last4" }, kt("idLast4")), last4, h("p", { class: "muted small" }, kt("idHint"))),
+    ),
     pad.element,
     error,
     submit,
   );
   form.addEventListener("submit", saveOnce(form, async (draft) => {
-    const owner = String(new FormData(form).get("owner_name") || "").trim();
+    const data = new FormData(form);
+    const owner = String(data.get("owner_name") || "").trim();
+    const idType = String(data.get("id_type") || "");
+    // As the server reads it: full-width folded, upper case, spaces, brackets and hyphens dropped.
+    const idLast4 = String(data.get("id_last4") || "").normalize("NFKC").toUpperCase().replace(/[\s()（）-]/g, "");
     const keys = basketKeys("issue", error, saved);
     if (!keys) return;
     if (!owner) return fail(error, kt("needOwner"));
+    if (!idType) return fail(error, kt("needIdType"));
+    if (idLast4.length > 4) {
+      last4.value = ""; // a whole number is not kept, not even in the form
+      return fail(error, kt("onlyLast4"));
+    }
+    if (!/^[0-9A-Z]{4}$/.test(idLast4)) return fail(error, kt("needLast4"));
     if (pad.isEmpty()) return fail(error, kt("needSignature"));
     const photo = await pad.toPhoto();
-    const ops = keys.map((key) => ({ type: "key.issue", key, payload: { owner_name: owner.slice(0, 120), signature: photo.sha256 } }));
+    const payload = { owner_name: owner.slice(0, 120), signature: photo.sha256, id_type: idType, id_last4: idLast4 };
+    const ops = keys.map((key) => ({ type: "key.issue", key, payload }));
     if (!(await kept(error, () => saveKeyOps(ops, [photo], draft)))) return;
     form.reset();
     pad.reset();
