@@ -8,9 +8,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Device, Estate, Key, User, user_estate
+from webapp.models import Device, Estate, Key, User
 from webapp.models.jobs import AlertEvent
 from webapp.models.review import FindingState
+from webapp.scoping import people_of
 
 SUPERVISORS = ("supervisor",)
 # The roles that hear of each kind in the event's estate. A finding dispatched to a department
@@ -50,8 +51,9 @@ def roles_for(event: AlertEvent) -> set[str]:
 
 def of(session: Session, event: AlertEvent) -> list[tuple[int, str | None]]:
     """(user id, language) of each person who hears of the event: active, of its estate (an
-    active one), in a role that acts on it — and, for a device holding unsynced records, the
-    device's own user. An event of no estate reaches nobody."""
+    active one; appointed to it or seeing every estate), in a role that acts on it — and, for a
+    device holding unsynced records, the device's own user. An event of no estate reaches
+    nobody."""
     if event.estate_id is None:
         return []
     roles = roles_for(event)
@@ -59,11 +61,10 @@ def of(session: Session, event: AlertEvent) -> list[tuple[int, str | None]]:
     who = User.role.in_(sorted(roles))
     if isinstance(owner, int):
         who = sa.or_(who, User.id == owner)
+    estate_active = sa.select(Estate.active).where(Estate.id == event.estate_id).scalar_subquery()
     rows = session.execute(
         sa.select(User.id, User.locale)
-        .join(user_estate, user_estate.c.user_id == User.id)
-        .join(Estate, Estate.id == user_estate.c.estate_id)
-        .where(user_estate.c.estate_id == event.estate_id, Estate.active, User.active, who)
+        .where(User.id.in_(people_of([event.estate_id])), estate_active, User.active, who)
         .order_by(User.id)
     ).all()
     return [(user_id, locale) for user_id, locale in rows]

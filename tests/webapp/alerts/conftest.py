@@ -141,10 +141,18 @@ def people(app, seed):
     and every address given: <username>@example.test."""
     with app.app_context():
         second = db.session.get(Estate, seed.estate_ids[1])
-        other = User(username="supervisor2", role="supervisor", display_name="王主管")
-        other.set_password("supervisor2-demo")
+        # The demo has one since it names a supervisor for every estate; older seeds did not.
+        other = db.session.scalar(sa.select(User).where(User.username == "supervisor2"))
+        if other is None:
+            other = User(username="supervisor2", role="supervisor", display_name="王主管")
+            other.set_password("supervisor2-demo")
+            db.session.add(other)
         other.estates = [second]
-        db.session.add(other)
+        # The demo's regional supervisor sees both estates: these tests count who hears of
+        # an estate's events among its own people (test_a_supervisor_of_several_estates_…).
+        regional = db.session.scalar(sa.select(User).where(User.username == "regional"))
+        if regional is not None:
+            regional.active = False
         db.session.flush()
         users = {u.username: u.id for u in db.session.scalars(sa.select(User))}
         for user_id in users.values():

@@ -14,7 +14,7 @@ from tests.webapp.alerts.conftest import deliveries, events_of
 from tests.webapp.review.conftest import make_finding
 from webapp.alerts import events
 from webapp.extensions import db
-from webapp.models import LabelCode, Unit
+from webapp.models import LabelCode, Unit, User
 
 
 def test_a_key_that_becomes_disputed_alerts_the_supervisor_and_desk_once(
@@ -105,3 +105,32 @@ def test_an_event_of_estate_one_never_reaches_estate_twos_supervisor(
     people_heard = {user for _kind, user, _channel, _state in deliveries(app)}
     assert people_heard == {"supervisor"}
     assert len(deliveries(app)) == 4 + 1  # the critical finding's email too
+
+
+def test_a_supervisor_of_several_estates_or_of_every_estate_hears_each_estates_events(
+    app, people, seed, clock, jobs
+):
+    """Does a regional supervisor (appointed to both estates) and a supervisor who sees every
+    estate (no appointment at all) hear of each estate's event, while each estate's own
+    supervisor hears only of theirs?"""
+    with app.app_context():
+        db.session.get(User, people["regional"]).active = True
+        head = User(username="head", role="supervisor", display_name="總部", all_estates=True)
+        head.set_password("head-office-pass")
+        db.session.add(head)
+        for kind, estate_id in (("key_chain_broken", 0), ("stop_work", 1)):
+            events.record(
+                db.session, kind, f"{kind}:{uuid.uuid4()}", occurred_at=clock.now,
+                estate_id=seed.estate_ids[estate_id], detail={"label": "1棟-1單元-1樓-101室"},
+            )  # fmt: skip
+        db.session.commit()
+    jobs()
+    heard = {(user, kind) for kind, user, _channel, _state in deliveries(app)}
+    assert heard == {
+        ("supervisor", "key_chain_broken"),
+        ("supervisor2", "stop_work"),
+        ("regional", "key_chain_broken"),
+        ("regional", "stop_work"),
+        ("head", "key_chain_broken"),
+        ("head", "stop_work"),
+    }
