@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
+from webapp.models.renovation import RenovationPermit
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import Check, Finding, SyncChange, SyncCounter
 from webapp.models.types import utcnow
@@ -33,6 +34,7 @@ TYPES: dict[type, str] = {
     Key: "key",
     Sign: "sign",
     RoundTemplate: "round",  # rounds and their checklists (webapp/rounds/pulled.py)
+    RenovationPermit: "permit",  # a unit's open permits (webapp/renovation/pulled.py)
     Finding: "finding",  # merge inserts them around the ORM: it touches the feed itself
     Check: "check",  # pulled only within CHECK_RETENTION (older ones arrive as nothing)
 }

@@ -33,7 +33,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["DEMO_MODE"] = False
 
     from sync import blobs, feed
-    from webapp import access, edge, errors, extensions, htmx, i18n, monitoring, rounds, templating
+    from webapp import (
+        access,
+        edge,
+        errors,
+        extensions,
+        htmx,
+        i18n,
+        monitoring,
+        renovation,
+        rounds,
+        templating,
+    )
     from webapp.alerts import fanout
     from webapp.api import auth as api_auth
     from webapp.health import checks as health_checks
@@ -92,6 +103,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     templating.init_app(app)
     rounds.init_app(app)  # the pull's loader of rounds (sync imports no area)
+    renovation.init_app(app)  # and of permits and notices
 
     from webapp.cli import commands
 
@@ -123,6 +135,7 @@ BLUEPRINTS = [
     "webapp.paper.views",
     "webapp.records.views",
     "webapp.alerts.views",
+    "webapp.renovation.views",
 ]
 
 
@@ -135,6 +148,7 @@ JOB_MODULES = [
     "webapp.alerts.fanout",
     "webapp.alerts.checks",
     "webapp.alerts.mail",
+    "webapp.renovation.jobs",
 ]
 
 

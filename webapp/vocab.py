@@ -221,6 +221,25 @@ REGISTRY_FIELDS = {
     "equipment_room": ("設備房", "Equipment room"),
     "copies": ("份數", "Copies"),
     "active": ("啟用中", "Active"),
+    # A renovation permit's (webapp/renovation: its history and import preview).
+    "number": ("許可證號", "Permit number"),
+    "owner_name": ("業主", "Owner"),
+    "owner_phone": ("業主電話", "Owner's phone"),
+    "contractor": ("施工單位", "Contractor"),
+    "contractor_phone": ("施工單位電話", "Contractor's phone"),
+    "starts_on": ("核准開工日期", "Approved start"),
+    "ends_on": ("核准完工日期", "Approved end"),
+    "hours": ("允許施工時間", "Allowed working hours"),
+    "scope": ("核准裝修範圍", "Approved scope"),
+    "deposit": ("押金", "Deposit"),
+    "received": ("已收押金", "Deposit received"),
+    "refunded": ("已退押金", "Deposit refunded"),
+    "note": ("備註", "Note"),
+    "closed_on": ("結束日期", "Closed on"),
+    "close_reason": ("結束原因", "Why closed"),
+    "deposit_kind": ("押金項目", "Deposit line"),
+    "amount": ("金額", "Amount"),
+    "on": ("日期", "Date"),
 }
 
 # Items the front desk holds for residents (rule 8): parcels and documents held at a resident's
@@ -297,6 +316,62 @@ ALERT_DELIVERY_STATES = {
     "failed": ("發送失敗", "Failed"),
 }
 
+# Renovation (issue 20). A permit's place in its life, by its dates and its closing: not yet
+# begun, under way (the unit is 裝修中), past its end date with no acceptance, or closed.
+PERMIT_STATES = {
+    "upcoming": ("待開工", "Not started"),
+    "active": ("施工中", "In progress"),
+    "overrun": ("逾期未驗收", "Overrun"),
+    "closed": ("已結案", "Closed"),
+}
+
+# Why a permit closed: its completion acceptance, the work ended without one (the unit's status
+# changed by hand), or the permit withdrawn.
+PERMIT_CLOSE_REASONS = {
+    "accepted": ("竣工驗收", "Accepted on completion"),
+    "ended": ("裝修結束", "Work ended"),
+    "withdrawn": ("已撤銷", "Withdrawn"),
+}
+
+# A line of a permit's deposit ledger 裝修押金: received, deducted (a fine, a repair), refunded.
+DEPOSIT_KINDS = {
+    "received": ("收取", "Received"),
+    "deducted": ("扣除", "Deducted"),
+    "refunded": ("退還", "Refunded"),
+}
+
+# The rules a renovation breaks, in the rulebook's words: the three major violations 重大違規
+# first (RENOVATION_MAJOR), then the others of the 《裝修巡檢表》. The keys of the first five are
+# the renovation checklist's items (webapp/rounds/defaults.py), so a failed item names its rule.
+RENOVATION_RULES = {
+    "load_bearing": ("破壞承重牆", "Damaging a load-bearing wall"),
+    "facade": ("改變外立面", "Changing the facade"),
+    "waterproof": ("破壞廚衛防水層", "Breaking the kitchen/bathroom waterproof layer"),
+    "permit": ("未張貼裝修許可證", "Renovation permit not posted"),
+    "debris": ("垃圾未按規定清運", "Debris not removed as agreed"),
+    "hours": ("超出允許施工時間", "Working outside the allowed hours"),
+    "scope": ("超出核准裝修範圍", "Work beyond the approved scope"),
+    "other": ("其他違規", "Other violation"),
+}
+RENOVATION_MAJOR = ("load_bearing", "facade", "waterproof")
+
+# A rectification notice 《裝修違規整改通知單》: issued on patrol, delivered, then rectified by its
+# deadline, overdue past it (read from the deadline, never stored), or escalated.
+NOTICE_STATUSES = {
+    "issued": ("已開具", "Issued"),
+    "delivered": ("已送達", "Delivered"),
+    "rectified": ("已整改", "Rectified"),
+    "overdue": ("逾期", "Overdue"),
+    "escalated": ("已上報", "Escalated"),
+}
+
+# How a notice reached its addressee.
+DELIVERY_METHODS = {
+    "owner": ("交業主", "Handed to the owner"),
+    "contractor": ("交施工單位", "Handed to the contractor"),
+    "door": ("張貼於門上", "Posted on the door"),
+}
+
 VOCABULARIES = {
     "role": ROLES,
     "unit_status": UNIT_STATUSES,
@@ -329,6 +404,12 @@ VOCABULARIES = {
     "alert_kind": ALERT_KINDS,
     "alert_channel": ALERT_CHANNELS,
     "alert_delivery_state": ALERT_DELIVERY_STATES,
+    "permit_state": PERMIT_STATES,
+    "permit_close_reason": PERMIT_CLOSE_REASONS,
+    "deposit_kind": DEPOSIT_KINDS,
+    "renovation_rule": RENOVATION_RULES,
+    "notice_status": NOTICE_STATUSES,
+    "delivery_method": DELIVERY_METHODS,
 }
 
 

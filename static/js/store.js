@@ -14,10 +14,13 @@
 import { openDB, unwrap } from "idb";
 
 const NAME = "rounds";
-const VERSION = 3;
+const VERSION = 4;
 export const ITEM_TYPES = ["unit", "key", "sign"];
 /** Pulled records of an item's history (phone-made on any phone of the estate). */
 export const RECORD_TYPES = ["check", "finding"];
+/** Pulled objects that belong to a unit without being its history: its renovation permits and
+ * rectification notices (issue 20), found by the unit (`item_key`, as records are). */
+export const ATTACHED_TYPES = ["permit", "notice"];
 /** The server sends checks of the last 30 days; older copies are hidden, then dropped. */
 export const CHECK_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -116,10 +119,11 @@ function open() {
           }
         }
       }
-      if (oldVersion >= 1 && oldVersion < 3) {
-        // Items now carry their retired labels' codes, which rows pulled before do not: the
-        // next pull is a fresh snapshot (the outbox, journal and photos are untouched), and
-        // until it ends the phone does not claim to hold every label.
+      if (oldVersion >= 1 && oldVersion < 4) {
+        // Items now carry their retired labels' codes (3), and units their renovation permits
+        // and notices (4), which rows pulled before do not: the next pull is a fresh snapshot
+        // (the outbox, journal and photos are untouched), and until it ends the phone does not
+        // claim to hold every label.
         const meta = tx.objectStore("meta");
         const gen = (await meta.get("gen")) || 0;
         meta.delete("cursor");
@@ -305,6 +309,9 @@ function row(change, gen) {
     }
   }
   if (RECORD_TYPES.includes(change.type)) recordFields(row);
+  if (ATTACHED_TYPES.includes(change.type) && data.item_type && data.item_id != null) {
+    row.item_key = `${data.item_type}:${data.item_id}`;
+  }
   return row;
 }
 
@@ -429,6 +436,12 @@ export async function recordsFor(code, itemKey = null, now = Date.now()) {
     }
     return out.sort((a, b) => b.at - a.at);
   });
+}
+
+/** A unit's pulled permits or notices (`type`), by its `type:id`. */
+export async function attachedTo(itemKey, type) {
+  const rows = await withDB((db) => db.getAllFromIndex("objects", "item_key", itemKey));
+  return rows.filter((r) => r.type === type).map((r) => ({ id: r.id, version: r.version, data: r.data }));
 }
 
 /** Drop pulled checks older than the window (the server will never say they are gone). */

@@ -40,7 +40,7 @@ def test_the_snapshot_holds_exactly_the_users_estates(app, phone, seed):
     changes, _ = drain(phone, limit=37)
     state = _replay(changes)
     assert state == _expected(app, [seed.estate_ids[0]])
-    registry = {"estate", "building", "unit", "key", "sign", "round"}
+    registry = {"estate", "building", "unit", "key", "sign", "round", "permit"}
     assert registry <= {k for k, _ in state} <= registry | {"finding", "check"}
     assert all(d["estate_id"] == seed.estate_ids[0] for (k, _), d in state.items() if k != "estate")
     unit = next(d for (k, _), d in state.items() if k == "unit")

@@ -10,6 +10,7 @@ from webapp.access import ALL_ROLES, Access
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, user_estate
 from webapp.models.desk import DeskHandover, DeskItem
+from webapp.models.renovation import RenovationPermit
 from webapp.models.sync import Check, Finding
 
 # How to find, in a given estate, a value for each kind of URL argument a route may scope.
@@ -39,6 +40,12 @@ SAMPLES = {
     ),
     # A request to engineering (the seed has none: one is made, asked by the estate's desk).
     "key_request": lambda e: _key_request_of(e),
+    # The renovation register (the demo gives every estate's renovating units a permit).
+    "permit": lambda e: db.session.scalar(
+        sa.select(RenovationPermit.id)
+        .where(RenovationPermit.estate_id == e)
+        .order_by(RenovationPermit.id)
+    ),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(
         sa.select(User.id)

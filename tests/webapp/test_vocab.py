@@ -18,6 +18,7 @@ STYLE_MAPS = {
     ("templates/rounds/coverage.html", "coverage_status"),
     ("templates/keys/_request_parts.html", "key_request_status"),
     ("static/js/_rounds_data.js", "round_kind"),
+    ("templates/renovation/_permit_results.html", "permit_state"),
 }
 
 
@@ -69,8 +70,10 @@ def _unit_code(app, seed, **changes):
 
     from webapp.extensions import db
     from webapp.labels import codes
-    from webapp.models import Unit
+    from webapp.models import Estate, Unit
     from webapp.registry import changes as registry_changes
+    from webapp.renovation import permits
+    from webapp.renovation.status import estate_today
 
     with app.app_context():
         unit = db.session.scalars(
@@ -78,7 +81,11 @@ def _unit_code(app, seed, **changes):
         ).first()
         if "floor" in changes:
             unit.floor = changes["floor"]
-        if "status" in changes:
+        if changes.get("status") == "renovating":  # from a permit, never by hand (issue 20)
+            estate = db.session.get(Estate, unit.estate_id)
+            values = {"unit_id": unit.id, "number": "T-1", "starts_on": estate_today(estate)}
+            permits.create(db.session, estate, values, None)
+        elif "status" in changes:
             registry_changes.set_status(db.session, unit, changes["status"], None)
         db.session.commit()
         return codes.active_code(db.session, "unit", unit.id).code, unit.label

@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.items.history import history_for
 from webapp.labels import codes
 from webapp.models import Estate, Key, LabelCode
+from webapp.models.renovation import RenovationPermit
 from webapp.scoping import scoped
 
 bp = Blueprint("items", __name__)
@@ -43,7 +44,16 @@ def show(code):
         keys = db.session.scalars(
             sa.select(Key).where(Key.unit_id == item.id, Key.active).order_by(Key.id)
         ).all()
-        related = {"keys": keys, "key_codes": _code_links("key", [k.id for k in keys])}
+        related = {
+            "keys": keys,
+            "key_codes": _code_links("key", [k.id for k in keys]),
+            # Its open renovation permits (issue 20): what the unit is 裝修中 under.
+            "permits": db.session.scalars(
+                sa.select(RenovationPermit)
+                .where(RenovationPermit.unit_id == item.id, RenovationPermit.closed_on.is_(None))
+                .order_by(RenovationPermit.starts_on)
+            ).all(),
+        }
     elif found.item_type == "key" and item.unit_id is not None:
         related = {"unit_code": codes.active_code(db.session, "unit", item.unit_id)}
     return render_template(

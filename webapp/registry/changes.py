@@ -6,6 +6,8 @@ the session; callers commit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
@@ -106,10 +108,23 @@ def update(session: Session, kind: str, obj, form, actor) -> bool:
     return True
 
 
+RENOVATING = "renovating"
+# A unit is under renovation exactly while a renovation permit of it is active: the renovation
+# register (webapp/renovation, which the registry does not import) says at app start how a
+# unit leaves it — ``leave(session, unit, status, actor)`` closes its active permits.
+LEAVE_RENOVATION: dict[str, Callable] = {}
+
+
 def set_status(session: Session, unit: Unit, status: str, actor) -> bool:
-    """Change a unit's status (occupied, vacant, renovating) with who and when."""
+    """Change a unit's status (occupied, vacant) with who and when. A unit under renovation
+    leaves it by its permits closing, for the status chosen."""
     if unit.status == status:
         return False
+    if status == RENOVATING:
+        raise ValueError("a unit is under renovation only by an active permit")
+    if unit.status == RENOVATING:
+        LEAVE_RENOVATION["leave"](session, unit, status, actor)
+        return True
     record(
         session,
         "unit.status",

@@ -40,6 +40,8 @@ VALUE_VOCAB = {
     "category": "sign_category",
     "key_class": "key_class",
     "kind": "owner_key_kind",
+    "close_reason": "permit_close_reason",
+    "deposit_kind": "deposit_kind",
 }
 
 

@@ -25,8 +25,9 @@ EXTRA = {
     "units": ["標籤", "短碼", "啟用"],
     "signs": ["標籤", "短碼", "啟用"],
     "keys": ["標籤", "鑰匙狀態", "持有人", "短碼", "啟用"],
+    "permits": ["房屋", "狀態", "結束日期", "結束原因", "押金餘額"],
 }
-SHEET_TITLES = {"units": "房屋", "signs": "標識", "keys": "鑰匙"}
+SHEET_TITLES = {"units": "房屋", "signs": "標識", "keys": "鑰匙", "permits": "裝修許可"}
 CHOICES = {
     ("units", "status"): "unit_status",
     ("signs", "category"): "sign_category",

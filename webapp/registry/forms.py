@@ -82,6 +82,16 @@ class UnitForm(Form):
             self.building_id.choices.append((unit.building.id, unit.building.name))
         self.status.choices = _choices("unit_status")
 
+    def validate_status(self, field):
+        was = self.unit.status if self.unit is not None else None
+        if (field.data == "renovating") != (was == "renovating"):
+            raise ValidationError(
+                _l(
+                    "Under renovation follows the unit's renovation permits: add or close a "
+                    "permit in the renovation register."
+                )
+            )
+
     def validate_entrance(self, field):
         field.data = naming.entrance(field.data)
         if not field.data:

@@ -80,6 +80,26 @@ COLUMNS: dict[str, list[Column]] = {
         Column("name", "名稱", ("name",), False, "選填，例如 天台門"),
         Column("copies", "份數", ("copies",), False, "選填，1 至 99，預設 1"),
     ],
+    # Renovation permits (issue 20): matched on 許可證號 within the estate; the deposit's
+    # received and refunded totals only ever grow (webapp/renovation/transfer.py).
+    "permits": [
+        Column("building", "棟", ("building",), True, "房屋所在的棟，例如 3棟"),
+        Column("entrance", "單元", ("entrance",), True, "例如 2單元"),
+        Column("room", "房號", ("room",), True, "例如 1502室"),
+        Column("number", "許可證號", ("permit", "permit number"), True, "同一小區內不重複"),
+        Column("owner_name", "業主", ("owner",), False, "選填"),
+        Column("owner_phone", "業主電話", ("owner phone",), False, "選填"),
+        Column("contractor", "施工單位", ("contractor",), False, "選填"),
+        Column("contractor_phone", "施工單位電話", ("contractor phone",), False, "選填"),
+        Column("starts_on", "開工日期", ("start", "starts"), True, "例如 2026-03-01"),
+        Column("ends_on", "完工日期", ("end", "ends"), True, "核准的完工日期，不早於開工日期"),
+        Column("hours", "施工時間", ("hours",), False, "例如 08:00-12:00, 14:00-18:00"),
+        Column("scope", "核准範圍", ("scope",), False, "核准的裝修項目"),
+        Column("deposit", "押金", ("deposit",), False, "整數金額"),
+        Column("received", "已收押金", ("received",), False, "累計已收金額；只可增加"),
+        Column("refunded", "已退押金", ("refunded",), False, "累計已退金額；只可增加"),
+        Column("note", "備註", ("note", "notes"), False, "選填"),
+    ],
 }
 
 

@@ -160,6 +160,12 @@ class _Checker:
         return False
 
 
+# 裝修中 comes from the renovation permits (webapp/renovation/status.py), never from a file.
+_RENOVATING_BY_PERMIT = _l(
+    "Under renovation follows the unit's renovation permits: import the permits, or close one."
+)
+
+
 def _buildings(session: Session, estate: Estate) -> dict[str, Building]:
     return {
         b.name: b for b in session.scalars(scoped(Building).where(Building.estate_id == estate.id))
@@ -201,6 +207,10 @@ def plan_units(session: Session, estate: Estate, sheet: Sheet) -> Plan:
             "status": status,
         }
         unit = existing.get((building, entrance, room))
+        renovating = unit is not None and unit.status == "renovating"
+        if status and (status == "renovating") != renovating:
+            check.error("status", _RENOVATING_BY_PERMIT)
+            continue
         if unit is None:
             if building not in buildings:
                 new_buildings[building] = max(new_buildings.get(building, 1), floor)

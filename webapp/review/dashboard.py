@@ -23,9 +23,11 @@ from webapp.models.review import OPEN_STATUSES, FindingState
 from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
 from webapp.review import regional, tables
+from webapp.review.overrun import OVERRUN
 from webapp.review.queries import Row, rows_for
 from webapp.scoping import visible_estate_ids
 
+tables.TABLES.setdefault(OVERRUN.slug, OVERRUN)  # its page and exports, as the others'
 CARD_ROWS = 10  # rows a dashboard card shows; its "all" page and exports have the rest
 SKEW_DAYS = tables.SKEW_DAYS  # the period phone clocks off are counted over (by receipt)
 
@@ -51,6 +53,7 @@ class Dashboard:
     vacant_days: int
     vacant: Card
     renovating: Card
+    overrun: Card
     devices: Card
     keys: dict[str, int]
     keys_overdue: int
@@ -252,6 +255,7 @@ def dashboard(
         vacant_days=vacant_days,
         vacant=card(tables.VACANT),
         renovating=card(tables.RENOVATING),
+        overrun=card(OVERRUN),
         devices=card(tables.DEVICES),
         keys=keys,
         keys_overdue=keys_overdue,

@@ -48,7 +48,8 @@ UNIT_HEADERS = ["棟", "單元", "樓層", "房號", "狀態"]
 
 def unit_rows(n: int = 500, building_prefix: int = 11) -> list[list]:
     """``n`` distinct unit rows in buildings from ``building_prefix`` up (none in the seed)."""
-    statuses = ["已入住", "空置", "裝修中"]
+    # 裝修中 comes from a renovation permit, never from a units file (issue 20).
+    statuses = ["已入住", "空置", "已入住"]
     rows = []
     for i in range(n):
         building = building_prefix + i // 100

@@ -23,6 +23,8 @@ from tests.webapp.registry.conftest import (
 from webapp.extensions import db
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
 from webapp.registry import import_file, importer
+from webapp.renovation import permits
+from webapp.renovation.status import estate_today
 
 ERROR_ROW_RE = re.compile(
     r'<tr><td class="num"><strong>(\d+)</strong></td><td>([^<]*)</td><td>([^<]*)</td></tr>'
@@ -119,7 +121,7 @@ def test_reimport_updates_only_what_changed_and_audits_status(app, supervisor, s
         upload(supervisor, estate, "units", xlsx(UNIT_HEADERS, rows), "a.xlsx", token),
         token,
     )
-    rows[3][4] = "裝修中" if rows[3][4] != "裝修中" else "空置"
+    rows[3][4] = "空置" if rows[3][4] != "空置" else "已入住"
     rows[5][4] = ""  # blank status keeps what the registry has
     preview = upload(supervisor, estate, "units", xlsx(UNIT_HEADERS, rows), "b.xlsx", token)
     page = preview.get_data(as_text=True)
@@ -130,6 +132,36 @@ def test_reimport_updates_only_what_changed_and_audits_status(app, supervisor, s
         (event,) = audit_events("unit.status")
         assert event.after == {"status": importer.naming.vocab_value("unit_status", rows[3][4])}
         assert event.actor_id == seed.user_ids["supervisor"]
+
+
+def test_under_renovation_is_never_imported_with_units(app, supervisor, seed, token):
+    """Is 裝修中 in a units file refused for a unit without an active permit (and leaving it
+    refused for one with), while a renovating unit's own 裝修中 is left alone? Issue 20: the
+    status comes from the permits."""
+    estate = seed.estate_ids[0]
+    with app.app_context():
+        units = db.session.scalars(
+            sa.select(Unit).where(Unit.estate_id == estate, Unit.status == "occupied")
+        ).all()
+        renovating, other = units[-1], units[-2]
+        place = db.session.get(Estate, estate)
+        values = {"unit_id": renovating.id, "number": "T-9", "starts_on": estate_today(place)}
+        permits.create(db.session, place, values, None)
+        db.session.commit()
+        assert renovating.status == "renovating"
+        rows = [
+            [u.building.name, u.entrance, u.floor, u.room, status]
+            for u, status in (
+                (renovating, "裝修中"),
+                (other, "裝修中"),
+                (renovating, "已入住"),
+            )
+        ]
+    response = upload(supervisor, estate, "units", xlsx(UNIT_HEADERS, rows[:2]), "r.xlsx", token)
+    assert [(row, column) for row, column, _ in reported(response)] == [(3, "狀態")]
+    response = upload(supervisor, estate, "units", xlsx(UNIT_HEADERS, rows[2:]), "s.xlsx", token)
+    assert [(row, column) for row, column, _ in reported(response)] == [(2, "狀態")]
+    assert "裝修許可" in reported(response)[0][2]
 
 
 def test_duplicates_inside_a_file_are_reported_against_the_first(app, supervisor, seed, token):

@@ -42,6 +42,18 @@ def _estate(estate_id: int) -> Estate:
 IMPORT_SESSION_KEY = "registry_imports"
 STAGED = "registry-imports"
 IMPORT_KINDS = {"units": "unit", "signs": "sign", "keys": "key"}
+# Kinds another area imports through these screens, by the same rules (the renovation permits),
+# registered at app start: what checks and writes their file (``plan_file``, ``apply``, as
+# webapp.registry.importer has them), and the endpoint of their list.
+IMPORTERS: dict = {}
+LISTS: dict[str, str] = {}
+
+
+def register_import(kind: str, module, list_endpoint: str) -> None:
+    """Let these screens import ``kind`` (its columns in import_file.COLUMNS) with ``module``."""
+    IMPORT_KINDS[kind] = kind.removesuffix("s")
+    IMPORTERS[kind] = module
+    LISTS[kind] = list_endpoint
 
 
 def _staged_key(token: str, day: str) -> str:
@@ -100,7 +112,7 @@ def import_preview(estate_id: int, kind: str):
     data = upload.stream.read(importer.MAX_BYTES + 1)
     filename = Path(upload.filename).name[:200]
     try:
-        plan = importer.plan_file(db.session, estate, kind, filename, data)
+        plan = IMPORTERS.get(kind, importer).plan_file(db.session, estate, kind, filename, data)
     except importer.ImportRejected as exc:
         return _import_page(estate, kind, 422, problem=str(exc.message), filename=filename)
     token = None
@@ -138,13 +150,15 @@ def import_commit(estate_id: int, kind: str):
         return redirect(url_for("registry.import_form", estate_id=estate.id, kind=kind), code=303)
     filename = entry["filename"]
     try:
-        plan = importer.plan_file(db.session, estate, kind, filename, data)
+        plan = IMPORTERS.get(kind, importer).plan_file(db.session, estate, kind, filename, data)
     except importer.ImportRejected as exc:
         return _import_page(estate, kind, 422, problem=str(exc.message), filename=filename)
     if not plan.ok:
         return _import_page(estate, kind, 422, plan=plan, filename=filename)
     try:
-        counts = importer.apply(db.session, estate, plan, current_user, filename)
+        counts = IMPORTERS.get(kind, importer).apply(
+            db.session, estate, plan, current_user, filename
+        )
         db.session.commit()
     except sa.exc.IntegrityError:
         # Someone added the same items between this check and the write: nothing was written.
@@ -165,7 +179,8 @@ def import_commit(estate_id: int, kind: str):
         ),
         "success",
     )
-    return redirect(url_for(f"registry.{kind}", estate_id=estate.id), code=303)
+    target = LISTS.get(kind, f"registry.{kind}")
+    return redirect(url_for(target, estate_id=estate.id), code=303)
 
 
 @bp.get("/estates/<int:estate_id>/import/<kind>/template.<fmt>")

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_htmx import make_response
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -304,12 +305,18 @@ def _active(kind: str, item_id: int):
 @bp.post("/units/<int:unit_id>/status")
 @roles(*EDITORS, scope={"unit_id": "unit"})
 def unit_status(unit_id: int):
-    """Change a unit's status: occupied, vacant or under renovation (audited)."""
+    """Change a unit's status: occupied or vacant (audited); under renovation opens a permit's
+    form, and leaving it closes the unit's permits (its 裝修中 comes from them)."""
     unit = get_scoped(Unit, unit_id)
     form = UnitStatusForm()
     status = form.status.data
     if not status:
         abort(422)
+    if status == "renovating" and unit.status != "renovating":
+        target = url_for("renovation.permit_new", estate_id=unit.estate_id, unit=unit.id)
+        if wants_fragment():
+            return make_response("", 200, redirect=target)
+        return redirect(target, code=303)
     changed = changes.set_status(db.session, unit, status, current_user)
     db.session.commit()
     if wants_fragment():

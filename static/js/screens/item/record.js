@@ -11,6 +11,7 @@ import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
 import * as store from "../../store.js";
 import { onStatus, sync } from "../../sync.js";
+import { permitSection } from "./renovation.js";
 
 const RECENT_MS = 2 * 60 * 1000;
 
@@ -506,6 +507,7 @@ export async function showOffline(container, code) {
       short ? h("p", { class: "item-code muted small" }, `${pt("label")} `, h("code", {}, short)) : null,
     ),
     h("section", { class: "card item-facts" }, await facts(item)),
+    await permitSection(item).catch(() => null),
     recorder(item, () => history.refresh()),
     history,
     h("a", { class: "btn btn-block btn-tall", href: phone().scanUrl }, pt("scanNext")),

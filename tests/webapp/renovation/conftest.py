@@ -1,0 +1,45 @@
+"""Renovation fixtures: a logged-in supervisor and its CSRF token, units to put permits on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from tests.sync.conftest import Phone, issue_device
+from tests.webapp.registry.conftest import supervisor, token  # noqa: F401 (fixtures)
+from webapp.extensions import db
+from webapp.models import Estate, Unit
+from webapp.renovation import permits
+from webapp.renovation.status import estate_today
+
+
+@pytest.fixture
+def phone(app, client, seed):
+    """The patroller's phone with a fresh token (as tests/sync has it)."""
+    device_id, bearer = issue_device(app, "patrol")
+    return Phone(client, device_id, bearer)
+
+
+def units_of(estate_id: int, status: str) -> list[Unit]:
+    """The estate's active units of one status, by id."""
+    return list(
+        db.session.scalars(
+            sa.select(Unit)
+            .where(Unit.estate_id == estate_id, Unit.status == status, Unit.active)
+            .order_by(Unit.id)
+        )
+    )
+
+
+def add_permit(estate_id: int, unit: Unit, number: str, start: date | None = None, **more):
+    """A permit through the register's own write (audited, the unit's status in step)."""
+    estate = db.session.get(Estate, estate_id)
+    values = {
+        "unit_id": unit.id,
+        "number": number,
+        "starts_on": start or estate_today(estate),
+        **more,
+    }
+    return permits.create(db.session, estate, values, None)

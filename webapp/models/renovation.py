@@ -1,0 +1,163 @@
+"""Renovation (issue 20): permits with their deposit ledgers, and rectification notices.
+
+A unit is 裝修中 exactly while one of its permits is active (begun, not closed):
+``webapp.renovation.status`` keeps ``Unit.status`` in step with the permits, so every reader of
+the status (the daily renovation patrol, the dashboard, the registry, the pull) follows them.
+Notices are made on the phone (``notice.issue``) and numbered by the server when they sync.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp import vocab
+from webapp.extensions import db
+from webapp.models.registry import Unit, _enum
+from webapp.models.sync import _Observed
+from webapp.models.types import UTCDateTime, utcnow
+
+
+class RenovationPermit(db.Model):
+    """A renovation permit 裝修許可 of one unit: who, when, what, and its deposit."""
+
+    __tablename__ = "renovation_permit"
+    __table_args__ = (
+        sa.UniqueConstraint("estate_id", "number"),
+        # The open permits of an estate (status, the overrun card, the pull).
+        sa.Index("ix_renovation_permit_estate_open", "estate_id", "closed_on", "ends_on"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    number: Mapped[str] = mapped_column(sa.String(40))  # the office's permit number
+    owner_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    owner_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    contractor: Mapped[str] = mapped_column(sa.String(120), default="")
+    contractor_phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    starts_on: Mapped[date] = mapped_column(sa.Date)
+    ends_on: Mapped[date | None] = mapped_column(sa.Date)  # None only for a migrated unit
+    hours: Mapped[str] = mapped_column(sa.String(120), default="")  # "08:00-12:00,14:00-18:00"
+    scope: Mapped[str] = mapped_column(sa.Text, default="")
+    deposit: Mapped[int] = mapped_column(default=0)  # the agreed deposit, whole currency units
+    # What the unit was (occupied, vacant) before the work began: what it returns to after.
+    unit_status_before: Mapped[str | None] = mapped_column(sa.String(16))
+    closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    close_reason: Mapped[str | None] = mapped_column(
+        _enum(vocab.PERMIT_CLOSE_REASONS, "permit_close_reason")
+    )
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    entries: Mapped[list[DepositEntry]] = relationship(
+        back_populates="permit", order_by="DepositEntry.id"
+    )
+
+    def state(self, today: date) -> str:
+        """upcoming, active, overrun (past its end with no acceptance) or closed, on ``today``."""
+        if self.closed_on is not None:
+            return "closed"
+        if self.starts_on > today:
+            return "upcoming"
+        if self.ends_on is not None and self.ends_on < today:
+            return "overrun"
+        return "active"
+
+    def deposit_total(self, kind: str) -> int:
+        """The sum of the ledger's lines of one kind (received, deducted, refunded)."""
+        return sum(e.amount for e in self.entries if e.kind == kind)
+
+    @property
+    def deposit_held(self) -> int:
+        """What the office still holds: received less deducted and refunded."""
+        return (
+            self.deposit_total("received")
+            - self.deposit_total("deducted")
+            - self.deposit_total("refunded")
+        )
+
+
+class DepositEntry(db.Model):
+    """A line of a permit's deposit ledger; lines are only ever added."""
+
+    __tablename__ = "renovation_deposit_entry"
+    __table_args__ = (sa.CheckConstraint("amount > 0", name="positive"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    permit_id: Mapped[int] = mapped_column(sa.ForeignKey("renovation_permit.id"), index=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    kind: Mapped[str] = mapped_column(_enum(vocab.DEPOSIT_KINDS, "deposit_kind"))
+    amount: Mapped[int]
+    on: Mapped[date] = mapped_column(sa.Date)
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    permit: Mapped[RenovationPermit] = relationship(back_populates="entries")
+
+
+class RectificationNotice(_Observed, db.Model):
+    """A rectification notice 《裝修違規整改通知單》, issued on the phone (``notice.issue``)."""
+
+    __tablename__ = "rectification_notice"
+    __table_args__ = (
+        # The number: per estate and year, handed out by NoticeCounter; never two alike.
+        sa.UniqueConstraint("estate_id", "year", "seq"),
+        sa.Index("ix_rectification_notice_estate_status", "estate_id", "status", "deadline"),
+    )
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    permit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("renovation_permit.id"))
+    # The finding it came from (either op may arrive first: no foreign key).
+    finding_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
+    year: Mapped[int]
+    seq: Mapped[int]
+    rules: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    deadline: Mapped[date] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(16), default="issued")
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_method: Mapped[str | None] = mapped_column(sa.String(16))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
+    permit: Mapped[RenovationPermit | None] = relationship()
+
+    @property
+    def number(self) -> str:
+        """The notice's number as printed: 2026-0042."""
+        return notice_number(self.year, self.seq)
+
+
+def notice_number(year: int, seq: int) -> str:
+    """A notice number as printed and shown: the year, a dash, four digits (or more)."""
+    return f"{year}-{seq:04d}"
+
+
+class NoticeAction(_Observed, db.Model):
+    """A notice delivered (how, with a photo) or signed (a drawn PNG), from the phone."""
+
+    __tablename__ = "notice_action"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    notice_id: Mapped[str] = mapped_column(sa.ForeignKey("rectification_notice.id"), index=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # delivery, signature
+    method: Mapped[str | None] = mapped_column(sa.String(16))  # vocab.DELIVERY_METHODS
+    recipient: Mapped[str | None] = mapped_column(sa.String(120))
+    signer_role: Mapped[str | None] = mapped_column(sa.String(16))  # owner, contractor
+    signature_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+class NoticeCounter(db.Model):
+    """The last notice number handed out, per estate and year (one row each)."""
+
+    __tablename__ = "notice_counter"
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,19 @@
+"""Renovation from permit to acceptance (issue 20): the permits register, a unit's 裝修中 from
+its permits, rectification notices made on the phone and printed at the office."""
+
+from __future__ import annotations
+
+from sync.pull import register_loader
+from webapp.registry import changes
+from webapp.registry.views.imports import register_import
+from webapp.renovation import permits, transfer
+from webapp.renovation.pulled import load_permits
+
+
+def init_app(app) -> None:
+    """Plug the register into the areas that do not import it: the sync pull sends a unit's
+    permits (change type ``permit``), the registry's import screens take permit files, and its
+    status menu closes a unit's permits to leave 裝修中."""
+    register_loader("permit", load_permits)
+    register_import("permits", transfer, "renovation.permits")
+    changes.LEAVE_RENOVATION["leave"] = permits.leave_renovation

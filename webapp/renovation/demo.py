@@ -1,0 +1,96 @@
+"""The demo's renovation register: a permit for every unit under renovation (one in five past
+its end with no acceptance: overrun), its deposit received, a permit that begins in a few days
+and one accepted last month, on each demo estate's calendar."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from webapp.models import Unit
+from webapp.models.renovation import DepositEntry, RenovationPermit
+from webapp.renovation.status import estate_today
+
+OWNERS = ["陳美玲", "林志明", "黃淑芬", "張家豪", "李雅婷", "王建國", "吳佩珊", "劉俊傑"]
+CONTRACTORS = [
+    ("宏達裝修工程行", "0912-345-678"),
+    ("新居室內設計", "0922-118-206"),
+    ("安心水電工程", "0933-507-412"),
+    ("巧匠木作坊", "0958-220-731"),
+]
+SCOPES = [
+    "客廳及臥室地板更換、牆面粉刷",
+    "廚房櫥櫃更換、廚衛磁磚翻新（不得破壞防水層）",
+    "全室水電管線更新、浴室重做",
+    "陽台封窗以外之室內木作、油漆",
+]
+HOURS = "08:00-12:00,14:00-18:00"
+
+
+def _phone(rng: random.Random) -> str:
+    return f"09{rng.randint(10, 99)}-{rng.randint(100, 999)}-{rng.randint(100, 999)}"
+
+
+def build_permits(session: Session, estates, seed: int = 20) -> dict:
+    """Permits for the demo estates' renovating units (and two more each); the caller commits."""
+    rng = random.Random(seed)  # its own: the rest of the demo keeps its random sequence
+    made = 0
+    for estate in estates:
+        today = estate_today(estate)
+        units = list(
+            session.scalars(sa.select(Unit).where(Unit.estate_id == estate.id).order_by(Unit.id))
+        )
+        renovating = [u for u in units if u.status == "renovating"]
+        occupied = [u for u in units if u.status == "occupied"]
+        plans = []
+        for n, unit in enumerate(renovating):
+            start = today - timedelta(days=rng.randint(5, 50))
+            overrun = n % 5 == 2
+            end = (
+                today - timedelta(days=rng.randint(1, 4))
+                if overrun
+                else start + timedelta(days=rng.randint(60, 100))
+            )
+            plans.append((unit, start, end, None))
+        if occupied:
+            plans.append((occupied[0], today + timedelta(days=3), today + timedelta(days=63), None))
+            last = today - timedelta(days=30)
+            plans.append((occupied[-1], last - timedelta(days=60), last, "accepted"))
+        for n, (unit, start, end, closed) in enumerate(plans, 1):
+            contractor, phone = rng.choice(CONTRACTORS)
+            deposit = rng.choice((3000, 5000, 10000))
+            permit = RenovationPermit(
+                estate_id=estate.id,
+                unit_id=unit.id,
+                number=f"裝{start.year}-{n:03d}",
+                owner_name=rng.choice(OWNERS),
+                owner_phone=_phone(rng),
+                contractor=contractor,
+                contractor_phone=phone,
+                starts_on=start,
+                ends_on=end,
+                hours=HOURS,
+                scope=rng.choice(SCOPES),
+                deposit=deposit,
+                unit_status_before="occupied",
+                closed_on=end if closed else None,
+                close_reason=closed,
+            )
+            session.add(permit)
+            session.add(
+                DepositEntry(
+                    permit=permit, estate_id=estate.id, kind="received", amount=deposit, on=start
+                )
+            )
+            if closed:
+                session.add(
+                    DepositEntry(
+                        permit=permit, estate_id=estate.id, kind="refunded", amount=deposit, on=end
+                    )
+                )
+            made += 1
+    session.flush()
+    return {"renovation_permit": made}
