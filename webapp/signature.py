@@ -42,6 +42,14 @@ def _has_ink(data: bytes) -> bool:
     return darkest < INK_BELOW
 
 
+def sent(upload) -> bytes:
+    """The drawn signature's bytes as a form's file field holds them (empty when none was
+    sent): at most ``MAX_BYTES`` + 1, enough for ``keep`` to refuse a larger one."""
+    if upload is None or not hasattr(upload, "read"):
+        return b""
+    return upload.read(MAX_BYTES + 1)
+
+
 def keep(session: Session, store: BlobStore, data: bytes | None, user_id: int, now: datetime,
          unsigned: str | None = None) -> str:  # fmt: skip
     """Store a drawn signature in the blob store; its sha256. Refused: nothing sent, not a PNG,

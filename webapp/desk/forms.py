@@ -117,13 +117,6 @@ class CollectForm(Form):
         if not field.data:
             raise ValidationError(_("Name who collected it."))
 
-    def signature_bytes(self, limit: int) -> bytes:
-        """The drawn signature's bytes (empty when none was sent); at most ``limit`` + 1."""
-        upload = self.signature.data
-        if upload is None or not hasattr(upload, "read"):
-            return b""
-        return upload.read(limit + 1)
-
 
 class ReturnForm(Form):
     """To whom the item went back, and why."""

@@ -210,7 +210,7 @@ def collect(item_id: int):
         sha = signature.keep(
             db.session,
             blobs.from_config(current_app.config),
-            form.signature_bytes(signature.MAX_BYTES),
+            signature.sent(form.signature.data),
             current_user.id,
             now,
         )

@@ -116,13 +116,6 @@ class OwnerIssueForm(_DeskForm):
             raise ValidationError(refused)
         field.data = self.last4
 
-    def signature_bytes(self, limit: int) -> bytes:
-        """The drawn signature's bytes (empty when none was sent); at most ``limit`` + 1."""
-        upload = self.signature.data
-        if upload is None or not hasattr(upload, "read"):
-            return b""
-        return upload.read(limit + 1)
-
     def payloads(self, signature_sha256: str) -> list[dict]:
         """One ``key.issue`` payload per key, each with its own event id."""
         common = {

@@ -76,7 +76,7 @@ def issue():
         sha = signature.keep(
             db.session,
             blobs.from_config(current_app.config),
-            form.signature_bytes(signature.MAX_BYTES),
+            signature.sent(form.signature.data),
             current_user.id,
             utcnow(),
             unsigned=_("The owner must sign: draw the signature in the box."),

@@ -23,6 +23,7 @@ from tests.webapp.keys.conftest import (
     push_one,
     row_counts,
 )
+from tests.webapp.paper.test_forms import pdf_text
 from webapp.extensions import db
 from webapp.models import Key, LabelCode
 from webapp.models.sync import KeyEvent, PhotoBlob, PhotoLink, QuarantinedOp, SyncOp
@@ -95,14 +96,6 @@ def issue_events(app, code) -> list[KeyEvent]:
         for e in events:
             db.session.expunge(e)
         return events
-
-
-def pdf_text(data: bytes) -> str:
-    document = pdfium.PdfDocument(data)
-    try:
-        return "\n".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
 
 
 def pdf_images(data: bytes) -> int:
