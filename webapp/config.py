@@ -40,6 +40,18 @@ def _whole(env, name: str, default: int, low: int, high: int) -> int:
 JOBS_QUEUE_SCHEMES = ("sqlite:///", "redis://", "rediss://", "unix://")
 
 
+# The push services of the browsers Rounds runs in (Chrome, Edge, Firefox, Safari and the
+# Home Screen apps of iOS): a subscription naming any other host is refused, so the server
+# never posts to an address a user made up. A host matches itself and its subdomains.
+PUSH_SERVICE_HOSTS = (
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
+
+
 def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:
     """A setting that is one of a few words (case-insensitive), or ConfigError naming it."""
     value = (env.get(name) or default).strip().lower()
@@ -181,6 +193,16 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
     if metrics_token is not None and len(metrics_token) < 16:
         raise ConfigError("METRICS_TOKEN must be at least 16 characters (or unset: no /metrics)")
     session_hours = _whole(env, "SESSION_LIFETIME_HOURS", 12, 1, 24 * 7)
+    # Web Push (webapp/alerts/push.py): who the push services may write to about our
+    # messages (the VAPID "sub"), and the hosts of the push services a browser may name.
+    vapid_subject = (env.get("VAPID_SUBJECT") or "").strip() or public_base_url
+    if env.get("VAPID_SUBJECT") and not vapid_subject.startswith(("mailto:", "https://")):
+        raise ConfigError(f"VAPID_SUBJECT must be a mailto: or https:// URL, not {vapid_subject!r}")
+    push_hosts = tuple(
+        host.strip().lower()
+        for host in (env.get("PUSH_SERVICE_HOSTS") or ",".join(PUSH_SERVICE_HOSTS)).split(",")
+        if host.strip()
+    )
     return {
         "ROUNDS_ENV": rounds_env,
         "SECRET_KEY": secret,
@@ -241,4 +263,9 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         # person may choose their own on their alerts page); email through SMTP_*.
         "ALERTS_UNSYNCED_HOURS": _whole(env, "ALERTS_UNSYNCED_HOURS", 4, 1, 168),
         **_smtp(env),
+        # Web Push: the VAPID private key (PEM, or the base64url 32-byte key); unset, one is
+        # generated once into instance/vapid_private_key.pem. Several app machines must share it.
+        "VAPID_PRIVATE_KEY": (env.get("VAPID_PRIVATE_KEY") or "").strip() or None,
+        "VAPID_SUBJECT": vapid_subject,
+        "PUSH_SERVICE_HOSTS": push_hosts,
     }

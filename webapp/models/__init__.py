@@ -5,7 +5,18 @@ and index) as soon as ``webapp.models`` is, whichever area is loaded first.
 """
 
 # The other areas' tables, imported for the schema; their names are read from their modules.
-from webapp.models import alerts, desk, jobs, key_requests, keys, renovation, review, rounds, sync
+from webapp.models import (
+    alerts,
+    desk,
+    jobs,
+    key_requests,
+    keys,
+    push,
+    renovation,
+    review,
+    rounds,
+    sync,
+)
 from webapp.models.accounts import (
     ROLES,
     Device,
@@ -45,6 +56,7 @@ __all__ = [
     "jobs",
     "key_requests",
     "keys",
+    "push",
     "renovation",
     "review",
     "rounds",
