@@ -126,6 +126,7 @@ BLUEPRINTS = [
     "webapp.devices.views",
     "webapp.quarantine.views",
     "webapp.pwa.views",
+    "webapp.pwa.notifications",
     "webapp.review.views",
     "webapp.keys.views",
     "webapp.keys.approvals",

@@ -8,6 +8,7 @@ from flask_login import current_user
 from webapp import i18n, vocab
 from webapp.alerts import views as alerts_views
 from webapp.keys import display as keys_display
+from webapp.pwa import notifications
 from webapp.pwa import views as pwa_views
 from webapp.registry import display as registry_display
 from webapp.review.names import names as review_names
@@ -41,5 +42,6 @@ def init_app(app: Flask) -> None:
         review_names,
         pwa_views.helpers,
         alerts_views.bell,
+        notifications.helpers,
     ):
         app.context_processor(processor)

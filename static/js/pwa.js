@@ -3,6 +3,7 @@
 import { Workbox } from "workbox-window";
 import { config } from "./phone/config.js";
 import { t } from "./phone/i18n.js";
+import { isIos, standalone } from "./phone/platform.js";
 
 function updateBanner(wb) {
   if (document.getElementById("pwa-update")) return;
@@ -40,17 +41,6 @@ function registerWorker() {
     .catch(() => {
       document.documentElement.dataset.sw = "failed";
     });
-}
-
-function isIos() {
-  return (
-    /iphone|ipad|ipod/i.test(navigator.userAgent) ||
-    (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1)
-  );
-}
-
-function standalone() {
-  return matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
 }
 
 function offerInstall() {

@@ -8,6 +8,7 @@ import { NavigationRoute, registerRoute, setCatchHandler } from "workbox-routing
 import { itemCodeFromPath } from "../js/codes.js";
 import { getMetas, itemByCode } from "../js/store.js";
 import { sync } from "../js/sync.js";
+import { installPush } from "./push.js";
 
 // The server replaces this string with the shell pages and their revisions (see webapp/pwa).
 const PAGES = "__ROUNDS_PAGES__";
@@ -116,6 +117,9 @@ self.addEventListener("sync", (event) => {
     }),
   );
 });
+
+// Web Push: alerts shown as notifications; a tap opens the alert's page (static/sw/push.js).
+installPush();
 
 setCatchHandler(async ({ request }) => {
   if (request.mode === "navigate") {
