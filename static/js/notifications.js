@@ -8,6 +8,9 @@ import { fill } from "./phone/i18n.js";
 import { isIos, standalone } from "./phone/platform.js";
 
 const READY_MS = 10_000; // the service worker registers on every page (pwa.js)
+// The browser registers with its push service (Google's, Apple's, Mozilla's) on subscribe;
+// with that service out of reach it can wait for minutes: the user is told after this.
+const SUBSCRIBE_MS = 20_000;
 
 const config = dataBlock("push-config");
 const say = (key, values) => fill((config.strings || {})[key] || key, values);
@@ -26,11 +29,17 @@ function supported() {
   return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 }
 
-async function registration() {
-  const timeout = new Promise((resolve) => setTimeout(() => resolve(null), READY_MS));
-  const found = await Promise.race([navigator.serviceWorker.ready, timeout]);
-  if (!found) throw new Error("no service worker");
-  return found;
+/** `promise`, or an Error(message) after `ms`. */
+function within(promise, ms, message) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+function registration() {
+  return within(navigator.serviceWorker.ready, READY_MS, "no service worker");
 }
 
 /** POST JSON with a fresh CSRF token (the page may have been open for hours). */
@@ -62,7 +71,7 @@ function control(root) {
   /** state: on | off | denied | ios | unsupported | working; a note replaces the state's text. */
   function show(state, note) {
     root.dataset.state = state;
-    status.textContent = note || say(state === "working" ? "working" : state);
+    status.textContent = note || say(state); // each state has its words in #push-config
     on.hidden = state !== "off";
     off.hidden = state !== "on";
     on.disabled = off.disabled = state === "working";
@@ -75,10 +84,11 @@ function control(root) {
       const permission = await Notification.requestPermission();
       if (permission !== "granted") return show(permission === "denied" ? "denied" : "off");
       const pushManager = (await registration()).pushManager;
-      const subscription = await pushManager.subscribe({
+      const subscribing = pushManager.subscribe({
         userVisibleOnly: true,
         applicationServerKey: base64urlBytes(config.publicKey),
       });
+      const subscription = await within(subscribing, SUBSCRIBE_MS, say("pushTimeout"));
       try {
         await post(config.subscribeUrl, subscription.toJSON());
       } catch (error) {

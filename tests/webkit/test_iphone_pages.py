@@ -82,3 +82,22 @@ def test_the_header_badge_says_whether_the_server_answers(phone, relay):
         phone.goto(path)
         phone.until(f"{badge.removesuffix(';')} === 'down';", timeout=20, what=f"{path} 離線")
         assert phone.find("#shell-network").text == "離線"
+
+
+def test_notifications_on_an_iphone_ask_for_the_home_screen_app_first(phone):
+    """On an iPhone in Safari (not from the Home Screen) Web Push does not exist: the account
+    page's "notifications on this device" says to add Rounds to the Home Screen, and offers
+    no button that could not work."""
+    log_in(phone)
+    phone.goto("/account/password")
+    phone.until(
+        "return document.querySelector('[data-push]').dataset.state === 'ios';",
+        what="the notifications control to read the browser",
+    )
+    text = phone.find("[data-push-status]").text
+    assert "加入主畫面" in text and "iPhone" in text
+    hidden = phone.js(
+        "return [...document.querySelectorAll('[data-push-on], [data-push-off]')]"
+        ".map((b) => b.hidden);"
+    )
+    assert hidden == [True, True]

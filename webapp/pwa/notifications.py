@@ -169,7 +169,7 @@ def control_config() -> dict:
         "sessionUrl": url_for("pwa.session_user"),
         "strings": {
             "unsupported": _("This browser cannot show notifications from Rounds."),
-            "iosInstall": _(
+            "ios": _(
                 "On iPhone and iPad, notifications come only to Rounds on the Home Screen: "
                 "tap the Share button, then “Add to Home Screen”, and open Rounds from there."
             ),
@@ -184,6 +184,7 @@ def control_config() -> dict:
             "working": _("One moment…"),
             "failed": _("Notifications could not be turned on here: {reason}"),
             "offline": _("The server cannot be reached. Try again with a network."),
+            "pushTimeout": _("this browser's push service did not answer. Try again later."),
         },
     }
 

@@ -96,6 +96,7 @@ NOT_ON_CURVE = b64url(b"\x04" + b"\x01" * 64)
         ("endpoint", "http://fcm.googleapis.com/fcm/send/x", "endpoint"),
         ("endpoint", "https://evil.example/fcm/send/x", "endpoint"),
         ("endpoint", "https://fcm.googleapis.com.evil.example/x", "endpoint"),
+        ("endpoint", "https://notfcm.googleapis.com/x", "endpoint"),  # a host or its subdomains
         ("endpoint", "https://user:pw@fcm.googleapis.com/x", "endpoint"),
         ("endpoint", "https://127.0.0.1/x", "endpoint"),
         ("endpoint", "https://fcm.googleapis.com:notaport/x", "endpoint"),
@@ -191,8 +192,5 @@ def test_the_account_page_holds_the_control_and_the_vapid_public_key(app, client
         assert config["publicKey"] == push.public_key()
     assert config["subscribeUrl"] == "/api/push/subscribe"
     assert config["unsubscribeUrl"] == "/api/push/unsubscribe"
-    assert (
-        "Home Screen" in config["strings"]["iosInstall"]
-        or "主畫面" in (config["strings"]["iosInstall"])
-    )
+    assert "Home Screen" in config["strings"]["ios"] or "主畫面" in (config["strings"]["ios"])
     assert 'src="/static/build/notifications.js"' in page
