@@ -75,14 +75,15 @@ $(ASSETS_STAMP): $(NODE_STAMP) scripts/build-static.mjs $(wildcard static/js/*.j
 	npm run --silent build
 	@touch $@
 
-# Browser tests need Debian's chromium: installed here when we are root, else named.
+# Browser tests need Debian's chromium, and dbus-daemon for the push test's notification
+# server: installed here when we are root, else named.
 browser:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v dbus-daemon >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-		echo "Installing Debian's chromium for the browser tests..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "Installing Debian's chromium and dbus-daemon for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dbus-daemon >/dev/null; \
 	else \
-		echo "The browser tests need Chromium. Install it with: sudo apt-get install -y chromium"; \
+		echo "The browser tests need: sudo apt-get install -y chromium dbus-daemon"; \
 		exit 1; \
 	fi
 
