@@ -149,6 +149,7 @@ JOB_MODULES = [
     "webapp.alerts.fanout",
     "webapp.alerts.checks",
     "webapp.alerts.mail",
+    "webapp.alerts.push",
     "webapp.renovation.jobs",
 ]
 

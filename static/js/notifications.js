@@ -1,6 +1,6 @@
-// "Notifications on this device" (templates/auth/_notifications.html): subscribe this browser
-// to Web Push with the server's VAPID key and hand the subscription to the server, or withdraw
-// it. Permission is asked only when the button is pressed. On iOS, only the app added to the
+// "Notifications on this device" (templates/alerts/_push_setup.html, on /account/alerts):
+// subscribe this browser to Web Push with the server's VAPID key and hand the subscription to
+// the server, or withdraw it. Permission is asked only when the button is pressed. On iOS, only the app added to the
 // Home Screen can get notifications: a Safari tab is told so. A browser whose permission was
 // refused is told where to allow it.
 import { dataBlock } from "./phone/config.js";

@@ -101,13 +101,13 @@ def _registration_id(ctx, page) -> str:
     return live[0]["registrationId"]
 
 
-def _open_account_page(ctx, username: str):
+def _open_alerts_page(ctx, username: str):
     page = ctx.pages[0] if ctx.pages else ctx.new_page()
     page.problems = support.watch(page)
     page.goto("/app")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=45_000)
     log_in(page, username)
-    page.goto("/account/password")
+    page.goto("/account/alerts")
     return page
 
 
@@ -128,7 +128,7 @@ def test_subscribe_without_a_push_service_says_so_and_keeps_nothing(
     """The button (permission granted) calls Chromium's real pushManager.subscribe, which fails
     here for want of Google's push service: the control says it could not, stays off, and the
     server holds no subscription."""
-    page = _open_account_page(desktop_browser, "engineer")
+    page = _open_alerts_page(desktop_browser, "engineer")
     control = page.locator("[data-push]")
     status = control.locator("[data-push-status]")
     page.wait_for_function(f"() => ({STATE})() === 'off'")
@@ -151,7 +151,7 @@ def test_an_alert_reaches_the_push_service_and_its_click_opens_the_finding(
     notification (title, body, tag, icon, page); a click on it opens the finding."""
     app = live_server.app
     user_id, finding_id = _a_finding_of(app, "supervisor")
-    page = _open_account_page(desktop_browser, "supervisor")
+    page = _open_alerts_page(desktop_browser, "supervisor")
     browser_keys = push_service.Subscriber.new()
     endpoint = recorder.url("supervisor-desktop")
     assert page.evaluate(POST_SUBSCRIPTION, browser_keys.subscription(endpoint)) == 201
@@ -208,7 +208,7 @@ def test_a_click_focuses_the_open_finding_and_never_opens_another_origin(
     origin's page opens nothing when clicked."""
     app = live_server.app
     _user_id, finding_id = _a_finding_of(app, "supervisor")
-    page = _open_account_page(desktop_browser, "supervisor")
+    page = _open_alerts_page(desktop_browser, "supervisor")
     origin = live_server.url
     registration = _registration_id(desktop_browser, page)
     finding_url = f"{origin}/review/findings/{finding_id}"
@@ -255,7 +255,7 @@ def test_a_refused_permission_says_where_to_allow_it(page, context, live_server)
         },
     )
     log_in(page, "desk")
-    page.goto("/account/password")
+    page.goto("/account/alerts")
     page.wait_for_function(f"() => ({STATE})() === 'denied'")
     assert "已封鎖巡查系統的通知" in page.locator("[data-push-status]").inner_text()
     assert page.locator("[data-push-on]").is_hidden()

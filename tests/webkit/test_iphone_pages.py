@@ -85,11 +85,11 @@ def test_the_header_badge_says_whether_the_server_answers(phone, relay):
 
 
 def test_notifications_on_an_iphone_ask_for_the_home_screen_app_first(phone):
-    """On an iPhone in Safari (not from the Home Screen) Web Push does not exist: the account
+    """On an iPhone in Safari (not from the Home Screen) Web Push does not exist: the alerts
     page's "notifications on this device" says to add Rounds to the Home Screen, and offers
     no button that could not work."""
     log_in(phone)
-    phone.goto("/account/password")
+    phone.goto("/account/alerts")
     phone.until(
         "return document.querySelector('[data-push]').dataset.state === 'ios';",
         what="the notifications control to read the browser",

@@ -10,8 +10,9 @@ The VAPID key pair is made once into ``instance/vapid_private_key.pem`` (0600) u
 orphans every subscription (the push services refuse messages signed by another key), so it
 is kept like the secret key, and several app machines must share one.
 
-``deliver`` is what the alert jobs call: an expired subscription (404/410 from the push
-service) is deleted; any other failure raises ``PushFailed`` so the job is tried again.
+``deliver`` is what the alert jobs call (through the ``Push`` channel registered below): an
+expired subscription (404/410 from the push service) is deleted; any other failure raises
+``PushFailed`` so the job is tried again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +39,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 from sqlalchemy.orm import Session
 
+from webapp.alerts.channels import Channel, Message, register
 from webapp.models.push import PushSubscription
 from webapp.models.types import utcnow
 
@@ -285,3 +288,36 @@ def deliver(
     if failures:
         raise PushFailed(f"{len(failures)} of {len(subscriptions)} not sent: {failures[0]}")
     return sent
+
+
+@register
+class Push(Channel):
+    """The alerts' Web Push channel (webapp/alerts/channels.py): one notification per alert
+    on each of the person's browsers; the alert's key is its tag and its Topic, so a resend
+    replaces the first rather than adding one. Urgent alerts go as Urgency: high."""
+
+    name = "push"
+
+    def ready(self, config) -> bool:
+        return True  # the VAPID keys are made on first use
+
+    def reachable(self, session: Session, user_ids: Iterable[int]) -> set[int]:
+        ids = set(user_ids)
+        if not ids:
+            return set()
+        return set(
+            session.scalars(
+                sa.select(PushSubscription.user_id).where(PushSubscription.user_id.in_(ids))
+            )
+        )
+
+    def send(self, ctx, message: Message) -> None:
+        deliver(
+            ctx.session,
+            message.user_id,
+            title=message.title,
+            body=message.body,
+            url=message.url,
+            tag=message.key,
+            urgency="high" if message.urgent else "normal",
+        )

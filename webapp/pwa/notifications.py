@@ -1,9 +1,10 @@
 """Notifications on this device: the page's Web Push subscription, posted and withdrawn.
 
-The control (templates/pwa/_notifications.html, static/js/notifications.js) subscribes the
-browser with the server's VAPID public key and posts the subscription here; the alerts send
-to it through webapp/alerts/push.py. A subscription is the logged-in user's, whoever held it
-before; each user keeps at most MAX_PER_USER (the least recently posted go first).
+The control (templates/alerts/_push_setup.html on /account/alerts, static/js/notifications.js)
+subscribes the browser with the server's VAPID public key and posts the subscription here; the
+alerts send to it through webapp/alerts/push.py. A subscription is the logged-in user's,
+whoever held it before; each user keeps at most MAX_PER_USER (the least recently posted go
+first).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """POST /api/push/subscribe and /unsubscribe: the logged-in user's own subscriptions, checked
-before they are kept; and the account page's "notifications on this device" control."""
+before they are kept; and the alerts page's "notifications on this device" control."""
 
 from __future__ import annotations
 
@@ -180,11 +180,11 @@ def test_unsubscribe_removes_only_the_users_own(app, client, auth, seed):
     assert _post(client, "unsubscribe", {}, token).status_code == 422
 
 
-def test_the_account_page_holds_the_control_and_the_vapid_public_key(app, client, auth, seed):
+def test_the_alerts_page_holds_the_control_and_the_vapid_public_key(app, client, auth, seed):
     """The switch (hidden buttons until the script knows the browser), its words, and
     #push-config: the key the browser subscribes with and the endpoints — no inline script."""
     auth.login("desk")
-    page = client.get("/account/password").get_data(as_text=True)
+    page = client.get("/account/alerts").get_data(as_text=True)
     assert "data-push-on" in page and "data-push-off" in page
     block = re.search(r'<script type="application/json" id="push-config">(.*?)</script>', page)
     config = json.loads(block.group(1))
