@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 import webapp.models.accounts as accounts
+from tests import push_service
 from tests.multi.cluster import S3_KEYS, StartError, start_moto, stop
 from webapp import create_app
 from webapp.demo import DemoOptions, build_demo
@@ -348,3 +349,11 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture(scope="module")
+def push_recorder(tmp_path_factory):
+    """A push service of the test's own (tests/push_service.py) that records what it is sent."""
+    running = push_service.start(tmp_path_factory.mktemp("push"))
+    yield running
+    running.close()

@@ -47,15 +47,14 @@ STATE = "() => document.querySelector('[data-push]').dataset.state"
 
 
 @pytest.fixture(scope="module")
-def recorder(live_server, tmp_path_factory):
+def recorder(live_server, push_recorder):
     """The push service, trusted by the live app as one for this test's subscriptions."""
-    running = push_service.start(tmp_path_factory.mktemp("push"))
+    running = push_recorder
     config = live_server.app.config
     saved = {k: config.get(k) for k in ("PUSH_CA_BUNDLE", "PUSH_SERVICE_HOSTS")}
     config.update(PUSH_CA_BUNDLE=str(running.cert), PUSH_SERVICE_HOSTS=("127.0.0.1",))
     yield running
     config.update(saved)
-    running.close()
 
 
 @pytest.fixture(scope="module")

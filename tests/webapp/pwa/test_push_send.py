@@ -25,11 +25,9 @@ from webapp.extensions import db
 from webapp.models.push import PushSubscription
 
 
-@pytest.fixture(scope="module")
-def recorder(tmp_path_factory):
-    running = push_service.start(tmp_path_factory.mktemp("push"))
-    yield running
-    running.close()
+@pytest.fixture
+def recorder(push_recorder):
+    return push_recorder
 
 
 @pytest.fixture
