@@ -399,11 +399,12 @@ OPEN = Table(
 
 def _missed(p: Params, tz) -> list[list]:
     out = []
-    for estate in db.session.scalars(
+    estates = db.session.scalars(
         sa.select(Estate).where(Estate.id.in_(p.ids), Estate.active).order_by(Estate.id)
-    ):
-        today = p.now.astimezone(ZoneInfo(estate.timezone)).date()
-        for window in service.coverage(db.session, estate, today, p.now):
+    ).all()
+    found = service.coverage_today(db.session, estates, p.now)
+    for estate in estates:
+        for window in found[estate.id]:
             span = f"{window.start:%H:%M}–{window.end:%H:%M}"
             for point in window.points:
                 if point.status != rules.MISSED:
@@ -425,13 +426,15 @@ def coverage_today(ids, now) -> list[dict]:
     """Per estate, the windows that start today (estate time) with their status counts:
     the signage check's morning and afternoon, the renovation patrol, and so on."""
     out = []
-    for estate in db.session.scalars(
+    estates = db.session.scalars(
         sa.select(Estate).where(Estate.id.in_(ids), Estate.active).order_by(Estate.id)
-    ):
+    ).all()
+    found = service.coverage_today(db.session, estates, now, labels=False)  # grouped reads
+    for estate in estates:
         tz = ZoneInfo(estate.timezone)
         today = now.astimezone(tz).date()
         windows = []
-        for window in service.coverage(db.session, estate, today, now, labels=False):
+        for window in found[estate.id]:
             tally = Counter(p.status for p in window.points)
             counts = {status: tally[status] for status in rules.STATUSES}
             windows.append(

@@ -19,6 +19,7 @@ from webapp.models.sync import Finding
 from webapp.models.types import utcnow
 from webapp.review import dashboard, workflow
 from webapp.review.regional import estate_lines
+from webapp.rounds.service import ensure_defaults
 
 
 def _line_cells(html: str, estate_id: int) -> list[str]:
@@ -112,6 +113,29 @@ def _supervisor_of(app, username: str, estate_ids: list[int]) -> None:
         db.session.commit()
 
 
+def _reads_by_user(app, client, auth, estate_ids, url, line) -> dict[str, int]:
+    """The statements of a second request of ``url`` (cache off; the first warms the session)
+    by a supervisor of two estates, one of twenty and the organisation admin, each page
+    checked to show ``line`` once per estate seen."""
+    app.config["REVIEW_CACHE"] = False
+    _supervisor_of(app, "two", estate_ids[:2])
+    _supervisor_of(app, "twenty", estate_ids)
+    counts = {}
+    for username, password in (
+        ("two", "long-enough-pass"),
+        ("twenty", "long-enough-pass"),
+        ("hq", None),
+    ):
+        auth.login(username, password)
+        client.get(url)
+        with _counted(app) as seen:
+            html = client.get(url).get_data(as_text=True)
+        counts[username] = len(seen)
+        assert len(re.findall(line, html)) == (2 if username == "two" else 20), username
+        auth.logout()
+    return counts
+
+
 @pytest.fixture
 def twenty_estates(app, seed):
     """The seed's two estates and eighteen more (small), with an open and an overdue finding
@@ -137,23 +161,32 @@ def test_the_dashboard_reads_as_much_for_twenty_estates_as_for_two(
     """Is the dashboard's number of queries the same for a supervisor of twenty estates as
     for one of two, and for the organisation admin (every estate)? One read per estate,
     anywhere on the page, would make it grow by eighteen."""
-    app.config["REVIEW_CACHE"] = False
-    _supervisor_of(app, "two", twenty_estates[:2])
-    _supervisor_of(app, "twenty", twenty_estates)
-    counts = {}
-    for username, password in (
-        ("two", "long-enough-pass"),
-        ("twenty", "long-enough-pass"),
-        ("hq", None),
-    ):
-        auth.login(username, password)
-        client.get("/review/dashboard")  # warm: the session's first reads
-        with _counted(app) as seen:
-            html = client.get("/review/dashboard").get_data(as_text=True)
-        counts[username] = len(seen)
-        shown = len(re.findall(r'<th scope="row"><a href="/\?estate=\d+', html))
-        assert shown == (2 if username == "two" else 20), username
-        auth.logout()
+    counts = _reads_by_user(
+        app,
+        client,
+        auth,
+        twenty_estates,
+        "/review/dashboard",
+        r'<th scope="row"><a href="/\?estate=\d+',
+    )
+    assert counts["two"] == counts["twenty"], counts
+    assert counts["hq"] <= counts["twenty"] + 1, counts  # + reading "every estate" once
+
+
+def test_todays_coverage_reads_as_much_for_twenty_estates_as_for_two(
+    app, client, auth, twenty_estates
+):
+    """Is the coverage request (the regional table's coverage column, the dashboard's round
+    windows) the same number of queries for twenty estates as for two? It was about seven per
+    estate (each estate's rounds, opened windows, registry and checks read alone)."""
+    with app.app_context():
+        for estate in db.session.scalars(sa.select(Estate)):
+            ensure_defaults(db.session, estate)
+        db.session.commit()
+    # The first request opens today's windows begun so far.
+    counts = _reads_by_user(
+        app, client, auth, twenty_estates, "/review/coverage-today", r'id="cov-pct-\d+"'
+    )
     assert counts["two"] == counts["twenty"], counts
     assert counts["hq"] <= counts["twenty"] + 1, counts  # + reading "every estate" once
 
