@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import vocab
+from webapp import edge, vocab
 from webapp.access import roles
 from webapp.alerts import channels, messages, preferences, recipients
 from webapp.alerts.forms import OpenForm, box, build
@@ -59,7 +59,7 @@ def bell() -> dict:
 @roles()
 def index():
     """List the person's alerts, newest first, unread marked."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=edge.int32) or 1, 1)
     page = min(page, 10_000)
     found = db.session.scalars(
         _inbox()
