@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
+from sync import notices
 from sync.context import Context, Prepared
 from sync.keys import approve, give_back, issue, lend
 from sync.records import check_record, finding_create
@@ -25,6 +26,9 @@ from sync.schemas import (
     KeyIssueSchema,
     KeyLendSchema,
     KeyReturnSchema,
+    NoticeDeliverSchema,
+    NoticeIssueSchema,
+    NoticeSignSchema,
     Op,
 )
 
@@ -54,6 +58,9 @@ _TYPES = (
     OpType("key.return", KeyReturnSchema, give_back, locks_key=True),
     OpType("key.issue", KeyIssueSchema, issue, locks_key=True),
     OpType("key.approve", KeyApproveSchema, approve, locks_key=True),
+    OpType("notice.issue", NoticeIssueSchema, notices.issue, feeds="notice"),
+    OpType("notice.deliver", NoticeDeliverSchema, notices.deliver),
+    OpType("notice.sign", NoticeSignSchema, notices.sign),
 )
 OPS: dict[str, OpType] = {t.name: t for t in _TYPES}
 

@@ -336,3 +336,61 @@ class ErrorSchema(Schema):
     error = fields.String(required=True)
     message = fields.String(required=True)
     fields_ = fields.Dict(data_key="fields")
+
+
+# ---------------------------------------------------------------- renovation notices (issue 20)
+
+
+class Day(fields.Date):
+    """A calendar day (YYYY-MM-DD) from 1900 to 2999."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not 1900 <= day.year <= 2999:
+            raise ValidationError("Give a day from 1900 to 2999.")
+        return day
+
+
+class NoticeIssueSchema(Strict):
+    """``notice.issue``: a rectification notice 《裝修違規整改通知單》 for a unit under
+    renovation; the server gives it its number (per estate and year) when it arrives."""
+
+    id = UUIDString(required=True)
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    finding_id = UUIDString(load_default=None, allow_none=True)  # the patrol finding it is for
+    rules = fields.List(
+        fields.String(validate=validate.OneOf(list(vocab.RENOVATION_RULES))),
+        required=True,
+        validate=validate.Length(min=1, max=len(vocab.RENOVATION_RULES)),
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    deadline = Day(required=True)
+    photos = _photos()
+
+    @validates("rules")
+    def _once_each(self, value, **_kwargs):
+        if len(set(value)) != len(value):
+            raise ValidationError("Name each rule once.")
+
+
+class NoticeDeliverSchema(Strict):
+    """``notice.deliver``: a notice handed to the owner or the contractor, or posted on the
+    door, with a photo of it."""
+
+    id = UUIDString(required=True)
+    notice_id = UUIDString(required=True)
+    method = fields.String(required=True, validate=validate.OneOf(list(vocab.DELIVERY_METHODS)))
+    recipient = fields.String(load_default="", validate=validate.Length(max=120))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+    photos = _photos()
+
+
+class NoticeSignSchema(Strict):
+    """``notice.sign``: the owner's (or contractor's) signature drawn on the phone, sent as
+    the sha256 of its PNG uploaded as a photo — never the image itself."""
+
+    id = UUIDString(required=True)
+    notice_id = UUIDString(required=True)
+    signature = fields.String(required=True, validate=SHA256)
+    signer_name = fields.String(load_default="", validate=validate.Length(max=120))
+    role = fields.String(load_default="owner", validate=validate.OneOf(["owner", "contractor"]))

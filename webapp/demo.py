@@ -23,7 +23,7 @@ from webapp.keys.demo import push_key_history
 from webapp.keys.request_demo import add_requests
 from webapp.labels.codes import mint
 from webapp.models import Building, Device, Estate, Key, LabelCode, Sign, Unit, User
-from webapp.renovation.demo import build_permits
+from webapp.renovation.demo import build_permits, push_notices
 from webapp.rounds.demo import push_round_history
 from webapp.vocab import OWNER_KEY_KINDS
 
@@ -291,6 +291,7 @@ def build_demo(session: Session, options: DemoOptions) -> DemoResult:
     result.counts.update(build_permits(session, result.estates))
     result.counts.update(push_history(session, result, options.days, rng, say))
     result.counts.update(push_round_history(session, result, options.days, rng, say))
+    result.counts.update(push_notices(session, result.estates, result.users))
     say("key register", 0, 1)
     result.counts.update(push_key_history(session, result, options.days, rng))
     result.counts.update(add_requests(session, result))

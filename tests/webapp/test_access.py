@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter
@@ -12,6 +14,7 @@ from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit, User, us
 from webapp.models.desk import DeskHandover, DeskItem
 from webapp.models.renovation import RenovationPermit
 from webapp.models.sync import Check, Finding
+from webapp.models.types import utcnow
 
 # How to find, in a given estate, a value for each kind of URL argument a route may scope.
 # A route whose argument names a kind missing here fails test_every_route_declares_access.
@@ -46,6 +49,8 @@ SAMPLES = {
         .where(RenovationPermit.estate_id == e)
         .order_by(RenovationPermit.id)
     ),
+    # A rectification notice (the small seed's first estate renovates nothing: one is made).
+    "notice": lambda e: _notice_of(e),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(
         sa.select(User.id)
@@ -76,6 +81,28 @@ def _key_request_of(estate_id):
     db.session.add(request)
     db.session.commit()
     return request.id
+
+
+def _notice_of(estate_id):
+    from webapp.models.renovation import RectificationNotice
+
+    found = db.session.scalar(
+        sa.select(RectificationNotice.id).where(RectificationNotice.estate_id == estate_id)
+    )
+    if found is not None:
+        return found
+    unit = db.session.scalar(sa.select(Unit).where(Unit.estate_id == estate_id).order_by(Unit.id))
+    user = db.session.scalar(
+        sa.select(User.id).join(user_estate).where(user_estate.c.estate_id == estate_id)
+    )
+    notice = RectificationNotice(
+        id="00000000-0000-4000-8000-00000000a11c", estate_id=estate_id, unit_id=unit.id,
+        year=2026, seq=999, rules=["facade"], deadline=date(2026, 12, 31), op_id="sample",
+        user_id=user, occurred_at=utcnow(), received_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(notice)
+    db.session.commit()
+    return notice.id
 
 
 def _round_of(estate_id):

@@ -34,11 +34,12 @@ REASONS = {
     "unknown_code": _l("Unknown code, or a code of another estate"),
     "wrong_item": _l("The code names another kind of item"),
     "unknown_estate": _l("Estate not assigned to the sender"),
+    "unknown_notice": _l("Rectification notice not received yet, or of another estate"),
     "op_id_reused": _l("Same record id sent again with other content"),
     "id_reused": _l("Record id already used by another record"),
 }
 # Causes that can go away (an estate assigned, an item registered): these may be applied again.
-RETRYABLE = frozenset({"unknown_code", "wrong_item", "unknown_estate"})
+RETRYABLE = frozenset({"unknown_code", "wrong_item", "unknown_estate", "unknown_notice"})
 SHOWS = ("open", "reviewed", "all")
 
 

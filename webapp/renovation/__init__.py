@@ -7,7 +7,7 @@ from sync.pull import register_loader
 from webapp.registry import changes
 from webapp.registry.views.imports import register_import
 from webapp.renovation import permits, transfer
-from webapp.renovation.pulled import load_permits
+from webapp.renovation.pulled import load_notices, load_permits
 
 
 def init_app(app) -> None:
@@ -15,5 +15,6 @@ def init_app(app) -> None:
     permits (change type ``permit``), the registry's import screens take permit files, and its
     status menu closes a unit's permits to leave 裝修中."""
     register_loader("permit", load_permits)
+    register_loader("notice", load_notices)
     register_import("permits", transfer, "renovation.permits")
     changes.LEAVE_RENOVATION["leave"] = permits.leave_renovation

@@ -1,16 +1,19 @@
 """The demo's renovation register: a permit for every unit under renovation (one in five past
 its end with no acceptance: overrun), its deposit received, a permit that begins in a few days
-and one accepted last month, on each demo estate's calendar."""
+and one accepted last month, on each demo estate's calendar; and rectification notices issued
+on the first renovating units by the estate's patroller, one delivered."""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Unit
+from sync.merge import Actor, push
+from webapp.models import Device, LabelCode, Unit
 from webapp.models.renovation import DepositEntry, RenovationPermit
 from webapp.renovation.status import estate_today
 
@@ -94,3 +97,77 @@ def build_permits(session: Session, estates, seed: int = 20) -> dict:
             made += 1
     session.flush()
     return {"renovation_permit": made}
+
+
+def push_notices(session: Session, estates, users) -> dict:
+    """Rectification notices on the demo estates' first two renovating units, made as a phone
+    makes them (``notice.issue`` through the sync merge, so numbered as any), the first one
+    delivered on the door; the caller commits."""
+    by_name = {u.username: u for u in users}
+    made = 0
+    for estate, username in zip(estates, ("patrol", "patrol2"), strict=False):
+        user = by_name.get(username)
+        device = (
+            session.scalar(sa.select(Device).where(Device.user_id == user.id)) if user else None
+        )
+        if device is None:
+            continue
+        today = estate_today(estate)
+        codes = (
+            session.execute(
+                sa.select(LabelCode.code)
+                .join(Unit, sa.and_(LabelCode.item_type == "unit", LabelCode.item_id == Unit.id))
+                .join(RenovationPermit, RenovationPermit.unit_id == Unit.id)
+                .where(
+                    Unit.estate_id == estate.id,
+                    Unit.status == "renovating",
+                    LabelCode.active,
+                    RenovationPermit.closed_on.is_(None),
+                )
+                .order_by(Unit.id)
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
+        at = datetime.now(UTC) - timedelta(days=2)
+        ops = []
+        for n, code in enumerate(codes):
+            notice_id = str(uuid.UUID(int=estate.id * 1000 + n + 1))
+            ops.append(
+                {
+                    "op_id": str(uuid.UUID(int=estate.id * 1000 + n + 501)),
+                    "type": "notice.issue",
+                    "occurred_at": (at + timedelta(minutes=n)).isoformat(),
+                    "payload": {
+                        "id": notice_id,
+                        "code": code,
+                        "rules": [("facade", "debris"), ("waterproof",)][n % 2],
+                        "note": ["陽台外牆擅自開窗，建築垃圾堆放樓梯間", "浴室防水層已鑿除未重做"][
+                            n % 2
+                        ],
+                        "deadline": (today + timedelta(days=5 + n)).isoformat(),
+                    },
+                }
+            )
+            if n == 0:
+                ops.append(
+                    {
+                        "op_id": str(uuid.UUID(int=estate.id * 1000 + 901)),
+                        "type": "notice.deliver",
+                        "occurred_at": (at + timedelta(minutes=30)).isoformat(),
+                        "payload": {
+                            "id": str(uuid.UUID(int=estate.id * 1000 + 701)),
+                            "notice_id": notice_id,
+                            "method": "door",
+                        },
+                    }
+                )
+        actor = Actor(user_id=user.id, estate_ids=[estate.id], device_id=device.id)
+        results = push(session, actor, ops, at + timedelta(hours=1))
+        made += sum(
+            1
+            for o, r in zip(ops, results, strict=True)
+            if o["type"] == "notice.issue" and r["status"] == "applied"
+        )
+    return {"rectification_notice": made}

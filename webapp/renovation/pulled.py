@@ -1,12 +1,14 @@
 """What phones pull of the renovation register: a unit's open permits (change type ``permit``:
-hours, scope, the contractor and their phone), so the unit's page shows them offline."""
+hours, scope, the contractor and their phone), so the unit's page shows them offline, and its
+rectification notices (``notice``: the number the server gave, the status, the delivery)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from sync.photos import shown_links
 from webapp.models import Unit
-from webapp.models.renovation import RenovationPermit
+from webapp.models.renovation import RectificationNotice, RenovationPermit
 from webapp.renovation.permits import hours_list
 
 
@@ -36,4 +38,39 @@ def load_permits(session, ids) -> dict[int, dict]:
             "scope": p.scope,
         }
         for p in rows
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def load_notices(session, ids) -> dict[str, dict]:
+    """Pull loader: rectification notices by id (phones match their own on ``id``)."""
+    rows = list(
+        session.scalars(sa.select(RectificationNotice).where(RectificationNotice.id.in_(list(ids))))
+    )
+    photos: dict[str, list[str]] = {}
+    for record_id, sha in shown_links(session, "notice", [r.id for r in rows]):
+        photos.setdefault(record_id, []).append(sha)
+    return {
+        n.id: {
+            "estate_id": n.estate_id,
+            "item_type": "unit",
+            "item_id": n.unit_id,
+            "permit_id": n.permit_id,
+            "finding_id": n.finding_id,
+            "op_id": n.op_id,
+            "number": n.number,
+            "rules": n.rules,
+            "note": n.note,
+            "deadline": n.deadline.isoformat(),
+            "status": n.status,
+            "delivery_method": n.delivery_method,
+            "delivered_at": _iso(n.delivered_at),
+            "signed_at": _iso(n.signed_at),
+            "occurred_at": _iso(n.occurred_at),
+            "photos": photos.get(n.id, []),
+        }
+        for n in rows
     }

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -21,15 +22,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from webapp import edge
+from sync import blobs
+from webapp import edge, exports
 from webapp.access import roles
 from webapp.extensions import db
 from webapp.htmx import page_or_fragment
 from webapp.models import AuditEvent, Estate, Unit
-from webapp.models.renovation import RenovationPermit
+from webapp.models.renovation import RectificationNotice, RenovationPermit
+from webapp.models.types import utcnow
+from webapp.paper import notice as notice_paper
 from webapp.registry import exporter
 from webapp.registry.display import EDITORS, VIEWERS
 from webapp.registry.queries import paginate
+from webapp.renovation import notices as notice_rules
 from webapp.renovation import permits, queries, transfer
 from webapp.renovation.forms import CloseForm, DepositForm, PermitFilters, PermitForm
 from webapp.renovation.status import estate_today
@@ -39,6 +44,7 @@ bp = Blueprint("renovation", __name__, url_prefix="/renovation")
 
 BY_ESTATE = {"estate_id": "estate"}
 BY_PERMIT = {"permit_id": "permit"}
+PRINTERS = ("supervisor", "engineering", "admin")  # as the printed forms (webapp/paper)
 
 
 @bp.get("/estates/<int:estate_id>/permits", endpoint="permits")
@@ -97,6 +103,13 @@ def _permit_page(permit: RenovationPermit, status: int = 200, **forms):
             .limit(50)
         )
     )
+    notices = list(
+        db.session.scalars(
+            scoped(RectificationNotice)
+            .where(RectificationNotice.permit_id == permit.id)
+            .order_by(RectificationNotice.year, RectificationNotice.seq)
+        )
+    )
     close_form = forms.get("close_form") or CloseForm(formdata=MultiDict())
     close_form.on.data = close_form.on.data or today
     deposit_form = forms.get("deposit_form") or DepositForm(formdata=MultiDict())
@@ -107,6 +120,8 @@ def _permit_page(permit: RenovationPermit, status: int = 200, **forms):
         permit=permit,
         today=today,
         history=history,
+        notices=notices,
+        notice_state=notice_rules.shown_status,
         close_form=close_form,
         deposit_form=deposit_form,
         tab="permits",
@@ -203,3 +218,29 @@ def permits_export(estate_id: int, fmt: str):
         data, mime = exporter.to_xlsx("permits", rows), exporter.XLSX_MIME
     name = f"{estate.name}-{exporter.SHEET_TITLES['permits']}-{today:%Y%m%d}.{fmt}"
     return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True, download_name=name)
+
+
+@bp.get("/estates/<int:estate_id>/notices")
+@roles(*VIEWERS, scope=BY_ESTATE)
+def notices(estate_id: int):
+    """List an estate's rectification notices, newest number first, each with its PDF."""
+    estate = get_scoped(Estate, estate_id)
+    page = paginate(queries.notices(estate.id), request.args.get("page", 1, type=edge.int32) or 1)
+    return render_template(
+        "renovation/notices.html",
+        estate=estate,
+        page=page,
+        today=estate_today(estate),
+        notice_state=notice_rules.shown_status,
+        tab="notices",
+    )
+
+
+@bp.get("/notices/<notice_id>.pdf")
+@roles(*PRINTERS, scope={"notice_id": "notice"})
+def notice_pdf(notice_id: str):
+    """Print a rectification notice 《裝修違規整改通知單》: A4, real text, its photos."""
+    notice = get_scoped(RectificationNotice, notice_id[:36])
+    data = notice_paper.render(db.session, notice, blobs.from_config(current_app.config), utcnow())
+    response = current_app.response_class(data, mimetype="application/pdf")
+    return exports.name_download(response, f"整改通知單-{notice.number}.pdf", inline=True)

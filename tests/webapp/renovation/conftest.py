@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tests.sync.conftest import Phone, issue_device
 from tests.webapp.registry.conftest import supervisor, token  # noqa: F401 (fixtures)
 from webapp.extensions import db
-from webapp.models import Estate, Unit
+from webapp.models import Estate, LabelCode, Unit
 from webapp.renovation import permits
 from webapp.renovation.status import estate_today
 
@@ -43,3 +43,18 @@ def add_permit(estate_id: int, unit: Unit, number: str, start: date | None = Non
         **more,
     }
     return permits.create(db.session, estate, values, None)
+
+
+@pytest.fixture
+def renovating(app, seed):
+    """A unit of the first estate under an active permit: (its code, permit id)."""
+    with app.app_context():
+        unit = units_of(seed.estate_ids[0], "occupied")[-3]
+        permit = add_permit(seed.estate_ids[0], unit, "N-1", contractor="宏達裝修工程行")
+        db.session.commit()
+        code = db.session.scalar(
+            sa.select(LabelCode.code).where(
+                LabelCode.item_type == "unit", LabelCode.item_id == unit.id, LabelCode.active
+            )
+        )
+        return code, permit.id

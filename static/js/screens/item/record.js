@@ -11,7 +11,7 @@ import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
 import * as store from "../../store.js";
 import { onStatus, sync } from "../../sync.js";
-import { permitSection } from "./renovation.js";
+import { noticeSection, noticeTitle, permitSection } from "./renovation.js";
 
 const RECENT_MS = 2 * 60 * 1000;
 
@@ -256,6 +256,7 @@ function titleOf(entry) {
   if (entry.type === "finding.create") {
     return pt("findingTitle", { severity: pairName("severities", p.severity), category: pairName("categories", p.category) });
   }
+  if (entry.type.startsWith("notice.")) return noticeTitle(entry);
   return entry.type;
 }
 
@@ -419,9 +420,24 @@ export function mountOnline(article, code) {
   const kind = (article.className.match(/item-(unit|key|sign)/) || [])[1] || "unit";
   const item = { code, label: title ? title.textContent.trim() : code, type: kind };
   const history = historySection(code);
-  const rec = recorder(item, () => history.refresh());
+  let notices = null;
+  const rec = recorder(item, (entry) => {
+    history.refresh();
+    notices?.offer(entry);
+  });
   const facts = article.querySelector(".item-facts");
   (facts || article.querySelector(".item-head")).after(rec, history);
+  // A unit under renovation: its notices from the phone's store, as offline (renovation.js).
+  store
+    .itemByCode(code)
+    .then((held) => (held ? noticeSection(held) : null))
+    .then((section) => {
+      if (section) {
+        notices = section;
+        history.before(section);
+      }
+    })
+    .catch(() => {});
   return { refresh: history.refresh };
 }
 
@@ -494,6 +510,7 @@ export async function showOffline(container, code) {
       document.documentElement.dataset.historyShownMs = String(Date.now() - openedAt);
     });
   }
+  const notices = await noticeSection(item).catch(() => null);
   container.replaceChildren(
     // Shown from the store because the network is gone, or because the server was slow (the
     // worker's grace): say which, so the notice never contradicts a header that says 在線.
@@ -508,7 +525,11 @@ export async function showOffline(container, code) {
     ),
     h("section", { class: "card item-facts" }, await facts(item)),
     await permitSection(item).catch(() => null),
-    recorder(item, () => history.refresh()),
+    recorder(item, (entry) => {
+      history.refresh();
+      notices?.offer(entry);
+    }),
+    notices,
     history,
     h("a", { class: "btn btn-block btn-tall", href: phone().scanUrl }, pt("scanNext")),
   );

@@ -1,12 +1,18 @@
 // A unit's renovation on its page, from the phone's store (so offline too): the permit it is
-// under — number, contractor and their phone, allowed working hours, approved scope, end —
-// words from #phone-renovation-config (templates/pwa/_phone.html).
-import { dataBlock } from "../../phone/config.js";
-import { h } from "../../phone/dom.js";
-import { fill } from "../../phone/i18n.js";
-import { isoDay } from "../../phone/time.js";
+// under — number, contractor and their phone, allowed working hours, approved scope, end — and
+// its rectification notices 《裝修違規整改通知單》: issued from a finding, delivered with a photo,
+// signed by the owner on the screen, each an op in the outbox (notice.issue / deliver / sign).
+// Words from #phone-renovation-config (templates/pwa/_phone.html).
+import { saveOnce } from "../../_save.js";
+import { dataBlock, phone } from "../../phone/config.js";
+import { h, icon } from "../../phone/dom.js";
+import { fill, pt } from "../../phone/i18n.js";
+import { preparePhoto } from "../../phone/photo.js";
+import { isoDay, nowWithOffset } from "../../phone/time.js";
 import * as store from "../../store.js";
-import { hoursText, shownPermits } from "./permits.js";
+import { onStatus, sync } from "../../sync.js";
+import { signaturePad } from "../keys/sign.js";
+import { addDays, hoursText, noticeList, shownPermits } from "./permits.js";
 
 let words = null;
 /** The renovation words and vocabularies of the page. */
@@ -59,4 +65,273 @@ export async function permitSection(item) {
     today,
   );
   return h("section", { class: "card item-permit", id: "item-permit", "aria-labelledby": "item-permit-title" }, h("h2", { id: "item-permit-title" }, rt("permitTitle")), shown.map(permitCard));
+}
+
+// ---------------------------------------------------------------- rectification notices
+
+const STATUS_TONE = { issued: "badge-warn", delivered: "badge-info", rectified: "badge-ok", overdue: "badge-danger", escalated: "badge-danger" };
+
+/** A notice op's title in the item's history (record.js lists this phone's entries). */
+export function noticeTitle(entry) {
+  return rt({ "notice.issue": "issuedTitle", "notice.deliver": "deliveredTitle", "notice.sign": "signedTitle" }[entry.type] || entry.type);
+}
+
+async function ownEntries(code) {
+  const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
+  const own = new Map();
+  for (const e of [...journal, ...outbox]) own.set(e.op_id, e);
+  return [...own.values()].filter((e) => e.type?.startsWith("notice."));
+}
+
+function checkboxes(name, values, checked = []) {
+  return h(
+    "div",
+    { class: "record-choices notice-rules" },
+    values.map(([value, label]) =>
+      h("label", { class: "record-choice" }, h("input", { type: "checkbox", name, value, checked: checked.includes(value) }), h("span", {}, label)),
+    ),
+  );
+}
+
+function photoInput(photos, onChange) {
+  const input = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, "data-notice-photo": true });
+  input.addEventListener("change", async () => {
+    for (const file of [...(input.files || [])]) {
+      try {
+        const photo = await preparePhoto(file);
+        if (!photos.some((p) => p.sha256 === photo.sha256)) photos.push(photo);
+      } catch {
+        // an unreadable file is skipped; the count below says what was kept
+      }
+    }
+    input.value = "";
+    onChange();
+  });
+  return h("label", { class: "btn record-camera" }, icon("camera"), rt("addPhoto"), input);
+}
+
+async function saveEntry(item, type, payload, photos, draft) {
+  let m = {};
+  try {
+    m = await store.getMetas(["user"]);
+  } catch {
+    m = {};
+  }
+  const entry = {
+    op_id: draft.id("op"),
+    type,
+    occurred_at: nowWithOffset(),
+    payload,
+    code: item.code,
+    item: { label: item.label, type: item.type },
+    username: m.user?.username || phone().user?.username || "",
+    created_at: Date.now(),
+    state: "pending",
+  };
+  await store.saveOps([entry], photos);
+  navigator.serviceWorker?.ready.then((reg) => reg.sync && reg.sync.register("rounds-outbox")).catch(() => {});
+  sync().catch(() => {});
+  return entry;
+}
+
+/** The form that issues a notice: rules broken, deadline, what was seen, photos (the
+ * finding's, when it comes from one). */
+function issueForm(item, today, finding, done) {
+  const photos = [];
+  const kept = h("p", { class: "muted small", "data-notice-photos": "0" }, "");
+  const drawKept = () => {
+    const n = photos.length + (finding?.payload.photos || []).length;
+    kept.dataset.noticePhotos = String(n);
+    kept.textContent = n ? rt("photosN", { n }) : "";
+  };
+  drawKept();
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const deadline = h("input", { type: "date", name: "deadline", id: "notice-deadline", value: addDays(today, 7), min: today, required: true });
+  const note = h("textarea", { name: "note", rows: "2", maxlength: "2000", id: "notice-note" }, finding?.payload.note || "");
+  const form = h(
+    "form",
+    { class: "record-form notice-form", novalidate: true, "data-notice-form": "issue" },
+    finding ? h("p", { class: "muted small" }, rt("fromFinding")) : null,
+    h("fieldset", { class: "record-part" }, h("legend", {}, rt("rulesBroken")), checkboxes("rules", rw().rules)),
+    h("div", { class: "field" }, h("label", { for: "notice-deadline" }, rt("deadline")), deadline),
+    h("div", { class: "field" }, h("label", { for: "notice-note" }, rt("seen")), note),
+    h("div", { class: "record-photos" }, photoInput(photos, drawKept), kept),
+    error,
+    h("button", { type: "submit", class: "btn btn-primary btn-block btn-tall" }, rt("issue")),
+  );
+  form.addEventListener("submit", saveOnce(form, async (draft) => {
+    const data = new FormData(form);
+    const rules = data.getAll("rules").map(String);
+    if (!rules.length) return fail(error, rt("needRule"));
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(String(data.get("deadline") || ""))) return fail(error, rt("needDeadline"));
+    const payload = {
+      id: draft.id("notice"),
+      code: item.code,
+      rules,
+      deadline: String(data.get("deadline")),
+      note: String(data.get("note") || "").trim().slice(0, 2000),
+      photos: [...new Set([...(finding?.payload.photos || []), ...photos.map((p) => p.sha256)])],
+    };
+    if (finding) payload.finding_id = finding.payload.id;
+    try {
+      await saveEntry(item, "notice.issue", payload, photos, draft);
+    } catch {
+      return fail(error, pt("storeFailed"));
+    }
+    draft.saved();
+    done();
+  }));
+  return form;
+}
+
+function deliverForm(item, notice, done) {
+  const photos = [];
+  const kept = h("p", { class: "muted small", "data-notice-photos": "0" }, "");
+  const drawKept = () => {
+    kept.dataset.noticePhotos = String(photos.length);
+    kept.textContent = photos.length ? rt("photosN", { n: photos.length }) : "";
+  };
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const form = h(
+    "form",
+    { class: "record-form notice-form", novalidate: true, "data-notice-form": "deliver" },
+    h(
+      "fieldset",
+      { class: "record-part" },
+      h("legend", {}, rt("howDelivered")),
+      h("div", { class: "record-choices" }, rw().methods.map(([value, label]) => h("label", { class: "record-choice" }, h("input", { type: "radio", name: "method", value }), h("span", {}, label)))),
+    ),
+    h("div", { class: "field" }, h("label", { for: "notice-recipient" }, rt("recipient")), h("input", { type: "text", name: "recipient", id: "notice-recipient", maxlength: "120" })),
+    h("div", { class: "record-photos" }, photoInput(photos, drawKept), kept),
+    error,
+    h("button", { type: "submit", class: "btn btn-primary btn-block" }, rt("saveDelivery")),
+  );
+  form.addEventListener("submit", saveOnce(form, async (draft) => {
+    const data = new FormData(form);
+    const method = String(data.get("method") || "");
+    if (!method) return fail(error, rt("needMethod"));
+    if (method === "door" && !photos.length) return fail(error, rt("needDoorPhoto"));
+    const payload = { id: draft.id("delivery"), notice_id: notice.id, method, recipient: String(data.get("recipient") || "").trim().slice(0, 120), photos: photos.map((p) => p.sha256) };
+    try {
+      await saveEntry(item, "notice.deliver", payload, photos, draft);
+    } catch {
+      return fail(error, pt("storeFailed"));
+    }
+    draft.saved();
+    done();
+  }));
+  return form;
+}
+
+function signForm(item, notice, done) {
+  const pad = signaturePad({ label: rt("ownerSignature"), hint: rt("signHere"), clearText: rt("clear") });
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const form = h(
+    "form",
+    { class: "record-form notice-form notice-sign", novalidate: true, "data-notice-form": "sign" },
+    h("div", { class: "field" }, h("label", { for: "notice-signer" }, rt("ownerName")), h("input", { type: "text", name: "signer_name", id: "notice-signer", maxlength: "120" })),
+    pad.element,
+    error,
+    h("button", { type: "submit", class: "btn btn-primary btn-block" }, rt("saveSignature")),
+  );
+  form.addEventListener("submit", saveOnce(form, async (draft) => {
+    if (pad.isEmpty()) return fail(error, rt("needSignature"));
+    const photo = await pad.toPhoto();
+    const data = new FormData(form);
+    const payload = { id: draft.id("signature"), notice_id: notice.id, signature: photo.sha256, signer_name: String(data.get("signer_name") || "").trim().slice(0, 120), role: "owner" };
+    try {
+      await saveEntry(item, "notice.sign", payload, [photo], draft);
+    } catch {
+      return fail(error, pt("storeFailed"));
+    }
+    draft.saved();
+    done();
+  }));
+  form.mounted = () => pad.ready();
+  return form;
+}
+
+function fail(error, message) {
+  error.textContent = message;
+  error.hidden = false;
+}
+
+function noticeItem(n, open) {
+  const number = n.number
+    ? h("strong", { class: "notice-number", "data-number": n.number }, rt("noticeNo", { number: n.number }))
+    : h("span", { class: "badge badge-warn notice-number", "data-number": "" }, rt("numberOnSync"));
+  const rules = n.rules.map((r) => rterm("renovation_rule", r)).join("、");
+  return h(
+    "li",
+    { class: "phone-entry notice-entry", "data-notice": n.id, "data-status": n.shown },
+    h("div", { class: "phone-entry-head" }, number, " ", h("span", { class: `badge ${STATUS_TONE[n.shown] || ""}` }, rterm("notice_status", n.shown))),
+    h("p", {}, rules),
+    h("p", { class: "muted small" }, [rt("deadlineOn", { date: n.deadline }), n.delivery ? rterm("delivery_method", n.delivery) : "", n.signed ? rt("signed") : ""].filter(Boolean).join(" · ")),
+    h(
+      "div",
+      { class: "notice-actions" },
+      n.delivery ? null : h("button", { type: "button", class: "btn btn-sm", "data-notice-deliver": n.id, onclick: () => open("deliver", n) }, rt("recordDelivery")),
+      n.signed ? null : h("button", { type: "button", class: "btn btn-sm", "data-notice-sign": n.id, onclick: () => open("sign", n) }, rt("ownerSignature")),
+    ),
+  );
+}
+
+/**
+ * The unit's rectification notices (a unit under renovation, or with notices already): each
+ * with its number, or 「同步後編號」 until the server gives it one; issue a new one (from the
+ * finding just saved, if any), record its delivery, the owner's signature. `offer(entry)`
+ * is called with each entry the recorder saves: a finding offers a notice for it.
+ */
+export async function noticeSection(item) {
+  if (item.type !== "unit") return null;
+  const itemKey = `unit:${item.id}`;
+  const [permits, pulled] = await Promise.all([store.attachedTo(itemKey, "permit"), store.attachedTo(itemKey, "notice")]);
+  const renovating = item.data?.status === "renovating" || permits.length > 0;
+  if (!renovating && !pulled.length) return null;
+  const today = await estateToday(item);
+  const list = h("ol", { class: "history-list notice-list" });
+  const panel = h("div", { class: "notice-panel" });
+  const offerBox = h("div", { class: "notice-offer", hidden: true });
+  const start = h("button", { type: "button", class: "btn btn-block", "data-notice-issue": true, onclick: () => open("issue", null) }, rt("issueNotice"));
+  const section = h(
+    "section",
+    { class: "card item-notices", id: "item-notices", "aria-labelledby": "item-notices-title" },
+    h("h2", { id: "item-notices-title" }, rt("noticesTitle")),
+    offerBox,
+    list,
+    panel,
+    start,
+  );
+  let finding = null;
+  function open(kind, target) {
+    const done = () => {
+      panel.replaceChildren();
+      finding = null;
+      offerBox.hidden = true;
+      refresh().catch(() => {});
+    };
+    const form = kind === "issue" ? issueForm(item, today, target, done) : kind === "deliver" ? deliverForm(item, target, done) : signForm(item, target, done);
+    panel.replaceChildren(form);
+    form.mounted?.();
+    form.scrollIntoView?.({ block: "nearest" });
+  }
+  async function refresh() {
+    const [fresh, own] = await Promise.all([store.attachedTo(itemKey, "notice"), ownEntries(item.code)]);
+    const notices = noticeList(fresh, own, today);
+    list.replaceChildren(...(notices.length ? notices.map((n) => noticeItem(n, open)) : [h("li", { class: "empty" }, rt("noNotices"))]));
+    section.dataset.drawn = String(Number(section.dataset.drawn || 0) + 1);
+  }
+  section.refresh = refresh;
+  section.offer = (entry) => {
+    if (entry?.type !== "finding.create") return;
+    finding = entry;
+    offerBox.replaceChildren(h("button", { type: "button", class: "btn btn-primary btn-block", "data-notice-from-finding": true, onclick: () => open("issue", finding) }, rt("issueForFinding")));
+    offerBox.hidden = false;
+  };
+  await refresh();
+  const stop = onStatus((message) => {
+    if (!section.isConnected) return stop();
+    if (message.type === "status" || message.type === "pulled") refresh().catch(() => {});
+  });
+  return section;
 }
