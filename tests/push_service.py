@@ -175,3 +175,18 @@ def verify_vapid(authorization: str) -> tuple[dict, str]:
     public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(k))
     public.verify(der, f"{head_b64}.{claims_b64}".encode(), ec.ECDSA(hashes.SHA256()))
     return json.loads(unb64url(claims_b64)), k
+
+
+def signed_in(session, user_id: int, hours: int = 8) -> str:
+    """A signed-in browser session of the user (a push subscription is sent to only while
+    the session that posted it is open): its row's id, for ``PushSubscription.session_id``."""
+    from webapp.models import UserSession, utcnow
+
+    sid = os.urandom(32).hex()
+    now = utcnow()
+    session.add(
+        UserSession(
+            id=sid, user_id=user_id, created_at=now, expires_at=now + dt.timedelta(hours=hours)
+        )
+    )
+    return sid

@@ -40,7 +40,7 @@ from pywebpush import WebPushException, webpush
 from sqlalchemy.orm import Session
 
 from webapp.alerts.channels import Channel, Message, register
-from webapp.models.push import PushSubscription
+from webapp.models.push import PushSubscription, live
 from webapp.models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,7 @@ def deliver(
     again then — the same ``tag`` replaces the first notification rather than adding one)."""
     subscriptions = session.scalars(
         sa.select(PushSubscription)
-        .where(PushSubscription.user_id == user_id)
+        .where(PushSubscription.user_id == user_id, live())
         .order_by(PushSubscription.id)
     ).all()
     if not subscriptions:
@@ -307,7 +307,7 @@ class Push(Channel):
             return set()
         return set(
             session.scalars(
-                sa.select(PushSubscription.user_id).where(PushSubscription.user_id.in_(ids))
+                sa.select(PushSubscription.user_id).where(PushSubscription.user_id.in_(ids), live())
             )
         )
 

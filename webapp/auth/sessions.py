@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from webapp.extensions import db
 from webapp.models import Device, User, UserSession, hash_token, utcnow
+from webapp.models.push import PushSubscription
 
 SID = "_sid"
 # Device ids whose tokens this browser session minted (webapp/api/auth.py writes it).
@@ -66,12 +67,26 @@ def renew(user: User) -> None:
     "sign out everywhere else")."""
     sid = current_id()
     expires_at = None
+    # This browser's notifications follow it to its new session (start drops the old row).
+    moving = db.session.scalars(
+        sa.select(PushSubscription.id).where(PushSubscription.session_id == sid)
+    ).all()
+    _push_to_session(moving, None)
     if sid is not None:
         row = db.session.get(UserSession, sid)
         if row is not None and row.ended_at is None:
             row.ended_at = utcnow()
             expires_at = row.expires_at
     start(user, expires_at)
+    _push_to_session(moving, current_id())
+
+
+def _push_to_session(ids, sid: str | None) -> None:
+    if ids:
+        db.session.flush()  # the new session's row exists before anything points at it
+        db.session.execute(
+            sa.update(PushSubscription).where(PushSubscription.id.in_(ids)).values(session_id=sid)
+        )
 
 
 def current_id() -> str | None:
@@ -107,10 +122,12 @@ def load_user(user_id: str) -> User | None:
 
 
 def end_current(user: User) -> None:
-    """Logout: end this session's row and the device tokens this browser minted."""
+    """Logout: end this session's row, its notifications and the device tokens this browser
+    minted."""
     now = utcnow()
     sid = current_id()
     if sid is not None:
+        db.session.execute(sa.delete(PushSubscription).where(PushSubscription.session_id == sid))
         db.session.execute(
             sa.update(UserSession)
             .where(UserSession.id == sid, UserSession.ended_at.is_(None))

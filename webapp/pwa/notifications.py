@@ -22,6 +22,7 @@ from webapp.access import roles
 from webapp.alerts import push
 from webapp.api import openapi
 from webapp.api.views import _json_body
+from webapp.auth import sessions
 from webapp.errors import api_error
 from webapp.extensions import db
 from webapp.models.push import ENDPOINT_MAX, PushSubscription
@@ -108,13 +109,18 @@ def _store(user_id: int, data: dict, agent: str) -> bool:
         _make_room(user_id)
         try:
             with db.session.begin_nested():
-                db.session.add(PushSubscription(user_id=user_id, user_agent=agent, **data))
+                db.session.add(
+                    PushSubscription(
+                        user_id=user_id, session_id=sessions.current_id(), user_agent=agent, **data
+                    )
+                )
             return True
         except IntegrityError:  # the same browser posted it twice at once
             found = db.session.scalar(
                 sa.select(PushSubscription).where(PushSubscription.endpoint == data["endpoint"])
             )
     found.user_id, found.p256dh, found.auth = user_id, data["p256dh"], data["auth"]
+    found.session_id = sessions.current_id()
     found.user_agent, found.updated_at = agent, now
     return False
 

@@ -37,7 +37,10 @@ def subscribed(app, people, recorder):
         keys = browser.subscription("")["keys"]
         db.session.add(
             PushSubscription(
-                user_id=people["supervisor"], endpoint=recorder.url("supervisor"), **keys
+                user_id=people["supervisor"],
+                endpoint=recorder.url("supervisor"),
+                session_id=push_service.signed_in(db.session, people["supervisor"]),
+                **keys,
             )
         )
         db.session.commit()

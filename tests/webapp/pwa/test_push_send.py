@@ -42,7 +42,8 @@ def app(app, recorder):
 def _subscribe(user_id: int, endpoint: str) -> push_service.Subscriber:
     browser = push_service.Subscriber.new()
     keys = browser.subscription(endpoint)["keys"]
-    db.session.add(PushSubscription(user_id=user_id, endpoint=endpoint, **keys))
+    sid = push_service.signed_in(db.session, user_id)
+    db.session.add(PushSubscription(user_id=user_id, endpoint=endpoint, session_id=sid, **keys))
     db.session.commit()
     return browser
 

@@ -9,10 +9,13 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import AuthActions
 from tests.push_service import Subscriber, b64url
 from webapp.alerts import push
 from webapp.extensions import db
+from webapp.models import User
 from webapp.models.push import PushSubscription
+from webapp.models.push import live as live_clause
 from webapp.pwa import notifications
 
 FCM = "https://fcm.googleapis.com/fcm/send/"
@@ -43,8 +46,9 @@ def _rows(app) -> list[tuple[str, int]]:
 def test_a_subscription_is_kept_for_the_logged_in_user_and_moves_with_the_browser(
     app, client, auth, seed
 ):
-    """201 for a new one, 200 posted again; another user logging in on the same browser and
-    posting it makes it theirs (one row per endpoint)."""
+    """201 for a new one, 200 posted again; logging out ends it (a signed-out browser hears
+    nothing more); the same endpoint posted while another user is signed in (the first
+    one's session ran out without a logout) makes it theirs (one row per endpoint)."""
     auth.login("supervisor")
     body = Subscriber.new().subscription(FCM + "abc123")
     first = _post(client, "subscribe", body)
@@ -53,9 +57,13 @@ def test_a_subscription_is_kept_for_the_logged_in_user_and_moves_with_the_browse
     assert _post(client, "subscribe", body).status_code == 200
     assert _rows(app) == [(FCM + "abc123", seed.user_ids["supervisor"])]
     auth.logout()
-    auth.login("engineer")
+    assert _rows(app) == []
+    auth.login("supervisor")
+    assert _post(client, "subscribe", body).status_code == 201
+    other = app.test_client()
+    AuthActions(other).login("engineer")
     renewed = Subscriber.new().subscription(FCM + "abc123")
-    assert _post(client, "subscribe", renewed).status_code == 200
+    assert _post(other, "subscribe", renewed).status_code == 200
     assert _rows(app) == [(FCM + "abc123", seed.user_ids["engineer"])]
     with app.app_context():
         kept = db.session.scalar(sa.select(PushSubscription))
@@ -166,9 +174,9 @@ def test_a_user_keeps_at_most_the_cap_the_least_recent_go(app, client, auth, see
 
 
 def test_unsubscribe_removes_only_the_users_own(app, client, auth, seed):
-    auth.login("supervisor")
-    _post(client, "subscribe", GOOD.subscription(FCM + "sup"))
-    auth.logout()
+    supervisor = app.test_client()
+    AuthActions(supervisor).login("supervisor")
+    _post(supervisor, "subscribe", GOOD.subscription(FCM + "sup"))
     auth.login("engineer")
     token = _csrf(client)
     _post(client, "subscribe", GOOD.subscription(FCM + "eng"), token)
@@ -194,3 +202,26 @@ def test_the_alerts_page_holds_the_control_and_the_vapid_public_key(app, client,
     assert config["unsubscribeUrl"] == "/api/push/unsubscribe"
     assert "Home Screen" in config["strings"]["ios"] or "主畫面" in (config["strings"]["ios"])
     assert 'src="/static/build/notifications.js"' in page
+
+
+def test_signing_out_everywhere_else_silences_the_other_browsers_and_keeps_this_one(
+    app, client, auth, seed
+):
+    """A lost phone: "sign out everywhere else" from the desk's browser — is the phone sent
+    nothing more while this browser (whose session is renewed) still hears its alerts? And
+    when an admin deactivates the user, nothing at all?"""
+    supervisor = seed.user_ids["supervisor"]
+    phone = app.test_client()
+    AuthActions(phone).login("supervisor")
+    _post(phone, "subscribe", GOOD.subscription(FCM + "phone"))
+    auth.login("supervisor")
+    _post(client, "subscribe", GOOD.subscription(FCM + "desk"))
+    with app.app_context():
+        assert push.Push().reachable(db.session, [supervisor]) == {supervisor}
+    client.post("/account/sessions/end", data={"csrf_token": _csrf(client)})
+    with app.app_context():
+        live = db.session.scalars(sa.select(PushSubscription.endpoint).where(live_clause()))
+        assert set(live) == {FCM + "desk"}
+        db.session.get(User, supervisor).active = False
+        db.session.commit()
+        assert push.Push().reachable(db.session, [supervisor]) == set()
