@@ -34,6 +34,15 @@ from webapp import vocab
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file an email carries (a digest's PDF and workbook)."""
+
+    name: str
+    mime: str  # "application/pdf"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     """One alert as one person reads it, in their language."""
 
@@ -48,6 +57,9 @@ class Message:
     path: str  # the object's page in the app, "/review/findings/<id>"
     url: str  # PUBLIC_BASE_URL + path, for email and push
     urgent: bool  # a critical finding or a major violation (through quiet hours)
+    # What an email of some kinds carries besides the text (a digest: messages.extras).
+    html: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Channel:

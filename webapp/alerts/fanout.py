@@ -21,6 +21,7 @@ channel, whatever retries, worker restarts or second fan-outs happen.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -216,6 +217,7 @@ def send_job(ctx) -> dict:
     with messages.sending(user.locale):
         text = messages.render(session, event)
         url = current_app.config["PUBLIC_BASE_URL"] + text.path
+        extra = messages.extras(session, event)
     message = channels.Message(
         key=delivery.key,
         kind=event.kind,
@@ -229,6 +231,8 @@ def send_job(ctx) -> dict:
         url=url,
         urgent=event.kind in preferences.URGENT,
     )
+    if extra:
+        message = replace(message, **extra)
     try:
         channel.send(ctx, message)
     except Exception as exc:

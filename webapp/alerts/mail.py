@@ -40,6 +40,13 @@ def compose(message: Message, to: str, config) -> EmailMessage:
         footer = _("Choose which alerts you get: %(url)s", url=config["PUBLIC_BASE_URL"])
         opened = _("Open: %(url)s", url=message.url)
     mail.set_content("\n\n".join(p for p in (message.title, message.body, opened, footer) if p))
+    if message.html:
+        mail.add_alternative(message.html, subtype="html")
+    for attached in message.attachments:
+        maintype, _slash, subtype = attached.mime.partition("/")
+        mail.add_attachment(
+            attached.data, maintype=maintype, subtype=subtype, filename=attached.name
+        )
     return mail
 
 

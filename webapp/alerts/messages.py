@@ -7,7 +7,7 @@ its links: the send job makes one on PUBLIC_BASE_URL (``sending``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +32,20 @@ class Text:
     title: str
     body: str
     path: str
+
+
+# Kinds whose words come from their own module (the digests: webapp/alerts/digests.py):
+# kind → render(session, event), for the bell and every channel; and what a message of the
+# kind carries besides (``channels.Message`` fields: a longer body, html, attachments), read
+# only when it is sent.
+RENDERERS: dict[str, Callable[[Session, AlertEvent], Text]] = {}
+EXTRAS: dict[str, Callable[[Session, AlertEvent], dict]] = {}
+
+
+def extras(session: Session, event: AlertEvent) -> dict:
+    """What a message of the event's kind carries besides its text (none for most kinds)."""
+    found = EXTRAS.get(event.kind)
+    return found(session, event) if found is not None else {}
 
 
 @contextmanager
@@ -90,6 +104,8 @@ def _key(session: Session, detail: dict) -> tuple[Key | None, str]:
 
 def render(session: Session, event: AlertEvent) -> Text:
     """The alert's text in the current language, and its link (needs a request context)."""
+    if event.kind in RENDERERS:
+        return RENDERERS[event.kind](session, event)
     detail = event.detail or {}
     estate = session.get(Estate, event.estate_id) if event.estate_id else None
     zone = ZoneInfo(estate.timezone if estate else "UTC")

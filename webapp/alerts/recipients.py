@@ -30,7 +30,12 @@ ROLES: dict[str, tuple[str, ...]] = {
     "notice_deadline": SUPERVISORS,
     "stop_work": SUPERVISORS,
     "key_chain_broken": SUPERVISORS,
+    # A person's own (their digests): no role hears of them, only the person named.
+    "digest_daily": (),
+    "digest_weekly": (),
 }
+# Kinds addressed to one person: ``detail["user_id"]``.
+PERSONAL = frozenset({"digest_daily", "digest_weekly"})
 # The departments that are a role of the product; the others (cleaning, security, ...) have
 # no users yet, so a dispatch to them alerts nobody.
 DEPARTMENT_ROLES = {"engineering": "engineering"}
@@ -53,7 +58,15 @@ def of(session: Session, event: AlertEvent) -> list[tuple[int, str | None]]:
     """(user id, language) of each person who hears of the event: active, of its estate (an
     active one; appointed to it or seeing every estate), in a role that acts on it — and, for a
     device holding unsynced records, the device's own user. An event of no estate reaches
-    nobody."""
+    nobody; a person's own (a digest) reaches that person, while active."""
+    if event.kind in PERSONAL:
+        person = (event.detail or {}).get("user_id")
+        return [
+            tuple(row)
+            for row in session.execute(
+                sa.select(User.id, User.locale).where(User.id == person, User.active)
+            )
+        ]
     if event.estate_id is None:
         return []
     roles = roles_for(event)
@@ -77,6 +90,7 @@ def may_hear(session: Session, event: AlertEvent, user: User | None) -> bool:
         and user.active
         and event.estate_id is not None
         and event.estate_id in user.estate_ids
+        and (event.kind not in PERSONAL or (event.detail or {}).get("user_id") == user.id)
     )
 
 

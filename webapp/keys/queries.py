@@ -140,10 +140,10 @@ def all_rows(filters: Filters, user) -> list[Row]:
     return _rows(list(db.session.scalars(query)), utcnow())
 
 
-def counts(user, estate: int | None = None) -> dict[str, int]:
+def counts(user, estate: int | None = None, now: datetime | None = None) -> dict[str, int]:
     """How many keys are out, overdue, disputed, unapproved, issued: one pass over the keys,
     and the newest events of the keys that are out."""
-    now = utcnow()
+    now = now or utcnow()
     conditions = {
         "out": Key.status == "out",
         "overdue": _overdue(now),
@@ -156,6 +156,32 @@ def counts(user, estate: int | None = None) -> dict[str, int]:
     unapproved = _where(_keys(user, estate), Filters(status="unapproved"), now)
     found["unapproved"] = db.session.scalar(unapproved.with_only_columns(sa.func.count(Key.id)))
     return found
+
+
+def most_overdue(user, estate: int | None, now: datetime, n: int) -> list[Row]:
+    """The ``n`` keys longest past their due back (held and overdue, the register's overdue
+    filter), with their newest events: the digests' list."""
+    query = _where(_keys(user, estate), Filters(status="overdue"), now)
+    keys = db.session.scalars(
+        query.options(selectinload(Key.unit), selectinload(Key.building))
+        .order_by(Key.due_back, Key.id)
+        .limit(n)
+    ).all()
+    return _rows(list(keys), now)
+
+
+def lends_between(user, estate: int | None, lo: datetime, hi: datetime) -> int:
+    """How many lends of the user's keys (of one estate) happened in [lo, hi)."""
+    return db.session.scalar(
+        scoped(KeyEvent, user)
+        .with_only_columns(sa.func.count(KeyEvent.id))
+        .where(
+            KeyEvent.action == "lend",
+            KeyEvent.occurred_at >= lo,
+            KeyEvent.occurred_at < hi,
+            *((KeyEvent.estate_id == estate,) if estate else ()),
+        )
+    )
 
 
 def history(key: Key) -> list[KeyEvent]:

@@ -19,7 +19,7 @@ from flask import abort
 
 from webapp.extensions import db
 from webapp.models import Building, Estate, Unit
-from webapp.models.review import OPEN_STATUSES, FindingState
+from webapp.models.review import OPEN_STATUSES, FindingEvent, FindingState
 from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
 from webapp.review import regional, tables
@@ -266,3 +266,29 @@ def dashboard(
         skewed=skewed(ids, now),
         estates=lines,
     )
+
+
+def findings_flow(ids: list[int], lo: datetime, hi: datetime) -> dict[int, dict[str, int]]:
+    """Per estate of ``ids``, the findings reported in [lo, hi) and those closed in it (a
+    move to closed in the trail): two grouped reads, whatever the number of estates."""
+    out = {estate_id: {"opened": 0, "closed": 0} for estate_id in ids}
+    opened = db.session.execute(
+        sa.select(Finding.estate_id, sa.func.count())
+        .where(Finding.estate_id.in_(ids), Finding.occurred_at >= lo, Finding.occurred_at < hi)
+        .group_by(Finding.estate_id)
+    )
+    closed = db.session.execute(
+        sa.select(FindingEvent.estate_id, sa.func.count(sa.distinct(FindingEvent.finding_id)))
+        .where(
+            FindingEvent.estate_id.in_(ids),
+            FindingEvent.kind == "transition",
+            FindingEvent.to_status == "closed",
+            FindingEvent.at >= lo,
+            FindingEvent.at < hi,
+        )
+        .group_by(FindingEvent.estate_id)
+    )
+    for name, rows in (("opened", opened), ("closed", closed)):
+        for estate_id, n in rows:
+            out[estate_id][name] = int(n)
+    return out
