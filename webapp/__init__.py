@@ -137,6 +137,7 @@ BLUEPRINTS = [
     "webapp.records.views",
     "webapp.alerts.views",
     "webapp.renovation.views",
+    "webapp.alerts.digest_views",
 ]
 
 
@@ -151,6 +152,7 @@ JOB_MODULES = [
     "webapp.alerts.mail",
     "webapp.alerts.push",
     "webapp.renovation.jobs",
+    "webapp.alerts.digests",
 ]
 
 

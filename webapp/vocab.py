@@ -298,6 +298,9 @@ ALERT_KINDS = {
     "notice_deadline": ("整改期限明天到期", "Notice deadline tomorrow"),
     "stop_work": ("停工", "Stop-work"),
     "key_chain_broken": ("鑰匙記錄被竄改", "Key records tampered with"),
+    # A person's own summaries (webapp/alerts/digests.py), not events of an estate.
+    "digest_daily": ("每日摘要", "Daily digest"),
+    "digest_weekly": ("每週報告", "Weekly report"),
 }
 
 # How an alert reaches a person (webapp/alerts/channels.py: one sender per name).

@@ -33,6 +33,14 @@ class ChoicesForm(Form):
         validators=[InputRequired(), NumberRange(min=1, max=168)],
     )
     email = Text(254, label=_l("Email address for alerts"), validators=[Optional()])
+    # The digests (webapp/alerts/digests.py), shown to the roles that get them.
+    digest_daily = Flag(label=_l("A daily digest"))
+    digest_hour = wtforms.SelectField(_l("At"), coerce=int, default=preferences.DEFAULT_DIGEST_HOUR)
+    digest_weekly = Flag(label=_l("The weekly report, Saturdays at 09:00"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.digest_hour.choices = [(hour, f"{hour:02d}:00") for hour in range(24)]
 
     def validate_email(self, field):
         if field.data and not EMAIL_RE.match(field.data):

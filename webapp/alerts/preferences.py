@@ -17,13 +17,21 @@ from webapp.models.alerts import AlertPreference
 
 # At once, to the estate's supervisors, through quiet hours unless the person turns that off.
 URGENT = frozenset({"critical_finding", "major_violation"})
+# A person's digests (webapp/alerts/digests.py): made only when they ask (``digest_daily``,
+# ``digest_weekly``), then on the bell and by email.
+DIGESTS = frozenset({"digest_daily", "digest_weekly"})
 # Bell for every kind; email and push for the urgent ones (the push channel only reaches a
-# person who subscribed a browser, the email channel one who gave an address).
+# person who subscribed a browser, the email channel one who gave an address); bell and email
+# for the digests.
 DEFAULTS: dict[str, frozenset[str]] = {
-    kind: frozenset({"bell", "email", "push"} if kind in URGENT else {"bell"})
-    for kind in vocab.ALERT_KINDS
+    **{kind: frozenset({"bell"}) for kind in vocab.ALERT_KINDS},
+    **{kind: frozenset({"bell", "email", "push"}) for kind in URGENT},
+    **{kind: frozenset({"bell", "email"}) for kind in DIGESTS},
 }
 DEFAULT_UNSYNCED_HOURS = 4
+DEFAULT_DIGEST_HOUR = 8
+# Who may ask for digests: the people the numbers are for.
+DIGEST_ROLES = ("supervisor",)
 
 
 def parse_hm(text: str | None) -> time | None:
@@ -46,8 +54,13 @@ class Choices:
     urgent_through_quiet: bool = True
     unsynced_hours: int = DEFAULT_UNSYNCED_HOURS
     email: str | None = None
+    digest_daily: bool = False
+    digest_hour: int = DEFAULT_DIGEST_HOUR  # of the estate's day, 0 to 23
+    digest_weekly: bool = False
 
     def wants(self, kind: str, channel: str) -> bool:
+        if kind in DIGESTS and not getattr(self, kind):
+            return False
         return channel in self.channels.get(kind, DEFAULTS.get(kind, frozenset()))
 
     def quiet_until(self, at: datetime, zone: ZoneInfo) -> datetime | None:
@@ -90,6 +103,9 @@ def of(row: AlertPreference | None, default_hours: int = DEFAULT_UNSYNCED_HOURS)
         urgent_through_quiet=row.urgent_through_quiet,
         unsynced_hours=row.unsynced_hours or default_hours,
         email=row.email or None,
+        digest_daily=bool(row.digest_daily),
+        digest_hour=row.digest_hour if row.digest_hour is not None else DEFAULT_DIGEST_HOUR,
+        digest_weekly=bool(row.digest_weekly),
     )
 
 

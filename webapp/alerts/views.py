@@ -142,7 +142,11 @@ def choices():
         urgent_through_quiet=mine.urgent_through_quiet,
         unsynced_hours=mine.unsynced_hours,
         email=mine.email or "",
+        digest_daily=mine.digest_daily,
+        digest_hour=mine.digest_hour,
+        digest_weekly=mine.digest_weekly,
     )
+    digests = user.role in preferences.DIGEST_ROLES
     form = build(kinds, names, **data)
     status = 200
     if request.method == "POST":
@@ -160,6 +164,10 @@ def choices():
             row.urgent_through_quiet = form.urgent_through_quiet.data
             row.unsynced_hours = form.unsynced_hours.data
             row.email = form.email.data or None
+            if digests:
+                row.digest_daily = form.digest_daily.data
+                row.digest_hour = form.digest_hour.data
+                row.digest_weekly = form.digest_weekly.data
             db.session.commit()
             flash(_("Your alert choices are saved."), "success")
             return redirect(url_for("alerts.choices"), code=303)
@@ -172,5 +180,6 @@ def choices():
         ready=ready,
         box=box,
         urgent=preferences.URGENT,
+        digests=digests,
     )
     return page, status

@@ -8,6 +8,7 @@ and index) as soon as ``webapp.models`` is, whichever area is loaded first.
 from webapp.models import (
     alerts,
     desk,
+    digests,
     jobs,
     key_requests,
     keys,
@@ -53,6 +54,7 @@ __all__ = [
     "utcnow",
     "alerts",
     "desk",
+    "digests",
     "jobs",
     "key_requests",
     "keys",

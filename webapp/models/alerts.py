@@ -75,4 +75,9 @@ class AlertPreference(db.Model):
     unsynced_hours: Mapped[int] = mapped_column(default=4)
     # Where the email channel writes to (users have no address elsewhere); None: no email.
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    # Digests (webapp/alerts/digests.py): the daily one at this hour of the estate's day, the
+    # weekly report on Saturdays at 09:00; both off unless the person asks.
+    digest_daily: Mapped[bool] = mapped_column(default=False)
+    digest_hour: Mapped[int] = mapped_column(default=8)
+    digest_weekly: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
