@@ -183,13 +183,12 @@ def summary(data: dict) -> str:
             _("Coverage %(done)d of %(due)d (%(missed)d missed)", done=done, due=due, missed=missed)
         )
     parts.append(
-        ngettext("%(num)d open finding", "%(num)d open findings", open_)
-        + " "
-        + _("(%(overdue)d overdue)", overdue=overdue)
-    )
+        ngettext("%(num)d open finding (%(late)d overdue)",
+                 "%(num)d open findings (%(late)d overdue)", open_, late=overdue)
+    )  # fmt: skip
     parts.append(
-        ngettext("%(num)d key out", "%(num)d keys out", out) + " " + _("(%(overdue)d overdue)",
-                                                                       overdue=late)
+        ngettext("%(num)d key out (%(late)d overdue)", "%(num)d keys out (%(late)d overdue)",
+                 out, late=late)
     )  # fmt: skip
     return " · ".join(parts)
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
 from huey import crontab
 from sqlalchemy.orm import Session
 
@@ -232,7 +233,7 @@ def render(session: Session, event: AlertEvent) -> messages.Text:
     numbers, its page."""
     digest, user = _loaded(session, event)
     name = i18n.term("alert_kind", event.kind)
-    title = f"{name}: {(event.detail or {}).get('label', '')}"
+    title = _("%(kind)s: %(period)s", kind=name, period=(event.detail or {}).get("label", ""))
     if digest is None or user is None:
         return messages.Text(title, "", url_for("alerts.index"))
     body = digest_sections.summary(readable(session, digest, user))

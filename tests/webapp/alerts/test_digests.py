@@ -122,7 +122,7 @@ def test_the_daily_digest_comes_once_at_the_chosen_hour_in_the_estates_time(
     assert mail.rcpt_tos == ["supervisor@example.test"]
     message = read(mail)
     yesterday = (today - timedelta(days=1)).isoformat()
-    assert message["Subject"] == f"每日摘要: {yesterday}"
+    assert message["Subject"] == f"每日摘要：{yesterday}"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     estate_name = names(app)[0]
@@ -364,7 +364,7 @@ def test_the_weekly_report_comes_on_saturday_at_nine_with_the_weeks_numbers(
     assert made(app) == [("supervisor", "weekly", saturday.isoformat())]
     [mail] = digests_of(inbox, "每週報告")
     week = f"{saturday - timedelta(days=7)} – {saturday - timedelta(days=1)}"
-    assert read(mail)["Subject"] == f"每週報告: {week}"
+    assert read(mail)["Subject"] == f"每週報告：{week}"
     sheets = workbook(attachments(mail)[f"weekly-report-{saturday}.xlsx"])
     [days] = [rows for title, rows in sheets.items() if title.startswith("每日巡查覆蓋")]
     assert [row[1] for row in days[1:]] == [
