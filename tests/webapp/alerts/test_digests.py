@@ -440,3 +440,31 @@ def test_another_area_adds_a_section_to_the_weekly_report(app, clock, jobs, peop
     with app.app_context():
         data = db.session.scalar(sa.select(AlertDigest.data))
     assert data["estates"][0]["sections"]["plugged"] == {"units": 3, "days": 7}
+
+
+def test_an_old_digest_no_longer_shows_an_estate_its_reader_left(
+    app, clock, jobs, people, seed, client, auth, today
+):
+    """A digest of both estates; its supervisor is then taken off the second: its page, PDF
+    and workbook show the first estate only (the stored files are drawn again without it)."""
+    first, second = names(app)
+    with app.app_context():
+        user = db.session.get(User, people["supervisor"])
+        user.estates = [db.session.get(Estate, e) for e in seed.estate_ids]
+        db.session.commit()
+    choose(app, people["supervisor"], digest_daily=True, digest_hour=8)
+    run_at(app, clock, jobs, local(today, 8, 0))
+    with app.app_context():
+        digest_id = db.session.scalar(sa.select(AlertDigest.id))
+    auth.login("supervisor")
+    assert second in client.get(f"/alerts/digests/{digest_id}").get_data(as_text=True)
+    assert second in pdf_text(client.get(f"/alerts/digests/{digest_id}/pdf").data)
+    with app.app_context():
+        user = db.session.get(User, people["supervisor"])
+        user.estates = [db.session.get(Estate, seed.estate_ids[0])]
+        db.session.commit()
+    page = client.get(f"/alerts/digests/{digest_id}").get_data(as_text=True)
+    assert first in page and second not in page
+    assert second not in pdf_text(client.get(f"/alerts/digests/{digest_id}/pdf").data)
+    cells = workbook(client.get(f"/alerts/digests/{digest_id}/xlsx").data)
+    assert second not in " ".join(str(c) for rows in cells.values() for r in rows for c in r)
