@@ -56,16 +56,25 @@ KINDS = {f"digest_{kind}": kind for kind in DIGEST_KINDS}  # alert kind → dige
 # ---- who is due -------------------------------------------------------------------------------
 
 
-def homes(session: Session, user_ids) -> dict[int, tuple[int, str]]:
-    """Each person's first active estate and its time zone (their digest's clock)."""
+def homes(session: Session, users: list[User]) -> dict[int, tuple[int, str]]:
+    """Each person's first active estate and its time zone (their digest's clock): the first
+    they are appointed to, or the first of all for a person who sees every estate."""
     found: dict[int, tuple[int, str]] = {}
+    appointed = sorted(user.id for user in users if not user.all_estates)
     for user_id, estate_id, tz in session.execute(
         sa.select(user_estate.c.user_id, Estate.id, Estate.timezone)
         .join(Estate, Estate.id == user_estate.c.estate_id)
-        .where(user_estate.c.user_id.in_(sorted(user_ids)), Estate.active)
+        .where(user_estate.c.user_id.in_(appointed), Estate.active)
         .order_by(user_estate.c.user_id, Estate.id)
     ):
         found.setdefault(user_id, (estate_id, tz))
+    if len(appointed) < len(users):
+        first = session.execute(
+            sa.select(Estate.id, Estate.timezone).where(Estate.active).order_by(Estate.id)
+        ).first()
+        for user in users:
+            if user.all_estates and first is not None:
+                found[user.id] = (first[0], first[1])
     return found
 
 
@@ -83,16 +92,16 @@ def due_now(choice: preferences.Choices, local: datetime) -> list[tuple[str, dat
 def submit_due(session: Session, jobs: engine.Engine, now: datetime) -> int:
     """Submit the making of every digest due and not yet made; how many were submitted."""
     asked = session.execute(
-        sa.select(AlertPreference)
+        sa.select(AlertPreference, User)
         .join(User, User.id == AlertPreference.user_id)
         .where(
             User.active,
             User.role.in_(preferences.DIGEST_ROLES),
             sa.or_(AlertPreference.digest_daily, AlertPreference.digest_weekly),
         )
-    ).scalars()
-    choices = {row.user_id: preferences.of(row) for row in asked}
-    home = homes(session, choices)
+    ).all()
+    choices = {row.user_id: preferences.of(row) for row, _user in asked}
+    home = homes(session, [user for _row, user in asked])
     wanted: dict[str, tuple[int, str, date, int]] = {}
     for user_id, choice in choices.items():
         if user_id not in home:
@@ -138,9 +147,7 @@ def due_job(ctx) -> dict:
 
 def estates_of(session: Session, user: User) -> list[Estate]:
     """The active estates the person sees, in id order."""
-    return list(
-        session.scalars(sa.select(Estate).where(Estate.id.in_(user.estate_ids)).order_by(Estate.id))
-    )
+    return list(user.visible_estates)
 
 
 def draw(user: User, data: dict) -> dict[str, bytes]:

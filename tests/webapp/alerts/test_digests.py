@@ -179,36 +179,41 @@ def all_text(envelope) -> str:
 def test_each_supervisor_reads_only_their_estates_and_a_regional_one_gets_one_digest(
     app, clock, jobs, people, inbox, seed, today
 ):
-    """supervisor sees estate 1, supervisor2 estate 2, regional both: is supervisor's digest of
-    estate 1 alone (not a word of estate 2 in its mail, PDF or workbook), supervisor2's of
-    estate 2 alone, and the regional supervisor's one digest with a section per estate?"""
+    """supervisor sees estate 1, supervisor2 estate 2, regional both, hq every estate: is
+    supervisor's digest of estate 1 alone (not a word of estate 2 in its mail, PDF or
+    workbook), supervisor2's of estate 2 alone, and the regional and hq supervisors' one digest
+    each with a section per estate?"""
     first, second = names(app)
     with app.app_context():
-        regional = User(username="regional", role="supervisor", display_name="區域主管")
-        regional.set_password("regional-demo")
+        regional = User(username="area", role="supervisor", display_name="區域主管")
+        regional.set_password("area-demo")
         regional.estates = [db.session.get(Estate, e) for e in seed.estate_ids]
-        db.session.add(regional)
+        everywhere = User(username="allover", role="supervisor", display_name="總部主管",
+                          all_estates=True)  # fmt: skip
+        everywhere.set_password("allover-demo")
+        db.session.add_all([regional, everywhere])
+        db.session.flush()
+        for user in (regional, everywhere):
+            people[user.username] = user.id
+            db.session.add(AlertPreference(user_id=user.id, choices={},
+                                           email=f"{user.username}@example.test"))  # fmt: skip
         db.session.commit()
-        people["regional"] = regional.id
-    with app.app_context():
-        db.session.add(AlertPreference(user_id=people["regional"], choices={},
-                                       email="regional@example.test"))  # fmt: skip
-        db.session.commit()
-    for name in ("supervisor", "supervisor2", "regional"):
+    for name in ("supervisor", "supervisor2", "area", "allover"):
         choose(app, people[name], digest_daily=True, digest_hour=7)
     run_at(app, clock, jobs, local(today, 7, 0))
 
     assert estates_in(app, "supervisor") == [[seed.estate_ids[0]]]
     assert estates_in(app, "supervisor2") == [[seed.estate_ids[1]]]
-    assert estates_in(app, "regional") == [seed.estate_ids]
+    assert estates_in(app, "area") == [seed.estate_ids]
+    assert estates_in(app, "allover") == [seed.estate_ids]  # sees every estate, appointed to none
     [mine] = inbox.to("supervisor@example.test")
     [theirs] = inbox.to("supervisor2@example.test")
-    [both] = inbox.to("regional@example.test")
+    [both] = inbox.to("area@example.test")
     assert first in all_text(mine) and second not in all_text(mine)
     assert second in all_text(theirs) and first not in all_text(theirs)
     html = read(both).get_body(("html",)).get_content()
     assert html.index(first) < html.index(second)
-    assert len(digests_of(inbox)) == 3
+    assert len(digests_of(inbox)) == 4
 
 
 def test_the_hour_is_read_in_the_estates_time_zone(app, clock, jobs, people, inbox, seed, today):
