@@ -1,7 +1,7 @@
 """digests: each person's daily digest and weekly report, and their choices
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-08 10:00:00
 
 ``alert_digest``: one per person, kind and local date, ``key`` unique
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
