@@ -97,11 +97,17 @@ def _dispose_made_apps():
             db.engine.dispose()
         if "jobs" in made.extensions:
             made.extensions["jobs"].close()  # the job queue's connection, if one was opened
-    while _responses:
-        _responses.pop().close()  # as a server does: a streamed file or object is closed
+    close_responses()
 
 
 _responses: list = []
+
+
+def close_responses() -> None:
+    """Close the test's responses, as a server does after sending: a streamed file or object,
+    and the database transaction a streamed export reads in, are let go."""
+    while _responses:
+        _responses.pop().close()
 
 
 class WireClient(FlaskClient):
@@ -174,7 +180,9 @@ def _empty_all_tables():
 
 
 def empty_app(app) -> None:
-    """After the tests of `app`: its database emptied and its connections closed."""
+    """After the tests of `app`: its database emptied and its connections closed (the
+    responses first: an export still streaming holds its read, and SQLite's lock with it)."""
+    close_responses()
     with app.app_context():
         db.session.rollback()
         _empty_all_tables()
