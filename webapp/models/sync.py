@@ -109,6 +109,14 @@ class Finding(_Observed, db.Model):
         # so the dashboard counts open findings by severity and age from the index alone.
         sa.Index("ix_finding_estate_status_time", "estate_id", "status", "occurred_at", "severity"),
         sa.Index("ix_finding_item", "item_type", "item_id"),
+        # The dashboard's findings from phones whose clock was off, by receipt (as checks').
+        sa.Index(
+            "ix_finding_estate_skewed_received",
+            "estate_id",
+            "received_at",
+            sqlite_where=sa.text("clock_skewed = 1"),
+            postgresql_where=sa.text("clock_skewed"),
+        ),
     )
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)

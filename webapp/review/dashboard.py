@@ -145,22 +145,56 @@ def skewed(ids: list[int], now: datetime) -> list[Skewed]:
 
 
 def most_overdue(ids: list[int], now: datetime, n: int) -> list:
-    """The ``n`` open findings longest past their due date, over all ``ids`` in one query: the
-    open desk states' range of ``ix_finding_state_open`` (estate, status, …, due) that is past
-    due — the overdue findings only, however many estates — sorted, the first ``n`` kept.
-    (One query per estate walking ``ix_finding_state_estate_due`` grew with the estates.)"""
-    return db.session.execute(
-        sa.select(Finding, FindingState.department, FindingState.due_at)
-        .select_from(FindingState)
-        .join(Finding, Finding.id == FindingState.finding_id)
-        .where(
-            FindingState.estate_id.in_(ids),
-            FindingState.status.in_(OPEN_STATUSES),
-            FindingState.due_at < now,
-            Finding.status.in_(OPEN_STATUSES),
+    """The ``n`` open findings longest past their due date, over all ``ids`` in one query.
+
+    Each (estate, open status) range of ``ix_finding_state_open`` (estate, status, due, …) is in
+    due order, so on PostgreSQL each gives its first ``n`` past due (a LATERAL join over the
+    pairs) and only those are sorted: a few rows per estate, however many findings are overdue
+    (sorting all 40 k overdue of a heavy backlog over 20 estates took 50 ms). SQLite, which has
+    no LATERAL, reads the overdue range of each pair and sorts it. (One query per estate
+    walking ``ix_finding_state_estate_due`` grew with the estates.)"""
+    order = (FindingState.due_at, FindingState.finding_id)
+    if db.session.get_bind().dialect.name != "postgresql":
+        first = (
+            sa.select(FindingState.finding_id, FindingState.department, FindingState.due_at)
+            .where(
+                FindingState.estate_id.in_(ids),
+                FindingState.status.in_(OPEN_STATUSES),
+                FindingState.due_at < now,
+            )
+            .order_by(*order)
+            .limit(n)
+            .subquery()
         )
-        .order_by(FindingState.due_at, Finding.id)
-        .limit(n)
+    else:
+        pairs = sa.values(
+            sa.column("estate_id", sa.Integer), sa.column("status", sa.String), name="pair"
+        ).data([(e, status) for e in ids for status in OPEN_STATUSES])
+        each = (
+            sa.select(FindingState.finding_id, FindingState.department, FindingState.due_at)
+            .where(
+                FindingState.estate_id == pairs.c.estate_id,
+                FindingState.status == pairs.c.status,
+                FindingState.due_at < now,
+            )
+            .order_by(*order)
+            .limit(n)
+            .lateral("each")
+        )
+        first = (
+            sa.select(each.c.finding_id, each.c.department, each.c.due_at)
+            .select_from(pairs)
+            .join(each, sa.true())
+            .order_by(each.c.due_at, each.c.finding_id)
+            .limit(n)
+            .subquery()
+        )
+    # The desk state's status is the finding's (the workflow writes both), checked again here.
+    return db.session.execute(
+        sa.select(Finding, first.c.department, first.c.due_at)
+        .join(first, Finding.id == first.c.finding_id)
+        .where(Finding.status.in_(OPEN_STATUSES))
+        .order_by(first.c.due_at, Finding.id)
     ).all()
 
 
@@ -205,7 +239,11 @@ def dashboard(
     late = regional.keys_overdue_by_estate(ids, now)
     keys = {status: sum(h.get(status, 0) for h in held.values()) for status in ("out", "disputed")}
     keys_overdue = sum(late.values())
-    lines = regional.estate_lines(ids, now, held, late) if len(ids) > 1 else []
+    lines = []
+    if len(ids) > 1:
+        lines = regional.estate_lines(
+            ids, now, held, late, counts["estate_open"], counts["estate_overdue"]
+        )
 
     window = now - timedelta(days=30)
     recent = (Finding.estate_id.in_(ids), Finding.occurred_at >= window)
@@ -228,18 +266,24 @@ def dashboard(
         .group_by(Finding.item_id)
         .subquery()
     )
-    total = sa.func.sum(per_unit.c.n)
+    # Then summed per building through the units' building ids, before any name is joined:
+    # the buildings and estates are read for the buildings' rows, not for every unit's.
+    per_building = (
+        sa.select(Unit.building_id, sa.func.sum(per_unit.c.n).label("n"))
+        .select_from(per_unit)
+        .join(Unit, Unit.id == per_unit.c.unit_id)
+        .group_by(Unit.building_id)
+        .subquery()
+    )
     # Over several estates a building is named with its estate ("1棟" is in every one).
     by_building = [
         (f"{estate_name} {name}" if len(ids) > 1 else name, int(n))
         for estate_name, name, n in s.execute(
-            sa.select(Estate.name, Building.name, total)
-            .select_from(per_unit)
-            .join(Unit, Unit.id == per_unit.c.unit_id)
-            .join(Building, Building.id == Unit.building_id)
+            sa.select(Estate.name, Building.name, per_building.c.n)
+            .select_from(per_building)
+            .join(Building, Building.id == per_building.c.building_id)
             .join(Estate, Estate.id == Building.estate_id)
-            .group_by(Building.id, Estate.name, Building.name)
-            .order_by(total.desc(), Building.name, Building.id)
+            .order_by(per_building.c.n.desc(), Building.name, Building.id)
             .limit(8)
         )
     ]

@@ -72,25 +72,31 @@ def keys_by_estate(ids: list[int]) -> dict[int, dict[str, int]]:
     return out
 
 
-def estate_lines(ids: list[int], now: datetime, keys=None, keys_late=None) -> list[EstateLine]:
+def estate_lines(
+    ids: list[int], now: datetime, keys=None, keys_late=None, open_=None, overdue=None
+) -> list[EstateLine]:
     """Each of ``ids``' numbers, in estate order: four grouped reads and the names, whatever
-    the number of estates (``keys`` and ``keys_late`` when the caller has them already)."""
+    the number of estates (``keys``, ``keys_late``, ``open_`` and ``overdue`` when the caller
+    has them already: the dashboard counts open and overdue findings per estate in the passes
+    of its own cards, ``tables.open_counts``)."""
     keys = keys_by_estate(ids) if keys is None else keys
     keys_late = keys_overdue_by_estate(ids, now) if keys_late is None else keys_late
-    open_ = _grouped(
-        sa.select(Finding.estate_id, sa.func.count())
-        .where(Finding.estate_id.in_(ids), Finding.status.in_(OPEN_STATUSES))
-        .group_by(Finding.estate_id)
-    )
-    overdue = _grouped(
-        sa.select(FindingState.estate_id, sa.func.count())
-        .where(
-            FindingState.estate_id.in_(ids),
-            FindingState.status.in_(OPEN_STATUSES),
-            FindingState.due_at < now,
+    if open_ is None:
+        open_ = _grouped(
+            sa.select(Finding.estate_id, sa.func.count())
+            .where(Finding.estate_id.in_(ids), Finding.status.in_(OPEN_STATUSES))
+            .group_by(Finding.estate_id)
         )
-        .group_by(FindingState.estate_id)
-    )
+    if overdue is None:
+        overdue = _grouped(
+            sa.select(FindingState.estate_id, sa.func.count())
+            .where(
+                FindingState.estate_id.in_(ids),
+                FindingState.status.in_(OPEN_STATUSES),
+                FindingState.due_at < now,
+            )
+            .group_by(FindingState.estate_id)
+        )
     lines = []
     for estate_id, name in db.session.execute(
         sa.select(Estate.id, Estate.name).where(Estate.id.in_(ids)).order_by(Estate.id)

@@ -327,7 +327,9 @@ QUARANTINE = Table(
 
 
 def open_counts(p: Params) -> dict[str, dict[str, int]]:
-    """Open findings counted by severity, age bucket and department, and how many are overdue.
+    """Open findings counted by severity, age bucket and department, and how many are overdue;
+    also per estate, open and overdue (``estate_open``, ``estate_overdue``: the regional table's
+    columns, from the same passes).
 
     Two grouped index-only passes, no join: severity and age from the findings
     (``ix_finding_estate_status_time`` carries severity), department and due date from the desk
@@ -336,36 +338,45 @@ def open_counts(p: Params) -> dict[str, dict[str, int]]:
     by_severity = dict.fromkeys(SEVERITIES, 0)
     by_age = {name: 0 for name, _lo, _hi in AGE_BUCKETS}
     by_department = {"none": 0, **dict.fromkeys(DEPARTMENTS, 0)}
+    estate_open: dict[int, int] = {}
+    estate_overdue: dict[int, int] = {}
     # One pass with a sum per bucket bound (cheaper than grouping by a CASE of the buckets).
     bounds = [(name, p.now - timedelta(days=lo)) for name, lo, _hi in AGE_BUCKETS]
     newer = [sa.func.sum(sa.case((Finding.occurred_at > at, 1), else_=0)) for _n, at in bounds[1:]]
-    for severity, n, *within in db.session.execute(
-        sa.select(Finding.severity, sa.func.count(), *newer)
+    for estate_id, severity, n, *within in db.session.execute(
+        sa.select(Finding.estate_id, Finding.severity, sa.func.count(), *newer)
         .where(Finding.estate_id.in_(p.ids), Finding.status.in_(OPEN_STATUSES))
-        .group_by(Finding.severity)
+        .group_by(Finding.estate_id, Finding.severity)
     ):
         by_severity[severity] = by_severity.get(severity, 0) + n
+        estate_open[estate_id] = estate_open.get(estate_id, 0) + n
         # Seen within 1, 7, 30 days and ever: each bucket is the step between two of them.
         upto = [*(int(w or 0) for w in within), n]
         for i, (name, _at) in enumerate(bounds):
             by_age[name] += upto[i] - (upto[i - 1] if i else 0)
     late = sa.case((FindingState.due_at < p.now, 1), else_=0)
     overdue = placed = 0
-    for department, is_late, n in db.session.execute(
-        sa.select(FindingState.department, late, sa.func.count())
+    for estate_id, department, is_late, n in db.session.execute(
+        sa.select(FindingState.estate_id, FindingState.department, late, sa.func.count())
         .where(FindingState.estate_id.in_(p.ids), FindingState.status.in_(OPEN_STATUSES))
-        .group_by(FindingState.department, late)
+        # The late flag first: grouped by the department first, SQLite's planner takes
+        # ix_finding_state_estate_department (not covering) for its order.
+        .group_by(late, FindingState.department, FindingState.estate_id)
     ):
         if department:
             by_department[department] = by_department.get(department, 0) + n
             placed += n
-        overdue += n if is_late else 0
+        if is_late:
+            overdue += n
+            estate_overdue[estate_id] = estate_overdue.get(estate_id, 0) + n
     by_department["none"] = sum(by_severity.values()) - placed
     return {
         "severity": by_severity,
         "age": by_age,
         "department": by_department,
         "overdue": {"overdue": overdue},
+        "estate_open": estate_open,
+        "estate_overdue": estate_overdue,
     }
 
 
