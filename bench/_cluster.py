@@ -9,6 +9,7 @@ this one (branch `scale`) and was not on main yet: when it lands, `Instance` can
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -241,10 +242,18 @@ class Instance:
                     total += int(fields[11]) + int(fields[12])
         return total / tick
 
-    def server_errors(self) -> int:
-        """How many 5xx the app logged (its one JSON line per request)."""
-        text = self.log.read_text(errors="replace")
-        return sum(1 for line in text.splitlines() if '"status": 5' in line)
+    def served(self, since: datetime) -> dict[str, list[float]]:
+        """The app's own time per request (its access log's ``duration_ms``: from the request's
+        start in the worker to its answer, no waiting for a worker) by route, since ``since``."""
+        out: dict[str, list[float]] = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                entry = json.loads(line)
+                if entry.get("logger") != "rounds.access":
+                    continue
+                if datetime.fromisoformat(entry["time"]) >= since:
+                    out.setdefault(entry["route"], []).append(float(entry["duration_ms"]))
+        return out
 
 
 @contextlib.contextmanager

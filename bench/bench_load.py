@@ -40,6 +40,7 @@ PHONES = int(os.environ.get("LOAD_BENCH_PHONES", 200))
 SPAWN_S = float(os.environ.get("LOAD_BENCH_SPAWN_S", 20))
 OPS = int(os.environ.get("LOAD_BENCH_OPS", 50))
 ALONE = int(os.environ.get("LOAD_BENCH_ALONE", 10))  # phones of the single-client baseline
+WARM = 20  # phones that go first, 10 at a time, so every worker has served before the baseline
 FRESH = os.environ.get("LOAD_BENCH_FRESH") == "1"
 # The phones get a core of their own; the app, by default, both (as deployed: gunicorn sized
 # for 2 cores). LOAD_BENCH_APP_CPUS=0 holds it to the other core (docs/load.md has both runs).
@@ -128,6 +129,7 @@ class Scenario:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     result: dict = field(default_factory=dict)
     cpu_s: float | None = None  # the instances' CPU time while it ran
+    served: dict = field(default_factory=dict)  # route: the app's own ms per request (its log)
 
 
 def phone_plans(phones, catalogue, photo_dir: Path, rng, tag: str) -> list[dict]:
@@ -161,7 +163,7 @@ def drive(scenario: Scenario, hosts: list[str], work: Path, users: int, spawn_ra
         "spawn_rate": spawn_rate,
         "deadline_s": 420,
         "fresh": FRESH,
-        "one_each": users > 1,
+        "one_each": users >= len(scenario.phones),  # a crowd: one phone per user
         "phones": scenario.phones,
     }
     plan_path = work / f"{scenario.name}-plan.json"
@@ -184,11 +186,14 @@ def drive(scenario: Scenario, hosts: list[str], work: Path, users: int, spawn_ra
     return process, out_path
 
 
-def finish(scenario: Scenario, process, out_path: Path) -> None:
+def finish(scenario: Scenario, process, out_path: Path, apps) -> None:
     process.wait()
     if process.returncode != 0 or not out_path.exists():
         raise RuntimeError(f"the phones failed: see {out_path.parent}/{scenario.name}-locust.log")
     scenario.result = json.loads(out_path.read_text())
+    for app in apps:
+        for route, ms in app.served(scenario.started).items():
+            scenario.served.setdefault(route, []).extend(ms)
 
 
 def tally(database_url: str, scenario: Scenario, blob_dir: Path) -> dict:
@@ -286,6 +291,8 @@ def figures(scenario: Scenario) -> dict:
     for name in ("push", "pull", "photo", "login"):
         for pname, p in (("p50", 0.5), ("p95", 0.95)):
             out[f"{name} {pname}"] = _pct(times(name), p)
+    for route, name in (("/api/sync/push", "push"), ("/api/sync/pull", "pull")):
+        out[f"{name} served p95"] = _pct(scenario.served.get(route, []), 0.95)
     for walk in ("push_ms", "pull_ms", "photos_ms"):
         done = [p[walk] for p in phones if walk in p]
         out[f"{walk} p50"], out[f"{walk} p95"] = _pct(done, 0.5), _pct(done, 0.95)
@@ -321,19 +328,22 @@ def rows() -> list[Row]:
             work = Path(tmp)
             started = time.perf_counter()
             with bench_app(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=_cluster.SECRET):
-                phones, catalogue = _cluster.seed(ESTATES, UNITS, PHONES + ALONE)
+                phones, catalogue = _cluster.seed(ESTATES, UNITS, PHONES + ALONE + WARM)
             seed_s = time.perf_counter() - started
-            crowd, lone = phones[:PHONES], phones[PHONES:]
+            crowd, lone, warm = phones[:PHONES], phones[PHONES:-WARM], phones[-WARM:]
             photos = work / "photos"
             with _cluster.instances(url, work, 2, APP_CPUS) as apps:
                 hosts = [app.url for app in apps]
+                # Not measured: each worker's first requests (imports, templates, connections).
+                warming = Scenario("warm", phone_plans(warm, catalogue, photos, rng, "w"))
+                finish(warming, *drive(warming, hosts, work, 10, 10), apps)
                 alone = Scenario("alone", phone_plans(lone, catalogue, photos, rng, "a"))
                 cpu = sum(app.cpu_seconds() for app in apps)
-                finish(alone, *drive(alone, hosts, work, 1, 1))
+                finish(alone, *drive(alone, hosts, work, 1, 1), apps)
                 alone.cpu_s, cpu = sum(app.cpu_seconds() for app in apps) - cpu, None
                 first = Scenario("crowd", phone_plans(crowd, catalogue, photos, rng, "c"))
                 cpu = sum(app.cpu_seconds() for app in apps)
-                finish(first, *drive(first, hosts, work, PHONES, PHONES / SPAWN_S))
+                finish(first, *drive(first, hosts, work, PHONES, PHONES / SPAWN_S), apps)
                 first.cpu_s = sum(app.cpu_seconds() for app in apps) - cpu
                 counted = tally(url, first, work / "blobs")
                 # The next day: the same phones, a new outbox, pulling from where they stopped.
@@ -343,7 +353,7 @@ def rows() -> list[Row]:
                 second = Scenario("killed", phone_plans(crowd, catalogue, photos, rng, "k"))
                 process, out_path = drive(second, hosts, work, PHONES, PHONES / SPAWN_S)
                 killed_at = kill_halfway(url, apps[0], second, process)
-                finish(second, process, out_path)
+                finish(second, process, out_path, apps)
                 counted_killed = tally(url, second, work / "blobs")
             out = table(alone, (first, counted), (second, counted_killed), killed_at=killed_at)
             seeded = f"load: seed {ESTATES} x {UNITS:,} units, {len(phones)} phones"
@@ -372,6 +382,8 @@ def table(alone: Scenario, *runs, killed_at: float | None) -> list[Row]:
             ("pull_ms p50", "pull until has_more is false", None),
             ("pull_ms p95", "pull until has_more is false", 3000),
             ("photo p95", "photo upload (~200 KB), per request", None),
+            ("push served p95", "push, the app's own time (its log), per request", None),
+            ("pull served p95", "pull, the app's own time (its log), per request", None),
         ):
             value = got.get(key)
             if value is None:
