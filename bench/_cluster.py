@@ -184,6 +184,8 @@ class Instance:
             "PUBLIC_BASE_URL": "https://rounds.example.com",
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "LOG_FORMAT": "json",
+            # deploy/nginx.conf's one hop: the phones say their own address (bench/_phones.py).
+            "TRUSTED_PROXY_HOPS": os.environ.get("LOAD_BENCH_PROXY_HOPS", "1"),
         }
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         with self.log.open("wb") as out:

@@ -6,8 +6,10 @@ Each simulated phone does what static/js/sync.js does when it gets signal back: 
 first (PUT /api/blobs/<sha256>), then its outbox in batches of 100 (POST /api/sync/push, the
 same op ids on every retry), then a pull from its cursor until ``has_more`` is false. A
 connection error or a 5xx is retried after a short pause, on the other instance (each phone
-alternates between the instances on every request: no sticky sessions). A "fresh" phone logs
-in first (POST /api/auth/device) and pulls a full snapshot.
+alternates between the instances on every request: no sticky sessions). Each phone sends its
+own address in X-Forwarded-For, as nginx would (the instances trust one proxy hop), so the
+login limits see 200 phones, not one loopback address. A "fresh" phone logs in first (POST
+/api/auth/device) and pulls a full snapshot.
 """
 
 from __future__ import annotations
@@ -58,12 +60,14 @@ class Phone(FastHttpUser):
         for a body that is not JSON). No answer, a 5xx, or an answer cut short (an instance
         killed while it wrote: a 200 whose body never ends) is tried again, as the phone's
         fetch would fail and its next sync send the same again."""
+        # As nginx (deploy/nginx.conf) tells the app: the phone's own address, https.
+        headers = kwargs.pop("headers", {}) | state["via"]
         for attempt in range(ATTEMPTS):
             host = plan["hosts"][state["turn"] % len(plan["hosts"])]
             state["turn"] += 1
             t0 = time.perf_counter()
             with self.client.request(
-                method, host + path, name=name, catch_response=True, **kwargs
+                method, host + path, name=name, catch_response=True, headers=headers, **kwargs
             ) as response:
                 status = response.status_code or 0
                 try:
@@ -82,7 +86,11 @@ class Phone(FastHttpUser):
         raise Gone(name)
 
     def run_phone(self, one: dict) -> dict:
-        state = {"turn": one["index"], "retries": 0}
+        n = one["index"]
+        # Each phone has an address of its own (a carrier's), not the loopback all share here.
+        address = f"10.22.{n // 250}.{n % 250 + 1}"
+        via = {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
+        state = {"turn": n, "retries": 0, "via": via}
         out = {"username": one["username"], "statuses": {}, "done": False}
         auth = {"Authorization": f"Bearer {one.get('token')}"}
         try:
@@ -99,7 +107,7 @@ class Phone(FastHttpUser):
                         "device_name": "load phone",
                     },
                 )
-                assert status == 201, (status, doc)
+                assert status == 201, ("login", status, doc)
                 auth = {"Authorization": f"Bearer {doc['token']}"}
                 one["device_id"], one["cursor"] = doc["device_id"], None
                 out["login_ms"] = (time.perf_counter() - t0) * 1000
@@ -115,7 +123,7 @@ class Phone(FastHttpUser):
                     data=data,
                     headers=auth | {"Content-Type": "image/jpeg"},
                 )
-                assert status in (200, 201), (status, doc)
+                assert status in (200, 201), ("photo", status, doc)
             out["photos_ms"] = (time.perf_counter() - t0) * 1000
             t0 = time.perf_counter()
             ops = one["ops"]
@@ -125,7 +133,7 @@ class Phone(FastHttpUser):
                 status, doc = self.call(
                     "push", "POST", "/api/sync/push", state, json=envelope, headers=auth
                 )
-                assert status == 200, (status, doc)
+                assert status == 200, ("push", status, doc)
                 for result in doc["results"]:
                     kind = result["status"]
                     out["statuses"][kind] = out["statuses"].get(kind, 0) + 1
@@ -135,7 +143,7 @@ class Phone(FastHttpUser):
             while True:
                 path = f"/api/sync/pull?limit={PAGE}" + (f"&cursor={cursor}" if cursor else "")
                 status, doc = self.call("pull", "GET", path, state, headers=auth)
-                assert status == 200, (status, doc)
+                assert status == 200, ("pull", status, doc)
                 pulled, pages, cursor = pulled + len(doc["changes"]), pages + 1, doc["cursor"]
                 if not doc["has_more"]:
                     break

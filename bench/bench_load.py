@@ -16,6 +16,7 @@ The regional dashboard rows are in bench/_regional.py (a database built once and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -191,6 +192,9 @@ def finish(scenario: Scenario, process, out_path: Path, apps) -> None:
     if process.returncode != 0 or not out_path.exists():
         raise RuntimeError(f"the phones failed: see {out_path.parent}/{scenario.name}-locust.log")
     scenario.result = json.loads(out_path.read_text())
+    errors = sorted({p["error"] for p in scenario.result["phones"] if p.get("error")})
+    for error in errors[:3]:  # what stopped a phone, said once (the rows count them)
+        print(f"  {scenario.name}: a phone stopped: {error}", file=sys.stderr)
     for app in apps:
         for route, ms in app.served(scenario.started).items():
             scenario.served.setdefault(route, []).extend(ms)
@@ -324,7 +328,15 @@ def rows() -> list[Row]:
     url = _cluster.fresh_database(name)
     rng = random.Random(22)
     try:
-        with tempfile.TemporaryDirectory(prefix="rounds-load-") as tmp:
+        keep = os.environ.get("LOAD_BENCH_KEEP") == "1"  # the database and the logs, to look
+        folder = (
+            contextlib.nullcontext(tempfile.mkdtemp(prefix="rounds-load-"))
+            if keep
+            else tempfile.TemporaryDirectory(prefix="rounds-load-")
+        )
+        with folder as tmp:
+            if keep:
+                print(f"  load: kept {tmp} and database {name}", file=sys.stderr)
             work = Path(tmp)
             started = time.perf_counter()
             with bench_app(SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=_cluster.SECRET):
