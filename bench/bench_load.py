@@ -394,6 +394,7 @@ def table(alone: Scenario, *runs, killed_at: float | None) -> list[Row]:
             ("pull_ms p50", "pull until has_more is false", None),
             ("pull_ms p95", "pull until has_more is false", 3000),
             ("photo p95", "photo upload (~200 KB), per request", None),
+            ("login p95", "device login (LOAD_BENCH_FRESH=1), per request", None),
             ("push served p95", "push, the app's own time (its log), per request", None),
             ("pull served p95", "pull, the app's own time (its log), per request", None),
         ):
