@@ -2,8 +2,8 @@
 estates and patrollers written in bulk, and gunicorn instances (deploy/gunicorn.conf.py, as
 production runs it) sharing that database, Redis and one blob folder.
 
-A multi-instance harness for the tests (N app processes + worker + S3) was being written beside
-this one (branch `scale`) and was not on main yet: when it lands, `Instance` can give way to it.
+The instances are tests/multi/cluster.py's (the multi-instance deployment the tests start),
+without S3: one blob folder, as the bench counts the photos' files.
 """
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,12 +146,6 @@ def seed(estates: int, units: int, patrollers: int) -> tuple[list[Phone], dict]:
     return phones, catalogue
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def pinned(cpus: str | None) -> list[str]:
     """``taskset -c CPUS`` when asked for and available (else nothing)."""
     if cpus and Path("/usr/bin/taskset").exists() and len(os.sched_getaffinity(0)) > 1:
@@ -164,91 +153,61 @@ def pinned(cpus: str | None) -> list[str]:
     return []
 
 
-class Instance:
-    """One gunicorn (deploy/gunicorn.conf.py) in a process group of its own, so that killing it
-    takes its workers too — as a machine or container dying would."""
+def _children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid`` (gunicorn's workers), from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
 
-    def __init__(self, database_url: str, blob_dir: Path, log_dir: Path, name: str, cpus=None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log_dir / f"{name}.log"
-        env = {
-            **os.environ,
-            "ROUNDS_ENV": "production",
-            "SECRET_KEY": SECRET,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS,
-            "JOBS_QUEUE_NAME": f"rounds-load-{os.getpid()}",
-            "BLOB_DIR": str(blob_dir),
-            "ROUNDS_INSTANCE": str(log_dir / f"{name}-instance"),
-            "PUBLIC_BASE_URL": "https://rounds.example.com",
-            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "LOG_FORMAT": "json",
-            # deploy/nginx.conf's one hop: the phones say their own address (bench/_phones.py).
-            "TRUSTED_PROXY_HOPS": os.environ.get("LOAD_BENCH_PROXY_HOPS", "1"),
-        }
-        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [*pinned(cpus), gunicorn, "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
 
-    def wait_healthy(self, timeout_s: float = 120) -> None:
-        """Poll /healthz until a worker answers 200 (a readiness wait, not a measurement)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self.log.read_text()[-3000:]}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(self.url + "/healthz", timeout=5) as response,  # noqa: S310
-            ):
-                if response.status == 200:
-                    return
-            time.sleep(0.3)
-        raise RuntimeError(f"gunicorn never answered:\n{self.log.read_text()[-3000:]}")
+class App:
+    """One instance of tests/multi/cluster.py's deployment, with what the load bench asks of
+    it: its URL, a SIGKILL of master and workers at once (as a machine dying), its CPU time
+    and the app's own time per request from its access log."""
+
+    def __init__(self, instance):
+        self.instance = instance
+        self.url = f"http://127.0.0.1:{instance.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.instance.process.pid
+
+    def pin(self, cpus: str | None) -> None:
+        """Hold master and workers to ``cpus`` (workers forked later inherit it)."""
+        if pinned(cpus):
+            wanted = {int(c) for c in cpus.split(",")}
+            for pid in (self.pid, *_children(self.pid)):
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(pid, wanted)
 
     def kill(self) -> None:
         """SIGKILL the master and every worker at once (no graceful anything)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        for pid in (*_children(self.pid), self.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.instance.process.wait()
 
     def cpu_seconds(self) -> float:
         """CPU time of the master and its live workers so far (reaped ones in the master's
         children's time), from /proc; 0 where there is none."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
+        for pid in (self.pid, *_children(self.pid)):
             with contextlib.suppress(OSError, ValueError, IndexError):
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                pid, ppid = int(stat.parent.name), int(fields[1])
-                if pid == self.process.pid:
-                    total += sum(int(f) for f in fields[11:15])  # its own and reaped workers'
-                elif ppid == self.process.pid:
-                    total += int(fields[11]) + int(fields[12])
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                # utime, stime (and for the master cutime, cstime: its reaped workers')
+                total += sum(int(f) for f in fields[11 : 15 if pid == self.pid else 13])
         return total / tick
 
     def served(self, since: datetime) -> dict[str, list[float]]:
         """The app's own time per request (its access log's ``duration_ms``: from the request's
         start in the worker to its answer, no waiting for a worker) by route, since ``since``."""
         out: dict[str, list[float]] = {}
-        for line in self.log.read_text(errors="replace").splitlines():
+        for line in self.instance.log.read_text(errors="replace").splitlines():
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 entry = json.loads(line)
                 if entry.get("logger") != "rounds.access":
@@ -259,15 +218,28 @@ class Instance:
 
 
 @contextlib.contextmanager
-def instances(database_url: str, work: Path, n: int, cpus: str | None) -> Iterator[list]:
-    """``n`` instances on one database and one blob folder, each healthy before it is given."""
+def instances(database_url: str, work: Path, n: int, cpus: str | None) -> Iterator[list[App]]:
+    """``n`` instances (tests/multi/cluster.py: deploy/gunicorn.conf.py, 5 workers each as on
+    2 cores) on one database, Redis and one blob folder, with the bench's secret (the seed's
+    cursors are signed with it) and JSON access logs (their ``duration_ms``)."""
+    from tests.multi.cluster import Cluster
+
     blob_dir = work / "blobs"
     blob_dir.mkdir(exist_ok=True)
-    started = [Instance(database_url, blob_dir, work, f"app{i}", cpus) for i in range(n)]
-    try:
-        for one in started:
-            one.wait_healthy()
-        yield started
-    finally:
-        for one in started:
-            one.stop()
+    extra = {
+        "SECRET_KEY": SECRET,
+        "BLOB_DIR": str(blob_dir),
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "info",
+        # deploy/nginx.conf's one hop: the phones say their own address (bench/_phones.py).
+        "TRUSTED_PROXY_HOPS": os.environ.get("LOAD_BENCH_PROXY_HOPS", "1"),
+    }
+    with Cluster(database_url, REDIS, work, s3=False, extra_env=extra) as cluster:
+        apps = [App(one) for one in cluster.start_apps(n, workers_each=WORKERS)]
+        for app in apps:
+            app.pin(cpus)
+        yield apps
+
+
+# deploy/gunicorn.conf.py's own count on this machine (2 x cores + 1).
+WORKERS = 2 * (os.cpu_count() or 1) + 1
