@@ -1,8 +1,14 @@
 """Home, by role: each user lands on their role's screen and sees only their estates."""
 
+import random
 import re
 
 import pytest
+import sqlalchemy as sa
+
+from webapp.demo import DemoOptions, build_estate
+from webapp.extensions import db
+from webapp.models import Estate, Unit
 
 
 @pytest.mark.parametrize(
@@ -51,3 +57,23 @@ def test_user_text_is_escaped(app, client, auth, seed):
     page = client.get("/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_head_office_home_lists_many_estates_as_one_table(app, client, auth, seed):
+    """Over six estates, is the organisation admin's home one compact table — a line per
+    estate and the totals — instead of a card each (twenty cards made a long page)?"""
+    auth.login("hq")
+    assert 'class="estate-grid"' in client.get("/").get_data(as_text=True)  # two: cards
+    with app.app_context():
+        for index in range(2, 8):
+            build_estate(db.session, index, DemoOptions(units_per_estate=4), random.Random(index))
+        db.session.commit()
+        names = list(db.session.scalars(sa.select(Estate.name).order_by(Estate.id)))
+        units = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(Unit.active))
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="estate-grid"' not in page and 'class="estate-card"' not in page
+    rows = re.findall(r'<th scope="row" id="estate-\d+">([^<]+)</th>', page)
+    assert rows == names and len(rows) == 8
+    totals = re.search(r"<tfoot>.*?</tfoot>", page, re.S).group(0)
+    assert "合計 (8)" in totals
+    assert re.findall(r'<td class="num">(\d+)</td>', totals)[0] == str(units)
