@@ -138,6 +138,7 @@ BLUEPRINTS = [
     "webapp.alerts.views",
     "webapp.renovation.views",
     "webapp.alerts.digest_views",
+    "webapp.renovation.report_views",
 ]
 
 

@@ -13,7 +13,7 @@ Callers pass estates they have already scoped; nothing here widens what a user s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -209,14 +209,20 @@ def coverage(
 
 
 def coverage_days(
-    session: Session, estate: Estate, days: list[date], now: datetime, *, labels: bool = True
+    session: Session,
+    estate: Estate,
+    days: list[date],
+    now: datetime,
+    *,
+    labels: bool = True,
+    kinds: Collection[str] | None = None,
 ) -> dict[date, list[WindowCoverage]]:
     """Coverage of several days of one estate at once: one read of the checks for the span.
 
     ``labels=False`` leaves each checkpoint's label, code and building out (the registry reads
     that fill them) and how each cell's check was made: for callers that only count statuses,
-    like the dashboard's card and the trend."""
-    return coverage_of(session, [(estate, days)], now, labels=labels)[estate.id]
+    like the dashboard's card and the trend. ``kinds``: only rounds of these kinds."""
+    return coverage_of(session, [(estate, days)], now, labels=labels, kinds=kinds)[estate.id]
 
 
 def coverage_today(
@@ -234,6 +240,7 @@ def coverage_of(
     now: datetime,
     *,
     labels: bool = True,
+    kinds: Collection[str] | None = None,
 ) -> dict[int, dict[date, list[WindowCoverage]]]:
     """Coverage of each (estate, its days) of ``plan``: per estate, per day, the windows of its
     active rounds that start that day (estate time). The reads are grouped — rounds, opened
@@ -242,16 +249,18 @@ def coverage_of(
 
     A window that has begun keeps the checkpoints it opened with: the first read at or after
     its start stores them (``RoundWindow``; the caller commits); windows not yet begun use the
-    registry as it is."""
+    registry as it is. ``kinds``: only the rounds of these kinds (the Saturday report reads
+    the renovation patrol's alone)."""
     result = {estate.id: {d: [] for d in days} for estate, days in plan}
     if not result:
         return result
     templates: dict[int, list[RoundTemplate]] = defaultdict(list)
-    for template in session.scalars(
-        sa.select(RoundTemplate)
-        .where(RoundTemplate.estate_id.in_(sorted(result)), RoundTemplate.active)
-        .order_by(RoundTemplate.id)
-    ):
+    query = sa.select(RoundTemplate).where(
+        RoundTemplate.estate_id.in_(sorted(result)), RoundTemplate.active
+    )
+    if kinds is not None:
+        query = query.where(RoundTemplate.kind.in_(sorted(kinds)))
+    for template in session.scalars(query.order_by(RoundTemplate.id)):
         templates[template.estate_id].append(template)
     wanted = []  # (estate, day, template, window, the round's next window's start)
     for estate, days in plan:
