@@ -153,6 +153,7 @@ JOB_MODULES = [
     "webapp.alerts.mail",
     "webapp.alerts.push",
     "webapp.renovation.jobs",
+    "webapp.renovation.report_digest",  # the Saturday report's section of the weekly digest
     "webapp.alerts.digests",
 ]
 
