@@ -15,11 +15,9 @@ digest can store them. Callers pass estates they have already scoped.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -34,78 +32,13 @@ from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, Finding
 from webapp.paper.records import day_bounds
 from webapp.renovation.notices import WAITING, shown_status
+from webapp.renovation.report_week import Week
 from webapp.rounds import defaults, rules
 from webapp.rounds.windows import coverage_of
 
 KIND = "renovation"  # the round kind of the renovation patrol
 VIOLATION_CATEGORY = derived.ROUND_CATEGORY[KIND]  # 裝修違規
 LISTED = 50  # open notices and overrun permits named in the report; the rest are counted
-_WEEK = re.compile(r"^(\d{4})-W(\d{1,2})$")
-
-
-@dataclass(frozen=True)
-class Week:
-    """A report's week: Saturday ``first`` to Friday ``last``, due the Saturday after."""
-
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: str) -> Week:
-        """``2026-W20`` (ISO week of the Saturday the report is due); ValueError saying why."""
-        match = _WEEK.match((text or "").strip().upper())
-        if not match:
-            raise ValueError("Give the week as YYYY-Www, for example 2026-W20.")
-        year, number = int(match.group(1)), int(match.group(2))
-        if not 2000 <= year <= 2100:
-            raise ValueError("The week's year must be between 2000 and 2100.")
-        try:
-            date.fromisocalendar(year, number, 6)
-        except ValueError:
-            raise ValueError(f"{year} has no week {number}.") from None
-        return cls(year, number)
-
-    @classmethod
-    def due_by(cls, today: date) -> Week:
-        """The latest report due on or before ``today``: this week's on a Saturday or Sunday,
-        else last week's."""
-        saturday = today - timedelta(days=(today.weekday() - 5) % 7)
-        year, number, _ = saturday.isocalendar()
-        return cls(year, number)
-
-    @property
-    def due(self) -> date:
-        return date.fromisocalendar(self.year, self.number, 6)
-
-    @property
-    def first(self) -> date:
-        return self.due - timedelta(days=7)
-
-    @property
-    def last(self) -> date:
-        return self.due - timedelta(days=1)
-
-    @property
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range(7)]
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
-
-    def previous(self) -> Week:
-        return Week.due_by(self.due - timedelta(days=7))
-
-    def following(self) -> Week:
-        return Week.due_by(self.due + timedelta(days=7))
-
-    def as_json(self) -> dict:
-        return {
-            "label": self.label,
-            "first": self.first.isoformat(),
-            "last": self.last.isoformat(),
-            "due": self.due.isoformat(),
-        }
 
 
 def _spans(estates: Sequence[Estate], week: Week) -> dict[tuple[datetime, datetime], list[int]]:
@@ -365,6 +298,31 @@ def reported(session: Session, estates: Sequence[Estate], week: Week) -> dict:
     }
 
 
+def _listed(session: Session, model, where, order_by):
+    """The first ``LISTED`` rows of ``model`` per estate matching ``where`` in ``order_by``:
+    (row, how many matched in its estate, its unit's label), by estate. One read."""
+    ranked = (
+        sa.select(
+            model.id,
+            sa.func.row_number()
+            .over(partition_by=model.estate_id, order_by=order_by)
+            .label("rank"),
+            sa.func.count().over(partition_by=model.estate_id).label("total"),
+        )
+        .where(where)
+        .subquery()
+    )
+    for row, total, building, entrance, floor, room in session.execute(
+        sa.select(model, ranked.c.total, Building.name, Unit.entrance, Unit.floor, Unit.room)
+        .join(ranked, ranked.c.id == model.id)
+        .join(Unit, Unit.id == model.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .where(ranked.c.rank <= LISTED)
+        .order_by(model.estate_id, ranked.c.rank)
+    ):
+        yield row, total, unit_label(building, entrance, floor, room)
+
+
 def open_notices(session: Session, estates: Sequence[Estate], week: Week) -> dict:
     """Notices issued by the week's end and still waiting to be put right, nearest deadline
     first (the first ``LISTED`` of each estate named, all counted), with the status each shows
@@ -372,25 +330,12 @@ def open_notices(session: Session, estates: Sequence[Estate], week: Week) -> dic
     spans = _spans(estates, week)
     n = RectificationNotice
     made_by_end = _made_by_end(spans)
-    ranked = (
-        sa.select(
-            n.id,
-            sa.func.row_number()
-            .over(partition_by=n.estate_id, order_by=(n.deadline, n.year, n.seq))
-            .label("rank"),
-            sa.func.count().over(partition_by=n.estate_id).label("total"),
-        )
-        .where(n.status.in_(WAITING), made_by_end)
-        .subquery()
-    )
     out = {e.id: {"total": 0, "rows": []} for e in estates}
-    for notice, total, building, entrance, floor, room in session.execute(
-        sa.select(n, ranked.c.total, Building.name, Unit.entrance, Unit.floor, Unit.room)
-        .join(ranked, ranked.c.id == n.id)
-        .join(Unit, Unit.id == n.unit_id)
-        .join(Building, Building.id == Unit.building_id)
-        .where(ranked.c.rank <= LISTED)
-        .order_by(n.estate_id, ranked.c.rank)
+    for notice, total, unit in _listed(
+        session,
+        n,
+        sa.and_(n.status.in_(WAITING), made_by_end),
+        (n.deadline, n.year, n.seq),
     ):
         block = out[notice.estate_id]
         block["total"] = total
@@ -398,7 +343,7 @@ def open_notices(session: Session, estates: Sequence[Estate], week: Week) -> dic
             {
                 "id": notice.id,
                 "number": notice.number,
-                "unit": unit_label(building, entrance, floor, room),
+                "unit": unit,
                 "rules": list(notice.rules or []),
                 "deadline": notice.deadline.isoformat(),
                 "status": shown_status(notice, week.due),
@@ -412,38 +357,21 @@ def overrun(session: Session, estates: Sequence[Estate], week: Week) -> dict:
     last day; oldest end first (the first ``LISTED`` named), with the days over on the
     Saturday the report is due."""
     p = RenovationPermit
-    ranked = (
-        sa.select(
-            p.id,
-            sa.func.row_number()
-            .over(partition_by=p.estate_id, order_by=(p.ends_on, p.id))
-            .label("rank"),
-            sa.func.count().over(partition_by=p.estate_id).label("total"),
-        )
-        .where(
-            p.estate_id.in_(_ids(estates)),
-            p.starts_on <= week.last,
-            p.ends_on <= week.last,
-            sa.or_(p.closed_on.is_(None), p.closed_on > week.last),
-        )
-        .subquery()
-    )
     out = {e.id: {"total": 0, "rows": []} for e in estates}
-    for permit, total, building, entrance, floor, room in session.execute(
-        sa.select(p, ranked.c.total, Building.name, Unit.entrance, Unit.floor, Unit.room)
-        .join(ranked, ranked.c.id == p.id)
-        .join(Unit, Unit.id == p.unit_id)
-        .join(Building, Building.id == Unit.building_id)
-        .where(ranked.c.rank <= LISTED)
-        .order_by(p.estate_id, ranked.c.rank)
-    ):
+    overran = sa.and_(
+        p.estate_id.in_(_ids(estates)),
+        p.starts_on <= week.last,
+        p.ends_on <= week.last,
+        sa.or_(p.closed_on.is_(None), p.closed_on > week.last),
+    )
+    for permit, total, unit in _listed(session, p, overran, (p.ends_on, p.id)):
         block = out[permit.estate_id]
         block["total"] = total
         block["rows"].append(
             {
                 "id": permit.id,
                 "number": permit.number,
-                "unit": unit_label(building, entrance, floor, room),
+                "unit": unit,
                 "contractor": " ".join(filter(None, (permit.contractor, permit.contractor_phone))),
                 "ends_on": permit.ends_on.isoformat(),
                 "days_over": (week.due - permit.ends_on).days,

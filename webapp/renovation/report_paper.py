@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from webapp import exports
-from webapp.paper.pdf import Cell, Column, Paper
+from webapp.paper.pdf import Cell, Paper
 from webapp.renovation.report_tables import Block, blocks, day_name
 
 TITLE = ("每週裝修統計報表", "Weekly renovation report")
@@ -34,7 +34,7 @@ def week_text(week: dict) -> str:
 
 def _table(paper: Paper, block: Block) -> None:
     paper.heading(block.zh, block.en)
-    columns = [Column(c.zh, c.en, c.width, c.align) for c in block.columns]
+    columns = block.columns
     if not block.rows:
         paper.note("無。 None.")
         return
