@@ -30,9 +30,10 @@ from webapp.rounds import rules
 _UNIT_ROUNDS = {"renovation": "renovating", "vacant": "vacant"}  # round kind -> unit status
 
 
-@dataclass
+@dataclass(slots=True)
 class Point:
-    """A checkpoint as the grid shows it."""
+    """A checkpoint as the grid shows it (slots: a regional coverage makes ~20,000 of them,
+    and fewer objects are fewer of the garbage collector's full passes)."""
 
     item_type: str
     item_id: int
@@ -275,9 +276,9 @@ def coverage_of(
     # Only the opened windows these days need (each holds its checkpoints as JSON), by the
     # (round, start) key.
     opened = {
-        (w.template_id, w.start): w
-        for w in session.scalars(
-            sa.select(RoundWindow).where(
+        (template_id, start): checkpoints
+        for template_id, start, checkpoints in session.execute(
+            sa.select(RoundWindow.template_id, RoundWindow.start, RoundWindow.checkpoints).where(
                 RoundWindow.template_id.in_(sorted({w[2].id for w in wanted})),
                 RoundWindow.start.in_(sorted({w[3].start for w in wanted})),
             )
@@ -288,10 +289,8 @@ def coverage_of(
     )
     planned, opening = [], []
     for estate, day, template, window, following in wanted:
-        row = opened.get((template.id, window.start))
-        if row is not None:
-            points = row.checkpoints
-        else:
+        points = opened.get((template.id, window.start))
+        if points is None:
             points = registry[template.id]
             if window.start <= now:  # the window has opened: fix its checkpoints
                 opening.append(
@@ -332,10 +331,13 @@ def coverage_of(
         )
         following = estate_following.astimezone(UTC)
         for t, i in points:
-            base = described.get((estate.id, t, i)) or Point(t, i)
             times, results, hows = seen.get((estate.id, t, i), _NONE)
             decided, k = rules.decide_sorted(times, results, window, following, now)
             method, reason = hows[k] if k is not None else ("", None)
+            base = described.get((estate.id, t, i))
+            if base is None:
+                cov.points.append(Point(t, i, status=decided, method=method, reason=reason))
+                continue
             cov.points.append(
                 Point(
                     t,
