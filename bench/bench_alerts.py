@@ -166,7 +166,7 @@ def _free_port() -> int:
 def _fan_out(app, channel: str) -> tuple[float, int]:
     """Record 250 critical findings' events in one estate of four supervisors and run every
     job they make; (seconds, alerts sent)."""
-    from webapp.alerts import events
+    from webapp import alert_events as events
     from webapp.models.alerts import AlertDelivery
 
     estate = Estate(name=f"通知{uuid.uuid4().hex[:6]}", timezone="Asia/Taipei")

@@ -5,7 +5,7 @@ disputed, an op quarantined: each is one ``alert_event`` row, keyed by what it i
 finding's id, the key event's, the quarantined op's), so it is written once with the records
 that made it and a replayed op writes nothing. The key is noted in ``session.info``; when the
 push commits, webapp/alerts/fanout.py submits the fan-out. sync/ imports no area, so this
-writes the row itself rather than through webapp/alerts/events.py.
+writes the row itself rather than through webapp/alert_events.py.
 """
 
 from __future__ import annotations

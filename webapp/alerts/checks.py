@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from huey import crontab
 from sqlalchemy.orm import Session
 
-from webapp.alerts import events, recipients
+from webapp import alert_events as events
+from webapp.alerts import recipients
 from webapp.alerts.fanout import KEEP, submit_fanouts
 from webapp.jobs.engine import periodic
 from webapp.models import Device, Estate, Key, user_estate

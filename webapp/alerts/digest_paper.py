@@ -1,5 +1,5 @@
 """A digest as a file: the A4 PDF (webapp/paper's writer, real text), the workbook
-(webapp/exports) and the email's plain text — all drawn from ``digest_sections.tables_of``,
+(webapp/exports) and the email's plain text — all drawn from ``digest_registry.tables_of``,
 so the page, the email and the attachments say the same numbers.
 
 The PDF follows the printed forms' style: its title, facts and table headings in Chinese with
@@ -15,7 +15,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from webapp import exports, i18n
-from webapp.alerts.digest_sections import Table, kind_names, tables_of
+from webapp.alerts.digest_sections import kind_names
+from webapp.digest_registry import Table, tables_of
 from webapp.paper.pdf import Cell, Column, Paper
 
 ZH, EN = "zh_Hant_TW", "en"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 
-from webapp import exports
+from webapp import digest_registry, exports
 from webapp.access import roles
-from webapp.alerts import digest_paper, digest_sections, digests
+from webapp.alerts import digest_paper, digests
 from webapp.extensions import db
 from webapp.models.digests import AlertDigest
 from webapp.scoping import MAX_INTEGER_ID
@@ -38,7 +38,7 @@ def show(digest_id: int):
         "alerts/digest.html",
         digest=digest,
         period=digest_paper.period_text(data),
-        sections=digest_sections.tables_of(data),
+        sections=digest_registry.tables_of(data),
         made=digest.created_at,
     )
 

@@ -9,7 +9,8 @@ Saturdays at 09:00, in their estate's time, each made once and delivered like an
    Saturday from 09:00). The key is the job's, the digest's and its alert event's: a second
    run, a second worker, a retry or a restart finds it taken.
 2. **Make** — ``digests.make`` reads the numbers of every estate the person sees
-   (``digest_sections``), draws the PDF and the workbook in their language (``digest_paper``),
+   (``digest_registry``, ``digest_sections``), draws the PDF and the workbook in their
+   language (``digest_paper``),
    stores both as the job's output (the blob store), and in its last commit inserts the
    ``AlertDigest`` and records its alert event. A worker killed halfway leaves the job to be
    run again from the start; nothing of the first try is kept but the files it overwrites.
@@ -34,8 +35,9 @@ from flask_babel import gettext as _
 from huey import crontab
 from sqlalchemy.orm import Session
 
-from webapp import exports, i18n
-from webapp.alerts import digest_paper, digest_sections, events, messages, preferences
+from webapp import alert_events as events
+from webapp import digest_registry, exports, i18n
+from webapp.alerts import digest_paper, digest_sections, messages, preferences
 from webapp.alerts.channels import Attachment
 from webapp.jobs import engine
 from webapp.jobs.engine import periodic, task
@@ -179,8 +181,8 @@ def make_job(ctx) -> dict:
     estates = estates_of(session, user)
     if not estates:
         return {"skipped": "no estate"}
-    period = digest_sections.Period.of(kind, day, now)
-    data = digest_sections.build(session, user, estates, period)
+    period = digest_registry.Period.of(kind, day, now)
+    data = digest_registry.build(session, user, estates, period)
     with messages.sending(user.locale):
         drawn = draw(user, data)
     # Storing a file commits (the job lists it): the digest and its event come after, in the
@@ -210,7 +212,7 @@ def make_job(ctx) -> dict:
 def readable(session: Session, digest: AlertDigest, user: User) -> dict:
     """The digest's numbers of the estates the reader still sees (a supervisor moved off an
     estate no longer reads its numbers in an old digest)."""
-    return digest_sections.shown(digest.data, user.estate_ids)
+    return digest_registry.shown(digest.data, user.estate_ids)
 
 
 def files(digest: AlertDigest, data: dict, user: User) -> dict[str, bytes]:
@@ -260,7 +262,7 @@ def extras(session: Session, event: AlertEvent) -> dict:
         "alerts/digest_email.html",
         title=render(session, event).title,
         period=digest_paper.period_text(data),
-        sections=digest_sections.tables_of(data),
+        sections=digest_registry.tables_of(data),
         base=base,
         link=link,
         choices=base + url_for("alerts.choices"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from huey import crontab
 
-from webapp.alerts import events
+from webapp import alert_events as events
 from webapp.jobs.engine import periodic
 from webapp.keys.chain import breaks
 from webapp.models import Key

@@ -9,7 +9,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from webapp import i18n
-from webapp.alerts.digest_sections import Table, section
+from webapp.digest_registry import Table, section
 from webapp.renovation import report
 from webapp.renovation.report_tables import blocks
 

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from sync import feed
-from webapp.alerts import events
+from webapp import alert_events as events
 from webapp.models.audit import record
 from webapp.models.review import DEPARTMENTS, FindingEvent, FindingState
 from webapp.models.sync import Finding

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from tests.webapp.alerts.conftest import choose, read
 from tests.webapp.alerts.test_digests import TAIPEI, local, made, run_at
 from tests.webapp.jobs.test_worker import _wait_for
-from webapp.alerts import digests, events
+from webapp import alert_events as events
+from webapp.alerts import digests
 from webapp.extensions import db
 from webapp.jobs import engine
 from webapp.jobs.engine import LEASE

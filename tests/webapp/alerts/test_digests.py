@@ -419,8 +419,8 @@ def test_the_digest_choices_are_saved_and_a_bad_hour_refused(app, client, auth, 
 def test_another_area_adds_a_section_to_the_weekly_report(app, clock, jobs, people, inbox, today):
     """A section registered for the weekly report (as renovation's Saturday statistics will
     be) is read per estate when the report is made and drawn in its page, email and files."""
-    from webapp.alerts import digest_sections
-    from webapp.alerts.digest_sections import Table, section
+    from webapp import digest_registry
+    from webapp.digest_registry import Table, section
 
     @section("weekly", name="plugged")
     class Plugged:
@@ -438,7 +438,7 @@ def test_another_area_adds_a_section_to_the_weekly_report(app, clock, jobs, peop
         choose(app, people["supervisor"], digest_weekly=True)
         run_at(app, clock, jobs, local(saturday, 9, 0))
     finally:
-        digest_sections.WEEKLY.pop("plugged")
+        digest_registry.WEEKLY.pop("plugged")
     [mail] = digests_of(inbox, "每週報告")
     assert "Plugged-in statistics" in read(mail).get_body(("html",)).get_content()
     assert "Plugged-in statistics" in pdf_text(attachments(mail)[f"weekly-report-{saturday}.pdf"])

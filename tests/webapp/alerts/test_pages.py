@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.conftest import csrf_token_from
 from tests.webapp.review.conftest import make_finding
-from webapp.alerts import events
+from webapp import alert_events as events
 from webapp.extensions import db
 from webapp.models.alerts import AlertDelivery, AlertPreference
 

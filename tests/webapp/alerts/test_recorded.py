@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tests.sync.conftest import T0, check_op, codes_of, lend_op
 from tests.webapp.alerts.conftest import deliveries, events_of
 from tests.webapp.review.conftest import make_finding
-from webapp.alerts import events
+from webapp import alert_events as events
 from webapp.extensions import db
 from webapp.models import LabelCode, Unit, User
 

@@ -1,5 +1,9 @@
 """Record an alert event once: the same key again is the same event.
 
+Every area that has something people should hear of records it here (a leaf: it imports no
+area, so the areas it serves and the alerts and digests that read them form no cycle); the
+alerts (webapp/alerts) fan it out.
+
 A new event's key is noted in ``session.info`` (``RECORDED_EVENTS``): when the transaction
 commits, webapp/alerts/fanout.py submits its fan-out. Pushes record theirs through
 sync/alerts.py (sync imports no area), which notes them the same way."""
