@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
-from webapp.models.renovation import RectificationNotice, RenovationPermit
+from webapp.models.renovation import Acceptance, RectificationNotice, RenovationPermit
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import Check, Finding, SyncChange, SyncCounter
 from webapp.models.types import utcnow
@@ -36,6 +36,7 @@ TYPES: dict[type, str] = {
     RoundTemplate: "round",  # rounds and their checklists (webapp/rounds/pulled.py)
     RenovationPermit: "permit",  # a unit's open permits (webapp/renovation/pulled.py)
     RectificationNotice: "notice",  # numbered by the merge (sync/notices.py), which touches it
+    Acceptance: "acceptance",  # completion acceptances (sync/acceptance.py touches them)
     Finding: "finding",  # merge inserts them around the ORM: it touches the feed itself
     Check: "check",  # pulled only within CHECK_RETENTION (older ones arrive as nothing)
 }

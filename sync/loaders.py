@@ -207,7 +207,7 @@ def _load_signs(session, ids):
 
 
 # Phone-made records (findings, checks) are known by the uuid the phone gave them.
-STRING_IDS = frozenset({"finding", "check", "notice"})
+STRING_IDS = frozenset({"finding", "check", "notice", "acceptance"})
 
 
 def _photos(session, record_type: str, ids) -> dict[str, list[str]]:

@@ -1,11 +1,12 @@
 """The op types: one line each, the only list of them.
 
-A line names the type, its payload schema (sync/schemas.py), its handler (sync/records.py,
-sync/keys.py), whether a batch may write it together with others (``fast``: it depends on
-nothing but its own payload), whether it touches a key's history (its key is then locked up
-front, in the global lock order), and the record type it puts in the pull feed. Everything
-else that lists op types (the parser, the push paths, the lock order, the feed, the OpenAPI
-document) reads it from here; docs/sync-protocol.md shows how a type is added.
+A line names the type, its payload schema (sync/schemas.py, sync/renovation_schemas.py), its
+handler (sync/records.py, sync/keys.py, sync/notices.py, sync/acceptance.py), whether a batch
+may write it together with others (``fast``: it depends on nothing but its own payload),
+whether it touches a key's history (its key is then locked up front, in the global lock order),
+and the record type it puts in the pull feed. Everything else that lists op types (the parser,
+the push paths, the lock order, the feed, the OpenAPI document) reads it from here;
+docs/sync-protocol.md shows how a type is added.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from dataclasses import dataclass
 
 from marshmallow import Schema
 
-from sync import notices
+from sync import acceptance, notices
 from sync.context import Context, Prepared
 from sync.keys import approve, give_back, issue, lend
 from sync.records import check_record, finding_create
+from sync.renovation_schemas import (
+    AcceptanceRecordSchema,
+    NoticeDeliverSchema,
+    NoticeIssueSchema,
+    NoticeSignSchema,
+    ReinspectResultSchema,
+    SignatureCaptureSchema,
+)
 from sync.schemas import (
     CheckRecordSchema,
     FindingCreateSchema,
@@ -26,9 +35,6 @@ from sync.schemas import (
     KeyIssueSchema,
     KeyLendSchema,
     KeyReturnSchema,
-    NoticeDeliverSchema,
-    NoticeIssueSchema,
-    NoticeSignSchema,
     Op,
 )
 
@@ -61,6 +67,9 @@ _TYPES = (
     OpType("notice.issue", NoticeIssueSchema, notices.issue, feeds="notice"),
     OpType("notice.deliver", NoticeDeliverSchema, notices.deliver),
     OpType("notice.sign", NoticeSignSchema, notices.sign),
+    OpType("reinspect.result", ReinspectResultSchema, notices.reinspect),
+    OpType("acceptance.record", AcceptanceRecordSchema, acceptance.record, feeds="acceptance"),
+    OpType("signature.capture", SignatureCaptureSchema, acceptance.capture),
 )
 OPS: dict[str, OpType] = {t.name: t for t in _TYPES}
 

@@ -375,6 +375,92 @@ DELIVERY_METHODS = {
     "door": ("張貼於門上", "Posted on the door"),
 }
 
+# A re-inspection of a notice on its deadline: put right (the notice closes) or not (a stop-work
+# notice 《停工通知》, the notice escalated).
+REINSPECTION_RESULTS = {
+    "rectified": ("已整改", "Rectified"),
+    "not_rectified": ("未整改", "Not rectified"),
+}
+
+# A stop-work notice 《停工通知》: in force until a re-inspection finds its notice rectified.
+STOP_WORK_STATES = {
+    "in_force": ("停工中", "In force"),
+    "lifted": ("已復工", "Lifted"),
+}
+
+# A completion acceptance 《裝修審批及竣工驗收表》: passed (deposit refunded, permit closed) or
+# failed (a notice lists the failed items).
+ACCEPTANCE_RESULTS = {
+    "passed": ("驗收合格", "Passed"),
+    "failed": ("驗收不合格", "Failed"),
+}
+
+# Who signs an acceptance on the phone (a notice: owner or contractor).
+SIGNER_ROLES = {
+    "owner": ("業主", "Owner"),
+    "contractor": ("施工單位", "Contractor"),
+    "manager": ("管理處", "Management office"),
+}
+
+# The completion acceptance's checklist, by version (an acceptance names the version it
+# answered, as a check names its round's): each item answered yes / no / n/a ("no" fails it),
+# and a failed item's ``rule`` is the rule the notice it leads to names. A change of items is a
+# new version; old acceptances keep reading theirs.
+ACCEPTANCE_CHECKLIST_VERSION = 1
+ACCEPTANCE_CHECKLISTS: dict[int, list[dict[str, str]]] = {
+    1: [
+        {
+            "key": "load_bearing",
+            "zh": "承重牆、梁、柱完好",
+            "en": "Load-bearing walls, beams and columns intact",
+            "rule": "load_bearing",
+        },
+        {
+            "key": "facade",
+            "zh": "外立面、外窗未改變",
+            "en": "Facade and outer windows unchanged",
+            "rule": "facade",
+        },
+        {
+            "key": "waterproof",
+            "zh": "廚衛防水層完好，閉水試驗合格",
+            "en": "Kitchen/bathroom waterproofing intact, flood test passed",
+            "rule": "waterproof",
+        },
+        {
+            "key": "pipes",
+            "zh": "給排水、燃氣管道未移位，無滲漏",
+            "en": "Water, drain and gas pipes not moved, no leaks",
+            "rule": "other",
+        },
+        {
+            "key": "electrical",
+            "zh": "電氣線路符合規範",
+            "en": "Wiring to code",
+            "rule": "other",
+        },
+        {
+            "key": "fire",
+            "zh": "消防設施（煙感、噴淋）完好",
+            "en": "Fire safety (smoke detectors, sprinklers) intact",
+            "rule": "other",
+        },
+        {
+            "key": "scope",
+            "zh": "施工與核准範圍相符",
+            "en": "Work matches the approved scope",
+            "rule": "scope",
+        },
+        {
+            "key": "debris",
+            "zh": "裝修垃圾已清運，公共區域無損壞",
+            "en": "Debris removed, common areas undamaged",
+            "rule": "debris",
+        },
+    ],
+}
+ACCEPTANCE_ANSWERS = ("yes", "no", "na")
+
 VOCABULARIES = {
     "role": ROLES,
     "unit_status": UNIT_STATUSES,
@@ -413,6 +499,10 @@ VOCABULARIES = {
     "renovation_rule": RENOVATION_RULES,
     "notice_status": NOTICE_STATUSES,
     "delivery_method": DELIVERY_METHODS,
+    "reinspection_result": REINSPECTION_RESULTS,
+    "stop_work_state": STOP_WORK_STATES,
+    "acceptance_result": ACCEPTANCE_RESULTS,
+    "signer_role": SIGNER_ROLES,
 }
 
 

@@ -23,7 +23,12 @@ def test_every_registered_type_has_a_schema_and_a_handler(app):
         assert op_type.name == name
         assert issubclass(op_type.schema, Schema)
         assert callable(op_type.handler)
-        assert op_type.handler.__module__ in ("sync.records", "sync.keys", "sync.notices")
+        assert op_type.handler.__module__ in (
+            "sync.records",
+            "sync.keys",
+            "sync.notices",
+            "sync.acceptance",
+        )
         # A key op reads and writes a key's shared history: never written in a batch.
         assert not (op_type.fast and op_type.locks_key)
         if op_type.feeds:

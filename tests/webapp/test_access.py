@@ -51,6 +51,8 @@ SAMPLES = {
     ),
     # A rectification notice (the small seed's first estate renovates nothing: one is made).
     "notice": lambda e: _notice_of(e),
+    # A completion acceptance (none in the seed: one is made, on the unit of the notice's).
+    "acceptance": lambda e: _acceptance_of(e),
     # A user who works only on that estate (admins manage users who share an estate with them).
     "user": lambda e: db.session.scalar(
         sa.select(User.id)
@@ -103,6 +105,26 @@ def _notice_of(estate_id):
     db.session.add(notice)
     db.session.commit()
     return notice.id
+
+
+def _acceptance_of(estate_id):
+    from webapp.models.renovation import Acceptance
+
+    found = db.session.scalar(sa.select(Acceptance.id).where(Acceptance.estate_id == estate_id))
+    if found is not None:
+        return found
+    unit = db.session.scalar(sa.select(Unit).where(Unit.estate_id == estate_id).order_by(Unit.id))
+    user = db.session.scalar(
+        sa.select(User.id).join(user_estate).where(user_estate.c.estate_id == estate_id)
+    )
+    acceptance = Acceptance(
+        id=f"00000000-0000-4000-8000-{estate_id:012d}", estate_id=estate_id, unit_id=unit.id,
+        checklist_version=1, answers={}, result="passed", engineer="林工", op_id=f"acc{estate_id}",
+        user_id=user, occurred_at=utcnow(), received_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(acceptance)
+    db.session.commit()
+    return acceptance.id
 
 
 def _round_of(estate_id):

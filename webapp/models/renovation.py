@@ -1,4 +1,5 @@
-"""Renovation (issue 20): permits with their deposit ledgers, and rectification notices.
+"""Renovation (issue 20): permits with their deposit ledgers, rectification notices, their
+re-inspections and stop-work notices, and completion acceptances.
 
 A unit is 裝修中 exactly while one of its permits is active (begun, not closed):
 ``webapp.renovation.status`` keeps ``Unit.status`` in step with the permits, so every reader of
@@ -96,6 +97,12 @@ class DepositEntry(db.Model):
     note: Mapped[str] = mapped_column(sa.String(200), default="")
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The notice a deduction is for (recorded from the notice's page), if any.
+    notice_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("rectification_notice.id"), index=True
+    )
+    # The acceptance a refund follows from (recorded by its acceptance.record), if any.
+    acceptance_id: Mapped[str | None] = mapped_column(sa.String(36), index=True)
 
     permit: Mapped[RenovationPermit] = relationship(back_populates="entries")
 
@@ -124,6 +131,12 @@ class RectificationNotice(_Observed, db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_method: Mapped[str | None] = mapped_column(sa.String(16))
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 列為再次違規: not the first notice on its permit.
+    repeat: Mapped[bool] = mapped_column(default=False)
+    # When a re-inspection found it put right (device time), or None.
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The acceptance whose failed items it lists, when an acceptance issued it.
+    acceptance_id: Mapped[str | None] = mapped_column(sa.String(36))
 
     unit: Mapped[Unit] = relationship()
     permit: Mapped[RenovationPermit | None] = relationship()
@@ -161,3 +174,78 @@ class NoticeCounter(db.Model):
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(default=0)
+
+
+class Reinspection(_Observed, db.Model):
+    """A re-inspection of a notice on the phone (``reinspect.result``): rectified or not."""
+
+    __tablename__ = "reinspection"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    notice_id: Mapped[str] = mapped_column(sa.ForeignKey("rectification_notice.id"), index=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    result: Mapped[str] = mapped_column(sa.String(16))  # vocab.REINSPECTION_RESULTS
+    note: Mapped[str] = mapped_column(sa.String(2000), default="")
+
+
+class StopWork(db.Model):
+    """A stop-work notice 《停工通知》: a notice found not rectified at its re-inspection.
+
+    One per notice, under the notice's own number (the rulebook's stop-work follows from a
+    notice and names it); in force until a later re-inspection finds the notice rectified."""
+
+    __tablename__ = "stop_work"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)  # uuid5 of its re-inspection
+    notice_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("rectification_notice.id"), unique=True, index=True
+    )
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    permit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("renovation_permit.id"))
+    reinspection_id: Mapped[str] = mapped_column(sa.String(36))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the failed re-inspection's time
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by: Mapped[str | None] = mapped_column(sa.String(36))  # the re-inspection that did
+
+    notice: Mapped[RectificationNotice] = relationship()
+    unit: Mapped[Unit] = relationship()
+    permit: Mapped[RenovationPermit | None] = relationship()
+
+    @property
+    def number(self) -> str:
+        """The stop-work's number: its notice's (停工通知 2026-0042)."""
+        return self.notice.number
+
+
+class Acceptance(_Observed, db.Model):
+    """A completion acceptance 《裝修審批及竣工驗收表》 done on the phone with engineering
+    (``acceptance.record``): the checklist's answers, passed or failed."""
+
+    __tablename__ = "acceptance"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("unit.id"), index=True)
+    permit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("renovation_permit.id"))
+    checklist_version: Mapped[int]
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    result: Mapped[str] = mapped_column(sa.String(16))  # passed, failed
+    engineer: Mapped[str] = mapped_column(sa.String(120), default="")
+    note: Mapped[str] = mapped_column(sa.String(2000), default="")
+    refunded: Mapped[int] = mapped_column(default=0)  # the refund it recorded (passed)
+    notice_id: Mapped[str | None] = mapped_column(sa.String(36))  # the notice it issued (failed)
+
+    unit: Mapped[Unit] = relationship()
+    permit: Mapped[RenovationPermit | None] = relationship()
+
+
+class AcceptanceSignature(_Observed, db.Model):
+    """A signature of owner, contractor or manager drawn on the phone for an acceptance
+    (``signature.capture``): a PNG uploaded as a photo, named here by its sha256."""
+
+    __tablename__ = "acceptance_signature"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    acceptance_id: Mapped[str] = mapped_column(sa.ForeignKey("acceptance.id"), index=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(16))  # vocab.SIGNER_ROLES
+    signer_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    signature_sha256: Mapped[str] = mapped_column(sa.String(64))

@@ -39,7 +39,22 @@ RULES = [
 ]
 
 
-def _held(session: Session, shas: Sequence[str]) -> set[str]:
+def rules_table(paper: Paper, rules: Sequence[str]) -> None:
+    """The rules broken in the rulebook's words, the three major violations marked."""
+    paper.table(
+        RULES,
+        [
+            [
+                f"{vocab.zh('renovation_rule', r)}\n{vocab.en('renovation_rule', r)}",
+                Cell("重大違規 Major", bad=True) if r in vocab.RENOVATION_MAJOR else "一般 Other",
+            ]
+            for r in rules
+        ],
+        font_size=9.5,
+    )
+
+
+def held_blobs(session: Session, shas: Sequence[str]) -> set[str]:
     if not shas:
         return set()
     return set(session.scalars(sa.select(PhotoBlob.sha256).where(PhotoBlob.sha256.in_(shas))))
@@ -64,7 +79,7 @@ def render(
     signature = next(
         (a for a in actions if a.kind == "signature" and a.signer_role == "owner"), None
     )
-    held = _held(session, [*photos, *([signature.signature_sha256] if signature else [])])
+    held = held_blobs(session, [*photos, *([signature.signature_sha256] if signature else [])])
     by = shown_names(session, [notice.user_id]).get(notice.user_id, "")
 
     paper = Paper(estate=estate.name, title_zh=TITLE[0], title_en=TITLE[1], printed=printed)
@@ -74,7 +89,7 @@ def render(
     )
     paper.facts(
         [
-            ("編號", "No.", notice.number),
+            ("編號", "No.", notice.number + ("（列為再次違規 Repeat）" if notice.repeat else "")),
             ("房屋", "Unit", notice.unit.label),
             ("業主", "Owner", permit.owner_name if permit else ""),
             ("施工單位", "Contractor", contractor),
@@ -86,17 +101,7 @@ def render(
     )
     paper.note(f"{BODY}\n{BODY_EN}")
     paper.heading("違規情形", "Violations")
-    paper.table(
-        RULES,
-        [
-            [
-                f"{vocab.zh('renovation_rule', r)}\n{vocab.en('renovation_rule', r)}",
-                Cell("重大違規 Major", bad=True) if r in vocab.RENOVATION_MAJOR else "一般 Other",
-            ]
-            for r in notice.rules
-        ],
-        font_size=9.5,
-    )
+    rules_table(paper, notice.rules)
     if notice.note:
         paper.heading("現場情況", "What was seen")
         paper.note(notice.note)
@@ -116,13 +121,18 @@ def render(
     else:
         paper.note("   ".join(f"□ {zh} {en}" for zh, en in vocab.DELIVERY_METHODS.values()))
     if signature is not None and signature.signature_sha256 in held:
-        _signed(paper, Ref(store, photo_key(signature.signature_sha256)), signature, zone)
+        when = f"{signature.occurred_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        drawn(
+            paper,
+            Ref(store, photo_key(signature.signature_sha256)),
+            f"業主於手機簽名 Signed by the owner on the phone: {signature.recipient or ''} {when}",
+        )
     paper.signatures(SIGNERS)
     return paper.output_bytes()
 
 
-def _signed(paper: Paper, ref: Ref, signature: NoticeAction, zone: ZoneInfo) -> None:
-    """The owner's signature as drawn on the phone, above the signature lines."""
+def drawn(paper: Paper, ref: Ref, caption: str) -> None:
+    """A signature as drawn on the phone, with its caption beside it."""
     image = _thumbnail(ref)
     if image is None:
         return
@@ -134,8 +144,5 @@ def _signed(paper: Paper, ref: Ref, signature: NoticeAction, zone: ZoneInfo) -> 
     y = paper.get_y() + 2
     paper.image(image, paper.l_margin, y, width, height)
     paper.set_xy(paper.l_margin + width + 3, y + height - 5)
-    when = f"{signature.occurred_at.astimezone(zone):%Y-%m-%d %H:%M}"
-    paper.note(
-        f"業主於手機簽名 Signed by the owner on the phone: {signature.recipient or ''} {when}"
-    )
+    paper.note(caption)
     paper.set_y(y + height + 1)

@@ -3,18 +3,23 @@ its permits, rectification notices made on the phone and printed at the office."
 
 from __future__ import annotations
 
+from sync import acceptance
 from sync.pull import register_loader
 from webapp.registry import changes
 from webapp.registry.views.imports import register_import
-from webapp.renovation import permits, transfer
-from webapp.renovation.pulled import load_notices, load_permits
+from webapp.renovation import followup, permits, transfer  # noqa: F401 (followup: its routes)
+from webapp.renovation.pulled import load_acceptances, load_notices, load_permits
 
 
 def init_app(app) -> None:
     """Plug the register into the areas that do not import it: the sync pull sends a unit's
-    permits (change type ``permit``), the registry's import screens take permit files, and its
-    status menu closes a unit's permits to leave 裝修中."""
+    permits, notices and acceptances (change types ``permit``, ``notice``, ``acceptance``), a
+    passed acceptance synced closes its permit by the register's own write, the registry's
+    import screens take permit files, and its status menu closes a unit's permits to leave
+    裝修中."""
     register_loader("permit", load_permits)
     register_loader("notice", load_notices)
+    register_loader("acceptance", load_acceptances)
+    acceptance.ACCEPT["accept"] = permits.accept
     register_import("permits", transfer, "renovation.permits")
     changes.LEAVE_RENOVATION["leave"] = permits.leave_renovation

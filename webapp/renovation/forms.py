@@ -1,5 +1,5 @@
-"""The renovation register's forms: a permit, its closing, a line of its deposit ledger, the
-permits list's filters."""
+"""The renovation register's forms: a permit, its closing, a line of its deposit ledger, a
+deduction for a notice, the permits list's filters."""
 
 from __future__ import annotations
 
@@ -131,6 +131,21 @@ class DepositForm(Form):
     def validate_note(self, field):
         field.data = (field.data or "").strip()
         if self.kind.data == "deducted" and not field.data:
+            raise ValidationError(_l("Say why the deposit is deducted."))
+
+
+class DeductionForm(Form):
+    """A deduction from the deposit for a notice: how much, when, why (always said)."""
+
+    amount = IntegerField(
+        _l("Amount"), validators=[InputRequired(), NumberRange(min=1, max=permits.MAX_DEPOSIT)]
+    )
+    on = DateField(_l("On"), validators=[InputRequired(), _in_range])
+    note = StringField(_l("Why"), validators=[DataRequired(), Length(max=200)])
+
+    def validate_note(self, field):
+        field.data = (field.data or "").strip()
+        if not field.data:
             raise ValidationError(_l("Say why the deposit is deducted."))
 
 

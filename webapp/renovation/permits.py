@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Building, Estate, Unit
+from webapp.models import Building, Estate, Unit, User
 from webapp.models.audit import record
 from webapp.models.renovation import DepositEntry, RenovationPermit
 from webapp.registry import naming
@@ -204,6 +204,26 @@ def add_entry(
         after={"deposit_kind": kind, "amount": amount, "on": on.isoformat(), "note": note},
     )
     return entry
+
+
+def accept(
+    session: Session,
+    permit: RenovationPermit,
+    on: date,
+    user_id: int,
+    now: datetime,
+    acceptance_id: str,
+) -> int:
+    """A passed completion acceptance (sync/acceptance.py): refund what the office holds of
+    the deposit (a ledger line naming the acceptance), close the permit as accepted and put
+    the unit back to its status. The refund's amount (0 when nothing is held)."""
+    actor = session.get(User, user_id)
+    held = permit.deposit_held
+    if held > 0:
+        entry = add_entry(session, permit, "refunded", held, on, "竣工驗收合格退還", actor)
+        entry.acceptance_id = acceptance_id
+    close(session, permit, "accepted", on, actor, now=now)
+    return held
 
 
 def overrun(session: Session, estates: list[Estate], now: datetime | None = None):

@@ -1,6 +1,7 @@
 """What phones pull of the renovation register: a unit's open permits (change type ``permit``:
 hours, scope, the contractor and their phone), so the unit's page shows them offline, and its
-rectification notices (``notice``: the number the server gave, the status, the delivery)."""
+rectification notices (``notice``: the number the server gave, the status, the delivery, a
+stop-work in force) and its completion acceptances (``acceptance``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 
 from sync.photos import shown_links
 from webapp.models import Unit
-from webapp.models.renovation import RectificationNotice, RenovationPermit
+from webapp.models.renovation import Acceptance, RectificationNotice, RenovationPermit, StopWork
 from webapp.renovation.permits import hours_list
 
 
@@ -50,6 +51,13 @@ def load_notices(session, ids) -> dict[str, dict]:
     rows = list(
         session.scalars(sa.select(RectificationNotice).where(RectificationNotice.id.in_(list(ids))))
     )
+    stopped = set(
+        session.scalars(
+            sa.select(StopWork.notice_id).where(
+                StopWork.notice_id.in_([r.id for r in rows]), StopWork.lifted_at.is_(None)
+            )
+        )
+    )
     photos: dict[str, list[str]] = {}
     for record_id, sha in shown_links(session, "notice", [r.id for r in rows]):
         photos.setdefault(record_id, []).append(sha)
@@ -71,6 +79,31 @@ def load_notices(session, ids) -> dict[str, dict]:
             "signed_at": _iso(n.signed_at),
             "occurred_at": _iso(n.occurred_at),
             "photos": photos.get(n.id, []),
+            "repeat": n.repeat,
+            "rectified_at": _iso(n.rectified_at),
+            "stop_work": n.id in stopped,
+            "acceptance_id": n.acceptance_id,
         }
         for n in rows
+    }
+
+
+def load_acceptances(session, ids) -> dict[str, dict]:
+    """Pull loader: completion acceptances by id (result, the refund or the notice it made)."""
+    rows = session.scalars(sa.select(Acceptance).where(Acceptance.id.in_(list(ids))))
+    return {
+        a.id: {
+            "estate_id": a.estate_id,
+            "item_type": "unit",
+            "item_id": a.unit_id,
+            "permit_id": a.permit_id,
+            "op_id": a.op_id,
+            "checklist_version": a.checklist_version,
+            "result": a.result,
+            "engineer": a.engineer,
+            "refunded": a.refunded,
+            "notice_id": a.notice_id,
+            "occurred_at": _iso(a.occurred_at),
+        }
+        for a in rows
     }

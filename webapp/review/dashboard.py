@@ -25,9 +25,11 @@ from webapp.models.types import utcnow
 from webapp.review import regional, tables
 from webapp.review.overrun import OVERRUN
 from webapp.review.queries import Row, rows_for
+from webapp.review.stopwork import STOP_WORK
 from webapp.scoping import visible_estate_ids
 
 tables.TABLES.setdefault(OVERRUN.slug, OVERRUN)  # its page and exports, as the others'
+tables.TABLES.setdefault(STOP_WORK.slug, STOP_WORK)
 CARD_ROWS = 10  # rows a dashboard card shows; its "all" page and exports have the rest
 SKEW_DAYS = tables.SKEW_DAYS  # the period phone clocks off are counted over (by receipt)
 
@@ -54,6 +56,7 @@ class Dashboard:
     vacant: Card
     renovating: Card
     overrun: Card
+    stop_work: Card
     devices: Card
     keys: dict[str, int]
     keys_overdue: int
@@ -300,6 +303,7 @@ def dashboard(
         vacant=card(tables.VACANT),
         renovating=card(tables.RENOVATING),
         overrun=card(OVERRUN),
+        stop_work=card(STOP_WORK),
         devices=card(tables.DEVICES),
         keys=keys,
         keys_overdue=keys_overdue,
