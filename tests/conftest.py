@@ -314,6 +314,15 @@ def seed(app, database_url):
         return made
 
 
+def url_sample(rule, arg: str, preferred):
+    """A value for a rule's URL argument: ``preferred``, unless the rule names the values it
+    takes (``<any(pdf, xlsx):fmt>``) and that is not one of them — then its first."""
+    items = getattr(rule._converters.get(arg), "items", None)
+    if items and preferred not in items:
+        return sorted(items)[0]
+    return preferred
+
+
 def csrf_token_from(html: str) -> str:
     """Pull the CSRF token out of a rendered page."""
     match = CSRF_RE.search(html)

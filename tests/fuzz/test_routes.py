@@ -21,6 +21,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
 import webapp
+from tests.conftest import url_sample
 from tests.fuzz.conftest import RUN, hostile_text, run_for
 from tests.webapp.test_access import PLAIN, SAMPLES
 from webapp.access import Access
@@ -148,7 +149,7 @@ def walk_params(app, clients, rules, samples) -> dict[str, set[str]]:
         values = {
             arg: samples[spec.scope[arg]]
             if spec.scope.get(arg) != PLAIN
-            else PLAIN_SAMPLES.get(arg, ["x"])[0]
+            else url_sample(rule, arg, PLAIN_SAMPLES.get(arg, ["x"])[0])
             for arg in rule.arguments
         }
         _Recorder.seen = set()
@@ -186,6 +187,7 @@ def route_requests(app, seed, role_clients):
             hostile = st.integers(min_value=-(2**70), max_value=2**70)
             return st.one_of(st.just(samples[kind]), hostile) if scoped else hostile
         real = [str(samples[kind])] if scoped else PLAIN_SAMPLES.get(arg, [])
+        real = sorted({url_sample(rule, arg, one) for one in real})
         return st.one_of(st.sampled_from(real), hostile_text()) if real else hostile_text()
 
     def value():

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import AuthActions, csrf_token_from
+from tests.conftest import AuthActions, csrf_token_from, url_sample
 from tests.webapp.test_access import PLAIN, SAMPLES
 from webapp.access import ALL_ROLES
 from webapp.extensions import db
@@ -42,7 +42,9 @@ def _url(app, rule, spec, estate_id) -> str:
 
     with app.app_context():
         values = {
-            arg: SAMPLES[spec.scope[arg]](estate_id) if spec.scope[arg] != PLAIN else _plain(arg)
+            arg: SAMPLES[spec.scope[arg]](estate_id)
+            if spec.scope[arg] != PLAIN
+            else url_sample(rule, arg, _plain(arg))
             for arg in rule.arguments
         }
         db.session.remove()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from huey import crontab
 from sqlalchemy.orm import Session
 
-from webapp.alerts import events
+from webapp import alert_events as events
 from webapp.jobs.engine import periodic
 from webapp.models import Estate
 from webapp.models.renovation import RectificationNotice

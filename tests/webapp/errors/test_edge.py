@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import url_sample
 from tests.sync.conftest import check_op, codes_of, finding_op, lend_op
 from webapp.extensions import db
 from webapp.models.sync import Check, Finding, QuarantinedOp
@@ -26,7 +27,9 @@ def _routes(app, method: str):
         values = {}
         for arg in rule.arguments:
             converter = rule._converters[arg].__class__.__name__
-            values[arg] = 1 if "Int" in converter else "csv" if arg == "fmt" else "x"
+            values[arg] = (
+                1 if "Int" in converter else url_sample(rule, arg, "csv" if arg == "fmt" else "x")
+            )
         yield rule, rule.build(values)[1]
 
 
