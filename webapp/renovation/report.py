@@ -27,7 +27,13 @@ from sync import derived
 from webapp import vocab
 from webapp.models import Building, Estate, Unit
 from webapp.models.display import unit_label
-from webapp.models.renovation import DepositEntry, RectificationNotice, RenovationPermit
+from webapp.models.renovation import (
+    Acceptance,
+    DepositEntry,
+    RectificationNotice,
+    RenovationPermit,
+    StopWork,
+)
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, Finding
 from webapp.paper.records import day_bounds
@@ -221,24 +227,51 @@ def notices(session: Session, estates: Sequence[Estate], week: Week) -> dict:
     }
 
 
+def _stamped(session: Session, column, estate_column, spans) -> dict[int, int]:
+    """How many rows per estate have ``column`` (a server-set instant) in their estate's week."""
+    return dict(
+        session.execute(
+            sa.select(estate_column, sa.func.count())
+            .where(
+                sa.or_(
+                    *(
+                        sa.and_(estate_column.in_(ids), column >= lo, column < hi)
+                        for (lo, hi), ids in sorted(spans.items())
+                    )
+                )
+            )
+            .group_by(estate_column)
+        ).all()
+    )
+
+
 def rectified(session: Session, estates: Sequence[Estate], week: Week) -> dict[int, int]:
-    """Notices put right in the week. TODO(issue 20 item 3): a notice records no time it was
-    rectified until re-inspection lands; until then none is counted (zero per estate)."""
-    return {e.id: 0 for e in estates}
+    """Notices found put right at a re-inspection in the week (their ``rectified_at``)."""
+    n = RectificationNotice
+    return _stamped(session, n.rectified_at, n.estate_id, _spans(estates, week))
 
 
 def stop_works(session: Session, estates: Sequence[Estate], week: Week) -> dict:
-    """Stop-work orders issued and lifted in the week. TODO(issue 20 items 3–4): no stop-work
-    is recorded until that work lands; until then zeros."""
-    return {e.id: {"issued": 0, "lifted": 0} for e in estates}
+    """Stop-work notices issued (a failed re-inspection) and lifted (a later one found the
+    work put right) in the week."""
+    spans = _spans(estates, week)
+    issued = _stamped(session, StopWork.issued_at, StopWork.estate_id, spans)
+    lifted = _stamped(session, StopWork.lifted_at, StopWork.estate_id, spans)
+    return {e.id: {"issued": issued.get(e.id, 0), "lifted": lifted.get(e.id, 0)} for e in estates}
 
 
 def acceptances(session: Session, estates: Sequence[Estate], week: Week) -> dict:
-    """Completion acceptances in the week: passed = permits closed as accepted (竣工驗收) on
-    a day of the week. TODO(issue 20 item 4): failed acceptances are not recorded until the
-    acceptance form lands; until then zero."""
-    p = RenovationPermit
-    passed = dict(
+    """Completion acceptances in the week: those recorded (by the phone's clock, or the
+    server's for a flagged one), passed and failed, and as passed too a permit the office
+    closed as accepted (竣工驗收) on a day of the week with no acceptance recorded for it."""
+    a, p = Acceptance, RenovationPermit
+    counted = session.execute(
+        sa.select(a.estate_id, a.result, sa.func.count())
+        .where(_in_week(a, _spans(estates, week)))
+        .group_by(a.estate_id, a.result)
+    ).all()
+    recorded = sa.select(a.permit_id).where(a.permit_id.is_not(None), a.result == "passed")
+    closed = dict(
         session.execute(
             sa.select(p.estate_id, sa.func.count())
             .where(
@@ -246,11 +279,16 @@ def acceptances(session: Session, estates: Sequence[Estate], week: Week) -> dict
                 p.close_reason == "accepted",
                 p.closed_on >= week.first,
                 p.closed_on <= week.last,
+                p.id.not_in(recorded),
             )
             .group_by(p.estate_id)
         ).all()
     )
-    return {e.id: {"passed": passed.get(e.id, 0), "failed": 0} for e in estates}
+    out = {e.id: {"passed": closed.get(e.id, 0), "failed": 0} for e in estates}
+    for estate_id, result, count in counted:
+        if result in out[estate_id]:
+            out[estate_id][result] += count
+    return out
 
 
 def deposits(session: Session, estates: Sequence[Estate], week: Week) -> dict:

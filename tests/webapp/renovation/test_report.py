@@ -19,7 +19,7 @@ from tests.webapp.paper.test_forms import pdf_text
 from tests.webapp.renovation.conftest import add_permit, units_of
 from webapp.extensions import db
 from webapp.models import Estate
-from webapp.models.renovation import DepositEntry, RectificationNotice
+from webapp.models.renovation import Acceptance, DepositEntry, RectificationNotice, StopWork
 from webapp.models.rounds import RoundTemplate, RoundWindow
 from webapp.models.sync import Check, Finding
 from webapp.renovation import permits, report
@@ -227,7 +227,7 @@ def test_violations_by_rule_the_major_ones_apart(app, week_of_records):
 
 def test_notices_issued_delivered_overdue(app, week_of_records):
     """Issued and delivered in the week, overdue at its end; the open ones listed by deadline
-    with the status they show on the Saturday; rectified waits for re-inspection (zero)."""
+    with the status they show on the Saturday (none was rectified in this week)."""
     found = _report(app, week_of_records[0])
     assert found["notices"] == {"issued": 2, "delivered": 1, "rectified": 0, "overdue": 1}
     listed = found["open_notices"]
@@ -247,6 +247,52 @@ def test_deposits_acceptances_overrun(app, week_of_records):
     assert found["acceptances"] == {"passed": 1, "failed": 0}
     assert found["stop_works"] == {"issued": 0, "lifted": 0}
     assert [(r["number"], r["days_over"]) for r in found["overrun"]["rows"]] == [("R-1", 3)]
+
+
+def test_rectified_stop_works_and_acceptances_from_their_records(app, week_of_records):
+    """Are the re-inspections' and acceptances' records counted in their estate's week — a
+    notice rectified, a stop-work issued and another lifted, an acceptance passed and one
+    failed — and nothing just outside it, nothing of the other estate?"""
+    one, two = week_of_records
+    with app.app_context():
+        u7, u8 = units_of(one, "occupied")[6:8]
+        fixed = notice(one, u7, local(1, 9) - timedelta(days=9), ["hours"], date(2025, 3, 3))
+        fixed.rectified_at, fixed.status = local(4, 15), "rectified"
+        late = notice(one, u8, local(1, 9) - timedelta(days=9), ["hours"], date(2025, 3, 3))
+        late.rectified_at = CLOSES + timedelta(minutes=1)  # Saturday: next week's
+        stopped = notice(one, u7, local(1, 9) - timedelta(days=20), ["permit"], date(2025, 2, 20))
+        theirs = notice(two, units_of(two, "occupied")[1], local(2, 9), ["hours"], date(2025, 3, 4))
+        for made, issued, lifted, estate_id, unit in (
+            (stopped, local(3, 16), None, one, u7),
+            (late, OPENS - timedelta(days=3), local(6, 10), one, u8),
+            (theirs, local(3, 16), None, two, units_of(two, "occupied")[1]),
+        ):
+            db.session.flush()
+            db.session.add(
+                StopWork(
+                    id=str(uuid.uuid4()), notice_id=made.id, estate_id=estate_id, unit_id=unit.id,
+                    reinspection_id=str(uuid.uuid4()), user_id=_USER[0], issued_at=issued,
+                    lifted_at=lifted,
+                )
+            )  # fmt: skip
+        for estate_id, unit, at, result in (
+            (one, u7, local(5, 10), "passed"),
+            (one, u8, local(6, 10), "failed"),
+            (one, u8, OPENS - timedelta(minutes=1), "failed"),  # Friday before
+            (two, units_of(two, "occupied")[1], local(5, 10), "failed"),
+        ):
+            db.session.add(
+                Acceptance(
+                    **_observed(estate_id, at), unit_id=unit.id, checklist_version=1,
+                    answers={}, result=result,
+                )
+            )  # fmt: skip
+        db.session.commit()
+    found = _report(app, one)
+    assert found["notices"]["rectified"] == 1
+    assert found["stop_works"] == {"issued": 1, "lifted": 1}
+    # R-2 closed as accepted at the office with no acceptance recorded counts as passed too.
+    assert found["acceptances"] == {"passed": 2, "failed": 1}
 
 
 def test_reported_items_by_category_in_the_estates_week(app, week_of_records):
