@@ -14,6 +14,7 @@ import { nowWithOffset } from "./phone/time.js";
 import { categoryOf, checklistForm, severityOf } from "./screens/rounds/checklist.js";
 import { checklistOf, checkpoints, lastAnswers, loadWorld, noteCheck, noteOp, raisedOf, seenOf } from "./screens/rounds/data.js";
 import { countRaised, worstSeverity } from "./screens/rounds/findings.js";
+import { reinspectionCard, reinspectionsDue } from "./screens/rounds/reinspections.js";
 import { dayOf, hmOf, roundNow, statusIn } from "./screens/rounds/time.js";
 import { rs } from "./screens/rounds/ui.js";
 import { normalize, shortCodeValid } from "./codes.js";
@@ -214,7 +215,7 @@ async function renderHome() {
       );
     }
   }
-  list.replaceChildren(...cards);
+  list.replaceChildren(reinspectionCard(await reinspectionsDue(world).catch(() => [])) || "", ...cards);
   const waiting = world.ops.filter((e) => e.state === "pending").length;
   $("rp-sync-note").textContent = waiting ? rs("waitingSync", { n: waiting }) : world.lastSync ? rs("allSynced") : "";
 }

@@ -67,3 +67,22 @@ test("past its deadline an unrectified notice shows overdue; a taken-back one is
   assert.equal(noticeList([], [issue("n1", "applied")], "2026-03-10")[0].shown, "overdue");
   assert.deepEqual(noticeList([], [issue("n1", "withdrawn")], "2026-03-10"), []);
 });
+
+test("a re-inspection saved on this phone escalates or closes its notice before it syncs", () => {
+  const pulled = [{ id: "n1", data: { number: "2026-0042", rules: ["facade"], deadline: "2026-03-09", status: "delivered", repeat: true, occurred_at: "2026-03-02T02:00:00Z" } }];
+  const [before] = noticeList(pulled, [], "2026-03-08");
+  assert.equal(before.due, false, "not due before its deadline");
+  assert.equal(before.repeat, true);
+  const [onDay] = noticeList(pulled, [], "2026-03-09");
+  assert.equal(onDay.due, true, "due on its deadline day");
+  const failed = { type: "reinspect.result", state: "pending", created_at: 1, payload: { id: "r1", notice_id: "n1", result: "not_rectified" } };
+  const [escalated] = noticeList(pulled, [failed], "2026-03-09");
+  assert.equal(escalated.shown, "escalated");
+  assert.equal(escalated.stopWork, true);
+  assert.equal(escalated.due, true, "re-inspected again while the stop-work holds");
+  const passed = { type: "reinspect.result", state: "pending", created_at: 2, payload: { id: "r2", notice_id: "n1", result: "rectified" } };
+  const [done] = noticeList(pulled, [passed, failed], "2026-03-12");
+  assert.equal(done.shown, "rectified");
+  assert.equal(done.stopWork, false);
+  assert.equal(done.due, false);
+});

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sync import acceptance
 from sync.pull import register_loader
+from webapp import vocab
 from webapp.registry import changes
 from webapp.registry.views.imports import register_import
 from webapp.renovation import followup, permits, transfer  # noqa: F401 (followup: its routes)
@@ -21,5 +22,9 @@ def init_app(app) -> None:
     register_loader("notice", load_notices)
     register_loader("acceptance", load_acceptances)
     acceptance.ACCEPT["accept"] = permits.accept
+    # The phone's acceptance form (templates/pwa/_phone.html): the checklist it answers.
+    version = vocab.ACCEPTANCE_CHECKLIST_VERSION
+    checklist = {"version": version, "items": vocab.ACCEPTANCE_CHECKLISTS[version]}
+    app.add_template_global(checklist, "acceptance_checklist")
     register_import("permits", transfer, "renovation.permits")
     changes.LEAVE_RENOVATION["leave"] = permits.leave_renovation

@@ -53,6 +53,8 @@ export function noticeList(pulled, own, today) {
       photos: d.photos || [],
       occurred_at: d.occurred_at,
       pending: false,
+      repeat: Boolean(d.repeat),
+      stopWork: Boolean(d.stop_work),
     });
   }
   const live = own.filter((e) => e.state !== "withdrawn");
@@ -72,6 +74,8 @@ export function noticeList(pulled, own, today) {
       occurred_at: e.occurred_at,
       pending: OPEN.has(e.state),
       refused: e.state === "rejected",
+      repeat: false,
+      stopWork: false,
     });
   }
   for (const e of live) {
@@ -80,13 +84,28 @@ export function noticeList(pulled, own, today) {
     if (e.type === "notice.deliver") {
       n.delivery = n.delivery || e.payload.method;
       if (n.status === "issued") n.status = "delivered";
-    } else if (e.type === "notice.sign") {
+    } else if (e.type === "notice.sign" || (e.type === "signature.capture" && e.payload.subject === "notice")) {
       n.signed = true;
+    }
+  }
+  // This phone's re-inspections not yet pulled back, in the order they were made.
+  const reinspections = live.filter((e) => e.type === "reinspect.result").sort((a, b) => (a.created_at || 0) - (b.created_at || 0));
+  for (const e of reinspections) {
+    const n = byId.get(e.payload.notice_id);
+    if (!n || n.status === "rectified") continue;
+    if (e.payload.result === "rectified") {
+      n.status = "rectified";
+      n.stopWork = false;
+    } else {
+      n.status = "escalated";
+      n.stopWork = true;
     }
   }
   const out = [...byId.values()].map((n) => ({
     ...n,
     shown: (n.status === "issued" || n.status === "delivered") && n.deadline < today ? "overdue" : n.status,
+    // Re-inspected on its deadline (or after it), and again while a stop-work holds.
+    due: n.status !== "rectified" && (n.deadline <= today || n.status === "escalated"),
   }));
   return out.sort((a, b) => (Date.parse(b.occurred_at) || 0) - (Date.parse(a.occurred_at) || 0));
 }

@@ -11,7 +11,7 @@ import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
 import * as store from "../../store.js";
 import { onStatus, sync } from "../../sync.js";
-import { noticeSection, noticeTitle, permitSection } from "./renovation.js";
+import { isRenovationOp, noticeSection, noticeTitle, permitSection } from "./renovation.js";
 
 const RECENT_MS = 2 * 60 * 1000;
 
@@ -256,7 +256,7 @@ function titleOf(entry) {
   if (entry.type === "finding.create") {
     return pt("findingTitle", { severity: pairName("severities", p.severity), category: pairName("categories", p.category) });
   }
-  if (entry.type.startsWith("notice.")) return noticeTitle(entry);
+  if (isRenovationOp(entry.type)) return noticeTitle(entry);
   return entry.type;
 }
 

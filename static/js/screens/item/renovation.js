@@ -12,6 +12,7 @@ import { isoDay, nowWithOffset } from "../../phone/time.js";
 import * as store from "../../store.js";
 import { onStatus, sync } from "../../sync.js";
 import { signaturePad } from "../keys/sign.js";
+import { acceptanceSection, reinspectForm } from "./followup.js";
 import { addDays, hoursText, noticeList, shownPermits } from "./permits.js";
 
 let words = null;
@@ -71,17 +72,22 @@ export async function permitSection(item) {
 
 const STATUS_TONE = { issued: "badge-warn", delivered: "badge-info", rectified: "badge-ok", overdue: "badge-danger", escalated: "badge-danger" };
 
-/** A notice op's title in the item's history (record.js lists this phone's entries). */
+// The renovation chain's op types the phone makes (their entries are this section's).
+const TITLES = { "notice.issue": "issuedTitle", "notice.deliver": "deliveredTitle", "notice.sign": "signedTitle", "reinspect.result": "reinspectedTitle", "acceptance.record": "acceptanceTitle", "signature.capture": "signedTitle" };
+export const isRenovationOp = (type) => Object.hasOwn(TITLES, type || "");
+
+/** A renovation op's title in the item's history (record.js lists this phone's entries). */
 export function noticeTitle(entry) {
-  return rt({ "notice.issue": "issuedTitle", "notice.deliver": "deliveredTitle", "notice.sign": "signedTitle" }[entry.type] || entry.type);
+  return rt(TITLES[entry.type] || entry.type);
 }
 
 async function ownEntries(code) {
   const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
   const own = new Map();
   for (const e of [...journal, ...outbox]) own.set(e.op_id, e);
-  return [...own.values()].filter((e) => e.type?.startsWith("notice."));
+  return [...own.values()].filter((e) => isRenovationOp(e.type));
 }
+export { ownEntries };
 
 function checkboxes(name, values, checked = []) {
   return h(
@@ -93,7 +99,7 @@ function checkboxes(name, values, checked = []) {
   );
 }
 
-function photoInput(photos, onChange) {
+export function photoInput(photos, onChange) {
   const input = h("input", { type: "file", accept: "image/*", capture: "environment", multiple: true, "data-notice-photo": true });
   input.addEventListener("change", async () => {
     for (const file of [...(input.files || [])]) {
@@ -110,7 +116,7 @@ function photoInput(photos, onChange) {
   return h("label", { class: "btn record-camera" }, icon("camera"), rt("addPhoto"), input);
 }
 
-async function saveEntry(item, type, payload, photos, draft) {
+export async function saveEntry(item, type, payload, photos, draft) {
   let m = {};
   try {
     m = await store.getMetas(["user"]);
@@ -251,7 +257,7 @@ function signForm(item, notice, done) {
   return form;
 }
 
-function fail(error, message) {
+export function fail(error, message) {
   error.textContent = message;
   error.hidden = false;
 }
@@ -264,7 +270,15 @@ function noticeItem(n, open) {
   return h(
     "li",
     { class: "phone-entry notice-entry", "data-notice": n.id, "data-status": n.shown },
-    h("div", { class: "phone-entry-head" }, number, " ", h("span", { class: `badge ${STATUS_TONE[n.shown] || ""}` }, rterm("notice_status", n.shown))),
+    h(
+      "div",
+      { class: "phone-entry-head" },
+      number,
+      " ",
+      h("span", { class: `badge ${STATUS_TONE[n.shown] || ""}` }, rterm("notice_status", n.shown)),
+      n.repeat ? h("span", { class: "badge badge-danger", "data-repeat": true }, rt("repeat")) : null,
+      n.stopWork ? h("span", { class: "badge badge-danger", "data-stop-work": true }, rt("stopWork")) : null,
+    ),
     h("p", {}, rules),
     h("p", { class: "muted small" }, [rt("deadlineOn", { date: n.deadline }), n.delivery ? rterm("delivery_method", n.delivery) : "", n.signed ? rt("signed") : ""].filter(Boolean).join(" · ")),
     h(
@@ -272,6 +286,7 @@ function noticeItem(n, open) {
       { class: "notice-actions" },
       n.delivery ? null : h("button", { type: "button", class: "btn btn-sm", "data-notice-deliver": n.id, onclick: () => open("deliver", n) }, rt("recordDelivery")),
       n.signed ? null : h("button", { type: "button", class: "btn btn-sm", "data-notice-sign": n.id, onclick: () => open("sign", n) }, rt("ownerSignature")),
+      n.due ? h("button", { type: "button", class: "btn btn-sm btn-primary", "data-notice-reinspect": n.id, onclick: () => open("reinspect", n) }, rt("reinspect")) : null,
     ),
   );
 }
@@ -284,6 +299,16 @@ function noticeItem(n, open) {
  */
 export async function noticeSection(item) {
   if (item.type !== "unit") return null;
+  const [notices, acceptance] = await Promise.all([noticesOf(item), acceptanceSection(item).catch(() => null)]);
+  if (!acceptance) return notices;
+  // The acceptance follows the notices; the pair keeps the notices' refresh and offer.
+  const pair = h("div", { class: "item-renovation" }, notices, acceptance);
+  pair.refresh = () => notices?.refresh();
+  pair.offer = (entry) => notices?.offer(entry);
+  return pair;
+}
+
+async function noticesOf(item) {
   const itemKey = `unit:${item.id}`;
   const [permits, pulled] = await Promise.all([store.attachedTo(itemKey, "permit"), store.attachedTo(itemKey, "notice")]);
   const renovating = item.data?.status === "renovating" || permits.length > 0;
@@ -310,7 +335,8 @@ export async function noticeSection(item) {
       offerBox.hidden = true;
       refresh().catch(() => {});
     };
-    const form = kind === "issue" ? issueForm(item, today, target, done) : kind === "deliver" ? deliverForm(item, target, done) : signForm(item, target, done);
+    const forms = { issue: issueForm, deliver: deliverForm, sign: signForm, reinspect: reinspectForm };
+    const form = kind === "issue" ? issueForm(item, today, target, done) : forms[kind](item, target, done);
     panel.replaceChildren(form);
     form.mounted?.();
     form.scrollIntoView?.({ block: "nearest" });
