@@ -1,7 +1,9 @@
 """The demo's renovation register: a permit for every unit under renovation (one in five past
 its end with no acceptance: overrun), its deposit received, a permit that begins in a few days
 and one accepted last month, on each demo estate's calendar; and rectification notices issued
-on the first renovating units by the estate's patroller, one delivered."""
+on the first renovating units by the estate's patroller, one delivered, a second one past
+its deadline and found not rectified (a stop-work in force, a repeat), and two completion
+acceptances: one passed (deposit refunded, permit closed), one failed (a notice of its items)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from sync.merge import Actor, push
+from webapp import vocab
 from webapp.models import Device, LabelCode, Unit
 from webapp.models.renovation import DepositEntry, RenovationPermit
 from webapp.renovation.status import estate_today
@@ -125,14 +128,14 @@ def push_notices(session: Session, estates, users) -> dict:
                     RenovationPermit.closed_on.is_(None),
                 )
                 .order_by(Unit.id)
-                .limit(2)
+                .limit(4)
             )
             .scalars()
             .all()
         )
         at = datetime.now(UTC) - timedelta(days=2)
         ops = []
-        for n, code in enumerate(codes):
+        for n, code in enumerate(codes[:2]):
             notice_id = str(uuid.UUID(int=estate.id * 1000 + n + 1))
             ops.append(
                 {
@@ -163,6 +166,7 @@ def push_notices(session: Session, estates, users) -> dict:
                         },
                     }
                 )
+        ops += _followups(estate, codes, at, today)
         actor = Actor(user_id=user.id, estate_ids=[estate.id], device_id=device.id)
         results = push(session, actor, ops, at + timedelta(hours=1))
         made += sum(
@@ -171,3 +175,60 @@ def push_notices(session: Session, estates, users) -> dict:
             if o["type"] == "notice.issue" and r["status"] == "applied"
         )
     return {"rectification_notice": made}
+
+
+def _op(estate, n: int, kind: str, at: datetime, payload: dict) -> dict:
+    ids = estate.id * 1000 + 300 + n
+    return {
+        "op_id": str(uuid.UUID(int=ids)),
+        "type": kind,
+        "occurred_at": at.isoformat(),
+        "payload": {"id": str(uuid.UUID(int=ids + 50)), **payload},
+    }
+
+
+def _followups(estate, codes: list[str], at: datetime, today) -> list[dict]:
+    """Items 3–4 on the demo: on the first unit a second notice (so a repeat), past its
+    deadline and found not rectified — a stop-work in force; the third unit's acceptance
+    passed (deposit refunded, permit closed), the fourth's failed on its waterproofing."""
+    ops: list[dict] = []
+    if codes:
+        notice = _op(estate, 0, "notice.issue", at - timedelta(days=4), {
+            "code": codes[0], "rules": ["hours", "debris"],
+            "note": "晚間施工，垃圾堆放樓道", "deadline": (today - timedelta(days=3)).isoformat(),
+        })  # fmt: skip
+        ops += [
+            notice,
+            _op(
+                estate,
+                1,
+                "reinspect.result",
+                at - timedelta(hours=1),
+                {
+                    "notice_id": notice["payload"]["id"],
+                    "result": "not_rectified",
+                    "note": "樓道垃圾仍未清運",
+                },
+            ),  # fmt: skip
+        ]
+    answers = {i["key"]: "yes" for i in vocab.ACCEPTANCE_CHECKLISTS[1]}
+    for n, code in enumerate(codes[2:4]):
+        failed = n == 1
+        ops.append(
+            _op(
+                estate,
+                2 + n,
+                "acceptance.record",
+                at + timedelta(minutes=40 + n),
+                {
+                    "code": code,
+                    "checklist_version": 1,
+                    "answers": {**answers, "waterproof": "no"} if failed else answers,
+                    "result": "failed" if failed else "passed",
+                    "engineer": "林工程師",
+                    "note": "衛生間閉水試驗滲漏" if failed else "",
+                    **({"deadline": (today + timedelta(days=7)).isoformat()} if failed else {}),
+                },
+            )  # fmt: skip
+        )
+    return ops

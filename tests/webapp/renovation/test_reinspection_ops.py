@@ -53,7 +53,10 @@ def test_a_rectified_reinspection_closes_the_notice(app, phone, seed, renovating
         assert kept.result == "rectified" and kept.note == "已恢復原狀"
         link = db.session.scalar(sa.select(PhotoLink).where(PhotoLink.record_id == kept.id))
         assert link.record_type == "reinspection" and link.sha256 == PHOTO
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(StopWork)) == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(StopWork.notice_id == notice_id))
+            == 0
+        )
         assert _stop_events(notice_id) == []
 
 
@@ -83,7 +86,10 @@ def test_not_rectified_escalates_to_a_stop_work_then_a_pass_lifts_it(app, phone,
     [answer] = _results(phone, [again])
     assert answer["data"]["status"] == "escalated"
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(StopWork)) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(StopWork.notice_id == notice_id))
+            == 1
+        )
         assert len(_stop_events(notice_id)) == 1, "alerted once, not per failure"
 
     passed = reinspect_op(notice_id, "rectified")
@@ -115,7 +121,10 @@ def test_reinspect_is_idempotent_and_a_replay_alerts_nobody_twice(app, phone, se
     [answer] = _results(phone, [reused])
     assert (answer["status"], answer["error"]) == ("rejected", "op_id_reused")
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Reinspection)) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(Reinspection.notice_id == notice_id))
+            == 1
+        )
         assert len(_stop_events(notice_id)) == 1
         assert db.session.get(RectificationNotice, notice_id).status == "escalated"
 
