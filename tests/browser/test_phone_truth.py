@@ -4,8 +4,10 @@ cannot reach the store, and a checklist saved without the phone's user record.""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,11 +90,17 @@ def test_a_replaced_label_offline_says_so_and_opens_its_item(page, context, live
     assert stored["code"] == sign["new"] and stored["retired"]["code"] == sign["old"]
 
 
+ROOT = Path(__file__).resolve().parents[2]
+STORE_VERSION = int(
+    re.search(r"^const VERSION = (\d+);", (ROOT / "static/js/store.js").read_text(), re.M)[1]
+)
+
+
 def test_a_version_2_store_keeps_its_outbox_and_pulls_retired_codes_afresh(page):
     """Does a phone's store from before retired codes (version 2: items, a cursor, an entry
-    waiting) open as version 3 with its items and outbox kept, a fresh snapshot due (its rows
-    lack retired codes, so it no longer claims to hold every label), and a pulled item's old
-    label found by its long and its short code?"""
+    waiting) open at the store's current version (4 since permits) with its items and outbox
+    kept, a fresh snapshot due (its rows lack retired codes, so it no longer claims to hold
+    every label), and a pulled item's old label found by its long and its short code?"""
     page.goto("/static/build/store.js")  # same origin, none of the app's scripts running
     answer = page.evaluate(
         """async () => {
@@ -143,7 +151,7 @@ def test_a_version_2_store_keeps_its_outbox_and_pulls_retired_codes_afresh(page)
                   byShort: byShort && [byShort.code, byShort.retired.code], unknown};
         }"""
     )
-    assert answer["version"] == 3
+    assert answer["version"] == STORE_VERSION
     # The cursor gone, a new generation: the next pull is a fresh snapshot.
     assert answer["meta"] == {"cursor": None, "gen": 5, "snapshotting": True}
     assert answer["kept"] == "NEWLABEL" and answer["outbox"] == ["waiting"]

@@ -511,7 +511,8 @@ export async function showOffline(container, code) {
     });
   }
   const notices = await noticeSection(item).catch(() => null);
-  container.replaceChildren(
+  // replaceChildren writes a null as the text "null": the sections a unit may lack are dropped.
+  const sections = [
     // Shown from the store because the network is gone, or because the server was slow (the
     // worker's grace): say which, so the notice never contradicts a header that says 在線.
     h("p", { class: "flash item-offline", role: "status" }, pt(navigator.onLine ? "slowItem" : "offlineItem")),
@@ -532,7 +533,8 @@ export async function showOffline(container, code) {
     notices,
     history,
     h("a", { class: "btn btn-block btn-tall", href: phone().scanUrl }, pt("scanNext")),
-  );
+  ];
+  container.replaceChildren(...sections.filter(Boolean));
   document.title = `${item.label} · ${document.title.split(" · ").pop()}`;
   return true;
 }
