@@ -20,6 +20,8 @@ def _estate_and_unit(app):
             sa.select(Unit)
             .join(Building)
             .where(Unit.estate_id == estate.id, Building.name == "1棟", Unit.floor >= 3)
+            # Not under renovation: that status comes from permits (the menu opens one).
+            .where(Unit.status.in_(("occupied", "vacant")))
             .order_by(Unit.id)
         )
         return estate.id, unit.id, unit.status
@@ -27,7 +29,8 @@ def _estate_and_unit(app):
 
 def test_search_edit_and_status_in_the_browser(desk_page, live_server):
     """Does typing filter the list, does a bad inline edit show its errors in place (422 swapped
-    under the CSP), does a good one save, and does the status menu save and audit at once?"""
+    under the CSP), does a good one save, does the status menu save and audit at once, and does
+    choosing 裝修中 open a permit for the unit?"""
     page = desk_page
     estate_id, unit_id, status = _estate_and_unit(live_server.app)
     log_in(page, "supervisor")
@@ -57,7 +60,7 @@ def test_search_edit_and_status_in_the_browser(desk_page, live_server):
     page.locator(f"tr#unit-{unit_id}:not(.is-editing)").wait_for()
     assert "-399室" in page.locator(f"#unit-{unit_id}").inner_text()
 
-    new_status = "renovating" if status != "renovating" else "vacant"
+    new_status = "vacant" if status != "vacant" else "occupied"
     page.locator(f"#unit-{unit_id} select[name=status]").select_option(new_status)
     page.locator(f"#unit-{unit_id} form.status-{new_status}").wait_for()
     with live_server.app.app_context():
@@ -68,3 +71,6 @@ def test_search_edit_and_status_in_the_browser(desk_page, live_server):
             )
         ).all()
         assert {e.action for e in events} == {"unit.update", "unit.status"}
+    # 裝修中 is not set by hand: choosing it opens a new permit for the unit.
+    page.locator(f"#unit-{unit_id} select[name=status]").select_option("renovating")
+    page.wait_for_url(f"**/permits/new?unit={unit_id}")
