@@ -21,7 +21,7 @@ from webapp import alert_events as events
 from webapp.alerts import recipients
 from webapp.alerts.fanout import KEEP, submit_fanouts
 from webapp.jobs.engine import periodic
-from webapp.models import Device, Estate, Key, user_estate
+from webapp.models import Device, Estate, Key, User, user_estate
 from webapp.models.alerts import AlertPreference
 from webapp.models.jobs import AlertEvent
 from webapp.models.review import FindingState
@@ -175,9 +175,16 @@ def findings_overdue(session: Session, now: datetime) -> int:
 def devices_unsynced(session: Session, now: datetime, default_hours: int) -> int:
     """Record each device that has held unsynced records since its last sync for longer than
     the smallest threshold anyone chose (each person hears at their own: fanout.py), one event
-    per estate of its user, once per last sync."""
+    per estate of its user (every active one for a user who sees every estate, as
+    scoping.people_of counts their phones), once per last sync."""
     chosen = session.scalar(sa.select(sa.func.min(AlertPreference.unsynced_hours)))
     hours = min(default_hours, chosen or default_hours)
+    homes = sa.union_all(
+        sa.select(user_estate.c.user_id, user_estate.c.estate_id),
+        sa.select(User.id, Estate.id)
+        .select_from(sa.join(User, Estate, Estate.active))
+        .where(User.all_estates),
+    ).subquery()
     rows = session.execute(
         sa.select(
             Device.id,
@@ -185,9 +192,9 @@ def devices_unsynced(session: Session, now: datetime, default_hours: int) -> int
             Device.user_id,
             Device.pending_count,
             Device.last_sync_at,
-            user_estate.c.estate_id,
+            homes.c.estate_id,
         )
-        .join(user_estate, user_estate.c.user_id == Device.user_id)
+        .join(homes, homes.c.user_id == Device.user_id)
         .where(
             Device.revoked_at.is_(None),
             Device.pending_count > 0,

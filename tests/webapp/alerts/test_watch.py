@@ -199,3 +199,28 @@ def test_a_device_holding_unsynced_records_alerts_at_each_persons_threshold(
             .where(AlertDelivery.user_id == later_id, AlertEvent.kind == "device_unsynced")
         ).all()
     assert sorted(held) == ["sent", "skipped"]
+
+
+def test_the_phone_of_a_supervisor_who_sees_every_estate_alerts_each_estate(
+    app, people, seed, clock, jobs
+):
+    """A head-office supervisor (every estate, appointed to none) whose phone holds records
+    since a sync 5 hours ago: each estate records the event (the review's phone table lists
+    the phone in each, scoping.people_of), so its supervisor and the phone's user hear of it —
+    the check joined the appointments alone, and nobody heard."""
+    now = clock.set(datetime(2030, 3, 4, 6, 0, tzinfo=UTC))
+    with app.app_context():
+        head = User(username="hqsup", role="supervisor", display_name="總部主管", all_estates=True)
+        head.set_password("x" * 12)
+        db.session.add(head)
+        db.session.flush()
+        device, _token = Device.issue(head, "總部手機")
+        device.pending_count, device.last_sync_at = 3, now - timedelta(hours=5)
+        db.session.add(device)
+        db.session.commit()
+    _watch(app, clock, jobs)
+    assert sorted(e.estate_id for e in events_of(app, "device_unsynced")) == sorted(
+        seed.estate_ids[:2]
+    )
+    heard = {(user, channel) for _k, user, channel, _s in deliveries(app, kind="device_unsynced")}
+    assert {("hqsup", "bell"), ("supervisor", "bell"), ("supervisor2", "bell")} <= heard
