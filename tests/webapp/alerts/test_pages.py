@@ -13,6 +13,7 @@ from tests.conftest import csrf_token_from
 from tests.webapp.review.conftest import make_finding
 from webapp import alert_events as events
 from webapp.extensions import db
+from webapp.models import Estate, User
 from webapp.models.alerts import AlertDelivery, AlertPreference
 
 
@@ -146,3 +147,18 @@ def test_choices_are_saved_and_bad_ones_refused(app, client, auth, people, seed)
         assert db.session.get(AlertPreference, people["supervisor"]).email == "lin@example.test"
     english = client.get("/account/alerts").get_data(as_text=True)
     assert "Quiet hours" in english and "勿擾" not in english
+
+
+def test_the_header_counts_only_what_the_list_shows(app, client, auth, people, seed, clock, jobs):
+    """A supervisor moved off the estate of an unread alert: the list no longer shows it, so
+    neither does the header's count (it said 1 over an empty list)."""
+    _alert(app, seed, clock, jobs)
+    with app.app_context():
+        supervisor = db.session.get(User, people["supervisor"])
+        supervisor.estates = [db.session.get(Estate, seed.estate_ids[1])]
+        db.session.commit()
+    auth.login("supervisor")
+    page = client.get("/alerts").get_data(as_text=True)
+    assert "alert-item" not in page
+    assert _count(page) is None
+    assert _count(client.get("/").get_data(as_text=True)) is None
