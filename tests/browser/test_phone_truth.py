@@ -14,7 +14,15 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser.conftest import log_in, log_in_and_pull
-from tests.browser.support import OWN, READY, SYNC, add_patroller, add_round, until
+from tests.browser.support import (
+    OWN,
+    READY,
+    SYNC,
+    add_patroller,
+    add_round,
+    first_estate_units,
+    until,
+)
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes, retire_and_replace
 from webapp.models import Building, Estate, LabelCode, Sign, Unit, utcnow
@@ -444,3 +452,37 @@ def test_the_badge_resolves_while_another_tab_holds_the_sync_lock(page, context,
     assert page.locator("#shell-network").inner_text() == "在線"
     other.evaluate("() => window.__release()")
     other.close()
+
+
+CHIP_STATES = """async () => {
+  const bar = document.querySelector('.topbar');
+  const chip = document.getElementById('sync-chip');
+  const main = chip.querySelector('[data-chip-main]');
+  const sub = chip.querySelector('[data-chip-sub]');
+  const heights = [];
+  chip.hidden = false;
+  for (const [m, s] of [['已全部同步', '03:56'], ['同步中…', '正在送出：12／100'],
+                        ['同步中…', '正在接收項目：12345'], ['3 筆待同步', '連線中斷，稍後重試'],
+                        ['已全部同步', '']]) {
+    main.textContent = m;
+    sub.textContent = s;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    heights.push([bar.offsetHeight, chip.offsetWidth]);  // the chip's width for the record
+  }
+  return heights;
+}"""
+
+
+def test_the_phone_header_keeps_its_height_whatever_the_sync_chip_says(page, live_server):
+    """Does the header of a phone's item page stay the same height while the sync chip's words
+    change (synced at 03:56, sending 12 of 100, receiving, waiting)? It grew a row while
+    syncing, and the page moved under a tap: the tap landed beside the result it was meant
+    for (WebKit's offline test caught it)."""
+    unit = first_estate_units(live_server.app, 1)[0]
+    _worker(page)
+    log_in(page)
+    until(page, READY, timeout_s=45)
+    page.goto(f"/q/{unit['code']}")
+    page.locator("#record .record-save").wait_for()
+    heights = page.evaluate(CHIP_STATES)
+    assert len({height for height, _chip in heights}) == 1, heights
