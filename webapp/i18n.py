@@ -75,6 +75,16 @@ def term(vocabulary: str, value: str | None) -> str:
     return vocab.en(vocabulary, value) if is_english() else vocab.zh(vocabulary, value)
 
 
+def separator() -> str:
+    """What parts a list in the reader's language: 、 in Chinese, a comma in English."""
+    return ", " if is_english() else "、"
+
+
+def term_list(vocabulary: str, values) -> str:
+    """Name these vocabulary values in the reader's language, listed with its separator."""
+    return separator().join(term(vocabulary, value) for value in values or ())
+
+
 def terms(vocabulary: str) -> list[tuple[str, str]]:
     """A vocabulary's values, in order, each with its name in the reader's language."""
     return [(value, term(vocabulary, value)) for value in vocab.VOCABULARIES[vocabulary]]

@@ -19,6 +19,8 @@ def _common() -> dict:
         "html_lang": i18n.html_lang,
         "term": i18n.term,
         "terms": i18n.terms,
+        "term_list": i18n.term_list,
+        "separator": i18n.separator,
         "floor_name": vocab.floor_name,
         "locales": i18n.LOCALES,
         "current_locale": i18n.select_locale,

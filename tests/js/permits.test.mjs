@@ -27,6 +27,7 @@ test("begun permits come first, then those not yet begun", () => {
 
 test("hours read as the permit writes them; days add on the calendar", () => {
   assert.equal(hoursText([{ start: "08:00", end: "12:00" }, { start: "14:00", end: "18:00" }]), "08:00–12:00、14:00–18:00");
+  assert.equal(hoursText([{ start: "08:00", end: "12:00" }, { start: "14:00", end: "18:00" }], ", "), "08:00–12:00, 14:00–18:00");
   assert.equal(hoursText([]), "");
   assert.equal(addDays("2026-12-28", 7), "2027-01-04");
   assert.equal(addDays("2028-02-27", 2), "2028-02-29");

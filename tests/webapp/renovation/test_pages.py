@@ -6,8 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.webapp.renovation.conftest import add_permit, units_of
+from tests.webapp.renovation.test_notice_ops import issue_op
 from webapp.extensions import db
-from webapp.models import Estate, Unit
+from webapp.models import Estate, LabelCode, Unit
 from webapp.models.renovation import DepositEntry, RenovationPermit
 from webapp.renovation.status import estate_today
 
@@ -181,3 +182,39 @@ def test_closing_a_permit_on_its_page(app, supervisor, token, seed):
         assert db.session.get(Unit, unit_id).status == "vacant"
     edit = supervisor.get(f"/renovation/permits/{permit_id}/edit")
     assert edit.status_code == 303
+
+
+def test_the_english_pages_list_rules_and_hours_with_an_english_separator(
+    app, phone, supervisor, seed
+):
+    """Are a notice's rules and a permit's working hours listed with ", " on the English pages
+    (the unit's page, the permit's, the notices and the notice) and with 、 on the Chinese?"""
+    estate = seed.estate_ids[0]
+    with app.app_context():
+        unit = units_of(estate, "occupied")[-3]
+        permit = add_permit(estate, unit, "N-9", hours="08:00-12:00,13:30-17:30")
+        db.session.commit()
+        permit_id = permit.id
+        code = db.session.scalar(
+            sa.select(LabelCode.code).where(
+                LabelCode.item_type == "unit", LabelCode.item_id == unit.id, LabelCode.active
+            )
+        )
+    op = issue_op(code)
+    assert phone.push([op]).get_json()["results"][0]["status"] == "applied"
+    notice_id = op["payload"]["id"]
+    pages = (
+        f"/q/{code}",
+        f"/renovation/permits/{permit_id}",
+        f"/renovation/estates/{estate}/notices",
+        f"/renovation/notices/{notice_id}",
+    )
+    for path in pages:
+        english = supervisor.get(path, headers={"Accept-Language": "en"})
+        assert english.status_code == 200, path
+        assert "、" not in english.get_data(as_text=True), path
+    assert "08:00-12:00, 13:30-17:30" in supervisor.get(
+        f"/q/{code}", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
+    chinese = supervisor.get(f"/renovation/notices/{notice_id}").get_data(as_text=True)
+    assert "改變外立面、垃圾未按規定清運" in chinese

@@ -17,9 +17,10 @@ export function shownPermits(permits, today) {
     .sort((a, b) => (a.state === "upcoming") - (b.state === "upcoming") || a.starts_on.localeCompare(b.starts_on));
 }
 
-/** Working hours as written on the permit: "08:00–12:00、14:00–18:00" ("" for none). */
-export function hoursText(hours) {
-  return (hours || []).map((s) => `${s.start}–${s.end}`).join("、");
+/** Working hours as written on the permit: "08:00–12:00、14:00–18:00" ("" for none), listed
+ * with the page's separator (", " on an English page). */
+export function hoursText(hours, sep = "、") {
+  return (hours || []).map((s) => `${s.start}–${s.end}`).join(sep);
 }
 
 /** The day `n` days after `day` ("YYYY-MM-DD"), on the calendar (no time zone involved). */

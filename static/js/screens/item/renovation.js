@@ -44,7 +44,7 @@ const TONE = { active: "badge-warn", overrun: "badge-danger", upcoming: "badge-i
 function permitCard(p) {
   const rows = [
     [rt("contractor"), p.contractor ? [p.contractor, " ", p.contractor_phone ? h("a", { href: `tel:${p.contractor_phone.replace(/[^0-9+]/g, "")}`, class: "permit-phone" }, p.contractor_phone) : null] : "—"],
-    [rt("hours"), hoursText(p.hours) || "—"],
+    [rt("hours"), hoursText(p.hours, rw().s.sep || "、") || "—"],
     [rt("scope"), p.scope || "—"],
     [rt("period"), `${p.starts_on} – ${p.ends_on || "—"}`],
   ];
@@ -266,7 +266,7 @@ function noticeItem(n, open) {
   const number = n.number
     ? h("strong", { class: "notice-number", "data-number": n.number }, rt("noticeNo", { number: n.number }))
     : h("span", { class: "badge badge-warn notice-number", "data-number": "" }, rt("numberOnSync"));
-  const rules = n.rules.map((r) => rterm("renovation_rule", r)).join("、");
+  const rules = n.rules.map((r) => rterm("renovation_rule", r)).join(rw().s.sep || "、");
   return h(
     "li",
     { class: "phone-entry notice-entry", "data-notice": n.id, "data-status": n.shown },
