@@ -379,6 +379,18 @@ def test_page_pdf_and_workbook(app, client, auth, week_of_records):
     sheets.close()
 
 
+def test_the_page_names_the_due_day_once(client, auth, week_of_records):
+    """Does the page's lead name the Saturday the report is due once (its day name is in the
+    date already), in either language?"""
+    one, _two = week_of_records
+    auth.login("supervisor")
+    path = f"/renovation/report?estate={one}&week=2025-W10"
+    chinese = client.get(path).get_data(as_text=True)
+    assert "03-08（六） 09:00" in chinese and "週六 03-08" not in chinese
+    english = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "due Sat 03-08 at 09:00" in english and "Saturday Sat" not in english
+
+
 def test_bad_week_is_a_400_that_says_how(client, auth, seed):
     """Is a week that is no week refused with a message, on the page and the files?"""
     auth.login("supervisor")
