@@ -194,20 +194,7 @@ def notices(session: Session, estates: Sequence[Estate], week: Week) -> dict:
             sa.select(n.estate_id, sa.func.count()).where(_in_week(n, spans)).group_by(n.estate_id)
         ).all()
     )
-    delivered = dict(
-        session.execute(
-            sa.select(n.estate_id, sa.func.count())
-            .where(
-                sa.or_(
-                    *(
-                        sa.and_(n.estate_id.in_(ids), n.delivered_at >= lo, n.delivered_at < hi)
-                        for (lo, hi), ids in sorted(spans.items())
-                    )
-                )
-            )
-            .group_by(n.estate_id)
-        ).all()
-    )
+    delivered = _stamped(session, n.delivered_at, n.estate_id, spans)
     overdue = dict(
         session.execute(
             sa.select(n.estate_id, sa.func.count())
