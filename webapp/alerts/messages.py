@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from webapp import i18n
-from webapp.models import ITEM_MODELS, Device, Estate, Key, LabelCode, User
+from webapp.models import ITEM_MODELS, Building, Device, Estate, Key, LabelCode, User
 from webapp.models.jobs import AlertEvent
 from webapp.models.sync import Finding, QuarantinedOp
 
@@ -199,6 +199,31 @@ def render(session: Session, event: AlertEvent) -> Text:
     path = str(detail.get("path") or "/")
     title = i18n.term("alert_kind", kind) + (f": {label}" if label else "")
     return Text(title, place, path if path.startswith("/") and not path.startswith("//") else "/")
+
+
+def render_all(session: Session, events: list[AlertEvent]) -> list[Text]:
+    """Many alerts' texts (the bell's page): the estates, findings and items they name are read
+    first, a statement per model, and held while rendering — the session keeps only what is
+    referenced, so rendering one by one read each row's again."""
+    held: list = []
+
+    def read(model, ids) -> list:
+        found = list(session.scalars(sa.select(model).where(model.id.in_(ids)))) if ids else []
+        held.extend(found)
+        return found
+
+    read(Estate, {e.estate_id for e in events if e.estate_id})
+    findings = read(Finding, {str(f) for e in events if (f := (e.detail or {}).get("finding_id"))})
+    items: dict[str, set[int]] = {}
+    for finding in findings:
+        if finding.item_type in ITEM_MODELS and finding.item_id is not None:
+            items.setdefault(finding.item_type, set()).add(finding.item_id)
+    for item_type, ids in items.items():
+        model = ITEM_MODELS[item_type]
+        found = read(model, ids)
+        if hasattr(model, "building_id"):
+            read(Building, {item.building_id for item in found if item.building_id})
+    return [render(session, event) for event in events]
 
 
 def _join(*lines: str) -> str:

@@ -89,16 +89,17 @@ def index():
     """List the person's alerts, newest first, unread marked."""
     page = max(request.args.get("page", 1, type=edge.int32) or 1, 1)
     page = min(page, 10_000)
-    found = db.session.scalars(
+    found = db.session.execute(
         _inbox()
+        .add_columns(AlertEvent)
+        .join(AlertEvent, AlertEvent.id == AlertDelivery.event_id)
         .order_by(AlertDelivery.created_at.desc(), AlertDelivery.id.desc())
         .offset((page - 1) * PAGE)
         .limit(PAGE + 1)
     ).all()
-    rows = []
-    for delivery in found[:PAGE]:
-        event = db.session.get(AlertEvent, delivery.event_id)
-        rows.append((delivery, event, messages.render(db.session, event)))
+    shown = found[:PAGE]
+    texts = messages.render_all(db.session, [event for _delivery, event in shown])
+    rows = [(delivery, event, text) for (delivery, event), text in zip(shown, texts, strict=True)]
     return render_template(
         "alerts/index.html", rows=rows, page=page, has_next=len(found) > PAGE, unread=unread()
     )

@@ -162,3 +162,35 @@ def test_the_header_counts_only_what_the_list_shows(app, client, auth, people, s
     assert "alert-item" not in page
     assert _count(page) is None
     assert _count(client.get("/").get_data(as_text=True)) is None
+
+
+def _statements(app, client, path: str) -> int:
+    found = []
+    with app.app_context():
+        engine = db.engine
+
+        def seen(conn, cursor, statement, params, context, executemany):
+            found.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert client.get(path).status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+    return len(found)
+
+
+def test_the_list_reads_as_much_for_a_full_page_as_for_two(
+    app, client, auth, people, seed, clock, jobs
+):
+    """/alerts with 2 alerts and with a full page of 30: the same statements (the events, their
+    estates, findings and units read once for the page — it read each row's, 155 for 30)."""
+    for _n in range(2):
+        _alert(app, seed, clock, jobs)
+    auth.login("supervisor")
+    few = _statements(app, client, "/alerts")
+    for _n in range(30):
+        _alert(app, seed, clock, jobs)
+    page = client.get("/alerts").get_data(as_text=True)
+    assert page.count('class="alert-item alert-unread"') == 30 and "緊急報事" in page
+    assert _statements(app, client, "/alerts") == few
