@@ -5,18 +5,13 @@ time the digest is made once and emailed once."""
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 
 from tests.webapp.alerts.conftest import choose, read
 from tests.webapp.alerts.test_digests import TAIPEI, local, made, run_at
-from tests.webapp.jobs.test_worker import _wait_for
+from tests.webapp.alerts.test_worker import kill_mid_email
 from webapp import alert_events as events
 from webapp.alerts import digests
 from webapp.extensions import db
@@ -26,8 +21,6 @@ from webapp.models.alerts import AlertDelivery
 from webapp.models.digests import AlertDigest
 from webapp.models.jobs import AlertEvent, Job
 from webapp.models.types import utcnow
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 class Killed(BaseException):
@@ -98,19 +91,7 @@ def test_a_worker_killed_while_the_digest_email_is_in_flight_sends_it_once(
         assert digests.submit_due(db.session, here, utcnow()) == 1
         db.session.commit()
     inbox.hold()
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.webapp.alerts.worker_main", database_url,
-             str(instance_dir), here.url, here.name, str(smtp.port)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_for(inbox.held.is_set, "the digest's email in flight", proc, log)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    inbox.release()
+    kill_mid_email(here, database_url, instance_dir, smtp, tmp_path, "the digest's email in flight")
 
     def email() -> tuple:
         with app.app_context():

@@ -25,6 +25,25 @@ from webapp.models.types import utcnow
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def kill_mid_email(here, database_url, instance_dir, smtp, tmp_path, what: str) -> None:
+    """A real worker (worker_main) runs the queued jobs until the SMTP server holds an email
+    (``inbox.hold()`` before), is killed there (SIGKILL), and the server lets go."""
+    inbox = smtp.handler
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.webapp.alerts.worker_main", database_url,
+             str(instance_dir), here.url, here.name, str(smtp.port)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_for(inbox.held.is_set, what, proc, log)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    inbox.release()
+
+
 def critical(inbox) -> list:
     """The emails of critical findings (the tick also runs the watch on the demo's data)."""
     return [m for m in inbox.messages if read(m)["Subject"].startswith("緊急報事")]
@@ -42,19 +61,7 @@ def test_a_worker_killed_mid_send_leaves_the_alert_to_be_sent_once(
     inbox.hold()
     phone.push([finding_op(code, severity="critical")])
 
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.webapp.alerts.worker_main", database_url,
-             str(instance_dir), here.url, here.name, str(smtp.port)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_for(inbox.held.is_set, "the email in flight", proc, log)
-    finally:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-    inbox.release()
+    kill_mid_email(here, database_url, instance_dir, smtp, tmp_path, "the email in flight")
 
     def send_job() -> tuple:
         with app.app_context():
