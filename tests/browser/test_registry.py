@@ -74,3 +74,32 @@ def test_search_edit_and_status_in_the_browser(desk_page, live_server):
     # 裝修中 is not set by hand: choosing it opens a new permit for the unit.
     page.locator(f"#unit-{unit_id} select[name=status]").select_option("renovating")
     page.wait_for_url(f"**/permits/new?unit={unit_id}")
+
+
+def test_a_row_swapped_in_is_live_the_moment_it_is_shown(desk_page, live_server):
+    """A row htmx swaps in answers a change at once: its hx- attributes are read in the swap
+    itself, not a settle delay later (htmx's default 20 ms, during which a quick choice in the
+    new row's menu was lost and the test above waited forever for the permit's form)."""
+    page = desk_page
+    estate_id, unit_id, status = _estate_and_unit(live_server.app)
+    log_in(page, "supervisor")
+    page.goto(f"/registry/estates/{estate_id}/units")
+    # Record, in the microtask after the row is inserted, whether htmx had processed it yet
+    # (it marks new content htmx-added until it has).
+    page.evaluate(
+        """() => {
+        window.__added = [];
+        new MutationObserver((changes) => {
+          for (const change of changes)
+            for (const node of change.addedNodes)
+              if (node.nodeType === 1 && node.matches('tr[id^="unit-"]'))
+                window.__added.push(node.className);
+        }).observe(document.querySelector('#unit-results'), {childList: true, subtree: true});
+    }"""
+    )
+    new_status = "vacant" if status != "vacant" else "occupied"
+    page.locator(f"#unit-{unit_id} select[name=status]").select_option(new_status)
+    page.locator(f"#unit-{unit_id} form.status-{new_status}").wait_for()
+    added = page.evaluate("window.__added")
+    assert added, "the row was swapped in"
+    assert not any("htmx-added" in c for c in added), added
