@@ -47,14 +47,21 @@ def _seen() -> sa.Select:
     )
 
 
-def _inbox() -> sa.Select:
-    """The current person's bell alerts of the estates they still see."""
-    return sa.select(AlertDelivery).where(
+def _listed() -> tuple:
+    """What the bell lists: the current person's bell alerts, sent (not one still held), of
+    the estates they still see. The list, the count, opening one and marking all read each
+    take exactly these, so none of them reads or changes an alert the list does not show."""
+    return (
         AlertDelivery.user_id == current_user.id,
         AlertDelivery.channel == "bell",
         AlertDelivery.state == "sent",
         AlertDelivery.estate_id.in_(_seen()),
     )
+
+
+def _inbox() -> sa.Select:
+    """The current person's bell alerts of the estates they still see."""
+    return sa.select(AlertDelivery).where(*_listed())
 
 
 def unread() -> int:
@@ -66,13 +73,7 @@ def unread() -> int:
         g.alerts_unread = db.session.scalar(
             sa.select(sa.func.count())
             .select_from(AlertDelivery)
-            .where(
-                AlertDelivery.user_id == current_user.id,
-                AlertDelivery.channel == "bell",
-                AlertDelivery.read_at.is_(None),
-                AlertDelivery.state == "sent",
-                AlertDelivery.estate_id.in_(_seen()),
-            )
+            .where(*_listed(), AlertDelivery.read_at.is_(None))
         )
     return g.alerts_unread
 
@@ -127,14 +128,10 @@ def open_alert():
 @bp.post("/alerts/read")
 @roles()
 def read_all():
-    """Mark every alert read."""
+    """Mark every alert the list shows read."""
     db.session.execute(
         sa.update(AlertDelivery)
-        .where(
-            AlertDelivery.user_id == current_user.id,
-            AlertDelivery.channel == "bell",
-            AlertDelivery.read_at.is_(None),
-        )
+        .where(*_listed(), AlertDelivery.read_at.is_(None))
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -13,8 +13,9 @@ from tests.conftest import csrf_token_from
 from tests.webapp.review.conftest import make_finding
 from webapp import alert_events as events
 from webapp.extensions import db
-from webapp.models import Estate, User
+from webapp.models import Estate, Unit, User
 from webapp.models.alerts import AlertDelivery, AlertPreference
+from webapp.models.types import utcnow
 
 
 def _alert(app, seed, clock, jobs, kind="critical_finding") -> str:
@@ -194,3 +195,96 @@ def test_the_list_reads_as_much_for_a_full_page_as_for_two(
     page = client.get("/alerts").get_data(as_text=True)
     assert page.count('class="alert-item alert-unread"') == 30 and "緊急報事" in page
     assert _statements(app, client, "/alerts") == few
+
+
+def _bell(app, user_id: int, estate_id: int, state: str = "sent", channel: str = "bell") -> int:
+    """A delivery of a new critical finding of the estate to the person, as the fan-out makes
+    it (made here: the fan-out would not reach a person outside the estate)."""
+    with app.app_context():
+        found = db.session.scalar(sa.select(Unit.id).where(Unit.estate_id == estate_id).limit(1))
+        detail = {"finding_id": make_finding(estate_id)} if found else {}
+        event, _new = events.record(
+            db.session, "critical_finding", f"critical_finding:{uuid.uuid4()}",
+            occurred_at=utcnow(), estate_id=estate_id, detail=detail,
+        )  # fmt: skip
+        db.session.flush()
+        delivery = AlertDelivery(
+            key=f"alert:{event.id}:{user_id}:{channel}", event_id=event.id, user_id=user_id,
+            estate_id=estate_id, channel=channel, state=state,
+        )  # fmt: skip
+        event.dispatched_at = event.occurred_at
+        db.session.add(delivery)
+        db.session.commit()
+        return delivery.id
+
+
+def _unread(app) -> set[int]:
+    with app.app_context():
+        return set(
+            db.session.scalars(sa.select(AlertDelivery.id).where(AlertDelivery.read_at.is_(None)))
+        )
+
+
+def test_mark_all_read_marks_what_the_list_shows_and_nothing_else(app, client, auth, people, seed):
+    """The supervisor (estate 1) holds an alert of estate 1, one of estate 2 (they were moved
+    off it), one of a closed estate, one still held on the bell (their threshold) and an email;
+    supervisor2 one of estate 2. Does "mark all read" mark the one the list shows, the one the
+    count counts, and nothing else — so the estate-2 alert is unread again when they are
+    appointed back to it?"""
+    one, two = seed.estate_ids[:2]
+    me, other = people["supervisor"], people["supervisor2"]
+    with app.app_context():
+        closed = Estate(name="舊社區", active=False)
+        db.session.add(closed)
+        db.session.commit()
+        closed_id = closed.id
+    listed = _bell(app, me, one)
+    left = {
+        _bell(app, me, two),
+        _bell(app, me, closed_id),
+        _bell(app, me, one, state="waiting"),
+        _bell(app, me, one, channel="email"),
+        _bell(app, other, two),
+    }
+    auth.login("supervisor")
+    page = client.get("/alerts").get_data(as_text=True)
+    assert _count(page) == "1" and f'id="alert-{listed}"' in page
+    client.post("/alerts/read", data={"csrf_token": csrf_token_from(page)})
+    assert _unread(app) == left
+    with app.app_context():
+        supervisor = db.session.get(User, me)
+        supervisor.estates = [db.session.get(Estate, e) for e in (one, two)]
+        db.session.commit()
+    assert _count(client.get("/alerts").get_data(as_text=True)) == "1"
+
+
+def test_opening_an_alert_not_on_the_list_is_404_and_changes_nothing(
+    app, client, auth, people, seed
+):
+    """The supervisor posts, as the alert to open: another person's, their own of an estate
+    they left or of a closed one, one still held, an email, one that does not exist, and no
+    number at all. Is each 404 (or 400 for a number past 32 bits), with nothing marked read?"""
+    one, two = seed.estate_ids[:2]
+    me = people["supervisor"]
+    with app.app_context():
+        closed = Estate(name="舊社區", active=False)
+        db.session.add(closed)
+        db.session.commit()
+        closed_id = closed.id
+    probes = [
+        _bell(app, people["supervisor2"], two),
+        _bell(app, people["desk"], one),
+        _bell(app, me, two),
+        _bell(app, me, closed_id),
+        _bell(app, me, one, state="waiting"),
+        _bell(app, me, one, channel="email"),
+    ]
+    before = _unread(app)
+    auth.login("supervisor")
+    token = auth.csrf("/alerts")
+    for delivery in [*probes, max(probes) + 1000, 0, -1, "", "x"]:
+        response = client.post("/alerts/open", data={"csrf_token": token, "delivery": delivery})
+        assert response.status_code == 404, delivery
+    response = client.post("/alerts/open", data={"csrf_token": token, "delivery": 2**40})
+    assert response.status_code == 400
+    assert _unread(app) == before
