@@ -31,7 +31,7 @@ NAMESPACE = uuid.UUID("5f1f3c1e-4a55-4b8e-9c2a-0d3e6b1f7a18")
 
 ISSUE, RELABEL, REFUSED = "issue", "relabel", "refused"
 
-# Finding categories travel as their zh names (the phone's list in templates/pwa/_phone.html).
+# Finding categories travel as their zh names (webapp.vocab.FINDING_CATEGORIES).
 # A failed checklist item's category is the phone's (static/js/screens/rounds/checklist.js
 # categoryOf); a check marked 有問題 with nothing failed takes its round's: the same names.
 ROUND_CATEGORY = {"signage": "標識問題", "renovation": "裝修違規"}

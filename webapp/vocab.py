@@ -122,6 +122,27 @@ KEY_REQUEST_STATUSES = {
     "expired": ("已過期", "Expired"),
 }
 
+# What a finding is about. Unlike the other vocabularies a category is stored and sent as its
+# zh name (the demo's and the first phones' free-text categories were), so its value is its zh
+# name. The phone's finding form offers them all but those the server alone raises.
+FINDING_CATEGORIES = {
+    "漏水": ("漏水", "Leak"),
+    "照明故障": ("照明故障", "Lighting fault"),
+    "門窗損壞": ("門窗損壞", "Door or window damaged"),
+    "設施損壞": ("設施損壞", "Facility damaged"),
+    "標識問題": ("標識問題", "Sign problem"),
+    "裝修違規": ("裝修違規", "Renovation violation"),
+    "安全隱患": ("安全隱患", "Safety hazard"),
+    "雜物堆放": ("雜物堆放", "Clutter in common areas"),
+    "環境衛生": ("環境衛生", "Cleanliness"),
+    "蟲害": ("蟲害", "Pests"),
+    "標籤需更換": ("標籤需更換", "Relabel"),
+    "其他": ("其他", "Other"),
+    "連續拒絕入戶": ("連續拒絕入戶", "Refused twice in a row"),
+}
+# Read from two refusals in a row (sync/derived.py), never reported by a person.
+FINDING_CATEGORIES_RAISED_ONLY = ("連續拒絕入戶",)
+
 # A finding's life: open → dispatched → fixed → re-inspected → closed (or reopened).
 FINDING_STATUSES = {
     "open": ("待派工", "Awaiting dispatch"),
@@ -465,6 +486,7 @@ VOCABULARIES = {
     "role": ROLES,
     "unit_status": UNIT_STATUSES,
     "sign_category": SIGN_CATEGORIES,
+    "finding_category": FINDING_CATEGORIES,
     "key_class": KEY_CLASSES,
     "owner_key_kind": OWNER_KEY_KINDS,
     "key_status": KEY_STATUSES,

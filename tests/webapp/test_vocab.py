@@ -111,3 +111,52 @@ def test_a_registry_change_is_named_in_words(app, client, auth, seed):
     client.post("/language", data={"locale": "en", "csrf_token": auth.csrf("/")})
     html = client.get(f"/q/{code}").get_data(as_text=True)
     assert "Registry record changed: Status changed (Vacant → Under renovation)" in html
+
+
+def _phone_config(client, english: bool = False) -> dict:
+    headers = {"Accept-Language": "en"} if english else {}
+    shell = client.get("/app", headers=headers).get_data(as_text=True)
+    return json.loads(re.search(r'id="phone-config">(.*?)</script>', shell, re.S).group(1))
+
+
+def test_finding_categories_have_one_home(client, seed):
+    """Are the finding categories' names written once, in vocab.py, and is that what the
+    phone's picker offers, the server's own findings are filed under and the Saturday report's
+    English page names them by? The report kept a second list of their English names
+    (report_tables.CATEGORIES_EN) beside the phone's, and it had drifted from the glossary
+    (連續拒絕入戶 was "Entry refused twice" there, "Refused twice in a row" in docs/glossary.md)."""
+    from sync import derived
+    from tests.webapp.test_glossary import _terms
+    from webapp.renovation import report_tables
+
+    categories = vocab.FINDING_CATEGORIES
+    copies = []
+    for pattern in (*SOURCES, "static/js/**/*.js"):
+        for path in ROOT.glob(pattern):
+            if path.name == "vocab.py":
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                quoted = set(re.findall(r'"([^"]+)"', line)) | set(re.findall(r"'([^']+)'", line))
+                copies += [
+                    (f"{path.relative_to(ROOT)}:{number}", value)
+                    for value, (zh, en) in categories.items()
+                    if zh in quoted and en in quoted
+                ]
+    assert copies == [], "name a category by vocab.FINDING_CATEGORIES (terms in templates)"
+
+    assert all(zh == value for value, (zh, _en) in categories.items())  # stored as zh names
+    picked = [v for v in categories if v not in vocab.FINDING_CATEGORIES_RAISED_ONLY]
+    assert _phone_config(client)["categories"] == [[v, categories[v][0]] for v in picked]
+    english = _phone_config(client, english=True)["categories"]
+    assert english == [[v, categories[v][1]] for v in picked]
+    raised = {*derived.ROUND_CATEGORY.values(), derived.OTHER_CATEGORY}
+    raised |= {derived.RELABEL_CATEGORY, derived.REFUSED_CATEGORY}
+    assert raised <= set(categories)
+    assert set(vocab.FINDING_CATEGORIES_RAISED_ONLY) <= raised
+
+    numbers = {"categories": [{"category": v, "reported": 1, "open": 0} for v in categories]}
+    numbers["total"] = len(categories)
+    table = report_tables._reported(numbers, en=True)
+    assert [row[0] for row in table.rows[:-1]] == [en for _zh, en in categories.values()]
+    glossary = set(_terms())
+    assert [v for v, (zh, en) in categories.items() if (en, zh) not in glossary] == []

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from webapp import i18n, vocab
 from webapp.access import public
 from webapp.api import openapi
 from webapp.compression import masked_csrf_token
@@ -27,7 +28,17 @@ BACKGROUND_COLOUR = "#f3f6f7"
 
 def helpers() -> dict:
     """What every page's head reads: the app's config for its scripts, the shell pages."""
-    return {"pwa_config": pwa_config, "shell_pages": SHELL_PAGES}
+    return {
+        "pwa_config": pwa_config,
+        "shell_pages": SHELL_PAGES,
+        "reportable_categories": reportable_categories,
+    }
+
+
+def reportable_categories() -> list[tuple[str, str]]:
+    """The finding categories the phone's finding form offers, named in the reader's language."""
+    raised_only = vocab.FINDING_CATEGORIES_RAISED_ONLY
+    return [pair for pair in i18n.terms("finding_category") if pair[0] not in raised_only]
 
 
 def pwa_config() -> dict:

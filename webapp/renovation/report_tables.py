@@ -15,24 +15,6 @@ from webapp.rounds import rules
 WEEKDAYS = "一二三四五六日"
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-# The phone's finding categories (templates/pwa/_phone.html), their English names for the
-# English page: a reported item's category travels and is stored as its Chinese name.
-CATEGORIES_EN = {
-    "漏水": "Leak",
-    "照明故障": "Lighting fault",
-    "門窗損壞": "Door or window damaged",
-    "設施損壞": "Facility damaged",
-    "標識問題": "Sign problem",
-    "裝修違規": "Renovation violation",
-    "安全隱患": "Safety hazard",
-    "雜物堆放": "Clutter in common areas",
-    "環境衛生": "Cleanliness",
-    "蟲害": "Pests",
-    "標籤需更換": "Relabel",
-    "其他": "Other",
-    "連續拒絕入戶": "Entry refused twice",
-}
-
 
 def Col(zh: str, en: str, width: float = 1.0, align: str = "CENTER") -> Column:  # noqa: N802
     """A column of the report: centred unless told (counts, mostly)."""
@@ -224,7 +206,8 @@ def _reported(numbers: dict, en: bool) -> Block:
         ],
     )
     for row in numbers["categories"]:
-        name = CATEGORIES_EN.get(row["category"], row["category"]) if en else row["category"]
+        # A category is stored as its zh name; one the vocabulary does not know is shown as is.
+        name = vocab.en("finding_category", row["category"]) if en else row["category"]
         block.rows.append([name, row["reported"], row["open"]])
     block.rows.append(
         ["All" if en else "合計", numbers["total"], sum(r["open"] for r in numbers["categories"])]
