@@ -116,12 +116,16 @@ def clean(data: bytes) -> tuple[bytes, str, int, int, tuple[float, float] | None
                     raise PhotoError(413, "too_many_pixels", "The image has too many pixels.")
                 gps = _gps(img.getexif())
                 img.load()
-                img = _bare(ImageOps.exif_transpose(img))
+                # In place: a photo that needs no turn is not copied (6 MB for 1600 × 1200).
+                ImageOps.exif_transpose(img, in_place=True)
+                img = _bare(img)
                 out = io.BytesIO()
                 if fmt == "JPEG":
                     if img.mode not in ("RGB", "L"):
                         img = img.convert("RGB")
-                    img.save(out, "JPEG", quality=85, optimize=True)
+                    # No optimize pass: it took as long again as the encoding itself (a 1600 ×
+                    # 1200 photo: 4 → 10 ms) for a file 8 % smaller.
+                    img.save(out, "JPEG", quality=85)
                 elif fmt == "PNG":
                     if img.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
                         img = img.convert("RGBA")

@@ -257,3 +257,32 @@ def test_a_stored_photo_keeps_no_metadata_at_all(app, phone, seed, fmt, content_
     with Image.open(io.BytesIO(stored)) as img:
         assert img.size == (40, 30)
         assert not {"icc_profile", "exif", "xmp", "comment"} & set(img.info)
+
+
+@pytest.mark.parametrize(("orientation", "size"), [(1, (40, 20)), (6, (20, 40)), (3, (40, 20))])
+def test_a_photo_is_stored_upright_as_its_exif_orientation_says(
+    app, phone, seed, orientation, size
+):
+    """Is a photo taken sideways (EXIF Orientation 6: turn 90° clockwise to show) stored
+    turned, with no orientation left to apply twice, and one already upright left as it is?"""
+    img = Image.new("RGB", (40, 20), (0, 0, 0))
+    img.paste((255, 255, 255), (0, 0, 20, 20))  # the left half white, the right half black
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=95, exif=exif.tobytes())
+    data = out.getvalue()
+    assert put(phone, data).status_code == 201
+    with app.app_context():
+        stored = blob_path(app.config["BLOB_DIR"], sha(data)).read_bytes()
+        assert (
+            db.session.get(PhotoBlob, sha(data)).width,
+            db.session.get(PhotoBlob, sha(data)).height,
+        ) == size
+    with Image.open(io.BytesIO(stored)) as got:
+        assert got.size == size and 0x0112 not in got.getexif()
+        # Where the white half went: 1 left, 3 (180°) right, 6 (90° clockwise) on top.
+        white = {1: (5, 10), 3: (35, 10), 6: (10, 5)}[orientation]
+        black = {1: (35, 10), 3: (5, 10), 6: (10, 35)}[orientation]
+        assert min(got.convert("L").getpixel(white), 255) > 200
+        assert got.convert("L").getpixel(black) < 50
