@@ -202,6 +202,11 @@ def devices_unsynced(session: Session, now: datetime, default_hours: int) -> int
             Device.last_sync_at > now - LOOKBACK - timedelta(hours=hours),
         )
     ).all()
+    # Each event names all the estates of its phone: a person who sees several of them hears
+    # of the phone once (recipients.of), not once per estate.
+    homes_of: dict[str, list[int]] = {}
+    for device_id, *_rest, estate_id in rows:
+        homes_of.setdefault(device_id, []).append(estate_id)
     new = 0
     for device_id, name, user_id, pending, since, estate_id in rows:
         _event, created = events.record(
@@ -216,6 +221,7 @@ def devices_unsynced(session: Session, now: datetime, default_hours: int) -> int
                 "user_id": user_id,
                 "pending": pending,
                 "since": since.isoformat(),
+                recipients.SAME_IN: sorted(homes_of[device_id]),
             },
         )
         new += created

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from webapp.models import Device, Estate, Key, User
+from webapp.models import Device, Estate, Key, User, user_estate
 from webapp.models.jobs import AlertEvent
 from webapp.models.review import FindingState
 from webapp.scoping import people_of
@@ -43,6 +43,9 @@ DEPARTMENT_ROLES = {"engineering": "engineering"}
 DEPARTMENT_KINDS = frozenset({"finding_dispatched", "finding_overdue"})
 # Work not yet done: a finding in these statuses past its due date is overdue.
 UNDONE = ("open", "dispatched", "reopened")
+# One thing recorded in several estates, an event each (a phone, in each of its user's
+# estates), names them all in its detail under this key: a person hears of it once.
+SAME_IN = "estates"
 
 
 def roles_for(event: AlertEvent) -> set[str]:
@@ -75,12 +78,33 @@ def of(session: Session, event: AlertEvent) -> list[tuple[int, str | None]]:
     if isinstance(owner, int):
         who = sa.or_(who, User.id == owner)
     estate_active = sa.select(Estate.active).where(Estate.id == event.estate_id).scalar_subquery()
-    rows = session.execute(
+    query = (
         sa.select(User.id, User.locale)
         .where(User.id.in_(people_of([event.estate_id])), estate_active, User.active, who)
         .order_by(User.id)
-    ).all()
-    return [(user_id, locale) for user_id, locale in rows]
+    )
+    heard = _heard_elsewhere(event)
+    if heard is not None:
+        query = query.where(User.id.not_in(heard))
+    return [(user_id, locale) for user_id, locale in session.execute(query)]
+
+
+def _heard_elsewhere(event: AlertEvent) -> sa.Select | None:
+    """Who hears of the event's thing through another of its events: a person hears of a
+    thing recorded in several estates (``SAME_IN``) through the first (lowest id) of them,
+    active, they see — so once, however many of them they see, whichever event's fan-out runs
+    first (each decides alone; no fan-out waits for another's deliveries)."""
+    named = (event.detail or {}).get(SAME_IN)
+    if not isinstance(named, list):
+        return None
+    earlier = sorted({e for e in named if isinstance(e, int) and e < event.estate_id})
+    if not earlier:
+        return None
+    active = sa.select(Estate.id).where(Estate.id.in_(earlier), Estate.active)
+    return sa.union(
+        sa.select(user_estate.c.user_id).where(user_estate.c.estate_id.in_(active)),
+        sa.select(User.id).where(User.all_estates, active.exists()),
+    )
 
 
 def may_hear(session: Session, event: AlertEvent, user: User | None) -> bool:

@@ -13,8 +13,11 @@ from tests.sync.conftest import T0, check_op, codes_of, lend_op
 from tests.webapp.alerts.conftest import deliveries, events_of
 from tests.webapp.review.conftest import make_finding
 from webapp import alert_events as events
+from webapp import vocab
+from webapp.alerts import checks, recipients
 from webapp.extensions import db
 from webapp.models import LabelCode, Unit, User
+from webapp.models.jobs import AlertEvent
 
 
 def test_a_key_that_becomes_disputed_alerts_the_supervisor_and_desk_once(
@@ -107,6 +110,63 @@ def test_an_event_of_estate_one_never_reaches_estate_twos_supervisor(
     assert len(deliveries(app)) == 4 + 1  # the critical finding's email too
 
 
+SUPERVISORS = ("supervisor", "regional", "head")
+# Who of estate 1 hears of each kind: its supervisor, the regional one (both estates), the
+# head-office one (every estate, appointed to none); its desk, its engineer, the phone's user.
+HEARD = {
+    "critical_finding": SUPERVISORS,
+    "major_violation": SUPERVISORS,
+    "window_missed": SUPERVISORS,
+    "key_overdue": (*SUPERVISORS, "desk"),
+    "key_disputed": (*SUPERVISORS, "desk"),
+    "refused_twice": SUPERVISORS,
+    "op_quarantined": SUPERVISORS,
+    "device_unsynced": (*SUPERVISORS, "patrol"),
+    "finding_dispatched": ("engineer",),
+    "finding_overdue": (*SUPERVISORS, "engineer"),
+    "notice_deadline": SUPERVISORS,
+    "stop_work": SUPERVISORS,
+    "key_chain_broken": SUPERVISORS,
+}
+
+
+def test_each_kind_reaches_each_of_its_people_once_whatever_estates_they_see(
+    app, people, seed, clock, jobs
+):
+    """Every kind but a person's own, recorded in estate 1: does each of its people hear of it
+    once on the bell — a supervisor of that estate alone, of both, of every estate alike —
+    and estate 2's supervisor of none, after the fan-out has run twice and a sweep?"""
+    assert set(HEARD) == set(vocab.ALERT_KINDS) - recipients.PERSONAL
+    with app.app_context():
+        db.session.get(User, people["regional"]).active = True
+        head = User(username="head", role="supervisor", display_name="總部", all_estates=True)
+        head.set_password("head-office-pass")
+        db.session.add(head)
+        keys = [f"{kind}:{uuid.uuid4()}" for kind in HEARD]
+        for kind, key in zip(HEARD, keys, strict=True):
+            events.record(
+                db.session, kind, key, occurred_at=clock.now,
+                estate_id=seed.estate_ids[0],
+                detail={"label": "1棟-1單元-1樓-101室", "department": "engineering",
+                        "user_id": people["patrol"]},
+            )  # fmt: skip
+        db.session.commit()
+    jobs()
+    with app.app_context():
+        again = sa.update(AlertEvent).where(AlertEvent.key.in_(keys))
+        db.session.execute(again.values(dispatched_at=None))
+        db.session.commit()
+    clock.advance(minutes=10)
+    with app.app_context():
+        assert checks.sweep(db.session, clock.now) == len(HEARD)
+        db.session.commit()
+    jobs()
+    bell = [(kind, user) for kind, user, channel, _state in deliveries(app) if channel == "bell"]
+    assert sorted(bell) == sorted((kind, user) for kind, users in HEARD.items() for user in users)
+    every = [row[:3] for row in deliveries(app)]
+    assert len(every) == len(set(every))
+
+
 def test_a_supervisor_of_several_estates_or_of_every_estate_hears_each_estates_events(
     app, people, seed, clock, jobs
 ):
@@ -125,12 +185,12 @@ def test_a_supervisor_of_several_estates_or_of_every_estate_hears_each_estates_e
             )  # fmt: skip
         db.session.commit()
     jobs()
-    heard = {(user, kind) for kind, user, _channel, _state in deliveries(app)}
-    assert heard == {
-        ("supervisor", "key_chain_broken"),
-        ("supervisor2", "stop_work"),
-        ("regional", "key_chain_broken"),
-        ("regional", "stop_work"),
+    heard = sorted((user, kind) for kind, user, _channel, _state in deliveries(app))
+    assert heard == [
         ("head", "key_chain_broken"),
         ("head", "stop_work"),
-    }
+        ("regional", "key_chain_broken"),
+        ("regional", "stop_work"),
+        ("supervisor", "key_chain_broken"),
+        ("supervisor2", "stop_work"),
+    ]

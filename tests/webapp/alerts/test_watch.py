@@ -224,3 +224,55 @@ def test_the_phone_of_a_supervisor_who_sees_every_estate_alerts_each_estate(
     )
     heard = {(user, channel) for _k, user, channel, _s in deliveries(app, kind="device_unsynced")}
     assert {("hqsup", "bell"), ("supervisor", "bell"), ("supervisor2", "bell")} <= heard
+
+
+def test_a_phone_seen_in_several_estates_is_one_alert_to_each_person(
+    app, people, seed, clock, jobs
+):
+    """The phone of a head-office supervisor holds records: an event per estate (each estate's
+    phones table lists it), but does each person hear of it once — the phone's own user and
+    the regional supervisor (they see both estates) as much as each estate's own supervisor —
+    and again once after the next runs and a sweep?"""
+    now = clock.set(datetime(2030, 3, 4, 6, 0, tzinfo=UTC))
+    with app.app_context():
+        db.session.get(User, people["regional"]).active = True
+        head = User(username="hqsup", role="supervisor", display_name="總部主管", all_estates=True)
+        head.set_password("x" * 12)
+        db.session.add(head)
+        db.session.flush()
+        device, _token = Device.issue(head, "總部手機")
+        device.pending_count, device.last_sync_at = 3, now - timedelta(hours=5)
+        db.session.add(device)
+        db.session.commit()
+    _watch(app, clock, jobs)
+    clock.advance(minutes=5)
+    _watch(app, clock, jobs)
+    assert len(events_of(app, "device_unsynced")) == 2
+    assert deliveries(app, kind="device_unsynced") == [
+        ("device_unsynced", "hqsup", "bell", "sent"),
+        ("device_unsynced", "regional", "bell", "sent"),
+        ("device_unsynced", "supervisor", "bell", "sent"),
+        ("device_unsynced", "supervisor2", "bell", "sent"),
+    ]
+
+
+def test_a_phone_of_a_closed_estate_and_an_open_one_alerts_through_the_open_one(
+    app, people, seed, clock, jobs
+):
+    """The regional supervisor's phone (appointed to both estates) holds records and estate 1
+    is closed: the event of estate 1 reaches nobody, so do the phone's user and estate 2's
+    supervisor still hear of it once, through estate 2?"""
+    now = clock.set(datetime(2030, 3, 4, 6, 0, tzinfo=UTC))
+    with app.app_context():
+        regional = db.session.get(User, people["regional"])
+        regional.active = True
+        db.session.get(Estate, seed.estate_ids[0]).active = False
+        device, _token = Device.issue(regional, "區域手機")
+        device.pending_count, device.last_sync_at = 3, now - timedelta(hours=5)
+        db.session.add(device)
+        db.session.commit()
+    _watch(app, clock, jobs)
+    assert deliveries(app, kind="device_unsynced") == [
+        ("device_unsynced", "regional", "bell", "sent"),
+        ("device_unsynced", "supervisor2", "bell", "sent"),
+    ]
