@@ -148,6 +148,7 @@ JOB_MODULES = [
     "webapp.jobs.housekeeping",
     "webapp.labels.jobs",
     "webapp.keys.jobs",
+    "webapp.rounds.jobs",
     "webapp.alerts.fanout",
     "webapp.alerts.checks",
     "webapp.alerts.mail",
