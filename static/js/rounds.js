@@ -5,8 +5,7 @@
 //
 // Views by the URL's hash: "" today's rounds · #r/<id> a round · #r/<id>/scan the scanner ·
 // #r/<id>/c/<code> a checkpoint's checklist · #r/<id>/done the summary.
-import { config } from "./phone/config.js";
-import { phone } from "./phone/config.js";
+import { config, dataBlock, phone } from "./phone/config.js";
 import { h, icon } from "./phone/dom.js";
 import { floorName, pairName } from "./phone/i18n.js";
 import { noteWithReason } from "./phone/reason.js";
@@ -146,12 +145,27 @@ function flashNode() {
     flash = null;
     return null;
   }
-  return h("p", { class: `flash rp-flash rp-flash-${flash.tone || "ok"}`, role: "status" }, flash.text);
+  const action = flash.action ? h("a", { class: "btn btn-primary btn-block rp-flash-action", href: flash.action.href, ...flash.action.attrs }, flash.action.label) : null;
+  return h("div", { class: `flash rp-flash rp-flash-${flash.tone || "ok"}`, role: "status" }, h("p", {}, flash.text), action);
 }
 
-/** A message for the next view; it stays through redraws (a sync) for a few seconds. */
-function say(text, tone = "ok", view = null) {
-  flash = { text, tone, view, until: Date.now() + 8000 };
+/** A message for the next view; it stays through redraws (a sync) for a few seconds — one
+ * that offers a next step (a notice to issue) until the next message, or ten minutes. */
+function say(text, tone = "ok", view = null, action = null) {
+  flash = { text, tone, view, action, until: Date.now() + (action ? 600_000 : 8000) };
+}
+
+/** A renovation check that broke a rule a rectification notice names (the checklist's items
+ * named as the rules: load_bearing, facade, …) offers the notice on the unit's page, for the
+ * first such item's finding, its rules ticked (screens/item/renovation.js reads the hash). */
+function noticeOffer(round, p, failures, findings) {
+  if (round.kind !== "renovation") return null;
+  const rules = new Set(dataBlock("rounds-strings").noticeRules || []);
+  const broken = failures.map(({ item: q }) => q.key).filter((key) => rules.has(key));
+  if (!broken.length) return null;
+  const finding = findings[failures.findIndex(({ item: q }) => rules.has(q.key))];
+  const href = `/q/${encodeURIComponent(p.code)}#notice:${encodeURIComponent(finding.payload.id)}:${broken.join(",")}`;
+  return { href, label: rs("issueNoticeFor", { label: p.label }), attrs: { "data-notice-offer": p.code } };
 }
 
 function progressBar(visited, total) {
@@ -509,6 +523,8 @@ async function save(round, st, p, method, version, result, form, draft) {
           ? rs("savedFindings", { label: p.label, n, severity })
           : rs("saved", { label: p.label }),
       n ? "warn" : "ok",
+      null,
+      noticeOffer(round, p, result.failures, findings),
     );
     navigator.serviceWorker?.ready.then((reg) => reg.sync && reg.sync.register("rounds-outbox")).catch(() => {});
     sync().catch(() => {});

@@ -3,7 +3,7 @@
 // and this phone's own entries ("number on sync" until the server numbers them).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { addDays, hoursText, noticeList, permitState, shownPermits } from "../../static/js/screens/item/permits.js";
+import { acceptanceDue, addDays, hoursText, noticeList, permitState, shownPermits } from "../../static/js/screens/item/permits.js";
 
 test("a permit is upcoming before its start, overrun past its end, else active", () => {
   const p = { starts_on: "2026-03-01", ends_on: "2026-04-30" };
@@ -86,4 +86,19 @@ test("a re-inspection saved on this phone escalates or closes its notice before 
   assert.equal(done.shown, "rectified");
   assert.equal(done.stopWork, false);
   assert.equal(done.due, false);
+});
+
+test("an acceptance is offered while a begun permit has none passed, and no longer after", () => {
+  const permit = { id: 7, data: { starts_on: "2026-03-01", ends_on: "2026-04-30" } };
+  const upcoming = { id: 8, data: { starts_on: "2026-05-01", ends_on: null } };
+  const mine = (id, result, state = "pending") => ({ type: "acceptance.record", state, payload: { id, result } });
+  const back = (id, result, permitId) => ({ id, data: { result, permit_id: permitId } });
+  assert.equal(acceptanceDue([permit], [], [], "2026-03-10"), true);
+  assert.equal(acceptanceDue([upcoming], [], [], "2026-03-10"), false, "not begun");
+  assert.equal(acceptanceDue([], [back("a", "passed", 7)], [], "2026-03-10"), false, "permit closed (not pulled)");
+  assert.equal(acceptanceDue([permit], [], [mine("a", "passed")], "2026-03-10"), false, "passed here, not synced");
+  assert.equal(acceptanceDue([permit], [], [mine("a", "failed")], "2026-03-10"), true, "failed: again later");
+  assert.equal(acceptanceDue([permit], [], [mine("a", "passed", "withdrawn")], "2026-03-10"), true);
+  assert.equal(acceptanceDue([permit], [back("a", "passed", 7)], [mine("a", "passed", "applied")], "2026-03-10"), false);
+  assert.equal(acceptanceDue([permit], [back("b", "passed", 3)], [mine("b", "passed", "applied")], "2026-03-10"), true, "an earlier permit's");
 });

@@ -9,7 +9,7 @@ import { h } from "../../phone/dom.js";
 import { pt } from "../../phone/i18n.js";
 import * as store from "../../store.js";
 import { signaturePad } from "../keys/sign.js";
-import { addDays } from "./permits.js";
+import { acceptanceDue, addDays } from "./permits.js";
 import { estateToday, fail, ownEntries, photoInput, rt, rterm, rw, saveEntry } from "./renovation.js";
 
 const zhFirst = () => !/^en\b/i.test(document.documentElement.lang || "");
@@ -172,6 +172,8 @@ export async function acceptanceSection(item) {
   async function refresh() {
     const [fresh, own] = await Promise.all([store.attachedTo(itemKey, "acceptance"), ownEntries(item.code)]);
     const rows = acceptanceList(fresh, own);
+    const permits = await store.attachedTo(itemKey, "permit");
+    start.hidden = !acceptanceDue(permits, fresh, own, today);
     list.replaceChildren(
       ...rows.map((a) =>
         h(

@@ -17,6 +17,24 @@ export function shownPermits(permits, today) {
     .sort((a, b) => (a.state === "upcoming") - (b.state === "upcoming") || a.starts_on.localeCompare(b.starts_on));
 }
 
+/**
+ * Whether a completion acceptance can be started on the unit: one of its open permits has
+ * begun and no passed acceptance is known for it — a pulled one naming that permit, or this
+ * phone's own not yet pulled back (the server files it under the unit's open permit). A
+ * closed permit is not pulled (a tombstone): a unit whose renovation is accepted offers no
+ * second acceptance. `permits`, `pulled`: [{id, data}] of type permit / acceptance; `own`:
+ * this phone's outbox and journal entries.
+ */
+export function acceptanceDue(permits, pulled, own, today) {
+  const begun = permits.filter((r) => permitState(r.data, today) !== "upcoming");
+  if (!begun.length) return false;
+  const back = new Set(pulled.map((r) => String(r.id)));
+  const passedHere = own.some((e) => e.type === "acceptance.record" && e.state !== "withdrawn" && e.payload.result === "passed" && !back.has(String(e.payload.id)));
+  if (passedHere) return false;
+  const passed = new Set(pulled.filter((r) => r.data.result === "passed").map((r) => String(r.data.permit_id)));
+  return begun.some((r) => !passed.has(String(r.id)));
+}
+
 /** Working hours as written on the permit: "08:00–12:00、14:00–18:00" ("" for none), listed
  * with the page's separator (", " on an English page). */
 export function hoursText(hours, sep = "、") {

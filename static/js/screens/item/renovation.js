@@ -140,9 +140,29 @@ export async function saveEntry(item, type, payload, photos, draft) {
   return entry;
 }
 
-/** The form that issues a notice: rules broken, deadline, what was seen, photos (the
- * finding's, when it comes from one). */
-function issueForm(item, today, finding, done) {
+/** The rounds' offer (rounds.js noticeOffer): `#notice:<finding id>:<rule,rule>` opens the
+ * notice's form for that finding of this unit, its rules ticked — once (the hash is taken off,
+ * so a reload does not open it again). A finding this phone no longer holds: the form still
+ * opens, with the rules, and no finding. */
+async function offerAsked(section, code, openIssue) {
+  const asked = /^#notice:([^:]*):?(.*)$/.exec(location.hash);
+  if (!asked || !code) return;
+  history.replaceState(history.state, "", `${location.pathname}${location.search}#item-notices`);
+  const id = decodeURIComponent(asked[1]);
+  const known = new Set(rw().rules.map(([value]) => value));
+  const rules = asked[2].split(",").filter((r) => known.has(r));
+  const [outbox, journal] = await Promise.all([store.outboxFor(code), store.journalFor(code)]);
+  const entry = [...outbox, ...journal].find((e) => e.type === "finding.create" && e.payload?.id === id) || null;
+  openIssue(entry, rules);
+  // Shown once the page has put the section in: the form is what the patroller came for.
+  let frames = 0;
+  const show = () => (section.isConnected ? section.scrollIntoView({ block: "start" }) : ++frames < 120 && requestAnimationFrame(show));
+  requestAnimationFrame(show);
+}
+
+/** The form that issues a notice: rules broken (ticked when the rounds' check named them),
+ * deadline, what was seen, photos (the finding's, when it comes from one). */
+function issueForm(item, today, finding, done, ticked = []) {
   const photos = [];
   const kept = h("p", { class: "muted small", "data-notice-photos": "0" }, "");
   const drawKept = () => {
@@ -158,7 +178,7 @@ function issueForm(item, today, finding, done) {
     "form",
     { class: "record-form notice-form", novalidate: true, "data-notice-form": "issue" },
     finding ? h("p", { class: "muted small" }, rt("fromFinding")) : null,
-    h("fieldset", { class: "record-part" }, h("legend", {}, rt("rulesBroken")), checkboxes("rules", rw().rules)),
+    h("fieldset", { class: "record-part" }, h("legend", {}, rt("rulesBroken")), checkboxes("rules", rw().rules, ticked)),
     h("div", { class: "field" }, h("label", { for: "notice-deadline" }, rt("deadline")), deadline),
     h("div", { class: "field" }, h("label", { for: "notice-note" }, rt("seen")), note),
     h("div", { class: "record-photos" }, photoInput(photos, drawKept), kept),
@@ -328,15 +348,17 @@ async function noticesOf(item) {
     start,
   );
   let finding = null;
+  let ticked = [];
   function open(kind, target) {
     const done = () => {
       panel.replaceChildren();
       finding = null;
+      ticked = [];
       offerBox.hidden = true;
       refresh().catch(() => {});
     };
     const forms = { issue: issueForm, deliver: deliverForm, sign: signForm, reinspect: reinspectForm };
-    const form = kind === "issue" ? issueForm(item, today, target, done) : forms[kind](item, target, done);
+    const form = kind === "issue" ? issueForm(item, today, target, done, ticked) : forms[kind](item, target, done);
     panel.replaceChildren(form);
     form.mounted?.();
     form.scrollIntoView?.({ block: "nearest" });
@@ -355,6 +377,10 @@ async function noticesOf(item) {
     offerBox.hidden = false;
   };
   await refresh();
+  await offerAsked(section, item.code, (entry, rules) => {
+    ticked = rules;
+    open("issue", entry);
+  });
   const stop = onStatus((message) => {
     if (!section.isConnected) return stop();
     if (message.type === "status" || message.type === "pulled") refresh().catch(() => {});
