@@ -114,7 +114,10 @@ class User(UserMixin, db.Model):
 def every_estate_id(user: User) -> list[int]:
     """Every active estate's id, read at most once per transaction of the user's session (a
     later transaction reads again, so an estate added meanwhile is seen)."""
-    session = object_session(user) or db.session
+    # A user read in an earlier session (a streamed export runs after its request's session
+    # closed) belongs to none: the request's own session reads then (``db.session()``: the
+    # scoped proxy itself has no get_transaction).
+    session = object_session(user) or db.session()
     transaction = session.get_transaction()
     cached = getattr(user, "_every_estate", None)
     if cached is not None and transaction is not None and cached[0] is transaction:
