@@ -3,7 +3,9 @@
 An area builds its header list and its rows as plain cell values (text, numbers, times already
 put in the reader's zone) and hands them here. Every text cell of every export passes ``cell``
 inside the writers (``to_csv``, ``to_xlsx``, and the registry's styled workbook): text a
-spreadsheet would run as a formula is made inert, so no area can forget it. ``download`` wraps
+spreadsheet would run as a formula is made inert, and the control characters no workbook can
+hold (XML 1.0 refuses them: openpyxl raised, and the whole export was a 500) are left out, so
+no area can forget either. ``download`` wraps
 the bytes in a response named after the table.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -70,14 +73,30 @@ def safe(text: str | None) -> str:
     return "'" + text if needs_guard(text) or _restorable(text) else text
 
 
+# What XML 1.0 cannot carry, so no XLSX cell can (openpyxl's ILLEGAL_CHARACTERS_RE): the C0
+# controls but tab, line feed and carriage return. A name typed with one (a pasted ESC, a
+# phone's stray control key) is shown as it reads, without it.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def writable(text: str) -> str:
+    """Text without the control characters a workbook cannot hold (the same in CSV, so the two
+    formats read back alike)."""
+    return _UNWRITABLE.sub("", text) if _UNWRITABLE.search(text) else text
+
+
 # A text needs ``safe`` only if it starts with one of these or with whitespace: the quick
 # test lets the millions of plain cells of a large export through untouched.
 _RISKY_STARTS = frozenset("".join(FORMULA_STARTS) + "".join(CONTROL_STARTS) + "'")
 
 
 def cell(value):
-    """Any cell value as written: text made inert (see ``safe``), other values as they are."""
-    if isinstance(value, str) and value and (value[0] in _RISKY_STARTS or value[0].isspace()):
+    """Any cell value as written: text made inert (see ``safe``) and writable (see
+    ``writable``), other values as they are."""
+    if not isinstance(value, str) or not value:
+        return value
+    value = writable(value)
+    if value and (value[0] in _RISKY_STARTS or value[0].isspace()):
         return safe(value)
     return value
 
