@@ -67,6 +67,10 @@ def get_scoped(model, ident, user=None):
     # nothing, and asking the database would raise instead of finding nothing.
     if isinstance(ident, int) and not 0 < ident <= MAX_INTEGER_ID:
         abort(404)
+    # A text key longer than its column names nothing either (never its first characters).
+    length = getattr(model.__mapper__.primary_key[0].type, "length", None)
+    if isinstance(ident, str) and length and len(ident) > length:
+        abort(404)
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)

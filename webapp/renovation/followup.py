@@ -12,9 +12,10 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from sync import blobs
-from webapp import edge, exports, i18n, vocab
+from webapp import exports, i18n, vocab
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.models import Estate, shown_names
 from webapp.models.renovation import (
     Acceptance,
@@ -32,7 +33,7 @@ from webapp.registry.display import EDITORS, VIEWERS
 from webapp.registry.queries import paginate
 from webapp.renovation import notices as notice_rules
 from webapp.renovation import permits
-from webapp.renovation.forms import DeductionForm
+from webapp.renovation.forms import DeductionForm, PageArgs
 from webapp.renovation.status import estate_today
 from webapp.renovation.views import BY_ESTATE, PRINTERS, bp
 from webapp.scoping import get_scoped, scoped
@@ -89,14 +90,14 @@ def _notice_page(notice: RectificationNotice, status: int = 200, form=None):
 @roles(*VIEWERS, scope=BY_NOTICE)
 def notice(notice_id: str):
     """Show a notice: its re-inspections, its stop-work notice, deductions for it."""
-    return _notice_page(get_scoped(RectificationNotice, notice_id[:36]))
+    return _notice_page(get_scoped(RectificationNotice, notice_id))
 
 
 @bp.post("/notices/<notice_id>/deduct")
 @roles(*EDITORS, scope=BY_NOTICE)
 def notice_deduct(notice_id: str):
     """Record a deduction from the permit's deposit against this notice."""
-    found = get_scoped(RectificationNotice, notice_id[:36])
+    found = get_scoped(RectificationNotice, notice_id)
     form = DeductionForm()
     if found.permit is None:
         flash(_("This notice names no permit: there is no deposit to deduct from."), "error")
@@ -126,7 +127,7 @@ def notice_deduct(notice_id: str):
 @roles(*PRINTERS, scope=BY_NOTICE)
 def stop_work_pdf(notice_id: str):
     """Print a notice's stop-work notice 《停工通知》: A4, real text."""
-    found = get_scoped(RectificationNotice, notice_id[:36])
+    found = get_scoped(RectificationNotice, notice_id)
     stop = db.session.scalar(sa.select(StopWork).where(StopWork.notice_id == found.id))
     if stop is None:
         flash(_("This notice has no stop-work notice."), "error")
@@ -146,7 +147,7 @@ def acceptances(estate_id: int):
         .where(Acceptance.estate_id == estate.id)
         .order_by(Acceptance.occurred_at.desc(), Acceptance.id)
     )
-    page = paginate(query, request.args.get("page", 1, type=edge.int32) or 1)
+    page = paginate(query, strict_args(PageArgs, request.args)["page"])
     return render_template(
         "renovation/acceptances.html", estate=estate, page=page, tab="acceptances"
     )
@@ -156,7 +157,7 @@ def acceptances(estate_id: int):
 @roles(*VIEWERS, scope=BY_ACCEPTANCE)
 def acceptance(acceptance_id: str):
     """Show an acceptance: its checklist's answers, signatures, refund or notice."""
-    found = get_scoped(Acceptance, acceptance_id[:36])
+    found = get_scoped(Acceptance, acceptance_id)
     estate = db.session.get(Estate, found.estate_id)
     signatures = list(
         db.session.scalars(
@@ -183,7 +184,7 @@ def acceptance(acceptance_id: str):
 @roles(*PRINTERS, scope=BY_ACCEPTANCE)
 def acceptance_pdf(acceptance_id: str):
     """Print an acceptance 《裝修審批及竣工驗收表》: A4, real text, the drawn signatures."""
-    found = get_scoped(Acceptance, acceptance_id[:36])
+    found = get_scoped(Acceptance, acceptance_id)
     store = blobs.from_config(current_app.config)
     data = acceptance_paper.render(db.session, found, store, utcnow())
     response = current_app.response_class(data, mimetype="application/pdf")

@@ -1,5 +1,6 @@
 """The renovation register's forms: a permit, its closing, a line of its deposit ledger, a
-deduction for a notice, the permits list's filters."""
+deduction for a notice; the query arguments of its pages (read strictly: webapp.forms
+``strict_args``)."""
 
 from __future__ import annotations
 
@@ -154,7 +155,25 @@ class PermitFilterForm(FilterForm):
 
     state = Choice(vocab.PERMIT_STATES)
     q = Text(80)
-    page = Int32(default=1)
+    page = Int32(default=1, low=1)
+
+
+class PageArgs(FilterForm):
+    """A list's page (``?page=``), from 1."""
+
+    page = Int32(default=1, low=1)
+
+
+class NewPermitArgs(FilterForm):
+    """The new-permit form's unit (``?unit=``, from a unit's status menu)."""
+
+    unit = Int32(low=1)
+
+
+class ReportArgs(FilterForm):
+    """The Saturday report's estate (``?estate=``; none: every estate the reader sees)."""
+
+    estate = Int32(low=1)
 
 
 @dataclass

@@ -12,9 +12,11 @@ from flask_babel import gettext as _
 from webapp import edge, exports, i18n
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.models import Estate
 from webapp.models.types import utcnow
 from webapp.renovation import report, report_paper
+from webapp.renovation.forms import ReportArgs
 from webapp.renovation.report_tables import blocks, day_name
 from webapp.scoping import scoped
 
@@ -27,7 +29,7 @@ def _estates() -> tuple[list[Estate], list[Estate], int | None]:
     """The estates the reader sees, those the report covers (the one asked for with
     ``?estate=``, else all), and the one asked for. Another's estate is a 404."""
     seen = list(db.session.scalars(scoped(Estate).where(Estate.active).order_by(Estate.id)))
-    wanted = request.args.get("estate", type=edge.int32)
+    wanted = strict_args(ReportArgs, request.args)["estate"]
     if wanted is None:
         return seen, seen, None
     chosen = [e for e in seen if e.id == wanted]

@@ -23,9 +23,10 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from sync import blobs
-from webapp import edge, exports
+from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.htmx import page_or_fragment
 from webapp.models import AuditEvent, Estate, Unit
 from webapp.models.renovation import RectificationNotice, RenovationPermit
@@ -36,7 +37,14 @@ from webapp.registry.display import EDITORS, VIEWERS
 from webapp.registry.queries import paginate
 from webapp.renovation import notices as notice_rules
 from webapp.renovation import permits, queries, transfer
-from webapp.renovation.forms import CloseForm, DepositForm, PermitFilters, PermitForm
+from webapp.renovation.forms import (
+    CloseForm,
+    DepositForm,
+    NewPermitArgs,
+    PageArgs,
+    PermitFilters,
+    PermitForm,
+)
 from webapp.renovation.status import estate_today
 from webapp.scoping import get_scoped, scoped
 
@@ -52,7 +60,7 @@ PRINTERS = ("supervisor", "engineering", "admin")  # as the printed forms (webap
 def permits_list(estate_id: int):
     """List an estate's renovation permits: state, search, pages."""
     estate = get_scoped(Estate, estate_id)
-    filters = PermitFilters.from_args(request.args)
+    filters = PermitFilters.from_args(request.args, strict=True)
     today = estate_today(estate)
     page = paginate(queries.permits(estate.id, filters, today), filters.page)
     return page_or_fragment(
@@ -73,9 +81,11 @@ def permit_new(estate_id: int):
     estate = get_scoped(Estate, estate_id)
     form = PermitForm(estate.id)
     if request.method == "GET":
-        unit_id = request.args.get("unit", type=edge.int32)
-        if unit_id:
+        unit_id = strict_args(NewPermitArgs, request.args)["unit"]
+        if unit_id is not None:
             unit = get_scoped(Unit, unit_id)
+            if unit.estate_id != estate.id:
+                abort(404)  # another estate's unit, though the reader sees both
             form.unit.data = unit.label
         form.starts_on.data = form.starts_on.data or estate_today(estate)
     elif form.validate():
@@ -206,7 +216,7 @@ def permits_export(estate_id: int, fmt: str):
     estate = get_scoped(Estate, estate_id)
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters = PermitFilters.from_args(request.args)
+    filters = PermitFilters.from_args(request.args, strict=True)
     today = estate_today(estate)
     query = queries.permits(estate.id, filters, today).options(
         sa.orm.selectinload(RenovationPermit.entries)
@@ -225,7 +235,7 @@ def permits_export(estate_id: int, fmt: str):
 def notices(estate_id: int):
     """List an estate's rectification notices, newest number first, each with its PDF."""
     estate = get_scoped(Estate, estate_id)
-    page = paginate(queries.notices(estate.id), request.args.get("page", 1, type=edge.int32) or 1)
+    page = paginate(queries.notices(estate.id), strict_args(PageArgs, request.args)["page"])
     return render_template(
         "renovation/notices.html",
         estate=estate,
@@ -240,7 +250,7 @@ def notices(estate_id: int):
 @roles(*PRINTERS, scope={"notice_id": "notice"})
 def notice_pdf(notice_id: str):
     """Print a rectification notice 《裝修違規整改通知單》: A4, real text, its photos."""
-    notice = get_scoped(RectificationNotice, notice_id[:36])
+    notice = get_scoped(RectificationNotice, notice_id)
     data = notice_paper.render(db.session, notice, blobs.from_config(current_app.config), utcnow())
     response = current_app.response_class(data, mimetype="application/pdf")
     return exports.name_download(response, f"整改通知單-{notice.number}.pdf", inline=True)
