@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sync.blobs import BlobStore, FileStore, as_store
@@ -43,7 +43,7 @@ class PhotoError(Exception):
 
 @dataclass
 class Stored:
-    blob: PhotoBlob
+    size: int  # of the stored (cleaned) file
     created: bool
 
 
@@ -161,47 +161,55 @@ def store(
     if hashlib.sha256(data).hexdigest() != sha256:
         raise PhotoError(400, "hash_mismatch", "The body does not hash to the sha256 in the URL.")
     blobs = as_store(blobs)
-    existing = session.get(PhotoBlob, sha256)
-    if existing is not None and blobs.exists(photo_key(sha256)):
+    held = _held_size(session, sha256)
+    if held is not None and blobs.exists(photo_key(sha256)):
         _add_uploader(session, sha256, user_id)
-        return Stored(existing, False)
+        return Stored(held, False)
     cleaned, stored_type, width, height, gps = clean(data)
     if stored_type != base_type:
         raise PhotoError(415, "unsupported_media_type", "The content type does not match.")
     blobs.put(photo_key(sha256), cleaned)  # atomic: never half a file
-    if existing is not None:
-        _add_uploader(session, sha256, user_id)
-        return Stored(existing, False)
-    blob = PhotoBlob(
-        sha256=sha256,
-        stored_sha256=hashlib.sha256(cleaned).hexdigest(),
-        content_type=stored_type,
-        size=len(cleaned),
-        width=width,
-        height=height,
-        gps_lat=gps[0] if gps else None,
-        gps_lon=gps[1] if gps else None,
-        uploaded_by_id=user_id,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(blob)
-    except IntegrityError:
-        blob = session.get(PhotoBlob, sha256)
-        _add_uploader(session, sha256, user_id)
-        return Stored(blob, False)
+    created = False
+    if held is None:
+        # One statement, not a savepoint around an ORM add: a concurrent upload of the same
+        # photo waits on the key and then inserts nothing (its row is the one kept).
+        row = {
+            "sha256": sha256,
+            "stored_sha256": hashlib.sha256(cleaned).hexdigest(),
+            "content_type": stored_type,
+            "size": len(cleaned),
+            "width": width,
+            "height": height,
+            "gps_lat": gps[0] if gps else None,
+            "gps_lon": gps[1] if gps else None,
+            "uploaded_by_id": user_id,
+            "created_at": now,
+        }
+        inserted = session.execute(
+            _insert(session, PhotoBlob).values(row).on_conflict_do_nothing().returning(_SIZE)
+        ).scalar()
+        created = inserted is not None
+        held = inserted if created else _held_size(session, sha256)
     _add_uploader(session, sha256, user_id)
-    return Stored(blob, True)
+    return Stored(held, created)
+
+
+_SIZE = PhotoBlob.__table__.c.size
+
+
+def _held_size(session: Session, sha256: str) -> int | None:
+    """The stored size of a photo held (a row), or None."""
+    return session.execute(sa.select(_SIZE).where(PhotoBlob.sha256 == sha256)).scalar()
+
+
+def _insert(session: Session, model):
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(model)
 
 
 def _add_uploader(session: Session, sha256: str, user_id: int) -> None:
-    if session.get(PhotoUploader, (sha256, user_id)) is None:
-        try:
-            with session.begin_nested():
-                session.add(PhotoUploader(sha256=sha256, user_id=user_id))
-        except IntegrityError:
-            pass
+    uploader = {"sha256": sha256, "user_id": user_id}
+    session.execute(_insert(session, PhotoUploader).values(uploader).on_conflict_do_nothing())
     # The uploader had the photo's bytes: the links their records made to it now show it.
     session.execute(
         sa.update(PhotoLink)

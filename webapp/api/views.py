@@ -275,7 +275,7 @@ def blob_put(sha256: str):
         db.session.rollback()
         return api_error(exc.status, exc.error, exc.message)
     db.session.commit()
-    return jsonify({"sha256": sha256, "size": stored.blob.size}), (201 if stored.created else 200)
+    return jsonify({"sha256": sha256, "size": stored.size}), (201 if stored.created else 200)
 
 
 @bp.get("/openapi.json")

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import threading
 import zlib
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from sync.photos import blob_path
-from tests.sync.conftest import check_op, codes_of, finding_op
+from tests.sync.conftest import check_op, codes_of, finding_op, issue_device
 from webapp.extensions import db
-from webapp.models.sync import PhotoBlob
+from webapp.models.sync import PhotoBlob, PhotoUploader
 
 
 def jpeg_with_gps(size=(64, 48)) -> bytes:
@@ -286,3 +288,34 @@ def test_a_photo_is_stored_upright_as_its_exif_orientation_says(
         black = {1: (35, 10), 3: (5, 10), 6: (10, 35)}[orientation]
         assert min(got.convert("L").getpixel(white), 255) > 200
         assert got.convert("L").getpixel(black) < 50
+
+
+def test_one_photo_uploaded_at_once_by_many_is_stored_once(app, seed):
+    """Do 12 uploads of one photo at the same moment, by two people, give one 201 and eleven
+    200s, one stored photo, and both people as its uploaders (no 5xx, nothing half-written)?"""
+    from tests.sync.test_concurrency import _run_threads
+
+    data = jpeg_with_gps((320, 240))
+    tokens = [issue_device(app, name)[1] for name in ("patrol", "supervisor")]
+    statuses = []
+    lock = threading.Lock()
+
+    def upload(i):
+        response = app.test_client().put(
+            f"/api/blobs/{sha(data)}",
+            data=data,
+            headers={"Authorization": f"Bearer {tokens[i % 2]}", "Content-Type": "image/jpeg"},
+        )
+        with lock:
+            statuses.append(response.status_code)
+
+    _run_threads(12, upload)
+    assert sorted(statuses) == [200] * 11 + [201]
+    with app.app_context():
+        blob = db.session.get(PhotoBlob, sha(data))
+        stored = blob_path(app.config["BLOB_DIR"], sha(data)).read_bytes()
+        assert blob.size == len(stored) and blob.stored_sha256 == sha(stored)
+        uploaders = db.session.scalars(
+            sa.select(PhotoUploader.user_id).where(PhotoUploader.sha256 == sha(data))
+        ).all()
+        assert len(uploaders) == 2
