@@ -91,3 +91,36 @@ def test_a_printed_form_leaves_no_font_file_open():
         del paper
         gc.collect()
     assert [str(w.message) for w in caught if "NotoSansHant" in str(w.message)] == []
+
+
+def _printed_lines(data: bytes) -> list[str]:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        text = "\n".join(p.get_textpage().get_text_range() for p in document)
+    finally:
+        document.close()
+    return [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+
+
+def test_small_print_and_captions_keep_to_the_rules_too():
+    """The notice's paragraph printed as a note ran 「…處理」 to the margin and put its 「。」 alone
+    on the next line (fpdf's multi_cell knows no kinsoku); a photo's caption likewise. Does
+    no printed line start with closing punctuation, whatever the width the words meet?"""
+    from webapp.paper.pdf import NO_LINE_START, Thumb
+
+    base = "經本管理處裝修巡檢，貴戶裝修有下列違規情形。請於整改期限前完成整改，並通知管理處覆查；"
+    for extra in range(0, 12):
+        paper = _new_paper()
+        try:
+            paper.add_page()
+            text = base + "逾" * extra + "期未整改者，管理處將依管理規約及裝修管理規定處理。"
+            paper.note(text)
+            paper.thumbs([Thumb(None, "陽台外牆擅自開窗（已拆除）。" + "牆" * extra)])
+            lines = _printed_lines(paper.output_bytes())
+        finally:
+            paper.close_fonts()
+        assert "管理規定處理。" in "".join(lines), "the note is printed whole"
+        starts = [line for line in lines if line[0] in NO_LINE_START]
+        assert starts == [], (extra, starts)
