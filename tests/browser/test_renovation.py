@@ -44,6 +44,19 @@ def _draw(page, selector: str) -> None:
     page.mouse.up()
 
 
+def deliver_on_the_door(page, entry, tmp_path) -> None:
+    """Record the notice ``entry``'s delivery as posted on the door, with a photo of it."""
+    entry.locator("[data-notice-deliver]").click()
+    deliver = page.locator("[data-notice-form=deliver]")
+    deliver.locator("input[name=method][value=door]").check()
+    door = tmp_path / "door.jpg"
+    door.write_bytes(_jpeg((30, 40, 200)))
+    deliver.locator("[data-notice-photo]").set_input_files(str(door))
+    page.locator("[data-notice-form=deliver] [data-notice-photos='1']").wait_for()
+    deliver.locator("button[type=submit]").click()
+    page.locator("#item-notices .notice-entry[data-status=delivered]").wait_for()
+
+
 def test_a_notice_issued_offline_is_numbered_on_sync_and_printed(
     page, context, browser, live_server, tmp_path
 ):
@@ -107,15 +120,7 @@ def test_a_notice_issued_offline_is_numbered_on_sync_and_printed(
     assert "改變外立面" in entry.inner_text()
 
     # Delivered: posted on the door, with its photo.
-    entry.locator("[data-notice-deliver]").click()
-    deliver = page.locator("[data-notice-form=deliver]")
-    deliver.locator("input[name=method][value=door]").check()
-    door = tmp_path / "door.jpg"
-    door.write_bytes(_jpeg((30, 40, 200)))
-    deliver.locator("[data-notice-photo]").set_input_files(str(door))
-    page.locator("[data-notice-form=deliver] [data-notice-photos='1']").wait_for()
-    deliver.locator("button[type=submit]").click()
-    page.locator("#item-notices .notice-entry[data-status=delivered]").wait_for()
+    deliver_on_the_door(page, entry, tmp_path)
 
     # The owner signs on the screen.
     page.locator("#item-notices [data-notice-sign]").click()

@@ -21,7 +21,7 @@ from tests.browser import support
 from tests.browser.support import OUTBOX, READY, SENT, add_patroller, add_round
 from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _offline, _online
-from tests.browser.test_renovation import _draw, _jpeg
+from tests.browser.test_renovation import _draw, _jpeg, deliver_on_the_door
 from webapp.extensions import db
 from webapp.labels.codes import ensure_codes
 from webapp.models import Unit, User, utcnow
@@ -155,15 +155,7 @@ def test_the_whole_chain_offline_to_the_saturday_report(
     assert entry.locator(".notice-number").inner_text() == "同步後編號"
 
     # Delivered: posted on the door, with its photo.
-    entry.locator("[data-notice-deliver]").click()
-    deliver = page.locator("[data-notice-form=deliver]")
-    deliver.locator("input[name=method][value=door]").check()
-    door = tmp_path / "door.jpg"
-    door.write_bytes(_jpeg((30, 40, 200)))
-    deliver.locator("[data-notice-photo]").set_input_files(str(door))
-    page.locator("[data-notice-form=deliver] [data-notice-photos='1']").wait_for()
-    deliver.locator("button[type=submit]").click()
-    page.locator("#item-notices .notice-entry[data-status=delivered]").wait_for()
+    deliver_on_the_door(page, entry, tmp_path)
     by_type = {e["type"]: e["payload"] for e in page.evaluate(OUTBOX)}
     assert set(by_type) >= {"check.record", "finding.create", "notice.issue", "notice.deliver"}
     notice_id = by_type["notice.issue"]["id"]
