@@ -129,7 +129,10 @@ def no_store(response):
     """After every request of a logged-in user: no cache keeps the page or export (a shared
     or back-button cache would show one user's estates to the next). Static files, and
     content-addressed photos marked ``immutable`` by their view, keep their own caching."""
-    if request.endpoint == "static" or "immutable" in (response.headers.get("Cache-Control") or ""):
+    cache = response.headers.get("Cache-Control") or ""
+    if request.endpoint == "static" or "immutable" in cache or cache == "no-store":
+        # Already kept from every cache (every /api answer is): asking who is logged in would
+        # load the user again after the view's commit, one statement per request.
         return response
     if getattr(current_user, "is_authenticated", False):
         response.headers["Cache-Control"] = "no-store"
