@@ -69,11 +69,6 @@ def failed_rules(version: int, answers: dict[str, str]) -> list[str]:
     return [r for r in vocab.RENOVATION_RULES if r in named]
 
 
-def failed_items(version: int, answers: dict[str, str]) -> list[dict[str, Any]]:
-    """The checklist's items answered no."""
-    return [i for i in vocab.ACCEPTANCE_CHECKLISTS[version] if answers[i["key"]] == "no"]
-
-
 def record(ctx: Context, op: Op) -> Prepared:
     """``acceptance.record``: passed → deposit refunded, permit closed (accepted), unit back to
     its status; failed → a notice of the failed items (deadline from the payload). A unit with
@@ -121,11 +116,11 @@ def record(ctx: Context, op: Op) -> Prepared:
 
 
 def _failure_notice(ctx: Context, op: Op, row, day: date, permit) -> dict:
-    """The notice a failed acceptance issues: its failed items' rules and words, numbered."""
+    """The notice a failed acceptance issues: its failed items' rules, numbered. It names the
+    acceptance, whose failed items say why (``Acceptance.failed_items``) in the reader's
+    language; its note is left for words people write, never a sentence of the server's."""
     p = op.payload
-    items = failed_items(p["checklist_version"], p["answers"])
     permit_id = permit.id if permit else None
-    words = "；".join(f"{i['zh']} {i['en']}" for i in items)
     return {
         "id": str(uuid.uuid5(NOTICE_NS, p["id"])),
         "estate_id": row.estate_id,
@@ -135,7 +130,7 @@ def _failure_notice(ctx: Context, op: Op, row, day: date, permit) -> dict:
         "year": day.year,
         "seq": next_number(ctx, row.estate_id, day.year),
         "rules": failed_rules(p["checklist_version"], p["answers"]),
-        "note": f"竣工驗收不合格 Failed completion acceptance: {words}"[:2000],
+        "note": "",
         "deadline": p["deadline"],
         "status": "issued",
         "repeat": is_repeat(ctx, permit_id),

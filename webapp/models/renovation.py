@@ -237,6 +237,13 @@ class Acceptance(_Observed, db.Model):
     unit: Mapped[Unit] = relationship()
     permit: Mapped[RenovationPermit | None] = relationship()
 
+    @property
+    def failed_items(self) -> list[dict[str, str]]:
+        """The items of its checklist answered no: each with its words in both languages and
+        the rule its notice names (a failed acceptance's notice says why from these)."""
+        items = vocab.ACCEPTANCE_CHECKLISTS[self.checklist_version]
+        return [i for i in items if self.answers.get(i["key"]) == "no"]
+
 
 class AcceptanceSignature(_Observed, db.Model):
     """A signature of owner, contractor or manager drawn on the phone for an acceptance

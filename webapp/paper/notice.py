@@ -18,7 +18,7 @@ from sync.blobs import BlobStore, Ref
 from sync.photos import photo_key, shown_links
 from webapp import vocab
 from webapp.models import Estate, shown_names
-from webapp.models.renovation import NoticeAction, RectificationNotice
+from webapp.models.renovation import Acceptance, NoticeAction, RectificationNotice
 from webapp.models.sync import PhotoBlob
 from webapp.paper.pdf import Cell, Column, Paper, Thumb, _thumbnail
 
@@ -102,6 +102,14 @@ def render(
     paper.note(f"{BODY}\n{BODY_EN}")
     paper.heading("違規情形", "Violations")
     rules_table(paper, notice.rules)
+    # A failed acceptance's notice: the items that failed, in the checklist's words.
+    accepted = session.get(Acceptance, notice.acceptance_id) if notice.acceptance_id else None
+    if accepted is not None:
+        when = f"{accepted.occurred_at.astimezone(zone):%Y-%m-%d}"
+        paper.heading("竣工驗收不合格項目", f"Failed at the completion acceptance of {when}")
+        paper.note("\n".join(f"{i['zh']}  {i['en']}" for i in accepted.failed_items))
+        if accepted.note:
+            paper.note(accepted.note)
     if notice.note:
         paper.heading("現場情況", "What was seen")
         paper.note(notice.note)

@@ -67,6 +67,8 @@ def _notice_page(notice: RectificationNotice, status: int = 200, form=None):
             .order_by(DepositEntry.id)
         )
     )
+    # A failed acceptance's notice says why from the acceptance (its failed items).
+    accepted = db.session.get(Acceptance, notice.acceptance_id) if notice.acceptance_id else None
     names = shown_names(db.session, [notice.user_id, *(r.user_id for r in reinspections)])
     if form is None:
         form = DeductionForm(formdata=MultiDict())
@@ -80,6 +82,8 @@ def _notice_page(notice: RectificationNotice, status: int = 200, form=None):
         actions=actions,
         stop=stop,
         deductions=deductions,
+        accepted=accepted,
+        english=i18n.is_english(),
         names=names,
         form=form,
         tab="notices",

@@ -90,8 +90,8 @@ def test_a_passed_acceptance_refunds_closes_and_returns_the_unit(app, phone, see
 
 def test_a_failed_acceptance_issues_a_notice_of_the_failed_items(app, phone, seed, renovating):
     """Failed on waterproofing and debris: is a notice issued (numbered, repeat-checked,
-    the rules those items name, the deadline given, the items' words in its note), the permit
-    left open and the deposit untouched?"""
+    the rules those items name, the deadline given, naming its acceptance), the permit left
+    open and the deposit untouched?"""
     code, permit_id = renovating
     _deposit(app, permit_id, 5000)
     op = accept_op(code, failed=("waterproof", "debris"))
@@ -104,7 +104,7 @@ def test_a_failed_acceptance_issues_a_notice_of_the_failed_items(app, phone, see
             notice.rules == ["waterproof", "debris"] and notice.deadline.isoformat() == "2026-12-31"
         )
         assert notice.acceptance_id == op["payload"]["id"] and notice.permit_id == permit_id
-        assert "廚衛防水層完好" in notice.note and notice.repeat is False
+        assert notice.repeat is False
         permit = db.session.get(RenovationPermit, permit_id)
         assert permit.closed_on is None and permit.deposit_held == 5000
 
@@ -222,3 +222,40 @@ def test_the_acceptance_page_and_printed_form(app, phone, client, auth, seed, re
     if SHOTS.is_dir() or os.environ.get("SHOTS"):
         SHOTS.mkdir(exist_ok=True)
         Path(SHOTS / "acceptance.pdf").write_bytes(response.data)
+
+
+def test_a_failed_acceptances_notice_says_why_in_the_readers_language(
+    app, phone, client, auth, seed, renovating
+):
+    """Does the notice a failed acceptance issues store no sentence of its own (its note was
+    「竣工驗收不合格 Failed completion acceptance: 廚衛防水層完好… Kitchen/bathroom…」, both
+    languages whoever read it, and sent to the phones so) but name its acceptance, its page say
+    which items failed in the reader's language alone, its printed form in both (as every
+    printed form), and both what the engineer wrote, as written?"""
+    code, _permit_id = renovating
+    op = accept_op(code, failed=("waterproof", "debris"), note="衛生間閉水試驗滲漏")
+    [answer] = _results(phone, [op])
+    notice_id = answer["data"]["notice_id"]
+    with app.app_context():
+        notice = db.session.get(RectificationNotice, notice_id)
+        assert notice.note == "" and notice.acceptance_id == op["payload"]["id"]
+    zh_items = ("廚衛防水層完好，閉水試驗合格", "裝修垃圾已清運，公共區域無損壞")
+    en_items = ("Kitchen/bathroom waterproofing intact, flood test passed",
+                "Debris removed, common areas undamaged")  # fmt: skip
+    auth.login("supervisor")
+
+    def facts(headers=None) -> str:  # the page's own words (the head's phone config has both)
+        html = client.get(f"/renovation/notices/{notice_id}", headers=headers or {})
+        return html.get_data(as_text=True).split('id="notice-facts"')[1].split("</section>")[0]
+
+    chinese, english = facts(), facts({"Accept-Language": "en"})
+    assert "竣工驗收不合格" in chinese and all(w in chinese for w in zh_items)
+    assert not any(w in chinese for w in en_items)
+    assert "Failed completion acceptance" in english and all(w in english for w in en_items)
+    assert not any(w in english for w in zh_items) and "竣工驗收不合格" not in english
+    for html in (chinese, english):
+        assert f'href="/renovation/acceptances/{op["payload"]["id"]}"' in html
+        assert "衛生間閉水試驗滲漏" in html  # what the engineer wrote, as written
+    text = pdf_text(client.get(f"/renovation/notices/{notice_id}.pdf").data)
+    for words in (*zh_items, *en_items, "衛生間閉水試驗滲漏"):
+        assert words in text, words
