@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from huey import crontab
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from webapp import alert_events as events
 from webapp.jobs.engine import periodic
-from webapp.models import Estate
+from webapp.models import Estate, Unit
 from webapp.models.renovation import RectificationNotice
 from webapp.renovation import status
 from webapp.renovation.notices import WAITING
@@ -30,33 +30,39 @@ def deadlines_tomorrow(session: Session, now: datetime) -> int:
     """Record a ``notice_deadline`` event for each notice still waiting (issued, delivered)
     whose deadline is tomorrow on its estate's calendar; keyed by notice and deadline, so the
     hourly runs record it once and a notice given a new deadline is told again."""
-    new = 0
-    for estate in session.scalars(sa.select(Estate).where(Estate.active).order_by(Estate.id)):
-        tomorrow = status.estate_today(estate, now) + timedelta(days=1)
-        due = session.scalars(
-            sa.select(RectificationNotice)
-            .where(
-                RectificationNotice.estate_id == estate.id,
-                RectificationNotice.status.in_(WAITING),
-                RectificationNotice.deadline == tomorrow,
-            )
-            .order_by(RectificationNotice.year, RectificationNotice.seq)
+    estates = session.scalars(sa.select(Estate).where(Estate.active)).all()
+    tomorrow = {e.id: status.estate_today(e, now) + timedelta(days=1) for e in estates}
+    if not tomorrow:
+        return 0
+    # Every estate's at once, with the unit and building its label names: two statements
+    # whatever the number of notices and estates.
+    due = session.scalars(
+        sa.select(RectificationNotice)
+        .where(
+            sa.tuple_(RectificationNotice.estate_id, RectificationNotice.deadline).in_(
+                list(tomorrow.items())
+            ),
+            RectificationNotice.status.in_(WAITING),
         )
-        for notice in due:
-            _event, created = events.record(
-                session,
-                "notice_deadline",
-                f"notice_deadline:{notice.id}:{notice.deadline.isoformat()}",
-                occurred_at=now,
-                estate_id=estate.id,
-                detail={
-                    "notice_id": notice.id,
-                    "deadline": notice.deadline.isoformat(),
-                    "label": f"{notice.number} {notice.unit.label}",
-                    "path": NOTICE_PATH.format(id=notice.id),
-                },
-            )
-            new += created
+        .options(joinedload(RectificationNotice.unit).joinedload(Unit.building))
+        .order_by(RectificationNotice.estate_id, RectificationNotice.year, RectificationNotice.seq)
+    )
+    new = 0
+    for notice in due:
+        _event, created = events.record(
+            session,
+            "notice_deadline",
+            f"notice_deadline:{notice.id}:{notice.deadline.isoformat()}",
+            occurred_at=now,
+            estate_id=notice.estate_id,
+            detail={
+                "notice_id": notice.id,
+                "deadline": notice.deadline.isoformat(),
+                "label": f"{notice.number} {notice.unit.label}",
+                "path": NOTICE_PATH.format(id=notice.id),
+            },
+        )
+        new += created
     return new
 
 

@@ -17,8 +17,9 @@ from tests.webapp.paper.test_forms import SHOTS, pdf_text
 from tests.webapp.renovation.test_notice_ops import _results, issue_op
 from tests.webapp.renovation.test_notice_paper import _photo
 from tests.webapp.renovation.test_reinspection_ops import reinspect_op
+from tests.webapp.review.test_regional import _counted
 from webapp.extensions import db
-from webapp.models import Estate
+from webapp.models import Estate, LabelCode, Unit
 from webapp.models.jobs import AlertEvent
 from webapp.models.renovation import DepositEntry, RectificationNotice, RenovationPermit
 from webapp.renovation import jobs, permits
@@ -161,3 +162,37 @@ def test_notices_due_tomorrow_are_told_once(app, phone, seed, renovating):
         notice = db.session.get(RectificationNotice, due["payload"]["id"])
         assert event.detail["path"] == f"/renovation/notices/{notice.id}"
         assert event.detail["label"].startswith(notice.number)
+
+
+def test_the_deadline_check_reads_units_with_the_notices(app, phone, seed):
+    """Does the hourly check read the notices due tomorrow with their units and buildings (for
+    the alert's label) in as many statements for four notices as for one — two, the estates
+    and then every estate's notices? It read each estate's notices apart, and each notice's
+    unit, then the unit's building, one statement each, as it labelled the notice."""
+    with app.app_context():
+        estate = db.session.get(Estate, seed.estate_ids[0])
+        now = datetime.now(UTC)
+        tomorrow = (estate_today(estate, now) + timedelta(days=1)).isoformat()
+        codes = db.session.execute(
+            sa.select(LabelCode.code, Unit.building_id)
+            .join(Unit, sa.and_(LabelCode.item_type == "unit", LabelCode.item_id == Unit.id))
+            .where(Unit.estate_id == estate.id, LabelCode.active)
+            .order_by(Unit.building_id.desc(), Unit.id)
+        ).all()
+    # Four units, each of another building where the estate has that many.
+    spread = list({building: code for code, building in reversed(codes)}.values())
+    spread = (spread + [c for c, _b in codes if c not in spread])[:4]
+
+    def reads() -> list[str]:
+        with app.app_context(), _counted(app) as seen:
+            jobs.deadlines_tomorrow(db.session, now)
+            db.session.rollback()  # the events go: the next count records them again
+        return [
+            s for s in seen if "alert_event" not in s and s.lstrip().upper().startswith("SELECT")
+        ]
+
+    _results(phone, [issue_op(spread[0], deadline=tomorrow)])
+    one = reads()
+    _results(phone, [issue_op(code, deadline=tomorrow) for code in spread[1:]])
+    four = reads()
+    assert len(four) == len(one) <= 2, four
