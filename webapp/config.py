@@ -236,6 +236,10 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "5 per minute",
+        # Password checks one address may have in flight at once while it has few recent
+        # failures: an office's phones behind one NAT at the start of a shift
+        # (webapp/auth/passwords.py).
+        "LOGIN_IN_FLIGHT": _whole(env, "LOGIN_IN_FLIGHT", 40, 1, 1000),
         # Background jobs' queue: Redis when the app runs on several machines, else a SQLite
         # file in the instance folder (None: instance/jobs.sqlite3, read by webapp/jobs).
         "JOBS_QUEUE_URL": jobs_queue_url,

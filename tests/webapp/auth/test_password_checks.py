@@ -175,6 +175,140 @@ def test_tries_in_flight_together_get_no_more_guesses_than_the_limit(app, seed, 
     assert outcomes.count("refused") == 3 and outcomes.count(None) == 5
 
 
+def _people(app, n: int) -> list[tuple[str, str]]:
+    """``n`` patrollers of the first estate with passwords of their own."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.models import Estate, User
+
+    made = [(f"phone-{i:02d}", f"right-password-{i:02d}") for i in range(n)]
+    with app.app_context():
+        estate = db.session.scalars(sa.select(Estate).order_by(Estate.id)).first()
+        for name, password in made:
+            user = User(username=name, role="patroller")
+            user.set_password(password)
+            user.estates = [estate]
+            db.session.add(user)
+        db.session.commit()
+    return made
+
+
+def _all_at_once(app, monkeypatch, tries, environ=A) -> list:
+    """Each try started while the one before is in its argon2 check, so all are in flight at
+    once (as phones behind one NAT at the start of a shift): each try's outcome, in order —
+    the user, None (a wrong password) or "refused" (429)."""
+    real = accounts._hasher
+    outcomes, pending = [None] * len(tries), list(enumerate(tries))
+
+    class Overlapping:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def verify(self, hash_, password):
+            start_next()
+            return real.verify(hash_, password)
+
+    def start_next():
+        while pending:
+            index, (username, password) = pending.pop(0)
+            with app.test_request_context("/api/auth/device", environ_base=environ):
+                try:
+                    user = passwords.check(username, password)
+                    outcomes[index] = user.username if user is not None else None
+                except passwords.TooManyAttempts:
+                    outcomes[index] = "refused"
+            # A try refused, or an unknown name's dummy check ended: the next one starts now.
+
+    monkeypatch.setattr(accounts, "_hasher", Overlapping())
+    start_next()
+    return outcomes
+
+
+def test_twenty_phones_behind_one_address_log_in_at_once(app, seed, monkeypatch):
+    """Do twenty right passwords from one address, all in flight at once (an office's Wi-Fi
+    at the start of a shift), all log in? Each try was counted as a failure until its check
+    ended, so the sixth and every one after it were refused 429 with the right password."""
+    people = _people(app, 20)
+    outcomes = _all_at_once(app, monkeypatch, people)
+    assert outcomes == [name for name, _password in people]
+    # Nothing of them counts against the address: a typo later is one failure, not the 21st.
+    client = app.test_client()
+    assert _login(client, "patrol", "a-typo", A).status_code == 401
+    assert _login(client, "patrol", "patrol-demo", A).status_code == 303
+
+
+def test_the_counts_in_flight_are_kept_in_redis_when_configured(
+    database_url, instance_dir, _migrated, seed, monkeypatch
+):
+    """With the limits in Redis (several workers), do the twenty log in at once too, and are
+    their in-flight counts back to zero after?"""
+    import uuid
+
+    import redis
+
+    prefix = f"rounds-test-{uuid.uuid4().hex}"
+    url = "redis://127.0.0.1:6379/0"
+    app = make_test_app(
+        database_url, instance_dir, RATELIMIT_STORAGE_URI=url, RATELIMIT_KEY_PREFIX=prefix
+    )
+    store = redis.Redis.from_url(url)
+    try:
+        people = _people(app, 20)
+        assert _all_at_once(app, monkeypatch, people) == [name for name, _p in people]
+        flights = [k for k in store.scan_iter(f"*{prefix}*in-flight*")]
+        assert flights and all(int(store.get(k)) == 0 for k in flights)
+    finally:
+        for key in store.scan_iter(f"*{prefix}*"):
+            store.delete(key)
+
+
+def test_a_burst_of_guesses_gets_the_in_flight_ceiling_once_then_the_limit(
+    app, seed, monkeypatch, clock
+):
+    """Does a burst of 60 wrong tries on 60 names from one address, all sent at once, get at
+    most LOGIN_IN_FLIGHT checks (the rest refused before any check), the address then wait
+    out its window — and, with that many failures in the hour, does the next window's burst
+    get only the limit's five, as tries sent one by one would?"""
+    ceiling = app.config["LOGIN_IN_FLIGHT"]
+    assert 20 <= ceiling < 60
+    guesses = [(f"nobody-{i}", "guess") for i in range(60)]
+    first = _all_at_once(app, monkeypatch, guesses)
+    assert first.count(None) == ceiling and first.count("refused") == 60 - ceiling
+    client = app.test_client()
+    assert _login(client, "patrol", "patrol-demo", A).status_code == 429
+    clock[0] += 61  # the next minute's window
+    second = _all_at_once(app, monkeypatch, guesses)
+    assert second.count(None) == 5 and second.count("refused") == 55
+    # Another address is its own.
+    assert _login(app.test_client(), "patrol", "patrol-demo", B).status_code == 303
+
+
+def test_an_address_that_has_been_failing_counts_tries_in_flight_as_failures(
+    app, seed, monkeypatch, clock
+):
+    """After five wrong tries in the hour, do tries sent at once from that address get no
+    more checks than the limit allows (right passwords among them wait their turn)?"""
+    client = app.test_client()
+    for i in range(5):
+        assert _login(client, f"nobody-{i}", "guess", A).status_code == 401
+    clock[0] += 61
+    people = _people(app, 8)
+    outcomes = _all_at_once(app, monkeypatch, people)
+    assert outcomes[:5] == [name for name, _password in people[:5]]
+    assert outcomes[5:] == ["refused"] * 3
+
+
+def test_the_in_flight_ceiling_is_read_from_the_environment():
+    """Is LOGIN_IN_FLIGHT 40 by default, read as a number, and refused when it is not one?"""
+    from webapp.config import ConfigError, from_env
+
+    assert from_env({})["LOGIN_IN_FLIGHT"] == 40
+    assert from_env({"LOGIN_IN_FLIGHT": "100"})["LOGIN_IN_FLIGHT"] == 100
+    with pytest.raises(ConfigError):
+        from_env({"LOGIN_IN_FLIGHT": "lots"})
+
+
 def test_spraying_many_accounts_from_one_address_is_limited(app, seed):
     """Are wrong tries on many usernames from one address limited as a whole?"""
     client = app.test_client()
