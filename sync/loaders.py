@@ -234,28 +234,49 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+_FINDING_COLUMNS = (
+    "id",
+    "estate_id",
+    "op_id",
+    "user_id",
+    "status",
+    "severity",
+    "category",
+    "note",
+    "item_type",
+    "item_id",
+    "location",
+    "occurred_at",
+    "check_id",
+)
+# Plain rows (no ORM instances: a page is up to a thousand), each finding with its workflow
+# state joined (department and due date, webapp/review; none until the desk sets them).
+_FINDINGS = (
+    sa.select(
+        *[Finding.__table__.c[n] for n in _FINDING_COLUMNS],
+        FindingState.department,
+        FindingState.due_at,
+    )
+    .outerjoin(FindingState, FindingState.finding_id == Finding.id)
+    .where(Finding.id.in_(_IDS))
+)
+
+
 def _load_findings(session, ids):
     """Findings with their workflow status, department and due date (webapp/review)."""
-    rows = list(session.scalars(sa.select(Finding).where(Finding.id.in_(list(ids)))))
-    states = {
-        s.finding_id: s
-        for s in session.scalars(
-            sa.select(FindingState).where(FindingState.finding_id.in_([r.id for r in rows]))
-        )
-    }
+    rows = _rows(session, _FINDINGS, ids)
     photos = _photos(session, "finding", ids)
     codes = _active_codes(session, [(r.item_type, r.item_id) for r in rows])
     names = shown_names(session, [r.user_id for r in rows])
     out = {}
     for f in rows:
-        state = states.get(f.id)
         out[f.id] = {
             "estate_id": f.estate_id,
             "op_id": f.op_id,
             "by": names.get(f.user_id, ""),
             "status": f.status,
-            "department": state.department if state else None,
-            "due_at": _iso(state.due_at) if state else None,
+            "department": f.department,
+            "due_at": _iso(f.due_at),
             "severity": f.severity,
             "category": f.category,
             "note": f.note,
@@ -270,12 +291,31 @@ def _load_findings(session, ids):
     return out
 
 
+_CHECK_COLUMNS = (
+    "id",
+    "estate_id",
+    "op_id",
+    "user_id",
+    "code",
+    "item_type",
+    "item_id",
+    "result",
+    "note",
+    "method",
+    "manual_reason",
+    "occurred_at",
+    "round_id",
+    "answers",
+)
+_CHECKS = sa.select(*[Check.__table__.c[n] for n in _CHECK_COLUMNS]).where(
+    Check.id.in_(_IDS), Check.occurred_at >= sa.bindparam("since")
+)
+
+
 def _load_checks(session, ids):
     """Checks of the last ``feed.CHECK_RETENTION`` (by device time); older ones are left out."""
     since = utcnow() - feed.CHECK_RETENTION
-    rows = list(
-        session.scalars(sa.select(Check).where(Check.id.in_(list(ids)), Check.occurred_at >= since))
-    )
+    rows = session.connection().execute(_CHECKS, {"ids": list(ids), "since": since}).all()
     photos = _photos(session, "check", [r.id for r in rows]) if rows else {}
     names = shown_names(session, [r.user_id for r in rows])
     return {
