@@ -100,11 +100,11 @@ class User(UserMixin, db.Model):
 
     @property
     def visible_estates(self) -> list[Estate]:
-        """The active estates this user may see, in id order."""
+        """The active estates this user may see, in id order (every one there is for an
+        all-estates user: read once per transaction, with their ids)."""
         if not self.all_estates:
             return [e for e in self.estates if e.active]
-        session = object_session(self) or db.session
-        return list(session.scalars(sa.select(Estate).where(Estate.active).order_by(Estate.id)))
+        return every_estate(self)
 
     @property
     def name(self) -> str:
@@ -114,6 +114,16 @@ class User(UserMixin, db.Model):
 def every_estate_id(user: User) -> list[int]:
     """Every active estate's id, read at most once per transaction of the user's session (a
     later transaction reads again, so an estate added meanwhile is seen)."""
+    return list(_every_estate(user)[0])
+
+
+def every_estate(user: User) -> list[Estate]:
+    """Every active estate, in id order: the rows of every_estate_id's one read (their ids
+    scope the user's reads, the rows name them on the same page)."""
+    return list(_every_estate(user)[1])
+
+
+def _every_estate(user: User) -> tuple[list[int], list[Estate]]:
     # A user read in an earlier session (a streamed export runs after its request's session
     # closed) belongs to none: the request's own session reads then (``db.session()``: the
     # scoped proxy itself has no get_transaction).
@@ -121,11 +131,12 @@ def every_estate_id(user: User) -> list[int]:
     transaction = session.get_transaction()
     cached = getattr(user, "_every_estate", None)
     if cached is not None and transaction is not None and cached[0] is transaction:
-        return list(cached[1])
-    ids = list(session.scalars(sa.select(Estate.id).where(Estate.active).order_by(Estate.id)))
+        return cached[1]
+    estates = list(session.scalars(sa.select(Estate).where(Estate.active).order_by(Estate.id)))
+    found = ([estate.id for estate in estates], estates)
     if transaction is not None:
-        user._every_estate = (transaction, ids)
-    return list(ids)
+        user._every_estate = (transaction, found)
+    return found
 
 
 def shown_names(session, user_ids) -> dict[int, str]:

@@ -79,27 +79,33 @@ class Skewed:
     findings: int
 
 
-def zone_of(ids: list[int]) -> ZoneInfo:
+def _estates(ids: list[int], estates: dict[int, Estate] | None) -> dict[int, Estate]:
+    """The estates of ``ids`` by id, in id order: those the caller read already, else read."""
+    if estates is not None:
+        return estates
+    return tables.Params(user=None, ids=list(ids)).estates
+
+
+def zone_of(estates: dict[int, Estate]) -> ZoneInfo:
     """The zone a set of estates' days are drawn in: theirs, or the first one's if they differ."""
-    name = db.session.scalar(
-        sa.select(Estate.timezone).where(Estate.id.in_(ids)).order_by(Estate.id).limit(1)
-    )
-    return ZoneInfo(name or "UTC")
+    first = min(estates, default=None)
+    return ZoneInfo(estates[first].timezone if first is not None else "UTC")
 
 
-def per_day(ids: list[int], now: datetime, days: int = 30) -> list[tuple[date, int]]:
+def per_day(
+    ids: list[int], now: datetime, days: int = 30, estates: dict[int, Estate] | None = None
+) -> list[tuple[date, int]]:
     """Findings reported per day for the last ``days`` calendar days, each finding counted on
     its own estate's calendar day (its zone's midnights, DST-safe), not on a UTC day.
 
     One grouped query per zone the estates are in (usually one): the day is a CASE over that
     zone's local midnights (as UTC instants), over the window's range of the ``occurred_at``
     index, so only the counts come back, not one row per finding."""
+    estates = _estates(ids, estates)
     by_zone: dict[str, list[int]] = {}
-    for eid, tz in db.session.execute(
-        sa.select(Estate.id, Estate.timezone).where(Estate.id.in_(ids))
-    ):
-        by_zone.setdefault(tz, []).append(eid)
-    today = now.astimezone(zone_of(ids)).date()
+    for eid, estate in estates.items():
+        by_zone.setdefault(estate.timezone, []).append(eid)
+    today = now.astimezone(zone_of(estates)).date()
     dates = [today - timedelta(days=days - 1 - i) for i in range(days + 1)]  # + the end bound
     counts = [0] * days
     for tz, estate_ids in by_zone.items():
@@ -119,7 +125,7 @@ def per_day(ids: list[int], now: datetime, days: int = 30) -> list[tuple[date, i
     return list(zip(dates[:days], counts, strict=True))
 
 
-def skewed(ids: list[int], now: datetime) -> list[Skewed]:
+def skewed(ids: list[int], now: datetime, estates: dict[int, Estate] | None = None) -> list[Skewed]:
     """Per estate (all of ``ids``, in order), how many checks and findings came from a phone
     whose clock was off, received in the last SKEW_DAYS. Checks are counted from their
     partial index ``ix_check_record_estate_skewed_received`` (the flagged ones only, by
@@ -140,10 +146,8 @@ def skewed(ids: list[int], now: datetime) -> list[Skewed]:
         ).all()
     )
     return [
-        Skewed(estate_id, name, checks.get(estate_id, 0), findings.get(estate_id, 0))
-        for estate_id, name in db.session.execute(
-            sa.select(Estate.id, Estate.name).where(Estate.id.in_(ids)).order_by(Estate.id)
-        )
+        Skewed(estate_id, estate.name, checks.get(estate_id, 0), findings.get(estate_id, 0))
+        for estate_id, estate in _estates(ids, estates).items()
     ]
 
 
@@ -201,9 +205,9 @@ def most_overdue(ids: list[int], now: datetime, n: int) -> list:
     ).all()
 
 
-def _detached(results, now) -> list[Row]:
+def _detached(results, now, names: dict[int, str]) -> list[Row]:
     """Rows whose findings are plain values, so a cached dashboard outlives its session."""
-    out = rows_for(results, now)
+    out = rows_for(results, now, names)
     for row in out:
         f = row.finding
         row.finding = SimpleNamespace(
@@ -231,7 +235,7 @@ def dashboard(
     open_total = sum(by_severity.values())
 
     overdue_total = counts["overdue"]["overdue"]
-    overdue = _detached(most_overdue(ids, now, 8), now)
+    overdue = _detached(most_overdue(ids, now, 8), now, params.names)
 
     def card(table):
         rows, total = table.first(params, CARD_ROWS, tz)
@@ -245,7 +249,7 @@ def dashboard(
     lines = []
     if len(ids) > 1:
         lines = regional.estate_lines(
-            ids, now, held, late, counts["estate_open"], counts["estate_overdue"]
+            ids, now, held, late, counts["estate_open"], counts["estate_overdue"], params.names
         )
 
     window = now - timedelta(days=30)
@@ -310,8 +314,8 @@ def dashboard(
         quarantine=tables.QUARANTINE.count(params),
         by_category=by_category,
         by_building=by_building,
-        per_day=per_day(ids, now),
-        skewed=skewed(ids, now),
+        per_day=per_day(ids, now, estates=params.estates),
+        skewed=skewed(ids, now, params.estates),
         estates=lines,
     )
 

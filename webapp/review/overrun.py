@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
-from webapp.models import Estate, Unit
+from webapp.models import Unit
 from webapp.models.renovation import RenovationPermit
 from webapp.renovation import permits
 from webapp.renovation.status import estate_today
@@ -33,18 +33,16 @@ class PermitCell(str):
 
 
 def _query(p: Params) -> sa.Select:
-    estates = list(db.session.scalars(sa.select(Estate).where(Estate.id.in_(p.ids))))
-    return permits.overrun(db.session, estates, p.now)
+    return permits.overrun(db.session, list(p.estates.values()), p.now)
 
 
 def _rows(p: Params, offset: int, limit: int | None, _tz) -> list[list]:
     query = _window(_query(p), offset, limit).options(
         joinedload(RenovationPermit.unit).joinedload(Unit.building)
     )
-    estates = {e.id: e for e in db.session.scalars(sa.select(Estate).where(Estate.id.in_(p.ids)))}
     out = []
     for permit in db.session.scalars(query).unique():
-        estate = estates[permit.estate_id]
+        estate = p.estates[permit.estate_id]
         late = (estate_today(estate, p.now) - permit.ends_on).days
         out.append(
             [

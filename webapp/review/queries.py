@@ -100,13 +100,21 @@ class Row:
     overdue: bool
 
 
-def rows_for(results, now: datetime | None = None) -> list[Row]:
-    """Attach each finding's place label and estate name (a few batched reads)."""
+def rows_for(
+    results, now: datetime | None = None, names: dict[int, str] | None = None
+) -> list[Row]:
+    """Attach each finding's place label and estate name (a few batched reads; the names read
+    only when the caller has not read them already)."""
     now = now or utcnow()
     results = list(results)
     findings = [r[0] for r in results]
     labels = item_labels([(f.item_type, f.item_id) for f in findings if f.item_type])
-    estates = dict(db.session.execute(sa.select(Estate.id, Estate.name)).all())
+    wanted = {f.estate_id for f in findings} - set(names or {})
+    estates = dict(names or {})
+    if wanted:
+        estates |= dict(
+            db.session.execute(sa.select(Estate.id, Estate.name).where(Estate.id.in_(wanted))).all()
+        )
     out = []
     for finding, department, due_at in results:
         place = labels.get((finding.item_type, finding.item_id)) or finding.location or ""

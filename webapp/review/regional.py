@@ -73,12 +73,12 @@ def keys_by_estate(ids: list[int]) -> dict[int, dict[str, int]]:
 
 
 def estate_lines(
-    ids: list[int], now: datetime, keys=None, keys_late=None, open_=None, overdue=None
+    ids: list[int], now: datetime, keys=None, keys_late=None, open_=None, overdue=None, names=None
 ) -> list[EstateLine]:
     """Each of ``ids``' numbers, in estate order: four grouped reads and the names, whatever
-    the number of estates (``keys``, ``keys_late``, ``open_`` and ``overdue`` when the caller
-    has them already: the dashboard counts open and overdue findings per estate in the passes
-    of its own cards, ``tables.open_counts``)."""
+    the number of estates (``keys``, ``keys_late``, ``open_``, ``overdue`` and ``names`` when
+    the caller has them already: the dashboard counts open and overdue findings per estate in
+    the passes of its own cards, ``tables.open_counts``, and reads the names once for all)."""
     keys = keys_by_estate(ids) if keys is None else keys
     keys_late = keys_overdue_by_estate(ids, now) if keys_late is None else keys_late
     if open_ is None:
@@ -97,10 +97,14 @@ def estate_lines(
             )
             .group_by(FindingState.estate_id)
         )
+    if names is None:
+        names = dict(
+            db.session.execute(
+                sa.select(Estate.id, Estate.name).where(Estate.id.in_(ids)).order_by(Estate.id)
+            ).all()
+        )
     lines = []
-    for estate_id, name in db.session.execute(
-        sa.select(Estate.id, Estate.name).where(Estate.id.in_(ids)).order_by(Estate.id)
-    ):
+    for estate_id, name in sorted(names.items()):
         held = keys.get(estate_id, {})
         lines.append(
             EstateLine(

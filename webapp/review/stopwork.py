@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
-from webapp.models import Estate, Unit
+from webapp.models import Unit
 from webapp.models.renovation import StopWork
 from webapp.review.tables import Params, Table, _count, _window
 
@@ -44,9 +44,7 @@ def _rows(p: Params, offset: int, limit: int | None, tz) -> list[list]:
         joinedload(StopWork.notice),
         joinedload(StopWork.permit),
     )
-    names = dict(
-        db.session.execute(sa.select(Estate.id, Estate.name).where(Estate.id.in_(p.ids))).all()
-    )
+    names = p.names
     return [
         [
             names.get(s.estate_id, ""),

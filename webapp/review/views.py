@@ -49,7 +49,8 @@ VIEWERS = workflow.VIEW_ROLES
 
 
 def _estates():
-    return db.session.scalars(scoped(Estate).where(Estate.active).order_by(Estate.id)).all()
+    # The person's own (their appointments are read once per request, for their scope).
+    return current_user.visible_estates
 
 
 def home_for(user):

@@ -77,3 +77,38 @@ def test_a_head_office_home_lists_many_estates_as_one_table(app, client, auth, s
     totals = re.search(r"<tfoot>.*?</tfoot>", page, re.S).group(0)
     assert "合計 (8)" in totals
     assert re.findall(r'<td class="num">(\d+)</td>', totals)[0] == str(units)
+
+
+# The supervisor's home (the review dashboard with the estates' counts and the header): one
+# statement per thing it shows, each estate's names and zones read once for all its cards.
+SUPERVISOR_HOME_STATEMENTS = 30
+
+
+def _statements(app, client) -> list[str]:
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split())[:120])
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return seen
+
+
+@pytest.mark.parametrize("username", ["supervisor", "regional"])
+def test_the_supervisor_home_reads_each_thing_once(app, client, auth, seed, username):
+    """How many statements does a supervisor's home run, for one estate and for two (the
+    regional supervisor), with the dashboard computed afresh? It ran 41: the estates' names
+    were read again for each card (three of them every estate there is), the overrun permits
+    read their estates three times, the findings per day their zones twice."""
+    app.config["REVIEW_CACHE"] = False
+    auth.login(username)
+    client.get("/")
+    seen = _statements(app, client)
+    assert len(seen) == SUPERVISOR_HOME_STATEMENTS, "\n".join(seen)
+    assert sum("FROM estate" in s for s in seen) <= 3, "\n".join(seen)
