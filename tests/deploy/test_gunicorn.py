@@ -3,6 +3,7 @@ runs it (2 workers, metrics summed across them, JSON logs with the request id)."
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import runpy
@@ -80,6 +81,19 @@ def test_the_metrics_folder_is_emptied_at_start_and_dead_workers_marked(tmp_path
     (folder / "gauge_livesum_4242.db").write_bytes(b"")
     config["child_exit"](None, SimpleNamespace(pid=4242))
     assert not (folder / "gauge_livesum_4242.db").exists()
+
+
+def test_a_worker_freezes_what_its_app_holds(monkeypatch):
+    """Once a worker has made its app, is everything then alive moved out of the cyclic
+    collector's generations (gc.freeze), so full collections no longer walk it?"""
+    config = _load(monkeypatch, cores=2)
+    held = [object() for _ in range(1000)]  # noqa: F841 - alive when the hook runs
+    try:
+        config["post_worker_init"](SimpleNamespace())
+        assert gc.get_freeze_count() >= 1000
+        assert gc.get_objects(generation=2) == []  # nothing left there for a full pass
+    finally:
+        gc.unfreeze()
 
 
 def _healthz_total(text: str) -> float:
