@@ -4,6 +4,7 @@ to the address the person gave on their alerts page, in their language, with the
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable
@@ -20,6 +21,15 @@ from webapp.alerts.channels import Channel, Message, register
 from webapp.models.alerts import AlertPreference
 
 TIMEOUT = 15  # seconds for the server to answer; a stalled server fails the try (retried)
+# Line breaks and control characters a header cannot carry: a title names user text (a
+# finding's place typed on two lines, a key's name), and one line break in it made Python's
+# email refuse the Subject, so the alert's email failed on every try and never came.
+_NOT_IN_HEADER = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+def header_text(text: str) -> str:
+    """User text as a header's value: on one line, each run of breaks and controls a space."""
+    return " ".join(_NOT_IN_HEADER.sub(" ", text).split())
 
 
 def message_id(message: Message, base_url: str) -> str:
@@ -31,7 +41,7 @@ def message_id(message: Message, base_url: str) -> str:
 def compose(message: Message, to: str, config) -> EmailMessage:
     """The email of one alert: its title as the subject, its body and link as the text."""
     mail = EmailMessage()
-    mail["Subject"] = message.title
+    mail["Subject"] = header_text(message.title)
     mail["From"] = config["SMTP_FROM"]
     mail["To"] = to
     mail["Date"] = formatdate(localtime=False)

@@ -97,3 +97,19 @@ def test_a_critical_finding_comes_through_quiet_hours_unless_turned_off(
     jobs()
     assert len(inbox.messages) == 1
     assert ("critical_finding", "supervisor", "email", "waiting") in deliveries(app)
+
+
+def test_a_place_typed_on_two_lines_still_comes_by_email(app, phone, people, inbox, seed, jobs):
+    """A critical finding reported at a place typed on two lines (no label: B1, a line break,
+    停車場): did its email fail on every try? The title names the place, and a line break in a
+    Subject is refused by Python's email, so the supervisor's email waited and never came. It
+    comes, its Subject on one line."""
+    sent = finding_op(
+        None, severity="critical", category="漏水", note="水管爆裂",
+        estate_id=seed.estate_ids[0], location="B1\r\n停車場\u2028東側",
+    )  # fmt: skip
+    assert phone.push([sent]).get_json()["results"][0]["status"] == "applied"
+    jobs()
+    assert ("critical_finding", "supervisor", "email", "sent") in deliveries(app)
+    [mail] = inbox.messages
+    assert read(mail)["Subject"] == "緊急報事：B1 停車場 東側"
