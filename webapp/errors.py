@@ -9,8 +9,8 @@ import logging
 from flask import Flask, jsonify, make_response, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError
 
 from webapp.access import wants_json
 from webapp.edge import BadInput
@@ -46,6 +46,10 @@ def _message(exc: HTTPException) -> str:
         403: _("You do not have permission to do this."),
         404: _("Nothing here. It may have been moved, or belong to another estate."),
         405: _("This action is not allowed here."),
+        409: _(
+            "Someone saved the same thing at the same moment, so this was not saved. Reload"
+            " the page to see it, then try again if it is still needed."
+        ),
         413: _("That upload is too large."),
         415: _("That type of file is not accepted."),
         422: _("Some of what was sent is not valid."),
@@ -109,8 +113,34 @@ def handle_unavailable(exc: Exception):
     return response, status
 
 
+def unique_clash(exc: IntegrityError) -> bool:
+    """Whether the database refused a row because another holds its unique value (PostgreSQL's
+    23505, SQLite's UNIQUE constraint)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":
+        return True
+    if getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_UNIQUE":
+        return True
+    return "UNIQUE constraint failed" in str(orig)
+
+
+def handle_integrity(exc: IntegrityError):
+    """A unique value taken between a form's check and its commit (two people, or a double
+    click, saving the same name at once: the check passed for both, the database refused the
+    second) is a 409 that says so, with nothing written; any other refusal is a fault (500)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - answered either way; the pool replaces a bad connection
+        log.warning("rollback after an integrity error failed", exc_info=True)
+    if not unique_clash(exc):
+        return handle_unexpected(exc)
+    log.warning("unique value taken at commit: %s", exc.orig)
+    return handle_http(Conflict())
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.register_error_handler(IntegrityError, handle_integrity)
     app.register_error_handler(OperationalError, handle_unavailable)
     app.register_error_handler(InterfaceError, handle_unavailable)
     app.register_error_handler(HTTPException, handle_http)

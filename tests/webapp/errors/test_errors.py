@@ -80,3 +80,57 @@ def test_http_errors_raised_by_views_keep_their_code(app, client):
     response = client.get("/api/too-big")
     assert response.status_code == 413
     assert response.get_json()["error"] == "request_entity_too_large"
+
+
+def test_a_name_taken_at_the_same_moment_is_a_409_that_says_so(
+    app, client, auth, seed, monkeypatch
+):
+    """Two admins (or one double click) create the same username at once: each form's check
+    finds it free, the database refuses the second at its commit. Was that a 500? It is a 409
+    page that says so, and nothing of the second is written; under /api, JSON."""
+    import sqlalchemy as sa
+
+    from webapp.admin.forms import UserForm
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.models.audit import AuditEvent
+
+    # The first request's user was committed after the second's check passed.
+    monkeypatch.setattr(UserForm, "validate_username", lambda form, field: None)
+
+    def counts():
+        with app.app_context():
+            return [
+                db.session.scalar(sa.select(sa.func.count()).select_from(model))
+                for model in (User, AuditEvent)
+            ]
+
+    auth.login("admin")
+    before = counts()
+    data = {
+        "csrf_token": auth.csrf("/admin/users"), "username": "patrol", "role": "patroller",
+        "estates": str(seed.estate_ids[0]), "password": "a-long-password-1",
+    }  # fmt: skip
+    response = client.post("/admin/users", data=data)
+    assert response.status_code == 409
+    assert "有人在同一時間儲存了相同的內容" in response.get_data(as_text=True)
+    assert counts() == before
+    wanted = client.post("/admin/users", data=data, headers={"Accept": "application/json"})
+    assert wanted.status_code == 409 and wanted.get_json()["error"] == "conflict"
+    assert client.get("/admin/users").status_code == 200  # the session goes on
+
+
+def test_any_other_integrity_error_is_still_a_fault(app, client):
+    """Is a refusal that is no unique clash (a missing value, a foreign key) still logged and
+    answered 500?"""
+    from webapp.extensions import db
+    from webapp.models.desk import DeskItemEvent
+
+    @public
+    def broken():
+        db.session.add(DeskItemEvent(item_id=2**30, estate_id=2**30, action="receive",
+                                     status="held", at=None, note=""))  # fmt: skip
+        db.session.commit()
+
+    app.add_url_rule("/broken", "broken", broken)
+    assert client.get("/broken").status_code == 500
