@@ -23,6 +23,7 @@ from sync.context import Actor, Context, Prepared, Rejected, held_blobs, skewed
 from sync.keys import lock_keys
 from sync.ops import FAST_TYPES, KEY_OPS, OPS
 from sync.schemas import Op, OpSchema
+from sync.sql import among
 from webapp import values
 from webapp.codes import normalize
 from webapp.models import LabelCode
@@ -208,27 +209,28 @@ def _answer(op: Op, prepared: Prepared) -> dict:
 def _known_ops(session: Session, op_ids: list[str]) -> dict[str, tuple[str, int]]:
     if not op_ids:
         return {}
-    rows = session.execute(
-        sa.select(SyncOp.op_id, SyncOp.content_hash, SyncOp.user_id).where(
-            SyncOp.op_id.in_(set(op_ids))
-        )
-    )
+    rows = session.execute(_KNOWN, {"ids": list(set(op_ids))})
     return {op_id: (h, user_id) for op_id, h, user_id in rows}
+
+
+# The batch's op ids and codes bound as one list each (sync/sql.py).
+_KNOWN = sa.select(SyncOp.op_id, SyncOp.content_hash, SyncOp.user_id).where(
+    among(SyncOp.op_id, "ids")
+)
+_CODES = sa.select(
+    LabelCode.code,
+    LabelCode.item_type,
+    LabelCode.item_id,
+    LabelCode.estate_id,
+    LabelCode.active,
+).where(among(LabelCode.code, "codes"))
 
 
 def _resolve_codes(session: Session, codes: list[str | None]) -> dict[str, Any]:
     wanted = {normalize(c) for c in codes if c}
     if not wanted:
         return {}
-    rows = session.execute(
-        sa.select(
-            LabelCode.code,
-            LabelCode.item_type,
-            LabelCode.item_id,
-            LabelCode.estate_id,
-            LabelCode.active,
-        ).where(LabelCode.code.in_(wanted))
-    )
+    rows = session.execute(_CODES, {"codes": list(wanted)})
     return {row.code: row for row in rows}
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sync.blobs import BlobStore, FileStore, as_store
+from sync.sql import among
 from webapp.models.sync import PhotoBlob, PhotoLink, PhotoUploader
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -231,19 +232,23 @@ def shown_links(session: Session, record_type: str, ids) -> list[tuple[str, str]
     ids = [i for i in ids if i]
     if not ids:
         return []
-    rows = session.execute(
-        sa.select(PhotoLink.record_id, PhotoLink.sha256)
-        .where(
-            PhotoLink.record_type == record_type,
-            PhotoLink.record_id.in_(ids),
-            sa.or_(
-                PhotoLink.vouched.is_(True),
-                ~sa.exists().where(PhotoBlob.sha256 == PhotoLink.sha256),
-            ),
-        )
-        .order_by(PhotoLink.record_id, PhotoLink.id)
-    )
+    rows = session.execute(_SHOWN, {"record_type": record_type, "ids": ids})
     return [(record_id, sha) for record_id, sha in rows]
+
+
+# Built once; a pull page's thousand record ids bound as one list (sync/sql.py).
+_SHOWN = (
+    sa.select(PhotoLink.record_id, PhotoLink.sha256)
+    .where(
+        PhotoLink.record_type == sa.bindparam("record_type"),
+        among(PhotoLink.record_id, "ids"),
+        sa.or_(
+            PhotoLink.vouched.is_(True),
+            ~sa.exists().where(PhotoBlob.sha256 == PhotoLink.sha256),
+        ),
+    )
+    .order_by(PhotoLink.record_id, PhotoLink.id)
+)
 
 
 def visible(session: Session, sha256: str, user_id: int, estate_ids: list[int]) -> bool:
