@@ -146,6 +146,31 @@ def seed(estates: int, units: int, patrollers: int) -> tuple[list[Phone], dict]:
     return phones, catalogue
 
 
+def backend_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to ``database``, by pid (from
+    /proc: the bench's server runs on this host; {} where /proc cannot tell)."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        pids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+            ).fetchall()
+        ]
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return out
+
+
+def backend_cpu_since(before: dict[int, float], database: str) -> float:
+    """The CPU seconds ``database``'s backends spent since ``before`` (backend_cpu), counting
+    the backends alive now (one that ended in between is not counted: a floor)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in backend_cpu(database).items())
+
+
 def pinned(cpus: str | None) -> list[str]:
     """``taskset -c CPUS`` when asked for and available (else nothing)."""
     if cpus and Path("/usr/bin/taskset").exists() and len(os.sched_getaffinity(0)) > 1:

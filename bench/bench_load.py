@@ -130,6 +130,7 @@ class Scenario:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     result: dict = field(default_factory=dict)
     cpu_s: float | None = None  # the instances' CPU time while it ran
+    db_cpu_s: float | None = None  # the database backends' (the app's connections)
     served: dict = field(default_factory=dict)  # route: the app's own ms per request (its log)
 
 
@@ -350,13 +351,15 @@ def rows() -> list[Row]:
                 warming = Scenario("warm", phone_plans(warm, catalogue, photos, rng, "w"))
                 finish(warming, *drive(warming, hosts, work, 10, 10), apps)
                 alone = Scenario("alone", phone_plans(lone, catalogue, photos, rng, "a"))
-                cpu = sum(app.cpu_seconds() for app in apps)
+                cpu, db_cpu = sum(app.cpu_seconds() for app in apps), _cluster.backend_cpu(name)
                 finish(alone, *drive(alone, hosts, work, 1, 1), apps)
-                alone.cpu_s, cpu = sum(app.cpu_seconds() for app in apps) - cpu, None
+                alone.cpu_s = sum(app.cpu_seconds() for app in apps) - cpu
+                alone.db_cpu_s = _cluster.backend_cpu_since(db_cpu, name)
                 first = Scenario("crowd", phone_plans(crowd, catalogue, photos, rng, "c"))
-                cpu = sum(app.cpu_seconds() for app in apps)
+                cpu, db_cpu = sum(app.cpu_seconds() for app in apps), _cluster.backend_cpu(name)
                 finish(first, *drive(first, hosts, work, PHONES, PHONES / SPAWN_S), apps)
                 first.cpu_s = sum(app.cpu_seconds() for app in apps) - cpu
+                first.db_cpu_s = _cluster.backend_cpu_since(db_cpu, name)
                 counted = tally(url, first, work / "blobs")
                 # The next day: the same phones, a new outbox, pulling from where they stopped.
                 ended = {p["username"]: p.get("cursor") for p in first.result["phones"]}
@@ -439,6 +442,16 @@ def table(alone: Scenario, *runs, killed_at: float | None) -> list[Row]:
                     "ms",
                     "1 phone at a time",
                     alone.cpu_s / len(alone.phones) * 1000,
+                )
+            )
+        if scenario.db_cpu_s is not None and alone.db_cpu_s:
+            out.append(
+                Row(
+                    f"{label}: database CPU time per phone (the app's connections' backends)",
+                    scenario.db_cpu_s / len(scenario.phones) * 1000,
+                    "ms",
+                    "1 phone at a time",
+                    alone.db_cpu_s / len(alone.phones) * 1000,
                 )
             )
     return out
