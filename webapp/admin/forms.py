@@ -111,6 +111,9 @@ class EstateForm(Form):
 
     def validate_name(self, field):
         field.data = clean(field.data)
+        # Folding can lengthen a name (﷽ is 18 characters folded): the column holds 120.
+        if len(field.data) > 120:
+            raise ValidationError(_l("At most %(n)d characters.", n=120))
         clash = db.session.scalar(
             sa.select(Estate.id).where(
                 Estate.name == field.data, Estate.id != (self.estate.id if self.estate else -1)

@@ -91,6 +91,23 @@ def test_the_organisation_admin_adds_an_estate_and_appoints_its_supervisor(app, 
     assert "新城一期" in page and "翠湖花園" not in page
 
 
+def test_an_estate_name_longer_once_folded_is_refused_beside_the_field(app, client, auth, seed):
+    """A name of ten ﷺ is 10 characters typed and 180 once folded (NFKC, as names are kept):
+    the length was checked before folding, and PostgreSQL refused the 180 with a 500. Is it
+    refused beside the field, nothing added, on both databases?"""
+    auth.login("hq")
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Estate))
+    response = client.post(
+        "/admin/estates",
+        data={"name": "\ufdfa" * 10, "timezone": "Asia/Taipei", "csrf_token": auth.csrf("/")},
+    )
+    assert response.status_code == 422
+    assert "最多 120 個字" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Estate)) == before
+
+
 def test_the_organisation_admin_gives_a_head_office_supervisor_every_estate(
     app, client, auth, seed
 ):

@@ -134,3 +134,58 @@ def test_any_other_integrity_error_is_still_a_fault(app, client):
 
     app.add_url_rule("/broken", "broken", broken)
     assert client.get("/broken").status_code == 500
+
+
+def test_a_value_its_column_cannot_hold_is_a_422_that_says_so(app, client, auth, seed):
+    """A building named with five ﷺ passes the form's 40 characters and is 90 folded: on
+    PostgreSQL the insert was refused with a 500. Is it a 422 that says what to do, nothing
+    written? (SQLite keeps any length: there it is simply added.)"""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.models import Building
+
+    auth.login("admin")
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Building))
+        postgres = db.engine.dialect.name == "postgresql"
+    response = client.post(
+        f"/registry/estates/{seed.estate_ids[0]}/buildings",
+        data={"name": "\ufdfa" * 5, "floors": "3", "csrf_token": auth.csrf("/admin/users")},
+    )
+    with app.app_context():
+        after = db.session.scalar(sa.select(sa.func.count()).select_from(Building))
+    if postgres:
+        assert response.status_code == 422
+        assert "文字太長或數字太大" in response.get_data(as_text=True)
+        assert after == before
+    else:
+        assert response.status_code < 500 and after == before + 1
+
+
+def test_the_database_refusing_a_value_is_422_and_any_other_data_error_500(app, client):
+    """Is a value refused by its column (SQLSTATE class 22) answered 422 with the message,
+    as JSON under /api, and any other data error still a 500?"""
+    from sqlalchemy.exc import DataError
+
+    class Refused(Exception):
+        def __init__(self, sqlstate):
+            super().__init__("refused")
+            self.sqlstate = sqlstate
+
+    @public
+    def too_long():
+        raise DataError("INSERT", {}, Refused("22001"))
+
+    @public
+    def other():
+        raise DataError("INSERT", {}, Refused("XX000"))
+
+    app.add_url_rule("/too-long", "too_long", too_long)
+    app.add_url_rule("/api/too-long", "api_too_long", too_long)
+    app.add_url_rule("/other", "other", other)
+    page = client.get("/too-long")
+    assert page.status_code == 422 and "文字太長或數字太大" in page.get_data(as_text=True)
+    api = client.get("/api/too-long")
+    assert api.status_code == 422 and api.get_json()["error"] == "bad_input"
+    assert client.get("/other").status_code == 500
