@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
-from webapp.extensions import csrf
+from webapp.extensions import SAFE_METHODS, csrf
 from webapp.models import ROLES
 
 ALL_ROLES = frozenset(ROLES)
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from webapp.auth import sessions
 from webapp.auth.sessions import SESSION_DEVICES
-from webapp.extensions import db, login_manager
+from webapp.extensions import db, login_manager, writes
 from webapp.models import Device, hash_token, utcnow
 
 DEVICE_AUTH_PATH = "/api/auth/device"
@@ -52,12 +52,14 @@ def authenticate_bearer() -> None:
     if now - (device.last_seen_at or device.created_at) > idle:
         # Unused too long: the token ends for good (the phone keeps its outbox, asks for a
         # login and sends it under the new token).
+        writes()  # a GET's read cannot become the write (SQLite): take the write lock
         device.revoked_at = now
         db.session.commit()
         abort(401)
     g.bearer_device = device  # Flask-Login asks load_bearer_user; no session cookie is written
     if device.last_seen_at is None or (now - device.last_seen_at).total_seconds() > 60:
         # Committed now, whatever the view does: the token's idle window slides on use.
+        writes()
         device.last_seen_at = now
         db.session.commit()
 
@@ -114,6 +116,7 @@ def end_revoked_sessions() -> None:
     )
     if revoked:
         if current_user.is_authenticated:
+            writes()
             sessions.end_current(current_user._get_current_object())
             db.session.commit()
         logout_user()

@@ -288,3 +288,40 @@ def test_opening_an_alert_not_on_the_list_is_404_and_changes_nothing(
     response = client.post("/alerts/open", data={"csrf_token": token, "delivery": 2**40})
     assert response.status_code == 400
     assert _unread(app) == before
+
+
+def test_pages_answer_while_another_connection_writes(app, client, auth, people, seed, clock, jobs):
+    """Another connection holds a write transaction open (a push being applied): do the bell's
+    list and the supervisor's home still answer — their reads take no write lock (on SQLite
+    every transaction began BEGIN IMMEDIATE, so a page waited out the push, or its 30 s) —
+    while marking the alerts read, a write, still begins by taking it?"""
+    _alert(app, seed, clock, jobs)
+    auth.login("supervisor")
+    token = auth.csrf("/alerts")
+    with app.app_context():
+        engine = db.engine
+    begun: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        if statement.upper().startswith("BEGIN"):
+            begun.append(statement.upper())
+
+    with engine.connect() as other, other.begin():
+        other.execute(sa.update(Estate).where(Estate.id == seed.estate_ids[0]).values(active=True))
+        sa.event.listen(engine, "before_cursor_execute", seen)
+        try:
+            for path in ("/alerts", "/"):
+                assert client.get(path).status_code == 200, path
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", seen)
+    if engine.dialect.name == "sqlite":
+        assert begun and set(begun) == {"BEGIN"}, begun
+    begun.clear()
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        client.post("/alerts/read", data={"csrf_token": token})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    if engine.dialect.name == "sqlite":
+        assert begun and set(begun) == {"BEGIN IMMEDIATE"}, begun
+    assert _count(client.get("/alerts").get_data(as_text=True)) is None
