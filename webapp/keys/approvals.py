@@ -52,6 +52,13 @@ def _read_basket(entries):
     return read(entries)
 
 
+def _read_locked(entries):
+    # An ask checks that no request of the key is waiting before it writes its own: with the
+    # keys' rows locked until the commit (as the desk's lend reads them), two asks at once
+    # queue, and the second finds the first's request.
+    return read(entries, lock=True)
+
+
 def _desk_page(status: int = 200, loan=None, copy=None):
     now = utcnow()
     estates = visible_estate_ids()
@@ -124,7 +131,7 @@ def _ask(form, make) -> list | None:
 @roles(*DESK)
 def ask_loan():
     """Ask engineering to let the scanned equipment-room keys out (to whom, why, how long)."""
-    form = LoanRequestForm(_read_basket)
+    form = LoanRequestForm(_read_locked)
     made = _ask(
         form,
         lambda key, now: service.ask_loan(
@@ -148,7 +155,7 @@ def ask_loan():
 @roles(*DESK)
 def ask_copy():
     """Ask engineering for copies of the scanned keys (why, how many)."""
-    form = CopyRequestForm(_read_basket)
+    form = CopyRequestForm(_read_locked)
     made = _ask(
         form,
         lambda key, now: service.ask_copy(

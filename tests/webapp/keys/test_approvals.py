@@ -181,6 +181,43 @@ def test_requests_are_refused_for_the_wrong_keys_and_twice(app, client, auth, se
     assert _count(app, KeyRequest) == 1
 
 
+def test_an_ask_waits_for_the_keys_it_names_as_a_lend_does(
+    database_url, instance_dir, _migrated, seed
+):
+    """Two asks for the same key at once (a double click, two desk PCs): each checked that no
+    request was waiting before either wrote its own, so on PostgreSQL both were stored and
+    engineering's queue held the key twice. An ask now reads its basket with the keys' rows
+    locked (FOR UPDATE), as the desk's lend does, so the second waits for the first's commit
+    and then finds its request. Shown with a transaction that reads the key FOR SHARE, which
+    an ask's insert alone (its foreign key's KEY SHARE) passes: the ask waits (here until the
+    test's lock_timeout gives up: 503, nothing stored); once it is let go, it asks."""
+    from tests.conftest import AuthActions, make_test_app
+
+    if not database_url.startswith("postgres"):
+        pytest.skip("SQLite runs one writer at a time: the two asks cannot overlap")
+    app = make_test_app(
+        database_url, instance_dir,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-c lock_timeout=300"}},
+    )  # fmt: skip
+    client = app.test_client()
+    auth = AuthActions(client)
+    ((code, _short),) = key_tags(app, seed.estate_ids[0], "equipment_room")
+    holder = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        auth.login("desk")
+        with holder.connect() as other:
+            key_id = key_of(app, code).id
+            other.execute(sa.select(Key.id).where(Key.id == key_id).with_for_update(read=True))
+            response = _ask_loan(client, auth, code)
+            assert response.status_code == 503
+            assert _requests(app) == []
+            other.rollback()
+        assert _ask_loan(client, auth, code).status_code == 303
+        assert [r.key_id for r in _requests(app)] == [key_id]
+    finally:
+        holder.dispose()
+
+
 def test_an_approval_from_a_phone_answers_the_request(app, client, auth, seed, make_phone):
     """Does a key.approve from engineering's phone (offline, synced later) answer the desk's
     waiting loan request, so the desk may lend with the phone's approval?"""
