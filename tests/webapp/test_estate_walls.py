@@ -102,7 +102,9 @@ def _second_estate(app, seed) -> dict:
     return values
 
 
-# What a form would otherwise accept, so that only the second estate's names can refuse it.
+# What a form would otherwise accept, so that only the second estate's names can refuse it
+# (``active`` 1: deactivating the URL's user, the first estate's patroller, would end a
+# walker's session and leave the routes after it unposted).
 PLAUSIBLE = {
     "borrower_name": "陳師傅", "borrower_type": "contractor", "purpose": "維修",
     "due_back": "2030-01-01T10:00", "id_checked": "1", "kind": "parcel", "quantity": "1",
@@ -112,7 +114,7 @@ PLAUSIBLE = {
     "copies": "1", "hours": "2", "to": "dispatched", "department": "engineering",
     "due": "2030-01-01", "owner_name": "業主", "id_type": "hk_identity_card", "id_last4": "123A",
     "template": "address-24", "skip": "0", "reason": "damaged", "action": "reprint",
-    "outgoing_password": "desk-demo", "note": "備註", "active": "0", "status": "vacant",
+    "outgoing_password": "desk-demo", "note": "備註", "active": "1", "status": "vacant",
     "floor": "1", "room": "101", "entrance": "1", "key_class": "unit", "category": "fire",
     "location": "大堂", "floors": "10", "sort_key": "1",
 }  # fmt: skip
