@@ -4,9 +4,9 @@ Every request passes :func:`guard` first (before authentication and CSRF): text 
 character or an unpaired UTF-16 surrogate (PostgreSQL refuses the first, no UTF-8 encoder
 takes the second), and JSON numbers that are not finite, are answered 400 with a message
 naming the field, wherever they are (path, query, form fields, file names, JSON body).
-Integers in URLs are 32-bit (the ``int`` converter) and query integers and dates go through
-:func:`int32` and :func:`bounded_date`, so a number or a date no column or calendar holds is
-a 4xx too, never a database or overflow error.
+Integers in URLs are 32-bit (the ``int`` converter), and query arguments are read by
+``webapp.forms`` ``FilterForm``s, whose numbers and dates are bounded the same way, so a number
+or a date no column or calendar holds is a 4xx too, never a database or overflow error.
 
 A view that checks the items of a JSON list one by one (the sync push, where one bad op must
 not sink the good ops of its batch) declares so with :func:`checks_own`; the edge then checks
@@ -46,17 +46,6 @@ class Int32Converter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_INT)
         super().__init__(map, *args, **kwargs)
-
-
-def int32(value: str) -> int:
-    """``type=`` for ``request.args.get``: a whole number, refused (400) beyond 32 bits.
-
-    Text that is no number raises ValueError, so ``get`` falls back to its default as before.
-    """
-    number = int(value)
-    if not -MAX_INT <= number <= MAX_INT:
-        raise BadInput(_("%(value)s is too large a number.", value=value[:40]))
-    return number
 
 
 def checks_own(key: str):

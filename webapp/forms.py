@@ -6,17 +6,18 @@ token itself), so the forms here do not check it again.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 import wtforms
+from flask import abort
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from webapp import edge
+from webapp.scoping import visible_estate_ids
 from webapp.values import MAX_INT
 
 
@@ -51,34 +52,34 @@ class IntegerField(wtforms.IntegerField):
             raise ValueError(self.gettext("Not a valid integer value."))
 
 
-# A list's filters come in the query string from links and bookmarks: a value that does not
-# fit is dropped (the filter is off), never an error page — unless the page reads its query
-# strictly (``strict_args``): then it is a 400 that names the value and says how to write it.
-# Either way a field keeps why it dropped a value in ``misfit`` (never a validation error, so a
-# posted form that uses these fields validates as before).
+# A page's query string comes from its own links and forms, and from bookmarks and hands: it is
+# read strictly. A value a field cannot read is a 400 that names the argument, shows what was
+# sent and says what it takes (a page's own links never send one, so what does is a mistyped or
+# stale address, said rather than read as no filter); an estate the reader does not see is a
+# 404, as in a path; an argument sent empty is not sent (a form's "all" choice). A field keeps
+# why it could not read its value in ``misfit`` (never a validation error, so a posted form
+# that uses these fields validates as before).
 
 
 class FilterForm(Form):
-    """The filters of a list, read from the query string; fields fall back to their default."""
+    """A page's query arguments, read strictly: constructing one refuses what does not fit
+    (400) and an estate the reader does not see (404); unsent fields keep their default."""
 
     def __init__(self, args, **kwargs):
         super().__init__(formdata=args, **kwargs)
-
-    def refuse_misfits(self) -> None:
-        """Answer 400 for the first argument sent whose value the form dropped."""
+        # Another estate's first, whatever else is asked: as its pages' paths, it is not there.
+        estates = [f.data for f in self if isinstance(f, EstateId) and f.data is not None]
+        if estates and not set(estates) <= set(visible_estate_ids()):
+            abort(404)
         for field in self:
             if getattr(field, "misfit", None):
                 raise edge.BadInput(field.misfit, field.name)
 
 
-def strict_args(form_class: type[FilterForm], args) -> dict:
-    """The query string read through ``form_class``, every argument sent as it must be: one
-    that does not fit is a 400 naming it (a page's own links and forms never send one, so
-    what does is a mistyped or stale address, which is said rather than read as no filter).
-    An argument sent empty is not sent (a form's "all" choice)."""
-    form = form_class(args)
-    form.refuse_misfits()
-    return form.data
+def strict_args(form_class: type[FilterForm], args, **defaults) -> dict:
+    """The query string read through ``form_class`` (strictly, as every ``FilterForm``):
+    the value of each of its fields; for one not sent, ``defaults``' or the field's own."""
+    return form_class(args, **defaults).data
 
 
 def _shown(value: str) -> str:
@@ -86,18 +87,16 @@ def _shown(value: str) -> str:
 
 
 class QueryFilters:
-    """A list's filters as a dataclass: read from the query string through ``FORM`` (what does
-    not fit is off, the page at least 1; or, ``strict``, a 400) and written back as the
-    arguments of its links."""
+    """A list's filters as a dataclass: read from the query string through ``FORM`` (strictly:
+    ``strict_args``; the page at least 1) and written back as the arguments of its links."""
 
     FORM: ClassVar[type[FilterForm]]
     page: int
 
     @classmethod
-    def from_args(cls, args, strict: bool = False):
-        """Read the filters from the query string, dropping what does not fit (``strict``:
-        refusing it with a 400)."""
-        filters = cls(**(strict_args(cls.FORM, args) if strict else cls.FORM(args).data))
+    def from_args(cls, args):
+        """Read the filters from the query string (what does not fit is a 400)."""
+        filters = cls(**strict_args(cls.FORM, args))
         filters.page = max(filters.page or 1, 1)
         return filters
 
@@ -130,7 +129,7 @@ class Choice(wtforms.Field):
                 "%(name)s: “%(value)s” is not one of %(values)s.",
                 name=self.name,
                 value=_shown(valuelist[0]),
-                values=", ".join(allowed),
+                values=", ".join(sorted(allowed) if isinstance(allowed, set) else allowed),
             )
 
 
@@ -144,13 +143,15 @@ class Number(wtforms.Field):
         self.low, self.high = low, high
 
     def process_formdata(self, valuelist):
+        if not valuelist or valuelist[0] in ("", None):
+            return
         try:
-            number = int(str(valuelist[0]).strip()) if valuelist else None
+            number = int(str(valuelist[0]))
         except ValueError:
             number = None
         if number is not None and self.low <= number <= self.high:
             self.data = number
-        elif valuelist and str(valuelist[0]).strip():
+        else:
             self.misfit = _(
                 "%(name)s: “%(value)s” is not a whole number from %(low)d to %(high)d.",
                 name=self.name,
@@ -173,18 +174,28 @@ class Text(wtforms.Field):
 
 
 class Flag(wtforms.Field):
-    """On when sent as 1, on or true."""
+    """On when sent as 1, on or true; off when not sent, or sent as 0, off or false."""
+
+    misfit = None
+    ON = ("1", "on", "true")
+    OFF = ("0", "off", "false")
 
     def __init__(self, **kwargs):
         super().__init__(default=False, **kwargs)
 
     def process_formdata(self, valuelist):
-        self.data = bool(valuelist) and valuelist[0] in ("1", "on", "true")
+        self.data = bool(valuelist) and valuelist[0] in self.ON
+        if valuelist and valuelist[0] and valuelist[0] not in (*self.ON, *self.OFF):
+            self.misfit = _(
+                "%(name)s: “%(value)s” is not one of %(values)s.",
+                name=self.name,
+                value=_shown(valuelist[0]),
+                values="1, 0",
+            )
 
 
 class Int32(wtforms.Field):
-    """A whole number (at least ``low``), else the default; past 32 bits the request is
-    refused (400, the edge's rule for every number a URL carries)."""
+    """A whole number from ``low``, else the default; past 32 bits the request is refused."""
 
     misfit = None
 
@@ -195,12 +206,27 @@ class Int32(wtforms.Field):
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0]:
             return
-        with contextlib.suppress(ValueError):  # no number: the filter is off
-            number = edge.int32(valuelist[0])
-            if number >= self.low:
-                self.data = number
-                return
+        try:
+            number = int(valuelist[0])
+        except ValueError:
+            number = None
+        if number is not None and self.low <= number <= MAX_INT:
+            self.data = number
+            return
         value = _shown(valuelist[0])
+        if number is not None and abs(number) > MAX_INT:
+            # Past 32 bits the request is refused, in a posted form too (the edge's rule for
+            # every number a URL carries): no column holds it.
+            raise edge.BadInput(
+                _(
+                    "%(name)s: “%(value)s” is not a whole number from %(low)d to %(high)d.",
+                    name=self.name,
+                    value=value,
+                    low=self.low,
+                    high=MAX_INT,
+                ),
+                self.name,
+            )
         if self.low > -MAX_INT:
             self.misfit = _(
                 "%(name)s: “%(value)s” is not a whole number of %(low)d or more.",
@@ -212,6 +238,14 @@ class Int32(wtforms.Field):
             self.misfit = _(
                 "%(name)s: “%(value)s” is not a whole number.", name=self.name, value=value
             )
+
+
+class EstateId(Int32):
+    """An estate's id: a whole number from 1; one the reader does not see is a 404 (as in a
+    path), checked by ``FilterForm``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(low=1, **kwargs)
 
 
 class Day(wtforms.Field):
@@ -230,3 +264,75 @@ class Day(wtforms.Field):
                     name=self.name,
                     value=_shown(valuelist[0]),
                 )
+
+
+class Month(wtforms.Field):
+    """A month (YYYY-MM) from 1900 to 2999, as its first day; else the default."""
+
+    misfit = None
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0]:
+            text = valuelist[0].strip()
+            try:
+                year, month = text.split("-")
+                if len(year) != 4 or len(month) != 2:
+                    raise ValueError(text)
+                self.data = edge.bounded_date(f"{year}-{month}-01")
+            except ValueError:
+                self.misfit = _(
+                    "%(name)s: “%(value)s” is not a month: write it as YYYY-MM, from 1900 to 2999.",
+                    name=self.name,
+                    value=_shown(valuelist[0]),
+                )
+
+
+class Moment(wtforms.Field):
+    """A moment with its offset from UTC (ISO 8601, 2026-03-08T09:00:00+08:00) from 1900 to
+    2999, else the default."""
+
+    misfit = None
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0]:
+            try:
+                moment = datetime.fromisoformat(valuelist[0].strip())
+                if moment.tzinfo is None:
+                    raise ValueError(valuelist[0])
+                edge.bounded_utc(moment)
+                self.data = moment
+            except ValueError:
+                self.misfit = _(
+                    "%(name)s: “%(value)s” is not a time with its offset: write it as "
+                    "YYYY-MM-DDTHH:MM:SS+08:00.",
+                    name=self.name,
+                    value=_shown(valuelist[0]),
+                )
+
+
+class ItemRef(wtforms.Field):
+    """An item as ``kind:id`` (``unit:12``), the kind one of ``kinds``: (kind, id), else the
+    default."""
+
+    misfit = None
+
+    def __init__(self, kinds, **kwargs):
+        super().__init__(**kwargs)
+        self.kinds = tuple(kinds)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0]:
+            return
+        kind, _colon, ident = valuelist[0].partition(":")
+        if kind in self.kinds and ident.isascii() and ident.isdigit():
+            number = int(ident)
+            if 0 < number <= MAX_INT:
+                self.data = (kind, number)
+                return
+        self.misfit = _(
+            "%(name)s: “%(value)s” is not an item: write it as kind:id, the kind one of "
+            "%(values)s.",
+            name=self.name,
+            value=_shown(valuelist[0]),
+            values=", ".join(self.kinds),
+        )

@@ -13,10 +13,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp import vocab
 from webapp.extensions import db
-from webapp.forms import Form
+from webapp.forms import Choice, EstateId, FilterForm, Flag, Form, Text
 from webapp.i18n import term
 from webapp.models import Estate, User
-from webapp.models.accounts import ALL_ESTATE_ROLES, MAX_PASSWORD_SET, MIN_PASSWORD
+from webapp.models.accounts import ALL_ESTATE_ROLES, MAX_PASSWORD_SET, MIN_PASSWORD, ROLES
 from webapp.registry.naming import clean
 from webapp.values import choice_id
 
@@ -126,3 +126,13 @@ class EstateForm(Form):
         field.data = (field.data or "").strip()
         if field.data not in timezones():
             raise ValidationError(_l("Not a known timezone. Use a name such as Asia/Taipei."))
+
+
+class UserFilters(FilterForm):
+    """The users list's query: an estate of the admin's, a role, words of a name; ``add``
+    opens the new-user form for that estate (the estates page's link)."""
+
+    estate = EstateId()
+    role = Choice(ROLES)
+    q = Text(64)
+    add = Flag()

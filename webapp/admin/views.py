@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from webapp import edge
 from webapp.access import roles
-from webapp.admin.forms import EstateForm, UserForm, timezones
+from webapp.admin.forms import EstateForm, UserFilters, UserForm, timezones
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.models import Estate, User, user_estate
 from webapp.models.audit import record
@@ -93,19 +93,9 @@ def _apply(form: UserForm, user: User, estates: list[Estate]) -> None:
         user.set_password(form.password.data)
 
 
-def _estate_filter() -> int | None:
-    """The users list's estate filter: one of the admin's estates, else 404 (never a hint of
-    another estate)."""
-    estate = request.args.get("estate", type=edge.int32)
-    if estate is not None and estate not in {e.id for e in _estates()}:
-        abort(404)
-    return estate
-
-
 def _users_context(form=None, open_new=False) -> dict:
-    q = (request.args.get("q") or "").strip()[:64]
-    role = request.args.get("role", "")
-    estate = _estate_filter()
+    wanted = strict_args(UserFilters, request.args)  # another estate's is 404
+    q, role, estate = wanted["q"], wanted["role"], wanted["estate"]
     query = visible_users().order_by(User.active.desc(), User.role, User.username)
     if estate is not None:
         appointed = sa.select(user_estate.c.user_id).where(user_estate.c.estate_id == estate)
@@ -122,7 +112,7 @@ def _users_context(form=None, open_new=False) -> dict:
     estates = _estates()
     if form is None:
         form = _user_form(estates, formdata=MultiDict())
-        if request.args.get("add") == "1":  # "add a person to this estate" from the estates
+        if wanted["add"]:  # "add a person to this estate" from the estates
             open_new = True
             form.estates.data = [estate] if estate is not None else []
     return {

@@ -10,10 +10,16 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from webapp.alerts import preferences
-from webapp.forms import Flag, Form, Int32, IntegerField, Text
+from webapp.forms import FilterForm, Flag, Form, Int32, IntegerField, Number, Text
 
 # Enough to catch a typo; the mail server is the judge of the rest.
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ListArgs(FilterForm):
+    """The alerts list's page (``?page=``), from 1 (a page past 10,000 is no page)."""
+
+    page = Number(1, 10_000, default=1)
 
 
 class OpenForm(Form):

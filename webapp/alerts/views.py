@@ -19,11 +19,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import edge, vocab
+from webapp import vocab
 from webapp.access import roles
 from webapp.alerts import channels, messages, preferences, recipients
-from webapp.alerts.forms import OpenForm, box, build
+from webapp.alerts.forms import ListArgs, OpenForm, box, build
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.models import Estate, user_estate
 from webapp.models.alerts import AlertDelivery, AlertPreference
 from webapp.models.jobs import AlertEvent
@@ -88,8 +89,7 @@ def bell() -> dict:
 @roles()
 def index():
     """List the person's alerts, newest first, unread marked."""
-    page = max(request.args.get("page", 1, type=edge.int32) or 1, 1)
-    page = min(page, 10_000)
+    page = strict_args(ListArgs, request.args)["page"]
     found = db.session.execute(
         _inbox()
         .add_columns(AlertEvent)

@@ -12,7 +12,7 @@ from flask_wtf.file import FileField
 from wtforms import Field, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange, ValidationError
 
-from webapp.forms import Choice, Day, FilterForm, Form, Int32, IntegerField, Text
+from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Int32, IntegerField, Text
 from webapp.i18n import terms
 from webapp.keys.basket import entries_of
 from webapp.models import Unit
@@ -171,19 +171,27 @@ class ItemFilters(FilterForm):
     """The items log's filters: estate, status (open: everything still at the desk), kind,
     search, page."""
 
-    estate = Int32()
+    estate = EstateId()
     status = Choice(("open", *DESK_ITEM_STATUSES))
     kind = Choice(DESK_ITEM_KINDS)
     q = Text(60)
     start = Day()
     end = Day()
-    page = Int32(default=1)
+    page = Int32(default=1, low=1)
 
 
 class HandoverFilters(FilterForm):
     """The handover log's filters: estate and a span of days."""
 
-    estate = Int32()
+    estate = EstateId()
     start = Day()
     end = Day()
-    page = Int32(default=1)
+    page = Int32(default=1, low=1)
+
+
+class HandoverArgs(FilterForm):
+    """The shift handover's estate (none: the reader's first) and the codes a phone's
+    stocktake sends along (``codes=A,B``: a list, read by the view)."""
+
+    estate = EstateId()
+    codes = Text(64_000)

@@ -21,12 +21,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from sync import blobs
-from webapp import edge, exports, signature
+from webapp import exports, signature
 from webapp.access import roles
 from webapp.auth import passwords
 from webapp.desk import export, handover, items, paper, queries, rules
-from webapp.desk.forms import CollectForm, DecideForm, HandoverForm, ReceiveForm, ReturnForm
+from webapp.desk.forms import (
+    CollectForm,
+    DecideForm,
+    HandoverArgs,
+    HandoverForm,
+    ReceiveForm,
+    ReturnForm,
+)
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.i18n import term
 from webapp.models import Estate, User
@@ -285,7 +293,8 @@ def _handover_estate() -> tuple[Estate, list[Estate]]:
     estates = _estates()
     if not estates:
         abort(404)
-    wanted = request.values.get("estate", type=edge.int32)
+    # A post names its estate in the form, as the page's estate picker does in the query.
+    wanted = strict_args(HandoverArgs, request.values)["estate"]
     if wanted is None:
         return estates[0], estates
     return get_scoped(Estate, wanted), estates
@@ -293,7 +302,7 @@ def _handover_estate() -> tuple[Estate, list[Estate]]:
 
 def _prefill_codes() -> str:
     """Codes a phone's stocktake sends along (``?codes=A,B``), one per line in the form."""
-    raw = request.args.get("codes") or ""
+    raw = strict_args(HandoverArgs, request.args)["codes"]
     codes = [c.strip()[:40] for c in raw.replace(",", "\n").split() if c.strip()]
     return "\n".join(codes[: handover.MAX_CODES])
 

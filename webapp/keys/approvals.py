@@ -13,11 +13,13 @@ from sync.keys import lock_keys, may_approve
 from webapp.access import roles
 from webapp.errors import error_page
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.i18n import term
 from webapp.keys import requests as service
 from webapp.keys.basket import not_lendable, read
 from webapp.keys.request_forms import (
+    BasketArgs,
     CopyRequestForm,
     LendNowForm,
     LoanRequestForm,
@@ -100,8 +102,8 @@ _FORMS = {"loan-request": LoanRequestForm, "copy-request": CopyRequestForm}
 @roles(*DESK)
 def basket_preview():
     """A request form's basket as it is being scanned: each key and what keeps it back (htmx)."""
-    which = request.args.get("form", "")
-    if which not in _FORMS:
+    which = strict_args(BasketArgs, request.args)["form"]
+    if not which:
         abort(404)
     form = _FORMS[which](_read_basket, formdata=request.args)
     form.preview()

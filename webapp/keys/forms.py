@@ -11,7 +11,7 @@ from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
 from webapp import vocab
-from webapp.forms import Choice, Day, FilterForm, Form, Int32, Text
+from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Int32, Text
 from webapp.i18n import term
 from webapp.keys.basket import Basket, entries_of, lend_defaults, not_lendable
 from webapp.keys.display import purpose_value, zone
@@ -237,20 +237,27 @@ class ResolveForm(Form):
 class RegisterFilters(FilterForm):
     """The register's filters: estate, custody status, key class, search, page."""
 
-    estate = Int32()
+    estate = EstateId()
     status = Choice(("overdue", "unapproved", *KEY_STATUSES))
     key_class = Choice(KEY_CLASSES)
     q = Text(60)
-    page = Int32(default=1)
+    page = Int32(default=1, low=1)
 
 
 class LedgerFilters(FilterForm):
     """The loan record's filters: estate, a range of days, a key (its tag or words of its
     name), a borrower, page."""
 
-    estate = Int32()
+    estate = EstateId()
     start = Day()
     end = Day()
     key = Text(80)
     borrower = Text(60)
-    page = Int32(default=1)
+    page = Int32(default=1, low=1)
+
+
+class BasketArgs(FilterForm):
+    """Which desk form's basket a preview is of (``?form=``); the rest of the query is that
+    form as it is being filled in, read by it (its own messages say what is wrong)."""
+
+    form = Choice(("lend", "return", "approve"))

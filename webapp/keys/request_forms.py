@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 from webapp import vocab
-from webapp.forms import Flag, Form, Number, Text
+from webapp.forms import Choice, FilterForm, Flag, Form, Number, Text
 from webapp.keys.display import purpose_value
 
 # The desk's basket form (codes scanned or typed, read by webapp.keys.basket): reused whole.
@@ -84,3 +84,10 @@ class LendNowForm(Form):
 
 class PlainForm(Form):
     """A form of a button alone (approve, withdraw, register the copies): its CSRF token."""
+
+
+class BasketArgs(FilterForm):
+    """Which request form's basket a preview is of (``?form=``); the rest of the query is that
+    form as it is being filled in, read by it."""
+
+    form = Choice(("loan-request", "copy-request"))

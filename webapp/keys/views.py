@@ -29,9 +29,10 @@ from sync.keys import APPROVERS, append_key_event, approval_for
 from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.keys import basket, export, ledger, queries
-from webapp.keys.forms import ApproveForm, LendForm, ResolveForm, ReturnForm
+from webapp.keys.forms import ApproveForm, BasketArgs, LendForm, ResolveForm, ReturnForm
 from webapp.keys.history import signatures
 from webapp.keys.pushing import push_ops as _push_desk
 from webapp.models import Estate, Key
@@ -274,8 +275,8 @@ _PREVIEWS = {"lend": DESK_ROLES, "return": DESK_ROLES, "approve": APPROVER_ROLES
 def basket_preview():
     """A desk form's basket as it is being scanned: each key and what keeps it back (htmx);
     the lend form's purpose and due back follow the keys' defaults until the desk types."""
-    which = request.args.get("form", "")
-    if which not in _PREVIEWS or current_user.role not in _PREVIEWS[which]:
+    which = strict_args(BasketArgs, request.args)["form"]
+    if not which or current_user.role not in _PREVIEWS[which]:
         abort(404)
     if which == "lend":
         form = LendForm(_read_basket, _has_approval, formdata=request.args)

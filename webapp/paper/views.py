@@ -1,8 +1,10 @@
 """`/forms`: the rulebook's paper forms printed from the records, for supervisors, engineering
 and admins of the estates they see.
 
-Each form is a GET that answers a PDF; bad or missing choices answer the chooser page again with
-the form's messages (422), never a 500. A unit's forms may be asked for one unit (``unit``) or
+Each form is a GET that answers a PDF. Its query is read strictly first (``ARGS``): a value that
+is no id, day or month is a 400 naming it, an estate or unit the reader does not see a 404;
+missing choices, or choices that do not go together, answer the chooser page again with the
+form's messages (422). Never a 500. A unit's forms may be asked for one unit (``unit``) or
 for every unit of the estate that the round covers (under renovation, vacant).
 """
 
@@ -12,7 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, render_template, request, stream_with_context
+from flask import Blueprint, abort, current_app, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -23,6 +25,7 @@ from sync import blobs
 from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import Choice, Day, EstateId, FilterForm, Int32, Month, strict_args
 from webapp.models import Estate, Sign, Unit
 from webapp.models.rounds import RoundTemplate
 from webapp.models.types import utcnow
@@ -153,6 +156,48 @@ class ChecksChoice(FlaskForm):
                 raise ValidationError(_l("At most %(n)d days at a time.", n=EXPORT_DAYS))
 
 
+# What each chooser's query may hold, read strictly before the chooser reads it: a value
+# that is no id, day or month is a 400 naming it, an estate the reader does not see a 404;
+# the chooser then says what is missing or does not go together (422).
+
+
+class _UnitArgs(FilterForm):
+    estate = EstateId()
+    unit = Int32(low=1)
+
+
+class RangeArgs(_UnitArgs):
+    start = Day()
+    end = Day()
+
+
+class MonthArgs(_UnitArgs):
+    month = Month()
+
+
+class DayArgs(_UnitArgs):
+    day = Day()
+
+
+class CoverageArgs(DayArgs):
+    view = Choice(("day", "week"))
+
+
+class ChecksArgs(FilterForm):
+    estate = EstateId()
+    start = Day()
+    end = Day()
+
+
+ARGS = {
+    "renovation": RangeArgs,
+    "vacant-record": MonthArgs,
+    "vacant-sign-in": MonthArgs,
+    "signage": DayArgs,
+    "coverage": CoverageArgs,
+    "checks": ChecksArgs,
+}
+
 FORMS = {
     "renovation": (RangeChoice, checksheet.RENOVATION),
     "vacant-record": (MonthChoice, checksheet.VACANT_RECORD),
@@ -223,6 +268,7 @@ def _units(form, estate: Estate, kind: str) -> list[Unit] | None:
 
 def _choice(name: str):
     cls, paper_form = FORMS[name]
+    strict_args(ARGS[name], request.args)
     estates = _estates()
     form = cls(estates, formdata=request.args)
     if not form.validate():
@@ -274,8 +320,7 @@ def _unit_form(name: str):
     first, last = form.span()
     units = _units(form, estate, paper_form.kind)
     if units is None:
-        form.unit.errors = [_l("No such unit in this estate.")]
-        return _refuse(name, form)
+        abort(404)  # not a unit of this estate: as its page, it is not there
     if not units:
         form.unit.errors = [_l("No unit of this estate is in this round now; choose a unit.")]
         return _refuse(name, form)
@@ -319,6 +364,7 @@ def signage_record():
 @roles(*READERS, scope={"fmt": "plain"})
 def checks_export(fmt: str):
     """Every check of the range, its answers as columns: CSV streams, XLSX up to XLSX_ROWS."""
+    strict_args(ARGS["checks"], request.args)
     estates = _estates()
     form = ChecksChoice(estates, formdata=request.args)
     if not form.validate():

@@ -18,6 +18,7 @@ from sync import merge
 from webapp import edge
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import Choice, FilterForm, Int32, strict_args
 from webapp.models import User
 from webapp.models.audit import record
 from webapp.models.sync import QuarantinedOp
@@ -43,6 +44,13 @@ RETRYABLE = frozenset({"unknown_code", "wrong_item", "unknown_estate", "unknown_
 SHOWS = ("open", "reviewed", "all")
 
 
+class ListArgs(FilterForm):
+    """The list's query: what to show (open: still to review) and a page."""
+
+    show = Choice(SHOWS, default="open")
+    page = Int32(default=1, low=1)
+
+
 def scoped_quarantine() -> sa.Select:
     """Rejected ops about the viewer's estates, or sent by people of those estates."""
     estates = visible_estate_ids()
@@ -59,9 +67,8 @@ def scoped_quarantine() -> sa.Select:
 @roles("supervisor", "admin")
 def index():
     """Show the newest rejected ops first: those still to review, unless asked otherwise."""
-    page = max(1, request.args.get("page", 1, type=edge.int32) or 1)
-    show = request.args.get("show", "open")
-    show = show if show in SHOWS else "open"
+    wanted = strict_args(ListArgs, request.args)
+    page, show = wanted["page"], wanted["show"]
     query = scoped_quarantine()
     if show == "open":
         query = query.where(QuarantinedOp.reviewed_at.is_(None))

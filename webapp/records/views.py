@@ -7,7 +7,7 @@ failed items, and the server's own, sync/derived.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,15 +15,16 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from sync import derived
 from sync.photos import shown_links
-from webapp import edge
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.i18n import Terms, term
 from webapp.models import Device, Estate, Key, LabelCode, Sign, Unit, User, utcnow
 from webapp.models.rounds import ChecklistVersion, RoundTemplate
 from webapp.models.sync import Check, Finding
 from webapp.paper.records import Checklist, question_of
 from webapp.records import day as day_of
+from webapp.records.forms import CellArgs, DayArgs
 from webapp.review.queries import item_labels
 from webapp.rounds import presence, rules
 from webapp.scoping import visible_estate_ids
@@ -67,15 +68,11 @@ def _following(schedule: rules.Schedule, window: rules.Window, tz: str):
 def cell():
     """A coverage grid cell: the check that decided it (as ``rules.status_sorted`` reads the
     window), opened on its record page; 404 when no check counts for it."""
-    template_id = request.args.get("template", type=edge.int32)
-    try:
-        start = datetime.fromisoformat(request.args.get("start", ""))
-        item_type, item_ref = request.args.get("item", "").split(":")
-        item_id = edge.int32(item_ref)
-    except ValueError:
-        abort(404)
-    if item_type not in ITEMS or start.tzinfo is None or not template_id or template_id < 1:
-        abort(404)
+    wanted = strict_args(CellArgs, request.args)
+    template_id, start = wanted["template"], wanted["start"]
+    if template_id is None or start is None or wanted["item"] is None:
+        abort(404)  # a cell names all three
+    item_type, item_id = wanted["item"]
     template = db.session.get(RoundTemplate, template_id)
     if template is None or template.estate_id not in visible_estate_ids():
         abort(404)
@@ -202,11 +199,7 @@ def patroller_day(user_id: int):
         sa.select(Estate).where(Estate.id.in_(shared)).order_by(Estate.id)
     ).all()
     zone = ZoneInfo(estates[0].timezone)
-    try:
-        day = edge.bounded_date(request.args["day"]) if request.args.get("day") else None
-    except ValueError:
-        day = None
-    day = day or utcnow().astimezone(zone).date()
+    day = strict_args(DayArgs, request.args)["day"] or utcnow().astimezone(zone).date()
     found = day_of.patroller_day(db.session, user_id, estates, day, item_labels)
     return render_template(
         "records/day.html",

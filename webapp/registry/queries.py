@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from webapp import vocab
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.labels.codes import normalize
 from webapp.models import Building, Key, LabelCode, Sign, Unit
 from webapp.registry import naming
@@ -20,14 +21,6 @@ from webapp.registry.forms import ListFilters
 from webapp.scoping import scoped
 
 PER_PAGE = 50
-
-
-def _int(value, low: int = -99, high: int = 9999) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if low <= number <= high else None
 
 
 @dataclass(frozen=True)
@@ -45,8 +38,8 @@ class Filters:
 
     @classmethod
     def from_args(cls, args) -> Filters:
-        """Read filters from request args, dropping anything malformed rather than failing."""
-        return cls(**ListFilters(args).data)
+        """Read filters from the query string (a 400 for what does not fit)."""
+        return cls(**strict_args(ListFilters, args))
 
     def args(self, **changes) -> dict:
         """The non-default filters as query-string arguments (``page`` dropped unless > 1)."""

@@ -60,7 +60,7 @@ PRINTERS = ("supervisor", "engineering", "admin")  # as the printed forms (webap
 def permits_list(estate_id: int):
     """List an estate's renovation permits: state, search, pages."""
     estate = get_scoped(Estate, estate_id)
-    filters = PermitFilters.from_args(request.args, strict=True)
+    filters = PermitFilters.from_args(request.args)
     today = estate_today(estate)
     page = paginate(queries.permits(estate.id, filters, today), filters.page)
     return page_or_fragment(
@@ -216,7 +216,7 @@ def permits_export(estate_id: int, fmt: str):
     estate = get_scoped(Estate, estate_id)
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    filters = PermitFilters.from_args(request.args, strict=True)
+    filters = PermitFilters.from_args(request.args)
     today = estate_today(estate)
     query = queries.permits(estate.id, filters, today).options(
         sa.orm.selectinload(RenovationPermit.entries)

@@ -1,19 +1,33 @@
-"""The findings list's filters, read from the query string."""
+"""The review pages' query arguments: the findings list's filters, the dashboard's and its
+tables' estate and days (read strictly: webapp.forms ``strict_args``)."""
 
 from __future__ import annotations
 
-from webapp.forms import Choice, FilterForm, Flag, Int32, Text
+from webapp.forms import Choice, EstateId, FilterForm, Flag, Int32, Number, Text
 from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES
 
 
 class FindingFilters(FilterForm):
     """Estate, status (active, all or one), severity, department, category, overdue, search."""
 
-    estate = Int32()
+    estate = EstateId()
     status = Choice(("active", "all", *STATUSES), default="active")
     severity = Choice(SEVERITIES)
     department = Choice(("none", *DEPARTMENTS))
-    category = Text(64)
+    category = Text(64)  # as stored: any a phone or the server raised
     overdue = Flag()
     q = Text(100)
-    page = Int32(default=1)
+    page = Int32(default=1, low=1)
+
+
+class BoardArgs(FilterForm):
+    """The dashboard's estate (none: every estate the reader sees) and vacancy horizon."""
+
+    estate = EstateId()
+    days = Number(1, 365, default=7)
+
+
+class TableArgs(BoardArgs):
+    """A dashboard table in full: the dashboard's arguments and a page."""
+
+    page = Int32(default=1, low=1)

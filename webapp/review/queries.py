@@ -11,10 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from flask import abort
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.models import Estate, Key, Sign, Unit
 from webapp.models.review import (
     OPEN_STATUSES,
@@ -23,14 +23,14 @@ from webapp.models.review import (
 from webapp.models.sync import Finding
 from webapp.models.types import utcnow
 from webapp.review.forms import FindingFilters
-from webapp.scoping import scoped, visible_estate_ids
+from webapp.scoping import scoped
 
 PAGE = 50
 
 
 @dataclass
 class Filters:
-    """The findings list's filters, as read from the query string (bad values are ignored)."""
+    """The findings list's filters, as read from the query string (``from_args``)."""
 
     estate: int | None = None
     status: str = "active"  # active (not closed) | all | one of STATUSES
@@ -43,14 +43,10 @@ class Filters:
     errors: dict = field(default_factory=dict)
 
     @classmethod
-    def from_args(cls, args) -> Filters:
-        """Read the filters from the query string; another estate's is 404."""
-        form = FindingFilters(args)
-        if form.estate.data is not None and form.estate.data not in visible_estate_ids():
-            abort(404)
-        f = cls(**form.data)
-        f.page = max(1, f.page or 1)
-        return f
+    def from_args(cls, args, **defaults) -> Filters:
+        """Read the filters from the query string (a 400 for what does not fit; another
+        estate's is 404), ``defaults`` for those not sent."""
+        return cls(**strict_args(FindingFilters, args, **defaults))
 
     def args(self, **override) -> dict:
         """The filters as query arguments (for links, exports and the next page)."""

@@ -19,18 +19,20 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
-from webapp import edge, exports
+from webapp import exports
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.models import Device, Estate, Unit, User, shown_names
 from webapp.models.review import DEPARTMENTS, OPEN_STATUSES, SEVERITIES, FindingState
 from webapp.models.sync import Check, Finding, QuarantinedOp
 from webapp.models.types import utcnow
+from webapp.review.forms import BoardArgs
 from webapp.review.names import AGE_NAMES, DEPARTMENT_NAMES, SEVERITY_NAMES
 from webapp.review.queries import item_labels
 from webapp.rounds import rules, service
@@ -65,15 +67,13 @@ class Params:
     now: datetime = field(default_factory=utcnow)
 
     @classmethod
-    def from_args(cls, user, args) -> Params:
-        estate = args.get("estate", type=edge.int32)
-        ids = visible_estate_ids(user)
-        if estate is not None:
-            if estate not in ids:
-                abort(404)
-            ids = [estate]
-        days = min(max(args.get("days", 7, type=edge.int32) or 7, 1), 365)
-        return cls(user=user, ids=list(ids), estate=estate, days=days)
+    def from_args(cls, user, args, form=BoardArgs) -> Params:
+        """The estate (another's is 404) and days the query string asks for (a 400 for what
+        does not fit)."""
+        wanted = strict_args(form, args)
+        estate = wanted["estate"]
+        ids = [estate] if estate is not None else visible_estate_ids(user)
+        return cls(user=user, ids=list(ids), estate=estate, days=wanted["days"])
 
     def args(self, **override) -> dict:
         out = {"estate": self.estate, "days": self.days if self.days != 7 else None}

@@ -32,6 +32,7 @@ from webapp import edge, exports
 from webapp.access import roles
 from webapp.desk.queries import counts as desk_counts
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.models import Estate, User
 from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES, FindingEvent
@@ -39,6 +40,7 @@ from webapp.models.sync import Check, Finding
 from webapp.models.types import utcnow
 from webapp.registry.summary import estate_summaries
 from webapp.review import cache, export, queries, tables, timeline, workflow
+from webapp.review.forms import BoardArgs, TableArgs
 from webapp.review.names import names
 from webapp.scoping import get_scoped, scoped, visible_estate_ids
 from webapp.urls import safe_next
@@ -61,8 +63,8 @@ def home_for(user):
 
 
 def _dashboard_context():
-    estate = request.args.get("estate", type=edge.int32)
-    days = min(max(request.args.get("days", 7, type=edge.int32) or 7, 1), 365)
+    wanted = strict_args(BoardArgs, request.args)
+    estate, days = wanted["estate"], wanted["days"]
     now = utcnow()
     return {
         "board": cache.dashboard(current_user, estate, days, get_timezone()),
@@ -95,11 +97,8 @@ COVERAGE_TTL = 60.0
 @roles("supervisor", "admin")
 def coverage_today():
     """Today's round windows with their coverage (loaded by the dashboard on its own)."""
-    estate = request.args.get("estate", type=edge.int32)
-    seen = tuple(sorted(visible_estate_ids()))
-    if estate is not None and estate not in seen:
-        abort(404)  # another estate's, like every page of it
-    wanted = seen if estate is None else (estate,)
+    estate = strict_args(BoardArgs, request.args)["estate"]  # another estate's is 404
+    wanted = tuple(sorted(visible_estate_ids())) if estate is None else (estate,)
     now = utcnow()
     coverage = cache.memo(
         ("coverage", wanted),
@@ -120,10 +119,8 @@ def dashboard():
 def engineering_home(**extra):
     """Show engineering the jobs dispatched to it that are not yet fixed, oldest due first
     (``extra``: what the page shows above them, the key approvals waiting)."""
-    filters = queries.Filters.from_args(request.args)
-    filters.status = request.args.get("status", "dispatched")
-    if filters.status not in ("active", "all", *STATUSES):
-        filters.status = "dispatched"
+    # What is still to do, unless asked otherwise.
+    filters = queries.Filters.from_args(request.args, status="dispatched")
     rows, has_next, total = queries.page_of(filters, current_user)
     return render_template(
         "home/engineering.html",
@@ -195,8 +192,8 @@ def _table(slug: str) -> tables.Table:
 def table_page(slug: str):
     """One dashboard table in full: paginated, printable, with its exports."""
     table = _table(slug)
-    params = tables.Params.from_args(current_user, request.args)
-    page = max(1, request.args.get("page", 1, type=edge.int32) or 1)
+    params = tables.Params.from_args(current_user, request.args, TableArgs)
+    page = strict_args(TableArgs, request.args)["page"]
     rows = table.fetch(params, (page - 1) * tables.PAGE, tables.PAGE + 1, get_timezone())
     return render_template(
         "review/table.html",

@@ -7,7 +7,7 @@ from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from webapp import vocab
-from webapp.forms import Form
+from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Text
 from webapp.rounds import rules
 from webapp.values import MAX_INT
 
@@ -160,3 +160,31 @@ class CustomItemsForm(Form):
     def typed_codes(self) -> list[str]:
         """The label codes typed, split at spaces and commas."""
         return (self.codes.data or "").replace(",", " ").split()
+
+
+# ---------------------------------------------------------------- the pages' query arguments
+
+
+class EstateArgs(FilterForm):
+    """The estate a page is of (none: the reader's first; another's is 404)."""
+
+    estate = EstateId()
+
+
+class CoverageArgs(EstateArgs):
+    """The coverage grid: its estate, its day (none: today) and span."""
+
+    date = Day()
+    view = Choice(("day", "week"), default="day")
+
+
+class ReportArgs(EstateArgs):
+    """The coverage report (/api/reports/coverage): an estate and a day, both required."""
+
+    date = Day()
+
+
+class SearchArgs(FilterForm):
+    """A custom round's search for items to add (``?q=``: words of a label)."""
+
+    q = Text(60)

@@ -115,19 +115,38 @@ def test_the_signage_record_lists_every_sign_and_its_state(client, auth, walked)
     [
         {"unit": "", "start": "2026-01-01", "end": "2025-01-01"},  # end before start
         {"unit": "", "start": "2026-01-01", "end": "2026-12-31"},  # longer than a quarter
-        {"unit": "", "start": "0001-01-01", "end": "0001-01-02"},  # a typo of a year
-        {"unit": "x", "start": "2026-01-01", "end": "2026-01-02"},
-        {"unit": "99999999999", "start": "2026-01-01", "end": "2026-01-02"},
-        {"unit": "", "start": "nope", "end": "2026-01-02"},
+        {"unit": ""},  # no period
         {},
     ],
 )
 def test_bad_choices_answer_the_page_with_its_messages(client, auth, walked, params):
+    """Are choices missing, or that do not go together, answered with the chooser page and
+    its messages (422)?"""
     auth.login("supervisor")
     response = _get(client, "/forms/renovation.pdf", estate=walked["estate"], **params)
     assert response.status_code == 422
     assert response.mimetype == "text/html"
     assert "field-error" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "params"),
+    [
+        ("start", "0001-01-01", {"end": "0001-01-02"}),  # a typo of a year
+        ("unit", "x", {"start": "2026-01-01", "end": "2026-01-02"}),
+        ("unit", "99999999999", {"start": "2026-01-01", "end": "2026-01-02"}),
+        ("start", "nope", {"end": "2026-01-02"}),
+    ],
+)
+def test_a_value_no_form_reads_is_a_400_naming_it(client, auth, walked, name, value, params):
+    """Is a value that is no day or id a 400 naming it and what was sent, before the chooser
+    is looked at?"""
+    auth.login("supervisor")
+    response = _get(client, "/forms/renovation.pdf", estate=walked["estate"], **{name: value},
+                    **params)  # fmt: skip
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert name in body and value in body
 
 
 def test_another_estates_unit_and_estate_are_refused(client, auth, walked, app, seed):
@@ -149,10 +168,10 @@ def test_another_estates_unit_and_estate_are_refused(client, auth, walked, app, 
     month = f"{walked['day']:%Y-%m}"
     foreign_unit = _get(client, "/forms/vacant-record.pdf", estate=walked["estate"],
                         unit=other_unit, month=month)  # fmt: skip
-    assert foreign_unit.status_code == 422
+    assert foreign_unit.status_code == 404
     foreign_estate = _get(client, "/forms/vacant-record.pdf", estate=walked["other_estate"],
                           month=month)  # fmt: skip
-    assert foreign_estate.status_code == 422
+    assert foreign_estate.status_code == 404
     assert "application/pdf" not in foreign_estate.content_type
 
 
@@ -230,7 +249,7 @@ def test_the_checks_export_keeps_to_the_readers_estates(client, auth, walked, ap
     assert {r[0] for r in body} <= {"港灣豪庭"}
     theirs = _get(client, "/forms/checks.csv", estate=walked["estate"],
                   start=day.isoformat(), end=day.isoformat())  # fmt: skip
-    assert theirs.status_code == 422
+    assert theirs.status_code == 404
 
 
 def test_a_large_xlsx_is_refused_with_a_message(client, auth, walked, monkeypatch):
@@ -261,15 +280,27 @@ def test_the_coverage_grid_prints_for_a_day_and_a_week(client, auth, walked, vie
 
 
 def test_the_coverage_grid_refuses_a_bad_span(client, auth, walked):
+    """Is a span that is neither a day nor a week a 400 naming it?"""
     auth.login("supervisor")
     response = _get(client, "/forms/coverage.pdf", estate=walked["estate"],
                     day=walked["day"].isoformat(), view="year")  # fmt: skip
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert "view" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("month", ["2026-13", "0001-01", "soon", ""])
+@pytest.mark.parametrize("month", ["2026-13", "0001-01", "soon", "2026-3"])
 def test_a_bad_month_is_refused_with_a_message(client, auth, walked, month):
+    """Is a month that is no month a 400 naming it and how to write one?"""
     auth.login("supervisor")
     response = _get(client, "/forms/vacant-sign-in.pdf", estate=walked["estate"], month=month)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "month" in body and month in body and "YYYY-MM" in body
+
+
+def test_no_month_is_asked_for_on_the_chooser(client, auth, walked):
+    """Is a month not given answered with the chooser and its message (422)?"""
+    auth.login("supervisor")
+    response = _get(client, "/forms/vacant-sign-in.pdf", estate=walked["estate"], month="")
     assert response.status_code == 422
     assert "field-error" in response.get_data(as_text=True)

@@ -171,19 +171,23 @@ def test_the_day_is_kept_to_the_readers_estates_and_roles(
     assert walked["check_ids"][1] not in response.get_data(as_text=True)
 
 
-def test_a_bad_day_falls_back_to_today(client, auth, walked, app):
-    """Is a day that is no date answered with today's page (in the estate's zone), not an
-    error?"""
+def test_no_day_is_today_and_a_bad_day_is_a_400(client, auth, walked, app):
+    """Is no day (or an empty one) today's page in the estate's zone, and a day that is no
+    date a 400 naming it — not today's page as if none were asked for?"""
     with app.app_context():
         tz = ZoneInfo(db.session.get(Estate, walked["estate"]).timezone)
     auth.login("supervisor")
-    for bad in ("2026-13-40", "x" * 40, "9999-01-01", "-1", "2026-1-1", "１２"):
+    for none in ("", "?day="):
         before = datetime.now(tz).date()
-        response = client.get(f"/records/people/{walked['patrol']}?day={bad}")
+        response = client.get(f"/records/people/{walked['patrol']}{none}")
         after = datetime.now(tz).date()
-        assert response.status_code == 200, bad
+        assert response.status_code == 200, none
         shown = re.search(r'<p class="lead">([0-9-]+)</p>', response.get_data(as_text=True))
-        assert shown and shown.group(1) in {before.isoformat(), after.isoformat()}, bad
+        assert shown and shown.group(1) in {before.isoformat(), after.isoformat()}, none
+    for bad in ("2026-13-40", "x" * 40, "9999-01-01", "-1", "１２"):
+        response = client.get(f"/records/people/{walked['patrol']}?day={bad}")
+        assert response.status_code == 400, bad
+        assert "day" in response.get_data(as_text=True), bad
 
 
 def test_the_days_scanned_share_is_the_coverage_pages():

@@ -106,7 +106,9 @@ def test_a_coverage_cell_opens_the_check_that_decided_it(client, auth, walked, a
     made_up = links[0].replace("item=sign", "item=unit")
     assert made_up != links[0]
     assert client.get(made_up).status_code == 404
-    assert client.get("/records/cell?template=x&start=y&item=z").status_code == 404
+    assert client.get("/records/cell").status_code == 404  # no cell named
+    junk = client.get("/records/cell?template=x&start=y&item=z")
+    assert junk.status_code == 400 and "template" in junk.get_data(as_text=True)
 
 
 def test_a_refused_visit_is_no_visit(client, auth, walked, app):

@@ -14,9 +14,11 @@ from webapp.access import roles
 from webapp.api.openapi import document
 from webapp.errors import api_error
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.models import Estate, utcnow
 from webapp.models.rounds import ROUND_KINDS
 from webapp.rounds import presence, rules, service
+from webapp.rounds.forms import CoverageArgs, ReportArgs
 from webapp.rounds.views import bp
 from webapp.rounds.views.common import estate_arg, kind_names, today
 from webapp.scoping import scoped
@@ -26,16 +28,17 @@ from webapp.scoping import scoped
 @roles()
 def api_coverage():
     """Coverage of the windows that start on a date (estate time), per checkpoint."""
-    estate = estate_arg(api=True)  # scoped object first: another estate's is 404
+    # Invalid input is a 422 naming the argument, as the API answers it (the pull's limit);
+    # another estate's is 404 first, whatever else is asked.
     try:
-        day = edge.bounded_date(request.args.get("date", ""))
-    except ValueError:
-        return api_error(
-            422,
-            "validation",
-            _("Give the date as YYYY-MM-DD, from 1900 to 2999."),
-            {"date": ["YYYY-MM-DD"]},
-        )
+        wanted = strict_args(ReportArgs, request.args)
+    except edge.BadInput as exc:
+        return api_error(422, "validation", exc.description, {exc.field: [exc.description]})
+    for name in ("estate", "date"):
+        if wanted[name] is None:
+            message = _("%(name)s: this argument is required.", name=name)
+            return api_error(422, "validation", message, {name: [message]})
+    estate, day = estate_arg(wanted), wanted["date"]
     windows = service.coverage(db.session, estate, day, utcnow())
     body = service.as_api(estate, day, windows)
     db.session.commit()  # windows that opened were fixed from the registry
@@ -108,7 +111,7 @@ document(
                     },
                 },
                 "404": {"description": "not an estate of yours"},
-                "422": {"description": "a bad date"},
+                "422": {"description": "an estate or date missing or not well formed"},
             },
         }
     },
@@ -158,14 +161,11 @@ def _grid(days_cov: dict) -> list[dict]:
 @roles("supervisor", "admin")
 def coverage_page():
     """The supervisor's coverage grid: checkpoints by building and floor against windows."""
-    estate = estate_arg(api=False)
+    wanted = strict_args(CoverageArgs, request.args)
+    estate = estate_arg(wanted)
     service.ensure_defaults(db.session, estate)
-    try:
-        day = edge.bounded_date(request.args["date"]) if request.args.get("date") else None
-    except ValueError:
-        day = None
-    day = day or today(estate)
-    week = request.args.get("view") == "week"
+    day = wanted["date"] or today(estate)
+    week = wanted["view"] == "week"
     span = [day - timedelta(days=n) for n in range(6, -1, -1)] if week else [day]
     days_cov = service.coverage_days(db.session, estate, span, utcnow())
     sections = _grid(days_cov)

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from webapp.access import roles
 from webapp.extensions import db
+from webapp.forms import strict_args
 from webapp.i18n import Terms
 from webapp.labels.codes import current_code, find_code, find_short_code
 from webapp.models import Estate, Sign, Unit
@@ -21,7 +22,9 @@ from webapp.rounds.forms import (
     ChecklistForm,
     CustomItemsForm,
     CustomRoundForm,
+    EstateArgs,
     RoundForm,
+    SearchArgs,
 )
 from webapp.rounds.views import bp
 from webapp.rounds.views.common import estate_arg, kind_names, today
@@ -32,7 +35,7 @@ from webapp.scoping import get_scoped, scoped
 @roles("supervisor", "admin")
 def templates_page():
     """The estate's rounds, their windows and checklists."""
-    estate = estate_arg(api=False)
+    estate = estate_arg(strict_args(EstateArgs, request.args))
     templates = service.ensure_defaults(db.session, estate)
     db.session.commit()
     estates = db.session.scalars(scoped(Estate).order_by(Estate.id)).all()
@@ -173,7 +176,7 @@ def custom_context(template: RoundTemplate) -> dict:
         {"ref": f"{t}:{i}", "point": points.get((t, i)) or service.Point(t, i, label=f"{t} {i}")}
         for t, i in (template.items or [])
     ]
-    q = request.args.get("q", "").strip()[:60]
+    q = strict_args(SearchArgs, request.args)["q"]
     found = []
     if q:
         have = {tuple(x) for x in template.items or []}
