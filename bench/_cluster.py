@@ -171,6 +171,14 @@ def backend_cpu_since(before: dict[int, float], database: str) -> float:
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in backend_cpu(database).items())
 
 
+def host_cpu() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole host so far, every core (from /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle) / tick, sum(fields[:8]) / tick
+
+
 def pinned(cpus: str | None) -> list[str]:
     """``taskset -c CPUS`` when asked for and available (else nothing)."""
     if cpus and Path("/usr/bin/taskset").exists() and len(os.sched_getaffinity(0)) > 1:

@@ -131,6 +131,7 @@ class Scenario:
     result: dict = field(default_factory=dict)
     cpu_s: float | None = None  # the instances' CPU time while it ran
     db_cpu_s: float | None = None  # the database backends' (the app's connections)
+    host_cpu: tuple[float, float] | None = None  # the host's (busy, all) CPU seconds
     served: dict = field(default_factory=dict)  # route: the app's own ms per request (its log)
 
 
@@ -357,7 +358,10 @@ def rows() -> list[Row]:
                 alone.db_cpu_s = _cluster.backend_cpu_since(db_cpu, name)
                 first = Scenario("crowd", phone_plans(crowd, catalogue, photos, rng, "c"))
                 cpu, db_cpu = sum(app.cpu_seconds() for app in apps), _cluster.backend_cpu(name)
+                host = _cluster.host_cpu()
                 finish(first, *drive(first, hosts, work, PHONES, PHONES / SPAWN_S), apps)
+                after = _cluster.host_cpu()
+                first.host_cpu = (after[0] - host[0], after[1] - host[1])
                 first.cpu_s = sum(app.cpu_seconds() for app in apps) - cpu
                 first.db_cpu_s = _cluster.backend_cpu_since(db_cpu, name)
                 counted = tally(url, first, work / "blobs")
@@ -442,6 +446,19 @@ def table(alone: Scenario, *runs, killed_at: float | None) -> list[Row]:
                     "ms",
                     "1 phone at a time",
                     alone.cpu_s / len(alone.phones) * 1000,
+                )
+            )
+        if scenario.host_cpu and scenario.cpu_s is not None and scenario.db_cpu_s is not None:
+            # Whether the app had the cores: how busy the host was, and how much of that was
+            # the app's and its database's (the rest: the phones, and whatever else ran).
+            busy, whole = scenario.host_cpu
+            ours = scenario.cpu_s + scenario.db_cpu_s
+            out.append(
+                Row(
+                    f"{label}: host CPU busy while the phones ran, % of all cores "
+                    f"(app + its database: {ours / whole * 100:.0f} %)",
+                    busy / whole * 100,
+                    "%",
                 )
             )
         if scenario.db_cpu_s is not None and alone.db_cpu_s:
