@@ -57,6 +57,8 @@ class Context:
     derived: Any = None
     # Ops of the batch newly quarantined: the first is an alert (sync/alerts.py), not each.
     quarantined: int = 0
+    # The sender's role, read by the merge when an op of the batch is for some roles only.
+    role: str | None = None
 
 
 @dataclass

@@ -26,6 +26,10 @@ from webapp.models.sync import KeyBaseline, KeyEvent
 # Who approves an equipment-room key's lend: engineering alone (the rulebook). The sync
 # handler, the desk (webapp/keys/views.py) and docs/sync-protocol.md all read this one line.
 APPROVERS = ("engineering",)
+# Who hands keys out and takes them back (lend, return, issue to an owner), on a phone or at
+# the desk: the patrol, the front desk and a supervisor covering it — never the approver
+# (engineering approves a lend; it does not make one) nor an estate's admin (the registry).
+KEY_HANDLERS = ("patroller", "frontdesk", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -154,9 +158,7 @@ def approve(ctx: Context, op: Op) -> Prepared:
     """``key.approve``: engineering approves an equipment-room key's next lend."""
     p = op.payload
     row = item_for(ctx, op, p["code"], ("key",))
-    user = ctx.session.get(User, ctx.actor.user_id)
-    if user is None or not may_approve(user.role):
-        raise Rejected("forbidden", "Only engineering approves an equipment-room key.")
+    user = ctx.session.get(User, ctx.actor.user_id)  # its role was checked by the merge
     key = ctx.session.get(Key, row.item_id)
     if key.key_class != "equipment_room":
         raise Rejected("wrong_item", "Only equipment-room keys need an approval.")

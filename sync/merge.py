@@ -26,7 +26,7 @@ from sync.schemas import Op, OpSchema
 from sync.sql import among
 from webapp import values
 from webapp.codes import normalize
-from webapp.models import LabelCode
+from webapp.models import LabelCode, User
 from webapp.models.sync import QuarantinedOp, SyncOp
 
 __all__ = ["Actor", "Rejected", "content_hash", "parse", "push"]
@@ -131,7 +131,7 @@ def push(session: Session, actor: Actor, raw_ops: list, now: datetime) -> list[d
         elif item.type in FAST_TYPES and item.op_id not in known and item.op_id not in seen:
             seen.add(item.op_id)
             try:
-                fast.append((index, item, OPS[item.type].handler(ctx, item)))
+                fast.append((index, item, _handler(ctx, item)(ctx, item)))
             except Rejected as exc:
                 results[index] = _quarantine(ctx, raw_ops[index], exc)
         else:
@@ -256,7 +256,7 @@ def _push_one(ctx: Context, raw: dict, op: Op, known: tuple[str, int] | None) ->
     session = ctx.session
     try:
         with session.begin_nested():
-            prepared = _handler(op)(ctx, op)
+            prepared = _handler(ctx, op)(ctx, op)
             session.execute(_OP_INSERT, _op_row(ctx, op, prepared))
             for statement, params in prepared.rows:
                 session.execute(statement, params)
@@ -281,12 +281,19 @@ def _push_one(ctx: Context, raw: dict, op: Op, known: tuple[str, int] | None) ->
     return _answer(op, prepared)
 
 
-def _handler(op: Op):
+def _handler(ctx: Context, op: Op):
     """The op's handler, from its line in sync/ops.py. parse() accepts only those types; a
-    type that reached here without its line is refused for itself, never a 500 for the batch."""
+    type that reached here without its line is refused for itself, never a 500 for the batch.
+    A type only some roles may push is refused for a sender of another role (read once a
+    batch, and only for such a type)."""
     op_type = OPS.get(op.type)
     if op_type is None:
         raise Rejected("unknown_type", f"Unknown op type {op.type!r}.")
+    if op_type.roles is not None:
+        if ctx.role is None:
+            ctx.role = ctx.session.scalar(sa.select(User.role).where(User.id == ctx.actor.user_id))
+        if ctx.role not in op_type.roles:
+            raise Rejected("forbidden", op_type.refused or "Your role may not do this.")
     return op_type.handler
 
 

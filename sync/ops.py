@@ -18,7 +18,7 @@ from marshmallow import Schema
 
 from sync import acceptance, notices
 from sync.context import Context, Prepared
-from sync.keys import approve, give_back, issue, lend
+from sync.keys import APPROVERS, KEY_HANDLERS, approve, give_back, issue, lend
 from sync.records import check_record, finding_create
 from sync.renovation_schemas import (
     AcceptanceRecordSchema,
@@ -49,6 +49,10 @@ class OpType:
     fast: bool = False  # written in one savepoint with the batch's other fast ops
     locks_key: bool = False  # names a key whose row is locked before the batch runs
     feeds: str | None = None  # the pull change type of the record it inserts
+    # The roles that may push it (None: every role); another's is quarantined as forbidden,
+    # saying who does it (``refused``), so nothing is lost and a supervisor sees it.
+    roles: tuple[str, ...] | None = None
+    refused: str = ""
 
     def __post_init__(self):
         if not (isinstance(self.schema, type) and issubclass(self.schema, Schema)):
@@ -57,13 +61,41 @@ class OpType:
             raise TypeError(f"op type {self.name!r}: it needs a handler")
 
 
+_HANDLERS_ONLY = (
+    "Keys are lent, returned and issued by the patrol, the front desk or a supervisor; "
+    "engineering approves a lend and does not make one."
+)
+
 _TYPES = (
     OpType("check.record", CheckRecordSchema, check_record, fast=True, feeds="check"),
     OpType("finding.create", FindingCreateSchema, finding_create, fast=True, feeds="finding"),
-    OpType("key.lend", KeyLendSchema, lend, locks_key=True),
-    OpType("key.return", KeyReturnSchema, give_back, locks_key=True),
-    OpType("key.issue", KeyIssueSchema, issue, locks_key=True),
-    OpType("key.approve", KeyApproveSchema, approve, locks_key=True),
+    OpType(
+        "key.lend", KeyLendSchema, lend, locks_key=True, roles=KEY_HANDLERS, refused=_HANDLERS_ONLY
+    ),
+    OpType(
+        "key.return",
+        KeyReturnSchema,
+        give_back,
+        locks_key=True,
+        roles=KEY_HANDLERS,
+        refused=_HANDLERS_ONLY,
+    ),
+    OpType(
+        "key.issue",
+        KeyIssueSchema,
+        issue,
+        locks_key=True,
+        roles=KEY_HANDLERS,
+        refused=_HANDLERS_ONLY,
+    ),
+    OpType(
+        "key.approve",
+        KeyApproveSchema,
+        approve,
+        locks_key=True,
+        roles=APPROVERS,
+        refused="Only engineering approves an equipment-room key.",
+    ),
     OpType("notice.issue", NoticeIssueSchema, notices.issue, feeds="notice"),
     OpType("notice.deliver", NoticeDeliverSchema, notices.deliver),
     OpType("notice.sign", NoticeSignSchema, notices.sign),

@@ -14,7 +14,7 @@ from tests.sync.conftest import T0, lend_op, minutes, return_op
 from tests.webapp.keys.conftest import key_codes, key_of, op, push_one
 from webapp.extensions import db
 from webapp.models.keys import KeyApproval
-from webapp.models.sync import KeyEvent
+from webapp.models.sync import KeyEvent, QuarantinedOp
 
 
 def _events(app, code):
@@ -79,6 +79,35 @@ def test_only_engineering_approves_through_sync(app, make_phone, seed, username)
     assert (result["status"], result["error"]) == ("rejected", "forbidden")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyApproval)) == 0
+
+
+@pytest.mark.parametrize("username", ["engineer", "admin"])
+def test_keys_are_handed_out_only_by_who_handles_them(app, make_phone, seed, username):
+    """Engineering approves an equipment-room lend and must not make one (the approver lending
+    to itself); an estate's admin keeps the registry. Is a lend, a return or an owner issue
+    pushed from their phones refused (quarantined, forbidden: kept, never applied), and the
+    key untouched — while the patrol's and the desk's go through?"""
+    phone = make_phone(username, "p")
+    (unit_key,) = key_codes(app, seed.estate_ids[0], "public_area")
+    (owner_key,) = key_codes(app, seed.estate_ids[0], "owner")
+    for attempt in (
+        lend_op(unit_key, T0),
+        return_op(unit_key, T0 + minutes(5)),
+        op("key.issue", T0, code=owner_key, owner_name="陳美玲"),
+    ):
+        result = push_one(phone, attempt)
+        assert (result["status"], result["error"]) == ("rejected", "forbidden"), attempt["type"]
+        assert "engineering approves" in result["message"]
+    assert key_of(app, unit_key).status == "in" and key_of(app, owner_key).status == "in"
+    assert _events(app, unit_key) == [] and _events(app, owner_key) == []
+    with app.app_context():
+        kept = db.session.scalars(
+            sa.select(QuarantinedOp.error).where(QuarantinedOp.device_id == phone.device_id)
+        ).all()
+        assert kept == ["forbidden"] * 3
+    for handler in ("patrol", "desk"):
+        (code,) = key_codes(app, seed.estate_ids[0], "public_area")
+        assert push_one(make_phone(handler, "h"), lend_op(code, T0))["status"] == "applied"
 
 
 def test_the_protocol_doc_names_the_approvers_the_code_uses():
