@@ -160,3 +160,85 @@ def test_finding_categories_have_one_home(client, seed):
     assert [row[0] for row in table.rows[:-1]] == [en for _zh, en in categories.values()]
     glossary = set(_terms())
     assert [v for v, (zh, en) in categories.items() if (en, zh) not in glossary] == []
+
+
+def _shown_text(html: str) -> str:
+    """What a page shows: its text without tags (a value in an attribute is not shown)."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_an_english_reader_reads_every_category_in_english(app, client, auth, seed):
+    """Does every page that names a finding's category name it in the reader's language — the
+    findings list and its filter, a finding's page and title, the dashboard's overdue table and
+    chart, engineering's home, the export, a check's record and a patroller's day, the item's
+    history, the desk's handover? They showed the stored Chinese name (蟲害) on English
+    pages."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.models import Estate, LabelCode, User
+    from webapp.models.review import FindingState
+    from webapp.models.sync import Check, Finding
+    from webapp.models.types import utcnow
+
+    estate = seed.estate_ids[0]
+    with app.app_context():
+        pests, hazard = db.session.scalars(
+            sa.select(Finding)
+            .where(Finding.estate_id == estate, Finding.check_id.is_not(None))
+            .where(Finding.item_type.is_not(None))
+            .order_by(Finding.id)
+            .limit(2)
+        ).all()
+        for finding, category, department in (
+            (pests, "蟲害", "engineering"),
+            (hazard, "安全隱患", "customer_service"),  # the desk's department
+        ):
+            finding.category, finding.status = category, "dispatched"
+            state = db.session.get(FindingState, finding.id) or FindingState(
+                finding_id=finding.id, estate_id=estate
+            )
+            state.status, state.department = "dispatched", department
+            state.due_at = utcnow() - timedelta(days=2)
+            db.session.add(state)
+        check = db.session.get(Check, pests.check_id)
+        patroller = db.session.get(User, check.user_id)
+        code = db.session.scalar(
+            sa.select(LabelCode.code).where(
+                LabelCode.item_type == pests.item_type,
+                LabelCode.item_id == pests.item_id,
+                LabelCode.active,
+            )
+        )
+        zone = ZoneInfo(db.session.get(Estate, estate).timezone)
+        day = check.occurred_at.astimezone(zone)
+        pages = {
+            "supervisor": [
+                "/review/findings",
+                f"/review/findings/{pests.id}",
+                "/review/dashboard",
+                "/review/findings.csv",
+                f"/records/checks/{check.id}",
+                f"/records/people/{patroller.id}?day={day.date().isoformat()}",
+                f"/q/{code}",
+            ],
+            "engineer": ["/"],
+            "desk": ["/desk/handover"],
+        }
+        db.session.commit()
+    english = {"Accept-Language": "en"}
+    wrong = []
+    for user, paths in pages.items():
+        auth.login(user)
+        for path in paths:
+            response = client.get(path, headers=english)
+            assert response.status_code == 200, path
+            shown = _shown_text(response.get_data(as_text=True))
+            names = ("Pests", "蟲害") if user != "desk" else ("Safety hazard", "安全隱患")
+            if names[0] not in shown or names[1] in shown:
+                wrong.append(path)
+        auth.logout()
+    assert wrong == []

@@ -242,7 +242,8 @@ class Findings:
             Table(
                 "overdue", _("Overdue findings, oldest first"),
                 [_("Where"), _("Category"), _("Severity"), _("Due")],
-                [[f["place"] or "—", f["category"], i18n.term("severity", f["severity"]),
+                [[f["place"] or "—", i18n.term("finding_category", f["category"]),
+                  i18n.term("severity", f["severity"]),
                   _when(f["due_at"], tz)] for f in late],
                 [url_for("review.finding", finding_id=f["id"]) for f in late],
                 [True] * len(late),

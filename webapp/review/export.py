@@ -5,7 +5,7 @@ tables are in ``tables.py``.
 
 from __future__ import annotations
 
-from webapp import exports
+from webapp import exports, i18n
 from webapp.review.names import DEPARTMENT_NAMES, SEVERITY_NAMES, STATUS_NAMES
 
 SHEET = "報事"
@@ -25,9 +25,11 @@ HEADERS = [
 
 
 def names() -> dict[str, dict[str, str]]:
-    """The severity, status and department names in the reader's language, translated once
-    per file (not three lookups per row: a year of findings is tens of thousands of rows)."""
+    """The category, severity, status and department names in the reader's language,
+    translated once per file (not four lookups per row: a year of findings is tens of
+    thousands of rows). A category not in the vocabulary (a custom round's) is as stored."""
     return {
+        "category": dict(i18n.terms("finding_category")),
         "severity": {k: str(v) for k, v in SEVERITY_NAMES.items()},
         "status": {k: str(v) for k, v in STATUS_NAMES.items()},
         "department": {k: str(v) for k, v in DEPARTMENT_NAMES.items()},
@@ -43,7 +45,7 @@ def row_values(row, tz, named: dict | None = None) -> list[str]:
         row.estate,
         exports.when(f.occurred_at, tz),
         row.place,
-        f.category,
+        named["category"].get(f.category, f.category),
         named["severity"].get(f.severity, f.severity),
         named["status"].get(f.status, f.status),
         named["department"].get(row.department, "") if row.department else "",

@@ -130,7 +130,7 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
                 "finding",
                 _(
                     "Finding reported: %(category)s (%(severity)s)",
-                    category=f.category,
+                    category=term("finding_category", f.category),
                     severity=SEVERITY_NAMES.get(f.severity, f.severity),
                 ),
                 " · ".join(x for x in (people.get(f.user_id, ""), f.note) if x),
@@ -139,18 +139,19 @@ def review_timeline(session: Session, item_type: str, item) -> list[HistoryEntry
         )
     for s in steps:
         f, department = by_id[s.finding_id]
+        category = term("finding_category", f.category)
         if s.kind == "transition":
             title = _(
                 "Finding %(category)s: %(status)s",
-                category=f.category,
+                category=category,
                 status=STATUS_NAMES.get(s.to_status, s.to_status),
             )
             if s.department:
                 title += " → " + str(DEPARTMENT_NAMES.get(s.department, s.department))
         elif s.kind == "comment":
-            title = _("Comment on finding %(category)s", category=f.category)
+            title = _("Comment on finding %(category)s", category=category)
         else:
-            title = _("Due date of finding %(category)s changed", category=f.category)
+            title = _("Due date of finding %(category)s changed", category=category)
         entries.append(
             HistoryEntry(
                 s.at,

@@ -323,6 +323,33 @@ def test_the_digest_names_the_oldest_overdue_finding_and_key_with_its_holder(
     assert client.get(f"/alerts/digests/{2**31}").status_code == 404
 
 
+def test_an_english_reader_reads_the_overdue_findings_category_in_english(
+    app, clock, jobs, people, inbox, seed, client, auth, today
+):
+    """Does the digest name an overdue finding's category in the reader's language — its
+    page, its email and its workbook in English for an English reader? They showed the stored
+    Chinese name (蟲害)."""
+    at = local(today, 9, 0)
+    finding_id, _label = _overdue(app, seed.estate_ids[0], at)
+    with app.app_context():
+        db.session.get(Finding, finding_id).category = "蟲害"
+        db.session.get(User, people["supervisor"]).locale = "en"
+        db.session.commit()
+    choose(app, people["supervisor"], digest_daily=True, digest_hour=9)
+    run_at(app, clock, jobs, at)
+    [mail] = digests_of(inbox, "Daily digest")
+    html = read(mail).get_body(("html",)).get_content()
+    assert "Pests" in html and "蟲害" not in html
+    with app.app_context():
+        digest_id = db.session.scalar(sa.select(AlertDigest.id))
+    auth.login("supervisor")
+    page = client.get(f"/alerts/digests/{digest_id}").get_data(as_text=True)
+    assert "Pests" in page and "蟲害" not in page
+    sheet = client.get(f"/alerts/digests/{digest_id}/xlsx")
+    cells = [c for rows in workbook(sheet.data).values() for row in rows for c in row]
+    assert "Pests" in cells and "蟲害" not in cells
+
+
 def test_the_bell_lists_the_digest_and_opens_its_page_in_the_readers_language(
     app, clock, jobs, people, client, auth, today
 ):
