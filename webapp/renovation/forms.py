@@ -55,7 +55,9 @@ class PermitForm(Form):
     def __init__(self, estate_id: int, permit: RenovationPermit | None = None, **kwargs):
         super().__init__(obj=permit, **kwargs)
         self.estate_id, self.permit, self.unit_obj = estate_id, permit, None
-        if permit is not None and not self.unit.data:
+        # WTForms fills a field the post left out from the permit's attribute of that name: the
+        # Unit row itself, not its label (a post with no unit was a TypeError, a 500).
+        if permit is not None and not (isinstance(self.unit.data, str) and self.unit.data):
             self.unit.data = permit.unit.label
 
     def validate_unit(self, field):
