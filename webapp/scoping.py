@@ -61,15 +61,20 @@ def scoped(model, user=None) -> sa.Select:
     return sa.select(model).where(_estate_column(model).in_(visible_estate_ids(user)))
 
 
+def names_nothing(model, ident) -> bool:
+    """Whether ``ident`` cannot be a primary key of ``model``: a number past the column's
+    range (32-bit on PostgreSQL, 64-bit on SQLite: asking the database would raise instead of
+    finding nothing), or text longer than its column (never read as its first characters: a
+    padded id would find the record)."""
+    if isinstance(ident, int):
+        return not 0 < ident <= MAX_INTEGER_ID
+    length = getattr(model.__mapper__.primary_key[0].type, "length", None)
+    return isinstance(ident, str) and bool(length) and len(ident) > length
+
+
 def get_scoped(model, ident, user=None):
     """Load one object of the user's estates, or answer 404 (never 403: no existence leak)."""
-    # Integer keys are 32-bit on PostgreSQL and 64-bit on SQLite: a larger number names
-    # nothing, and asking the database would raise instead of finding nothing.
-    if isinstance(ident, int) and not 0 < ident <= MAX_INTEGER_ID:
-        abort(404)
-    # A text key longer than its column names nothing either (never its first characters).
-    length = getattr(model.__mapper__.primary_key[0].type, "length", None)
-    if isinstance(ident, str) and length and len(ident) > length:
+    if names_nothing(model, ident):
         abort(404)
     obj = db.session.get(model, ident)
     if obj is None:

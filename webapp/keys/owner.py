@@ -30,7 +30,7 @@ from webapp.keys.basket import held_since, not_lendable
 from webapp.keys.forms import _DeskForm, _strip
 from webapp.models import Estate, Key, Unit, shown_names
 from webapp.models.sync import KeyEvent, PhotoLink
-from webapp.scoping import visible_estate_ids
+from webapp.scoping import names_nothing, visible_estate_ids
 
 RECORD_TYPE = "key_event"  # the signature's photo link names the issue event (as a phone's)
 # What may stand between the characters of an ID number as written: A123456(7), 1234-5.
@@ -162,9 +162,11 @@ def _keys(ids) -> dict[int, Key]:
 def issue_of(key: Key, event_id: str) -> Issue | None:
     """The issue ``event_id`` of this key (of the user's estates), with the keys handed over
     with it: the issues signed with the same drawing, to the same owner."""
+    if names_nothing(KeyEvent, event_id):
+        return None
     event = db.session.scalar(
         sa.select(KeyEvent).where(
-            KeyEvent.id == event_id[:36], KeyEvent.key_id == key.id, KeyEvent.action == "issue"
+            KeyEvent.id == event_id, KeyEvent.key_id == key.id, KeyEvent.action == "issue"
         )
     )
     if event is None:

@@ -142,10 +142,12 @@ class OneForm(_LabelForm):
         return self.found.item_type if self.found is not None else "unit"
 
     def validate_code(self, field):
-        if field.data:
-            self.found = db.session.scalar(
-                scoped(LabelCode).where(LabelCode.code == codes.normalize(field.data)[:32])
-            ) or codes.find_short_code(db.session, visible_estate_ids(), field.data)
+        code = codes.normalize(field.data or "")
+        # Longer than the column, it is no code (never read as its first characters).
+        if code and len(code) <= LabelCode.code.type.length:
+            self.found = db.session.scalar(scoped(LabelCode).where(LabelCode.code == code))
+        if field.data and self.found is None:
+            self.found = codes.find_short_code(db.session, visible_estate_ids(), field.data)
         if self.found is None:
             raise ValidationError(_("No label of your estates has this code."))
         if not self.found.active and self.action.data == "reprint":

@@ -357,6 +357,23 @@ def test_another_estates_key_is_refused_as_no_key_of_yours(
     assert client.get(f"/keys/owner/{theirs_key.id}/{event.id}").status_code == 404
 
 
+def test_an_issue_id_with_more_after_it_names_nothing(app, client, auth, seed):
+    """Is an issue's page or receipt asked for with its id and more after it a 404? The page
+    read the id's first 36 characters and showed the issue (a padded id found the record)."""
+    ((mine, _),) = unit_keys(app, seed.estate_ids[0], n=1)
+    auth.login("desk")
+    assert issue(client, auth, [mine]).status_code == 303
+    (event,) = issue_events(app, mine)
+    page = f"/keys/owner/{event.key_id}/{event.id}"
+    assert client.get(page).status_code == 200
+    for padded in (f"{event.id}x", f"{event.id}0000", event.id + "-" * 200):
+        for url in (
+            f"/keys/owner/{event.key_id}/{padded}",
+            f"/keys/owner/{event.key_id}/{padded}/receipt.pdf",
+        ):
+            assert client.get(url).status_code == 404, url
+
+
 def test_keys_of_two_units_are_refused(app, client, auth, seed):
     """Is a basket of owner keys of two units refused (one owner, one unit), nothing stored?"""
     ((a, _),) = unit_keys(app, seed.estate_ids[0], n=1)

@@ -187,6 +187,23 @@ def test_one_label_by_short_code_and_reprint_from_the_page(app, client, auth, se
     assert again.status_code == 422 and "這個代碼已被取代" in again.get_data(as_text=True)
 
 
+def test_a_code_with_more_after_it_names_no_label(app, client, auth, seed):
+    """Is a code of the column's full 32 characters typed with more after it no label — not
+    read as its first 32 characters, which found the label?"""
+    with app.app_context():
+        label = db.session.scalar(
+            sa.select(LabelCode).where(LabelCode.estate_id == seed.estate_ids[0])
+        )
+        label.code = "A" * 16 + label.code  # a long code may grow to the column's 32
+        full = label.code
+        db.session.commit()
+    auth.login("supervisor")
+    assert len(full) == 32
+    response = _start(client, auth, "/labels/one", {"code": full + "X", "action": "print"})
+    assert response.status_code == 422
+    assert "您負責的小區中沒有這個代碼的標籤。" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
