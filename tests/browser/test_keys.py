@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from tests.browser import support
 from tests.browser.conftest import log_in
-from tests.browser.support import OUTBOX, READY, SENT
+from tests.browser.support import HAS_TOKEN, OUTBOX, READY, SENT
 from tests.browser.support import until as _until
 from tests.browser.test_phone_sync import _offline
 from webapp.extensions import db
@@ -297,3 +297,28 @@ def test_an_owner_issue_with_a_drawn_signature_and_a_stocktake_offline(
         assert blob is not None and blob.content_type == "image/png"
     page.goto("/keys/?status=issued")
     assert page.locator(f".keys-signed img[src$='{sha}']").count() == 1
+
+
+def test_an_engineers_phone_counts_keys_and_offers_no_lending(page, live_server):
+    """Engineering approves an equipment-room lend and does not make one (the server refuses
+    its key ops): does the engineer's phone offer only the stocktake, say who lends, and send
+    a typed #lend back home? (The desk's phone lends, returns and issues in the walks above.)"""
+    page.goto("/app/keys")
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=45_000,
+    )
+    log_in(page, "engineer")
+    page.goto("/app/keys")
+    _until(page, HAS_TOKEN)  # the phone knows whose it is (the token's user and role)
+    page.reload()
+    page.locator("#keys-app[data-ready='1'] [data-not-handler]").wait_for()
+    actions = page.locator(".keys-actions-grid a").evaluate_all(
+        "links => links.map((a) => a.getAttribute('href'))"
+    )
+    assert actions == ["#stocktake"]
+    assert page.locator("[data-tab=lend]").is_hidden()
+    assert "主管" in page.locator("[data-not-handler]").inner_text()
+    page.goto("/app/keys#lend")
+    page.wait_for_function("() => document.querySelector('#keys-app').dataset.mode === 'home'")
+    assert page.locator("[data-basket=lend]").count() == 0

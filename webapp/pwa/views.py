@@ -193,8 +193,12 @@ def rounds_shell():
 @bp.get("/app/keys")
 @public
 def keys_shell():
-    """Lend, return, issue and stocktake keys on the phone, with or without a network."""
-    return render_template("pwa/keys.html")
+    """Lend, return, issue and stocktake keys on the phone, with or without a network (the
+    same page for everyone, cached offline: the phone hides what its user's role may not do,
+    by the merge's own list)."""
+    from sync.keys import KEY_HANDLERS
+
+    return render_template("pwa/keys.html", key_handlers=list(KEY_HANDLERS))
 
 
 @bp.get("/api/auth/session")

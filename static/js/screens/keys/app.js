@@ -11,6 +11,7 @@ import { allKeys, compare, estates, keepStocktake, keptStocktakes, keyEntries, k
 import { localInput, nowWithOffset } from "../../phone/time.js";
 import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
+import * as store from "../../store.js";
 import { onStatus, serverAway } from "../../sync.js";
 
 const MODES = ["home", "lend", "return", "issue", "stocktake"];
@@ -616,11 +617,28 @@ async function drawPast(box) {
 
 // ---------------------------------------------------------------- home
 
+// Lending, returning and issuing are the patrol's, the desk's and a supervisor's (the server
+// refuses the ops of any other role: sync/keys.py KEY_HANDLERS, sent as keysConfig().handlers);
+// engineering and an estate's admin count keys. A phone that does not know its user's role yet
+// offers everything: the server decides.
+const HANDLED = ["lend", "return", "issue"];
+async function handlesKeys() {
+  const meta = await store.getMetas(["user"]).catch(() => ({}));
+  const role = meta.user?.role;
+  return !role || (keysConfig().handlers || []).includes(role);
+}
+
 async function homeView() {
   const keys = [...state.keys.values()];
   const { waiting, synced } = await keyEntries();
+  const handles = await handlesKeys();
+  for (const mode of HANDLED) {
+    const tab = document.querySelector(`[data-tab="${mode}"]`);
+    if (tab) tab.hidden = !handles;
+  }
   const nodes = [modeHead("home")];
   if (await needLogin()) nodes.push(loginNotice());
+  if (!handles) nodes.push(h("p", { class: "flash", "data-not-handler": true }, kt("notHandler")));
   if (!keys.length) nodes.push(h("p", { class: "flash", "data-no-keys": true }, kt("noKeys")));
   const count = (status) => keys.filter((k) => k.status === status).length;
   nodes.push(
@@ -637,7 +655,7 @@ async function homeView() {
     h(
       "div",
       { class: "keys-actions-grid" },
-      ["lend", "return", "issue", "stocktake"].map((mode) => h("a", { class: `btn keys-action keys-action-${mode}`, href: `#${mode}` }, keysConfig().modes[mode])),
+      [...(handles ? HANDLED : []), "stocktake"].map((mode) => h("a", { class: `btn keys-action keys-action-${mode}`, href: `#${mode}` }, keysConfig().modes[mode])),
     ),
   );
   nodes.push(
@@ -690,6 +708,7 @@ async function show(mode) {
   const mine = ++drawing;
   closeScanner();
   await refreshKeys();
+  if (HANDLED.includes(mode) && !(await handlesKeys())) mode = "home";
   const view = await VIEWS[mode]();
   if (mine !== drawing) return;
   state.mode = mode;
