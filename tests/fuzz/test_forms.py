@@ -28,18 +28,17 @@ SAYS_WHY = ('class="field-error"', 'role="alert"', "flash-error", "keys-desk-bas
 SAYS_WHY += ('class="error-code"',)  # the error page: "Some of what was sent is not valid."
 
 
-def test_no_form_field_of_any_post_route_gets_a_5xx_for_numbers_out_of_range(app, seed):
-    """Does every POST route answer below 500 when each field it reads holds a number past
-    32 or 64 bits (a forged building id, copies, floor), and does a refused page say why?"""
+def _post_walk(app, seed):
+    """What a walk of the POST routes needs: the samples, the routes in order, and a client
+    and CSRF token per walking role. Every role logs in before the walk: a route that checks a
+    password (the desk handover's incoming shift) counts the fuzzed tries against this address,
+    as the limiter must, and a login after them would be refused."""
     walk._record_args(app)
     samples = walk._samples(app, seed)
     rules = sorted(
         (r for r in app.url_map.iter_rules() if "POST" in r.methods and r.endpoint not in SKIP),
         key=lambda r: r.rule,
     )
-    # Every role logs in before the walk: a route that checks a password (the desk handover's
-    # incoming shift) counts the fuzzed tries against this address, as the limiter must, and
-    # a login after them would be refused.
     clients, tokens = {}, {}
     for rule in rules:
         role = walk.walker(app.view_functions[rule.endpoint].access)
@@ -47,17 +46,18 @@ def test_no_form_field_of_any_post_route_gets_a_5xx_for_numbers_out_of_range(app
             clients[role] = app.test_client()
             AuthActions(clients[role]).login(role)
             tokens[role] = csrf_token_from(clients[role].get("/").get_data(as_text=True))
+    return samples, rules, clients, tokens
+
+
+def test_no_form_field_of_any_post_route_gets_a_5xx_for_numbers_out_of_range(app, seed):
+    """Does every POST route answer below 500 when each field it reads holds a number past
+    32 or 64 bits (a forged building id, copies, floor), and does a refused page say why?"""
+    samples, rules, clients, tokens = _post_walk(app, seed)
     checked, silent = 0, []
     for rule in rules:
         spec = app.view_functions[rule.endpoint].access
         role = walk.walker(spec)
-        values = {
-            arg: samples[spec.scope[arg]]
-            if spec.scope.get(arg) != walk.PLAIN
-            else walk.PLAIN_SAMPLES.get(arg, ["x"])[0]
-            for arg in rule.arguments
-        }
-        url = walk._path(rule, values)
+        url = walk.sample_url(rule, spec, samples)
         walk._Recorder.seen = set()
         clients[role].post(url, data={"csrf_token": tokens[role]})
         names = sorted(walk._Recorder.seen - {"csrf_token"})
@@ -87,30 +87,12 @@ def test_no_post_route_gets_a_5xx_for_text_or_a_missing_field(app, seed):
     """Does every POST route answer below 500, and say why when it refuses, when the fields it
     reads hold text of TEXT_EDGES (all at once; ALONE one field at a time, the others missing)
     or when the form comes without any of its fields?"""
-    walk._record_args(app)
-    samples = walk._samples(app, seed)
-    rules = sorted(
-        (r for r in app.url_map.iter_rules() if "POST" in r.methods and r.endpoint not in SKIP),
-        key=lambda r: r.rule,
-    )
-    clients, tokens = {}, {}
-    for rule in rules:
-        role = walk.walker(app.view_functions[rule.endpoint].access)
-        if role not in clients:
-            clients[role] = app.test_client()
-            AuthActions(clients[role]).login(role)
-            tokens[role] = csrf_token_from(clients[role].get("/").get_data(as_text=True))
+    samples, rules, clients, tokens = _post_walk(app, seed)
     failed, silent, checked = [], [], 0
     for rule in rules:
         spec = app.view_functions[rule.endpoint].access
         role = walk.walker(spec)
-        values = {
-            arg: samples[spec.scope[arg]]
-            if spec.scope.get(arg) != walk.PLAIN
-            else walk.PLAIN_SAMPLES.get(arg, ["x"])[0]
-            for arg in rule.arguments
-        }
-        url = walk._path(rule, values)
+        url = walk.sample_url(rule, spec, samples)
         client, token = clients[role], tokens[role]
         walk._Recorder.seen = set()
         empty = client.post(url, data={"csrf_token": token})

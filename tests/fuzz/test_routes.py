@@ -118,6 +118,18 @@ def _path(rule, values: dict) -> str:
     return path
 
 
+def sample_url(rule, spec: Access, samples: dict) -> str:
+    """The rule's path with a sample of each argument: a record of its scope's kind the walker
+    may see, else the argument's plain sample ("x" for one with none)."""
+    values = {
+        arg: samples[spec.scope[arg]]
+        if spec.scope.get(arg) != PLAIN
+        else PLAIN_SAMPLES.get(arg, ["x"])[0]
+        for arg in rule.arguments
+    }
+    return _path(rule, values)
+
+
 def _bytes(value) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
 

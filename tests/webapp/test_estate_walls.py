@@ -176,13 +176,7 @@ def test_no_field_or_parameter_of_any_post_route_changes_another_estate(app, see
         if rule.endpoint in NOT_POSTED:
             continue
         spec = app.view_functions[rule.endpoint].access
-        values = {
-            arg: samples[spec.scope[arg]]
-            if spec.scope.get(arg) != walk.PLAIN
-            else walk.PLAIN_SAMPLES.get(arg, ["x"])[0]
-            for arg in rule.arguments
-        }
-        url = walk._path(rule, values)
+        url = walk.sample_url(rule, spec, samples)
         for role in sorted(spec.roles if not spec.public else ()):
             client, token = logged_in(role)
             walk._Recorder.seen = set()
