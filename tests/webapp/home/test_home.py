@@ -81,7 +81,7 @@ def test_a_head_office_home_lists_many_estates_as_one_table(app, client, auth, s
 
 # The supervisor's home (the review dashboard with the estates' counts and the header): one
 # statement per thing it shows, each estate's names and zones read once for all its cards.
-SUPERVISOR_HOME_STATEMENTS = 30
+SUPERVISOR_HOME_STATEMENTS = 30  # at most (29 on PostgreSQL, which has no SQLite begin)
 
 
 def _statements(app, client) -> list[str]:
@@ -110,5 +110,5 @@ def test_the_supervisor_home_reads_each_thing_once(app, client, auth, seed, user
     auth.login(username)
     client.get("/")
     seen = _statements(app, client)
-    assert len(seen) == SUPERVISOR_HOME_STATEMENTS, "\n".join(seen)
+    assert len(seen) <= SUPERVISOR_HOME_STATEMENTS, "\n".join(seen)
     assert sum("FROM estate" in s for s in seen) <= 3, "\n".join(seen)
