@@ -135,14 +135,20 @@ def unique_clash(exc: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(orig)
 
 
+def _roll_back(after: str) -> None:
+    """Undo the request's writes before answering a refused statement; a rollback that fails
+    is logged, and the answer goes out either way (the pool replaces a bad connection)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - answered either way
+        log.warning("rollback after %s failed", after, exc_info=True)
+
+
 def handle_integrity(exc: IntegrityError):
     """A unique value taken between a form's check and its commit (two people, or a double
     click, saving the same name at once: the check passed for both, the database refused the
     second) is a 409 that says so, with nothing written; any other refusal is a fault (500)."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - answered either way; the pool replaces a bad connection
-        log.warning("rollback after an integrity error failed", exc_info=True)
+    _roll_back("an integrity error")
     if not unique_clash(exc):
         return handle_unexpected(exc)
     log.warning("unique value taken at commit: %s", exc.orig)
@@ -164,10 +170,7 @@ def handle_data(exc: DataError):
     (checked before it) made it longer than its column (﷽ is 18 characters folded): on
     PostgreSQL that was a 500. It is a 422 that says so, with nothing written; the form's gap
     is logged to be closed. Any other data error is a fault (500)."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - answered either way; the pool replaces a bad connection
-        log.warning("rollback after a data error failed", exc_info=True)
+    _roll_back("a data error")
     if not value_refused(exc):
         return handle_unexpected(exc)
     log.warning("a value its column cannot hold reached the database: %s", exc.orig)

@@ -201,6 +201,19 @@ def test_a_device_holding_unsynced_records_alerts_at_each_persons_threshold(
     assert sorted(held) == ["sent", "skipped"]
 
 
+def _head_office_phone(now) -> None:
+    """A head-office supervisor (every estate, appointed to none) and their phone, holding 3
+    records since a sync 5 hours before ``now`` (inside an app context; committed)."""
+    head = User(username="hqsup", role="supervisor", display_name="總部主管", all_estates=True)
+    head.set_password("x" * 12)
+    db.session.add(head)
+    db.session.flush()
+    device, _token = Device.issue(head, "總部手機")
+    device.pending_count, device.last_sync_at = 3, now - timedelta(hours=5)
+    db.session.add(device)
+    db.session.commit()
+
+
 def test_the_phone_of_a_supervisor_who_sees_every_estate_alerts_each_estate(
     app, people, seed, clock, jobs
 ):
@@ -210,14 +223,7 @@ def test_the_phone_of_a_supervisor_who_sees_every_estate_alerts_each_estate(
     the check joined the appointments alone, and nobody heard."""
     now = clock.set(datetime(2030, 3, 4, 6, 0, tzinfo=UTC))
     with app.app_context():
-        head = User(username="hqsup", role="supervisor", display_name="總部主管", all_estates=True)
-        head.set_password("x" * 12)
-        db.session.add(head)
-        db.session.flush()
-        device, _token = Device.issue(head, "總部手機")
-        device.pending_count, device.last_sync_at = 3, now - timedelta(hours=5)
-        db.session.add(device)
-        db.session.commit()
+        _head_office_phone(now)
     _watch(app, clock, jobs)
     assert sorted(e.estate_id for e in events_of(app, "device_unsynced")) == sorted(
         seed.estate_ids[:2]
@@ -236,14 +242,7 @@ def test_a_phone_seen_in_several_estates_is_one_alert_to_each_person(
     now = clock.set(datetime(2030, 3, 4, 6, 0, tzinfo=UTC))
     with app.app_context():
         db.session.get(User, people["regional"]).active = True
-        head = User(username="hqsup", role="supervisor", display_name="總部主管", all_estates=True)
-        head.set_password("x" * 12)
-        db.session.add(head)
-        db.session.flush()
-        device, _token = Device.issue(head, "總部手機")
-        device.pending_count, device.last_sync_at = 3, now - timedelta(hours=5)
-        db.session.add(device)
-        db.session.commit()
+        _head_office_phone(now)
     _watch(app, clock, jobs)
     clock.advance(minutes=5)
     _watch(app, clock, jobs)
