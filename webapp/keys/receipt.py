@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from fpdf.enums import XPos, YPos
 from PIL import Image, UnidentifiedImageError
 
 from webapp import vocab
@@ -108,14 +107,13 @@ def render(issue: Issue, drawn: bytes | None, tz, printed: datetime) -> bytes:
     )
     owner_name, count = event.borrower_name or "", len(issue.keys)
     paper.set_font(FONT, "", 9.5)
-    paper.multi_cell(
-        0,
-        5,
+    paper.set_x(paper.l_margin)
+    paper.text_lines(
         f"本人 {owner_name} 已收妥上列鑰匙共 {count} 把，並出示身份證件供核驗。\n"
         f"I, {owner_name}, have received the keys listed above ({count} in all), and showed"
         " my identity document to be checked.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        paper.w - paper.l_margin - paper.r_margin,
+        5,
     )
     paper.ln(1.5)
     paper.note(

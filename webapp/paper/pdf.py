@@ -157,7 +157,7 @@ class Paper(FPDF):
         """A line of small print (what a mark in the table means, what was left out)."""
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*MUTED)
-        self._lines(text, self.w - self.l_margin - self.r_margin, 3.8)
+        self.text_lines(text, self.w - self.l_margin - self.r_margin, 3.8)
         self.set_text_color(*INK)
         self.ln(1)
 
@@ -248,7 +248,7 @@ class Paper(FPDF):
             lines.append(para)
         return lines or [""]
 
-    def _lines(self, text: str, width: float, height: float, align: str = "L") -> None:
+    def text_lines(self, text: str, width: float, height: float, align: str = "L") -> None:
         """``text`` from the current position down, in lines ``_wrap`` breaks (kinsoku: no
         「。」 alone at a line's start, as fpdf's multi_cell would leave it), each ``height``
         high; then back to the left edge this began at, below the last line."""
@@ -301,7 +301,7 @@ class Paper(FPDF):
             self.set_xy(x, y + size / 2 - 3)
             self.set_font(FONT, "", 7.5)
             self.set_text_color(*MUTED)
-            self._lines("照片未上傳\nNot uploaded yet", size, 3.5, align="C")
+            self.text_lines("照片未上傳\nNot uploaded yet", size, 3.5, align="C")
             self.set_text_color(*INK)
         else:
             w, h = image.size
@@ -311,7 +311,7 @@ class Paper(FPDF):
             self.rect(x, y, size, size)
         self.set_xy(x, y + size + 0.8)
         self.set_font(FONT, "", 7)
-        self._lines(photo.caption, size, 3.2, align="C")
+        self.text_lines(photo.caption, size, 3.2, align="C")
 
     def output_bytes(self) -> bytes:
         """The PDF, and the font files closed: fontTools reads them lazily and keeps them open

@@ -117,6 +117,9 @@ def test_small_print_and_captions_keep_to_the_rules_too():
             paper.add_page()
             text = base + "逾" * extra + "期未整改者，管理處將依管理規約及裝修管理規定處理。"
             paper.note(text)
+            # The owner-key receipt's statement (webapp/keys/receipt.py), a name of any length.
+            said = f"本人 {'陳' * extra}美玲 已收妥上列鑰匙共 3 把，並出示身份證件供核驗。"
+            paper.text_lines(said * 3, 120, 5)
             paper.thumbs([Thumb(None, "陽台外牆擅自開窗（已拆除）。" + "牆" * extra)])
             lines = _printed_lines(paper.output_bytes())
         finally:
