@@ -130,6 +130,25 @@ def _blob_store(env) -> dict:
     }
 
 
+def _retention(env) -> dict:
+    """How long the operational rows are kept before the daily purge deletes them
+    (webapp/retention, docs/retention.md); what was recorded is never purged."""
+    alerts = _whole(env, "ALERT_RETENTION_DAYS", 180, 30, 3650)
+    unread = _whole(env, "UNREAD_ALERT_RETENTION_DAYS", max(365, alerts), 30, 3650)
+    if unread < alerts:
+        raise ConfigError(
+            f"UNREAD_ALERT_RETENTION_DAYS ({unread}) must be at least ALERT_RETENTION_DAYS "
+            f"({alerts}): an unread alert is never deleted before a read one"
+        )
+    return {
+        "ALERT_RETENTION_DAYS": alerts,
+        "UNREAD_ALERT_RETENTION_DAYS": unread,
+        # At least the 35 days a digest's files are kept with their job.
+        "DIGEST_RETENTION_DAYS": _whole(env, "DIGEST_RETENTION_DAYS", 365, 35, 3650),
+        "SESSION_RETENTION_DAYS": _whole(env, "SESSION_RETENTION_DAYS", 30, 1, 3650),
+    }
+
+
 def _dev_secret_key(instance: Path) -> str:
     """Return the development secret, generating it once into instance/."""
     path = instance / "secret_key"
@@ -248,6 +267,8 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         # Deletions the sync feed keeps before the weekly purge forgets them (a phone offline
         # longer takes a fresh snapshot).
         "TOMBSTONE_RETENTION_DAYS": _whole(env, "TOMBSTONE_RETENTION_DAYS", 90, 7, 3650),
+        # Alerts, digests and ended sessions kept before the daily purge deletes them.
+        **_retention(env),
         "BABEL_DEFAULT_LOCALE": "zh_Hant_TW",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Taipei",
         "WTF_CSRF_TIME_LIMIT": 3600,

@@ -105,3 +105,37 @@ def test_blobs_go_to_a_bucket_only_when_told_and_told_completely(tmp_path):
     for message, env in refused.items():
         with pytest.raises(ConfigError, match=message):
             from_env(env, instance=tmp_path)
+
+
+def test_retention_periods_default_sensibly_and_refuse_an_unread_alert_dropped_first(tmp_path):
+    """Alerts 180 days (unread on the bell 365), digests 365, ended sessions 30; an unread
+    period shorter than the read one, or an alert period under 30 days, is refused by name?"""
+    config = from_env({"SECRET_KEY": "k"}, instance=tmp_path)
+    assert (
+        config["ALERT_RETENTION_DAYS"],
+        config["UNREAD_ALERT_RETENTION_DAYS"],
+        config["DIGEST_RETENTION_DAYS"],
+        config["SESSION_RETENTION_DAYS"],
+    ) == (180, 365, 365, 30)
+    given = from_env(
+        {"SECRET_KEY": "k", "ALERT_RETENTION_DAYS": "90", "UNREAD_ALERT_RETENTION_DAYS": "90"},
+        instance=tmp_path,
+    )
+    assert given["ALERT_RETENTION_DAYS"] == given["UNREAD_ALERT_RETENTION_DAYS"] == 90
+    with pytest.raises(ConfigError, match="UNREAD_ALERT_RETENTION_DAYS.*ALERT_RETENTION_DAYS"):
+        from_env(
+            {
+                "SECRET_KEY": "k",
+                "ALERT_RETENTION_DAYS": "200",
+                "UNREAD_ALERT_RETENTION_DAYS": "100",
+            },
+            instance=tmp_path,
+        )
+    for name, value in (
+        ("ALERT_RETENTION_DAYS", "7"),
+        ("DIGEST_RETENTION_DAYS", "10"),
+        ("SESSION_RETENTION_DAYS", "0"),
+        ("SESSION_RETENTION_DAYS", "soon"),
+    ):
+        with pytest.raises(ConfigError, match=name):
+            from_env({"SECRET_KEY": "k", name: value}, instance=tmp_path)
