@@ -156,6 +156,7 @@ JOB_MODULES = [
     "webapp.renovation.jobs",
     "webapp.renovation.report_digest",  # the Saturday report's section of the weekly digest
     "webapp.alerts.digests",
+    "webapp.retention.jobs",
 ]
 
 

@@ -21,6 +21,7 @@ from webapp.keys.cli import keys
 from webapp.labels.cli import labels
 from webapp.models import ROLES, User
 from webapp.models.accounts import ALL_ESTATE_ROLES, MIN_PASSWORD
+from webapp.retention.cli import retention
 from webapp.review.demo import advance_findings
 
 
@@ -152,3 +153,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(blobs_group)
+    app.cli.add_command(retention)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -16,6 +17,7 @@ from webapp.extensions import db
 from webapp.models import Estate, Unit, User
 from webapp.models.alerts import AlertDelivery, AlertPreference
 from webapp.models.types import utcnow
+from webapp.retention.purge import Periods, purge
 
 
 def _alert(app, seed, clock, jobs, kind="critical_finding") -> str:
@@ -163,6 +165,60 @@ def test_the_header_counts_only_what_the_list_shows(app, client, auth, people, s
     assert "alert-item" not in page
     assert _count(page) is None
     assert _count(client.get("/").get_data(as_text=True)) is None
+
+
+def test_the_bell_after_a_purge(app, client, auth, people, seed, clock, jobs):
+    """Alerts fanned out 400 days ago (unread), 200 days ago (one read, one not) and today;
+    after the retention purge: does the header say 2, the list show the unread 200-day-old one
+    and today's, opening the old one still go to its finding, and mark-all-read still work?"""
+    app.config.update(ALERT_RETENTION_DAYS=180, UNREAD_ALERT_RETENTION_DAYS=365)
+    now = clock.now
+    clock.set(now - timedelta(days=400))
+    _alert(app, seed, clock, jobs)
+    clock.set(now - timedelta(days=200))
+    read = _alert(app, seed, clock, jobs)
+    unread = _alert(app, seed, clock, jobs)
+    clock.set(now)
+    today = _alert(app, seed, clock, jobs)
+    with app.app_context():
+        db.session.execute(
+            sa.update(AlertDelivery)
+            .where(AlertDelivery.event_id == _event_of(read))
+            .values(read_at=now - timedelta(days=199))
+        )
+        db.session.commit()
+        done = purge(db.session, now, Periods.from_config(app.config))
+        assert done["alert_event"] == 2 and done["alert_delivery"] >= 2
+    with app.app_context():
+        bell = {
+            finding: db.session.scalar(
+                sa.select(AlertDelivery.id).where(
+                    AlertDelivery.channel == "bell",
+                    AlertDelivery.user_id == people["supervisor"],
+                    AlertDelivery.event_id == _event_of(finding),
+                )
+            )
+            for finding in (unread, today)
+        }
+    auth.login("supervisor")
+    page = client.get("/alerts").get_data(as_text=True)
+    assert _count(page) == "2" and page.count('class="alert-item alert-unread"') == 2
+    assert set(re.findall(r'id="alert-(\d+)"', page)) == {str(i) for i in bell.values()}
+    assert _count(client.get("/").get_data(as_text=True)) == "2"
+    token = csrf_token_from(page)
+    opened = client.post("/alerts/open", data={"csrf_token": token, "delivery": bell[unread]})
+    assert opened.status_code == 303 and opened.location.endswith(f"/review/findings/{unread}")
+    assert _count(client.get("/").get_data(as_text=True)) == "1"
+    client.post("/alerts/read", data={"csrf_token": token})
+    assert _count(client.get("/alerts").get_data(as_text=True)) is None
+
+
+def _event_of(finding: str) -> int:
+    return db.session.scalar(
+        sa.select(events.AlertEvent.id).where(
+            events.AlertEvent.detail["finding_id"].as_string() == finding
+        )
+    )
 
 
 def _statements(app, client, path: str) -> int:
