@@ -51,6 +51,8 @@ class AlertDelivery(db.Model):
         # The bell: a person's unread count is one range of this index, their list another.
         sa.Index("ix_alert_delivery_inbox", "user_id", "channel", "read_at", "state"),
         sa.Index("ix_alert_delivery_list", "user_id", "channel", "created_at"),
+        # The retention purge walks the old ones in (created_at, id) order, a batch at a time.
+        sa.Index("ix_alert_delivery_created", "created_at", "id"),
     )
 
 

@@ -265,3 +265,37 @@ def test_the_newest_event_and_digest_stay_so_their_ids_are_never_handed_out_agai
         assert digest(boss, at=now, estate_id=estate) > digests[-1]
         db.session.rollback()
 
+
+def test_a_batch_of_old_deliveries_is_read_from_an_index(app, seed):
+    """Does each batch read the old deliveries as one range of ix_alert_delivery_created (the
+    bell's indexes begin with the person: without it, every batch scanned and sorted the
+    whole table)?"""
+    now = utcnow()
+    estate, boss = seed.estate_ids[0], seed.user_ids["supervisor"]
+    with app.app_context():
+        old = event(at=now - 300 * DAY, estate_id=estate)
+        for _n in range(3):
+            delivery(old, boss, at=now - 300 * DAY, estate_id=estate, read=True)
+        event(at=now, estate_id=estate)
+        db.session.commit()
+        reads = []
+
+        def seen(conn, cursor, statement, params, context, executemany):
+            if statement.lstrip().startswith("SELECT alert_delivery.created_at"):
+                reads.append((statement, params))
+
+        sa.event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            purge(db.session, now, _periods(app), batch=2)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", seen)
+        assert len(reads) == 2  # a full batch, then the last one
+        if db.engine.dialect.name == "sqlite":
+            for statement, params in reads:
+                plan = " ".join(
+                    str(row[-1])
+                    for row in db.session.connection().exec_driver_sql(
+                        "EXPLAIN QUERY PLAN " + statement, params
+                    )
+                )
+                assert "ix_alert_delivery_created" in plan and "TEMP B-TREE" not in plan, plan
