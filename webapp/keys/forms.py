@@ -79,6 +79,12 @@ class _DeskForm(Form):
             return False
         return valid
 
+    def not_recorded(self, index: int, message: str) -> None:
+        """Say beside the basket's ``index``-th key why nothing of the action was recorded."""
+        key = self.keys[index]
+        self.problems = [(k, [*p, message] if k is key else p) for k, p in self.problems]
+        self.codes.errors = [*self.codes.errors, message]
+
     @property
     def keys(self) -> list[Key]:
         return self.basket.keys

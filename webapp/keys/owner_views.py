@@ -24,7 +24,7 @@ from webapp.access import roles
 from webapp.extensions import db
 from webapp.keys import basket as baskets
 from webapp.keys import owner, receipt
-from webapp.keys.pushing import push_ops
+from webapp.keys.pushing import NotRecorded, push_whole
 from webapp.keys.views import DESK_ROLES, VIEWERS
 from webapp.models import Key
 from webapp.models.types import utcnow
@@ -66,8 +66,9 @@ def basket():
 @bp.post("/")
 @roles(*DESK_ROLES)
 def issue():
-    """Issue the basket's owner keys: refused whole, nothing stored, unless every key is an
-    owner key of one unit in the cabinet, the ID is checked (type, last 4) and the owner signed."""
+    """Issue the basket's owner keys, all or none: refused whole, nothing stored, unless every
+    key is an owner key of one unit in the cabinet, the ID is checked (type, last 4) and the
+    owner signed."""
     form = owner.OwnerIssueForm(_read_locked)
     if not form.validate():
         db.session.rollback()
@@ -89,13 +90,14 @@ def issue():
     labels = [k.label for k in form.keys]
     first = form.keys[0].id
     payloads = form.payloads(sha)
-    results = push_ops("key.issue", payloads)
-    refused = [label for label, r in zip(labels, results, strict=True) if r["status"] != "applied"]
-    if refused:
-        # Checked under the keys' locks first: only a fault gets here. Say which.
-        for label in refused:
-            flash(_("%(key)s: not recorded.", key=label), "error")
-        return redirect(url_for("owner_keys.form")), 303
+    try:
+        # Checked under the keys' locks first: only a fault gets a key refused here. One
+        # owner's keys are issued together or not at all (the signature's blob with them).
+        push_whole("key.issue", payloads)
+    except NotRecorded as refused:
+        form.not_recorded(refused.index, refused.message(labels[refused.index]))
+        return _page(form, refused.http_status)
+    db.session.commit()
     flash(
         _("Issued to %(name)s: %(keys)s", name=form.owner_name.data, keys="、".join(labels)), "ok"
     )

@@ -150,7 +150,7 @@ def decide(session: Session, request: KeyRequest, approve: bool, reason: str, us
         payload = {"code": code, "note": request.purpose[:200]}
         if request.borrower_name:
             payload["borrower_name"] = request.borrower_name
-        (result,) = push_ops("key.approve", [payload], commit=False)
+        (result,) = push_ops("key.approve", [payload])
         if result["status"] != "applied":
             raise Refused(result.get("message") or _("The approval was not recorded."))
         request.approval_id = session.scalar(
@@ -188,7 +188,7 @@ def lend(session: Session, request: KeyRequest, id_checked: bool, now: datetime)
         "due_back": (now + timedelta(hours=request.hours or 4)).isoformat(),
         "id_checked": id_checked,
     }
-    (result,) = push_ops("key.lend", [payload], commit=False)
+    (result,) = push_ops("key.lend", [payload])
     return result
 
 

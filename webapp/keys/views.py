@@ -34,7 +34,7 @@ from webapp.htmx import page_or_fragment, wants_fragment
 from webapp.keys import basket, export, ledger, queries
 from webapp.keys.forms import ApproveForm, BasketArgs, LendForm, ResolveForm, ReturnForm
 from webapp.keys.history import signatures
-from webapp.keys.pushing import push_ops as _push_desk
+from webapp.keys.pushing import NotRecorded, push_whole
 from webapp.models import Estate, Key
 from webapp.models.audit import record
 from webapp.models.keys import KeyResolution
@@ -297,16 +297,22 @@ def desk():
     return _desk_page()
 
 
-def _answer(labels: list[str], results: list[dict], ok_message: str):
-    """Say what became of each key of the basket, and go back to the desk."""
+def _act(form, op_type: str, page: str, ok_message: str, accept=("applied",)):
+    """Record the basket's ops as one action, all or nothing, and go back to the desk; if one
+    key's op is not recorded, none is, and the form comes back as sent with that key named.
+    Each key's answer is said: a return that does not fit the key's history is recorded (the
+    key is in the desk's hand), the key then disputed."""
+    # Labels read before the merge locks and reloads the keys (it drops what they had loaded).
+    labels = [k.label for k in form.keys]
+    try:
+        results = push_whole(op_type, form.payloads(), accept)
+    except NotRecorded as refused:
+        form.not_recorded(refused.index, refused.message(labels[refused.index]))
+        return _desk_page(refused.http_status, **{page: form})
+    db.session.commit()
     done = []
     for label, result in zip(labels, results, strict=True):
-        if result["status"] == "rejected":
-            flash(
-                _("%(key)s: not recorded.", key=label),
-                "error",
-            )
-        elif result["status"] == "conflict":
+        if result["status"] == "conflict":
             flash(
                 _(
                     "%(key)s: recorded, but it does not fit the key's history: the key is now"
@@ -325,38 +331,35 @@ def _answer(labels: list[str], results: list[dict], ok_message: str):
 @bp.post("/lend")
 @roles(*DESK_ROLES)
 def lend():
-    """Lend a basket of keys at the desk: refused whole, nothing recorded, if a key is not in
-    the cabinet or an equipment-room key has no approval from engineering."""
+    """Lend a basket of keys at the desk, whole or not at all: refused, nothing recorded, if a
+    key is not in the cabinet or an equipment-room key has no approval from engineering."""
     form = LendForm(_read_locked, _has_approval)
     if not form.validate():
         db.session.rollback()
         return _desk_page(422, lend=form)
-    # Labels read before the merge locks and reloads the keys (it drops what they had loaded).
-    labels = [k.label for k in form.keys]
-    return _answer(labels, _push_desk("key.lend", form.payloads()), _("Lent: %(keys)s"))
+    return _act(form, "key.lend", "lend", _("Lent: %(keys)s"))
 
 
 @bp.post("/return")
 @roles(*DESK_ROLES)
 def give_back():
-    """Record a basket of keys back in the cabinet."""
+    """Record a basket of keys back in the cabinet, whole or not at all."""
     form = ReturnForm(_read_locked)
     if not form.validate():
         db.session.rollback()
         return _desk_page(422, give_back=form)
-    # Labels read before the merge locks and reloads the keys (it drops what they had loaded).
-    labels = [k.label for k in form.keys]
-    return _answer(labels, _push_desk("key.return", form.payloads()), _("Returned: %(keys)s"))
+    return _act(
+        form, "key.return", "give_back", _("Returned: %(keys)s"), accept=("applied", "conflict")
+    )
 
 
 @bp.post("/approve")
 @roles(*APPROVER_ROLES)
 def approve():
-    """Engineering approves a basket of equipment-room keys' next lends (good for 12 hours)."""
+    """Engineering approves a basket of equipment-room keys' next lends (good for 12 hours),
+    whole or not at all."""
     form = ApproveForm(_read_locked)
     if not form.validate():
         db.session.rollback()
         return _desk_page(422, approve=form)
-    # Labels read before the merge locks and reloads the keys (it drops what they had loaded).
-    labels = [k.label for k in form.keys]
-    return _answer(labels, _push_desk("key.approve", form.payloads()), _("Approved: %(keys)s"))
+    return _act(form, "key.approve", "approve", _("Approved: %(keys)s"))

@@ -96,3 +96,28 @@ def row_counts(app) -> dict[str, int]:
 def chain_intact(app) -> bool:
     """Does ``flask keys verify-chain`` find every key's hash chain whole?"""
     return app.test_cli_runner().invoke(args=["keys", "verify-chain"]).exit_code == 0
+
+
+def fail_nth(monkeypatch, op_type: str, n: int, how: str) -> None:
+    """Make the merge's handler of ``op_type`` fail on the n-th op it is given (after the desk's
+    checks passed): ``rejected`` (a refusal raised inside the handler), ``conflict`` (applied,
+    answered conflict) or ``fault`` (an exception no rule expected)."""
+    from dataclasses import replace
+
+    from sync import ops
+    from sync.context import Rejected
+
+    original = ops.OPS[op_type]
+    seen: list[str] = []
+
+    def handler(ctx, op):
+        seen.append(op.op_id)
+        if len(seen) != n:
+            return original.handler(ctx, op)
+        if how == "rejected":
+            raise Rejected("injected", "Refused inside the handler (a test's injection).")
+        if how == "fault":
+            raise RuntimeError("a fault inside the handler (a test's injection)")
+        return replace(original.handler(ctx, op), status="conflict")
+
+    monkeypatch.setitem(ops.OPS, op_type, replace(original, handler=handler))

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from tests.sync.conftest import T0, lend_op
 from tests.webapp.keys.conftest import (
     chain_intact,
+    fail_nth,
     key_codes,
     key_of,
     key_tags,
@@ -247,6 +248,96 @@ def test_a_malformed_lend_is_refused_with_a_message(app, client, auth, seed, fie
     assert says in response.get_data(as_text=True)
     assert row_counts(app) == before
     assert key_of(app, code).status == "in"
+
+
+# ------------------------------------------------------------------ one action, whole
+
+# What the desk is told when one key's op fails inside the merge, after its checks passed.
+NOT_RECORDED = {
+    "rejected": "{key} 未能記錄，這一籃鑰匙都沒有記錄",
+    "conflict": "{key}：與鑰匙的記錄不符（前臺記錄時鑰匙的記錄有變動），這一籃鑰匙都沒有記錄",
+    "fault": "{key} 未能記錄（系統出錯",
+}
+
+
+@pytest.mark.parametrize("how", ["rejected", "conflict", "fault"])
+def test_a_lend_the_merge_refuses_for_one_key_records_none(
+    app, client, auth, seed, monkeypatch, how
+):
+    """When the merge refuses the second key of a basket of three (a refusal raised in its
+    handler, a conflict, or a fault) after the desk's checks passed, is nothing of the lend
+    kept — no event, op, quarantine or audit row, every key still in, the chain whole — and is
+    the form shown again as entered, the key that failed named beside it?"""
+    (a, _a), (b, _b), (c, _c) = key_tags(app, seed.estate_ids[0], "public_area", 3)
+    fail_nth(monkeypatch, "key.lend", 2, how)
+    auth.login("desk")
+    before = row_counts(app)
+    response = _lend(client, auth, [a, b, c], name="王師傅", purpose="查看天台")
+    page = response.get_data(as_text=True)
+    assert response.status_code == (500 if how == "fault" else 422), page
+    assert NOT_RECORDED[how].format(key=_label(app, b)) in page
+    assert 'value="王師傅"' in page and 'value="查看天台"' in page and f"{a}\n{b}\n{c}" in page
+    assert row_counts(app) == before
+    assert {key_of(app, code).status for code in (a, b, c)} == {"in"}
+    assert chain_intact(app)
+
+
+@pytest.mark.parametrize("how", ["rejected", "fault"])
+def test_a_return_the_merge_refuses_for_one_key_records_none(
+    app, client, auth, seed, monkeypatch, how
+):
+    """Is a return of two keys whose second op the merge refuses (or fails on) kept whole too:
+    both keys still out, nothing new stored, the key named? (A return that does not fit the
+    key's record is still recorded, a conflict: the key is in the desk's hand.)"""
+    (a, a_short), (b, b_short) = key_tags(app, seed.estate_ids[0], "public_area", 2)
+    auth.login("desk")
+    assert _lend(client, auth, [a, b]).status_code == 303
+    fail_nth(monkeypatch, "key.return", 2, how)
+    before = row_counts(app)
+    data = {"csrf_token": auth.csrf("/keys/desk"), "codes": f"{a_short}\n{b_short}"}
+    response = client.post("/keys/return", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == (500 if how == "fault" else 422), page
+    assert NOT_RECORDED[how].format(key=_label(app, b)) in page
+    assert f"{a_short}\n{b_short}" in page
+    assert row_counts(app) == before
+    assert {key_of(app, a).status, key_of(app, b).status} == {"out"}
+    assert chain_intact(app)
+
+
+def test_a_return_that_does_not_fit_is_still_recorded(app, client, auth, seed, monkeypatch):
+    """Is a return the merge answers conflict (its key is disputed) recorded with the others,
+    and said so — the key is in the desk's hand, the record must not lose it?"""
+    (a, _a), (b, _b) = key_tags(app, seed.estate_ids[0], "public_area", 2)
+    auth.login("desk")
+    assert _lend(client, auth, [a, b]).status_code == 303
+    fail_nth(monkeypatch, "key.return", 2, "conflict")
+    before = row_counts(app)
+    data = {"csrf_token": auth.csrf("/keys/desk"), "codes": f"{a}\n{b}"}
+    response = client.post("/keys/return", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert "已記錄，但與這把鑰匙的記錄矛盾" in response.get_data(as_text=True)
+    assert row_counts(app)["key_event"] == before["key_event"] + 2
+    assert key_of(app, a).status == "in"
+
+
+@pytest.mark.parametrize("how", ["rejected", "fault"])
+def test_an_approval_the_merge_refuses_for_one_key_records_none(
+    app, client, auth, seed, monkeypatch, how
+):
+    """Is engineering's approval of two equipment-room keys whose second op the merge refuses
+    kept whole: no approval stored, the key named?"""
+    (a, _a), (b, _b) = key_tags(app, seed.estate_ids[0], "equipment_room", 2)
+    fail_nth(monkeypatch, "key.approve", 2, how)
+    auth.login("engineer")
+    before = row_counts(app)
+    data = {"csrf_token": auth.csrf("/keys/desk"), "codes": f"{a}\n{b}", "note": "換燈"}
+    response = client.post("/keys/approve", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == (500 if how == "fault" else 422), page
+    assert NOT_RECORDED[how].format(key=_label(app, b)) in page
+    assert 'value="換燈"' in page
+    assert row_counts(app) == before
 
 
 # ------------------------------------------------------------------ a key that is out

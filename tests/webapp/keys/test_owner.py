@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from tests.webapp.desk.conftest import other_desk, png  # noqa: F401
 from tests.webapp.keys.conftest import (
     chain_intact,
+    fail_nth,
     key_of,
     key_tags,
     op,
@@ -225,6 +226,35 @@ def test_a_phones_issue_has_a_receipt_without_the_id(app, client, auth, make_pho
     assert "未記錄" in page
     text = pdf_text(client.get(f"/keys/owner/{event.key_id}/{event.id}/receipt.pdf").data)
     assert "舊手機業主" in text and "未記錄 Not recorded" in text and "No signature drawn" in text
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("rejected", "{key} 未能記錄，這一籃鑰匙都沒有記錄"),
+        ("conflict", "{key}：與鑰匙的記錄不符（前臺記錄時鑰匙的記錄有變動），這一籃鑰匙都沒有記錄"),
+        ("fault", "{key} 未能記錄（系統出錯"),
+    ],
+)
+def test_an_issue_the_merge_refuses_for_one_key_records_none(
+    app, client, auth, seed, monkeypatch, how, says
+):
+    """When the merge refuses the owner's second key (a refusal raised in its handler, a
+    conflict, or a fault) after the desk's checks passed, is neither key issued — no event, op,
+    quarantine, audit, blob or link row — and the form shown again as entered (keys, owner, ID
+    type and last 4), the key that failed named?"""
+    (a, _), (b, _) = unit_keys(app, seed.estate_ids[0])
+    fail_nth(monkeypatch, "key.issue", 2, how)
+    auth.login("desk")
+    before = stored(app)
+    response = issue(client, auth, [a, b], name="業主何美華", id_type="passport", last4="K789")
+    page = response.get_data(as_text=True)
+    assert response.status_code == (500 if how == "fault" else 422), page
+    assert says.format(key=label(app, b)) in page
+    assert f"{a}\n{b}" in page and 'value="業主何美華"' in page and 'value="K789"' in page
+    assert stored(app) == before
+    assert key_of(app, a).status == key_of(app, b).status == "in"
+    assert chain_intact(app)
 
 
 # ------------------------------------------------------------------ refusals
