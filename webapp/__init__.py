@@ -101,6 +101,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         health_checks.add_check(app, "objects", blobs.from_config(app.config).check, 3.0)
     errors.init_app(app)
     _register_blueprints(app)
+    access.error_formats(app)  # the routes whose errors are not pages, read once
     templating.init_app(app)
     rounds.init_app(app)  # the pull's loader of rounds (sync imports no area)
     renovation.init_app(app)  # and of permits and notices

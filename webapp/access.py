@@ -47,8 +47,63 @@ def roles(*names: str, scope: dict[str, str] | None = None):
     return decorate
 
 
+# The format a route's answers are read in, where it is not a page: {path: (format, fields)}.
+ERROR_FORMATS = "rounds.error_formats"
+FORMATS = ("json", "text")
+
+
+def answers(fmt: str, **fields):
+    """Declare that a view's clients read ``fmt`` only ("json": a monitor's /healthz, the
+    browser's manifest; "text": Prometheus's /metrics), so its errors — a method it does not
+    take, a fault, a limit, a database gone — are answered in it too, whatever the caller's
+    Accept says. ``fields`` join every JSON error body (/healthz: ``status="error"``). Only a
+    path without arguments may declare (it is matched before routing, for a 405)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+
+    def decorate(view):
+        view.answers = (fmt, dict(fields))
+        # No automatic OPTIONS answer (an empty page): a method the view does not take is a
+        # 405 in its format.
+        view.provide_automatic_options = False
+        return view
+
+    return decorate
+
+
+def error_formats(app) -> dict[str, str]:
+    """The declared formats by path (read once from the URL map, after the blueprints)."""
+    return {path: fmt for path, (fmt, _fields) in _declared(app).items()}
+
+
+def _declared(app) -> dict[str, tuple[str, dict]]:
+    found = app.extensions.get(ERROR_FORMATS)
+    if found is None:
+        found = {}
+        for rule in app.url_map.iter_rules():
+            declared = getattr(app.view_functions.get(rule.endpoint), "answers", None)
+            if declared is None:
+                continue
+            if rule.arguments:
+                raise ValueError(f"{rule.rule}: only a path without arguments declares answers")
+            found[rule.rule] = declared
+        app.extensions[ERROR_FORMATS] = found
+    return found
+
+
+def error_format() -> tuple[str, dict]:
+    """How this request's errors are answered: ("json" | "text" | "html", fields for JSON)."""
+    declared = _declared(current_app).get(request.path)
+    if declared is not None:
+        return declared
+    return ("json", {}) if wants_json() else ("html", {})
+
+
 def wants_json() -> bool:
     """Tell whether the caller expects JSON rather than a page."""
+    declared = _declared(current_app).get(request.path)
+    if declared is not None:
+        return declared[0] == "json"
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 

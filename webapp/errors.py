@@ -4,6 +4,7 @@ request's log lines."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, jsonify, make_response, render_template
@@ -17,7 +18,7 @@ from werkzeug.exceptions import (
     UnprocessableEntity,
 )
 
-from webapp.access import wants_json
+from webapp.access import error_format, wants_json
 from webapp.edge import BadInput
 from webapp.extensions import db
 from webapp.monitoring import request_id
@@ -41,6 +42,10 @@ def api_error(status: int, error: str, message: str, fields: dict | None = None)
     if rid:
         body["request_id"] = rid
     return jsonify(body), status
+
+
+# What a 503 asks a client to wait before it tries again (the database restarting).
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 def error_page(code: int, message: str) -> str:
@@ -71,9 +76,33 @@ def _message(exc: HTTPException) -> str:
     return messages.get(exc.code or 500, exc.description or "")
 
 
+def respond(code: int, error: str, message: str, headers=None):
+    """An error in the format the caller reads (webapp.access.error_format): the API's JSON
+    (with a route's own fields: /healthz says ``"status": "error"``), plain text for a
+    scraper, else the error page — with ``headers`` (Retry-After, Allow, ...)."""
+    fmt, fields = error_format()
+    if fmt == "json":
+        response, _status = api_error(code, error, message)
+        if fields:
+            response.set_data(json.dumps({**fields, **response.get_json()}, ensure_ascii=False))
+    elif fmt == "text":
+        rid = request_id.current()
+        text = f"{code} {error}: {message}" + (f" ({rid})" if rid else "") + "\n"
+        response = make_response(text, code)
+        response.mimetype = "text/plain"
+    else:
+        response = make_response(error_page(code, message), code)
+    response.status_code = code
+    for name, value in headers or ():
+        response.headers[name] = value
+    return response
+
+
 def handle_http(exc: HTTPException):
     """Render an HTTP error in the format the caller wants."""
     code = exc.code or 500
+    kept = ("allow", "www-authenticate", "retry-after")
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() in kept]
     if isinstance(exc, CSRFError):
         message = _("This form has expired. Please reload the page and try again.")
         error = "csrf"
@@ -82,14 +111,9 @@ def handle_http(exc: HTTPException):
     else:
         message = _message(exc)
         error = (exc.name or "error").lower().replace(" ", "_")
-    if wants_json():
-        response, status = api_error(code, error, message)
-    else:
-        response = error_page(code, message)
-        status = code
     if code == 401 and wants_json():
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return response, status
+        headers.append(("WWW-Authenticate", "Bearer"))
+    return respond(code, error, message, headers)
 
 
 def handle_unexpected(exc: Exception):
@@ -112,16 +136,17 @@ def handle_unavailable(exc: Exception):
         except Exception:  # noqa: BLE001
             log.warning("discarding the lost connection failed", exc_info=True)
     message = _("The service is unavailable just now. Please try again shortly.")
-    if wants_json():
-        response, status = api_error(503, "unavailable", message)
+    headers = [("Retry-After", str(UNAVAILABLE_RETRY_SECONDS))]
+    if error_format()[0] != "html":
+        response = respond(503, "unavailable", message, headers)
     else:
         try:
             page = error_page(503, message)
         except Exception:  # noqa: BLE001 - the page itself needed the database
             page = f"{message} ({request_id.current()})"
-        response, status = make_response(page, 503), 503
-    response.headers["Retry-After"] = "5"
-    return response, status
+        response = make_response(page, 503)
+        response.headers.update(headers)
+    return response, 503
 
 
 def unique_clash(exc: IntegrityError) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from webapp.access import public
+from webapp.access import answers, public
 from webapp.extensions import limiter
 from webapp.health import checks
 
@@ -13,6 +13,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 @public
+@answers("json", status="error")  # a monitor reads JSON: every error here is JSON, "error"
 @limiter.exempt
 def healthz():
     """Report whether the app and what it depends on answer (503 naming what did not)."""

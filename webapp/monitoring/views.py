@@ -6,7 +6,7 @@ import hmac
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from webapp.access import public
+from webapp.access import answers, public
 from webapp.extensions import limiter
 from webapp.monitoring import metrics
 
@@ -23,6 +23,7 @@ def _authorized(token: str) -> bool:
 
 @bp.get("/metrics")
 @public  # the bearer token below is the check: a scraper has no login
+@answers("text")  # Prometheus reads text, and shows a failed scrape's body as text
 @limiter.exempt
 def scrape():
     """Send the metrics to the scraper that holds the token."""

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import i18n, vocab
-from webapp.access import public
+from webapp.access import answers, public
 from webapp.api import openapi
 from webapp.compression import masked_csrf_token
 from webapp.errors import api_error
@@ -87,6 +87,7 @@ def pwa_config() -> dict:
 
 @bp.get("/manifest.webmanifest")
 @public
+@answers("json")  # the browser reads the manifest as JSON: so are its errors
 def manifest():
     """Describe the app to the browser so it can be installed."""
 

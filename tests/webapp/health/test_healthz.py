@@ -3,9 +3,13 @@
 import socket
 import threading
 
+import pytest
 from flask import current_app
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import TooManyRequests
 
 from tests.conftest import make_test_app
+from webapp.health import checks
 from webapp.health.checks import add_check
 
 
@@ -111,3 +115,68 @@ def test_healthz_asks_the_bucket_when_blobs_are_kept_in_one(
     gone = make_test_app(database_url, instance_dir, **{**s3_env, "S3_BUCKET": "no-such-bucket"})
     response = gone.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["objects"] == "error"
+
+
+# ---------------------------------------------------------------- every answer JSON
+
+
+def _json_error(response, status: int) -> dict:
+    """The answer as a monitor reads it: JSON, whatever went wrong, saying "error"."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json", response.get_data(as_text=True)[:200]
+    body = response.get_json()
+    assert body["status"] == "error" and body["error"] and body["message"]
+    return body
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+def test_a_method_healthz_does_not_answer_is_a_json_405(client, method):
+    """Is a POST (or any method but GET and HEAD) a 405 in JSON, saying which methods are
+    answered — not the HTML error page a browser gets?"""
+    response = client.open("/healthz", method=method, headers={"Accept": "text/html"})
+    body = _json_error(response, 405)
+    assert body["error"] == "method_not_allowed"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+
+
+def test_a_fault_in_healthz_is_a_json_500(app, client, monkeypatch):
+    """Is an exception no check expected (the pool shut down, a bug) a 500 in JSON, with the
+    request id to quote and nothing of the exception's text?"""
+
+    def broken(_app):
+        raise RuntimeError("cannot schedule new futures after shutdown: secret-detail")
+
+    monkeypatch.setattr(checks, "run", broken)
+    response = client.get("/healthz", headers={"Accept": "text/html"})
+    body = _json_error(response, 500)
+    assert body["request_id"] and "secret-detail" not in response.get_data(as_text=True)
+
+
+def test_a_database_lost_before_healthz_is_a_json_503(app, client, monkeypatch):
+    """Is an OperationalError (the database gone under a hook or the view) a 503 in JSON, with
+    its Retry-After?"""
+
+    def lost(_app):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(checks, "run", lost)
+    response = client.get("/healthz")
+    _json_error(response, 503)
+    assert response.headers["Retry-After"]
+
+
+def test_healthz_refusing_too_many_requests_is_a_json_429(app, client, monkeypatch):
+    """Is a 429 (a rate limit in front of the checks) JSON, with its Retry-After?"""
+
+    def limited(_app):
+        raise TooManyRequests(retry_after=30)
+
+    monkeypatch.setattr(checks, "run", limited)
+    response = client.get("/healthz")
+    _json_error(response, 429)
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_bad_input_to_healthz_is_a_json_400(client):
+    """Is input the app refuses at its edge (a NUL in the query) a 400 in JSON here too?"""
+    _json_error(client.get("/healthz?x=%00"), 400)

@@ -149,3 +149,30 @@ def test_a_scrape_speaks_openmetrics_when_asked(client):
     )
     assert response.content_type.startswith("application/openmetrics-text")
     assert response.get_data(as_text=True).rstrip().endswith("# EOF")
+
+
+def _plain_error(response, status: int) -> str:
+    """A scraper's answer: plain text whatever went wrong, never the HTML page."""
+    assert response.status_code == status, response.get_data(as_text=True)[:200]
+    assert response.mimetype == "text/plain", response.get_data(as_text=True)[:200]
+    return response.get_data(as_text=True)
+
+
+def test_metrics_errors_are_plain_text_as_a_scraper_reads(
+    app, client, database_url, instance_dir, monkeypatch
+):
+    """Are /metrics' errors plain text (Prometheus reads text, and shows the body of a failed
+    scrape): not configured (404), a method it does not answer (405, with Allow), a fault
+    (500, no exception text)?"""
+    unset = make_test_app(database_url, instance_dir, METRICS_TOKEN=None).test_client()
+    _plain_error(unset.get("/metrics", headers={"Accept": "text/html"}), 404)
+    response = client.post("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    _plain_error(response, 405)
+    assert "GET" in response.headers["Allow"]
+
+    def broken(_accept):
+        raise RuntimeError("collector failed: secret-detail")
+
+    monkeypatch.setattr(metrics, "exposition", broken)
+    text = _plain_error(client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}), 500)
+    assert "secret-detail" not in text

@@ -142,3 +142,43 @@ def test_the_session_endpoint_names_the_user_and_its_csrf_token_only_to_a_sessio
     client.delete_cookie("rounds_session")
     bearer = client.get("/api/auth/session", headers={"Authorization": f"Bearer {token}"})
     assert bearer.status_code == 401
+
+
+# ---------------------------------------------------------------- errors as clients read them
+
+
+def test_the_manifests_errors_are_json(app, client, monkeypatch):
+    """Is a method the manifest does not answer (405) or a fault building it (500) answered in
+    JSON, as the manifest itself is, not as the HTML page?"""
+    response = client.post("/manifest.webmanifest", headers={"Accept": "text/html"})
+    assert response.status_code == 405 and response.mimetype == "application/json"
+    assert response.get_json()["error"] == "method_not_allowed"
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("no icon")
+
+    monkeypatch.setattr("webapp.pwa.views.url_for", broken)
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 500 and response.mimetype == "application/json"
+
+
+def test_every_json_route_outside_the_api_declares_its_errors_json(app, client, seed):
+    """Walking the URL map: does every route outside /api whose answer is JSON declare it
+    (``access.answers("json")``), so that its errors are JSON too — and does each declared
+    route answer a method it does not take (405) in its declared format?"""
+    from webapp.access import error_formats
+
+    declared = error_formats(app)
+    found = {}
+    for rule in app.url_map.iter_rules():
+        path = rule.rule
+        if rule.arguments or "GET" not in rule.methods or path.startswith(("/api/", "/static")):
+            continue
+        response = client.get(path)
+        if response.mimetype.endswith("json"):
+            found[path] = "json"
+    assert found and {p: f for p, f in declared.items() if f == "json"} == found
+    mimetypes = {"json": "application/json", "text": "text/plain"}
+    for path, fmt in declared.items():
+        response = client.delete(path, headers={"Accept": "text/html"})
+        assert (response.status_code, response.mimetype) == (405, mimetypes[fmt]), path
