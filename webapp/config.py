@@ -253,7 +253,9 @@ def from_env(env: os._Environ | dict | None = None, instance: Path | None = None
         # app that turned it off would otherwise leave it off for the next app made.
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # Off: a 429's Retry-After is the app's own (webapp/errors.py), the number its message
+        # says; Flask-Limiter's header injection recomputed it a second later (one less).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT") or "5 per minute",
         # Password checks one address may have in flight at once while it has few recent
         # failures: an office's phones behind one NAT at the start of a shift

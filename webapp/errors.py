@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
+from datetime import datetime
 
 from flask import Flask, jsonify, make_response, render_template
 from flask_babel import gettext as _
@@ -20,7 +23,7 @@ from werkzeug.exceptions import (
 
 from webapp.access import error_format, wants_json
 from webapp.edge import BadInput
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.monitoring import request_id
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,38 @@ def api_error(status: int, error: str, message: str, fields: dict | None = None)
 
 # What a 503 asks a client to wait before it tries again (the database restarting).
 UNAVAILABLE_RETRY_SECONDS = 5
+# What a 429 that does not say how long (a limit with no reset time) asks.
+DEFAULT_RETRY_SECONDS = 60
+
+
+def retry_seconds(seconds: float) -> int:
+    """What a 429 asks a client to wait, as its Retry-After header and its message both say
+    it: whole seconds under a minute, else whole minutes (rounded up: never sooner than the
+    limit allows)."""
+    whole = max(1, math.ceil(seconds))
+    return whole if whole < 60 else math.ceil(whole / 60) * 60
+
+
+def wait_message(seconds: int) -> str:
+    """The 429's words for ``retry_seconds``' value: the same number its Retry-After says."""
+    if seconds < 60:
+        return _("Too many attempts. Please wait %(seconds)d s and try again.", seconds=seconds)
+    minutes = math.ceil(seconds / 60)
+    return _("Too many attempts. Please wait %(minutes)d min and try again.", minutes=minutes)
+
+
+def _retry_after(exc: HTTPException) -> float:
+    """How long a 429 asks to wait, in seconds: its own ``retry_after`` (a password limit's,
+    werkzeug's), a rate limit's reset, or the default."""
+    after = getattr(exc, "retry_after", None)
+    if isinstance(after, datetime):
+        return after.timestamp() - time.time()
+    if isinstance(after, int | float) and after > 0:
+        return after
+    limit = limiter.current_limit if limiter.enabled else None
+    if limit is not None:
+        return limit.reset_at - time.time()
+    return DEFAULT_RETRY_SECONDS
 
 
 def error_page(code: int, message: str) -> str:
@@ -69,7 +104,6 @@ def _message(exc: HTTPException) -> str:
         413: _("That upload is too large."),
         415: _("That type of file is not accepted."),
         422: _("Some of what was sent is not valid."),
-        429: _("Too many attempts. Please wait a minute and try again."),
         500: _("Something went wrong on our side. It has been logged."),
         503: _("The service is unavailable just now. Please try again shortly."),
     }
@@ -111,6 +145,10 @@ def handle_http(exc: HTTPException):
     else:
         message = _message(exc)
         error = (exc.name or "error").lower().replace(" ", "_")
+    if code == 429:
+        seconds = retry_seconds(_retry_after(exc))
+        message = wait_message(seconds)
+        headers.append(("Retry-After", str(seconds)))
     if code == 401 and wants_json():
         headers.append(("WWW-Authenticate", "Bearer"))
     return respond(code, error, message, headers)

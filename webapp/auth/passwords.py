@@ -34,9 +34,9 @@ from collections.abc import Callable
 import limits
 import sqlalchemy as sa
 from flask import current_app, request
-from flask_babel import gettext as _
 from werkzeug.exceptions import TooManyRequests
 
+from webapp import errors
 from webapp.extensions import db, limiter
 from webapp.models import User, burn_password_check
 
@@ -59,19 +59,20 @@ _now: Callable[[], float] = time.time
 
 
 class TooManyAttempts(TooManyRequests):
-    """Refused before any password check; ``retry_after`` in whole seconds."""
+    """Refused before any password check; ``retry_after`` in whole seconds, as the answer's
+    Retry-After and its message say it (``errors.retry_seconds``: seconds under a minute,
+    else whole minutes)."""
 
     name = "Too Many Attempts"
 
     def __init__(self, retry_after: float):
         super().__init__()
-        self.retry_after = max(1, math.ceil(retry_after))
+        self.retry_after = errors.retry_seconds(retry_after)
 
 
 def wait_message(exc: TooManyAttempts) -> str:
-    """Tell how long to wait, in whole minutes."""
-    minutes = max(1, math.ceil(exc.retry_after / 60))
-    return _("Too many attempts. Please wait %(minutes)d min and try again.", minutes=minutes)
+    """Tell how long to wait: the number the answer's Retry-After says."""
+    return errors.wait_message(exc.retry_after)
 
 
 def lock_seconds(failures: int) -> int:

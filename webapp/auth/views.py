@@ -18,11 +18,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from webapp.access import public, roles, wants_json
+from webapp.access import public, roles
 from webapp.auth import passwords, sessions
 from webapp.auth.forms import LoginForm, PasswordChangeForm
 from webapp.auth.passwords import TooManyAttempts, wait_message
-from webapp.errors import api_error, error_page
+from webapp.errors import handle_http
 from webapp.extensions import db, login_manager
 from webapp.models import Device, User, utcnow
 from webapp.models.accounts import MIN_PASSWORD
@@ -64,14 +64,9 @@ def authenticate(username: str, password: str) -> User | None:
 
 @bp.app_errorhandler(TooManyAttempts)
 def too_many_attempts(exc: TooManyAttempts):
-    """A 429 wherever a password was asked for too often, with Retry-After."""
-    if wants_json():
-        response = make_response(api_error(429, "too_many_attempts", wait_message(exc)))
-    else:
-        page = error_page(429, wait_message(exc))
-        response = make_response(page, 429)
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
+    """A 429 wherever a password was asked for too often, with Retry-After (the answer every
+    429 gets: its message says the header's number)."""
+    return handle_http(exc)
 
 
 @bp.route("/login", methods=["GET", "POST"])
