@@ -5,7 +5,8 @@ the form's name (zh-Hant, with its English name beside it), the facts that head 
 (the unit, the period), a ruled table whose headings repeat on every page, the signature lines
 the paper form has, photos as thumbnails, and a footer that says which page of how many and
 when it was printed. fpdf2 writes the PDF (text stays text: searchable, small, readable with
-``pdftotext``); the font is the one the labels are drawn with (``webapp.labels.fonts``).
+``pdftotext``); the font is the one the labels are drawn with (``webapp.labels.fonts``), its
+faces parsed once per process (``webapp.paper.faces``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from PIL import Image
 
 from sync.blobs import Ref
 from webapp.labels import fonts
+from webapp.paper import faces
 
 FONT = "noto"
 INK = (33, 37, 41)
@@ -85,8 +87,8 @@ class Paper(FPDF):
         self.printed = printed
         self.set_margins(14, 14, 14)
         self.set_auto_page_break(True, margin=16)
-        self.add_font(FONT, "", str(fonts.font_path("regular")))
-        self.add_font(FONT, "B", str(fonts.font_path("bold")))
+        faces.add_font(self, FONT, "", fonts.font_path("regular"))
+        faces.add_font(self, FONT, "B", fonts.font_path("bold"))
         self.set_title(f"{title_zh} {title_en}")
         self.set_author(estate)
         self.set_creator("Rounds")
@@ -314,8 +316,9 @@ class Paper(FPDF):
         self.text_lines(photo.caption, size, 3.2, align="C")
 
     def output_bytes(self) -> bytes:
-        """The PDF, and the font files closed: fontTools reads them lazily and keeps them open
-        until collected (a ResourceWarning wherever that happens)."""
+        """The PDF, and the fonts closed: fontTools reads a font lazily and keeps its file open
+        until collected (a ResourceWarning wherever that happens) when fpdf2 reads it itself
+        (``faces`` falls back to that for a font it cannot share)."""
         try:
             return bytes(self.output())
         finally:
