@@ -11,8 +11,13 @@ constructor computed from the file, read-only from then on (the cmap and glyph i
 read-only views), and each document gets fresh everything subsetting or layout changes: its
 own ``TTFont``, descriptor, widths, subset map and missing glyphs.
 
-The document's ``TTFont`` is opened lazily on the file's bytes held here, so a document always
-subsets the very file its widths were read from.
+The document's ``TTFont`` is opened lazily on bytes held here, so a document always subsets the
+very file its widths were read from. Of a CID-keyed CFF face (Noto Sans Hant's), fpdf2 embeds
+the subset's CFF table alone, compiled on its own: the bytes held are the file with only that
+table, so the subsetter no longer reads (and subsets, and writes out to be thrown away) the
+cmap, the horizontal and vertical metrics, the layout tables, ... for every document — every
+glyph of the face is still there. (Text shaping, which reads advance widths from that
+``TTFont``, is not used by the forms: ``Paper`` refuses it.) Other faces are held whole.
 
 Each PDF is byte for byte what ``FPDF.add_font`` makes (tests/webapp/paper/test_faces.py). A
 face is built whole, then published by one dict assignment: threads that race on a process's
@@ -74,7 +79,7 @@ if _UNKNOWN:
 class Face:
     """One font face as fpdf2's constructor read it, and the bytes documents subset."""
 
-    source: bytes  # the file
+    source: bytes  # the file, or of a CID-keyed CFF face its CFF table alone
     shared: Mapping[str, Any]
     widths: defaultdict[int, float]  # copied for each document: lookups add to it
     descriptor: Any  # fpdf.fonts.PDFFontDescriptor, copied for each document: output fills it
@@ -86,6 +91,18 @@ _faces: dict[str, tuple[tuple[int, int, int], Face | None]] = {}
 def _signature(path: Path) -> tuple[int, int, int]:
     stat = path.stat()
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _cff_alone(data: bytes) -> bytes:
+    """The font with its CFF table only, that table's bytes untouched."""
+    font = ttLib.TTFont(io.BytesIO(data), lazy=True, recalcBBoxes=False, recalcTimestamp=False)
+    for tag in list(font.keys()):  # a copy: tables are deleted on the way
+        if tag not in ("CFF ", "GlyphOrder"):
+            del font[tag]
+    out = io.BytesIO()
+    font.save(out, reorderTables=False)
+    font.close()
+    return out.getvalue()
 
 
 def _parse(path: Path) -> Face | None:
@@ -107,7 +124,8 @@ def _parse(path: Path) -> Face | None:
         shared["ttffile"] = path  # as add_font gives it (text shaping opens it)
         shared["cmap"] = MappingProxyType(dict(font.cmap))
         shared["glyph_ids"] = MappingProxyType(dict(font.glyph_ids))
-        return Face(data, MappingProxyType(shared), font.cw, font.desc)
+        source = _cff_alone(data) if font.is_cff and font.is_cid_keyed else data
+        return Face(source, MappingProxyType(shared), font.cw, font.desc)
     finally:
         font.close()
 

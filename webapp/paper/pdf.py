@@ -96,6 +96,13 @@ class Paper(FPDF):
         self.alias_nb_pages()
         self._widths: dict[tuple[str, float, str], float] = {}
 
+    def set_text_shaping(self, use_shaping_engine: bool = True, **_kwargs) -> None:
+        """Refused: HarfBuzz's glyph advances are read from the document's fontTools font, and
+        of Noto Sans Hant ``faces`` holds the CFF table alone; zh-Hant and English need no
+        shaping."""
+        if use_shaping_engine:
+            raise NotImplementedError("the printed forms do not shape text")
+
     # -- every page ------------------------------------------------------------------------
 
     def header(self) -> None:

@@ -11,6 +11,8 @@ import threading
 import zlib
 from datetime import UTC, datetime
 
+import pytest
+from fontTools import ttLib
 from fontTools.cffLib import CFFFontSet
 from fpdf.fonts import TTFFont
 from fpdf.output import OutputProducer
@@ -172,3 +174,29 @@ def test_every_slot_of_fpdf2s_font_is_shared_or_copied_knowingly():
     """An fpdf2 upgrade that adds a slot to TTFFont (state a document might change): is it
     sorted into shared or per-document before the cache is trusted with it?"""
     assert faces.unknown_slots() == set()
+
+
+def test_the_held_face_is_the_whole_cff_table():
+    """Of Noto Sans Hant only the CFF table is held for documents to subset (what fpdf2 embeds
+    of it): does it still hold every glyph of the file — any character a user types?"""
+    for weight in ("regular", "bold"):
+        path = fonts.font_path(weight)
+        held = ttLib.TTFont(io.BytesIO(faces.face(path).source), lazy=True)
+        whole = ttLib.TTFont(path, lazy=True)
+        try:
+            assert set(held.keys()) - {"GlyphOrder"} == {"CFF "}
+            assert held.reader["CFF "] == whole.reader["CFF "]
+            assert held.getGlyphOrder() == whole.getGlyphOrder()
+        finally:
+            held.close()
+            whole.close()
+
+
+def test_the_forms_refuse_text_shaping():
+    """Shaping would read advance widths the held face leaves out: is it refused out loud
+    rather than failing deep in fpdf2?"""
+    paper = _form(FIRST)
+    with pytest.raises(NotImplementedError):
+        paper.set_text_shaping()
+    paper.set_text_shaping(False)  # turning it off is fine
+    paper.close_fonts()
