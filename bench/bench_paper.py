@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from bench.bench_review import _login
+from bench.bench_review import login
 from bench.common import Row, bench_app
 from webapp.demo import DemoOptions, build_demo
 from webapp.extensions import db
@@ -116,7 +116,7 @@ def rows() -> list[Row]:
         today = datetime.now(zone).date()
         first = today - timedelta(days=30)
         client = app.test_client()
-        _login(client)
+        login(client)
         units = list(
             db.session.scalars(
                 sa.select(Unit.id).where(Unit.estate_id == estate.id, Unit.status == "renovating")
@@ -133,7 +133,7 @@ def rows() -> list[Row]:
                 kind="renovation",
                 item_type="unit",
                 item_ids=units,
-                blob_dir=app.config["BLOB_DIR"],
+                blobs=app.config["BLOB_DIR"],
             )
 
         started = time.perf_counter()
