@@ -21,6 +21,9 @@ HANDLER_NAME = "rounds"
 FORMATS = ("json", "text")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 access_log = logging.getLogger("rounds.access")
+# Libraries whose INFO lines say what a user wrote: fontTools logs every PDF's subset with the
+# glyph names it kept (what a notice or a report says). Their warnings still come through.
+QUIET_BELOW_WARNING = ("fontTools",)
 
 
 class RequestIdFilter(logging.Filter):
@@ -77,6 +80,8 @@ def install(kind: str, level: str) -> logging.Handler:
     handler = make_handler(kind)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in QUIET_BELOW_WARNING:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     return handler
 
 

@@ -101,3 +101,18 @@ def test_log_settings_are_checked():
         from_env(base | {"LOG_FORMAT": "xml"})
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
         from_env(base | {"LOG_LEVEL": "loud"})
+
+
+def test_printing_a_form_logs_nothing_of_what_it_says(json_app, capsys):
+    """fontTools logs each subset at INFO with the glyph names it kept (uni7532 …): a record of
+    what a notice or a report says, in the server's logs. At the app's INFO level, does printing
+    a form write no fontTools line?"""
+    from tests.webapp.paper.test_faces import _form
+
+    capsys.readouterr()
+    with json_app.app_context():
+        assert _form(("甲乙丙丁戊", "Alpha")).output_bytes().startswith(b"%PDF")
+    lines = _json_lines(capsys.readouterr().err)
+    assert not [line for line in lines if line.get("logger", "").startswith("fontTools")]
+    # The library's warnings still come through.
+    assert logging.getLogger("fontTools").getEffectiveLevel() == logging.WARNING
