@@ -7,8 +7,10 @@ and export but do not act; patrollers and the front desk work from their own scr
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,9 +24,10 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_timezone
+from flask_babel import get_timezone, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from sync import derived
 from sync.photos import shown_links
@@ -133,15 +136,33 @@ def engineering_home(**extra):
     )
 
 
+@dataclass
+class Bulk:
+    """The list's bulk move as sent, when it comes back refused: what was ticked and chosen,
+    why nothing moved, and each ticked finding that could not make the move, with why."""
+
+    ticked: set[str] = field(default_factory=set)
+    to: str = ""
+    department: str = ""
+    due: str = ""
+    errors: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
 @bp.get("/findings")
 @roles(*VIEWERS)
 def findings():
     """List the findings of the user's estates with filters and pages (table alone for htmx)."""
-    filters = queries.Filters.from_args(request.args)
+    return _findings_page(queries.Filters.from_args(request.args))
+
+
+def _findings_page(filters, status: int = 200, bulk: Bulk | None = None):
     rows, has_next, total = queries.page_of(filters, current_user)
     return page_or_fragment(
         "review/findings.html",
         "review/_findings_table.html",
+        status=status,
+        bulk=bulk or Bulk(),
         rows=rows,
         has_next=has_next,
         total=total,
@@ -387,36 +408,76 @@ def set_due(finding_id: str):
     return _back(finding)
 
 
+MAX_BULK = 500
+
+
 @bp.post("/findings/bulk")
 @roles("supervisor")
 def bulk():
-    """Apply one move to the findings ticked in the list; each is checked and audited alone."""
-    ids = request.form.getlist("ids")[:500]
-    to = request.form.get("to", "")
-    department = request.form.get("department") or None
-    found = db.session.scalars(scoped(Finding).where(Finding.id.in_(ids))).all() if ids else []
-    moved = skipped = 0
+    """Apply one move to the findings ticked in the list, all or none: each is checked and
+    audited; if one cannot make the move (or is not the supervisor's to see, or the due date
+    is no date) none moves, and the list comes back with why, the ticks and the move kept."""
+    form = request.form
+    ids = list(dict.fromkeys(form.getlist("ids")))
+    back = safe_next(form.get("next"), url_for("review.findings"))
+    sent = Bulk(
+        ticked=set(ids[:MAX_BULK]),
+        to=form.get("to", ""),
+        department=form.get("department") or "",
+        due=(form.get("due") or "")[:40],
+    )
+    if not ids:
+        sent.errors.append(_("Tick the findings to move."))
+    elif len(ids) > MAX_BULK:
+        sent.errors.append(_("Tick at most %(n)d findings at once.", n=MAX_BULK))
     try:
-        due = _parse_due(request.form.get("due"))
-    except workflow.WorkflowError:
-        due = None
+        due = _parse_due(sent.due)
+    except workflow.WorkflowError as error:
+        sent.errors.append(str(error.message))
+    if sent.errors:
+        return _bulk_refused(back, sent)
+    found = db.session.scalars(scoped(Finding).where(Finding.id.in_(ids))).all()
+    unseen = len(ids) - len(found)
+    if unseen:
+        sent.errors.append(
+            ngettext(
+                "%(num)d ticked finding is not in the list you can see, so none was moved.",
+                "%(num)d ticked findings are not in the list you can see, so none was moved.",
+                unseen,
+            )
+        )
     for finding in found:
         try:
             with db.session.begin_nested():
-                due_at = _due_at(due, finding)
                 workflow.move(
-                    db.session, current_user, finding, to, department=department, due_at=due_at
+                    db.session,
+                    current_user,
+                    finding,
+                    sent.to,
+                    department=sent.department or None,
+                    due_at=_due_at(due, finding),
                 )
-            moved += 1
-        except workflow.WorkflowError:
-            skipped += 1
-    skipped += len(set(ids)) - len(found)
-    db.session.commit()
-    if moved:
-        flash(_("%(n)d findings moved.", n=moved), "ok")
-    if skipped:
-        flash(
-            _("%(n)d findings could not make that move and were left as they were.", n=skipped),
-            "warn",
+        except workflow.WorkflowError as error:
+            sent.refused[finding.id] = str(error.message)
+    if sent.refused:
+        sent.errors.append(
+            ngettext(
+                "%(num)d ticked finding cannot make this move, so none was moved: it is marked"
+                " below.",
+                "%(num)d ticked findings cannot make this move, so none was moved: they are"
+                " marked below.",
+                len(sent.refused),
+            )
         )
-    return redirect(safe_next(request.form.get("next"), url_for("review.findings")), code=303)
+    if sent.errors:
+        return _bulk_refused(back, sent)
+    db.session.commit()
+    flash(_("%(n)d findings moved.", n=len(found)), "ok")
+    return redirect(back, code=303)
+
+
+def _bulk_refused(back: str, sent: Bulk):
+    """Nothing of the bulk move kept: the list it was sent from, again, saying why."""
+    db.session.rollback()
+    args = MultiDict(parse_qsl(urlsplit(back).query, keep_blank_values=True))
+    return _findings_page(queries.Filters.from_args(args), 422, sent)

@@ -187,28 +187,86 @@ def test_move_without_csrf_is_refused(app, client, auth, finding):
     assert _status(app, finding) == "open"
 
 
-def test_bulk_moves_what_may_move_and_skips_the_rest(app, auth, post, seed, finding, other_finding):
-    """Does a bulk close move allowed findings, skip others, and never touch another estate's?"""
+def _audited(app) -> list[str]:
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.object_type == "finding")
+        ).all()
+
+
+def test_a_bulk_move_moves_every_ticked_finding(app, auth, post, seed, finding):
+    """Does a bulk dispatch move every ticked finding, each with its department, due date and
+    audit event?"""
     from tests.webapp.review.conftest import make_finding
 
     with app.app_context():
         second = make_finding(seed.estate_ids[0], note="第二件")
+    auth.login("supervisor")
+    response = post(
+        "/review/findings/bulk",
+        {"ids": [finding, second], "to": "dispatched", "department": "cleaning",
+         "due": "2031-02-03"},
+    )  # fmt: skip
+    assert response.status_code == 303
+    with app.app_context():
+        for fid in (finding, second):
+            state = db.session.get(FindingState, fid)
+            assert (state.status, state.department) == ("dispatched", "cleaning")
+            assert state.due_at is not None
+    assert _audited(app) == ["finding.dispatched", "finding.dispatched"]
+
+
+def test_a_bulk_move_one_finding_cannot_make_moves_none(app, client, auth, post, seed, finding):
+    """When one ticked finding cannot make the move (it is fixed: it cannot be dispatched), is
+    the whole bulk move refused — no finding moved, no audit event — and the list shown again
+    (422) with that finding marked and why, the ticks and the move as they were?"""
+    from tests.webapp.review.conftest import make_finding
+
+    with app.app_context():
+        second = make_finding(seed.estate_ids[0], note="已修好的那件")
     _set(app, second, "fixed")
     auth.login("supervisor")
     response = post(
         "/review/findings/bulk",
-        {"ids": [finding, second, other_finding], "to": "dispatched", "department": "cleaning"},
+        {"ids": [finding, second], "to": "dispatched", "department": "cleaning",
+         "due": "2031-02-03", "next": "/review/findings?status=all"},
+    )  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page
+    assert "不能這樣移動，所以沒有移動任何一件" in page
+    assert page.count("is-refused") == 1 and "報事目前的狀態不能執行此操作" in page
+    assert f'value="{finding}" checked' in page and f'value="{second}" checked' in page
+    assert 'value="cleaning" selected' in page and 'value="2031-02-03"' in page
+    assert (_status(app, finding), _status(app, second)) == ("open", "fixed")
+    assert _audited(app) == []
+
+
+def test_a_bulk_move_with_another_estates_finding_moves_none(
+    app, auth, post, seed, finding, other_finding
+):
+    """Is a bulk move naming a finding the supervisor cannot see (another estate's) refused
+    whole, that finding left untouched and none of the others moved?"""
+    auth.login("supervisor")
+    response = post("/review/findings/bulk", {"ids": [finding, other_finding], "to": "closed"})
+    assert response.status_code == 422
+    assert "不在您可查看的清單中" in response.get_data(as_text=True)
+    assert (_status(app, finding), _status(app, other_finding)) == ("open", "open")
+    assert _audited(app) == []
+
+
+@pytest.mark.parametrize("due", ["2031-13-45", "03/02/2031", "99999-01-01"])
+def test_a_bulk_move_with_a_bad_due_date_moves_none(app, auth, post, finding, due):
+    """Is a due date that is no date a 422 saying so, nothing moved — not a dispatch without
+    the due date the supervisor typed?"""
+    auth.login("supervisor")
+    response = post(
+        "/review/findings/bulk",
+        {"ids": [finding], "to": "dispatched", "department": "cleaning", "due": due},
     )
-    assert response.status_code == 303
-    assert _status(app, finding) == "dispatched"
-    assert _status(app, second) == "fixed"
-    assert _status(app, other_finding) == "open"
-    with app.app_context():
-        assert db.session.get(FindingState, finding).department == "cleaning"
-        actions = db.session.scalars(
-            sa.select(AuditEvent.action).where(AuditEvent.object_type == "finding")
-        ).all()
-        assert actions == ["finding.dispatched"]
+    assert response.status_code == 422
+    assert "YYYY-MM-DD" in response.get_data(as_text=True)
+    assert _status(app, finding) == "open"
+    assert _audited(app) == []
 
 
 def test_comment_and_due_date(app, client, auth, post, finding):
