@@ -19,6 +19,7 @@ from marshmallow import (
 )
 
 from webapp import values, vocab
+from webapp.text import trim
 
 MAX_OPS = 500
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lowercase hex sha256.")
@@ -54,6 +55,23 @@ def _uuid_string(value: str) -> None:
         uuid.UUID(str(value))
     except ValueError as exc:
         raise ValidationError("Not a UUID.") from exc
+
+
+class Words(fields.String):
+    """Text as a person typed it, its invisible ends trimmed (``webapp.text.trim``, the forms'
+    rule); text of nothing visible is refused, as missing, unless ``blank`` allows it."""
+
+    default_error_messages = {"blank": "Write something visible: this is empty."}
+
+    def __init__(self, *, blank: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.blank = blank
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = trim(super()._deserialize(value, attr, data, **kwargs))
+        if not text and not self.blank:
+            raise self.make_error("blank")
+        return text
 
 
 class UUIDString(fields.String):
@@ -140,7 +158,7 @@ class CheckRecordSchema(Strict):
     )
     result = fields.String(required=True, validate=validate.OneOf(list(vocab.CHECK_RESULTS)))
     answers = fields.Dict(load_default=dict)
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    note = Words(blank=True, load_default=None, allow_none=True, validate=validate.Length(max=4000))
     photos = _photos()
     round_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     geo = fields.Nested(lambda: GeoSchema(), load_default=None, allow_none=True)
@@ -160,10 +178,12 @@ class FindingCreateSchema(Strict):
     id = UUIDString(required=True)
     code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     estate_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    location = Words(
+        blank=True, load_default=None, allow_none=True, validate=validate.Length(max=200)
+    )
     severity = fields.String(required=True, validate=validate.OneOf(list(vocab.SEVERITIES)))
-    category = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    note = fields.String(required=True, validate=validate.Length(max=4000))
+    category = Words(required=True, validate=validate.Length(max=64))
+    note = Words(blank=True, required=True, validate=validate.Length(max=4000))
     photos = _photos()
     # The check.record whose checklist raised it (the same action on the phone).
     check_id = UUIDString(load_default=None, allow_none=True)
@@ -182,11 +202,11 @@ class KeyLendSchema(Strict):
 
     id = UUIDString(required=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    borrower_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    borrower_name = Words(required=True, validate=validate.Length(max=120))
     borrower_type = fields.String(
         required=True, validate=validate.OneOf(list(vocab.BORROWER_TYPES))
     )
-    purpose = fields.String(required=True, validate=validate.Length(max=200))
+    purpose = Words(blank=True, required=True, validate=validate.Length(max=200))
     due_back = AwareDateTime(load_default=None, allow_none=True)
     id_checked = fields.Boolean(load_default=None, allow_none=True)
 
@@ -196,7 +216,7 @@ class KeyIssueSchema(Strict):
 
     id = UUIDString(required=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    owner_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    owner_name = Words(required=True, validate=validate.Length(max=120))
     signature = fields.String(load_default=None, allow_none=True, validate=SHA256)
     # The owner's identity document as checked: its type and the last 4 characters of its
     # number, never more (``scrub`` cuts a longer one before anything is kept). Both or neither;
@@ -220,10 +240,10 @@ class KeyApproveSchema(Strict):
 
     id = UUIDString(required=True)
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    borrower_name = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=120)
+    borrower_name = Words(
+        blank=True, load_default=None, allow_none=True, validate=validate.Length(max=120)
     )
-    note = fields.String(load_default="", validate=validate.Length(max=200))
+    note = Words(blank=True, load_default="", validate=validate.Length(max=200))
 
 
 class KeyReturnSchema(Strict):
@@ -307,7 +327,7 @@ class DeviceAuthRequestSchema(Strict):
 
     username = fields.String(validate=validate.Length(min=1, max=64))
     password = fields.String(validate=validate.Length(min=1, max=1024))
-    device_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    device_name = Words(required=True, validate=validate.Length(max=120))
 
     @validates("password")
     def _not_blank(self, value, data_key):

@@ -18,6 +18,7 @@ from flask_wtf import FlaskForm
 
 from webapp import edge
 from webapp.scoping import visible_estate_ids
+from webapp.text import trim
 from webapp.values import MAX_INT
 
 
@@ -32,13 +33,24 @@ class _CatalogTranslations:
 
 
 class Form(FlaskForm):
-    """Base form: CSRF is checked once for every request by ``webapp.access.enforce``."""
+    """Base form: CSRF is checked once for every request by ``webapp.access.enforce``; every
+    text field is trimmed (``webapp.text.trim``) before its own filters and validators see it,
+    so a value of nothing visible is empty to ``DataRequired`` and to every "required" check."""
 
     class Meta:
         csrf = False
 
         def get_translations(self, form):
             return _CatalogTranslations()
+
+        def bind_field(self, form, unbound_field, options):
+            # Every text field, whoever declares it; a password is a secret, kept as typed.
+            kind = unbound_field.field_class
+            if issubclass(kind, wtforms.StringField) and not issubclass(
+                kind, wtforms.PasswordField
+            ):
+                options = {**options, "filters": [trim, *unbound_field.kwargs.get("filters", ())]}
+            return unbound_field.bind(form=form, **options)
 
 
 class IntegerField(wtforms.IntegerField):
@@ -162,9 +174,9 @@ class Number(wtforms.Field):
 
 
 class Text(wtforms.Field):
-    """Text, cleaned by ``clean`` (default: stripped) and cut to ``max_length``."""
+    """Text, cleaned by ``clean`` (default: ``webapp.text.trim``) and cut to ``max_length``."""
 
-    def __init__(self, max_length: int, clean=str.strip, default="", **kwargs):
+    def __init__(self, max_length: int, clean=trim, default="", **kwargs):
         super().__init__(default=default, **kwargs)
         self.max_length, self.clean = max_length, clean
 

@@ -23,6 +23,7 @@ from webapp.models import ROLES, User
 from webapp.models.accounts import ALL_ESTATE_ROLES, MIN_PASSWORD
 from webapp.retention.cli import retention
 from webapp.review.demo import advance_findings
+from webapp.text import invisible, trim
 
 
 class ProgressPrinter:
@@ -107,10 +108,11 @@ def demo_data(estates, units_per_estate, days, reset, if_empty):
 @with_appcontext
 def create_user(name, role, estates, all_estates, password):
     """Create a user with a role and estates (or every estate)."""
-    name = name.strip()
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
+    name = trim(name)
+    if not name or len(name) > 64 or any(invisible(c) for c in name):
         raise click.BadParameter(
-            "a username is 1 to 64 characters with no spaces", param_hint="NAME"
+            "a username is 1 to 64 characters with no spaces or invisible characters",
+            param_hint="NAME",
         )
     if db.session.scalar(sa.select(User.id).where(User.username == name)) is not None:
         raise click.ClickException(f"user {name!r} already exists")

@@ -17,6 +17,7 @@ from webapp.i18n import terms
 from webapp.keys.basket import entries_of
 from webapp.models import Unit
 from webapp.models.types import utcnow
+from webapp.text import blank, trim
 from webapp.values import MAX_INT, bounded_utc, choice_id
 from webapp.vocab import DESK_ITEM_KINDS, DESK_ITEM_STATUSES
 
@@ -27,7 +28,8 @@ AHEAD = timedelta(minutes=10)
 
 
 def _clean(limit: int):
-    return lambda v: (v or "").strip()[:limit]
+    # The form's base has trimmed the value (webapp.text.trim): what is left is cut here.
+    return lambda v: (v or "")[:limit]
 
 
 def local_time(text: str) -> datetime:
@@ -158,11 +160,11 @@ class HandoverForm(Form):
 
     def task_lines(self) -> list[str]:
         """The open work, a line each (blank lines dropped, each cut to 300 characters)."""
-        lines = [line.strip()[:300] for line in (self.tasks.data or "").splitlines()]
+        lines = [trim(line)[:300] for line in (self.tasks.data or "").splitlines()]
         return [line for line in lines if line][:MAX_TASKS]
 
     def validate_tasks(self, field):
-        lines = [line for line in (field.data or "").splitlines() if line.strip()]
+        lines = [line for line in (field.data or "").splitlines() if not blank(line)]
         if len(lines) > MAX_TASKS:
             raise ValidationError(_("At most %(n)d lines of open work.", n=MAX_TASKS))
 

@@ -23,10 +23,6 @@ from webapp.vocab import KEY_CLASSES, KEY_STATUSES
 RESOLVED_STATUSES = ("in", "out", "issued")
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class BasketField(Field):
     """Key tags scanned or typed: every value sent under the name, one entry per line."""
 
@@ -93,9 +89,9 @@ class _DeskForm(Form):
 class LendForm(_DeskForm):
     """Lend the basket's keys to one borrower: who, what for, when they are due back."""
 
-    borrower_name = StringField(filters=[_strip])
+    borrower_name = StringField()
     borrower_type = StringField()
-    purpose = StringField(filters=[_strip])
+    purpose = StringField()
     id_checked = StringField()
     due_back = StringField()
 
@@ -189,8 +185,8 @@ class ReturnForm(_DeskForm):
 class ApproveForm(_DeskForm):
     """Engineering's approval of the basket's equipment-room keys' next lends."""
 
-    borrower_name = StringField(filters=[_strip])
-    note = StringField(filters=[_strip])
+    borrower_name = StringField()
+    note = StringField()
 
     def key_problems(self, key: Key) -> list[str]:
         if key.key_class != "equipment_room":
@@ -214,8 +210,8 @@ class ResolveForm(Form):
     """Where a disputed key is now, who holds it (and as what), and a note of what was found."""
 
     status = StringField()
-    note = StringField(filters=[_strip])
-    holder_name = StringField(filters=[_strip, lambda v: (v or "")[:120] or None])
+    note = StringField()
+    holder_name = StringField(filters=[lambda v: (v or "")[:120] or None])
     holder_type = StringField()
 
     def holder_type_for(self, key: Key) -> str | None:

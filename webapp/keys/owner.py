@@ -27,7 +27,7 @@ from sync.schemas import id_chars
 from webapp import values, vocab
 from webapp.extensions import db
 from webapp.keys.basket import held_since, not_lendable
-from webapp.keys.forms import _DeskForm, _strip
+from webapp.keys.forms import _DeskForm
 from webapp.models import Estate, Key, Unit, shown_names
 from webapp.models.sync import KeyEvent, PhotoLink
 from webapp.scoping import names_nothing, visible_estate_ids
@@ -56,7 +56,7 @@ def read_last4(text: str) -> tuple[str | None, str | None]:
 class OwnerIssueForm(_DeskForm):
     """One owner's keys (one unit's), the identity document checked, and their signature."""
 
-    owner_name = StringField(filters=[_strip])
+    owner_name = StringField()
     id_type = StringField()
     id_last4 = StringField()
     signature = FileField()

@@ -14,10 +14,6 @@ from webapp.scoping import scoped, visible_estate_ids
 from webapp.values import object_id
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _id(text: str | None) -> int | None:
     """An id from the form, or None when it names nothing (not a number, or past 32 bits: a
     forged id is never sent to the database)."""
@@ -74,7 +70,7 @@ class SheetForm(_LabelForm):
     template = StringField()
     skip = StringField(default="0")
     building = StringField()
-    floor = StringField(filters=[_strip])
+    floor = StringField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,11 +122,11 @@ class SheetForm(_LabelForm):
 class OneForm(_LabelForm):
     """One label: a code (long or short), print it again or reprint with a new code."""
 
-    code = StringField(filters=[_strip])
+    code = StringField()
     action = StringField(default="print")
     template = StringField()
     skip = StringField(default="0")
-    reason = StringField(filters=[_strip])
+    reason = StringField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ from webapp.models.audit import record
 from webapp.models.sync import QuarantinedOp
 from webapp.models.types import utcnow
 from webapp.scoping import people_of, visible_estate_ids
+from webapp.text import trim
 
 bp = Blueprint("quarantine", __name__, url_prefix="/quarantine")
 PAGE = 50
@@ -105,7 +106,7 @@ def act():
         abort(404)
     back = redirect(url_for("quarantine.index", show=request.form.get("show", "open")))
     action = request.form.get("action")
-    note = (request.form.get("note") or "").strip()
+    note = trim(request.form.get("note") or "")
     if action not in ("reapply", "dismiss"):
         flash(_("Choose to apply the record again or to dismiss it."), "error")
         return back

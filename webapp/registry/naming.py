@@ -7,27 +7,23 @@ The registry stores buildings as written on labels ("3棟"), entrances and rooms
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from webapp import text as texts
 from webapp import vocab
-
-_SPACES = re.compile(r"\s+")
 
 
 def clean(text) -> str:
-    """Text as typed, with full-width characters folded and spaces collapsed."""
-    if text is None:
-        return ""
+    """Text as typed, folded as names are kept (``webapp.text.fold``: full-width folded, spaces
+    collapsed, invisible ends trimmed); a spreadsheet's 3.0 is 3."""
     if isinstance(text, float) and text.is_integer():
         text = int(text)
-    folded = unicodedata.normalize("NFKC", str(text))
-    return _SPACES.sub(" ", folded).strip()
+    return texts.fold(text)
 
 
 def _strip_suffix(text: str, *suffixes: str) -> str:
     for suffix in suffixes:
         if text.endswith(suffix) and len(text) > len(suffix):
-            return text[: -len(suffix)].strip()
+            return texts.trim(text[: -len(suffix)])
     return text
 
 

@@ -22,6 +22,7 @@ from webapp.models.audit import record
 from webapp.models.review import DEPARTMENTS, FindingEvent, FindingState
 from webapp.models.sync import Finding
 from webapp.models.types import utcnow
+from webapp.text import trim
 
 # status -> the statuses it may move to
 MOVES: dict[str, tuple[str, ...]] = {
@@ -143,7 +144,7 @@ def move(
         to_status=to,
         department=department,
         due_at=due_at,
-        body=note.strip(),
+        body=trim(note),
     )
     session.add(step)
     if to == "dispatched":  # the department's people hear of it (webapp/alerts)
@@ -164,7 +165,7 @@ def move(
 
 def comment(session: Session, user, finding: Finding, body: str, now: datetime | None = None):
     """Add a comment to a finding; raises WorkflowError if empty or not allowed."""
-    body = (body or "").strip()
+    body = trim(body or "")
     if not can_comment(user, session, finding):
         raise WorkflowError("body", _l("You may not comment on this finding."))
     if not body:

@@ -9,16 +9,13 @@ from wtforms.validators import ValidationError
 from webapp import vocab
 from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Text
 from webapp.rounds import rules
+from webapp.text import trim
 from webapp.values import MAX_INT
 
 ITEM_TYPES = ("yesno", "choice", "number", "text", "photo")
 # The severities a failed checklist item may make besides critical (its own checkbox).
 FAIL_SEVERITIES = tuple(severity for severity in vocab.SEVERITIES if severity != "critical")
 CUSTOM_ITEM_TYPES = ("sign", "unit")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class TextList(Field):
@@ -38,7 +35,7 @@ def _nth(values: list[str], n: int) -> str:
 class RoundForm(Form):
     """A round: its name, its windows (HH:MM to HH:MM), how often, whether it is on."""
 
-    name = StringField(filters=[_strip, lambda v: (v or "")[:120]])
+    name = StringField(filters=[lambda v: (v or "")[:120]])
     period_days = StringField(default="1")
     start = TextList()
     end = TextList()
@@ -98,15 +95,16 @@ class ChecklistForm(Form):
             return False
         rows = zip(self.zh.data, self.en.data, self.type.data, strict=False)
         for n, (zh, en, kind) in enumerate(rows):
-            if not zh.strip() and not en.strip():
+            zh, en = trim(zh), trim(en)
+            if not zh and not en:
                 continue
             if kind not in ITEM_TYPES:
                 return False
             item = {
-                "key": _nth(self.key.data, n).strip()[:40] or f"q{n + 1}",
+                "key": trim(_nth(self.key.data, n))[:40] or f"q{n + 1}",
                 "type": kind,
-                "zh": zh.strip()[:120],
-                "en": en.strip()[:120],
+                "zh": zh[:120],
+                "en": en[:120],
             }
             if str(n) in self.critical.data:
                 item["critical"] = True
@@ -119,7 +117,7 @@ class ChecklistForm(Form):
                 return False
             if severity != "medium":
                 item["severity"] = severity
-            category = _nth(self.category.data, n).strip()[:64]
+            category = trim(_nth(self.category.data, n))[:64]
             if category:
                 item["category"] = category
             self.items.append(item)
@@ -130,7 +128,7 @@ class CustomRoundForm(Form):
     """A new custom round: the estate and a name (else "Custom round")."""
 
     estate = StringField()
-    name = StringField(filters=[_strip, lambda v: (v or "")[:120]])
+    name = StringField(filters=[lambda v: (v or "")[:120]])
 
     def estate_id(self) -> int | None:
         """The estate's id as sent, or None when it names nothing."""

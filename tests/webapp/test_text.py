@@ -1,0 +1,58 @@
+"""Typed text read one way (webapp/text.py): what is invisible at the ends goes, text of nothing
+else is blank, what is inside a name stays; a name is folded before its length is judged."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp.text import blank, fold, trim
+
+# Outside testers' values: each draws nothing, alone or mixed with ordinary spaces.
+INVISIBLE = [
+    "\u200b",  # zero-width space
+    "\u200b\u200d",  # and a zero-width joiner
+    "\ufeff",  # byte order mark
+    "\u00ad",  # soft hyphen
+    "\u2060",  # word joiner
+    "\u3000",  # ideographic space
+    "\u00a0",  # no-break space
+    " \u200b \u3000\u00a0\t\u2060 ",
+    "\u200e\u202e",  # direction marks
+    "\u3164",  # Hangul filler (Lo, but Unicode's default-ignorable)
+    "\ufe0f",  # a variation selector on nothing
+]
+
+FLAG = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"  # Scotland
+KEPT = [
+    ("a\u200db", "a\u200db"),  # a joiner between letters is the writer's
+    ("\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f468\u200d\U0001f469\u200d\U0001f467"),
+    ("\u2764\ufe0f", "\u2764\ufe0f"),  # ❤️ ends in its variation selector
+    (f"會所{FLAG}", f"會所{FLAG}"),  # a flag ends in tag characters (Cf)
+    ("\u200b3棟\u200b", "3棟"),
+    ("\ufeff 陳美玲 \u3000", "陳美玲"),
+    ("\u200d\u2764\ufe0f\u200b ", "\u2764\ufe0f"),
+]
+
+
+@pytest.mark.parametrize("value", INVISIBLE)
+def test_text_of_nothing_visible_is_blank(value):
+    """Is a value of invisible characters blank, trimmed to nothing and folded to nothing?"""
+    assert blank(value)
+    assert trim(value) == ""
+    assert fold(value) == ""
+
+
+@pytest.mark.parametrize(("value", "kept"), KEPT)
+def test_the_ends_are_trimmed_and_the_inside_kept(value, kept):
+    """Are the invisible ends trimmed, and joiners, selectors and tags of a real name kept?"""
+    assert trim(value) == kept
+    assert not blank(value)
+
+
+def test_fold_is_nfkc_with_one_space_and_trimmed():
+    """Is a name folded as it is kept: full-width folded, spaces as one, ends trimmed, and is
+    its folded length what a column must hold?"""
+    assert fold("\u200b３棟　Ａ座 \u00a0\u200b") == "3棟 A座"
+    assert len(fold("\ufdfa")) == 18
+    assert fold(None) == "" and fold(12) == "12"
+    assert trim(None) is None
