@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from webapp.labels.codes import ensure_codes
 from webapp.models import Building, Key, Sign, Unit
 from webapp.models.audit import record
-from webapp.registry import naming
 
 FIELDS = {
     "building": ("name", "floors", "sort_key"),
@@ -61,7 +60,7 @@ def _apply_form(kind: str, obj, form) -> None:
         obj.location = form.location.data
         obj.building_id = form.building_id.data or None
         obj.floor = form.floor.data
-        obj.description = naming.clean(form.description.data)
+        obj.description = form.description.data
     else:
         form.apply(obj)
 

@@ -35,10 +35,17 @@ def _building_choices(buildings, blank: str | None = None) -> list[tuple[int, st
     return out + [(b.id, b.name) for b in buildings if b.active]
 
 
+# A name is read as it is kept (webapp.registry.naming: NFKC folded, "3" made "3棟") before any
+# validator sees it, so its length is judged on what the column must hold, with the field's own
+# message: ﷺ is 1 character typed and 18 kept.
+
+
 class BuildingForm(Form):
     """A building: its name as labels write it, its floors and its place in lists."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=40)], filters=[naming.building_name]
+    )
     floors = IntegerField(
         _l("Floors"), validators=[InputRequired(), NumberRange(min=1, max=200)], default=1
     )
@@ -52,7 +59,6 @@ class BuildingForm(Form):
         self.building = building
 
     def validate_name(self, field):
-        field.data = naming.building_name(field.data)
         clash = db.session.scalar(
             scoped(Building).where(
                 Building.estate_id == self.estate_id,
@@ -68,9 +74,13 @@ class UnitForm(Form):
     """A unit: building, entrance, floor, room and status."""
 
     building_id = SelectField(_l("Building"), coerce=choice_id, validators=[InputRequired()])
-    entrance = StringField(_l("Entrance"), validators=[DataRequired(), Length(max=20)])
+    entrance = StringField(
+        _l("Entrance"), validators=[DataRequired(), Length(max=20)], filters=[naming.entrance]
+    )
     floor = IntegerField(_l("Floor"), validators=[InputRequired(), NumberRange(min=-9, max=200)])
-    room = StringField(_l("Room"), validators=[DataRequired(), Length(max=20)])
+    room = StringField(
+        _l("Room"), validators=[DataRequired(), Length(max=20)], filters=[naming.room]
+    )
     status = SelectField(_l("Status"), default="occupied")
 
     def __init__(self, estate_id: int, buildings, unit: Unit | None = None, **kwargs):
@@ -93,19 +103,17 @@ class UnitForm(Form):
             )
 
     def validate_entrance(self, field):
-        field.data = naming.entrance(field.data)
         if not field.data:
             raise ValidationError(_l("Enter the entrance, such as 2."))
 
     def validate_room(self, field):
-        field.data = naming.room(field.data)
         if not field.data:
             raise ValidationError(_l("Enter the room number, such as 1502."))
         clash = db.session.scalar(
             scoped(Unit).where(
                 Unit.estate_id == self.estate_id,
                 Unit.building_id == self.building_id.data,
-                Unit.entrance == naming.entrance(self.entrance.data or ""),
+                Unit.entrance == self.entrance.data,
                 Unit.room == field.data,
                 Unit.id != (self.unit.id if self.unit else -1),
             )
@@ -118,10 +126,14 @@ class SignForm(Form):
     """A sign: its category, where it stands, and an optional building and floor."""
 
     category = SelectField(_l("Category"), validators=[DataRequired()])
-    location = StringField(_l("Location"), validators=[DataRequired(), Length(max=200)])
+    location = StringField(
+        _l("Location"), validators=[DataRequired(), Length(max=200)], filters=[naming.clean]
+    )
     building_id = SelectField(_l("Building"), coerce=choice_id, default=0)
     floor = IntegerField(_l("Floor"), validators=[Optional(), NumberRange(min=-9, max=200)])
-    description = StringField(_l("Notes"), validators=[Optional(), Length(max=200)])
+    description = StringField(
+        _l("Notes"), validators=[Optional(), Length(max=200)], filters=[naming.clean]
+    )
 
     def __init__(self, estate_id: int, buildings, sign: Sign | None = None, **kwargs):
         super().__init__(obj=sign, **kwargs)
@@ -133,7 +145,6 @@ class SignForm(Form):
             self.building_id.data = 0
 
     def validate_location(self, field):
-        field.data = naming.clean(field.data)
         clash = db.session.scalar(
             scoped(Sign).where(
                 Sign.estate_id == self.estate_id,
@@ -153,11 +164,15 @@ class KeyForm(Form):
     key_class = SelectField(_l("Key class"), validators=[DataRequired()])
     kind = SelectField(_l("Kind"), default="")
     building_id = SelectField(_l("Building"), coerce=choice_id, default=0)
-    entrance = StringField(_l("Entrance"), validators=[Optional(), Length(max=20)])
-    room = StringField(_l("Room"), validators=[Optional(), Length(max=20)])
+    entrance = StringField(
+        _l("Entrance"), validators=[Optional(), Length(max=20)], filters=[naming.entrance]
+    )
+    room = StringField(_l("Room"), validators=[Optional(), Length(max=20)], filters=[naming.room])
     floor = IntegerField(_l("Floor"), validators=[Optional(), NumberRange(min=-9, max=200)])
-    equipment_room = StringField(_l("Equipment room"), validators=[Optional(), Length(max=120)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    equipment_room = StringField(
+        _l("Equipment room"), validators=[Optional(), Length(max=120)], filters=[naming.clean]
+    )
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)], filters=[naming.clean])
     copies = IntegerField(
         _l("Copies"), validators=[InputRequired(), NumberRange(min=1, max=99)], default=1
     )
@@ -193,11 +208,9 @@ class KeyForm(Form):
             if self.floor.data is None:
                 self.floor.errors.append(_l("Enter the floor."))
                 ok = False
-        elif cls == "equipment_room":
-            self.equipment_room.data = naming.clean(self.equipment_room.data)
-            if not self.equipment_room.data:
-                self.equipment_room.errors.append(_l("Enter the equipment room."))
-                ok = False
+        elif cls == "equipment_room" and not self.equipment_room.data:
+            self.equipment_room.errors.append(_l("Enter the equipment room."))
+            ok = False
         return ok and self._validate_unique()
 
     def _validate_owner(self) -> bool:
@@ -208,7 +221,7 @@ class KeyForm(Form):
         if not self.building_id.data:
             self.building_id.errors.append(_l("Choose the building."))
             return False
-        entrance, room = naming.entrance(self.entrance.data), naming.room(self.room.data)
+        entrance, room = self.entrance.data, self.room.data
         if not entrance:
             self.entrance.errors.append(_l("Enter the entrance, such as 2."))
             ok = False
@@ -234,7 +247,7 @@ class KeyForm(Form):
             Key.key_class == self.key_class.data,
             Key.id != (self.key.id if self.key else -1),
         )
-        name = naming.clean(self.name.data)
+        name = self.name.data
         if self.key_class.data == "owner":
             query = query.where(Key.unit_id == self.unit.id, Key.kind == self.kind.data)
             field = self.kind
@@ -260,7 +273,7 @@ class KeyForm(Form):
         """Write the form's values onto the key, clearing what its class does not use."""
         key.key_class = self.key_class.data
         key.copies = self.copies.data
-        key.name = naming.clean(self.name.data)
+        key.name = self.name.data
         key.kind = key.unit_id = key.building_id = key.floor = key.equipment_room = None
         if key.key_class == "owner":
             key.kind = self.kind.data

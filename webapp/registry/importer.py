@@ -120,8 +120,12 @@ class _Checker:
         self.plan.errors.append(RowError(self.row, column, str(message)))
         self.failed = True
 
-    def text(self, values: dict, key: str, max_len: int, required: bool = False) -> str:
-        value = naming.clean(values.get(key, ""))
+    def text(
+        self, values: dict, key: str, max_len: int, required: bool = False, shape=naming.clean
+    ) -> str:
+        """A cell as it will be kept (``shape``: folded, a building's "3" made "3棟"), its
+        length judged on that."""
+        value = shape(values.get(key, ""))
         if required and not value:
             self.error(key, _l("Required; this cell is empty."))
         elif len(value) > max_len:
@@ -189,10 +193,10 @@ def plan_units(session: Session, estate: Estate, sheet: Sheet) -> Plan:
     new_buildings: dict[str, int] = {}
     for number, values in sheet.rows:
         check.start(number)
-        building = naming.building_name(check.text(values, "building", 40, required=True))
-        entrance = naming.entrance(check.text(values, "entrance", 20, required=True))
+        building = check.text(values, "building", 40, required=True, shape=naming.building_name)
+        entrance = check.text(values, "entrance", 20, required=True, shape=naming.entrance)
         floor = check.floor(values, required=True)
-        room = naming.room(check.text(values, "room", 20, required=True))
+        room = check.text(values, "room", 20, required=True, shape=naming.room)
         status = check.choice(values, "status", "unit_status")
         if building in buildings and not buildings[building].active:
             check.error("building", _l("Building %(name)s is deactivated.", name=building))
@@ -245,7 +249,7 @@ def plan_signs(session: Session, estate: Estate, sheet: Sheet) -> Plan:
         check.start(number)
         category = check.choice(values, "category", "sign_category", required=True)
         location = check.text(values, "location", 200, required=True)
-        building_name = naming.building_name(check.text(values, "building", 40))
+        building_name = check.text(values, "building", 40, shape=naming.building_name)
         building = buildings.get(building_name) if building_name else None
         if building_name and (building is None or not building.active):
             check.error("building", _l("No building named %(name)s.", name=building_name))
@@ -310,9 +314,9 @@ def plan_keys(session: Session, estate: Estate, sheet: Sheet) -> Plan:
         new_values: dict = {"key_class": key_class, "name": name}
         natural = label = None
         if key_class == "owner":
-            building = naming.building_name(check.text(values, "building", 40, required=True))
-            entrance = naming.entrance(check.text(values, "entrance", 20, required=True))
-            room = naming.room(check.text(values, "room", 20, required=True))
+            building = check.text(values, "building", 40, required=True, shape=naming.building_name)
+            entrance = check.text(values, "entrance", 20, required=True, shape=naming.entrance)
+            room = check.text(values, "room", 20, required=True, shape=naming.room)
             kind = check.choice(values, "kind", "owner_key_kind", required=True)
             unit = units.get((building, entrance, room))
             if not check.failed and (unit is None or not unit.active):
@@ -323,7 +327,9 @@ def plan_keys(session: Session, estate: Estate, sheet: Sheet) -> Plan:
                 label = key_label("owner", unit=unit.label, kind=kind)
                 new_values.update(kind=kind, unit_id=unit.id)
         elif key_class == "public_area":
-            building_name = naming.building_name(check.text(values, "building", 40, required=True))
+            building_name = check.text(
+                values, "building", 40, required=True, shape=naming.building_name
+            )
             floor = check.floor(values, required=True)
             building = buildings.get(building_name)
             if building_name and (building is None or not building.active):

@@ -30,7 +30,9 @@ def _strip_suffix(text: str, *suffixes: str) -> str:
 def building_name(text) -> str:
     """'3' or '3棟' -> '3棟'; other names ('會所') are kept as written."""
     name = clean(text)
-    if name.isdigit():
+    # ASCII digits only (int() refuses some digits isdigit() takes, and more than 4,300 of
+    # them): a name longer than its column is kept as it is, for its length to be refused.
+    if name.isascii() and name.isdigit() and len(name) <= 40:
         return f"{int(name)}棟"
     return name
 

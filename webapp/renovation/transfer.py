@@ -96,9 +96,9 @@ def plan_permits(session: Session, estate: Estate, sheet) -> Plan:
     seen: dict = {}
     for number, values in sheet.rows:
         check.start(number)
-        building = naming.building_name(check.text(values, "building", 40, required=True))
-        entrance = naming.entrance(check.text(values, "entrance", 20, required=True))
-        room = naming.room(check.text(values, "room", 20, required=True))
+        building = check.text(values, "building", 40, required=True, shape=naming.building_name)
+        entrance = check.text(values, "entrance", 20, required=True, shape=naming.entrance)
+        room = check.text(values, "room", 20, required=True, shape=naming.room)
         permit_no = check.text(values, "number", 40, required=True)
         texts = {k: check.text(values, k, n) for k, n in TEXTS.items()}
         starts_on, ends_on = _day(check, values, "starts_on"), _day(check, values, "ends_on")

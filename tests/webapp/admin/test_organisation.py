@@ -103,7 +103,7 @@ def test_an_estate_name_longer_once_folded_is_refused_beside_the_field(app, clie
         data={"name": "\ufdfa" * 10, "timezone": "Asia/Taipei", "csrf_token": auth.csrf("/")},
     )
     assert response.status_code == 422
-    assert "最多 120 個字" in response.get_data(as_text=True)
+    assert "不能超過 120 個字" in response.get_data(as_text=True)  # as a name typed too long
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Estate)) == before
 

@@ -136,23 +136,27 @@ def test_any_other_integrity_error_is_still_a_fault(app, client):
     assert client.get("/broken").status_code == 500
 
 
-def test_a_value_its_column_cannot_hold_is_a_422_that_says_so(app, client, auth, seed):
-    """A building named with five ﷺ passes the form's 40 characters and is 90 folded: on
-    PostgreSQL the insert was refused with a 500. Is it a 422 that says what to do, nothing
-    written? (SQLite keeps any length: there it is simply added.)"""
+def test_a_value_its_column_cannot_hold_is_a_422_that_says_so(app, client, seed):
+    """A value no form should let through but its column cannot hold (the forms judge a name's
+    length once folded now: tests/webapp/registry/test_folded_length.py; this is the net
+    behind them): on PostgreSQL the insert was refused with a 500. Is it a 422 that says what
+    to do, nothing written? (SQLite keeps any length: there it is simply added.)"""
     import sqlalchemy as sa
 
     from webapp.extensions import db
     from webapp.models import Building
 
-    auth.login("admin")
+    @public
+    def too_long():
+        db.session.add(Building(estate_id=seed.estate_ids[0], name="長" * 41, floors=3))
+        db.session.commit()
+        return "added"
+
+    app.add_url_rule("/too-long", "too_long", too_long)
     with app.app_context():
         before = db.session.scalar(sa.select(sa.func.count()).select_from(Building))
         postgres = db.engine.dialect.name == "postgresql"
-    response = client.post(
-        f"/registry/estates/{seed.estate_ids[0]}/buildings",
-        data={"name": "\ufdfa" * 5, "floors": "3", "csrf_token": auth.csrf("/admin/users")},
-    )
+    response = client.get("/too-long")
     with app.app_context():
         after = db.session.scalar(sa.select(sa.func.count()).select_from(Building))
     if postgres:
@@ -160,7 +164,7 @@ def test_a_value_its_column_cannot_hold_is_a_422_that_says_so(app, client, auth,
         assert "文字太長或數字太大" in response.get_data(as_text=True)
         assert after == before
     else:
-        assert response.status_code < 500 and after == before + 1
+        assert response.status_code == 200 and after == before + 1
 
 
 def test_the_database_refusing_a_value_is_422_and_any_other_data_error_500(app, client):
