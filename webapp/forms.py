@@ -14,11 +14,13 @@ import wtforms
 from flask import abort
 from flask_babel import get_translations
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
 
 from webapp import edge
 from webapp.scoping import visible_estate_ids
-from webapp.text import trim
+from webapp.text import MAX_EMAIL, NotAnAddress, email_address, trim
 from webapp.values import MAX_INT
 
 
@@ -62,6 +64,25 @@ class IntegerField(wtforms.IntegerField):
         if self.data is not None and not -MAX_INT <= self.data <= MAX_INT:
             self.data = None
             raise ValueError(self.gettext("Not a valid integer value."))
+
+
+class EmailAddress(wtforms.StringField):
+    """One email address (``webapp.text.email_address``: what the mail goes to, strictly), or
+    none; what is not one address is refused beside the field for its reason, never cut."""
+
+    MESSAGES = {
+        "not_one": _l("One address only: no commas, semicolons, spaces or angle brackets."),
+        "too_long": _l("An email address has at most %(n)d characters.", n=MAX_EMAIL),
+        "malformed": _l("That is not an email address."),
+    }
+
+    def pre_validate(self, form):
+        if not self.data:
+            return
+        try:
+            self.data = email_address(self.data)
+        except NotAnAddress as refused:
+            raise ValidationError(self.MESSAGES[refused.reason]) from None
 
 
 # A page's query string comes from its own links and forms, and from bookmarks and hands: it is

@@ -69,3 +69,55 @@ def fold(text) -> str:
         return ""
     folded = unicodedata.normalize("NFKC", str(text))
     return trim(_SPACES.sub(" ", folded))
+
+
+# An email address as the mail server takes it: one address, no display name, no comment, no
+# quoted local part (RFC 5321's dot-atom, ASCII: our mail goes out without SMTPUTF8), a domain
+# of letters, digits and hyphens (an internationalised one in its ASCII form).
+MAX_EMAIL = 254  # RFC 5321's limit on a path, less its angle brackets
+MAX_LOCAL = 64
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# What makes one address two, a name and an address, or a header: never in one address.
+_SEPARATORS = frozenset(",;<>")
+
+
+class NotAnAddress(ValueError):
+    """Text that is not one email address; ``reason`` says why: ``not_one`` (a separator, a
+    space, angle brackets, a line break: a list or more than an address), ``too_long`` or
+    ``malformed``."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def email_address(value: str) -> str:
+    """One email address as it is kept: trimmed, full-width folded (NFKC), its domain in ASCII
+    (IDNA); NotAnAddress otherwise. Nothing is ever cut to fit."""
+    address = unicodedata.normalize("NFKC", trim(value or ""))
+    if any(c in _SEPARATORS or invisible(c) for c in address) and "@" in address:
+        raise NotAnAddress("not_one")
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or "@" in local:
+        raise NotAnAddress("malformed")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        # A label over 63 characters is refused by the codec: too long, not malformed.
+        if all(len(label) <= 63 for label in domain.split(".")):
+            raise NotAnAddress("malformed") from None
+        raise NotAnAddress("too_long") from None
+    address = f"{local}@{domain}"
+    if len(local) > MAX_LOCAL or len(address) > MAX_EMAIL:
+        raise NotAnAddress("too_long")
+    labels = domain.split(".")
+    if (
+        not _LOCAL.fullmatch(local)
+        or len(labels) < 2
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise NotAnAddress("malformed")
+    return address

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.text import blank, fold, trim
+from webapp.text import NotAnAddress, blank, email_address, fold, trim
 
 # Outside testers' values: each draws nothing, alone or mixed with ordinary spaces.
 INVISIBLE = [
@@ -56,3 +56,61 @@ def test_fold_is_nfkc_with_one_space_and_trimmed():
     assert len(fold("\ufdfa")) == 18
     assert fold(None) == "" and fold(12) == "12"
     assert trim(None) is None
+
+
+# An address the mail goes to, exactly one: what would reach a second recipient, or carry a
+# header, or is no address, is refused for its reason; nothing is cut.
+ADDRESSES = [
+    ("lin@example.test", "lin@example.test"),
+    ("  Lin.Mei+alerts@Mail.Example.COM\u200b ", "Lin.Mei+alerts@Mail.Example.COM"),
+    ("o'neil_x-y@sub-1.example.tw", "o'neil_x-y@sub-1.example.tw"),
+    ("ｌｉｎ＠ｅｘａｍｐｌｅ．ｔｗ", "lin@example.tw"),  # typed with a full-width IME
+    ("陳@例子.台灣", None),  # an address the mail server cannot take (no SMTPUTF8)
+    ("lin@例子.台灣", "lin@xn--fsqu00a.xn--kpry57d"),
+]
+REFUSED = [
+    ("a,b@c.de", "not_one"),
+    ("a@c.de,b@c.de", "not_one"),
+    ("a@c.de;b@c.de", "not_one"),
+    ("a b@c.de", "not_one"),
+    ("a@c.de b@c.de", "not_one"),
+    ("Lin <lin@c.de>", "not_one"),
+    ("<lin@c.de>", "not_one"),
+    ("lin@c.de\r\nBcc: x@evil.test", "not_one"),
+    ("lin@c.de\nx", "not_one"),
+    ("lin@c.de\u3000x@c.de", "not_one"),
+    ("lin\u200b@c.de", "not_one"),
+    ("a@b@c.de", "malformed"),
+    ("not an address", "malformed"),
+    ("lin", "malformed"),
+    ("lin@", "malformed"),
+    ("@c.de", "malformed"),
+    ("lin@c", "malformed"),
+    ("lin@.c.de", "malformed"),
+    ("lin@c..de", "malformed"),
+    ("lin@-c.de", "malformed"),
+    ("lin@c.123", "malformed"),
+    (".lin@c.de", "malformed"),
+    ("li..n@c.de", "malformed"),
+    ('"lin"@c.de', "malformed"),
+    ("lin(x)@c.de", "malformed"),
+    ("陳@例子.台灣", "malformed"),
+    ("x" * 65 + "@c.de", "too_long"),
+    ("lin@" + "a" * 250 + ".de", "too_long"),
+    ("lin@" + ".".join(["a" * 60] * 5) + ".de", "too_long"),
+]
+
+
+@pytest.mark.parametrize(("value", "kept"), [a for a in ADDRESSES if a[1]])
+def test_one_email_address_is_read_as_kept(value, kept):
+    """Is one address taken, trimmed, folded from full-width, its domain in ASCII?"""
+    assert email_address(value) == kept
+
+
+@pytest.mark.parametrize(("value", "reason"), REFUSED)
+def test_what_is_not_one_email_address_is_refused_for_its_reason(value, reason):
+    """Is a list, a display name, a header, an over-long or a malformed address refused, for
+    the reason the form will say — never cut to fit?"""
+    with pytest.raises(NotAnAddress) as refused:
+        email_address(value)
+    assert refused.value.reason == reason

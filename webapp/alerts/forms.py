@@ -3,17 +3,12 @@ bell's open and mark-read buttons."""
 
 from __future__ import annotations
 
-import re
-
 import wtforms
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from webapp.alerts import preferences
-from webapp.forms import FilterForm, Flag, Form, Int32, IntegerField, Number, Text
-
-# Enough to catch a typo; the mail server is the judge of the rest.
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+from webapp.forms import EmailAddress, FilterForm, Flag, Form, Int32, IntegerField, Number, Text
 
 
 class ListArgs(FilterForm):
@@ -38,7 +33,7 @@ class ChoicesForm(Form):
         _l("Hours before a device's unsynced records are an alert"),
         validators=[InputRequired(), NumberRange(min=1, max=168)],
     )
-    email = Text(254, label=_l("Email address for alerts"), validators=[Optional()])
+    email = EmailAddress(_l("Email address for alerts"))
     # The digests (webapp/alerts/digests.py), shown to the roles that get them.
     digest_daily = Flag(label=_l("A daily digest"))
     digest_hour = wtforms.SelectField(_l("At"), coerce=int, default=preferences.DEFAULT_DIGEST_HOUR)
@@ -47,10 +42,6 @@ class ChoicesForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.digest_hour.choices = [(hour, f"{hour:02d}:00") for hour in range(24)]
-
-    def validate_email(self, field):
-        if field.data and not EMAIL_RE.match(field.data):
-            raise ValidationError(_l("That is not an email address."))
 
     def validate_quiet_start(self, field):
         _hm(field)

@@ -4,6 +4,7 @@ to the address the person gave on their alerts page, in their language, with the
 
 from __future__ import annotations
 
+import logging
 import re
 import smtplib
 import ssl
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Session
 
 from webapp.alerts.channels import Channel, Message, register
 from webapp.models.alerts import AlertPreference
+from webapp.text import NotAnAddress, email_address
+
+log = logging.getLogger(__name__)
 
 TIMEOUT = 15  # seconds for the server to answer; a stalled server fails the try (retried)
 # Line breaks and control characters a header cannot carry: a title names user text (a
@@ -88,6 +92,13 @@ class Email(Channel):
         )
         if not to:
             return  # the address was taken away since: nothing to send
+        try:
+            to = email_address(to)
+        except NotAnAddress as refused:
+            # Saved before the page checked strictly (a,b@… went to two people): sent to no
+            # one until the person gives one address.
+            log.warning("alert email not sent: user %s's address is %s", message.user_id, refused)
+            return
         mail = compose(message, to, config)
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=TIMEOUT) as smtp:
             if config["SMTP_STARTTLS"]:
