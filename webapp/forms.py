@@ -89,17 +89,39 @@ class EmailAddress(wtforms.StringField):
 # read strictly. A value a field cannot read is a 400 that names the argument, shows what was
 # sent and says what it takes (a page's own links never send one, so what does is a mistyped or
 # stale address, said rather than read as no filter); an estate the reader does not see is a
-# 404, as in a path; an argument sent empty is not sent (a form's "all" choice). A field keeps
+# 404, as in a path; an argument sent empty is not sent (a form's "all" choice), nor one of
+# nothing visible (``?page=%20``: each value is trimmed, ``webapp.text.trim``). A field keeps
 # why it could not read its value in ``misfit`` (never a validation error, so a posted form
 # that uses these fields validates as before).
 
 
+class _Trimmed:
+    """A query string whose values are read trimmed (what a field asks for is still asked of
+    the query string itself)."""
+
+    def __init__(self, args):
+        self.args = args
+
+    def __contains__(self, name):
+        return name in self.args
+
+    def __iter__(self):
+        return iter(self.args)
+
+    def __len__(self):
+        return len(self.args)
+
+    def getlist(self, name):
+        return [trim(value) for value in self.args.getlist(name)]
+
+
 class FilterForm(Form):
     """A page's query arguments, read strictly: constructing one refuses what does not fit
-    (400) and an estate the reader does not see (404); unsent fields keep their default."""
+    (400) and an estate the reader does not see (404); unsent fields keep their default, and
+    so do fields sent empty or of nothing visible."""
 
     def __init__(self, args, **kwargs):
-        super().__init__(formdata=args, **kwargs)
+        super().__init__(formdata=_Trimmed(args), **kwargs)
         # Another estate's first, whatever else is asked: as its pages' paths, it is not there.
         estates = [f.data for f in self if isinstance(f, EstateId) and f.data is not None]
         if estates and not set(estates) <= set(visible_estate_ids()):

@@ -47,7 +47,10 @@ FILLING = {"keys.basket_preview", "approvals.basket_preview", "owner_keys.basket
 CONTRACTS = {"api.sync_pull"}
 # Values no argument but words can read (a number in full-width digits, １２, is a number:
 # int() reads it, as an IME may type it).
-JUNK = ("abc", "1.5", "bogus", "2026-W99", "0", "-1", "99999999999", " ", "２x")
+JUNK = ("abc", "1.5", "bogus", "2026-W99", "0", "-1", "99999999999", "２x")
+# Values of nothing visible: as an empty value, no argument (a space typed into a box, or a
+# hand-made ?page=%20%20).
+BLANK = (" ", "  ", "\u3000", "\u200b", "\t\u00a0")
 # Values among JUNK that some arguments read: a floor may be 0, or B1 (-1); a flag is off as 0.
 READ_AS = {"floor": {"0", "-1"}, "overdue": {"0"}, "inactive": {"0"}, "add": {"0"}}
 # Values of URL arguments that name no estate object.
@@ -227,6 +230,25 @@ def test_an_empty_argument_is_no_argument(walked, clients):
             status = _get(clients[user], route.url, dict.fromkeys(names, "")).status_code
             if status != plain:
                 wrong.append((route.endpoint, user, sorted(names), plain, status))
+    assert wrong == []
+
+
+def test_an_argument_of_nothing_visible_is_no_argument(walked, clients):
+    """Is an argument of only whitespace or invisible characters (``?page=%20``) answered as
+    if it were not sent, as an empty one is? It was a 400 naming the argument."""
+    wrong = []
+    for route in walked:
+        if route.endpoint in CONTRACTS:
+            continue
+        for user in route.users[:1]:
+            names = _READS[route.endpoint, user]
+            if not names:
+                continue
+            plain = _get(clients[user], route.url).status_code
+            for value in BLANK:
+                status = _get(clients[user], route.url, dict.fromkeys(names, value)).status_code
+                if status != plain:
+                    wrong.append((route.endpoint, user, sorted(names), repr(value), status))
     assert wrong == []
 
 

@@ -19,6 +19,7 @@ from webapp.renovation import report, report_paper
 from webapp.renovation.forms import ReportArgs
 from webapp.renovation.report_tables import blocks, day_name
 from webapp.scoping import scoped
+from webapp.text import trim
 
 bp = Blueprint("renovation_report", __name__, url_prefix="/renovation")
 
@@ -47,7 +48,7 @@ def _today(estates: list[Estate]) -> date:
 def _week(estates: list[Estate]) -> report.Week:
     """The week asked for (``?week=2026-W20``), else the latest report due; a week that is
     no week is a 400 that says how to write one."""
-    text = request.args.get("week", "")
+    text = trim(request.args.get("week", ""))  # of nothing visible: not sent
     if not text:
         return report.Week.due_by(_today(estates))
     try:
