@@ -37,7 +37,7 @@ USERS = {
 ONE_ESTATE = {"patrol", "desk", "supervisor", "engineer", "admin"}
 # Arguments that are words (any text is something to look for), or a place to go back to that
 # the view makes safe (auth's ``next``), or codes a phone's stocktake sends along.
-WORDS = {"q", "category", "key", "borrower", "codes", "next"}
+WORDS = {"q", "key", "borrower", "codes", "next"}
 # Previews of a form as it is being filled in (htmx, at each scan): ``form`` says which form
 # and is read strictly; the rest is that form, whose own messages say what is wrong.
 FILLING = {"keys.basket_preview", "approvals.basket_preview", "owner_keys.basket"}

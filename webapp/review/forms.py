@@ -7,6 +7,14 @@ from webapp.forms import Choice, EstateId, FilterForm, Flag, Int32, Number, Text
 from webapp.models.review import DEPARTMENTS, SEVERITIES, STATUSES
 
 
+def _categories() -> list[str]:
+    # The queries read their filters through this form, so the choices are fetched from there
+    # when a query string is read.
+    from webapp.review.queries import category_choices
+
+    return category_choices()
+
+
 class FindingFilters(FilterForm):
     """Estate, status (active, all or one), severity, department, category, overdue, search."""
 
@@ -14,7 +22,7 @@ class FindingFilters(FilterForm):
     status = Choice(("active", "all", *STATUSES), default="active")
     severity = Choice(SEVERITIES)
     department = Choice(("none", *DEPARTMENTS))
-    category = Text(64)  # as stored: any a phone or the server raised
+    category = Choice(_categories)  # the vocabulary's, and a custom round's the findings hold
     overdue = Flag()
     q = Text(100)
     page = Int32(default=1, low=1)

@@ -11,8 +11,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from webapp import vocab
 from webapp.extensions import db
 from webapp.forms import strict_args
 from webapp.models import Estate, Key, Sign, Unit
@@ -23,7 +25,7 @@ from webapp.models.review import (
 from webapp.models.sync import Finding
 from webapp.models.types import utcnow
 from webapp.review.forms import FindingFilters
-from webapp.scoping import scoped
+from webapp.scoping import scoped, visible_estate_ids
 
 PAGE = 50
 
@@ -197,7 +199,24 @@ def page_of(filters: Filters, user) -> tuple[list[Row], bool, int]:
     return rows_for(results[:PAGE]), len(results) > PAGE, int(total or 0)
 
 
+def category_choices() -> list[str]:
+    """The categories the reader's findings list filters by: the vocabulary's, then any other
+    their findings are filed under (a custom round's checklist names its own). The stored ones
+    are a DISTINCT over every finding of the estates, kept like the dashboard (30 s, dropped
+    when a finding of these estates is written)."""
+    from webapp.review import cache  # the cache's dashboard reads this module's rows
+
+    estates = visible_estate_ids()
+    stored = cache.memo(
+        ("categories", tuple(sorted(estates)), current_user.role),
+        estates,
+        lambda: categories(current_user),
+    )
+    return [*vocab.FINDING_CATEGORIES, *(c for c in stored if c not in vocab.FINDING_CATEGORIES)]
+
+
 def categories(user) -> list[str]:
+    """Every category the user's findings are filed under, sorted."""
     return list(
         db.session.scalars(
             scoped(Finding, user)

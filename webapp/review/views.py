@@ -168,13 +168,7 @@ def _findings_page(filters, status: int = 200, bulk: Bulk | None = None):
         total=total,
         filters=filters,
         estates=_estates(),
-        # The filter's choices: a DISTINCT over every finding of the estates, kept like the
-        # dashboard (30 s, dropped when a finding of these estates is written).
-        categories=cache.memo(
-            ("categories", tuple(sorted(visible_estate_ids())), current_user.role),
-            visible_estate_ids(),
-            lambda: queries.categories(current_user),
-        ),
+        categories=queries.category_choices(),
         severities=SEVERITIES,
         statuses=STATUSES,
         departments=DEPARTMENTS,
