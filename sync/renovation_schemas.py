@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from sync.schemas import SHA256, Strict, UUIDString, _photos
+from sync.schemas import SHA256, Strict, UUIDString, Words, _photos
 from webapp import vocab
 
 
@@ -31,7 +31,7 @@ class NoticeIssueSchema(Strict):
         required=True,
         validate=validate.Length(min=1, max=len(vocab.RENOVATION_RULES)),
     )
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = Words(blank=True, load_default="", validate=validate.Length(max=2000))
     deadline = Day(required=True)
     photos = _photos()
 
@@ -48,8 +48,8 @@ class NoticeDeliverSchema(Strict):
     id = UUIDString(required=True)
     notice_id = UUIDString(required=True)
     method = fields.String(required=True, validate=validate.OneOf(list(vocab.DELIVERY_METHODS)))
-    recipient = fields.String(load_default="", validate=validate.Length(max=120))
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    recipient = Words(blank=True, load_default="", validate=validate.Length(max=120))
+    note = Words(blank=True, load_default="", validate=validate.Length(max=500))
     photos = _photos()
 
 
@@ -60,7 +60,7 @@ class NoticeSignSchema(Strict):
     id = UUIDString(required=True)
     notice_id = UUIDString(required=True)
     signature = fields.String(required=True, validate=SHA256)
-    signer_name = fields.String(load_default="", validate=validate.Length(max=120))
+    signer_name = Words(blank=True, load_default="", validate=validate.Length(max=120))
     role = fields.String(load_default="owner", validate=validate.OneOf(["owner", "contractor"]))
 
 
@@ -71,7 +71,7 @@ class ReinspectResultSchema(Strict):
     id = UUIDString(required=True)
     notice_id = UUIDString(required=True)
     result = fields.String(required=True, validate=validate.OneOf(list(vocab.REINSPECTION_RESULTS)))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = Words(blank=True, load_default="", validate=validate.Length(max=2000))
     photos = _photos()
 
 
@@ -91,8 +91,8 @@ class AcceptanceRecordSchema(Strict):
         required=True,
     )
     result = fields.String(required=True, validate=validate.OneOf(list(vocab.ACCEPTANCE_RESULTS)))
-    engineer = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    engineer = Words(required=True, validate=validate.Length(max=120))
+    note = Words(blank=True, load_default="", validate=validate.Length(max=2000))
     deadline = Day(load_default=None, allow_none=True)  # of the notice a failure issues
     photos = _photos()
 
@@ -124,7 +124,7 @@ class SignatureCaptureSchema(Strict):
     subject_id = UUIDString(required=True)
     role = fields.String(required=True, validate=validate.OneOf(list(vocab.SIGNER_ROLES)))
     signature = fields.String(required=True, validate=SHA256)
-    signer_name = fields.String(load_default="", validate=validate.Length(max=120))
+    signer_name = Words(blank=True, load_default="", validate=validate.Length(max=120))
 
     @validates_schema
     def _role_of_subject(self, data, **_kwargs):

@@ -256,3 +256,34 @@ def test_the_command_line_refuses_an_invisible_username(app, seed):
         names = set(db.session.scalars(sa.select(User.username)))
         assert not any("\u200b" in n or "\ufeff" in n or not n.strip() for n in names)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Estate)) == 2
+
+
+def test_every_op_schema_reads_its_names_trimmed():
+    """Do the renovation chain's ops read their words the same way: an acceptance's engineer
+    of nothing visible refused, a signer's name and a note trimmed?"""
+    from marshmallow import ValidationError
+
+    from sync.renovation_schemas import AcceptanceRecordSchema, NoticeDeliverSchema
+    from webapp import vocab
+
+    checklist = vocab.ACCEPTANCE_CHECKLISTS[vocab.ACCEPTANCE_CHECKLIST_VERSION]
+    acceptance = {
+        "id": str(uuid.uuid4()),
+        "code": "X",
+        "checklist_version": vocab.ACCEPTANCE_CHECKLIST_VERSION,
+        "answers": {i["key"]: "yes" for i in checklist},
+        "result": "passed",
+    }
+    for value in BLANKS:
+        with pytest.raises(ValidationError) as refused:
+            AcceptanceRecordSchema().load({**acceptance, "engineer": value})
+        assert "engineer" in refused.value.messages
+    kept = AcceptanceRecordSchema().load(
+        {**acceptance, "engineer": "\u200b林工程師 ", "note": "\u3000"}
+    )
+    assert (kept["engineer"], kept["note"]) == ("林工程師", "")
+    delivered = NoticeDeliverSchema().load(
+        {"id": str(uuid.uuid4()), "notice_id": str(uuid.uuid4()), "method": "owner",
+         "recipient": "\ufeff陳美玲\u200b"}
+    )  # fmt: skip
+    assert delivered["recipient"] == "陳美玲"
