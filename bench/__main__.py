@@ -7,6 +7,7 @@ import logging
 import pkgutil
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import bench
@@ -25,6 +26,7 @@ def main(argv: list[str]) -> int:
     logging.disable(logging.WARNING)
     wanted = set(argv)
     rows: list[Row] = []
+    failed = 0
     for info in sorted(
         pkgutil.iter_modules([str(Path(bench.__file__).parent)]), key=lambda m: m.name
     ):
@@ -32,9 +34,17 @@ def main(argv: list[str]) -> int:
             continue
         if wanted and info.name.removeprefix("bench_") not in wanted:
             continue
-        module = importlib.import_module(f"bench.{info.name}")
         started = time.perf_counter()
-        rows.extend(module.rows())
+        try:
+            module = importlib.import_module(f"bench.{info.name}")
+            rows.extend(module.rows())
+        except Exception as exc:  # one broken bench must not lose the others' rows
+            traceback.print_exc()
+            failed += 1
+            rows.append(
+                Row(f"{info.name}: FAILED ({type(exc).__name__}, traceback above)", 0, "",
+                    target="runs", met=False)
+            )  # fmt: skip
         print(f"  ran {info.name} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     header = (
         "benchmark",
@@ -64,7 +74,7 @@ def main(argv: list[str]) -> int:
         print("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -36,3 +36,27 @@ def test_every_bench_module_imports(name):
     module = importlib.import_module(f"bench.{name}")
     if name.startswith("bench_"):
         assert callable(getattr(module, "rows", None)), f"bench.{name} has no rows()"
+
+
+def test_a_broken_bench_leaves_the_others_rows(monkeypatch, capsys):
+    """A bench that raises is a FAILED row and exit status 1; the benches after it still run
+    and their rows are printed (a crash 20 minutes into `make bench` lost every row before)."""
+    import types
+
+    from bench import __main__ as runner
+    from bench.common import Row
+
+    def broken():
+        raise RuntimeError("the bench broke")
+
+    fakes = {
+        "bench.bench_aa": types.SimpleNamespace(rows=broken),
+        "bench.bench_bb": types.SimpleNamespace(rows=lambda: [Row("bb speed", 42, "ms")]),
+    }
+    infos = [types.SimpleNamespace(name=n.removeprefix("bench.")) for n in fakes]
+    monkeypatch.setattr(runner.pkgutil, "iter_modules", lambda _paths: infos)
+    monkeypatch.setattr(runner.importlib, "import_module", fakes.__getitem__)
+    assert runner.main([]) == 1
+    table = capsys.readouterr().out
+    assert "bench_aa: FAILED (RuntimeError" in table and " NO" in table
+    assert "bb speed" in table and "42" in table
