@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from webapp.forms import Form
 from webapp.models.accounts import MAX_PASSWORD_SET, MIN_PASSWORD
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Username and password. CSRF is checked for every POST by ``webapp.access.enforce``
     (the page writes the masked token itself: hidden_tag() would write the bare one)."""
-
-    class Meta:
-        csrf = False
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     """The current password, and the new one twice (CSRF as for LoginForm)."""
-
-    class Meta:
-        csrf = False
 
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(), Length(max=256)]

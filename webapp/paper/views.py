@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import DateField, MonthField, SelectField
 from wtforms.validators import InputRequired, ValidationError
@@ -25,7 +24,7 @@ from sync import blobs
 from webapp import exports
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.forms import Choice, Day, EstateId, FilterForm, Int32, Month, strict_args
+from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Int32, Month, strict_args
 from webapp.models import Estate, Sign, Unit
 from webapp.models.rounds import RoundTemplate
 from webapp.models.types import utcnow
@@ -65,11 +64,8 @@ def _unit_choices(estates: list[Estate], kind: str) -> dict:
     return grouped
 
 
-class _Choice(FlaskForm):
+class _Choice(Form):
     """What every form asks: the estate, and (for a unit's form) one unit or all of them."""
-
-    class Meta:
-        csrf = False  # a GET that only reads
 
     estate = SelectField(_l("Estate"), coerce=choice_id, validators=[InputRequired()])
     # Any unit of the estate may be asked for (a link from its page); the list offers those
@@ -134,11 +130,8 @@ class CoverageChoice(DayChoice):
         return [last]
 
 
-class ChecksChoice(FlaskForm):
+class ChecksChoice(Form):
     """The checks export: an estate or all the reader's estates, a date range of up to a year."""
-
-    class Meta:
-        csrf = False
 
     estate = SelectField(_l("Estate"), coerce=_optional_id)
     start = DateField(_l("From"), validators=[InputRequired(), _in_range])

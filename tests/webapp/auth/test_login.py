@@ -81,6 +81,17 @@ def test_empty_form_gets_messages_beside_the_fields(client, auth, seed):
     assert response.get_data(as_text=True).count('class="field-error"') == 2
 
 
+def test_empty_form_says_what_is_missing_in_traditional_chinese(client, auth, seed):
+    """Is "required" said in the house's zh-Hant (此欄必填), never WTForms' bundled Simplified
+    Chinese (该字段是必填字段) that a zh_Hant_TW reader was given on the login page?"""
+    page = client.post("/login", data={"csrf_token": auth.csrf()}).get_data(as_text=True)
+    assert page.count("此欄必填。") == 2
+    assert "该" not in page and "字段" not in page
+    long_name = {"csrf_token": auth.csrf(), "username": "x" * 65, "password": "p"}
+    page = client.post("/login", data=long_name).get_data(as_text=True)
+    assert "不能超過 64 個字。" in page
+
+
 def test_deactivated_user_cannot_log_in(app, client, auth, seed):
     """Is a deactivated account refused?"""
     with app.app_context():
