@@ -125,6 +125,17 @@ def test_no_msgid_has_two_translations():
     assert clashes == {}, "give one translation, or a msgctxt (pgettext) per meaning"
 
 
+def test_the_app_is_named_in_chinese_in_chinese():
+    """Does every zh-Hant text call the app 巡查系統, never by its English name? "請把 Rounds
+    加入主畫面" sat on the patrol home, beside texts that say 巡查系統."""
+    english_name = [
+        msgid
+        for _name, _context, msgid, string in _catalogue_entries()
+        if any("Rounds" in s for s in (string if isinstance(string, tuple) else (string,)))
+    ]
+    assert english_name == []
+
+
 def test_no_message_writes_a_plural_as_s():
     """Is every count phrase a real plural (ngettext), not "{n} key(s)" ("0 key(s)", "1 key(s)")?"""
     assert [msgid for _ctx, msgid in _extracted() if "(s)" in msgid] == []
