@@ -20,7 +20,7 @@ from wtforms.validators import ValidationError
 
 from webapp import edge
 from webapp.scoping import visible_estate_ids
-from webapp.text import MAX_EMAIL, NotAnAddress, email_address, trim
+from webapp.text import MAX_EMAIL, NotAnAddress, email_address, too_long, trim
 from webapp.values import MAX_INT
 
 
@@ -53,6 +53,23 @@ class Form(FlaskForm):
             ):
                 options = {**options, "filters": [trim, *unbound_field.kwargs.get("filters", ())]}
             return unbound_field.bind(form=form, **options)
+
+
+def longest_message(n: int) -> str:
+    """What a field says of text over ``n`` characters."""
+    return _("At most %(n)d characters.", n=n)
+
+
+class Longest:
+    """The one length check of a posted text (``webapp.text.too_long``): over ``n`` characters
+    is refused beside the field, the text kept in the form as typed; never cut to fit."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __call__(self, form, field):
+        if too_long(field.data, self.n):
+            raise ValidationError(longest_message(self.n))
 
 
 class IntegerField(wtforms.IntegerField):
@@ -217,7 +234,11 @@ class Number(wtforms.Field):
 
 
 class Text(wtforms.Field):
-    """Text, cleaned by ``clean`` (default: ``webapp.text.trim``) and cut to ``max_length``."""
+    """Text, cleaned by ``clean`` (default: ``webapp.text.trim``), of at most ``max_length``
+    characters: never cut — longer is a 400 naming the argument in a query string (``misfit``)
+    and refused beside the field in a posted form (``Longest``), kept as typed."""
+
+    misfit = None
 
     def __init__(self, max_length: int, clean=trim, default="", **kwargs):
         super().__init__(default=default, **kwargs)
@@ -225,7 +246,14 @@ class Text(wtforms.Field):
 
     def process_formdata(self, valuelist):
         if valuelist:
-            self.data = self.clean(valuelist[0])[: self.max_length]
+            self.data = self.clean(valuelist[0])
+            if too_long(self.data, self.max_length):
+                self.misfit = _(
+                    "%(name)s: at most %(n)d characters.", name=self.name, n=self.max_length
+                )
+
+    def pre_validate(self, form):
+        Longest(self.max_length)(form, self)
 
 
 class Flag(wtforms.Field):

@@ -9,6 +9,8 @@ Flask, so sync/ and the CLI use the same rules as the forms.
   Inside a name they stay: a ZWJ joins an emoji sequence or shapes the letters beside it.
 - ``fold``: a name as it is kept: NFKC (full-width folded, ﷺ spelled out), runs of spaces as
   one, trimmed. Its length is the one to check against the column.
+- ``too_long``: the one length check: text over its column's length is refused with a message
+  (``webapp.forms.Longest`` beside a field, sync's ``Length`` on an op), never cut to fit.
 """
 
 from __future__ import annotations
@@ -59,6 +61,12 @@ def trim(text):
 def blank(text) -> bool:
     """Whether text is missing or holds nothing visible (None, "", " ", "\\u200b\\u3000")."""
     return not trim(text or "")
+
+
+def too_long(text, limit: int) -> bool:
+    """Whether text is longer than ``limit`` characters (code points, as a column counts them).
+    Text that is too long is refused, never cut: what a person typed is kept or refused whole."""
+    return isinstance(text, str) and len(text) > limit
 
 
 def fold(text) -> str:

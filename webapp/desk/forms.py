@@ -12,24 +12,41 @@ from flask_wtf.file import FileField
 from wtforms import Field, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange, ValidationError
 
-from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Int32, IntegerField, Text
+from webapp.forms import (
+    Choice,
+    Day,
+    EstateId,
+    FilterForm,
+    Form,
+    Int32,
+    IntegerField,
+    Longest,
+    Text,
+    longest_message,
+)
 from webapp.i18n import terms
 from webapp.keys.basket import entries_of
 from webapp.models import Unit
 from webapp.models.types import utcnow
-from webapp.text import blank, trim
+from webapp.text import blank, too_long, trim
 from webapp.values import MAX_INT, bounded_utc, choice_id
 from webapp.vocab import DESK_ITEM_KINDS, DESK_ITEM_STATUSES
 
 MAX_QUANTITY = 999
 MAX_TASKS = 30
+MAX_TASK = 300  # characters in a line of open work
 # How far ahead of the server's clock a receipt time may be (a desk PC's clock a little fast).
 AHEAD = timedelta(minutes=10)
 
 
-def _clean(limit: int):
-    # The form's base has trimmed the value (webapp.text.trim): what is left is cut here.
-    return lambda v: (v or "")[:limit]
+def _text(value):
+    # The form's base has trimmed the value (webapp.text.trim); a field not sent is "".
+    return value or ""
+
+
+def _upto(n: int) -> dict:
+    # A text of at most n characters: longer is refused beside the field, never cut.
+    return {"filters": [_text], "validators": [Longest(n)]}
 
 
 def local_time(text: str) -> datetime:
@@ -45,13 +62,13 @@ class ReceiveForm(Form):
     """An item received at the desk for a resident: for which unit, what, how many, when."""
 
     estate = SelectField(coerce=choice_id)
-    unit = StringField(filters=[_clean(80)])
-    resident_name = StringField(filters=[_clean(120)])
+    unit = StringField(**_upto(80))
+    resident_name = StringField(**_upto(120))
     kind = SelectField()
-    description = StringField(filters=[_clean(200)])
+    description = StringField(**_upto(200))
     quantity = IntegerField(default=1)
-    received_from = StringField(filters=[_clean(120)])
-    received_at = StringField(filters=[_clean(40)])
+    received_from = StringField(**_upto(120))
+    received_at = StringField(**_upto(40))
 
     def __init__(self, estates, find_unit: Callable[[int, str], Unit | None], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,7 +114,7 @@ class DecideForm(Form):
     """A supervisor approves or refuses holding an item; a refusal says why."""
 
     decision = StringField()
-    note = TextAreaField(filters=[_clean(500)])
+    note = TextAreaField(**_upto(500))
 
     def validate_decision(self, field):
         if field.data not in ("approve", "refuse"):
@@ -111,9 +128,9 @@ class DecideForm(Form):
 class CollectForm(Form):
     """Who collected the item, with their signature drawn on the desk's screen."""
 
-    collector_name = StringField(filters=[_clean(120)])
+    collector_name = StringField(**_upto(120))
     signature = FileField()
-    note = TextAreaField(filters=[_clean(500)])
+    note = TextAreaField(**_upto(500))
 
     def validate_collector_name(self, field):
         if not field.data:
@@ -123,7 +140,7 @@ class CollectForm(Form):
 class ReturnForm(Form):
     """To whom the item went back, and why."""
 
-    note = TextAreaField(filters=[_clean(500)])
+    note = TextAreaField(**_upto(500))
 
     def validate_note(self, field):
         if not field.data:
@@ -149,9 +166,9 @@ class HandoverForm(Form):
     key = IdList()
     codes = TextAreaField()
     tasks = TextAreaField()
-    note = TextAreaField(filters=[_clean(2000)])
+    note = TextAreaField(**_upto(2000))
     outgoing_password = PasswordField()
-    incoming_username = StringField(filters=[_clean(64)])
+    incoming_username = StringField(**_upto(64))
     incoming_password = PasswordField()
 
     def scanned_codes(self) -> list[str]:
@@ -159,14 +176,20 @@ class HandoverForm(Form):
         return entries_of(self.codes.data)
 
     def task_lines(self) -> list[str]:
-        """The open work, a line each (blank lines dropped, each cut to 300 characters)."""
-        lines = [trim(line)[:300] for line in (self.tasks.data or "").splitlines()]
-        return [line for line in lines if line][:MAX_TASKS]
+        """The open work, a line each (blank lines dropped; ``validate_tasks`` refused more
+        than MAX_TASKS lines and a line over MAX_TASK characters)."""
+        lines = [trim(line) for line in (self.tasks.data or "").splitlines()]
+        return [line for line in lines if line]
 
     def validate_tasks(self, field):
-        lines = [line for line in (field.data or "").splitlines() if not blank(line)]
+        lines = [trim(line) for line in (field.data or "").splitlines() if not blank(line)]
         if len(lines) > MAX_TASKS:
             raise ValidationError(_("At most %(n)d lines of open work.", n=MAX_TASKS))
+        for n, line in enumerate(lines, 1):
+            if too_long(line, MAX_TASK):
+                raise ValidationError(
+                    _("Line %(line)d: %(message)s", line=n, message=longest_message(MAX_TASK))
+                )
 
 
 class ItemFilters(FilterForm):

@@ -53,7 +53,7 @@ def _event(session, item: DeskItem, action: str, user: User | None, at, note="",
             at=at,
             user_id=user.id if user is not None else None,
             handover_id=handover_id,
-            note=note[:500],
+            note=note,
         )
     )
 
@@ -110,7 +110,7 @@ def decide(session: Session, item: DeskItem, approve: bool, note: str, user: Use
         session,
         item,
         action,
-        {"decided_by_id": user.id, "decided_at": now, "decision_note": note[:500]},
+        {"decided_by_id": user.id, "decided_at": now, "decision_note": note},
     )
     _event(session, item, action, user, now, note)
     record(
@@ -133,9 +133,9 @@ def collect(session: Session, item: DeskItem, collector: str, signature_sha256: 
         {
             "closed_at": now,
             "closed_by_id": user.id,
-            "collector_name": collector[:120],
+            "collector_name": collector,
             "signature_sha256": signature_sha256,
-            "close_note": note[:500],
+            "close_note": note,
         },
     )
     # The signature shows on the item's page to its estate (a vouched link: the desk drew it).
@@ -156,7 +156,7 @@ def collect(session: Session, item: DeskItem, collector: str, signature_sha256: 
         item,
         actor=user,
         before={"status": before},
-        after={"status": item.status, "collector": collector[:120]},
+        after={"status": item.status, "collector": collector},
     )
 
 
@@ -166,7 +166,7 @@ def give_back(session: Session, item: DeskItem, note: str, user: User, now: date
         session,
         item,
         "return",
-        {"closed_at": now, "closed_by_id": user.id, "close_note": note[:500]},
+        {"closed_at": now, "closed_by_id": user.id, "close_note": note},
     )
     _event(session, item, "return", user, now, note)
     record(

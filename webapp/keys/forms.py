@@ -11,7 +11,7 @@ from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
 from webapp import vocab
-from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Int32, Text
+from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Int32, Longest, Text
 from webapp.i18n import term
 from webapp.keys.basket import Basket, entries_of, lend_defaults, not_lendable
 from webapp.keys.display import purpose_value, zone
@@ -89,9 +89,9 @@ class _DeskForm(Form):
 class LendForm(_DeskForm):
     """Lend the basket's keys to one borrower: who, what for, when they are due back."""
 
-    borrower_name = StringField()
+    borrower_name = StringField(validators=[Longest(120)])
     borrower_type = StringField()
-    purpose = StringField()
+    purpose = StringField(validators=[Longest(200)])
     id_checked = StringField()
     due_back = StringField()
 
@@ -163,10 +163,10 @@ class LendForm(_DeskForm):
         """One lend op's payload per key of the basket."""
         purpose = self.purpose.data or ""
         common = {
-            "borrower_name": self.borrower_name.data[:120],
+            "borrower_name": self.borrower_name.data,
             "borrower_type": self.borrower_type.data,
             # An offered purpose is stored as its value, shown in the reader's language.
-            "purpose": (purpose_value(purpose) or purpose)[:200],
+            "purpose": purpose_value(purpose) or purpose,
             "id_checked": self.id_checked.data == "1",
         }
         if self.due is not None:
@@ -185,8 +185,8 @@ class ReturnForm(_DeskForm):
 class ApproveForm(_DeskForm):
     """Engineering's approval of the basket's equipment-room keys' next lends."""
 
-    borrower_name = StringField()
-    note = StringField()
+    borrower_name = StringField(validators=[Longest(120)])
+    note = StringField(validators=[Longest(200)])
 
     def key_problems(self, key: Key) -> list[str]:
         if key.key_class != "equipment_room":
@@ -200,9 +200,9 @@ class ApproveForm(_DeskForm):
 
     def payloads(self) -> list[dict]:
         """One approve op's payload per key of the basket."""
-        common = {"note": (self.note.data or "")[:200]}
+        common = {"note": self.note.data or ""}
         if self.borrower_name.data:
-            common["borrower_name"] = self.borrower_name.data[:120]
+            common["borrower_name"] = self.borrower_name.data
         return [{"code": self.basket.codes[k.id], **common} for k in self.keys]
 
 
@@ -211,7 +211,7 @@ class ResolveForm(Form):
 
     status = StringField()
     note = StringField()
-    holder_name = StringField(filters=[lambda v: (v or "")[:120] or None])
+    holder_name = StringField(filters=[lambda v: v or None], validators=[Longest(120)])
     holder_type = StringField()
 
     def holder_type_for(self, key: Key) -> str | None:

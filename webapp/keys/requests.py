@@ -77,9 +77,9 @@ def ask_loan(session: Session, key: Key, borrower_name: str, borrower_type: str,
         estate_id=key.estate_id,
         key_id=key.id,
         kind="loan",
-        borrower_name=borrower_name[:120],
+        borrower_name=borrower_name,
         borrower_type=borrower_type,
-        purpose=purpose[:200],
+        purpose=purpose,
         hours=hours,
         requested_by_id=user.id,
         created_at=now,
@@ -96,7 +96,7 @@ def ask_copy(session: Session, key: Key, copies: int, purpose: str, user: User,
         key_id=key.id,
         kind="copy",
         copies=copies,
-        purpose=purpose[:200],
+        purpose=purpose,
         requested_by_id=user.id,
         created_at=now,
     )
@@ -147,7 +147,7 @@ def decide(session: Session, request: KeyRequest, approve: bool, reason: str, us
         )
         if code is None:
             raise Refused(_("This key has no label code: print its label first."))
-        payload = {"code": code, "note": request.purpose[:200]}
+        payload = {"code": code, "note": request.purpose}
         if request.borrower_name:
             payload["borrower_name"] = request.borrower_name
         (result,) = push_ops("key.approve", [payload])

@@ -348,7 +348,9 @@ def _refuse(finding: Finding, error: workflow.WorkflowError):
     db.session.rollback()
     finding = _finding(finding.id)
     return render_template(
-        "review/finding.html", **_detail_context(finding, {error.field: str(error.message)})
+        "review/finding.html",
+        **_detail_context(finding, {error.field: str(error.message)}),
+        typed=request.form,  # what was written, shown back as typed
     ), 422
 
 
@@ -366,7 +368,7 @@ def move(finding_id: str):
             request.form.get("to", ""),
             department=request.form.get("department") or None,
             due_at=due_at,
-            note=request.form.get("note", "")[:4000],
+            note=request.form.get("note", ""),
         )
     except workflow.WorkflowError as error:
         return _refuse(finding, error)

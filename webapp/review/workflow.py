@@ -22,7 +22,9 @@ from webapp.models.audit import record
 from webapp.models.review import DEPARTMENTS, FindingEvent, FindingState
 from webapp.models.sync import Finding
 from webapp.models.types import utcnow
-from webapp.text import trim
+from webapp.text import too_long, trim
+
+MAX_TEXT = 4000  # a comment, a move's note: refused when longer, never cut
 
 # status -> the statuses it may move to
 MOVES: dict[str, tuple[str, ...]] = {
@@ -114,6 +116,9 @@ def move(
     now = now or utcnow()
     if to not in allowed_moves(user, session, finding):
         raise WorkflowError("to", _l("This move is not allowed from the finding's current status."))
+    note = trim(note or "")
+    if too_long(note, MAX_TEXT):
+        raise WorkflowError("note", _l("A note has at most 4,000 characters."))
     state = state_of(session, finding)
     if to == "dispatched":
         if department not in DEPARTMENTS:
@@ -144,7 +149,7 @@ def move(
         to_status=to,
         department=department,
         due_at=due_at,
-        body=trim(note),
+        body=note,
     )
     session.add(step)
     if to == "dispatched":  # the department's people hear of it (webapp/alerts)
@@ -170,7 +175,7 @@ def comment(session: Session, user, finding: Finding, body: str, now: datetime |
         raise WorkflowError("body", _l("You may not comment on this finding."))
     if not body:
         raise WorkflowError("body", _l("Write a comment first."))
-    if len(body) > 4000:
+    if too_long(body, MAX_TEXT):
         raise WorkflowError("body", _l("A comment has at most 4,000 characters."))
     event = FindingEvent(
         finding_id=finding.id,

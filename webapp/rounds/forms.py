@@ -7,15 +7,16 @@ from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from webapp import vocab
-from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Text
+from webapp.forms import Choice, Day, EstateId, FilterForm, Form, Longest, Text, longest_message
 from webapp.rounds import rules
-from webapp.text import trim
+from webapp.text import too_long, trim
 from webapp.values import MAX_INT
 
 ITEM_TYPES = ("yesno", "choice", "number", "text", "photo")
 # The severities a failed checklist item may make besides critical (its own checkbox).
 FAIL_SEVERITIES = tuple(severity for severity in vocab.SEVERITIES if severity != "critical")
 CUSTOM_ITEM_TYPES = ("sign", "unit")
+NAME_MAX = 120  # a round's name, and a checklist question in each language
 
 
 class TextList(Field):
@@ -35,7 +36,7 @@ def _nth(values: list[str], n: int) -> str:
 class RoundForm(Form):
     """A round: its name, its windows (HH:MM to HH:MM), how often, whether it is on."""
 
-    name = StringField(filters=[lambda v: (v or "")[:120]])
+    name = StringField(filters=[lambda v: v or ""], validators=[Longest(NAME_MAX)])
     period_days = StringField(default="1")
     start = TextList()
     end = TextList()
@@ -88,23 +89,50 @@ class ChecklistForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.items: list[dict] = []
+        # Every row as typed (shown back when one is refused) and what is refused, if a text.
+        self.rows: list[dict] = []
+        self.error: str | None = None
 
     def validate(self, extra_validators=None) -> bool:
-        """Read the rows into items; False when a row names an unknown type or severity."""
+        """Read the rows into items; False when a row names an unknown type or severity, or
+        a text is over its length (``error`` says which row, nothing is cut)."""
         if not super().validate(extra_validators):
             return False
         rows = zip(self.zh.data, self.en.data, self.type.data, strict=False)
         for n, (zh, en, kind) in enumerate(rows):
             zh, en = trim(zh), trim(en)
+            key = trim(_nth(self.key.data, n))
+            category = trim(_nth(self.category.data, n))
+            self.rows.append(
+                {
+                    "key": key,
+                    "type": kind,
+                    "zh": zh,
+                    "en": en,
+                    "critical": str(n) in self.critical.data,
+                    "required": str(n) in self.required.data,
+                    "severity": _nth(self.severity.data, n),
+                    "category": category,
+                }
+            )
+            for text, limit in ((zh, NAME_MAX), (en, NAME_MAX), (key, 40), (category, 64)):
+                if self.error is None and too_long(text, limit):
+                    self.error = _(
+                        "Row %(row)d: %(message)s", row=n + 1, message=longest_message(limit)
+                    )
+        if self.error is not None:
+            return False
+        for n, row in enumerate(self.rows):
+            zh, en, kind = row["zh"], row["en"], row["type"]
             if not zh and not en:
                 continue
             if kind not in ITEM_TYPES:
                 return False
             item = {
-                "key": trim(_nth(self.key.data, n))[:40] or f"q{n + 1}",
+                "key": self.rows[n]["key"] or f"q{n + 1}",
                 "type": kind,
-                "zh": zh[:120],
-                "en": en[:120],
+                "zh": zh,
+                "en": en,
             }
             if str(n) in self.critical.data:
                 item["critical"] = True
@@ -117,7 +145,7 @@ class ChecklistForm(Form):
                 return False
             if severity != "medium":
                 item["severity"] = severity
-            category = trim(_nth(self.category.data, n))[:64]
+            category = self.rows[n]["category"]
             if category:
                 item["category"] = category
             self.items.append(item)
@@ -128,7 +156,7 @@ class CustomRoundForm(Form):
     """A new custom round: the estate and a name (else "Custom round")."""
 
     estate = StringField()
-    name = StringField(filters=[lambda v: (v or "")[:120]])
+    name = StringField(filters=[lambda v: v or ""], validators=[Longest(NAME_MAX)])
 
     def estate_id(self) -> int | None:
         """The estate's id as sent, or None when it names nothing."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -35,7 +37,10 @@ from webapp.scoping import get_scoped, scoped
 @roles("supervisor", "admin")
 def templates_page():
     """The estate's rounds, their windows and checklists."""
-    estate = estate_arg(strict_args(EstateArgs, request.args))
+    return _templates_page(estate_arg(strict_args(EstateArgs, request.args)))
+
+
+def _templates_page(estate: Estate, form: CustomRoundForm | None = None):
     templates = service.ensure_defaults(db.session, estate)
     db.session.commit()
     estates = db.session.scalars(scoped(Estate).order_by(Estate.id)).all()
@@ -45,7 +50,8 @@ def templates_page():
         estates=estates,
         templates=templates,
         kind_names=kind_names(),
-    )
+        new_form=form,
+    ), (422 if form is not None else 200)
 
 
 @bp.route("/rounds/<int:template_id>", methods=["GET", "POST"])
@@ -53,12 +59,13 @@ def templates_page():
 def template_page(template_id: int):
     """Edit a round: name, windows, how often, active; and its checklist (a new version)."""
     template = get_scoped(RoundTemplate, template_id)
-    error = None
+    error = typed_name = None
     if request.method == "POST":
         before = {"name": template.name, "slots": template.slots, "period": template.period_days}
         form = RoundForm()
         form.validate()
         error = form.error()
+        typed_name = form.name.data  # shown back as typed when the form is refused
         if error is None:
             name, slots, period = form.name.data, form.slots, form.period_days.data
             if template.period_days > 1 and len(slots) == 1 and template.slots:
@@ -78,6 +85,12 @@ def template_page(template_id: int):
             db.session.commit()
             flash(_("Round saved."), "ok")
             return redirect(url_for("rounds.template_page", template_id=template.id))
+    return _template_page(template, error=error, typed_name=typed_name if error else None)
+
+
+def _template_page(template: RoundTemplate, checklist=None, **shown):
+    """A round's page; ``checklist`` the rows to show (a refused checklist's, as typed: else
+    the current version's), ``shown`` what is refused (``error``, ``checklist_error``)."""
     current = service.checklist(db.session, template)
     versions = db.session.scalars(
         sa.select(ChecklistVersion.version)
@@ -87,15 +100,15 @@ def template_page(template_id: int):
     return render_template(
         "rounds/template.html",
         template=template,
-        checklist=current,
+        checklist=checklist or current,
         versions=versions,
         item_types=ITEM_TYPES,
         kind_names=kind_names(),
         severities=FAIL_SEVERITIES,
         severity_names=Terms("severity"),
-        error=error,
+        **{"error": None, "typed_name": None, "checklist_error": None, **shown},
         **custom_context(template),
-    ), (422 if error else 200)
+    ), (422 if any(shown.values()) else 200)
 
 
 @bp.post("/rounds/<int:template_id>/checklist")
@@ -105,7 +118,10 @@ def checklist_save(template_id: int):
     template = get_scoped(RoundTemplate, template_id)
     form = ChecklistForm()
     if not form.validate():
-        abort(422)
+        if form.error is None:
+            abort(422)
+        typed = SimpleNamespace(items=form.rows)
+        return _template_page(template, checklist=typed, checklist_error=form.error)
     items = form.items
     old = service.checklist(db.session, template)
     for item in items:
@@ -134,6 +150,8 @@ def custom_new():
     if form.estate_id() is None:
         abort(404)
     estate = get_scoped(Estate, form.estate_id())
+    if not form.validate():
+        return _templates_page(estate, form)
     name = form.name.data or _("Custom round")
     template = service.new_round(
         db.session,

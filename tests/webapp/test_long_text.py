@@ -1,0 +1,236 @@
+"""Text longer than its column is refused with the field's message, never cut to fit: posted
+one character over its limit, a desk's borrower, a purpose, a note, a round's name was stored
+cut (what the person typed, lost without a word). Each door now answers 422 with "at most n
+characters" beside the field and the text kept as typed; exactly the limit is still taken."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import csrf_token_from
+from tests.webapp.review.conftest import make_finding
+from webapp.extensions import db
+from webapp.models import Unit
+from webapp.models.desk import DeskItem
+from webapp.models.review import FindingEvent
+from webapp.models.rounds import RoundTemplate
+from webapp.models.sync import Finding
+
+
+def _estate(seed) -> int:
+    return seed.estate_ids[0]
+
+
+def _unit_label(app, seed) -> str:
+    with app.app_context():
+        unit = db.session.scalar(
+            sa.select(Unit).where(Unit.estate_id == _estate(seed)).order_by(Unit.id).limit(1)
+        )
+        return unit.label
+
+
+def _template_id(app, seed) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(RoundTemplate.id)
+            .where(RoundTemplate.estate_id == _estate(seed))
+            .order_by(RoundTemplate.id)
+        )
+
+
+def _item(app, client, auth, seed) -> int:
+    """A parcel received at the desk (waiting for a supervisor), by the desk's own form."""
+    auth.login("desk")
+    data = {
+        "csrf_token": auth.csrf("/desk/"),
+        "estate": str(_estate(seed)),
+        "unit": _unit_label(app, seed),
+        "kind": "parcel",
+        "quantity": "1",
+    }
+    assert client.post("/desk/items", data=data).status_code in (302, 303)
+    auth.logout()
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.max(DeskItem.id)))
+
+
+def receive(field):
+    def door(app, client, auth, seed, value):
+        data = {"estate": str(_estate(seed)), "unit": _unit_label(app, seed), "kind": "mail"}
+        return "/desk/items", {**data, "quantity": "1", field: value}
+
+    door.__name__ = f"receive_{field}"
+    return door
+
+
+def decide(app, client, auth, seed, value):
+    return f"/desk/items/{_item(app, client, auth, seed)}/decide", {
+        "decision": "refuse",
+        "note": value,
+    }
+
+
+def collect(field):
+    def door(app, client, auth, seed, value):
+        data = {"collector_name": "Mr Lee", "note": "", field: value}
+        return f"/desk/items/{_item(app, client, auth, seed)}/collect", data
+
+    door.__name__ = f"collect_{field}"
+    return door
+
+
+def give_back(app, client, auth, seed, value):
+    return f"/desk/items/{_item(app, client, auth, seed)}/return", {"note": value}
+
+
+def lend(field):
+    def door(app, client, auth, seed, value):
+        data = {
+            "codes": "",
+            "borrower_name": "陳師傅",
+            "borrower_type": "contractor",
+            "purpose": "維修",
+            "due_back": "2031-01-01T18:00",
+        }
+        return "/keys/lend", {**data, field: value}
+
+    door.__name__ = f"lend_{field}"
+    return door
+
+
+def loan_request(field):
+    def door(app, client, auth, seed, value):
+        data = {
+            "codes": "",
+            "borrower_name": "陳師傅",
+            "borrower_type": "contractor",
+            "purpose": "維修",
+            "hours": "3",
+        }
+        return "/keys/requests/loan", {**data, field: value}
+
+    door.__name__ = f"loan_request_{field}"
+    return door
+
+
+def copy_request(app, client, auth, seed, value):
+    return "/keys/requests/copy", {"codes": "", "copies": "1", "purpose": value}
+
+
+def round_name(app, client, auth, seed, value):
+    url = f"/rounds/{_template_id(app, seed)}"
+    return url, {"name": value, "period_days": "1", "start": "09:00", "end": "12:00"}
+
+
+def custom_round(app, client, auth, seed, value):
+    return "/rounds/new", {"estate": str(_estate(seed)), "name": value}
+
+
+def checklist(field):
+    def door(app, client, auth, seed, value):
+        data = {"zh": "門關好嗎", "en": "Door shut?", "type": "yesno", "key": "", "category": ""}
+        return f"/rounds/{_template_id(app, seed)}/checklist", {**data, field: value}
+
+    door.__name__ = f"checklist_{field}"
+    return door
+
+
+def handover_task(app, client, auth, seed, value):
+    return "/desk/handover", {"tasks": f"換燈泡\n{value}", "note": ""}
+
+
+# Each door: who posts, the form with ``value`` in one text, and that text's limit.
+DOORS = [
+    ("desk", receive("resident_name"), 120),
+    ("desk", receive("description"), 200),
+    ("desk", receive("received_from"), 120),
+    ("supervisor", decide, 500),
+    ("desk", collect("collector_name"), 120),
+    ("desk", collect("note"), 500),
+    ("desk", give_back, 500),
+    ("desk", lend("borrower_name"), 120),
+    ("desk", lend("purpose"), 200),
+    ("desk", loan_request("borrower_name"), 120),
+    ("desk", loan_request("purpose"), 200),
+    ("desk", copy_request, 200),
+    ("supervisor", round_name, 120),
+    ("supervisor", custom_round, 120),
+    ("supervisor", checklist("zh"), 120),
+    ("supervisor", checklist("en"), 120),
+    ("supervisor", checklist("category"), 64),
+    ("desk", handover_task, 300),
+]
+
+
+@pytest.mark.parametrize(("user", "door", "limit"), DOORS, ids=[d[1].__name__ for d in DOORS])
+def test_text_one_over_its_limit_is_refused_beside_its_field_not_cut(
+    app, client, auth, seed, user, door, limit
+):
+    """Is a text one character over its column answered 422 with "at most n characters", the
+    text shown back whole — and one of exactly the limit not refused for its length?"""
+    message = f"最多 {limit} 個字元"
+    url, data = door(app, client, auth, seed, "長" * limit)
+    auth.login(user)
+    token = csrf_token_from(client.get("/").get_data(as_text=True))
+    control = client.post(url, data={**data, "csrf_token": token})
+    assert message not in control.get_data(as_text=True)
+    auth.logout()
+    over = "長" * (limit - 1) + "尾" + "X"
+    url, data = door(app, client, auth, seed, over)
+    auth.login(user)
+    token = csrf_token_from(client.get("/").get_data(as_text=True))
+    response = client.post(url, data={**data, "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, response.status_code
+    assert message in page
+    assert over in page  # kept as typed, not cut
+
+
+def test_a_refused_name_leaves_the_round_as_it_was(app, client, auth, seed):
+    """Is a round's name of 121 characters refused whole — the round keeps its name, not the
+    first 120 characters of the new one?"""
+    template_id = _template_id(app, seed)
+    with app.app_context():
+        before = db.session.get(RoundTemplate, template_id).name
+    auth.login("supervisor")
+    url, data = round_name(app, client, auth, seed, "長" * 121)
+    token = csrf_token_from(client.get("/").get_data(as_text=True))
+    assert client.post(url, data={**data, "csrf_token": token}).status_code == 422
+    with app.app_context():
+        assert db.session.get(RoundTemplate, template_id).name == before
+
+
+def test_a_search_over_its_length_is_a_400_naming_it(app, client, auth, seed):
+    """A query string's text over its length: a 400 naming the argument, not a search for the
+    first n characters of it."""
+    auth.login("desk")
+    response = client.get("/desk/", query_string={"q": "長" * 61})
+    assert response.status_code == 400
+    assert "q" in response.get_data(as_text=True)
+    assert client.get("/desk/", query_string={"q": "長" * 60}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("action", "field", "message"),
+    [("move", "note", "備註最多 4,000 個字元"), ("comments", "body", "留言最多 4,000 字")],
+)
+def test_a_findings_note_over_4000_is_refused_and_shown_back(
+    app, client, auth, seed, action, field, message
+):
+    """Is a move's note (was cut to 4,000 silently) or a comment of 4,001 characters refused
+    beside the form, kept as typed, and the finding left as it was?"""
+    with app.app_context():
+        finding_id = make_finding(_estate(seed))
+    auth.login("supervisor")
+    token = csrf_token_from(client.get("/").get_data(as_text=True))
+    over = "長" * 4000 + "尾"
+    data = {"csrf_token": token, "to": "closed", field: over}
+    response = client.post(f"/review/findings/{finding_id}/{action}", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in page and over in page
+    with app.app_context():
+        assert db.session.get(Finding, finding_id).status == "open"
+        count = sa.select(sa.func.count()).where(FindingEvent.finding_id == finding_id)
+        assert db.session.scalar(count.select_from(FindingEvent)) == 0
