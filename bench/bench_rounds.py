@@ -202,7 +202,7 @@ def _page_history(estate: Estate, rng: random.Random) -> int:
 
 def _page_rows() -> list[Row]:
     """The supervisor's coverage page for a week, and its presence reads alone."""
-    from bench.bench_review import _login
+    from bench.bench_review import login
     from webapp.demo import DemoOptions, build_demo
 
     with bench_app() as app:
@@ -218,7 +218,7 @@ def _page_rows() -> list[Row]:
         lo = datetime.combine(span[0], datetime.min.time(), zone)
         hi = lo + timedelta(days=7)
         client = app.test_client()
-        _login(client)
+        login(client)
         url = f"/rounds/coverage?estate={estate.id}&date={day.isoformat()}&view=week"
         assert client.get(url).status_code == 200  # opens the week's windows
 
