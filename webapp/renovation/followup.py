@@ -15,7 +15,7 @@ from sync import blobs
 from webapp import exports, i18n, vocab
 from webapp.access import roles
 from webapp.extensions import db
-from webapp.forms import strict_args
+from webapp.forms import longest_message, strict_args
 from webapp.models import Estate, shown_names
 from webapp.models.renovation import (
     Acceptance,
@@ -37,8 +37,10 @@ from webapp.renovation.forms import DeductionForm, PageArgs
 from webapp.renovation.status import estate_today
 from webapp.renovation.views import BY_ESTATE, PRINTERS, bp
 from webapp.scoping import get_scoped, scoped
+from webapp.text import too_long
 
 BY_NOTICE = {"notice_id": "notice"}
+DEPOSIT_NOTE_MAX = 200  # DepositEntry.note
 BY_ACCEPTANCE = {"acceptance_id": "acceptance"}
 
 
@@ -108,6 +110,12 @@ def notice_deduct(notice_id: str):
         return redirect(url_for("renovation.notice", notice_id=found.id), code=303)
     if not form.validate():
         return _notice_page(found, 422, form)
+    # The ledger's line names the notice before the reason, in one column of 200: the reason
+    # gets what the number leaves, refused beside it when longer, never cut.
+    line = f"{found.number} {form.note.data}"
+    if too_long(line, DEPOSIT_NOTE_MAX):
+        form.note.errors = [longest_message(DEPOSIT_NOTE_MAX - len(found.number) - 1)]
+        return _notice_page(found, 422, form)
     held = found.permit.deposit_held
     if form.amount.data > held:
         form.amount.errors = [_("The office holds only %(n)d of this deposit.", n=held)]
@@ -118,7 +126,7 @@ def notice_deduct(notice_id: str):
         "deducted",
         form.amount.data,
         form.on.data,
-        f"{found.number} {form.note.data}"[:200],
+        line,
         current_user,
     )
     entry.notice_id = found.id

@@ -196,3 +196,30 @@ def test_the_deadline_check_reads_units_with_the_notices(app, phone, seed):
     _results(phone, [issue_op(code, deadline=tomorrow) for code in spread[1:]])
     four = reads()
     assert len(four) == len(one) <= 2, four
+
+
+def test_a_deductions_reason_is_refused_whole_not_cut(
+    app, phone, supervisor, token, seed, renovating
+):
+    """The ledger's line is the notice's number, a space and the reason, in 200 characters: a
+    reason that leaves it longer was cut at the end and stored. Is it refused (422, "at most n
+    characters" with n what the number leaves, nothing written), and one that fits kept whole?"""
+    code, permit_id = renovating
+    _deposit(app, permit_id)
+    notice_id, number = _stopped(app, phone, code)
+    room = 200 - len(number) - 1
+    url = f"/renovation/notices/{notice_id}/deduct"
+    data = {"amount": "100", "on": "2026-12-01", "csrf_token": token}
+    over = supervisor.post(url, data={**data, "note": "牆" * (room + 1)})
+    assert over.status_code == 422
+    assert f"最多 {room} 個字元" in over.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.scalars(
+            sa.select(DepositEntry).where(DepositEntry.kind == "deducted")
+        ).all()
+    assert supervisor.post(url, data={**data, "note": "牆" * room}).status_code == 303
+    with app.app_context():
+        [entry] = db.session.scalars(
+            sa.select(DepositEntry).where(DepositEntry.kind == "deducted")
+        ).all()
+        assert entry.note == f"{number} {'牆' * room}"
