@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.text import NotAnAddress, blank, email_address, fold, trim
+from webapp.text import NotAnAddress, blank, email_address, fold, invisible, trim
 
 # Outside testers' values: each draws nothing, alone or mixed with ordinary spaces.
 INVISIBLE = [
@@ -114,3 +114,43 @@ def test_what_is_not_one_email_address_is_refused_for_its_reason(value, reason):
     with pytest.raises(NotAnAddress) as refused:
         email_address(value)
     assert refused.value.reason == reason
+
+
+def test_the_phone_reads_text_by_the_same_rule():
+    """Does the phone's helper (static/js/phone/text.js, run by node) find the same code points
+    invisible as ``webapp.text.invisible`` — any extra only one this Python's Unicode does not
+    know yet — and trim the tables here as ``trim`` does?"""
+    import json
+    import subprocess
+    import unicodedata
+    from pathlib import Path
+
+    module = Path(__file__).parents[2] / "static" / "js" / "phone" / "text.js"
+    values = INVISIBLE + [value for value, _kept in KEPT]
+    script = (
+        f"import {{ invisible, trim }} from {json.dumps(module.as_uri())};\n"
+        "import { readFileSync } from 'node:fs';\n"
+        "const values = JSON.parse(readFileSync(0, 'utf8'));\n"
+        "const found = [];\n"
+        "for (let cp = 0; cp <= 0x10ffff; cp++) {\n"
+        "  if (cp >= 0xd800 && cp <= 0xdfff) continue;\n"
+        "  if (invisible(String.fromCodePoint(cp))) found.push(cp);\n"
+        "}\n"
+        "console.log(JSON.stringify({ found, trimmed: values.map(trim) }));\n"
+    )
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        input=json.dumps(values),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    phone = set(answer["found"])
+    server = {cp for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF and invisible(chr(cp))}
+    assert server <= phone, sorted(hex(cp) for cp in server - phone)
+    newer = {cp for cp in phone - server if unicodedata.category(chr(cp)) != "Cn"}
+    assert not newer, sorted(hex(cp) for cp in newer)
+    assert answer["trimmed"] == [trim(value) for value in values]

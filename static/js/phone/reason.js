@@ -5,6 +5,7 @@
 import { phone } from "./config.js";
 import { h } from "./dom.js";
 import { pt } from "./i18n.js";
+import { blank, trim } from "./text.js";
 
 export const OTHER = "other";
 export const OTHER_NOTE_MAX = 120;
@@ -20,8 +21,8 @@ export const OWN_NOTE_MAX = NOTE_MAX - OTHER_PREFIX.length - OTHER_NOTE_MAX - 1;
  * break, the patroller's note — neither is lost. Without a reason note, the note as it is.
  */
 export function noteWithReason(reason, reasonNote, note) {
-  const why = reason === OTHER ? String(reasonNote || "").trim() : "";
-  const own = String(note || "").trim();
+  const why = reason === OTHER ? trim(reasonNote) : "";
+  const own = trim(note);
   return [why ? `${OTHER_PREFIX}${why}` : "", own].filter(Boolean).join("\n");
 }
 
@@ -59,7 +60,7 @@ export function reasonPicker({ method = "manual", onChange = () => {} } = {}) {
     return h("label", { class: "reason-tile", "data-value": value }, input, h("span", {}, label));
   });
   note.addEventListener("input", () => {
-    if (note.value.trim()) show("");
+    if (!blank(note.value)) show("");
   });
   const node = h(
     "fieldset",
@@ -79,10 +80,10 @@ export function reasonPicker({ method = "manual", onChange = () => {} } = {}) {
 
   return {
     node,
-    value: () => ({ reason, note: reason === OTHER ? note.value.trim() : "" }),
+    value: () => ({ reason, note: reason === OTHER ? trim(note.value) : "" }),
     problem() {
       if (!reason) return pt("reasonChoose");
-      if (reason === OTHER && !note.value.trim()) return pt("reasonNoteNeeded");
+      if (reason === OTHER && blank(note.value)) return pt("reasonNoteNeeded");
       return "";
     },
     /** Say what stops the save at the picker and bring it into view. */

@@ -7,6 +7,7 @@
 import { saveOnce } from "../../_save.js";
 import { h } from "../../phone/dom.js";
 import { pt } from "../../phone/i18n.js";
+import { overLimit, tooLong, trim } from "../../phone/text.js";
 import * as store from "../../store.js";
 import { signaturePad } from "../keys/sign.js";
 import { acceptanceDue, addDays } from "./permits.js";
@@ -49,7 +50,9 @@ export function reinspectForm(item, notice, done) {
     const data = new FormData(form);
     const result = String(data.get("result") || "");
     if (!result) return fail(error, rt("needResult"));
-    const payload = { id: draft.id("reinspection"), notice_id: notice.id, result, note: String(data.get("note") || "").trim().slice(0, 2000), photos: photos.map((p) => p.sha256) };
+    const note = trim(data.get("note"));
+    if (tooLong(note, 2000)) return fail(error, pt("tooLong", { field: rt("seen"), n: 2000 }));
+    const payload = { id: draft.id("reinspection"), notice_id: notice.id, result, note, photos: photos.map((p) => p.sha256) };
     try {
       await saveEntry(item, "reinspect.result", payload, photos, draft);
     } catch {
@@ -87,10 +90,13 @@ function acceptanceForm(item, today, done) {
     const chosen = Object.fromEntries(items.map((i) => [i.key, String(data.get(`a_${i.key}`) || "")]));
     const missing = items.find((i) => !chosen[i.key]);
     if (missing) return fail(error, rt("answerItem", { item: textOf(missing) }));
-    const engineer = String(data.get("engineer") || "").trim().slice(0, 120);
+    const engineer = trim(data.get("engineer"));
+    const note = trim(data.get("note"));
     if (!engineer) return fail(error, rt("needEngineer"));
+    const over = overLimit([[engineer, 120, rt("engineer")], [note, 2000, rt("note")]]);
+    if (over) return fail(error, pt("tooLong", over));
     const failed = Object.values(chosen).includes("no");
-    const payload = { id: draft.id("acceptance"), code: item.code, checklist_version: version, answers: chosen, result: failed ? "failed" : "passed", engineer, note: String(data.get("note") || "").trim().slice(0, 2000), photos: photos.map((p) => p.sha256) };
+    const payload = { id: draft.id("acceptance"), code: item.code, checklist_version: version, answers: chosen, result: failed ? "failed" : "passed", engineer, note, photos: photos.map((p) => p.sha256) };
     if (failed) payload.deadline = String(data.get("deadline") || addDays(today, 7));
     try {
       await saveEntry(item, "acceptance.record", payload, photos, draft);
@@ -122,10 +128,13 @@ function signaturesForm(item, acceptanceId, done) {
     const empty = pads.find(({ pad }) => pad.isEmpty());
     if (empty) return fail(error, rt("needSignatureOf", { role: rterm("signer_role", empty.role) }));
     const data = new FormData(form);
+    const names = Object.fromEntries(ROLES.map((role) => [role, trim(data.get(`name_${role}`))]));
+    const over = overLimit(ROLES.map((role) => [names[role], 120, rt("signerName", { role: rterm("signer_role", role) })]));
+    if (over) return fail(error, pt("tooLong", over));
     try {
       for (const { role, pad } of pads) {
         const photo = await pad.toPhoto();
-        const payload = { id: draft.id(`signature-${role}`), subject: "acceptance", subject_id: acceptanceId, role, signature: photo.sha256, signer_name: String(data.get(`name_${role}`) || "").trim().slice(0, 120) };
+        const payload = { id: draft.id(`signature-${role}`), subject: "acceptance", subject_id: acceptanceId, role, signature: photo.sha256, signer_name: names[role] };
         await saveEntry(item, "signature.capture", payload, [photo], { id: (k) => draft.id(`${k}-${role}`) });
       }
     } catch {

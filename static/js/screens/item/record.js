@@ -6,6 +6,7 @@ import { h, icon } from "../../phone/dom.js";
 import { floorName, fmtTime, pairName, pt, term } from "../../phone/i18n.js";
 import { preparePhoto } from "../../phone/photo.js";
 import { noteWithReason, OWN_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
+import { tooLong, trim } from "../../phone/text.js";
 import { nowWithOffset } from "../../phone/time.js";
 import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
@@ -158,7 +159,7 @@ export function recorder(item, onSaved) {
   const submit = saveOnce(form, async (draft) => {
     error.hidden = true;
     const data = new FormData(form);
-    const text = String(data.get("note") || "").trim();
+    const text = trim(data.get("note"));
     const shas = photos.map((p) => p.sha256);
     let type;
     let payload;
@@ -175,11 +176,13 @@ export function recorder(item, onSaved) {
       const why = picker ? picker.value() : null;
       if (why) payload.manual_reason = why.reason;
       const full = why ? noteWithReason(why.reason, why.note, text) : text;
+      if (tooLong(full, 4000)) return fail(pt("tooLong", { field: pt("note"), n: 4000 }));
       if (full) payload.note = full;
     } else {
       const severity = data.get("severity");
       const cat = data.get("category");
       if (!severity || !cat) return fail(pt("chooseFinding"));
+      if (tooLong(text, 4000)) return fail(pt("tooLong", { field: pt("note"), n: 4000 }));
       type = "finding.create";
       payload = { id: draft.id("record"), code: item.code, severity, category: cat, note: text, photos: shas };
     }

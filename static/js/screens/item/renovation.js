@@ -8,6 +8,7 @@ import { dataBlock, phone } from "../../phone/config.js";
 import { h, icon } from "../../phone/dom.js";
 import { fill, pt } from "../../phone/i18n.js";
 import { preparePhoto } from "../../phone/photo.js";
+import { tooLong, trim } from "../../phone/text.js";
 import { isoDay, nowWithOffset } from "../../phone/time.js";
 import * as store from "../../store.js";
 import { onStatus, sync } from "../../sync.js";
@@ -190,12 +191,15 @@ function issueForm(item, today, finding, done, ticked = []) {
     const rules = data.getAll("rules").map(String);
     if (!rules.length) return fail(error, rt("needRule"));
     if (!/^\d{4}-\d{2}-\d{2}$/.test(String(data.get("deadline") || ""))) return fail(error, rt("needDeadline"));
+    // A finding's note (up to 4000) fills this one in: longer than a notice's is said, not cut.
+    const note = trim(data.get("note"));
+    if (tooLong(note, 2000)) return fail(error, pt("tooLong", { field: rt("note"), n: 2000 }));
     const payload = {
       id: draft.id("notice"),
       code: item.code,
       rules,
       deadline: String(data.get("deadline")),
-      note: String(data.get("note") || "").trim().slice(0, 2000),
+      note,
       photos: [...new Set([...(finding?.payload.photos || []), ...photos.map((p) => p.sha256)])],
     };
     if (finding) payload.finding_id = finding.payload.id;
@@ -237,7 +241,9 @@ function deliverForm(item, notice, done) {
     const method = String(data.get("method") || "");
     if (!method) return fail(error, rt("needMethod"));
     if (method === "door" && !photos.length) return fail(error, rt("needDoorPhoto"));
-    const payload = { id: draft.id("delivery"), notice_id: notice.id, method, recipient: String(data.get("recipient") || "").trim().slice(0, 120), photos: photos.map((p) => p.sha256) };
+    const recipient = trim(data.get("recipient"));
+    if (tooLong(recipient, 120)) return fail(error, pt("tooLong", { field: rt("recipient"), n: 120 }));
+    const payload = { id: draft.id("delivery"), notice_id: notice.id, method, recipient, photos: photos.map((p) => p.sha256) };
     try {
       await saveEntry(item, "notice.deliver", payload, photos, draft);
     } catch {
@@ -262,9 +268,11 @@ function signForm(item, notice, done) {
   );
   form.addEventListener("submit", saveOnce(form, async (draft) => {
     if (pad.isEmpty()) return fail(error, rt("needSignature"));
-    const photo = await pad.toPhoto();
     const data = new FormData(form);
-    const payload = { id: draft.id("signature"), notice_id: notice.id, signature: photo.sha256, signer_name: String(data.get("signer_name") || "").trim().slice(0, 120), role: "owner" };
+    const signer = trim(data.get("signer_name"));
+    if (tooLong(signer, 120)) return fail(error, pt("tooLong", { field: rt("ownerName"), n: 120 }));
+    const photo = await pad.toPhoto();
+    const payload = { id: draft.id("signature"), notice_id: notice.id, signature: photo.sha256, signer_name: signer, role: "owner" };
     try {
       await saveEntry(item, "notice.sign", payload, [photo], draft);
     } catch {

@@ -5,6 +5,7 @@
 import { phone } from "../../phone/config.js";
 import { h, icon } from "../../phone/dom.js";
 import { fmtTime, pt, term } from "../../phone/i18n.js";
+import { overLimit, tooLong, trim } from "../../phone/text.js";
 import { closeScanner, manualEntry, openScanner } from "./scan.js";
 import { signaturePad } from "./sign.js";
 import { allKeys, compare, estates, keepStocktake, keptStocktakes, keyEntries, keysConfig, kt, recorder, saveKeyOps } from "./state.js";
@@ -305,15 +306,19 @@ function lendView() {
   // One tap, one lend per key (_save.js): a double tap never lends twice.
   form.addEventListener("submit", saveOnce(form, async (draft) => {
     const data = new FormData(form);
-    const name = String(data.get("borrower_name") || "").trim();
+    const name = trim(data.get("borrower_name"));
     const type = data.get("borrower_type");
+    const purpose = trim(data.get("purpose"));
     const keys = basketKeys("lend", error, saved);
     if (!keys) return;
     if (!name || !type) return fail(error, kt("needBorrower"));
+    // The server's limits (sync/schemas.py key.lend): said here, nothing is cut to fit.
+    const over = overLimit([[name, 120, kt("borrower")], [purpose, 200, kt("purpose")]]);
+    if (over) return fail(error, pt("tooLong", over));
     const payload = {
-      borrower_name: name.slice(0, 120),
+      borrower_name: name,
       borrower_type: type,
-      purpose: String(data.get("purpose") || "").trim().slice(0, 200),
+      purpose,
       id_checked: data.get("id_checked") === "1",
     };
     if (due.value) payload.due_back = nowWithOffset(new Date(due.value));
@@ -381,13 +386,14 @@ function issueView() {
   );
   form.addEventListener("submit", saveOnce(form, async (draft) => {
     const data = new FormData(form);
-    const owner = String(data.get("owner_name") || "").trim();
+    const owner = trim(data.get("owner_name"));
     const idType = String(data.get("id_type") || "");
     // As the server reads it: full-width folded, upper case, spaces, brackets and hyphens dropped.
     const idLast4 = String(data.get("id_last4") || "").normalize("NFKC").toUpperCase().replace(/[\s()（）-]/g, "");
     const keys = basketKeys("issue", error, saved);
     if (!keys) return;
     if (!owner) return fail(error, kt("needOwner"));
+    if (tooLong(owner, 120)) return fail(error, pt("tooLong", { field: kt("ownerName"), n: 120 }));
     if (!idType) return fail(error, kt("needIdType"));
     if (idLast4.length > 4) {
       last4.value = ""; // a whole number is not kept, not even in the form
@@ -396,7 +402,7 @@ function issueView() {
     if (!/^[0-9A-Z]{4}$/.test(idLast4)) return fail(error, kt("needLast4"));
     if (pad.isEmpty()) return fail(error, kt("needSignature"));
     const photo = await pad.toPhoto();
-    const payload = { owner_name: owner.slice(0, 120), signature: photo.sha256, id_type: idType, id_last4: idLast4 };
+    const payload = { owner_name: owner, signature: photo.sha256, id_type: idType, id_last4: idLast4 };
     const ops = keys.map((key) => ({ type: "key.issue", key, payload }));
     if (!(await kept(error, () => saveKeyOps(ops, [photo], draft)))) return;
     form.reset();

@@ -2,6 +2,7 @@
 // outcome for units, photos through phone/photo.js, and what a failed item makes (a finding).
 import { h, icon } from "../../phone/dom.js";
 import { preparePhoto } from "../../phone/photo.js";
+import { trim } from "../../phone/text.js";
 import { OWN_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
 import { saveOnce } from "../../_save.js";
 import { failed } from "./findings.js";
@@ -161,7 +162,7 @@ export function checklistForm(ctx, onSave) {
     } else if (item.type === "text") {
       const input = h("textarea", { rows: "2", maxlength: "1000", id, name: `q-${item.key}`, "aria-labelledby": `${id}-label` });
       input.addEventListener("input", () => {
-        const v = input.value.trim();
+        const v = trim(input.value);
         if (v) answers[item.key] = v;
         else delete answers[item.key];
       });
@@ -261,7 +262,7 @@ export function checklistForm(ctx, onSave) {
   // One tap, one check (_save.js): the save's ids stay the same until it is in the outbox.
   form.addEventListener("submit", saveOnce(form, async (draft) => {
     fail("");
-    const text = note.value.trim();
+    const text = trim(note.value);
     const problem = picker?.problem();
     if (problem) {
       // Not scanned and no reason yet: said at the picker, and under the save button too.
