@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 from webapp.cliargs import resolve_estate
 from webapp.extensions import db
 from webapp.labels import codes, fonts, printing, sheets
+from webapp.text import too_long
 
 
 def _fail(message: str) -> click.ClickException:
@@ -42,6 +43,8 @@ def labels(estate, kind, building, floor, template, skip, one_code, reprint, rea
                     "--estate, --kind, --building and --floor choose a sheet; "
                     "a single label is chosen by its code alone"
                 )
+            if too_long(reason, codes.MAX_REASON):
+                raise _fail(f"--reason has at most {codes.MAX_REASON} characters")
             ref = reprint or one_code
             found = codes.find_code(db.session, ref)
             if found is None:

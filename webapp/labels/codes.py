@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from webapp.codes import ALPHABET, Entry, normalize, read_entry
 from webapp.models import ITEM_MODELS, LabelCode, utcnow
 from webapp.models.audit import record
+from webapp.text import too_long
 
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 CODE_LENGTH = 16  # 16 x 5 = 80 random bits
 SHORT_BODY_LENGTH = 7  # plus one check character = 8
+MAX_REASON = 200  # LabelCode.retired_reason: why a code was retired, refused when longer
 
 
 def random_code(length: int = CODE_LENGTH) -> str:
@@ -185,7 +187,9 @@ def retire_and_replace(session: Session, old: LabelCode, reason: str, *, actor=N
     item = old.item(session)
     old.active = False
     old.retired_at = utcnow()
-    old.retired_reason = (reason or "reprinted")[:200]
+    if too_long(reason, MAX_REASON):
+        raise ValueError(f"a reason has at most {MAX_REASON} characters")  # the callers said so
+    old.retired_reason = reason or "reprinted"
     # The one-active-code-per-item index must see the old one retired before the new one.
     session.flush()
     new = mint(session, old.item_type, item)

@@ -7,7 +7,7 @@ from wtforms import StringField
 from wtforms.validators import ValidationError
 
 from webapp.extensions import db
-from webapp.forms import Form
+from webapp.forms import Form, Longest
 from webapp.labels import codes, printing, sheets
 from webapp.models import Building, Estate, LabelCode
 from webapp.scoping import scoped, visible_estate_ids
@@ -126,7 +126,7 @@ class OneForm(_LabelForm):
     action = StringField(default="print")
     template = StringField()
     skip = StringField(default="0")
-    reason = StringField()
+    reason = StringField(validators=[Longest(codes.MAX_REASON)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

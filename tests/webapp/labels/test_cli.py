@@ -173,3 +173,16 @@ def test_a_file_that_cannot_be_written_is_a_message(app, seed, runner, tmp_path)
     out = tmp_path / "missing-dir" / "x.pdf"
     result = runner.invoke(args=["labels", "--estate", "1", "--kind", "unit", "--out", str(out)])
     assert result.exit_code != 0 and "cannot write" in result.output
+
+
+def test_a_reprint_reason_over_200_is_refused(app, seed, runner, tmp_path):
+    """Is ``--reason`` of 201 characters refused (it was cut to 200), the code kept active?"""
+    with app.app_context():
+        old = db.session.scalars(sa.select(LabelCode).where(LabelCode.item_type == "key")).first()
+        old_code = old.code
+    out = tmp_path / "one.pdf"
+    args = ["labels", "--reprint", old_code, "--reason", "x" * 201, "--out", str(out)]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and "at most 200" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(LabelCode).where(LabelCode.code == old_code)).active

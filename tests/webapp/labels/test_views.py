@@ -315,3 +315,24 @@ def test_a_sheet_whose_worker_died_is_drawn_again_once(app, client, auth, seed):
     again = client.get(f"/labels/jobs/{job_id}/labels.pdf")
     assert again.status_code == 200
     assert sorted(t for p in pdf_pages(again.get_data()) for t in read_qr_texts(p)) == expected
+
+
+def test_a_reprints_reason_over_200_is_refused_and_the_code_kept(app, client, auth, seed):
+    """Was cut to 200 and stored: is a reprint's reason of 201 characters refused beside the
+    field (422, the text shown back), the code left active and nothing minted?"""
+    with app.app_context():
+        code = db.session.scalars(
+            sa.select(LabelCode).where(LabelCode.estate_id == seed.estate_ids[0])
+        ).first()
+        long_code = code.code
+    auth.login("admin")
+    reason = "標" * 200 + "尾"
+    response = _start(
+        client, auth, "/labels/one", {"code": long_code, "action": "reprint", "reason": reason}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "最多 200 個字元" in page and reason in page
+    with app.app_context():
+        old = db.session.scalar(sa.select(LabelCode).where(LabelCode.code == long_code))
+        assert old.active and old.retired_reason is None
