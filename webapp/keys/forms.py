@@ -210,7 +210,7 @@ class ResolveForm(Form):
     """Where a disputed key is now, who holds it (and as what), and a note of what was found."""
 
     status = StringField()
-    note = StringField()
+    note = StringField(validators=[Longest(2000)])
     holder_name = StringField(filters=[lambda v: v or None], validators=[Longest(120)])
     holder_type = StringField()
 

@@ -126,6 +126,12 @@ def register_export(fmt: str):
 @roles(*VIEWERS)
 def disputes():
     """List disputed keys with every event of each, the ones that do not fit marked."""
+    return _disputes_page()
+
+
+def _disputes_page(refused: tuple[int, ResolveForm] | None = None):
+    """The disputes page; ``refused``: a key's resolve form that was refused, shown back with
+    its messages beside its fields and what was typed (422)."""
     keys = db.session.scalars(
         scoped(Key).where(Key.status == "disputed").order_by(Key.estate_id, Key.id)
     ).all()
@@ -134,7 +140,8 @@ def disputes():
         items=[(k, queries.history(k)) for k in keys],
         can_resolve=current_user.role in RESOLVERS,
         resolutions=_recent_resolutions(),
-    )
+        refused=refused,
+    ), (422 if refused else 200)
 
 
 def _recent_resolutions():
@@ -164,9 +171,7 @@ def resolve(key_id: int):
         abort(409)
     form = ResolveForm()
     if not form.validate():
-        for errors in form.errors.values():
-            flash(errors[0], "error")
-        return redirect(url_for("keys.disputes")), 303
+        return _disputes_page((key.id, form))
     status, note, holder = form.status.data, form.note.data, form.holder_name.data
     holder_type = form.holder_type_for(key) if holder else None
     now = utcnow()

@@ -193,7 +193,17 @@ def test_a_supervisor_resolves_a_dispute_and_both_events_stay(app, client, auth,
     auth.login("supervisor")
     token = auth.csrf("/keys/disputes")
     refused = client.post(f"/keys/{key.id}/resolve", data={"csrf_token": token, "status": "in"})
-    assert refused.status_code == 303 and key_of(app, code).status == "disputed"
+    assert refused.status_code == 422 and key_of(app, code).status == "disputed"
+    assert "請寫下說明" in refused.get_data(as_text=True)
+    # A holder over the column was cut to 120 and stored: refused beside the field, kept.
+    holder = "陳" * 120 + "尾"
+    long = client.post(
+        f"/keys/{key.id}/resolve",
+        data={"csrf_token": token, "status": "out", "holder_name": holder, "note": "借出中"},
+    )
+    page = long.get_data(as_text=True)
+    assert long.status_code == 422 and key_of(app, code).status == "disputed"
+    assert "最多 120 個字元" in page and holder in page and "借出中" in page
     response = client.post(
         f"/keys/{key.id}/resolve",
         data={"csrf_token": token, "status": "in", "note": "兩把都已歸還，監控確認"},
