@@ -140,6 +140,10 @@ def handover_task(app, client, auth, seed, value):
     return "/desk/handover", {"tasks": f"換燈泡\n{value}", "note": ""}
 
 
+def handover_note(app, client, auth, seed, value):
+    return "/desk/handover", {"tasks": "", "note": value}
+
+
 # Each door: who posts, the form with ``value`` in one text, and that text's limit.
 DOORS = [
     ("desk", receive("resident_name"), 120),
@@ -160,6 +164,7 @@ DOORS = [
     ("supervisor", checklist("en"), 120),
     ("supervisor", checklist("category"), 64),
     ("desk", handover_task, 300),
+    ("desk", handover_note, 2000),
 ]
 
 
