@@ -114,6 +114,14 @@ def loan_request(field):
     return door
 
 
+def approve(field):
+    def door(app, client, auth, seed, value):
+        return "/keys/approve", {"codes": "", "borrower_name": "", "note": "", field: value}
+
+    door.__name__ = f"approve_{field}"
+    return door
+
+
 def copy_request(app, client, auth, seed, value):
     return "/keys/requests/copy", {"codes": "", "copies": "1", "purpose": value}
 
@@ -158,6 +166,8 @@ DOORS = [
     ("desk", loan_request("borrower_name"), 120),
     ("desk", loan_request("purpose"), 200),
     ("desk", copy_request, 200),
+    ("engineer", approve("borrower_name"), 120),
+    ("engineer", approve("note"), 200),
     ("supervisor", round_name, 120),
     ("supervisor", custom_round, 120),
     ("supervisor", checklist("zh"), 120),
