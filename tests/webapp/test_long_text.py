@@ -9,13 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import csrf_token_from
+from tests.sync.conftest import codes_of, finding_op, issue_device, lend_op
 from tests.webapp.review.conftest import make_finding
 from webapp.extensions import db
 from webapp.models import Unit
 from webapp.models.desk import DeskItem
 from webapp.models.review import FindingEvent
 from webapp.models.rounds import RoundTemplate
-from webapp.models.sync import Finding
+from webapp.models.sync import Finding, KeyEvent
 
 
 def _estate(seed) -> int:
@@ -249,3 +250,26 @@ def test_a_findings_note_over_4000_is_refused_and_shown_back(
         assert db.session.get(Finding, finding_id).status == "open"
         count = sa.select(sa.func.count()).where(FindingEvent.finding_id == finding_id)
         assert db.session.scalar(count.select_from(FindingEvent)) == 0
+
+
+def test_a_phone_op_over_its_length_is_rejected_not_stored_cut(app, client, seed):
+    """A phone's lend with a borrower of 121 characters or a finding's note of 4,001: is each
+    rejected (kept in quarantine) naming its field, with nothing stored cut?"""
+    keys = codes_of(app, _estate(seed), "key", n=1, status="in")
+    units = codes_of(app, _estate(seed), "unit", n=1)
+    for username, sent, field in [
+        ("desk", lend_op(keys[0], name="陳" * 121), "borrower_name"),
+        ("patrol", finding_op(units[0], note="漏" * 4001), "note"),
+    ]:
+        device_id, token = issue_device(app, username)
+        (result,) = client.post(
+            "/api/sync/push",
+            json={"device_id": device_id, "ops": [sent]},
+            headers={"Authorization": f"Bearer {token}"},
+        ).get_json()["results"]
+        assert result["status"] == "rejected" and field in str(result), result
+    with app.app_context():
+        assert not db.session.scalars(
+            sa.select(KeyEvent).where(KeyEvent.borrower_name.like("陳陳陳%"))
+        ).all()
+        assert not db.session.scalars(sa.select(Finding).where(Finding.note.like("漏漏漏%"))).all()
