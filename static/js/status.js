@@ -311,9 +311,10 @@ export function mountIndicator() {
     h("div", { "data-panel-body": true }),
   );
   banners = h("div", { class: "sync-banners", id: "sync-banners", hidden: true });
+  // Before the controls, a header item of its own: on a phone it takes the navigation's row
+  // (static/css/app.css), where its words have room.
   const end = bar.querySelector(".topbar-end, #shell-network");
-  if (end && end.classList.contains("topbar-end")) end.prepend(chip);
-  else if (end) end.before(chip);
+  if (end) end.before(chip);
   else bar.append(chip);
   bar.after(panel);
   const main = document.querySelector("main");
