@@ -174,3 +174,44 @@ def test_every_patrol_screen_fits_320_px(narrow_page, live_server):
         page.locator(".keys-tabs-bar").wait_for()
         misfits += _misfits(page, f"keys{tab}")
     assert misfits == [], "\n".join(misfits)
+
+
+# Whether an element is in sight: below the sticky header, above the keys' bottom tabs.
+IN_SIGHT = """(selector) => {
+  const el = [...document.querySelectorAll(selector)].find((e) => e.checkVisibility());
+  if (!el) return 'not shown';
+  const r = el.getBoundingClientRect();
+  const top = document.querySelector('.topbar').getBoundingClientRect().bottom;
+  const tabs = document.querySelector('.keys-tabs-bar');
+  const bottom = tabs && tabs.checkVisibility() ? tabs.getBoundingClientRect().top : innerHeight;
+  if (r.top >= top && r.bottom <= bottom) return true;
+  const at = (a, b) => `${Math.round(a)}–${Math.round(b)}`;
+  return `at ${at(r.top, r.bottom)}, the screen shows ${at(top, bottom)}`;
+}"""
+
+
+def test_a_key_saved_on_the_phone_says_so_in_sight(page, live_server):
+    """At 360 × 740, after a lend and after a return: is the message saying the keys are saved
+    on this phone in sight, above the bottom tabs? It appeared under the form, behind the tab
+    bar, and the thumb that had tapped 借出 saw nothing happen."""
+    from tests.browser.test_keys import _type_code
+
+    (key,) = support.first_estate_keys(live_server.app, "owner", 1)
+    log_in_and_pull(page)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/app/keys#lend")
+    page.wait_for_selector("#keys-app[data-ready='1'][data-mode='lend']")
+    _type_code(page, key["short"], "lend", key["code"])
+    page.fill("#keys-borrower", "王小明")
+    page.click(".choice-contractor")
+    page.click("[data-keys-submit=lend]")
+    page.wait_for_selector("#keys-app[data-saved='1']")
+    assert page.evaluate(IN_SIGHT, ".keys-saved") is True
+    assert "已存在手機上" in page.locator(".keys-saved:visible").inner_text()
+
+    page.goto("/app/keys#return")
+    page.wait_for_selector("#keys-app[data-ready='1'][data-mode='return']")
+    _type_code(page, key["short"], "return", key["code"])
+    page.click("[data-keys-submit=return]")
+    page.wait_for_selector("#keys-app[data-saved='2']")
+    assert page.evaluate(IN_SIGHT, ".keys-saved") is True

@@ -226,6 +226,8 @@ async function afterSave(mode, saved, message, basket) {
   saved.hidden = false;
   await refreshKeys();
   basket.draw();
+  // The message sits under the form, where the bottom tabs hid it from the thumb that saved.
+  saved.scrollIntoView({ block: "center" });
   bumpSaved();
 }
 
