@@ -146,13 +146,24 @@ function flashNode() {
     return null;
   }
   const action = flash.action ? h("a", { class: "btn btn-primary btn-block rp-flash-action", href: flash.action.href, ...flash.action.attrs }, flash.action.label) : null;
-  return h("div", { class: `flash rp-flash rp-flash-${flash.tone || "ok"}`, role: "status" }, h("p", {}, flash.text), action);
+  return h("div", { class: `flash rp-flash rp-flash-${flash.tone || "ok"}`, role: "status" }, h("p", {}, flash.text), whereSaved(flash.ops), action);
+}
+
+/** Where what was just saved is (the view is redrawn after every sync): still only on this
+ * phone, or on the server; nothing once an entry was refused or taken back (said elsewhere). */
+function whereSaved(ops) {
+  if (!ops) return null;
+  const entries = ops.map((id) => world.ops.find((e) => e.op_id === id));
+  if (entries.some((e) => e?.state === "pending")) return h("p", { class: "rp-flash-where" }, rs("savedOnPhone"));
+  if (entries.every(Boolean)) return h("p", { class: "rp-flash-where" }, rs("savedSynced"));
+  return null;
 }
 
 /** A message for the next view; it stays through redraws (a sync) for a few seconds — one
- * that offers a next step (a notice to issue) until the next message, or ten minutes. */
-function say(text, tone = "ok", view = null, action = null) {
-  flash = { text, tone, view, action, until: Date.now() + (action ? 600_000 : 8000) };
+ * that offers a next step (a notice to issue) until the next message, or ten minutes; one
+ * about a save (`ops`) says where it is, on the phone or synced, for long enough to see both. */
+function say(text, tone = "ok", view = null, action = null, ops = null) {
+  flash = { text, tone, view, action, ops, until: Date.now() + (action ? 600_000 : ops ? 20_000 : 8000) };
 }
 
 /** A renovation check that broke a rule a rectification notice names (the checklist's items
@@ -525,6 +536,7 @@ async function save(round, st, p, method, version, result, form, draft) {
       n ? "warn" : "ok",
       null,
       noticeOffer(round, p, result.failures, findings),
+      [entry.op_id, ...findings.map((f) => f.op_id)],
     );
     navigator.serviceWorker?.ready.then((reg) => reg.sync && reg.sync.register("rounds-outbox")).catch(() => {});
     sync().catch(() => {});

@@ -11,7 +11,7 @@ import { nowWithOffset } from "../../phone/time.js";
 import { saveOnce } from "../../_save.js";
 import { takeBackControl } from "../../_takeback.js";
 import * as store from "../../store.js";
-import { onStatus, sync } from "../../sync.js";
+import { onStatus, serverState, sync } from "../../sync.js";
 import { isRenovationOp, noticeSection, noticeTitle, permitSection } from "./renovation.js";
 
 const RECENT_MS = 2 * 60 * 1000;
@@ -495,6 +495,21 @@ function replacedNotice(label) {
 }
 
 /** Render an item from the store into the shell; false when the phone does not know it. */
+/** Why the item is shown from the store: the network is gone, or the server was slow (the
+ * worker's grace) — and once the server answers again, that the page is still the phone's,
+ * with a link to the server's. It never contradicts a header that says 在線. */
+function offlineNotice() {
+  const notice = h("p", { class: "flash item-offline", role: "status" }, pt(navigator.onLine ? "slowItem" : "offlineItem"));
+  const redraw = () => {
+    if (!notice.isConnected) return;
+    if (serverState() === "up") notice.replaceChildren(pt("backItem"), " ", h("a", { href: location.href }, pt("reloadItem")));
+    else if (serverState() === "down") notice.textContent = pt("offlineItem");
+  };
+  onStatus((m) => m.type === "reach" && redraw());
+  window.addEventListener("offline", redraw);
+  return notice;
+}
+
 export async function showOffline(container, code) {
   let openedAt = 0;
   try {
@@ -516,9 +531,7 @@ export async function showOffline(container, code) {
   const notices = await noticeSection(item).catch(() => null);
   // replaceChildren writes a null as the text "null": the sections a unit may lack are dropped.
   const sections = [
-    // Shown from the store because the network is gone, or because the server was slow (the
-    // worker's grace): say which, so the notice never contradicts a header that says 在線.
-    h("p", { class: "flash item-offline", role: "status" }, pt(navigator.onLine ? "slowItem" : "offlineItem")),
+    offlineNotice(),
     ...(item.retired ? [replacedNotice(item.retired)] : []),
     h(
       "header",
