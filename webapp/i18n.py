@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import get_timezone_gmt, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, session
@@ -61,6 +64,18 @@ def is_english() -> bool:
     """Tell whether the current reader reads English."""
     locale = get_locale()
     return locale is not None and locale.language == "en"
+
+
+def zone_name(timezone: str) -> str:
+    """Name a time zone as the reader says it (台北時間, Taiwan Time), never by its id alone; a
+    zone of no place (UTC, Etc/GMT-8) by its offset (GMT+08:00)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ValueError, ZoneInfoNotFoundError):  # not a zone: the words are still true
+        return timezone
+    if timezone in ("UTC", "GMT") or timezone.startswith("Etc/"):
+        return get_timezone_gmt(datetime.now(zone), locale=get_locale())
+    return get_timezone_name(zone, locale=get_locale())
 
 
 def html_lang() -> str:

@@ -22,6 +22,7 @@ def _common() -> dict:
         "term_list": i18n.term_list,
         "separator": i18n.separator,
         "floor_name": vocab.floor_name,
+        "zone_name": i18n.zone_name,
         "locales": i18n.LOCALES,
         "current_locale": i18n.select_locale,
         "current_user": current_user,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -154,3 +155,21 @@ def test_the_phone_gets_both_plural_forms(client, seed):
 
     assert strings("en")["keysN"] == {"one": "{n} key", "other": "{n} keys"}
     assert strings("zh-TW")["keysN"] == {"one": "{n} 把鑰匙", "other": "{n} 把鑰匙"}
+
+
+@pytest.mark.parametrize(
+    ("zone", "zh", "en"),
+    [
+        ("Asia/Taipei", "台北時間", "Taiwan Time"),
+        ("Asia/Hong_Kong", "香港時間", "Hong Kong Time"),
+        ("Etc/GMT-8", "GMT+08:00", "GMT+08:00"),  # a zone of no place: its offset
+        ("Nowhere/Atlantis", "Nowhere/Atlantis", "Nowhere/Atlantis"),  # not a zone: as written
+    ],
+)
+def test_a_time_zone_is_named_as_its_reader_says_it(app, zone, zh, en):
+    """Is an estate's time zone named in the reader's language, never by its id alone?"""
+    from webapp.i18n import zone_name
+
+    for accept, name in (("zh-TW", zh), ("en", en)):
+        with app.test_request_context(headers={"Accept-Language": accept}):
+            assert zone_name(zone) == name

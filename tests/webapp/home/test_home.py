@@ -44,6 +44,16 @@ def test_home_counts_are_the_estates_own(client, auth, seed):
     assert re.search(r"<dt>借出</dt><dd>\d+</dd>", page)
 
 
+def test_an_estates_time_zone_is_named_in_the_readers_language(client, auth, seed):
+    """Is the estate's time zone named as its reader says it (台北時間, Taiwan Time), never by
+    its database id — 「Asia/Taipei」 sat beside the estate's name on a zh-Hant home?"""
+    auth.login("patrol")
+    page = client.get("/").get_data(as_text=True)
+    assert "台北時間" in page and "Asia/Taipei" not in page
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Taiwan Time" in page and "Asia/Taipei" not in page
+
+
 def test_user_text_is_escaped(app, client, auth, seed):
     """Is a user's display name escaped where it is shown?"""
     from webapp.extensions import db
