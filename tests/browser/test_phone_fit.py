@@ -4,6 +4,7 @@ languages — the words in sight, nothing wider than the screen, every tap a thu
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 
 from tests.browser import support
 from tests.browser.conftest import log_in_and_pull
@@ -108,6 +109,16 @@ FIT = """() => {
       if (lines.size > 1) out.push(`a tile's words on ${lines.size} lines: ${name(el)}`);
     }
   }
+  // Every tap a thumb's: a control, a choice's tile, a link that is not a sentence's words.
+  const taps = 'button, select, textarea, a, .record-choice, .rp-opt, .reason-tile, .keys-check, '
+    + '.rp-geo, .field-check, input:not([type=hidden], [type=radio], [type=checkbox], [type=file])';
+  for (const el of document.querySelectorAll(taps)) {
+    if (!el.checkVisibility() || el.closest('p, .sr-only, .visually-hidden')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width < 44 || r.height < 44) {
+      out.push(`a tap of ${Math.round(r.width)} × ${Math.round(r.height)} px: ${name(el)}`);
+    }
+  }
   for (const el of document.querySelectorAll('input[placeholder]')) {
     if (el.checkVisibility() && getComputedStyle(el, '::placeholder').textTransform !== 'none') {
       out.push(`placeholder in capitals: ${name(el)}`);
@@ -128,14 +139,15 @@ def _misfits(page, what: str) -> list[str]:
     return [f"{what}: {problem}" for problem in page.evaluate(FIT)]
 
 
-def test_every_patrol_screen_fits_320_px(narrow_page, live_server):
+def test_every_patrol_screen_fits_320_px(narrow_page, live_server, tmp_path):
     """At 320 px, in both languages: does every patrol screen — the login, home, scanner,
     rounds, a round, each kind of check, its summary, a unit's page with its keys, check and
-    finding forms, and the keys' five tabs — keep within the screen, its words inside their
-    buttons, tiles and tabs? In English a check's 「Checked / Nobody home / Refused entry」
-    ran 18 px off the screen and a unit's key table made its page 342 px wide; in both, the
-    due-back field made the key lend screen 336 px wide and the key-code hint was written in
-    capitals; in Chinese 「無人在家」 and 「標籤無法讀取」 broke with a character alone."""
+    finding forms (a photo taken), and the keys' five tabs — keep within the screen, its words
+    inside their buttons, tiles and tabs, every tap a thumb's (44 px)? In English a check's
+    「Checked / Nobody home / Refused entry」 ran 18 px off the screen and a unit's key table
+    made its page 342 px wide; in both, the due-back field made the key lend screen 336 px
+    wide and the key-code hint was in capitals; Chinese tiles broke with one character alone
+    (無人在/家); a photo's × was 40 px beside the camera button, a unit's keys 19 px links."""
     page = narrow_page
     page.add_init_script(NO_CAMERA)  # the package's camera shows a label: /scan would leave
     unit = support.first_estate_units(live_server.app, 1)[0]
@@ -168,7 +180,11 @@ def test_every_patrol_screen_fits_320_px(narrow_page, live_server):
     page.locator("#record .record-save").wait_for()
     misfits += _misfits(page, "unit check")
     page.locator(".record-tab").nth(1).click()
-    misfits += _misfits(page, "unit finding")
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (400, 300), (120, 140, 150)).save(photo)
+    page.set_input_files("#record input[type=file]", str(photo))
+    page.locator("#record .record-thumbs img").wait_for()
+    misfits += _misfits(page, "unit finding with a photo")
     for tab in ("", "#lend", "#return", "#issue", "#stocktake"):
         page.goto(f"/app/keys{tab}")
         page.locator(".keys-tabs-bar").wait_for()
