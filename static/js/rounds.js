@@ -16,6 +16,7 @@ import { countRaised, worstSeverity } from "./screens/rounds/findings.js";
 import { reinspectionCard, reinspectionsDue } from "./screens/rounds/reinspections.js";
 import { dayOf, hmOf, roundNow, statusIn } from "./screens/rounds/time.js";
 import { rs } from "./screens/rounds/ui.js";
+import { syncedFully } from "./_unknown.js";
 import { normalize, shortCodeValid } from "./codes.js";
 import * as store from "./store.js";
 import { onStatus, sync } from "./sync.js";
@@ -360,7 +361,20 @@ async function renderRound(id) {
   );
 }
 
-function gone() {
+/** A round the phone does not hold. Before its first complete pull (just logged in, the estate
+ * still being copied) that is "not here yet": say so, keep the link, and the status listener
+ * below opens the round when the pull brings it. After one it is gone (retired, or another
+ * estate's): say that and go home. */
+async function gone() {
+  if (!(await syncedFully())) {
+    show("rp-round");
+    fill(
+      $("rp-round"),
+      h("a", { class: "rp-back", href: "#" }, "‹ ", rs("todaysRounds")),
+      h("div", { class: "card rp-empty", "data-rp-fetching": "", role: "status" }, h("p", { class: "shell-status-title" }, rs("roundFetchingTitle")), h("p", { class: "muted" }, rs("roundFetching"))),
+    );
+    return;
+  }
   say(rs("roundGone"), "warn");
   location.hash = "";
 }

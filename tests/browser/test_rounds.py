@@ -282,3 +282,34 @@ def test_the_phone_computes_the_same_windows_as_the_server(page):
         assert got == expected, (slots, day, tz)
         compared += len(expected)
     assert compared == 7  # every case but the vacant round's off day has its windows
+
+
+def test_a_round_opened_before_the_first_pull_waits_for_it(page, signage_estate):
+    """A patroller taps a round's link at once after the first login, while the phone is still
+    copying the estate: the round is not on the phone yet. Is that said as it is (still
+    fetching, the link kept) rather than "no longer on this phone" with the link dropped, and
+    does the round open by itself once the pull arrives?"""
+    round_id = signage_estate["round"]
+    held = {"pull": True}
+
+    def pull(route):
+        if held["pull"]:
+            route.abort()
+        else:
+            route.continue_()
+
+    page.context.route("**/api/sync/pull*", pull)
+    _log_in(page)
+    page.goto(f"/app/rounds#r/{round_id}")
+    page.wait_for_selector("html[data-rounds-ready]")
+    fetching = page.locator("#rp-round [data-rp-fetching]")
+    fetching.wait_for(state="visible")
+    assert "仍在下載" in fetching.inner_text()
+    assert page.url.endswith(f"#r/{round_id}")
+    assert "已沒有該巡查" not in page.locator("body").inner_text()
+
+    held["pull"] = False
+    page.evaluate("async () => { await (await import('/static/build/sync.js')).sync(); }")
+    page.locator("#rp-round .rp-head").wait_for(state="visible", timeout=30_000)
+    assert page.locator("#rp-round h1").inner_text() == "標識檢查（全天）"
+    assert page.url.endswith(f"#r/{round_id}")
