@@ -89,7 +89,10 @@ def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
         # Lend, by scanning: the key's state on the phone turns to out, waiting to sync.
         page.goto("/app/keys#lend")
         page.wait_for_selector("#keys-app[data-ready='1'][data-mode='lend']")
+        lend_button = page.locator("[data-keys-submit=lend]")
+        assert lend_button.inner_text() == "先掃描要借出的鑰匙"  # never "借出 0 把鑰匙"
         _scan_into(page, "lend", facts["code"])
+        assert lend_button.inner_text() == "借出 1 把鑰匙"
         item = page.locator(f"[data-basket='lend'] [data-code='{facts['code']}']")
         assert facts["label"] in item.inner_text()
         page.fill("#keys-borrower", "離線借用人")
@@ -99,6 +102,7 @@ def test_a_key_lent_and_returned_offline_by_scanning_reaches_the_register(
         page.click(".keys-quick .keys-chip >> nth=0")
         page.click("[data-keys-submit=lend]")
         page.wait_for_selector("#keys-app[data-saved='1']")
+        assert lend_button.inner_text() == "先掃描要借出的鑰匙"  # the basket emptied by the save
 
         # Return, by scanning the same tag: the phone knows it is out.
         page.goto("/app/keys#return")

@@ -274,12 +274,19 @@ function quickDue(input) {
   return h("div", { class: "keys-quick" }, chips.map(([text, fn]) => h("button", { type: "button", class: "btn keys-chip", onclick: fn }, text)));
 }
 
+/** The basket's button says how many keys it records, or, empty, what to do first (not "Lend 0
+ * keys" after a save has emptied it). */
+function countOn(submit, mode) {
+  const n = state.baskets[mode].length;
+  submit.textContent = n ? kt(`${mode}N`, { n }) : kt(`${mode}None`);
+}
+
 function lendView() {
   const error = errorLine();
   const saved = savedLine();
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block btn-tall keys-submit", "data-keys-submit": "lend" });
   const basket = basketList("lend", () => {
-    submit.textContent = kt("lendN", { n: state.baskets.lend.length });
+    countOn(submit, "lend");
   });
   const types = Object.entries(phone().holderTypes);
   const due = h("input", { type: "datetime-local", name: "due_back", id: "keys-due" });
@@ -340,7 +347,7 @@ function returnView() {
   const saved = savedLine();
   const submit = h("button", { type: "button", class: "btn btn-primary btn-block btn-tall keys-submit", "data-keys-submit": "return" });
   const basket = basketList("return", () => {
-    submit.textContent = kt("returnN", { n: state.baskets.return.length });
+    countOn(submit, "return");
   });
   const save = saveOnce(submit, async (draft) => {
     const keys = basketKeys("return", error, saved);
@@ -361,7 +368,7 @@ function issueView() {
   const saved = savedLine();
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block btn-tall keys-submit", "data-keys-submit": "issue" });
   const basket = basketList("issue", () => {
-    submit.textContent = kt("issueN", { n: state.baskets.issue.length });
+    countOn(submit, "issue");
   });
   const pad = signaturePad({ label: kt("signature"), hint: kt("signHere"), clearText: kt("clear") });
   const last4 = h("input", { type: "text", id: "keys-id-last4", name: "id_last4", maxlength: "4", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", class: "keys-last4" });
