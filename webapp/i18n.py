@@ -83,6 +83,13 @@ def html_lang() -> str:
     return "en" if is_english() else "zh-Hant-TW"
 
 
+def aside(main, extra) -> str:
+    """``main`` with ``extra`` beside it in brackets as the reader's language writes them:
+    full-width in Chinese (李先生（業主）), "Mr Lee (owner)" in English (the phone's is
+    static/js/phone/i18n.js aside). Plain text: a template escapes it as it shows it."""
+    return f"{main} ({extra})" if is_english() else f"{main}（{extra}）"
+
+
 def term(vocabulary: str, value: str | None) -> str:
     """Name a vocabulary value in the reader's language."""
     if value is None:

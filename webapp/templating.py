@@ -21,6 +21,7 @@ def _common() -> dict:
         "terms": i18n.terms,
         "term_list": i18n.term_list,
         "separator": i18n.separator,
+        "aside": i18n.aside,
         "floor_name": vocab.floor_name,
         "zone_name": i18n.zone_name,
         "locales": i18n.LOCALES,

@@ -4,7 +4,7 @@
 import { itemCodeFromPath } from "./codes.js";
 import { phone } from "./phone/config.js";
 import { h } from "./phone/dom.js";
-import { fmtTime, pairName, pt, t } from "./phone/i18n.js";
+import { aside, fmtTime, pairName, pt, t } from "./phone/i18n.js";
 import { mountBadge } from "./phone/net.js";
 import * as store from "./store.js";
 import { takeBackControl } from "./_takeback.js";
@@ -31,8 +31,8 @@ function loginHref() {
 
 function entryWhat(entry) {
   const p = entry.payload;
-  if (entry.type === "check.record") return `${pt("check")} (${pairName("results", p.result)})`;
-  if (entry.type === "finding.create") return `${pt("finding")} (${pairName("categories", p.category)})`;
+  if (entry.type === "check.record") return aside(pt("check"), pairName("results", p.result));
+  if (entry.type === "finding.create") return aside(pt("finding"), pairName("categories", p.category));
   return entry.type;
 }
 
@@ -51,7 +51,7 @@ function drawPanel(s) {
     [pt("lastSync"), fmtTime(s.lastSyncAt)],
     [pt("itemsHeld"), String(s.items)],
   ];
-  if (s.lastError) rows.push([pt("lastProblem"), `${errorText(s.lastError)} (${fmtTime(s.lastError.at)})`]);
+  if (s.lastError) rows.push([pt("lastProblem"), aside(errorText(s.lastError), fmtTime(s.lastError.at))]);
   const body = [
     h("dl", { class: "sync-facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     progress ? h("p", { class: "sync-progress", "data-sync-progress": true }, progress) : null,
@@ -120,7 +120,7 @@ function drawBanners(s) {
       h(
         "div",
         { class: "sync-banner sync-banner-auth", role: "alert", "data-login-needed": true },
-        h("p", {}, pt("errAuth"), s.pending ? ` (${pt("toSync", { n: s.pending })})` : ""),
+        h("p", {}, s.pending ? aside(pt("errAuth"), pt("toSync", { n: s.pending })) : pt("errAuth")),
         phone().user ? null : h("a", { class: "btn btn-primary", href: loginHref() }, pt("logIn")),
         // A login may never come (the user was deactivated): what waits can leave as a file.
         s.pending ? h("button", { type: "button", class: "btn", "data-export": true, onclick: exportUnsynced }, pt("exportUnsynced")) : null,

@@ -173,3 +173,17 @@ def test_a_time_zone_is_named_as_its_reader_says_it(app, zone, zh, en):
     for accept, name in (("zh-TW", zh), ("en", en)):
         with app.test_request_context(headers={"Accept-Language": accept}):
             assert zone_name(zone) == name
+
+
+def test_a_word_beside_another_takes_its_languages_brackets(app, client, auth, seed):
+    """Chinese writes a word in brackets beside another with full-width brackets and no space
+    (登記為在櫃（12）), English with a space and half-width ones; is that so in the helper and on
+    a page that uses it (the desk's handover)?"""
+    from webapp.i18n import aside
+
+    for accept, said in (("zh-TW", "李先生（業主）"), ("en", "李先生 (業主)")):
+        with app.test_request_context(headers={"Accept-Language": accept}):
+            assert aside("李先生", "業主") == said
+    auth.login("desk")
+    page = client.get("/desk/handover").get_data(as_text=True)
+    assert "登記為在櫃（" in page and "登記為在櫃 (" not in page

@@ -13,6 +13,12 @@ export function fill(text, values = {}) {
   return String(text).replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
 }
 
+/** `main` with `extra` beside it in brackets as the reader's language writes them: full-width in
+ * Chinese (「李先生（業主）」), "Mr Lee (owner)" in English (webapp.i18n.aside on the server). */
+export function aside(main, extra, lang = globalThis.document?.documentElement.lang || "zh-Hant-TW") {
+  return lang.startsWith("zh") ? `${main}（${extra}）` : `${main} (${extra})`;
+}
+
 /** A word of the PWA shell (#pwa-config). */
 export function t(key) {
   return config().t[key] || key;

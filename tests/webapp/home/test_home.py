@@ -85,7 +85,7 @@ def test_a_head_office_home_lists_many_estates_as_one_table(app, client, auth, s
     rows = re.findall(r'<th scope="row" id="estate-\d+">([^<]+)</th>', page)
     assert rows == names and len(rows) == 8
     totals = re.search(r"<tfoot>.*?</tfoot>", page, re.S).group(0)
-    assert "合計 (8)" in totals
+    assert "合計（8）" in totals
     assert re.findall(r'<td class="num">(\d+)</td>', totals)[0] == str(units)
 
 

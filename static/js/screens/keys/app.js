@@ -4,7 +4,7 @@
 // the outbox first (key.lend / key.return / key.issue); the sync engine sends it.
 import { phone } from "../../phone/config.js";
 import { h, icon } from "../../phone/dom.js";
-import { fmtTime, pt, term } from "../../phone/i18n.js";
+import { aside, fmtTime, pt, term } from "../../phone/i18n.js";
 import { overLimit, tooLong, trim } from "../../phone/text.js";
 import { closeScanner, manualEntry, openScanner } from "./scan.js";
 import { signaturePad } from "./sign.js";
@@ -38,7 +38,7 @@ function statusBadge(key) {
 function holderText(holder) {
   if (!holder) return "";
   const type = phone().holderTypes[holder.type] || holder.type || "";
-  return type ? `${holder.name} (${type})` : holder.name;
+  return type ? aside(holder.name, type) : holder.name;
 }
 
 function dueText(iso) {
