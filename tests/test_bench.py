@@ -56,6 +56,9 @@ def test_a_broken_bench_leaves_the_others_rows(monkeypatch, capsys):
     infos = [types.SimpleNamespace(name=n.removeprefix("bench.")) for n in fakes]
     monkeypatch.setattr(runner.pkgutil, "iter_modules", lambda _paths: infos)
     monkeypatch.setattr(runner.importlib, "import_module", fakes.__getitem__)
+    # The runner silences logging below ERROR for the whole process (a CLI's choice): not for
+    # the tests after this one, whose logs it would swallow.
+    monkeypatch.setattr(runner.logging, "disable", lambda _level: None)
     assert runner.main([]) == 1
     table = capsys.readouterr().out
     assert "bench_aa: FAILED (RuntimeError" in table and " NO" in table
