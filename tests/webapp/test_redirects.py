@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.webapp.review.conftest import make_finding
 from webapp.extensions import db
 from webapp.models import Unit
 from webapp.models.sync import Finding
@@ -90,10 +91,14 @@ def test_posted_next_never_leaves_the_site(app, client, auth, seed, target):
     )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/review/findings/{finding}"
+    with app.app_context():  # a bulk move is all or none: an open finding of its own to move
+        fresh = make_finding(seed.estate_ids[0])
+        db.session.commit()
     response = client.post(
         "/review/findings/bulk",
-        data={"ids": [finding], "to": "dispatched", "next": target, "csrf_token": token},
-    )
+        data={"ids": [fresh], "to": "dispatched", "department": "cleaning",
+              "due": "2031-02-03", "next": target, "csrf_token": token},
+    )  # fmt: skip
     assert response.status_code == 303
     assert response.headers["Location"] == "/review/findings"
 
