@@ -453,8 +453,13 @@ def test_background_sync_drains_the_outbox_with_no_page_open(page, context, live
                 },
             )
             for _ in range(15):
+                found = db.session.scalar(
+                    sa.select(Check.id).where(Check.note == "background sync")
+                )
+                # Outside a request a transaction begins IMMEDIATE on SQLite (it may write): held
+                # through the wait it kept the worker's push out for busy_timeout (a 503, twice,
+                # in CI). Ended at once, the push finds the lock free.
                 db.session.rollback()
-                found = db.session.scalar(sa.select(Check).where(Check.note == "background sync"))
                 if found is not None:
                     break
                 page.wait_for_timeout(100)
