@@ -40,7 +40,6 @@ from webapp.scoping import get_scoped, scoped
 from webapp.text import too_long
 
 BY_NOTICE = {"notice_id": "notice"}
-DEPOSIT_NOTE_MAX = 200  # DepositEntry.note
 BY_ACCEPTANCE = {"acceptance_id": "acceptance"}
 
 
@@ -112,9 +111,9 @@ def notice_deduct(notice_id: str):
         return _notice_page(found, 422, form)
     # The ledger's line names the notice before the reason, in one column of 200: the reason
     # gets what the number leaves, refused beside it when longer, never cut.
-    line = f"{found.number} {form.note.data}"
-    if too_long(line, DEPOSIT_NOTE_MAX):
-        form.note.errors = [longest_message(DEPOSIT_NOTE_MAX - len(found.number) - 1)]
+    line, column = f"{found.number} {form.note.data}", DepositEntry.note.type.length
+    if too_long(line, column):
+        form.note.errors = [longest_message(column - len(found.number) - 1)]
         return _notice_page(found, 422, form)
     held = found.permit.deposit_held
     if form.amount.data > held:
