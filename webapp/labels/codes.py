@@ -16,7 +16,7 @@ from webapp.text import too_long
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 CODE_LENGTH = 16  # 16 x 5 = 80 random bits
 SHORT_BODY_LENGTH = 7  # plus one check character = 8
-MAX_REASON = 200  # LabelCode.retired_reason: why a code was retired, refused when longer
+MAX_REASON = LabelCode.retired_reason.type.length  # why a code was retired: refused when longer
 
 
 def random_code(length: int = CODE_LENGTH) -> str:
