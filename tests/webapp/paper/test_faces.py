@@ -28,6 +28,7 @@ PRINTED = datetime(2026, 11, 30, 1, 15, tzinfo=UTC)
 FIRST = ("甲乙丙丁戊", "Alpha")
 SECOND = ("鼠牛虎兔龍", "Omega")
 PAGES = {FIRST: 1, SECOND: 3}
+WEIGHTS = ("regular", "bold")  # a bad cell is bold
 
 
 def _form(words: tuple[str, str]) -> Paper:
@@ -146,12 +147,18 @@ def test_forms_made_in_threads_at_once_are_each_their_own(monkeypatch):
 def test_a_character_the_font_lacks_is_reported_for_its_document_only(monkeypatch, caplog):
     """fpdf2 logs the characters a document's font lacks: is one form's missing character
     (here a Hangul syllable, which Noto Sans Hant does not hold) still said of that form only,
-    and its PDF as fpdf2's own?"""
+    and its PDF as fpdf2's own? And are the held face's widths left as parsed — a width lookup
+    of a character the font lacks adds it to the widths (a defaultdict): a face sharing them
+    would grow with every such character any user typed, for the life of the process, and be
+    changed under a thread copying them for its own document?"""
     lacking = ("甲乙한", "Alpha")
     own = _fpdf2s_own(monkeypatch, lacking)
+    widths = {weight: dict(faces.face(fonts.font_path(weight)).widths) for weight in WEIGHTS}
     caplog.clear()
     assert _form(lacking).output_bytes() == own
     assert "한" in caplog.text
+    for weight in WEIGHTS:
+        assert faces.face(fonts.font_path(weight)).widths == widths[weight], weight
     caplog.clear()
     assert _form(SECOND).output_bytes() == _fpdf2s_own(monkeypatch, SECOND)
     assert "missing" not in caplog.text
@@ -179,7 +186,7 @@ def test_every_slot_of_fpdf2s_font_is_shared_or_copied_knowingly():
 def test_the_held_face_is_the_whole_cff_table():
     """Of Noto Sans Hant only the CFF table is held for documents to subset (what fpdf2 embeds
     of it): does it still hold every glyph of the file — any character a user types?"""
-    for weight in ("regular", "bold"):
+    for weight in WEIGHTS:
         path = fonts.font_path(weight)
         held = ttLib.TTFont(io.BytesIO(faces.face(path).source), lazy=True)
         whole = ttLib.TTFont(path, lazy=True)
