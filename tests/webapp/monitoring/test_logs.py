@@ -116,3 +116,14 @@ def test_printing_a_form_logs_nothing_of_what_it_says(json_app, capsys):
     assert not [line for line in lines if line.get("logger", "").startswith("fontTools")]
     # The library's warnings still come through.
     assert logging.getLogger("fontTools").getEffectiveLevel() == logging.WARNING
+
+
+def test_a_quieted_library_is_never_louder_than_the_app():
+    """With LOG_LEVEL=ERROR, are fontTools' warnings held back like everyone else's (its own
+    level at WARNING would let them past the root's ERROR)?"""
+    try:
+        logs.install("text", "ERROR")
+        for name in logs.QUIET_BELOW_WARNING:
+            assert logging.getLogger(name).getEffectiveLevel() == logging.ERROR, name
+    finally:
+        logs.install("text", "INFO")  # as the other apps of the session log
