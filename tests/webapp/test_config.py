@@ -122,6 +122,9 @@ def test_retention_periods_default_sensibly_and_refuse_an_unread_alert_dropped_f
         instance=tmp_path,
     )
     assert given["ALERT_RETENTION_DAYS"] == given["UNREAD_ALERT_RETENTION_DAYS"] == 90
+    # Alerts kept longer than a year and the unread period left unset: it follows, not refused.
+    longer = from_env({"SECRET_KEY": "k", "ALERT_RETENTION_DAYS": "400"}, instance=tmp_path)
+    assert longer["UNREAD_ALERT_RETENTION_DAYS"] == 400
     with pytest.raises(ConfigError, match="UNREAD_ALERT_RETENTION_DAYS.*ALERT_RETENTION_DAYS"):
         from_env(
             {
