@@ -17,6 +17,13 @@ from webapp.models.jobs import AlertEvent
 from webapp.models.push import PushSubscription
 
 
+def _added(row) -> int | str:
+    """``row`` added and flushed (inside an app context); its primary key."""
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
 def event(
     *,
     at: datetime,
@@ -26,17 +33,16 @@ def event(
     name: str | None = None,
 ) -> int:
     """An alert event found and fanned out at ``at`` (inside an app context); its id."""
-    row = AlertEvent(
-        kind=kind,
-        key=name or f"{kind}:{uuid.uuid4()}",
-        estate_id=estate_id,
-        detail={},
-        occurred_at=at,
-        dispatched_at=at if dispatched else None,
+    return _added(
+        AlertEvent(
+            kind=kind,
+            key=name or f"{kind}:{uuid.uuid4()}",
+            estate_id=estate_id,
+            detail={},
+            occurred_at=at,
+            dispatched_at=at if dispatched else None,
+        )
     )
-    db.session.add(row)
-    db.session.flush()
-    return row.id
 
 
 def delivery(
@@ -51,68 +57,64 @@ def delivery(
     send_after: datetime | None = None,
 ) -> int:
     """One person's alert of an event on a channel, made at ``at``; its id."""
-    row = AlertDelivery(
-        key=f"alert:{event_id}:{user_id}:{channel}:{uuid.uuid4().hex[:8]}",
-        event_id=event_id,
-        user_id=user_id,
-        estate_id=estate_id,
-        channel=channel,
-        state=state,
-        created_at=at,
-        send_after=send_after or at,
-        sent_at=at if state == "sent" else None,
-        read_at=at + timedelta(hours=1) if read else None,
-        message="",
+    return _added(
+        AlertDelivery(
+            key=f"alert:{event_id}:{user_id}:{channel}:{uuid.uuid4().hex[:8]}",
+            event_id=event_id,
+            user_id=user_id,
+            estate_id=estate_id,
+            channel=channel,
+            state=state,
+            created_at=at,
+            send_after=send_after or at,
+            sent_at=at if state == "sent" else None,
+            read_at=at + timedelta(hours=1) if read else None,
+            message="",
+        )
     )
-    db.session.add(row)
-    db.session.flush()
-    return row.id
 
 
 def digest(user_id: int, *, at: datetime, estate_id: int) -> int:
-    row = AlertDigest(
-        key=f"digest:daily:{user_id}:{at.date().isoformat()}:{uuid.uuid4().hex[:6]}",
-        user_id=user_id,
-        kind="daily",
-        day=at.date(),
-        estate_id=estate_id,
-        created_at=at,
-        data={"estates": []},
-        files={},
+    return _added(
+        AlertDigest(
+            key=f"digest:daily:{user_id}:{at.date().isoformat()}:{uuid.uuid4().hex[:6]}",
+            user_id=user_id,
+            kind="daily",
+            day=at.date(),
+            estate_id=estate_id,
+            created_at=at,
+            data={"estates": []},
+            files={},
+        )
     )
-    db.session.add(row)
-    db.session.flush()
-    return row.id
 
 
 def browser_session(
     user_id: int, *, created: datetime, expires: datetime, ended: datetime | None = None
 ) -> str:
-    row = UserSession(
-        id=secrets.token_hex(32),
-        user_id=user_id,
-        created_at=created,
-        expires_at=expires,
-        ended_at=ended,
+    return _added(
+        UserSession(
+            id=secrets.token_hex(32),
+            user_id=user_id,
+            created_at=created,
+            expires_at=expires,
+            ended_at=ended,
+        )
     )
-    db.session.add(row)
-    db.session.flush()
-    return row.id
 
 
 def subscription(user_id: int, session_id: str | None, *, at: datetime) -> int:
-    row = PushSubscription(
-        user_id=user_id,
-        endpoint=f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}",
-        p256dh="B" * 87,
-        auth="a" * 22,
-        session_id=session_id,
-        created_at=at,
-        updated_at=at,
+    return _added(
+        PushSubscription(
+            user_id=user_id,
+            endpoint=f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4().hex}",
+            p256dh="B" * 87,
+            auth="a" * 22,
+            session_id=session_id,
+            created_at=at,
+            updated_at=at,
+        )
     )
-    db.session.add(row)
-    db.session.flush()
-    return row.id
 
 
 def ids(model) -> set:
