@@ -248,6 +248,41 @@ def test_the_dry_run_counts_what_the_purge_then_deletes(app, seed):
         assert purge(db.session, now, _periods(app)) == counted
 
 
+def test_a_row_changed_between_its_batch_read_and_its_delete_is_judged_as_it_stands(app, seed):
+    """An old event with no delivery left is read into a batch, and a delivery of it is made
+    before the batch's delete: does the delete judge it again — the event stays, its delivery
+    still points at it — rather than delete what it read?"""
+    now = utcnow()
+    estate, boss = seed.estate_ids[0], seed.user_ids["supervisor"]
+    with app.app_context():
+        old = event(at=now - 200 * DAY, estate_id=estate)
+        event(at=now, estate_id=estate)
+        db.session.commit()
+        made = []
+
+        def meanwhile(conn, cursor, statement, params, context, executemany):
+            if not made and statement.lstrip().upper().startswith("DELETE FROM ALERT_EVENT"):
+                made.append(1)
+                conn.execute(
+                    sa.insert(AlertDelivery).values(
+                        key=f"alert:{old}:{boss}:bell", event_id=old, user_id=boss,
+                        estate_id=estate, channel="bell", state="sent", created_at=now,
+                        send_after=now, sent_at=now, message="",
+                    )
+                )  # fmt: skip
+
+        sa.event.listen(db.engine, "before_cursor_execute", meanwhile)
+        try:
+            done = purge(db.session, now, _periods(app))
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", meanwhile)
+        assert made, "the purge read no old event to delete"
+        assert old in ids(AlertEvent) and done["alert_event"] == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(AlertDelivery.event_id == old)) == 1
+        )
+
+
 def test_the_newest_event_and_digest_stay_so_their_ids_are_never_handed_out_again(app, seed):
     """When every event and digest is old, does the newest of each stay — SQLite gives a new
     row max(id) + 1, and an event's id is in its emails' Message-ID, a digest's in its link —
