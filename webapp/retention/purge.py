@@ -113,7 +113,7 @@ class _Step:
     name: str
     model: type
     order: sa.orm.InstrumentedAttribute  # a time column, walked with the primary key
-    where: Callable[[], tuple]
+    where: tuple  # the rule: which rows are past their period
 
 
 def _plan(session: Session, now: datetime, periods: Periods, *, counting: bool) -> list[_Step]:
@@ -124,15 +124,14 @@ def _plan(session: Session, now: datetime, periods: Periods, *, counting: bool) 
 
     return [
         _Step("alert_delivery", AlertDelivery, AlertDelivery.created_at,
-              lambda: _deliveries(now, periods)),
+              _deliveries(now, periods)),
         _Step("alert_event", AlertEvent, AlertEvent.dispatched_at,
-              lambda: _events(now, periods, newest(AlertEvent), counting=counting)),
+              _events(now, periods, newest(AlertEvent), counting=counting)),
         _Step("alert_digest", AlertDigest, AlertDigest.created_at,
-              lambda: _digests(now, periods, newest(AlertDigest))),
+              _digests(now, periods, newest(AlertDigest))),
         _Step("push_subscription", PushSubscription, PushSubscription.updated_at,
-              lambda: _subscriptions(now, periods)),
-        _Step("user_session", UserSession, UserSession.expires_at,
-              lambda: _sessions(now, periods)),
+              _subscriptions(now, periods)),
+        _Step("user_session", UserSession, UserSession.expires_at, _sessions(now, periods)),
     ]  # fmt: skip
 
 
@@ -140,7 +139,7 @@ def count(session: Session, now: datetime, periods: Periods) -> dict[str, int]:
     """How many rows of each table the purge would delete now (it deletes nothing)."""
     return {
         step.name: session.scalar(
-            sa.select(sa.func.count()).select_from(step.model).where(*step.where())
+            sa.select(sa.func.count()).select_from(step.model).where(*step.where)
         )
         for step in _plan(session, now, periods, counting=True)
     }
@@ -165,10 +164,9 @@ def purge(
 
 def _in_batches(session: Session, step: _Step, batch: int, commit: Callable[[], None]) -> int:
     (pk,) = sa.inspect(step.model).primary_key
-    where = step.where()
     gone, after = 0, None
     while True:
-        query = sa.select(step.order, pk).where(*where).order_by(step.order, pk).limit(batch)
+        query = sa.select(step.order, pk).where(*step.where).order_by(step.order, pk).limit(batch)
         if after is not None:
             query = query.where(
                 sa.tuple_(step.order, pk)
@@ -181,7 +179,7 @@ def _in_batches(session: Session, step: _Step, batch: int, commit: Callable[[], 
         # a delivery made) is judged as it stands.
         gone += session.execute(
             sa.delete(step.model)
-            .where(pk.in_([row[1] for row in rows]), *where)
+            .where(pk.in_([row[1] for row in rows]), *step.where)
             .execution_options(synchronize_session=False)
         ).rowcount
         commit()
