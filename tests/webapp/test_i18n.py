@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,28 @@ def test_a_time_zone_is_named_as_its_reader_says_it(app, zone, zh, en):
     for accept, name in (("zh-TW", zh), ("en", en)):
         with app.test_request_context(headers={"Accept-Language": accept}):
             assert zone_name(zone) == name
+
+
+# A word put in brackets beside another by hand: 「李先生 (業主)」 in Chinese, where it takes
+# full-width brackets and no space. webapp.i18n.aside and static/js/phone/i18n.js aside write it.
+BRACKETED_BY_HAND = re.compile(r"\((?:\{\{|\$\{)")
+ASIDE_ITSELF = {"static/js/phone/i18n.js"}
+
+
+def test_no_page_puts_a_word_in_brackets_by_hand():
+    """Does every template and phone script put a word in brackets beside another through
+    aside, never as "{{ a }} ({{ b }})" or `${a} (${b})`? The key's holder on a unit's page
+    (server and phone), a loan request's borrower type, a patroller's username and a retired
+    label's reason still wrote 李先生 (租戶) with English's brackets in Chinese."""
+    by_hand = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}"
+        for pattern in ("templates/**/*.html", "static/js/**/*.js")
+        for path in sorted(ROOT.glob(pattern))
+        if str(path.relative_to(ROOT)) not in ASIDE_ITSELF
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if BRACKETED_BY_HAND.search(line)
+    ]
+    assert by_hand == [], "\n".join(by_hand)
 
 
 def test_a_word_beside_another_takes_its_languages_brackets(app, client, auth, seed):

@@ -51,9 +51,11 @@ def test_a_key_page_shows_class_and_holder(app, client, auth, seed):
             Key, db.session.scalar(sa.select(LabelCode.item_id).where(LabelCode.code == code))
         )
         holder = key.holder_name
+        kind = vocab.zh("borrower_type", key.holder_type)
     auth.login("desk")
     page = client.get(f"/q/{code}").get_data(as_text=True)
     assert holder in page and "借出" in page
+    assert f"{holder}（{kind}）" in page  # Chinese brackets: never 李先生 (租戶)
     assert any(name in page for name in ("業主鑰匙", "公共區域門窗鑰匙", "設施設備房鑰匙"))
 
 

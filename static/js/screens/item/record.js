@@ -3,7 +3,7 @@
 // sync engine sends it. Also: the item's history on this phone, and the offline item view.
 import { dataBlock, phone } from "../../phone/config.js";
 import { h, icon } from "../../phone/dom.js";
-import { floorName, fmtTime, pairName, pt, term } from "../../phone/i18n.js";
+import { aside, floorName, fmtTime, pairName, pt, term } from "../../phone/i18n.js";
 import { preparePhoto } from "../../phone/photo.js";
 import { noteWithReason, OWN_NOTE_MAX, reasonPicker } from "../../phone/reason.js";
 import { tooLong, trim } from "../../phone/text.js";
@@ -468,7 +468,8 @@ async function facts(item) {
   }
   if (item.type === "key") {
     const badge = { in: "badge-ok", out: "badge-warn", issued: "badge-info", disputed: "badge-danger" }[d.status] || "badge-info";
-    const holder = d.holder ? `${d.holder.name} (${phone().holderTypes[d.holder.type] || d.holder.type})` : "—";
+    const type = d.holder ? phone().holderTypes[d.holder.type] || d.holder.type : "";
+    const holder = d.holder ? (type ? aside(d.holder.name, type) : d.holder.name) : "—";
     return dl([
       [pt("status"), h("span", { class: `badge ${badge}` }, term("key_status", d.status))],
       [pt("holder"), holder],
