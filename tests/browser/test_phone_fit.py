@@ -29,6 +29,14 @@ HEADER = """() => {
                                 Math.round(e.getBoundingClientRect().height)])
                    .filter(([, w, h]) => w < 44 || h < 44),
     wide: [document.documentElement.scrollWidth, innerWidth],
+    // The header's rows, each item placed in the row its middle falls in.
+    rows: [...bar.children].filter((e) => e.checkVisibility()).reduce((rows, e) => {
+      const r = e.getBoundingClientRect();
+      const middle = (r.top + r.bottom) / 2;
+      const row = rows.find(([top, bottom]) => top <= middle && middle <= bottom);
+      if (!row) rows.push([r.top, r.bottom]);
+      return rows;
+    }, []).length,
   };
 }"""
 
@@ -50,8 +58,9 @@ def narrow_page(request, browser, live_server):
 def test_the_header_says_the_sync_state_in_words_with_thumb_sized_controls(narrow_page):
     """On a patroller's server pages (home, alerts) at 360 and 320 px: are the sync chip's
     words in sight — they were cut to 「已全…」 at 360 and to nothing at 320, beside the brand,
-    language, bell and log-out — is every header control at least 44 px, and does the header
-    keep its height whatever the chip says?"""
+    language, bell and log-out — on the navigation's row, the header two rows (the chip on a
+    row of its own made it three: 50 px of the screen gone), is every header control at least
+    44 px, and does the header keep its height whatever the chip says?"""
     page = narrow_page
     log_in_and_pull(page)
     for width in WIDTHS:
@@ -66,6 +75,7 @@ def test_the_header_says_the_sync_state_in_words_with_thumb_sized_controls(narro
             text, needed, shown = seen["chip"]
             assert needed <= shown, (width, path, text, needed, shown)
             assert seen["small"] == [], (width, path)
+            assert seen["rows"] == 2, (width, path, seen["rows"])
             assert seen["wide"][0] <= seen["wide"][1], (width, path)
         heights = page.evaluate(CHIP_STATES)
         assert len({height for height, _chip in heights}) == 1, (width, heights)
