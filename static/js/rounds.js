@@ -367,6 +367,9 @@ async function renderRound(id) {
  * estate's): say that and go home. */
 async function gone() {
   if (!(await syncedFully())) {
+    // A check's and the scanner's views draw from the rounds already read (world): the next
+    // draw, once the pull has brought the round, reads the phone's store again.
+    world = null;
     show("rp-round");
     fill(
       $("rp-round"),

@@ -284,12 +284,17 @@ def test_the_phone_computes_the_same_windows_as_the_server(page):
     assert compared == 7  # every case but the vacant round's off day has its windows
 
 
-def test_a_round_opened_before_the_first_pull_waits_for_it(page, signage_estate):
-    """A patroller taps a round's link at once after the first login, while the phone is still
-    copying the estate: the round is not on the phone yet. Is that said as it is (still
-    fetching, the link kept) rather than "no longer on this phone" with the link dropped, and
-    does the round open by itself once the pull arrives?"""
+@pytest.mark.parametrize("view", ["round", "checkpoint"])
+def test_a_round_opened_before_the_first_pull_waits_for_it(page, signage_estate, view):
+    """A patroller taps a round's link — or a checkpoint's of it — at once after the first
+    login, while the phone is still copying the estate: the round is not on the phone yet. Is
+    that said as it is (still fetching, the link kept) rather than "no longer on this phone"
+    with the link dropped, and does the round or the check open by itself once the pull
+    arrives? (The checkpoint's view read the rounds it had before the pull, and then said the
+    round was gone.)"""
     round_id = signage_estate["round"]
+    code = signage_estate["walk"][1]["code"]
+    where = f"#r/{round_id}" if view == "round" else f"#r/{round_id}/c/{code}"
     held = {"pull": True}
 
     def pull(route):
@@ -300,16 +305,21 @@ def test_a_round_opened_before_the_first_pull_waits_for_it(page, signage_estate)
 
     page.context.route("**/api/sync/pull*", pull)
     _log_in(page)
-    page.goto(f"/app/rounds#r/{round_id}")
+    page.goto(f"/app/rounds{where}")
     page.wait_for_selector("html[data-rounds-ready]")
     fetching = page.locator("#rp-round [data-rp-fetching]")
     fetching.wait_for(state="visible")
     assert "仍在下載" in fetching.inner_text()
-    assert page.url.endswith(f"#r/{round_id}")
+    assert page.url.endswith(where)
     assert "已沒有該巡查" not in page.locator("body").inner_text()
 
     held["pull"] = False
     page.evaluate("async () => { await (await import('/static/build/sync.js')).sync(); }")
-    page.locator("#rp-round .rp-head").wait_for(state="visible", timeout=30_000)
-    assert page.locator("#rp-round h1").inner_text() == "標識檢查（全天）"
-    assert page.url.endswith(f"#r/{round_id}")
+    if view == "round":
+        page.locator("#rp-round .rp-head").wait_for(state="visible", timeout=30_000)
+        assert page.locator("#rp-round h1").inner_text() == "標識檢查（全天）"
+    else:
+        page.locator("#rp-check .rp-save").wait_for(state="visible", timeout=30_000)
+        assert signage_estate["walk"][1]["label"] in page.locator("#rp-check").inner_text()
+    assert page.url.endswith(where)
+    assert "已沒有該巡查" not in page.locator("body").inner_text()
