@@ -13,78 +13,49 @@ import sqlalchemy as sa
 from tests.conftest import csrf_token_from
 from tests.sync.conftest import T0, codes_of, finding_op, issue_device, lend_op
 from tests.webapp.review.conftest import make_finding
+from tests.webapp.text_doors import LEND, LOAN_REQUEST, estate_id, first_unit, round_form
 from webapp.extensions import db
-from webapp.models import Building, Estate, Unit, User
-from webapp.models.rounds import RoundTemplate
+from webapp.models import Estate, User
 from webapp.models.sync import KeyEvent
 
 # A sample of the invisible values (tests/webapp/test_text.py has the table).
 BLANKS = ["\u200b", "\ufeff\u00ad", " \u3000\u00a0\u2060 "]
 
 
-def _estate(seed) -> int:
-    return seed.estate_ids[0]
-
-
-def _unit(app, seed) -> Unit:
-    with app.app_context():
-        unit = db.session.scalar(
-            sa.select(Unit).where(Unit.estate_id == _estate(seed)).order_by(Unit.id).limit(1)
-        )
-        db.session.expunge(unit)
-        return unit
-
-
-def _building_id(app, seed) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            sa.select(Building.id).where(Building.estate_id == _estate(seed)).order_by(Building.id)
-        )
-
-
-def _template_id(app, seed) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            sa.select(RoundTemplate.id)
-            .where(RoundTemplate.estate_id == _estate(seed))
-            .order_by(RoundTemplate.id)
-        )
-
-
 def _finding(app, seed) -> str:
     with app.app_context():
-        return make_finding(_estate(seed))
+        return make_finding(estate_id(seed))
 
 
 # Each door: who posts, where, the form with ``value`` in its one required text, and the
 # message that field answers when it is empty.
 def building(app, seed, value):
-    return f"/registry/estates/{_estate(seed)}/buildings", {"name": value, "floors": "3"}
+    return f"/registry/estates/{estate_id(seed)}/buildings", {"name": value, "floors": "3"}
 
 
 def unit_entrance(app, seed, value):
-    unit = _unit(app, seed)
+    unit = first_unit(app, seed)
     data = {"building_id": unit.building_id, "entrance": value, "floor": "30", "room": "3001"}
-    return f"/registry/estates/{_estate(seed)}/units", {**data, "status": "occupied"}
+    return f"/registry/estates/{estate_id(seed)}/units", {**data, "status": "occupied"}
 
 
 def unit_room(app, seed, value):
-    unit = _unit(app, seed)
+    unit = first_unit(app, seed)
     data = {"building_id": unit.building_id, "entrance": "1", "floor": "30", "room": value}
-    return f"/registry/estates/{_estate(seed)}/units", {**data, "status": "occupied"}
+    return f"/registry/estates/{estate_id(seed)}/units", {**data, "status": "occupied"}
 
 
 def sign(app, seed, value):
-    return f"/registry/estates/{_estate(seed)}/signs", {
+    return f"/registry/estates/{estate_id(seed)}/signs", {
         "category": "elevator",
         "location": value,
-        "building_id": _building_id(app, seed),
+        "building_id": first_unit(app, seed).building_id,
         "floor": "9",
     }
 
 
 def equipment_key(app, seed, value):
-    return f"/registry/estates/{_estate(seed)}/keys", {
+    return f"/registry/estates/{estate_id(seed)}/keys", {
         "key_class": "equipment_room",
         "equipment_room": value,
         "copies": "1",
@@ -97,36 +68,22 @@ def estate(app, seed, value):
 
 
 def round_name(app, seed, value):
-    url = f"/rounds/{_template_id(app, seed)}"
-    return url, {"name": value, "period_days": "1", "start": "09:00", "end": "12:00"}
+    return round_form(app, seed, value)
 
 
 def lend(app, seed, value):
-    return "/keys/lend", {
-        "codes": "",
-        "borrower_name": value,
-        "borrower_type": "contractor",
-        "purpose": "維修",
-        "due_back": "2031-01-01T18:00",
-    }
+    url, data = LEND
+    return url, {**data, "borrower_name": value}
 
 
 def loan_request(app, seed, value):
-    return "/keys/requests/loan", {
-        "codes": "",
-        "borrower_name": "陳師傅",
-        "borrower_type": "contractor",
-        "purpose": value,
-        "hours": "3",
-    }
+    url, data = LOAN_REQUEST
+    return url, {**data, "purpose": value}
 
 
 def permit_number(app, seed, value):
-    unit = _unit(app, seed)
-    with app.app_context():
-        label = db.session.get(Unit, unit.id).label
-    return f"/renovation/estates/{_estate(seed)}/permits/new", {
-        "unit": label,
+    return f"/renovation/estates/{estate_id(seed)}/permits/new", {
+        "unit": first_unit(app, seed).label,
         "number": value,
         "starts_on": "2026-01-05",
         "ends_on": "2099-03-31",
@@ -182,7 +139,7 @@ def test_a_display_name_of_nothing_visible_is_no_display_name(app, client, auth,
             "username": "night-guard",
             "display_name": "\u200b\u3000",
             "role": "patroller",
-            "estates": str(_estate(seed)),
+            "estates": str(estate_id(seed)),
             "password": "a-long-password",
             "csrf_token": token,
         },
@@ -217,8 +174,8 @@ def test_a_phone_op_naming_nobody_visible_is_rejected(app, client, seed):
     """Is a phone's lend to an invisible borrower, an issue to an invisible owner, a finding of
     an invisible category rejected (kept in quarantine), the field named — and a name with
     invisible ends stored trimmed?"""
-    keys = codes_of(app, _estate(seed), "key", n=4, status="in")
-    units = codes_of(app, _estate(seed), "unit", n=1)
+    keys = codes_of(app, estate_id(seed), "key", n=4, status="in")
+    units = codes_of(app, estate_id(seed), "unit", n=1)
     for value in BLANKS:
         result = _push(client, app, "desk", lend_op(keys[0], name=value))
         assert result["status"] == "rejected", value

@@ -11,33 +11,19 @@ import sqlalchemy as sa
 from tests.conftest import csrf_token_from
 from tests.sync.conftest import codes_of, finding_op, issue_device, lend_op
 from tests.webapp.review.conftest import make_finding
+from tests.webapp.text_doors import (
+    LEND,
+    LOAN_REQUEST,
+    estate_id,
+    first_unit,
+    round_form,
+    template_id,
+)
 from webapp.extensions import db
-from webapp.models import Unit
 from webapp.models.desk import DeskItem
 from webapp.models.review import FindingEvent
 from webapp.models.rounds import RoundTemplate
 from webapp.models.sync import Finding, KeyEvent
-
-
-def _estate(seed) -> int:
-    return seed.estate_ids[0]
-
-
-def _unit_label(app, seed) -> str:
-    with app.app_context():
-        unit = db.session.scalar(
-            sa.select(Unit).where(Unit.estate_id == _estate(seed)).order_by(Unit.id).limit(1)
-        )
-        return unit.label
-
-
-def _template_id(app, seed) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            sa.select(RoundTemplate.id)
-            .where(RoundTemplate.estate_id == _estate(seed))
-            .order_by(RoundTemplate.id)
-        )
 
 
 def _item(app, client, auth, seed) -> int:
@@ -45,8 +31,8 @@ def _item(app, client, auth, seed) -> int:
     auth.login("desk")
     data = {
         "csrf_token": auth.csrf("/desk/"),
-        "estate": str(_estate(seed)),
-        "unit": _unit_label(app, seed),
+        "estate": str(estate_id(seed)),
+        "unit": first_unit(app, seed).label,
         "kind": "parcel",
         "quantity": "1",
     }
@@ -58,7 +44,7 @@ def _item(app, client, auth, seed) -> int:
 
 def receive(field):
     def door(app, client, auth, seed, value):
-        data = {"estate": str(_estate(seed)), "unit": _unit_label(app, seed), "kind": "mail"}
+        data = {"estate": str(estate_id(seed)), "unit": first_unit(app, seed).label, "kind": "mail"}
         return "/desk/items", {**data, "quantity": "1", field: value}
 
     door.__name__ = f"receive_{field}"
@@ -85,34 +71,22 @@ def give_back(app, client, auth, seed, value):
     return f"/desk/items/{_item(app, client, auth, seed)}/return", {"note": value}
 
 
-def lend(field):
-    def door(app, client, auth, seed, value):
-        data = {
-            "codes": "",
-            "borrower_name": "陳師傅",
-            "borrower_type": "contractor",
-            "purpose": "維修",
-            "due_back": "2031-01-01T18:00",
-        }
-        return "/keys/lend", {**data, field: value}
+def borrowing(name: str, form: tuple[str, dict]):
+    """Doors of a form that names a borrower and a purpose (a lend, a loan request)."""
 
-    door.__name__ = f"lend_{field}"
-    return door
+    def factory(field):
+        def door(app, client, auth, seed, value):
+            url, data = form
+            return url, {**data, field: value}
+
+        door.__name__ = f"{name}_{field}"
+        return door
+
+    return factory
 
 
-def loan_request(field):
-    def door(app, client, auth, seed, value):
-        data = {
-            "codes": "",
-            "borrower_name": "陳師傅",
-            "borrower_type": "contractor",
-            "purpose": "維修",
-            "hours": "3",
-        }
-        return "/keys/requests/loan", {**data, field: value}
-
-    door.__name__ = f"loan_request_{field}"
-    return door
+lend = borrowing("lend", LEND)
+loan_request = borrowing("loan_request", LOAN_REQUEST)
 
 
 def approve(field):
@@ -128,18 +102,17 @@ def copy_request(app, client, auth, seed, value):
 
 
 def round_name(app, client, auth, seed, value):
-    url = f"/rounds/{_template_id(app, seed)}"
-    return url, {"name": value, "period_days": "1", "start": "09:00", "end": "12:00"}
+    return round_form(app, seed, value)
 
 
 def custom_round(app, client, auth, seed, value):
-    return "/rounds/new", {"estate": str(_estate(seed)), "name": value}
+    return "/rounds/new", {"estate": str(estate_id(seed)), "name": value}
 
 
 def checklist(field):
     def door(app, client, auth, seed, value):
         data = {"zh": "門關好嗎", "en": "Door shut?", "type": "yesno", "key": "", "category": ""}
-        return f"/rounds/{_template_id(app, seed)}/checklist", {**data, field: value}
+        return f"/rounds/{template_id(app, seed)}/checklist", {**data, field: value}
 
     door.__name__ = f"checklist_{field}"
     return door
@@ -206,15 +179,15 @@ def test_text_one_over_its_limit_is_refused_beside_its_field_not_cut(
 def test_a_refused_name_leaves_the_round_as_it_was(app, client, auth, seed):
     """Is a round's name of 121 characters refused whole — the round keeps its name, not the
     first 120 characters of the new one?"""
-    template_id = _template_id(app, seed)
+    round_id = template_id(app, seed)
     with app.app_context():
-        before = db.session.get(RoundTemplate, template_id).name
+        before = db.session.get(RoundTemplate, round_id).name
     auth.login("supervisor")
     url, data = round_name(app, client, auth, seed, "長" * 121)
     token = csrf_token_from(client.get("/").get_data(as_text=True))
     assert client.post(url, data={**data, "csrf_token": token}).status_code == 422
     with app.app_context():
-        assert db.session.get(RoundTemplate, template_id).name == before
+        assert db.session.get(RoundTemplate, round_id).name == before
 
 
 def test_a_search_over_its_length_is_a_400_naming_it(app, client, auth, seed):
@@ -237,7 +210,7 @@ def test_a_findings_note_over_4000_is_refused_and_shown_back(
     """Is a move's note (was cut to 4,000 silently) or a comment of 4,001 characters refused
     beside the form, kept as typed, and the finding left as it was?"""
     with app.app_context():
-        finding_id = make_finding(_estate(seed))
+        finding_id = make_finding(estate_id(seed))
     auth.login("supervisor")
     token = csrf_token_from(client.get("/").get_data(as_text=True))
     over = "長" * 4000 + "尾"
@@ -255,8 +228,8 @@ def test_a_findings_note_over_4000_is_refused_and_shown_back(
 def test_a_phone_op_over_its_length_is_rejected_not_stored_cut(app, client, seed):
     """A phone's lend with a borrower of 121 characters or a finding's note of 4,001: is each
     rejected (kept in quarantine) naming its field, with nothing stored cut?"""
-    keys = codes_of(app, _estate(seed), "key", n=1, status="in")
-    units = codes_of(app, _estate(seed), "unit", n=1)
+    keys = codes_of(app, estate_id(seed), "key", n=1, status="in")
+    units = codes_of(app, estate_id(seed), "unit", n=1)
     for username, sent, field in [
         ("desk", lend_op(keys[0], name="陳" * 121), "borrower_name"),
         ("patrol", finding_op(units[0], note="漏" * 4001), "note"),
