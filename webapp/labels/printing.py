@@ -8,6 +8,7 @@ reprint one label by retiring its code.
 from __future__ import annotations
 
 import io
+from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +21,8 @@ from webapp import vocab
 from webapp.extensions import db
 from webapp.labels import codes, sheets
 from webapp.models import Building, Estate, Key, LabelCode, Sign, Unit
+from webapp.text import fold
+from webapp.values import object_id
 
 KINDS = ("unit", "key", "sign")
 
@@ -65,12 +68,13 @@ def check_kind(kind: str) -> str:
 
 
 def find_building(session: Session, estate: Estate, ref: str) -> Building:
-    """A building of the estate by id or name (``3`` also finds ``3棟``), or LabelError."""
-    ref = (ref or "").strip()
+    """A building of the estate by id or name as names are kept (``webapp.text.fold``; ``3``
+    also finds ``3棟``), or LabelError."""
+    ref = fold(ref)
     query = sa.select(Building).where(Building.estate_id == estate.id)
     found = None
-    if ref.isdigit():
-        found = session.scalar(query.where(Building.id == int(ref)))
+    with suppress(ValueError):  # no id: ፩ (isdigit, but no int), 5,000 digits, past 32 bits
+        found = session.scalar(query.where(Building.id == object_id(ref)))
     for name in (ref, f"{ref}棟"):
         found = found or session.scalar(query.where(Building.name == name))
     if found is None:
