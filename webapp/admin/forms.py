@@ -16,7 +16,15 @@ from webapp.extensions import db
 from webapp.forms import Choice, EstateId, FilterForm, Flag, Form, Text
 from webapp.i18n import term
 from webapp.models import Estate, User
-from webapp.models.accounts import ALL_ESTATE_ROLES, MAX_PASSWORD_SET, MIN_PASSWORD, ROLES
+from webapp.models.accounts import (
+    ALL_ESTATE_ROLES,
+    MAX_PASSWORD_SET,
+    MAX_USERNAME,
+    MIN_PASSWORD,
+    MIN_USERNAME,
+    ROLES,
+    USERNAME_CHARS,
+)
 from webapp.registry.naming import clean
 from webapp.values import choice_id
 
@@ -45,8 +53,8 @@ class UserForm(Form):
         _l("Username"),
         validators=[
             DataRequired(),
-            Length(min=2, max=64),
-            Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Letters, digits, dot, dash, underscore.")),
+            Length(min=MIN_USERNAME, max=MAX_USERNAME),
+            Regexp(USERNAME_CHARS, message=_l("Letters, digits, dot, dash, underscore.")),
         ],
     )
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])

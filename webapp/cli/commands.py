@@ -20,10 +20,16 @@ from webapp.jobs.cli import jobs
 from webapp.keys.cli import keys
 from webapp.labels.cli import labels
 from webapp.models import ROLES, User
-from webapp.models.accounts import ALL_ESTATE_ROLES, MIN_PASSWORD
+from webapp.models.accounts import (
+    ALL_ESTATE_ROLES,
+    MAX_USERNAME,
+    MIN_PASSWORD,
+    MIN_USERNAME,
+    USERNAME_CHARS,
+)
 from webapp.retention.cli import retention
 from webapp.review.demo import advance_findings
-from webapp.text import invisible, trim
+from webapp.text import trim
 
 
 class ProgressPrinter:
@@ -108,10 +114,12 @@ def demo_data(estates, units_per_estate, days, reset, if_empty):
 @with_appcontext
 def create_user(name, role, estates, all_estates, password):
     """Create a user with a role and estates (or every estate)."""
+    # The users page's rule: the command makes no user the page could not have made.
     name = trim(name)
-    if not name or len(name) > 64 or any(invisible(c) for c in name):
+    if not MIN_USERNAME <= len(name) <= MAX_USERNAME or not USERNAME_CHARS.match(name):
         raise click.BadParameter(
-            "a username is 1 to 64 characters with no spaces or invisible characters",
+            f"a username is {MIN_USERNAME} to {MAX_USERNAME} letters, digits, dots, dashes or "
+            "underscores (A-Z, a-z, 0-9, . - _): no spaces, no other characters",
             param_hint="NAME",
         )
     if db.session.scalar(sa.select(User.id).where(User.username == name)) is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import datetime
@@ -35,6 +36,10 @@ ALL_ESTATE_ROLES = ("admin", "supervisor")
 # The password policy of every form that sets one (admin pages, the user's own change).
 MIN_PASSWORD = 10
 MAX_PASSWORD_SET = 200
+# A username wherever one is made (the users page, ``flask create-user``): 2 to 64 ASCII
+# letters, digits, dots, dashes and underscores — nothing invisible, nothing a log must quote.
+MIN_USERNAME, MAX_USERNAME = 2, 64
+USERNAME_CHARS = re.compile(r"[A-Za-z0-9._-]+\Z")
 
 user_estate = sa.Table(
     "user_estate",

@@ -148,6 +148,32 @@ def test_create_user_bad_input_is_refused_clearly(app, seed):
     assert not {"a2", "a3", "a4", "a5"} & names
 
 
+# Usernames the users page refuses (2 to 64 of A-Z, a-z, 0-9 and . - _): the command made each.
+NOT_USERNAMES = ["陳大文", "a", "<b>", "a:b", "lin@home", "caf\u00e9", "x" * 65]
+
+
+def test_create_user_takes_a_username_as_the_users_page_does(app, client, auth, seed):
+    """Does create-user refuse each username the users page refuses, with what one may be —
+    not make a user the page could never have made?"""
+    runner = app.test_cli_runner()
+    auth.login("admin")
+    token = auth.csrf("/admin/users")
+    for name in NOT_USERNAMES:
+        result = runner.invoke(
+            args=["create-user", name, "--role", "admin"], input="long-enough\nlong-enough\n"
+        )
+        assert result.exit_code == 2, (name, result.output)
+        assert "letters, digits" in result.output, result.output
+        page = client.post(
+            "/admin/users",
+            data={"username": name, "role": "patroller", "estates": str(seed.estate_ids[0]),
+                  "password": "a-long-password", "csrf_token": token},
+        )  # fmt: skip
+        assert page.status_code == 422, name
+    with app.app_context():
+        assert not set(NOT_USERNAMES) & set(db.session.scalars(sa.select(User.username)))
+
+
 def test_demo_data_shows_its_progress(app):
     """Does demo-data say, stage by stage, how far it is (on stderr), up to each stage's end?"""
     result = app.test_cli_runner().invoke(
