@@ -118,3 +118,21 @@ def test_an_imported_building_that_grows_past_its_column_is_a_row_error(app, cli
     )
     body = response.get_data(as_text=True)
     assert body.count("最多 40 個字") == 2, body[-3000:]
+
+
+def test_an_imported_building_of_thousands_of_digits_is_a_row_error(app, client, auth, seed):
+    """Is a building cell of 5,000 digits (past int()'s 4,300: "…棟" could not be made of it)
+    the row's "at most 40", not a 500?"""
+    auth.login("admin")
+    estate = seed.estate_ids[0]
+    token = csrf_token_from(client.get("/").get_data(as_text=True))
+    rows = unit_rows(1)
+    rows[0][0] = "1" * 5000
+    upload = (io.BytesIO(xlsx(UNIT_HEADERS, rows)), "units.xlsx")
+    response = client.post(
+        f"/registry/estates/{estate}/import/units",
+        data={"file": upload, "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.status_code
+    assert "最多 40 個字" in response.get_data(as_text=True)
