@@ -28,7 +28,7 @@ from webapp.i18n import terms
 from webapp.keys.basket import entries_of
 from webapp.models import Unit
 from webapp.models.types import utcnow
-from webapp.text import blank, too_long, trim
+from webapp.text import too_long, trim
 from webapp.values import MAX_INT, bounded_utc, choice_id
 from webapp.vocab import DESK_ITEM_KINDS, DESK_ITEM_STATUSES
 
@@ -182,7 +182,7 @@ class HandoverForm(Form):
         return [line for line in lines if line]
 
     def validate_tasks(self, field):
-        lines = [trim(line) for line in (field.data or "").splitlines() if not blank(line)]
+        lines = self.task_lines()
         if len(lines) > MAX_TASKS:
             raise ValidationError(_("At most %(n)d lines of open work.", n=MAX_TASKS))
         for n, line in enumerate(lines, 1):
