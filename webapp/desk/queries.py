@@ -21,6 +21,7 @@ from webapp.models.registry import Building
 from webapp.models.review import FindingState
 from webapp.models.sync import Finding
 from webapp.scoping import scoped
+from webapp.text import fold, trim
 
 PAGE = 50
 MAIL_KINDS = ("mail", "newspaper")  # the handover lists them apart (rule 8.6)
@@ -140,9 +141,10 @@ def units_of(estate_id: int) -> list[Unit]:
 
 def find_unit(estate_id: int, text: str) -> Unit | None:
     """The unit of the estate a desk typed: its label as the list offers it (3棟-2單元-15樓-1502室),
-    or a room number only one unit of the estate has (1502, 1502室)."""
-    text = text.strip()
-    room = text.rsplit("-", 1)[-1].removesuffix("室").strip()
+    or a room number only one unit of the estate has (1502, 1502室); read as names are kept
+    (``webapp.text.fold``: an IME's full-width １５０２ is 1502)."""
+    text = fold(text)
+    room = trim(text.rsplit("-", 1)[-1].removesuffix("室"))
     if not room:
         return None
     candidates = list(

@@ -183,6 +183,26 @@ def test_a_unit_is_named_by_its_label_or_its_room(app, auth, desk, seed):
         assert refused.status_code == 422 and "沒有" in refused.get_data(as_text=True)
 
 
+def test_a_unit_typed_full_width_is_the_same_unit(app, auth, desk, seed):
+    """Is a unit's label or room typed with an IME in full-width mode (１棟-１單元-…, １０５)
+    the unit it names, as the renovation permit's unit field reads it — not "no such unit"?"""
+    estate = seed.estate_ids[0]
+    unit_id, label = unit_of(app, estate, 5)
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    auth.login("desk")
+    assert desk.receive(estate, label.translate(wide)).status_code == 303
+    assert item(app, newest_item(app)).unit_id == unit_id
+    room = label.rsplit("-", 1)[-1].removesuffix("室")
+    with app.app_context():
+        from webapp.models import Unit
+
+        same_room = sa.select(sa.func.count()).where(Unit.estate_id == estate, Unit.room == room)
+        alone = db.session.scalar(same_room.select_from(Unit)) == 1
+    if alone:
+        assert desk.receive(estate, room.translate(wide)).status_code == 303
+        assert item(app, newest_item(app)).unit_id == unit_id
+
+
 def test_another_estates_desk_never_sees_an_item(app, client, auth, desk, seed, other_desk):
     """Does a desk of the second estate see none of the first estate's items — not on its log,
     not in its export, and 404 on the item's page and every action on it?"""
