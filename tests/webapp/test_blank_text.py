@@ -161,6 +161,24 @@ def test_a_device_name_of_nothing_visible_is_a_422_naming_it(client, seed):
         assert "device_name" in response.get_json()["fields"]
 
 
+def test_a_username_with_invisible_ends_is_the_same_at_every_door(app, client, auth, seed):
+    """Does a username pasted with invisible ends log in by the token door (/api) as by the
+    login page (whose form trims it): the same account, not "wrong username or password"?"""
+    for name in ["patrol\u200b", "\ufeffpatrol\u3000"]:
+        response = client.post(
+            "/api/auth/device",
+            json={"username": name, "password": "patrol-demo", "device_name": "phone"},
+        )
+        assert response.status_code == 201, (name, response.get_json())
+        assert response.get_json()["user"]["username"] == "patrol"
+        token = csrf_token_from(client.get("/login").get_data(as_text=True))
+        page = client.post(
+            "/login", data={"username": name, "password": "patrol-demo", "csrf_token": token}
+        )
+        assert page.status_code == 303, name
+        auth.logout()
+
+
 def _push(client, app, username, op):
     device_id, token = issue_device(app, username)
     return client.post(

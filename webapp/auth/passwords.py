@@ -39,6 +39,7 @@ from werkzeug.exceptions import TooManyRequests
 from webapp import errors
 from webapp.extensions import db, limiter
 from webapp.models import User, burn_password_check
+from webapp.text import trim
 
 FREE_FAILURES = 5
 FIRST_LOCK_SECONDS = 60
@@ -202,7 +203,7 @@ def check(
 ) -> User | None:
     """The active, eligible user with this password, else None; TooManyAttempts when the
     address or the account+address pair must wait (nothing is checked then)."""
-    name = (username or "").strip()
+    name = trim(username or "")  # as the login form reads it (webapp.text.trim), every door
     password = password or ""
     account, address = _account(name), client_address()
     limited = _enabled()
