@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from webapp.labels import codes
 from webapp.models import LabelCode
 
 
@@ -69,7 +70,7 @@ def label_codes(session: Session, item_type: str, item) -> list[HistoryEntry]:
                     code.retired_at,
                     "label",
                     _("Label code %(code)s retired", code=short),
-                    code.retired_reason or "",
+                    codes.reason_shown(code.retired_reason),
                 )
             )
     return entries

@@ -61,6 +61,7 @@ def show(code):
         code=found,
         current=current,
         replaced_by=replaced_by,
+        retired_reason=codes.reason_shown(found.retired_reason),
         item=item,
         kind=found.item_type,
         estate=estate,

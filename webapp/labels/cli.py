@@ -25,7 +25,7 @@ def _fail(message: str) -> click.ClickException:
 @click.option("--skip", type=int, default=0, show_default=True, help="Used positions to leave.")
 @click.option("--code", "one_code", help="Print one label: the item with this active code.")
 @click.option("--reprint", help="Retire this code, mint a new one and print that label.")
-@click.option("--reason", default="reprinted", show_default=True, help="Why, for --reprint.")
+@click.option("--reason", default=codes.REPRINTED, show_default=True, help="Why, for --reprint.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes drawing pages.")
 @with_appcontext

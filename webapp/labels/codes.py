@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from webapp.codes import ALPHABET, Entry, normalize, read_entry
@@ -17,6 +18,13 @@ _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 CODE_LENGTH = 16  # 16 x 5 = 80 random bits
 SHORT_BODY_LENGTH = 7  # plus one check character = 8
 MAX_REASON = LabelCode.retired_reason.type.length  # why a code was retired: refused when longer
+REPRINTED = "reprinted"  # the reason kept when none was given: shown in the reader's language
+
+
+def reason_shown(reason: str | None) -> str:
+    """Why a code was retired, as a reader reads it: the reason a person gave as they gave it,
+    the one kept when none was given (REPRINTED) in the reader's language."""
+    return _("Reprinted") if reason == REPRINTED else reason or ""
 
 
 def random_code(length: int = CODE_LENGTH) -> str:
@@ -189,7 +197,7 @@ def retire_and_replace(session: Session, old: LabelCode, reason: str, *, actor=N
     old.retired_at = utcnow()
     if too_long(reason, MAX_REASON):
         raise ValueError(f"a reason has at most {MAX_REASON} characters")  # the callers said so
-    old.retired_reason = reason or "reprinted"
+    old.retired_reason = reason or REPRINTED
     # The one-active-code-per-item index must see the old one retired before the new one.
     session.flush()
     new = mint(session, old.item_type, item)

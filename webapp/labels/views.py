@@ -124,7 +124,7 @@ def one():
         found = codes.current_code(db.session, found)
     if form.action.data == "reprint":
         found = codes.retire_and_replace(
-            db.session, found, form.reason.data or "reprinted", actor=current_user
+            db.session, found, form.reason.data or codes.REPRINTED, actor=current_user
         )
     data = printing.one_label(db.session, found, current_app.config["PUBLIC_BASE_URL"])
     job = jobs.start(

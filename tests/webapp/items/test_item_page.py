@@ -135,3 +135,26 @@ def test_english_reader_gets_english_page(app, client, auth, seed):
     auth.login("patrol")
     page = client.get(f"/q/{code}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "History" in page and "單元" in page
+
+
+def test_a_label_reprinted_for_no_given_reason_says_so_in_the_readers_language(
+    app, client, auth, seed
+):
+    """A reprint with no reason keeps the word "reprinted": do the old code's notice and the
+    history say 重印 to a Chinese reader (Reprinted to an English one), never the stored word?"""
+    with app.app_context():
+        old = db.session.scalars(
+            sa.select(LabelCode).where(
+                LabelCode.item_type == "sign",
+                LabelCode.estate_id == seed.estate_ids[0],
+                LabelCode.active,
+            )
+        ).first()
+        codes.retire_and_replace(db.session, old, "")
+        db.session.commit()
+        old_code = old.code
+    auth.login("patrol")
+    page = client.get(f"/q/{old_code}").get_data(as_text=True)
+    assert "（重印）" in page and "reprinted" not in page
+    english = client.get(f"/q/{old_code}", headers={"Accept-Language": "en"})
+    assert "(Reprinted)" in english.get_data(as_text=True)
